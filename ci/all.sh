@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Everything CI runs, in order. `.ci/run` and .github/workflows/ci.yml both call this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+step() { echo "== $1 ($(( $(date +%s) - start ))s)"; }
+step lint;  bash ci/lint.sh
+step test;  bash ci/test.sh
+step spec;  bash ci/spec.sh
+step done
