@@ -11,10 +11,24 @@
 //! - [`Store::invoke`] calls a function with [`Value`]s;
 //! - the `*_get` / `*_set` / `memory_data*` accessors read and write exported state.
 
-// TODO(oracle): module layout: module.rs (decode + pre-pass), instance.rs, exec.rs + exec/*,
-// value.rs, trap.rs. Everything below is the agreed public surface.
+// Layout: `module.rs` decodes, validates and pre-translates function bodies into the
+// instruction set of `instr.rs`; `instance.rs` holds the store's instances and instantiation;
+// `exec.rs` (with `exec/*`) is the interpreter loop; `value.rs` and `trap.rs` define values
+// and traps. Everything in this file is the agreed public surface.
 
+mod exec;
+mod instance;
+mod instr;
+mod module;
+mod trap;
+mod value;
+
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
+
+use instance::{DataInst, ElemInst, FuncInst, FuncKind, GlobalInst, Instance, MemInst, TableInst};
+use value::{slot_to_value, value_to_slot};
 
 pub use wasmparser::WasmFeatures;
 
@@ -141,20 +155,44 @@ pub struct Config {
     pub max_call_depth: usize,
 }
 
+impl Default for Config {
+    /// All Wasm 2.0 features, and a call depth of 10,000.
+    fn default() -> Self {
+        Config {
+            features: WasmFeatures::WASM2,
+            max_call_depth: 10_000,
+        }
+    }
+}
+
 /// A decoded, validated module with branch targets resolved.
 #[derive(Clone, Debug)]
 pub struct Module {
-    // TODO(oracle)
+    inner: Arc<module::ModuleInner>,
 }
 
 impl Module {
     /// The imports in order: (module, name, kind).
     pub fn imports(&self) -> Vec<(String, String, ExternType)> {
-        unimplemented!()
+        self.inner
+            .imports
+            .iter()
+            .map(|i| {
+                (
+                    i.module.clone(),
+                    i.name.clone(),
+                    self.inner.extern_type_of_import(&i.desc),
+                )
+            })
+            .collect()
     }
     /// The exports in order: (name, kind).
     pub fn exports(&self) -> Vec<(String, ExternType)> {
-        unimplemented!()
+        self.inner
+            .exports
+            .iter()
+            .map(|e| (e.name.clone(), self.inner.extern_type_of_export(e)))
+            .collect()
     }
 }
 
@@ -172,73 +210,185 @@ pub type HostFunc = Box<dyn FnMut(&[Value]) -> Result<Vec<Value>, Trap> + Send>;
 
 /// The store: every function, table, memory, global and instance lives here.
 pub struct Store {
-    // TODO(oracle)
+    config: Config,
+    /// Interned function types; `FuncInst::type_id` indexes this.
+    types: Vec<FuncType>,
+    type_ids: HashMap<FuncType, u32>,
+    funcs: Vec<FuncInst>,
+    tables: Vec<TableInst>,
+    mems: Vec<MemInst>,
+    globals: Vec<GlobalInst>,
+    elems: Vec<ElemInst>,
+    datas: Vec<DataInst>,
+    instances: Vec<Arc<Instance>>,
+    /// The operand stack, kept between invocations to reuse its allocation.
+    stack: Vec<value::Slot>,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store::new(Config::default())
+    }
 }
 
 impl Store {
-    pub fn new(_config: Config) -> Self {
-        unimplemented!()
+    pub fn new(config: Config) -> Self {
+        Store {
+            config,
+            types: Vec::new(),
+            type_ids: HashMap::new(),
+            funcs: Vec::new(),
+            tables: Vec::new(),
+            mems: Vec::new(),
+            globals: Vec::new(),
+            elems: Vec::new(),
+            datas: Vec::new(),
+            instances: Vec::new(),
+            stack: Vec::new(),
+        }
+    }
+    /// The store's configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
     }
     /// Decode and validate `bytes` under the store's features.
-    pub fn compile(&self, _bytes: &[u8]) -> Result<Module, CompileError> {
-        unimplemented!()
+    pub fn compile(&self, bytes: &[u8]) -> Result<Module, CompileError> {
+        let inner = module::load(bytes, self.config.features)?;
+        Ok(Module {
+            inner: Arc::new(inner),
+        })
     }
     /// Instantiate: `imports` are given in the module's import order.
     pub fn instantiate(
         &mut self,
-        _module: &Module,
-        _imports: &[Extern],
+        module: &Module,
+        imports: &[Extern],
     ) -> Result<InstanceAddr, InstantiateError> {
-        unimplemented!()
+        self.instantiate_module(&module.inner, imports)
     }
     /// An instance's export by name.
-    pub fn export(&self, _instance: InstanceAddr, _name: &str) -> Option<Extern> {
-        unimplemented!()
+    pub fn export(&self, instance: InstanceAddr, name: &str) -> Option<Extern> {
+        self.instances
+            .get(instance.0 as usize)?
+            .exports
+            .get(name)
+            .copied()
     }
     /// Call a function (wasm or host) with arguments; type-checks the arguments.
-    pub fn invoke(&mut self, _func: FuncAddr, _args: &[Value]) -> Result<Vec<Value>, Trap> {
-        unimplemented!()
+    pub fn invoke(&mut self, func: FuncAddr, args: &[Value]) -> Result<Vec<Value>, Trap> {
+        self.call(func, args)
     }
     /// The type of any extern in the store (used for import matching and by the harness).
-    pub fn extern_type(&self, _ext: Extern) -> ExternType {
-        unimplemented!()
+    ///
+    /// Tables and memories report their current size as `min`. An address that is not in
+    /// the store yields an empty function type.
+    pub fn extern_type(&self, ext: Extern) -> ExternType {
+        self.type_of_extern(ext)
+            .unwrap_or(ExternType::Func(FuncType {
+                params: vec![],
+                results: vec![],
+            }))
     }
 
     // Host allocation (the harness builds the `spectest` module with these).
-    pub fn alloc_host_func(&mut self, _ty: FuncType, _f: HostFunc) -> FuncAddr {
-        unimplemented!()
+    pub fn alloc_host_func(&mut self, ty: FuncType, f: HostFunc) -> FuncAddr {
+        let type_id = self.intern_type(&ty);
+        self.push_func(type_id, FuncKind::Host(f))
     }
-    pub fn alloc_table(&mut self, _element: ValType, _limits: Limits, _init: Value) -> TableAddr {
-        unimplemented!()
+    pub fn alloc_table(&mut self, element: ValType, limits: Limits, init: Value) -> TableAddr {
+        self.push_table(element, limits, value_to_slot(init))
     }
-    pub fn alloc_memory(&mut self, _limits: Limits) -> MemAddr {
-        unimplemented!()
+    /// Allocates `limits.min` pages (at most 65536; an allocation failure gives an empty
+    /// memory rather than a panic).
+    pub fn alloc_memory(&mut self, limits: Limits) -> MemAddr {
+        match self.push_memory(limits) {
+            Some(m) => m,
+            None => {
+                self.mems.push(MemInst {
+                    data: Vec::new(),
+                    max: limits.max,
+                });
+                MemAddr(self.mems.len() as u32 - 1)
+            }
+        }
     }
-    pub fn alloc_global(&mut self, _ty: ValType, _mutable: bool, _value: Value) -> GlobalAddr {
-        unimplemented!()
+    pub fn alloc_global(&mut self, ty: ValType, mutable: bool, value: Value) -> GlobalAddr {
+        self.push_global(ty, mutable, value)
     }
 
     // State access for the harness (reading and writing exported state).
-    pub fn global_get(&self, _g: GlobalAddr) -> Value {
-        unimplemented!()
+    /// The value of a global (`i32 0` for an address not in the store).
+    pub fn global_get(&self, g: GlobalAddr) -> Value {
+        match self.globals.get(g.0 as usize) {
+            Some(g) => self.global_value(g),
+            None => Value::I32(0),
+        }
     }
     /// Fails when the global is immutable or the value has the wrong type.
-    pub fn global_set(&mut self, _g: GlobalAddr, _v: Value) -> Result<(), String> {
-        unimplemented!()
+    pub fn global_set(&mut self, g: GlobalAddr, v: Value) -> Result<(), String> {
+        let g = self
+            .globals
+            .get_mut(g.0 as usize)
+            .ok_or_else(|| "unknown global".to_string())?;
+        if !g.mutable {
+            return Err("global is immutable".to_string());
+        }
+        if v.ty() != g.ty {
+            return Err(format!(
+                "type mismatch: global is {:?}, value is {:?}",
+                g.ty,
+                v.ty()
+            ));
+        }
+        g.value = value_to_slot(v);
+        if let Value::V128(x) = v {
+            g.wide = x;
+        }
+        Ok(())
     }
-    pub fn memory_data(&self, _m: MemAddr) -> &[u8] {
-        unimplemented!()
+    /// The bytes of a memory (empty for an address not in the store).
+    pub fn memory_data(&self, m: MemAddr) -> &[u8] {
+        match self.mems.get(m.0 as usize) {
+            Some(m) => &m.data,
+            None => &[],
+        }
     }
-    pub fn memory_data_mut(&mut self, _m: MemAddr) -> &mut [u8] {
-        unimplemented!()
+    pub fn memory_data_mut(&mut self, m: MemAddr) -> &mut [u8] {
+        match self.mems.get_mut(m.0 as usize) {
+            Some(m) => &mut m.data,
+            None => &mut [],
+        }
     }
-    pub fn table_size(&self, _t: TableAddr) -> u32 {
-        unimplemented!()
+    pub fn table_size(&self, t: TableAddr) -> u32 {
+        self.tables
+            .get(t.0 as usize)
+            .map_or(0, |t| t.elems.len() as u32)
     }
-    pub fn table_get(&self, _t: TableAddr, _index: u32) -> Option<Value> {
-        unimplemented!()
+    pub fn table_get(&self, t: TableAddr, index: u32) -> Option<Value> {
+        let t = self.tables.get(t.0 as usize)?;
+        let s = *t.elems.get(index as usize)?;
+        Some(slot_to_value(t.element, s))
     }
-    pub fn table_set(&mut self, _t: TableAddr, _index: u32, _v: Value) -> Result<(), String> {
-        unimplemented!()
+    pub fn table_set(&mut self, t: TableAddr, index: u32, v: Value) -> Result<(), String> {
+        let t = self
+            .tables
+            .get_mut(t.0 as usize)
+            .ok_or_else(|| "unknown table".to_string())?;
+        if v.ty() != t.element {
+            return Err(format!(
+                "type mismatch: table holds {:?}, value is {:?}",
+                t.element,
+                v.ty()
+            ));
+        }
+        let slot = t
+            .elems
+            .get_mut(index as usize)
+            .ok_or_else(|| "out of bounds table access".to_string())?;
+        *slot = value_to_slot(v);
+        Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

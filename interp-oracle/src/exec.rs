@@ -1,0 +1,588 @@
+//! The interpreter loop (spec section 4.4, "Instructions").
+//!
+//! State, as in the spec's abstract machine:
+//! - the operand stack `stack` of untyped slots (see `value.rs`); a frame's locals live on it
+//!   at `locals..locals + params + declared locals`, its operands above (from `base`);
+//! - the frame stack `frames` of suspended callers; calls push a frame and never recurse
+//!   in Rust, so the call-depth limit is a counter and the Rust stack cannot overflow;
+//! - labels are resolved at load time: every branch knows its target pc, arity and the
+//!   operand height of its label (see `instr.rs`).
+//!
+//! Each instruction family has one match arm, delegating to `exec/numeric.rs`,
+//! `exec/memory.rs`, `exec/table.rs` and `exec/control.rs`.
+
+mod control;
+mod memory;
+mod numeric;
+mod table;
+
+use std::mem;
+use std::sync::Arc;
+
+use crate::instance::{FuncKind, Instance};
+use crate::instr::{Branch, Instr, MemArg};
+use crate::module::FuncCode;
+use crate::value::{DEFAULT_SLOT, Slot, funcref_slot, slot_funcref, slot_to_value, value_to_slot};
+use crate::{FuncAddr, Store, Trap, TrapKind, Value};
+use numeric::{float32, float64};
+
+/// Bound on the operand stack (locals included), in slots, as a second guard against
+/// exhausting memory with deep recursion of functions with many locals.
+const MAX_STACK_SLOTS: usize = 16 * 1024 * 1024;
+
+/// A suspended caller.
+struct Frame {
+    code: Arc<FuncCode>,
+    inst: Arc<Instance>,
+    /// Where to continue in the caller.
+    pc: usize,
+    /// Index of the caller's first local on the operand stack.
+    locals: usize,
+}
+
+/// Mutable references to two different elements of a slice.
+fn two_mut<T>(v: &mut [T], a: usize, b: usize) -> (&mut T, &mut T) {
+    if a < b {
+        let (x, y) = v.split_at_mut(b);
+        (&mut x[a], &mut y[0])
+    } else {
+        let (x, y) = v.split_at_mut(a);
+        (&mut y[0], &mut x[b])
+    }
+}
+
+impl Store {
+    /// Invoke a function: type-check the arguments, run, read the results.
+    pub(crate) fn call(&mut self, func: FuncAddr, args: &[Value]) -> Result<Vec<Value>, Trap> {
+        let Some(f) = self.funcs.get(func.0 as usize) else {
+            return Err(Trap::host(format!("unknown function address {}", func.0)));
+        };
+        let ty = self.types[f.type_id as usize].clone();
+        if !control::check_types(args, &ty.params) {
+            return Err(Trap::host(format!(
+                "argument type mismatch: expected {:?}, got {:?}",
+                ty.params, args
+            )));
+        }
+        let mut stack = mem::take(&mut self.stack);
+        stack.clear();
+        stack.extend(args.iter().map(|v| value_to_slot(*v)));
+        let result = match &mut self.funcs[func.0 as usize].kind {
+            FuncKind::Host(h) => control::call_host(h, &ty, &mut stack),
+            FuncKind::Wasm { .. } => self.run(&mut stack, func),
+        };
+        let out = result.map(|()| {
+            let start = stack.len().saturating_sub(ty.results.len());
+            stack[start..]
+                .iter()
+                .zip(&ty.results)
+                .map(|(s, t)| slot_to_value(*t, *s))
+                .collect()
+        });
+        stack.clear();
+        self.stack = stack;
+        out
+    }
+
+    /// Run wasm function `entry`, whose arguments are on `stack`, until it returns.
+    fn run(&mut self, stack: &mut Vec<Slot>, entry: FuncAddr) -> Result<(), Trap> {
+        let FuncKind::Wasm { instance, code } = &self.funcs[entry.0 as usize].kind else {
+            return Ok(());
+        };
+        let max_depth = self.config.max_call_depth.max(1);
+        let mut code: Arc<FuncCode> = code.clone();
+        let mut inst: Arc<Instance> = self.instances[*instance as usize].clone();
+        let mut frames: Vec<Frame> = Vec::new();
+        // The current frame: its locals, its operand base and the next instruction.
+        let mut locals = stack.len() - code.params;
+        stack.resize(stack.len() + code.locals, DEFAULT_SLOT);
+        let mut base = stack.len();
+        let mut pc = 0usize;
+
+        macro_rules! pop {
+            () => {
+                stack.pop().unwrap_or_default()
+            };
+        }
+        macro_rules! push {
+            ($e:expr) => {
+                stack.push($e)
+            };
+        }
+        // `unary!(t, a => e)`: pop a `t`, push `e`. `binary!(t, a, b => e)`: pop b, pop a.
+        macro_rules! unary {
+            ($t:ty, $a:ident => $e:expr) => {{
+                let $a = pop!() as $t;
+                push!(u64::from($e));
+            }};
+        }
+        macro_rules! binary {
+            ($t:ty, $a:ident, $b:ident => $e:expr) => {{
+                let $b = pop!() as $t;
+                let $a = pop!() as $t;
+                push!(u64::from($e));
+            }};
+        }
+        macro_rules! mem_index {
+            ($m:expr) => {
+                inst.mems[$m as usize] as usize
+            };
+        }
+        macro_rules! table_index {
+            ($t:expr) => {
+                inst.tables[$t as usize] as usize
+            };
+        }
+        // `t.load`: pop the address, read N bytes, push the converted value.
+        macro_rules! load {
+            ($m:expr, $n:literal, $b:ident => $e:expr) => {{
+                let m: MemArg = $m;
+                let addr = pop!() as u32;
+                let $b: [u8; $n] =
+                    memory::load(&self.mems[mem_index!(m.mem)].data, addr, m.offset)?;
+                push!(u64::from($e));
+            }};
+        }
+        // `t.store`: pop the value (as `t`) and the address, write the bytes.
+        macro_rules! store {
+            ($m:expr, $t:ty, $v:ident => $bytes:expr) => {{
+                let m: MemArg = $m;
+                let $v = pop!() as $t;
+                let addr = pop!() as u32;
+                memory::store(
+                    &mut self.mems[mem_index!(m.mem)].data,
+                    addr,
+                    m.offset,
+                    $bytes,
+                )?;
+            }};
+        }
+        // Return from the current frame: keep its results, resume the caller.
+        macro_rules! do_return {
+            () => {{
+                let n = code.results;
+                let len = stack.len();
+                stack.copy_within(len - n..len, locals);
+                stack.truncate(locals + n);
+                match frames.pop() {
+                    None => return Ok(()),
+                    Some(f) => {
+                        code = f.code;
+                        inst = f.inst;
+                        pc = f.pc;
+                        locals = f.locals;
+                        base = locals + code.params + code.locals;
+                    }
+                }
+            }};
+        }
+        // `br l`: keep the label's arity values, drop down to its height, continue.
+        macro_rules! branch {
+            ($b:expr) => {{
+                let b: Branch = $b;
+                if b.target == Branch::RETURN {
+                    do_return!();
+                } else {
+                    let keep = b.arity as usize;
+                    let height = base + b.height as usize;
+                    let len = stack.len();
+                    if len != height + keep {
+                        stack.copy_within(len - keep..len, height);
+                        stack.truncate(height + keep);
+                    }
+                    pc = b.target as usize;
+                }
+            }};
+        }
+        // Call function `a`: a wasm function gets a new frame, a host function runs now.
+        macro_rules! call {
+            ($a:expr) => {{
+                let a: FuncAddr = $a;
+                let f = &mut self.funcs[a.0 as usize];
+                let type_id = f.type_id as usize;
+                match &mut f.kind {
+                    FuncKind::Wasm {
+                        instance,
+                        code: callee,
+                    } => {
+                        if frames.len() + 1 >= max_depth || stack.len() > MAX_STACK_SLOTS {
+                            return Err(Trap::new(TrapKind::CallStackExhausted));
+                        }
+                        let callee = callee.clone();
+                        let callee_inst = self.instances[*instance as usize].clone();
+                        let callee_locals = stack.len() - callee.params;
+                        frames.push(Frame {
+                            code: mem::replace(&mut code, callee),
+                            inst: mem::replace(&mut inst, callee_inst),
+                            pc,
+                            locals,
+                        });
+                        locals = callee_locals;
+                        stack.resize(stack.len() + code.locals, DEFAULT_SLOT);
+                        base = stack.len();
+                        pc = 0;
+                    }
+                    FuncKind::Host(h) => control::call_host(h, &self.types[type_id], stack)?,
+                }
+            }};
+        }
+
+        loop {
+            let instr = code.instrs[pc];
+            pc += 1;
+            match instr {
+                // ---- Control.
+                Instr::Unreachable => return Err(Trap::new(TrapKind::Unreachable)),
+                Instr::Unsupported => {
+                    return Err(Trap::host("instruction not supported by the oracle"));
+                }
+                Instr::Jump(target) => pc = target as usize,
+                Instr::BrUnless(target) => {
+                    if pop!() as u32 == 0 {
+                        pc = target as usize;
+                    }
+                }
+                Instr::Br(b) => branch!(b),
+                Instr::BrIf(b) => {
+                    if pop!() as u32 != 0 {
+                        branch!(b);
+                    }
+                }
+                Instr::BrTable { start, len } => {
+                    let i = (pop!() as u32).min(len - 1);
+                    let b = code.br_tables[(start + i) as usize];
+                    branch!(b);
+                }
+                Instr::Return => do_return!(),
+                Instr::Call(f) => call!(inst.funcs[f as usize]),
+                Instr::CallIndirect { type_index, table } => {
+                    let i = pop!() as u32;
+                    let t = &self.tables[table_index!(table)];
+                    let Some(&slot) = t.elems.get(i as usize) else {
+                        return Err(Trap::new(TrapKind::UndefinedElement));
+                    };
+                    let Some(f) = slot_funcref(slot) else {
+                        return Err(Trap::uninitialized_element(i));
+                    };
+                    if self.funcs[f.0 as usize].type_id != inst.type_ids[type_index as usize] {
+                        return Err(Trap::new(TrapKind::IndirectCallTypeMismatch));
+                    }
+                    call!(f)
+                }
+
+                // ---- Parametric.
+                Instr::Drop => {
+                    pop!();
+                }
+                Instr::Select => {
+                    let c = pop!() as u32;
+                    let b = pop!();
+                    let a = pop!();
+                    push!(if c != 0 { a } else { b });
+                }
+
+                // ---- Variables.
+                Instr::LocalGet(i) => push!(stack[locals + i as usize]),
+                Instr::LocalSet(i) => {
+                    let v = pop!();
+                    stack[locals + i as usize] = v;
+                }
+                Instr::LocalTee(i) => {
+                    let v = stack.last().copied().unwrap_or_default();
+                    stack[locals + i as usize] = v;
+                }
+                Instr::GlobalGet(i) => push!(self.globals[inst.globals[i as usize] as usize].value),
+                Instr::GlobalSet(i) => {
+                    let v = pop!();
+                    self.globals[inst.globals[i as usize] as usize].value = v;
+                }
+
+                // ---- Tables.
+                Instr::TableGet(t) => {
+                    let i = pop!() as u32;
+                    push!(table::get(&self.tables[table_index!(t)], i)?);
+                }
+                Instr::TableSet(t) => {
+                    let v = pop!();
+                    let i = pop!() as u32;
+                    table::set(&mut self.tables[table_index!(t)], i, v)?;
+                }
+                Instr::TableSize(t) => push!(self.tables[table_index!(t)].elems.len() as u64),
+                Instr::TableGrow(t) => {
+                    let n = pop!() as u32;
+                    let init = pop!();
+                    push!(u64::from(table::grow(
+                        &mut self.tables[table_index!(t)],
+                        init,
+                        n
+                    )));
+                }
+                Instr::TableFill(t) => {
+                    let n = pop!() as u32;
+                    let v = pop!();
+                    let i = pop!() as u32;
+                    table::fill(&mut self.tables[table_index!(t)], i, v, n)?;
+                }
+                Instr::TableCopy { dst, src } => {
+                    let n = pop!() as u32;
+                    let s = pop!() as u32;
+                    let d = pop!() as u32;
+                    let (dst, src) = (table_index!(dst), table_index!(src));
+                    if dst == src {
+                        table::copy_within(&mut self.tables[dst], d, s, n)?;
+                    } else {
+                        let (dt, st) = two_mut(&mut self.tables, dst, src);
+                        table::copy_between(dt, st, d, s, n)?;
+                    }
+                }
+                Instr::TableInit { elem, table: t } => {
+                    let n = pop!() as u32;
+                    let s = pop!() as u32;
+                    let d = pop!() as u32;
+                    let elems = &self.elems[inst.elems[elem as usize] as usize].elems;
+                    table::init(&mut self.tables[table_index!(t)], elems, d, s, n)?;
+                }
+                Instr::ElemDrop(e) => {
+                    self.elems[inst.elems[e as usize] as usize].elems = Vec::new();
+                }
+
+                // ---- Memory.
+                Instr::I32Load(m) => load!(m, 4, b => u32::from_le_bytes(b)),
+                Instr::I64Load(m) => load!(m, 8, b => u64::from_le_bytes(b)),
+                Instr::F32Load(m) => load!(m, 4, b => u32::from_le_bytes(b)),
+                Instr::F64Load(m) => load!(m, 8, b => u64::from_le_bytes(b)),
+                Instr::I32Load8S(m) => load!(m, 1, b => b[0] as i8 as i32 as u32),
+                Instr::I32Load8U(m) => load!(m, 1, b => b[0]),
+                Instr::I32Load16S(m) => load!(m, 2, b => i16::from_le_bytes(b) as i32 as u32),
+                Instr::I32Load16U(m) => load!(m, 2, b => u16::from_le_bytes(b)),
+                Instr::I64Load8S(m) => load!(m, 1, b => b[0] as i8 as i64 as u64),
+                Instr::I64Load8U(m) => load!(m, 1, b => b[0]),
+                Instr::I64Load16S(m) => load!(m, 2, b => i16::from_le_bytes(b) as i64 as u64),
+                Instr::I64Load16U(m) => load!(m, 2, b => u16::from_le_bytes(b)),
+                Instr::I64Load32S(m) => load!(m, 4, b => i32::from_le_bytes(b) as i64 as u64),
+                Instr::I64Load32U(m) => load!(m, 4, b => u32::from_le_bytes(b)),
+                Instr::I32Store(m) | Instr::F32Store(m) | Instr::I64Store32(m) => {
+                    store!(m, u32, v => v.to_le_bytes())
+                }
+                Instr::I64Store(m) | Instr::F64Store(m) => store!(m, u64, v => v.to_le_bytes()),
+                Instr::I32Store8(m) | Instr::I64Store8(m) => store!(m, u8, v => [v]),
+                Instr::I32Store16(m) | Instr::I64Store16(m) => {
+                    store!(m, u16, v => v.to_le_bytes())
+                }
+                Instr::MemorySize(m) => push!(self.mems[mem_index!(m)].pages()),
+                Instr::MemoryGrow(m) => {
+                    let n = pop!() as u32;
+                    push!(u64::from(memory::grow(&mut self.mems[mem_index!(m)], n)));
+                }
+                Instr::MemoryInit { data, mem } => {
+                    let n = pop!() as u32;
+                    let s = pop!() as u32;
+                    let d = pop!() as u32;
+                    let bytes = &self.datas[inst.datas[data as usize] as usize].bytes;
+                    memory::init(&mut self.mems[mem_index!(mem)].data, bytes, d, s, n)?;
+                }
+                Instr::DataDrop(i) => {
+                    self.datas[inst.datas[i as usize] as usize].bytes = Arc::from([]);
+                }
+                Instr::MemoryCopy { dst, src } => {
+                    let n = pop!() as u32;
+                    let s = pop!() as u32;
+                    let d = pop!() as u32;
+                    let (dst, src) = (mem_index!(dst), mem_index!(src));
+                    if dst == src {
+                        memory::copy_within(&mut self.mems[dst].data, d, s, n)?;
+                    } else {
+                        let (dm, sm) = two_mut(&mut self.mems, dst, src);
+                        memory::copy_between(&mut dm.data, &sm.data, d, s, n)?;
+                    }
+                }
+                Instr::MemoryFill(m) => {
+                    let n = pop!() as u32;
+                    let v = pop!() as u8;
+                    let d = pop!() as u32;
+                    memory::fill(&mut self.mems[mem_index!(m)].data, d, v, n)?;
+                }
+
+                // ---- References.
+                Instr::RefNull => push!(0),
+                Instr::RefIsNull => unary!(u64, r => r == 0),
+                Instr::RefFunc(f) => push!(funcref_slot(Some(inst.funcs[f as usize]))),
+
+                // ---- Constants.
+                Instr::Const32(x) => push!(u64::from(x)),
+                Instr::Const64(x) => push!(x),
+
+                // ---- i32.
+                Instr::I32Eqz => unary!(u32, a => a == 0),
+                Instr::I32Eq => binary!(u32, a, b => a == b),
+                Instr::I32Ne => binary!(u32, a, b => a != b),
+                Instr::I32LtS => binary!(u32, a, b => (a as i32) < (b as i32)),
+                Instr::I32LtU => binary!(u32, a, b => a < b),
+                Instr::I32GtS => binary!(u32, a, b => (a as i32) > (b as i32)),
+                Instr::I32GtU => binary!(u32, a, b => a > b),
+                Instr::I32LeS => binary!(u32, a, b => (a as i32) <= (b as i32)),
+                Instr::I32LeU => binary!(u32, a, b => a <= b),
+                Instr::I32GeS => binary!(u32, a, b => (a as i32) >= (b as i32)),
+                Instr::I32GeU => binary!(u32, a, b => a >= b),
+                Instr::I32Clz => unary!(u32, a => a.leading_zeros()),
+                Instr::I32Ctz => unary!(u32, a => a.trailing_zeros()),
+                Instr::I32Popcnt => unary!(u32, a => a.count_ones()),
+                Instr::I32Add => binary!(u32, a, b => a.wrapping_add(b)),
+                Instr::I32Sub => binary!(u32, a, b => a.wrapping_sub(b)),
+                Instr::I32Mul => binary!(u32, a, b => a.wrapping_mul(b)),
+                Instr::I32DivS => binary!(u32, a, b => numeric::i32_div_s(a, b)?),
+                Instr::I32DivU => binary!(u32, a, b => numeric::i32_div_u(a, b)?),
+                Instr::I32RemS => binary!(u32, a, b => numeric::i32_rem_s(a, b)?),
+                Instr::I32RemU => binary!(u32, a, b => numeric::i32_rem_u(a, b)?),
+                Instr::I32And => binary!(u32, a, b => a & b),
+                Instr::I32Or => binary!(u32, a, b => a | b),
+                Instr::I32Xor => binary!(u32, a, b => a ^ b),
+                Instr::I32Shl => binary!(u32, a, b => a.wrapping_shl(b)),
+                Instr::I32ShrS => binary!(u32, a, b => (a as i32).wrapping_shr(b) as u32),
+                Instr::I32ShrU => binary!(u32, a, b => a.wrapping_shr(b)),
+                Instr::I32Rotl => binary!(u32, a, b => a.rotate_left(b % 32)),
+                Instr::I32Rotr => binary!(u32, a, b => a.rotate_right(b % 32)),
+
+                // ---- i64.
+                Instr::I64Eqz => unary!(u64, a => a == 0),
+                Instr::I64Eq => binary!(u64, a, b => a == b),
+                Instr::I64Ne => binary!(u64, a, b => a != b),
+                Instr::I64LtS => binary!(u64, a, b => (a as i64) < (b as i64)),
+                Instr::I64LtU => binary!(u64, a, b => a < b),
+                Instr::I64GtS => binary!(u64, a, b => (a as i64) > (b as i64)),
+                Instr::I64GtU => binary!(u64, a, b => a > b),
+                Instr::I64LeS => binary!(u64, a, b => (a as i64) <= (b as i64)),
+                Instr::I64LeU => binary!(u64, a, b => a <= b),
+                Instr::I64GeS => binary!(u64, a, b => (a as i64) >= (b as i64)),
+                Instr::I64GeU => binary!(u64, a, b => a >= b),
+                Instr::I64Clz => unary!(u64, a => u64::from(a.leading_zeros())),
+                Instr::I64Ctz => unary!(u64, a => u64::from(a.trailing_zeros())),
+                Instr::I64Popcnt => unary!(u64, a => u64::from(a.count_ones())),
+                Instr::I64Add => binary!(u64, a, b => a.wrapping_add(b)),
+                Instr::I64Sub => binary!(u64, a, b => a.wrapping_sub(b)),
+                Instr::I64Mul => binary!(u64, a, b => a.wrapping_mul(b)),
+                Instr::I64DivS => binary!(u64, a, b => numeric::i64_div_s(a, b)?),
+                Instr::I64DivU => binary!(u64, a, b => numeric::i64_div_u(a, b)?),
+                Instr::I64RemS => binary!(u64, a, b => numeric::i64_rem_s(a, b)?),
+                Instr::I64RemU => binary!(u64, a, b => numeric::i64_rem_u(a, b)?),
+                Instr::I64And => binary!(u64, a, b => a & b),
+                Instr::I64Or => binary!(u64, a, b => a | b),
+                Instr::I64Xor => binary!(u64, a, b => a ^ b),
+                Instr::I64Shl => binary!(u64, a, b => a.wrapping_shl(b as u32)),
+                Instr::I64ShrS => binary!(u64, a, b => (a as i64).wrapping_shr(b as u32) as u64),
+                Instr::I64ShrU => binary!(u64, a, b => a.wrapping_shr(b as u32)),
+                Instr::I64Rotl => binary!(u64, a, b => a.rotate_left((b % 64) as u32)),
+                Instr::I64Rotr => binary!(u64, a, b => a.rotate_right((b % 64) as u32)),
+
+                // ---- f32.
+                Instr::F32Eq => binary!(u32, a, b => float32::eq(a, b)),
+                Instr::F32Ne => binary!(u32, a, b => float32::ne(a, b)),
+                Instr::F32Lt => binary!(u32, a, b => float32::lt(a, b)),
+                Instr::F32Gt => binary!(u32, a, b => float32::gt(a, b)),
+                Instr::F32Le => binary!(u32, a, b => float32::le(a, b)),
+                Instr::F32Ge => binary!(u32, a, b => float32::ge(a, b)),
+                Instr::F32Abs => unary!(u32, a => float32::abs(a)),
+                Instr::F32Neg => unary!(u32, a => float32::neg(a)),
+                Instr::F32Ceil => unary!(u32, a => float32::ceil(a)),
+                Instr::F32Floor => unary!(u32, a => float32::floor(a)),
+                Instr::F32Trunc => unary!(u32, a => float32::trunc(a)),
+                Instr::F32Nearest => unary!(u32, a => float32::nearest(a)),
+                Instr::F32Sqrt => unary!(u32, a => float32::sqrt(a)),
+                Instr::F32Add => binary!(u32, a, b => float32::add(a, b)),
+                Instr::F32Sub => binary!(u32, a, b => float32::sub(a, b)),
+                Instr::F32Mul => binary!(u32, a, b => float32::mul(a, b)),
+                Instr::F32Div => binary!(u32, a, b => float32::div(a, b)),
+                Instr::F32Min => binary!(u32, a, b => float32::min(a, b)),
+                Instr::F32Max => binary!(u32, a, b => float32::max(a, b)),
+                Instr::F32Copysign => binary!(u32, a, b => float32::copysign(a, b)),
+
+                // ---- f64.
+                Instr::F64Eq => binary!(u64, a, b => float64::eq(a, b)),
+                Instr::F64Ne => binary!(u64, a, b => float64::ne(a, b)),
+                Instr::F64Lt => binary!(u64, a, b => float64::lt(a, b)),
+                Instr::F64Gt => binary!(u64, a, b => float64::gt(a, b)),
+                Instr::F64Le => binary!(u64, a, b => float64::le(a, b)),
+                Instr::F64Ge => binary!(u64, a, b => float64::ge(a, b)),
+                Instr::F64Abs => unary!(u64, a => float64::abs(a)),
+                Instr::F64Neg => unary!(u64, a => float64::neg(a)),
+                Instr::F64Ceil => unary!(u64, a => float64::ceil(a)),
+                Instr::F64Floor => unary!(u64, a => float64::floor(a)),
+                Instr::F64Trunc => unary!(u64, a => float64::trunc(a)),
+                Instr::F64Nearest => unary!(u64, a => float64::nearest(a)),
+                Instr::F64Sqrt => unary!(u64, a => float64::sqrt(a)),
+                Instr::F64Add => binary!(u64, a, b => float64::add(a, b)),
+                Instr::F64Sub => binary!(u64, a, b => float64::sub(a, b)),
+                Instr::F64Mul => binary!(u64, a, b => float64::mul(a, b)),
+                Instr::F64Div => binary!(u64, a, b => float64::div(a, b)),
+                Instr::F64Min => binary!(u64, a, b => float64::min(a, b)),
+                Instr::F64Max => binary!(u64, a, b => float64::max(a, b)),
+                Instr::F64Copysign => binary!(u64, a, b => float64::copysign(a, b)),
+
+                // ---- Conversions.
+                Instr::I32WrapI64 => unary!(u64, a => a as u32),
+                Instr::I32TruncF32S => {
+                    unary!(u32, a => numeric::i32_trunc_s(numeric::f32_as_f64(a))?)
+                }
+                Instr::I32TruncF32U => {
+                    unary!(u32, a => numeric::i32_trunc_u(numeric::f32_as_f64(a))?)
+                }
+                Instr::I32TruncF64S => unary!(u64, a => numeric::i32_trunc_s(f64::from_bits(a))?),
+                Instr::I32TruncF64U => unary!(u64, a => numeric::i32_trunc_u(f64::from_bits(a))?),
+                Instr::I64ExtendI32S => unary!(u32, a => a as i32 as i64 as u64),
+                Instr::I64ExtendI32U => unary!(u32, a => u64::from(a)),
+                Instr::I64TruncF32S => {
+                    unary!(u32, a => numeric::i64_trunc_s(numeric::f32_as_f64(a))?)
+                }
+                Instr::I64TruncF32U => {
+                    unary!(u32, a => numeric::i64_trunc_u(numeric::f32_as_f64(a))?)
+                }
+                Instr::I64TruncF64S => unary!(u64, a => numeric::i64_trunc_s(f64::from_bits(a))?),
+                Instr::I64TruncF64U => unary!(u64, a => numeric::i64_trunc_u(f64::from_bits(a))?),
+                Instr::F32ConvertI32S => unary!(u32, a => numeric::f32_convert_i32_s(a)),
+                Instr::F32ConvertI32U => unary!(u32, a => numeric::f32_convert_i32_u(a)),
+                Instr::F32ConvertI64S => unary!(u64, a => numeric::f32_convert_i64_s(a)),
+                Instr::F32ConvertI64U => unary!(u64, a => numeric::f32_convert_i64_u(a)),
+                Instr::F32DemoteF64 => unary!(u64, a => numeric::f32_demote(a)),
+                Instr::F64ConvertI32S => unary!(u32, a => numeric::f64_convert_i32_s(a)),
+                Instr::F64ConvertI32U => unary!(u32, a => numeric::f64_convert_i32_u(a)),
+                Instr::F64ConvertI64S => unary!(u64, a => numeric::f64_convert_i64_s(a)),
+                Instr::F64ConvertI64U => unary!(u64, a => numeric::f64_convert_i64_u(a)),
+                Instr::F64PromoteF32 => unary!(u32, a => numeric::f64_promote(a)),
+                Instr::Reinterpret => {}
+
+                // ---- Sign extension.
+                Instr::I32Extend8S => unary!(u32, a => a as i8 as i32 as u32),
+                Instr::I32Extend16S => unary!(u32, a => a as i16 as i32 as u32),
+                Instr::I64Extend8S => unary!(u64, a => a as i8 as i64 as u64),
+                Instr::I64Extend16S => unary!(u64, a => a as i16 as i64 as u64),
+                Instr::I64Extend32S => unary!(u64, a => a as i32 as i64 as u64),
+
+                // ---- Saturating truncation.
+                Instr::I32TruncSatF32S => {
+                    unary!(u32, a => numeric::i32_trunc_sat_s(numeric::f32_as_f64(a)))
+                }
+                Instr::I32TruncSatF32U => {
+                    unary!(u32, a => numeric::i32_trunc_sat_u(numeric::f32_as_f64(a)))
+                }
+                Instr::I32TruncSatF64S => {
+                    unary!(u64, a => numeric::i32_trunc_sat_s(f64::from_bits(a)))
+                }
+                Instr::I32TruncSatF64U => {
+                    unary!(u64, a => numeric::i32_trunc_sat_u(f64::from_bits(a)))
+                }
+                Instr::I64TruncSatF32S => {
+                    unary!(u32, a => numeric::i64_trunc_sat_s(numeric::f32_as_f64(a)))
+                }
+                Instr::I64TruncSatF32U => {
+                    unary!(u32, a => numeric::i64_trunc_sat_u(numeric::f32_as_f64(a)))
+                }
+                Instr::I64TruncSatF64S => {
+                    unary!(u64, a => numeric::i64_trunc_sat_s(f64::from_bits(a)))
+                }
+                Instr::I64TruncSatF64U => {
+                    unary!(u64, a => numeric::i64_trunc_sat_u(f64::from_bits(a)))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,433 @@
+//! The store's instances and instantiation (spec section 4.5.4, Wasm 2.0 semantics).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::module::{
+    ConstExpr, ConstOp, ExportKind, FuncCode, ImportDesc, ModuleInner, SegmentMode,
+};
+use crate::value::{Slot, slot_to_value, value_to_slot};
+use crate::{
+    Extern, ExternType, FuncAddr, FuncType, GlobalAddr, HostFunc, InstanceAddr, InstantiateError,
+    Limits, MemAddr, Store, TableAddr, Trap, TrapKind, ValType, Value,
+};
+
+/// Size of a memory page.
+pub(crate) const PAGE_SIZE: usize = 65536;
+/// The most pages a 32-bit memory can have.
+pub(crate) const MAX_PAGES: u64 = 65536;
+/// Growth beyond this many table elements fails (returns -1) instead of allocating.
+pub(crate) const MAX_TABLE_ELEMENTS: u64 = 10_000_000;
+
+/// A function instance: its type (interned in the store) and its code.
+pub(crate) struct FuncInst {
+    pub type_id: u32,
+    pub kind: FuncKind,
+}
+
+pub(crate) enum FuncKind {
+    Wasm { instance: u32, code: Arc<FuncCode> },
+    Host(HostFunc),
+}
+
+pub(crate) struct TableInst {
+    pub element: ValType,
+    pub elems: Vec<Slot>,
+    pub max: Option<u64>,
+}
+
+pub(crate) struct MemInst {
+    pub data: Vec<u8>,
+    pub max: Option<u64>,
+}
+
+impl MemInst {
+    pub fn pages(&self) -> u64 {
+        (self.data.len() / PAGE_SIZE) as u64
+    }
+}
+
+pub(crate) struct GlobalInst {
+    pub ty: ValType,
+    pub mutable: bool,
+    pub value: Slot,
+    /// The full value of a v128 global (the slot keeps only the low bits).
+    pub wide: u128,
+}
+
+/// An element instance: a (droppable) vector of references.
+pub(crate) struct ElemInst {
+    pub elems: Vec<Slot>,
+}
+
+/// A data instance: (droppable) bytes.
+pub(crate) struct DataInst {
+    pub bytes: Arc<[u8]>,
+}
+
+/// A module instance: the addresses of everything the module's indices refer to.
+pub(crate) struct Instance {
+    /// Store type id of each of the module's types.
+    pub type_ids: Vec<u32>,
+    pub funcs: Vec<FuncAddr>,
+    pub tables: Vec<u32>,
+    pub mems: Vec<u32>,
+    pub globals: Vec<u32>,
+    pub elems: Vec<u32>,
+    pub datas: Vec<u32>,
+    pub exports: HashMap<String, Extern>,
+}
+
+fn incompatible(what: &str) -> InstantiateError {
+    InstantiateError::Link(format!("incompatible import type: {what}"))
+}
+
+/// Limits subtyping: `actual` (the current size of the provided extern) fits `expected`.
+fn limits_match(actual: Limits, expected: Limits) -> bool {
+    actual.min >= expected.min
+        && match expected.max {
+            None => true,
+            Some(em) => matches!(actual.max, Some(am) if am <= em),
+        }
+}
+
+impl Store {
+    /// Intern a function type; equal types get equal ids (used by `call_indirect`).
+    pub(crate) fn intern_type(&mut self, ty: &FuncType) -> u32 {
+        if let Some(&id) = self.type_ids.get(ty) {
+            return id;
+        }
+        let id = self.types.len() as u32;
+        self.types.push(ty.clone());
+        self.type_ids.insert(ty.clone(), id);
+        id
+    }
+
+    pub(crate) fn push_func(&mut self, type_id: u32, kind: FuncKind) -> FuncAddr {
+        self.funcs.push(FuncInst { type_id, kind });
+        FuncAddr(self.funcs.len() as u32 - 1)
+    }
+
+    pub(crate) fn push_table(&mut self, element: ValType, limits: Limits, init: Slot) -> TableAddr {
+        let n = limits.min.min(MAX_TABLE_ELEMENTS) as usize;
+        self.tables.push(TableInst {
+            element,
+            elems: vec![init; n],
+            max: limits.max,
+        });
+        TableAddr(self.tables.len() as u32 - 1)
+    }
+
+    pub(crate) fn push_memory(&mut self, limits: Limits) -> Option<MemAddr> {
+        let bytes = (limits.min.min(MAX_PAGES) as usize).checked_mul(PAGE_SIZE)?;
+        let mut data = Vec::new();
+        data.try_reserve_exact(bytes).ok()?;
+        data.resize(bytes, 0);
+        self.mems.push(MemInst {
+            data,
+            max: limits.max,
+        });
+        Some(MemAddr(self.mems.len() as u32 - 1))
+    }
+
+    pub(crate) fn push_global(&mut self, ty: ValType, mutable: bool, value: Value) -> GlobalAddr {
+        let wide = match value {
+            Value::V128(x) => x,
+            _ => 0,
+        };
+        self.globals.push(GlobalInst {
+            ty,
+            mutable,
+            value: value_to_slot(value),
+            wide,
+        });
+        GlobalAddr(self.globals.len() as u32 - 1)
+    }
+
+    pub(crate) fn global_value(&self, g: &GlobalInst) -> Value {
+        match g.ty {
+            ValType::V128 => Value::V128(g.wide),
+            ty => slot_to_value(ty, g.value),
+        }
+    }
+
+    /// The current type of an extern (tables and memories report their current size).
+    pub(crate) fn type_of_extern(&self, ext: Extern) -> Option<ExternType> {
+        Some(match ext {
+            Extern::Func(f) => {
+                ExternType::Func(self.types[self.funcs.get(f.0 as usize)?.type_id as usize].clone())
+            }
+            Extern::Table(t) => {
+                let t = self.tables.get(t.0 as usize)?;
+                ExternType::Table {
+                    element: t.element,
+                    limits: Limits {
+                        min: t.elems.len() as u64,
+                        max: t.max,
+                    },
+                }
+            }
+            Extern::Memory(m) => {
+                let m = self.mems.get(m.0 as usize)?;
+                ExternType::Memory {
+                    limits: Limits {
+                        min: m.pages(),
+                        max: m.max,
+                    },
+                }
+            }
+            Extern::Global(g) => {
+                let g = self.globals.get(g.0 as usize)?;
+                ExternType::Global {
+                    ty: g.ty,
+                    mutable: g.mutable,
+                }
+            }
+        })
+    }
+
+    /// Evaluate a constant expression. `globals` and `funcs` are the instance's addresses.
+    fn eval_const(&self, expr: &ConstExpr, globals: &[u32], funcs: &[FuncAddr]) -> Value {
+        let mut stack: Vec<Value> = Vec::with_capacity(2);
+        for op in &expr.0 {
+            let v = match *op {
+                ConstOp::I32(x) => Value::I32(x),
+                ConstOp::I64(x) => Value::I64(x),
+                ConstOp::F32(x) => Value::F32(x),
+                ConstOp::F64(x) => Value::F64(x),
+                ConstOp::V128(x) => Value::V128(x),
+                ConstOp::RefNull(ValType::FuncRef) => Value::FuncRef(None),
+                ConstOp::RefNull(_) => Value::ExternRef(None),
+                ConstOp::RefFunc(i) => Value::FuncRef(funcs.get(i as usize).copied()),
+                ConstOp::GlobalGet(i) => match globals.get(i as usize) {
+                    Some(&g) => self.global_value(&self.globals[g as usize]),
+                    None => Value::I32(0),
+                },
+                ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
+                    let (Some(Value::I32(b)), Some(Value::I32(a))) = (stack.pop(), stack.pop())
+                    else {
+                        return Value::I32(0);
+                    };
+                    Value::I32(match op {
+                        ConstOp::I32Add => a.wrapping_add(b),
+                        ConstOp::I32Sub => a.wrapping_sub(b),
+                        _ => a.wrapping_mul(b),
+                    })
+                }
+                ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => {
+                    let (Some(Value::I64(b)), Some(Value::I64(a))) = (stack.pop(), stack.pop())
+                    else {
+                        return Value::I64(0);
+                    };
+                    Value::I64(match op {
+                        ConstOp::I64Add => a.wrapping_add(b),
+                        ConstOp::I64Sub => a.wrapping_sub(b),
+                        _ => a.wrapping_mul(b),
+                    })
+                }
+                ConstOp::Unsupported => Value::I32(0),
+            };
+            stack.push(v);
+        }
+        stack.pop().unwrap_or(Value::I32(0))
+    }
+
+    /// Instantiate `module` with `imports` (in import order).
+    pub(crate) fn instantiate_module(
+        &mut self,
+        module: &Arc<ModuleInner>,
+        imports: &[Extern],
+    ) -> Result<InstanceAddr, InstantiateError> {
+        // 1. Match imports against the module's import types.
+        if imports.len() != module.imports.len() {
+            return Err(InstantiateError::Link(format!(
+                "incompatible import type: expected {} imports, got {}",
+                module.imports.len(),
+                imports.len()
+            )));
+        }
+        let mut inst = Instance {
+            type_ids: Vec::new(),
+            funcs: Vec::new(),
+            tables: Vec::new(),
+            mems: Vec::new(),
+            globals: Vec::new(),
+            elems: Vec::new(),
+            datas: Vec::new(),
+            exports: HashMap::new(),
+        };
+        for (import, ext) in module.imports.iter().zip(imports) {
+            let name = format!("{}.{}", import.module, import.name);
+            let Some(actual) = self.type_of_extern(*ext) else {
+                return Err(incompatible(&format!("{name}: unknown extern")));
+            };
+            match (&import.desc, ext, actual) {
+                (ImportDesc::Func(t), Extern::Func(f), ExternType::Func(ft)) => {
+                    if module.types.get(*t as usize) != Some(&ft) {
+                        return Err(incompatible(&format!("{name}: function type mismatch")));
+                    }
+                    inst.funcs.push(*f);
+                }
+                (
+                    ImportDesc::Table(tt),
+                    Extern::Table(a),
+                    ExternType::Table { element, limits },
+                ) => {
+                    if tt.element != element || !limits_match(limits, tt.limits) {
+                        return Err(incompatible(&format!("{name}: table type mismatch")));
+                    }
+                    inst.tables.push(a.0);
+                }
+                (ImportDesc::Memory(l), Extern::Memory(a), ExternType::Memory { limits }) => {
+                    if !limits_match(limits, *l) {
+                        return Err(incompatible(&format!("{name}: memory type mismatch")));
+                    }
+                    inst.mems.push(a.0);
+                }
+                (ImportDesc::Global(g), Extern::Global(a), ExternType::Global { ty, mutable }) => {
+                    if g.ty != ty || g.mutable != mutable {
+                        return Err(incompatible(&format!("{name}: global type mismatch")));
+                    }
+                    inst.globals.push(a.0);
+                }
+                _ => return Err(incompatible(&format!("{name}: wrong kind of extern"))),
+            }
+        }
+
+        // 2. Allocate the module's own functions, tables, memories, globals and segments.
+        let addr = self.instances.len() as u32;
+        inst.type_ids = module.types.iter().map(|t| self.intern_type(t)).collect();
+        for (i, code) in module.code.iter().enumerate() {
+            let type_id = module
+                .funcs
+                .get(i)
+                .and_then(|t| inst.type_ids.get(*t as usize))
+                .copied()
+                .unwrap_or(0);
+            let f = self.push_func(
+                type_id,
+                FuncKind::Wasm {
+                    instance: addr,
+                    code: code.clone(),
+                },
+            );
+            inst.funcs.push(f);
+        }
+        // Global initialisers see the imported globals and every function (2.0's
+        // auxiliary instance); extended-const lets them see earlier globals too.
+        for g in &module.globals {
+            let v = self.eval_const(&g.init, &inst.globals, &inst.funcs);
+            let a = self.push_global(g.ty.ty, g.ty.mutable, v);
+            inst.globals.push(a.0);
+        }
+        for t in &module.tables {
+            let init = match &t.init {
+                Some(e) => value_to_slot(self.eval_const(e, &inst.globals, &inst.funcs)),
+                None => 0,
+            };
+            let a = self.push_table(t.ty.element, t.ty.limits, init);
+            inst.tables.push(a.0);
+        }
+        for m in &module.memories {
+            let Some(a) = self.push_memory(*m) else {
+                return Err(InstantiateError::Trap(Trap::host(
+                    "memory allocation failed",
+                )));
+            };
+            inst.mems.push(a.0);
+        }
+        for e in &module.elems {
+            let elems = e
+                .items
+                .iter()
+                .map(|item| value_to_slot(self.eval_const(item, &inst.globals, &inst.funcs)))
+                .collect();
+            self.elems.push(ElemInst { elems });
+            inst.elems.push(self.elems.len() as u32 - 1);
+        }
+        for d in &module.datas {
+            self.datas.push(DataInst {
+                bytes: d.bytes.clone(),
+            });
+            inst.datas.push(self.datas.len() as u32 - 1);
+        }
+        for e in &module.exports {
+            let i = e.index as usize;
+            let ext = match e.kind {
+                ExportKind::Func => inst.funcs.get(i).map(|f| Extern::Func(*f)),
+                ExportKind::Table => inst.tables.get(i).map(|t| Extern::Table(TableAddr(*t))),
+                ExportKind::Memory => inst.mems.get(i).map(|m| Extern::Memory(MemAddr(*m))),
+                ExportKind::Global => inst.globals.get(i).map(|g| Extern::Global(GlobalAddr(*g))),
+                ExportKind::Unsupported => None,
+            };
+            if let Some(ext) = ext {
+                inst.exports.insert(e.name.clone(), ext);
+            }
+        }
+        let inst = Arc::new(inst);
+        self.instances.push(inst.clone());
+
+        // 3. Active element segments, in order: `table.init` then `elem.drop`. Declarative
+        // segments are dropped too.
+        for (i, e) in module.elems.iter().enumerate() {
+            let ea = inst.elems[i] as usize;
+            match &e.mode {
+                SegmentMode::Active { index, offset } => {
+                    let offset = match self.eval_const(offset, &inst.globals, &inst.funcs) {
+                        Value::I32(x) => u64::from(x),
+                        Value::I64(x) => x,
+                        _ => 0,
+                    };
+                    let ta = inst.tables.get(*index as usize).copied().unwrap_or(0) as usize;
+                    let items = std::mem::take(&mut self.elems[ea].elems);
+                    let table = &mut self.tables[ta].elems;
+                    let n = items.len() as u64;
+                    if offset
+                        .checked_add(n)
+                        .is_none_or(|end| end > table.len() as u64)
+                    {
+                        return Err(InstantiateError::Trap(Trap::new(
+                            TrapKind::OutOfBoundsTableAccess,
+                        )));
+                    }
+                    table[offset as usize..(offset + n) as usize].copy_from_slice(&items);
+                }
+                SegmentMode::Declared => self.elems[ea].elems = Vec::new(),
+                SegmentMode::Passive => {}
+            }
+        }
+
+        // 4. Active data segments, in order: `memory.init` then `data.drop`.
+        for (i, d) in module.datas.iter().enumerate() {
+            let da = inst.datas[i] as usize;
+            if let SegmentMode::Active { index, offset } = &d.mode {
+                let offset = match self.eval_const(offset, &inst.globals, &inst.funcs) {
+                    Value::I32(x) => u64::from(x),
+                    Value::I64(x) => x,
+                    _ => 0,
+                };
+                let ma = inst.mems.get(*index as usize).copied().unwrap_or(0) as usize;
+                let bytes = std::mem::replace(&mut self.datas[da].bytes, Arc::from([]));
+                let mem = &mut self.mems[ma].data;
+                let n = bytes.len() as u64;
+                if offset
+                    .checked_add(n)
+                    .is_none_or(|end| end > mem.len() as u64)
+                {
+                    return Err(InstantiateError::Trap(Trap::new(
+                        TrapKind::OutOfBoundsMemoryAccess,
+                    )));
+                }
+                mem[offset as usize..(offset + n) as usize].copy_from_slice(&bytes);
+            }
+        }
+
+        // 5. The start function.
+        if let Some(start) = module.start
+            && let Some(&f) = inst.funcs.get(start as usize)
+        {
+            self.call(f, &[]).map_err(InstantiateError::Trap)?;
+        }
+        Ok(InstanceAddr(addr))
+    }
+}

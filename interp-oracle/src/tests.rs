@@ -1,0 +1,741 @@
+//! Unit tests: modules are written in the text format and run end to end.
+
+use crate::*;
+
+fn instantiate(store: &mut Store, wat: &str) -> InstanceAddr {
+    let bytes = wat::parse_str(wat).expect("wat");
+    let module = store.compile(&bytes).expect("compile");
+    store.instantiate(&module, &[]).expect("instantiate")
+}
+
+fn setup(wat: &str) -> (Store, InstanceAddr) {
+    let mut store = Store::new(Config::default());
+    let inst = instantiate(&mut store, wat);
+    (store, inst)
+}
+
+fn func(store: &Store, inst: InstanceAddr, name: &str) -> FuncAddr {
+    match store.export(inst, name) {
+        Some(Extern::Func(f)) => f,
+        other => panic!("export {name}: {other:?}"),
+    }
+}
+
+fn call(
+    store: &mut Store,
+    inst: InstanceAddr,
+    name: &str,
+    args: &[Value],
+) -> Result<Vec<Value>, Trap> {
+    let f = func(store, inst, name);
+    store.invoke(f, args)
+}
+
+fn call1(store: &mut Store, inst: InstanceAddr, name: &str, args: &[Value]) -> Value {
+    let r = call(store, inst, name, args).expect("no trap");
+    assert_eq!(r.len(), 1);
+    r[0]
+}
+
+fn trap(store: &mut Store, inst: InstanceAddr, name: &str, args: &[Value]) -> Trap {
+    call(store, inst, name, args).expect_err("trap")
+}
+
+const F32_CANON: u32 = 0x7fc0_0000;
+const F64_CANON: u64 = 0x7ff8_0000_0000_0000;
+
+#[test]
+fn integer_division_and_remainder() {
+    let (mut s, i) = setup(
+        r#"(module
+            (func (export "div_s") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+            (func (export "div_u") (param i32 i32) (result i32) (i32.div_u (local.get 0) (local.get 1)))
+            (func (export "rem_s") (param i32 i32) (result i32) (i32.rem_s (local.get 0) (local.get 1)))
+            (func (export "rem_s64") (param i64 i64) (result i64) (i64.rem_s (local.get 0) (local.get 1)))
+            (func (export "div_s64") (param i64 i64) (result i64) (i64.div_s (local.get 0) (local.get 1))))"#,
+    );
+    let min = Value::I32(0x8000_0000);
+    let m1 = Value::I32(u32::MAX);
+    assert_eq!(
+        trap(&mut s, i, "div_s", &[min, m1]).kind,
+        TrapKind::IntegerOverflow
+    );
+    assert!(
+        trap(&mut s, i, "div_s", &[min, m1])
+            .message
+            .contains("integer overflow")
+    );
+    let t = trap(&mut s, i, "div_u", &[Value::I32(1), Value::I32(0)]);
+    assert_eq!(t.kind, TrapKind::IntegerDivideByZero);
+    assert_eq!(t.message, "integer divide by zero");
+    assert_eq!(call1(&mut s, i, "rem_s", &[min, m1]), Value::I32(0));
+    assert_eq!(
+        call1(
+            &mut s,
+            i,
+            "rem_s",
+            &[Value::I32(-7i32 as u32), Value::I32(2)]
+        ),
+        Value::I32(-1i32 as u32)
+    );
+    assert_eq!(
+        call1(
+            &mut s,
+            i,
+            "div_s",
+            &[Value::I32(-7i32 as u32), Value::I32(2)]
+        ),
+        Value::I32(-3i32 as u32)
+    );
+    assert_eq!(
+        call1(
+            &mut s,
+            i,
+            "rem_s64",
+            &[Value::I64(i64::MIN as u64), Value::I64(u64::MAX)]
+        ),
+        Value::I64(0)
+    );
+    let t = trap(
+        &mut s,
+        i,
+        "div_s64",
+        &[Value::I64(i64::MIN as u64), Value::I64(u64::MAX)],
+    );
+    assert_eq!(t.kind, TrapKind::IntegerOverflow);
+}
+
+#[test]
+fn float_nan_propagation_and_min_max() {
+    let (mut s, i) = setup(
+        r#"(module
+            (func (export "add") (param f32 f32) (result f32) (f32.add (local.get 0) (local.get 1)))
+            (func (export "min") (param f32 f32) (result f32) (f32.min (local.get 0) (local.get 1)))
+            (func (export "max") (param f32 f32) (result f32) (f32.max (local.get 0) (local.get 1)))
+            (func (export "min64") (param f64 f64) (result f64) (f64.min (local.get 0) (local.get 1)))
+            (func (export "max64") (param f64 f64) (result f64) (f64.max (local.get 0) (local.get 1)))
+            (func (export "sub64") (param f64 f64) (result f64) (f64.sub (local.get 0) (local.get 1)))
+            (func (export "neg") (param f32) (result f32) (f32.neg (local.get 0)))
+            (func (export "abs64") (param f64) (result f64) (f64.abs (local.get 0)))
+            (func (export "copysign") (param f32 f32) (result f32) (f32.copysign (local.get 0) (local.get 1))))"#,
+    );
+    let one = Value::F32(1.0f32.to_bits());
+    // A signalling NaN operand comes back quieted, payload kept.
+    let snan = Value::F32(0x7fa0_0001);
+    assert_eq!(
+        call1(&mut s, i, "add", &[snan, one]),
+        Value::F32(0x7fe0_0001)
+    );
+    assert_eq!(
+        call1(&mut s, i, "add", &[one, Value::F32(0xffa0_0000)]),
+        Value::F32(0xffe0_0000)
+    );
+    // inf - inf produces the canonical NaN.
+    let inf = Value::F64(f64::INFINITY.to_bits());
+    assert_eq!(
+        call1(&mut s, i, "sub64", &[inf, inf]),
+        Value::F64(F64_CANON)
+    );
+    // -0 is below +0.
+    let pz = Value::F32(0);
+    let nz = Value::F32(0x8000_0000);
+    assert_eq!(call1(&mut s, i, "min", &[pz, nz]), nz);
+    assert_eq!(call1(&mut s, i, "min", &[nz, pz]), nz);
+    assert_eq!(call1(&mut s, i, "max", &[pz, nz]), pz);
+    assert_eq!(call1(&mut s, i, "max", &[nz, pz]), pz);
+    assert_eq!(
+        call1(&mut s, i, "min64", &[Value::F64(0), Value::F64(1 << 63)]),
+        Value::F64(1 << 63)
+    );
+    assert_eq!(
+        call1(&mut s, i, "max64", &[Value::F64(1 << 63), Value::F64(0)]),
+        Value::F64(0)
+    );
+    // NaN propagates through min/max.
+    assert_eq!(
+        call1(&mut s, i, "min", &[one, Value::F32(F32_CANON)]),
+        Value::F32(F32_CANON)
+    );
+    assert_eq!(
+        call1(&mut s, i, "max", &[Value::F32(0x7f80_0001), one]),
+        Value::F32(0x7fc0_0001)
+    );
+    // Sign operations are bitwise, also on NaN.
+    assert_eq!(
+        call1(&mut s, i, "neg", &[Value::F32(0x7fa0_0000)]),
+        Value::F32(0xffa0_0000)
+    );
+    assert_eq!(
+        call1(&mut s, i, "abs64", &[Value::F64(0xfff0_0000_0000_0001)]),
+        Value::F64(0x7ff0_0000_0000_0001)
+    );
+    assert_eq!(
+        call1(&mut s, i, "copysign", &[one, nz]),
+        Value::F32((-1.0f32).to_bits())
+    );
+}
+
+#[test]
+fn nearest_rounds_half_to_even() {
+    let (mut s, i) = setup(
+        r#"(module
+            (func (export "nearest") (param f64) (result f64) (f64.nearest (local.get 0)))
+            (func (export "nearest32") (param f32) (result f32) (f32.nearest (local.get 0))))"#,
+    );
+    for (x, want) in [
+        (0.5, 0.0),
+        (1.5, 2.0),
+        (2.5, 2.0),
+        (-0.5, -0.0),
+        (-2.5, -2.0),
+        (4.7, 5.0),
+    ] {
+        let got = call1(&mut s, i, "nearest", &[Value::F64(f64::to_bits(x))]);
+        assert_eq!(got, Value::F64(f64::to_bits(want)), "nearest({x})");
+    }
+    let got = call1(&mut s, i, "nearest32", &[Value::F32((-3.5f32).to_bits())]);
+    assert_eq!(got, Value::F32((-4.0f32).to_bits()));
+}
+
+#[test]
+fn float_to_int_traps_and_saturates() {
+    let (mut s, i) = setup(
+        r#"(module
+            (func (export "t32s") (param f32) (result i32) (i32.trunc_f32_s (local.get 0)))
+            (func (export "t32u") (param f64) (result i32) (i32.trunc_f64_u (local.get 0)))
+            (func (export "t64s") (param f64) (result i64) (i64.trunc_f64_s (local.get 0)))
+            (func (export "sat32s") (param f32) (result i32) (i32.trunc_sat_f32_s (local.get 0)))
+            (func (export "sat64u") (param f64) (result i64) (i64.trunc_sat_f64_u (local.get 0))))"#,
+    );
+    let f32v = |x: f32| Value::F32(x.to_bits());
+    let f64v = |x: f64| Value::F64(x.to_bits());
+    let t = trap(&mut s, i, "t32s", &[Value::F32(F32_CANON)]);
+    assert_eq!(t.kind, TrapKind::InvalidConversionToInteger);
+    assert_eq!(t.message, "invalid conversion to integer");
+    assert_eq!(
+        trap(&mut s, i, "t32s", &[f32v(2147483648.0)]).kind,
+        TrapKind::IntegerOverflow
+    );
+    assert_eq!(
+        call1(&mut s, i, "t32s", &[f32v(-2147483648.0)]),
+        Value::I32(0x8000_0000)
+    );
+    assert_eq!(
+        call1(&mut s, i, "t32s", &[f32v(-1.9)]),
+        Value::I32(-1i32 as u32)
+    );
+    assert_eq!(call1(&mut s, i, "t32u", &[f64v(-0.9)]), Value::I32(0));
+    assert_eq!(
+        call1(&mut s, i, "t32u", &[f64v(4294967295.9)]),
+        Value::I32(u32::MAX)
+    );
+    assert_eq!(
+        trap(&mut s, i, "t32u", &[f64v(4294967296.0)]).kind,
+        TrapKind::IntegerOverflow
+    );
+    assert_eq!(
+        trap(&mut s, i, "t32u", &[f64v(-1.0)]).kind,
+        TrapKind::IntegerOverflow
+    );
+    assert_eq!(
+        call1(&mut s, i, "t64s", &[f64v(-9223372036854775808.0)]),
+        Value::I64(i64::MIN as u64)
+    );
+    assert_eq!(
+        trap(&mut s, i, "t64s", &[f64v(9223372036854775808.0)]).kind,
+        TrapKind::IntegerOverflow
+    );
+    assert_eq!(
+        call1(&mut s, i, "sat32s", &[f32v(1e10)]),
+        Value::I32(i32::MAX as u32)
+    );
+    assert_eq!(
+        call1(&mut s, i, "sat32s", &[f32v(-1e10)]),
+        Value::I32(i32::MIN as u32)
+    );
+    assert_eq!(
+        call1(&mut s, i, "sat32s", &[Value::F32(F32_CANON)]),
+        Value::I32(0)
+    );
+    assert_eq!(call1(&mut s, i, "sat64u", &[f64v(-5.0)]), Value::I64(0));
+    assert_eq!(
+        call1(&mut s, i, "sat64u", &[f64v(f64::INFINITY)]),
+        Value::I64(u64::MAX)
+    );
+}
+
+#[test]
+fn conversions_round_and_keep_nan_payloads() {
+    let (mut s, i) = setup(
+        r#"(module
+            (func (export "i64_to_f32") (param i64) (result f32) (f32.convert_i64_s (local.get 0)))
+            (func (export "u64_to_f32") (param i64) (result f32) (f32.convert_i64_u (local.get 0)))
+            (func (export "demote") (param f64) (result f32) (f32.demote_f64 (local.get 0)))
+            (func (export "promote") (param f32) (result f64) (f64.promote_f32 (local.get 0))))"#,
+    );
+    // 2^24 + 1 is exactly halfway between two f32s: ties to even.
+    assert_eq!(
+        call1(&mut s, i, "i64_to_f32", &[Value::I64(16777217)]),
+        Value::F32(16777216.0f32.to_bits())
+    );
+    // A value just above a halfway point must round up (no double rounding through f64).
+    assert_eq!(
+        call1(
+            &mut s,
+            i,
+            "i64_to_f32",
+            &[Value::I64(0x0020_0000_2000_0001)]
+        ),
+        Value::F32(9007200328482816.0f32.to_bits())
+    );
+    assert_eq!(
+        call1(&mut s, i, "u64_to_f32", &[Value::I64(u64::MAX)]),
+        Value::F32(18446744073709551616.0f32.to_bits())
+    );
+    assert_eq!(
+        call1(&mut s, i, "demote", &[Value::F64(F64_CANON)]),
+        Value::F32(F32_CANON)
+    );
+    assert_eq!(
+        call1(&mut s, i, "demote", &[Value::F64(0xfff8_0000_0000_0000)]),
+        Value::F32(0xffc0_0000)
+    );
+    assert_eq!(
+        call1(&mut s, i, "promote", &[Value::F32(F32_CANON)]),
+        Value::F64(F64_CANON)
+    );
+    assert_eq!(
+        call1(&mut s, i, "promote", &[Value::F32(0x7fa0_0000)]),
+        Value::F64(0x7ffc_0000_0000_0000)
+    );
+}
+
+#[test]
+fn memory_bounds_and_grow() {
+    let (mut s, i) = setup(
+        r#"(module
+            (memory (export "mem") 1 2)
+            (func (export "load") (param i32) (result i32) (i32.load offset=4 (local.get 0)))
+            (func (export "store") (param i32 i64) (i64.store (local.get 0) (local.get 1)))
+            (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+            (func (export "fill") (param i32 i32 i32) (memory.fill (local.get 0) (local.get 1) (local.get 2))))"#,
+    );
+    assert_eq!(
+        call1(&mut s, i, "load", &[Value::I32(65528)]),
+        Value::I32(0)
+    );
+    let t = trap(&mut s, i, "load", &[Value::I32(65529)]);
+    assert_eq!(t.kind, TrapKind::OutOfBoundsMemoryAccess);
+    assert_eq!(t.message, "out of bounds memory access");
+    // The effective address does not wrap around.
+    assert_eq!(
+        trap(&mut s, i, "load", &[Value::I32(u32::MAX)]).kind,
+        TrapKind::OutOfBoundsMemoryAccess
+    );
+    call(
+        &mut s,
+        i,
+        "store",
+        &[Value::I32(8), Value::I64(0x1122_3344_5566_7788)],
+    )
+    .unwrap();
+    assert_eq!(
+        call1(&mut s, i, "load", &[Value::I32(4)]),
+        Value::I32(0x5566_7788)
+    );
+    assert_eq!(
+        trap(
+            &mut s,
+            i,
+            "fill",
+            &[Value::I32(65535), Value::I32(1), Value::I32(2)]
+        )
+        .kind,
+        TrapKind::OutOfBoundsMemoryAccess
+    );
+    assert_eq!(call1(&mut s, i, "grow", &[Value::I32(1)]), Value::I32(1));
+    assert_eq!(
+        call1(&mut s, i, "grow", &[Value::I32(1)]),
+        Value::I32(u32::MAX)
+    );
+    let Some(Extern::Memory(m)) = s.export(i, "mem") else {
+        panic!()
+    };
+    assert_eq!(s.memory_data(m).len(), 2 * 65536);
+    assert_eq!(s.memory_data(m)[8], 0x88);
+}
+
+#[test]
+fn tables_and_call_indirect() {
+    let (mut s, i) = setup(
+        r#"(module
+            (type $ii (func (param i32) (result i32)))
+            (type $v (func))
+            (table $t 4 10 funcref)
+            (table $e (export "ext") 2 externref)
+            (elem (table $t) (i32.const 0) func $double $nop)
+            (func $double (type $ii) (i32.mul (local.get 0) (i32.const 2)))
+            (func $nop (type $v))
+            (func (export "call") (param i32 i32) (result i32)
+                (call_indirect $t (type $ii) (local.get 1) (local.get 0)))
+            (func (export "grow") (param i32) (result i32) (table.grow $t (ref.null func) (local.get 0)))
+            (func (export "size") (result i32) (table.size $t))
+            (func (export "set_ext") (param i32 externref) (table.set $e (local.get 0) (local.get 1)))
+            (func (export "get_ext") (param i32) (result externref) (table.get $e (local.get 0))))"#,
+    );
+    assert_eq!(
+        call1(&mut s, i, "call", &[Value::I32(0), Value::I32(21)]),
+        Value::I32(42)
+    );
+    let t = trap(&mut s, i, "call", &[Value::I32(1), Value::I32(0)]);
+    assert_eq!(t.kind, TrapKind::IndirectCallTypeMismatch);
+    assert_eq!(t.message, "indirect call type mismatch");
+    let t = trap(&mut s, i, "call", &[Value::I32(2), Value::I32(0)]);
+    assert_eq!(t.kind, TrapKind::UninitializedElement);
+    assert_eq!(t.message, "uninitialized element 2");
+    let t = trap(&mut s, i, "call", &[Value::I32(4), Value::I32(0)]);
+    assert_eq!(t.kind, TrapKind::UndefinedElement);
+    assert_eq!(call1(&mut s, i, "grow", &[Value::I32(6)]), Value::I32(4));
+    assert_eq!(
+        call1(&mut s, i, "grow", &[Value::I32(1)]),
+        Value::I32(u32::MAX)
+    );
+    assert_eq!(call1(&mut s, i, "size", &[]), Value::I32(10));
+    call(
+        &mut s,
+        i,
+        "set_ext",
+        &[Value::I32(1), Value::ExternRef(Some(7))],
+    )
+    .unwrap();
+    assert_eq!(
+        call1(&mut s, i, "get_ext", &[Value::I32(1)]),
+        Value::ExternRef(Some(7))
+    );
+    assert_eq!(
+        call1(&mut s, i, "get_ext", &[Value::I32(0)]),
+        Value::ExternRef(None)
+    );
+    let t = trap(&mut s, i, "get_ext", &[Value::I32(2)]);
+    assert_eq!(t.kind, TrapKind::OutOfBoundsTableAccess);
+    let Some(Extern::Table(ext)) = s.export(i, "ext") else {
+        panic!()
+    };
+    assert_eq!(s.table_get(ext, 1), Some(Value::ExternRef(Some(7))));
+}
+
+#[test]
+fn deep_recursion_exhausts_the_call_stack() {
+    let (mut s, i) = setup(
+        r#"(module
+            (func $f (export "f") (param i64) (result i64)
+                (i64.add (call $f (local.get 0)) (i64.const 1)))
+            (func $even (export "even") (param i32) (result i32)
+                (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 1))
+                    (else (call $odd (i32.sub (local.get 0) (i32.const 1))))))
+            (func $odd (param i32) (result i32)
+                (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+                    (else (call $even (i32.sub (local.get 0) (i32.const 1)))))))"#,
+    );
+    let t = trap(&mut s, i, "f", &[Value::I64(0)]);
+    assert_eq!(t.kind, TrapKind::CallStackExhausted);
+    assert_eq!(t.message, "call stack exhausted");
+    // The store is still usable afterwards, and moderate depth works.
+    assert_eq!(call1(&mut s, i, "even", &[Value::I32(5000)]), Value::I32(1));
+}
+
+#[test]
+fn loops_and_branch_tables() {
+    let (mut s, i) = setup(
+        r#"(module
+            (func (export "fac") (param i64) (result i64) (local i64)
+                (local.set 1 (i64.const 1))
+                (block $done
+                    (loop $top
+                        (br_if $done (i64.eqz (local.get 0)))
+                        (local.set 1 (i64.mul (local.get 1) (local.get 0)))
+                        (local.set 0 (i64.sub (local.get 0) (i64.const 1)))
+                        (br $top)))
+                (local.get 1))
+            (func (export "switch") (param i32) (result i32)
+                (block $d (block $c (block $b (block $a
+                    (br_table $a $b $c $d (local.get 0)))
+                    (return (i32.const 10)))
+                    (return (i32.const 11)))
+                    (return (i32.const 12)))
+                (i32.const 13)))"#,
+    );
+    assert_eq!(
+        call1(&mut s, i, "fac", &[Value::I64(20)]),
+        Value::I64(2432902008176640000)
+    );
+    for (x, want) in [(0, 10), (1, 11), (2, 12), (3, 13), (100, 13)] {
+        assert_eq!(
+            call1(&mut s, i, "switch", &[Value::I32(x)]),
+            Value::I32(want)
+        );
+    }
+}
+
+#[test]
+fn multi_value_blocks() {
+    let (mut s, i) = setup(
+        r#"(module
+            (func (export "swap") (param i32 i32) (result i32 i32)
+                (local.get 1) (local.get 0))
+            (func (export "block_params") (result i32)
+                (i32.const 1) (i32.const 2)
+                (block (param i32 i32) (result i32) (i32.add))
+                (i32.const 10)
+                (i32.mul))
+            (func (export "sum") (param $n i32) (result i32)
+                (i32.const 0)
+                (loop $l (param i32) (result i32)
+                    (i32.add (local.get $n))
+                    (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+                    (br_if $l (local.get $n))))
+            (func (export "if_params") (param i32) (result i32)
+                (i32.const 6) (i32.const 3)
+                (if (param i32 i32) (result i32) (local.get 0)
+                    (then (i32.sub))
+                    (else (i32.mul))))
+            (func (export "br_values") (result i32 i64)
+                (i32.const 5)
+                (block (param i32) (result i32 i64)
+                    (drop) (i32.const 100) (i32.const 9) (i64.const 8)
+                    (br_if 0 (i32.const 1))
+                    unreachable))
+            )"#,
+    );
+    let r = call(&mut s, i, "swap", &[Value::I32(1), Value::I32(2)]).unwrap();
+    assert_eq!(r, vec![Value::I32(2), Value::I32(1)]);
+    assert_eq!(call1(&mut s, i, "block_params", &[]), Value::I32(30));
+    assert_eq!(call1(&mut s, i, "sum", &[Value::I32(5)]), Value::I32(15));
+    assert_eq!(
+        call1(&mut s, i, "if_params", &[Value::I32(1)]),
+        Value::I32(3)
+    );
+    assert_eq!(
+        call1(&mut s, i, "if_params", &[Value::I32(0)]),
+        Value::I32(18)
+    );
+    let r = call(&mut s, i, "br_values", &[]).unwrap();
+    assert_eq!(r, vec![Value::I32(9), Value::I64(8)]);
+}
+
+#[test]
+fn branch_keeps_values_and_drops_the_rest() {
+    let (mut s, i) = setup(
+        r#"(module
+            (func (export "g") (param i32) (result i32)
+                (i32.const 100)
+                (block (result i32)
+                    (i32.const 1) (i32.const 2) (i32.const 3)
+                    (br_if 0 (local.get 0))
+                    (drop) (drop))
+                (i32.add)))"#,
+    );
+    assert_eq!(call1(&mut s, i, "g", &[Value::I32(1)]), Value::I32(103));
+    assert_eq!(call1(&mut s, i, "g", &[Value::I32(0)]), Value::I32(101));
+}
+
+#[test]
+fn instantiation_keeps_partial_segment_effects() {
+    let mut s = Store::new(Config::default());
+    let a = instantiate(
+        &mut s,
+        r#"(module (memory (export "mem") 1) (table (export "tab") 2 funcref)
+            (func (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0))))"#,
+    );
+    let Some(mem) = s.export(a, "mem") else {
+        panic!()
+    };
+    let Some(tab) = s.export(a, "tab") else {
+        panic!()
+    };
+    let bytes = wat::parse_str(
+        r#"(module
+            (import "a" "mem" (memory 1))
+            (import "a" "tab" (table 2 funcref))
+            (func $f)
+            (elem (i32.const 0) $f)
+            (elem (i32.const 1) $f $f)
+            (data (i32.const 0) "hello"))"#,
+    )
+    .unwrap();
+    let m = s.compile(&bytes).unwrap();
+    let err = s.instantiate(&m, &[mem, tab]).unwrap_err();
+    let InstantiateError::Trap(t) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(t.kind, TrapKind::OutOfBoundsTableAccess);
+    let Extern::Table(tab) = tab else { panic!() };
+    // The first element segment was applied, the data segment never ran.
+    assert!(matches!(s.table_get(tab, 0), Some(Value::FuncRef(Some(_)))));
+    assert_eq!(s.table_get(tab, 1), Some(Value::FuncRef(None)));
+    assert_eq!(call1(&mut s, a, "peek", &[Value::I32(0)]), Value::I32(0));
+
+    let bytes = wat::parse_str(
+        r#"(module
+            (import "a" "mem" (memory 1))
+            (data (i32.const 0) "hi")
+            (data (i32.const 65535) "xy"))"#,
+    )
+    .unwrap();
+    let m = s.compile(&bytes).unwrap();
+    let Err(InstantiateError::Trap(t)) = s.instantiate(&m, &[mem]) else {
+        panic!()
+    };
+    assert_eq!(t.kind, TrapKind::OutOfBoundsMemoryAccess);
+    assert_eq!(
+        call1(&mut s, a, "peek", &[Value::I32(1)]),
+        Value::I32(u32::from(b'i'))
+    );
+}
+
+#[test]
+fn linking_checks_import_types() {
+    let mut s = Store::new(Config::default());
+    let g = s.alloc_global(ValType::I32, false, Value::I32(5));
+    let mem = s.alloc_memory(Limits {
+        min: 1,
+        max: Some(2),
+    });
+    let f = s.alloc_host_func(
+        FuncType {
+            params: vec![ValType::I32],
+            results: vec![ValType::I32],
+        },
+        Box::new(|args| match args {
+            [Value::I32(x)] => Ok(vec![Value::I32(x + 1)]),
+            _ => Err(Trap::host("bad args")),
+        }),
+    );
+    let bad = s.alloc_host_func(
+        FuncType {
+            params: vec![],
+            results: vec![ValType::I32],
+        },
+        Box::new(|_| Ok(vec![Value::I64(1)])),
+    );
+    let wat = r#"(module
+        (import "h" "f" (func $f (param i32) (result i32)))
+        (import "h" "g" (global $g i32))
+        (import "h" "m" (memory 1 3))
+        (func (export "run") (result i32) (call $f (global.get $g))))"#;
+    let m = s.compile(&wat::parse_str(wat).unwrap()).unwrap();
+    assert_eq!(m.imports().len(), 3);
+    let i = s
+        .instantiate(
+            &m,
+            &[Extern::Func(f), Extern::Global(g), Extern::Memory(mem)],
+        )
+        .unwrap();
+    assert_eq!(call1(&mut s, i, "run", &[]), Value::I32(6));
+    // Wrong kind and wrong function type.
+    let err = s
+        .instantiate(
+            &m,
+            &[Extern::Global(g), Extern::Global(g), Extern::Memory(mem)],
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&err, InstantiateError::Link(msg) if msg.contains("incompatible import type"))
+    );
+    let err = s
+        .instantiate(
+            &m,
+            &[Extern::Func(bad), Extern::Global(g), Extern::Memory(mem)],
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&err, InstantiateError::Link(msg) if msg.contains("incompatible import type"))
+    );
+    // Memory max 2 fits max 3; an unbounded memory does not.
+    let unbounded = s.alloc_memory(Limits { min: 1, max: None });
+    let err = s
+        .instantiate(
+            &m,
+            &[
+                Extern::Func(f),
+                Extern::Global(g),
+                Extern::Memory(unbounded),
+            ],
+        )
+        .unwrap_err();
+    assert!(matches!(err, InstantiateError::Link(_)));
+    // A host function returning the wrong type traps instead of panicking.
+    let t = s.invoke(bad, &[]).unwrap_err();
+    assert_eq!(t.kind, TrapKind::Host);
+    // Wrong argument types are reported, not panicked on.
+    let run = func(&s, i, "run");
+    let t = s.invoke(run, &[Value::I32(1)]).unwrap_err();
+    assert_eq!(t.kind, TrapKind::Host);
+}
+
+#[test]
+fn malformed_and_invalid_are_distinguished() {
+    let s = Store::new(Config::default());
+    assert!(matches!(
+        s.compile(b"\0asm\x02\0\0\0"),
+        Err(CompileError::Malformed(_))
+    ));
+    assert!(matches!(
+        s.compile(b"\0asm\x01\0\0\0\x0d\x00"),
+        Err(CompileError::Malformed(_))
+    ));
+    let invalid = wat::parse_str("(module (func (result i32) (i64.const 0)))").unwrap();
+    assert!(matches!(s.compile(&invalid), Err(CompileError::Invalid(_))));
+}
+
+#[test]
+fn bulk_memory_and_passive_segments() {
+    let (mut s, i) = setup(
+        r#"(module
+            (memory 1)
+            (data $d "abcdef")
+            (table 4 funcref)
+            (elem $e func $f $f)
+            (func $f (result i32) (i32.const 42))
+            (func (export "init") (param i32 i32 i32) (memory.init $d (local.get 0) (local.get 1) (local.get 2)))
+            (func (export "drop") (data.drop $d))
+            (func (export "copy") (param i32 i32 i32) (memory.copy (local.get 0) (local.get 1) (local.get 2)))
+            (func (export "load") (param i32) (result i32) (i32.load8_u (local.get 0)))
+            (func (export "tinit") (param i32 i32 i32) (table.init $e (local.get 0) (local.get 1) (local.get 2)))
+            (func (export "edrop") (elem.drop $e))
+            (func (export "call") (param i32) (result i32) (call_indirect (result i32) (local.get 0))))"#,
+    );
+    let v = |x: u32| Value::I32(x);
+    call(&mut s, i, "init", &[v(10), v(1), v(3)]).unwrap();
+    assert_eq!(call1(&mut s, i, "load", &[v(10)]), v(u32::from(b'b')));
+    call(&mut s, i, "copy", &[v(11), v(10), v(3)]).unwrap();
+    assert_eq!(call1(&mut s, i, "load", &[v(12)]), v(u32::from(b'c')));
+    assert_eq!(
+        trap(&mut s, i, "init", &[v(0), v(4), v(3)]).kind,
+        TrapKind::OutOfBoundsMemoryAccess
+    );
+    call(&mut s, i, "drop", &[]).unwrap();
+    call(&mut s, i, "init", &[v(0), v(0), v(0)]).unwrap();
+    assert_eq!(
+        trap(&mut s, i, "init", &[v(0), v(0), v(1)]).kind,
+        TrapKind::OutOfBoundsMemoryAccess
+    );
+    call(&mut s, i, "tinit", &[v(2), v(0), v(2)]).unwrap();
+    assert_eq!(call1(&mut s, i, "call", &[v(3)]), v(42));
+    call(&mut s, i, "edrop", &[]).unwrap();
+    assert_eq!(
+        trap(&mut s, i, "tinit", &[v(0), v(0), v(1)]).kind,
+        TrapKind::OutOfBoundsTableAccess
+    );
+}
+
+#[test]
+fn start_function_trap_is_an_instantiation_error() {
+    let mut s = Store::new(Config::default());
+    let bytes = wat::parse_str("(module (func $s unreachable) (start $s))").unwrap();
+    let m = s.compile(&bytes).unwrap();
+    let Err(InstantiateError::Trap(t)) = s.instantiate(&m, &[]) else {
+        panic!()
+    };
+    assert_eq!(t.kind, TrapKind::Unreachable);
+}

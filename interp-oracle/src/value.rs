@@ -1,0 +1,116 @@
+//! Values and their representation on the operand stack.
+//!
+//! The spec's values are typed (`i32.const 1`, `ref.null func`, ...). After validation the
+//! type of every stack slot is statically known, so the interpreter keeps the operand stack
+//! untyped: every value is one `u64` slot ([`Slot`]). This module is the single place that
+//! converts between the public, typed [`Value`] and a slot.
+//!
+//! Encoding of a slot:
+//! - `i32`/`f32`: the 32 bits, zero-extended;
+//! - `i64`/`f64`: the 64 bits;
+//! - references: `0` is null, `n + 1` is function address `n` (funcref) or host reference
+//!   `n` (externref). So the all-zeros slot is the default value of every type, which is
+//!   exactly how the spec initialises locals.
+
+use crate::{FuncAddr, ValType, Value};
+
+/// One untyped operand-stack slot.
+pub(crate) type Slot = u64;
+
+/// The default value of every type (0, +0.0, null) as a slot.
+pub(crate) const DEFAULT_SLOT: Slot = 0;
+
+/// The slot for a function reference.
+pub(crate) fn funcref_slot(addr: Option<FuncAddr>) -> Slot {
+    match addr {
+        None => 0,
+        Some(FuncAddr(a)) => u64::from(a) + 1,
+    }
+}
+
+/// The function address held by a funcref slot.
+pub(crate) fn slot_funcref(slot: Slot) -> Option<FuncAddr> {
+    if slot == 0 {
+        None
+    } else {
+        Some(FuncAddr((slot - 1) as u32))
+    }
+}
+
+impl Value {
+    /// The type of this value.
+    pub fn ty(&self) -> ValType {
+        match self {
+            Value::I32(_) => ValType::I32,
+            Value::I64(_) => ValType::I64,
+            Value::F32(_) => ValType::F32,
+            Value::F64(_) => ValType::F64,
+            Value::V128(_) => ValType::V128,
+            Value::FuncRef(_) => ValType::FuncRef,
+            Value::ExternRef(_) => ValType::ExternRef,
+        }
+    }
+
+    /// The default value of a type: zero or null.
+    pub fn default_for(ty: ValType) -> Value {
+        slot_to_value(ty, DEFAULT_SLOT)
+    }
+}
+
+/// Encode a value as a slot (v128 keeps only its low 64 bits: the oracle does not run SIMD).
+pub(crate) fn value_to_slot(v: Value) -> Slot {
+    match v {
+        Value::I32(x) => u64::from(x),
+        Value::I64(x) => x,
+        Value::F32(x) => u64::from(x),
+        Value::F64(x) => x,
+        Value::V128(x) => x as u64,
+        Value::FuncRef(a) => funcref_slot(a),
+        Value::ExternRef(None) => 0,
+        Value::ExternRef(Some(n)) => u64::from(n) + 1,
+    }
+}
+
+/// Decode a slot of a known type.
+pub(crate) fn slot_to_value(ty: ValType, s: Slot) -> Value {
+    match ty {
+        ValType::I32 => Value::I32(s as u32),
+        ValType::I64 => Value::I64(s),
+        ValType::F32 => Value::F32(s as u32),
+        ValType::F64 => Value::F64(s),
+        ValType::V128 => Value::V128(u128::from(s)),
+        ValType::FuncRef => Value::FuncRef(slot_funcref(s)),
+        ValType::ExternRef => Value::ExternRef(if s == 0 { None } else { Some((s - 1) as u32) }),
+    }
+}
+
+/// Map a wasmparser value type onto the oracle's types. Reference types of the
+/// function family become `funcref`; every other reference type is treated as `externref`.
+pub(crate) fn valtype_from(ty: wasmparser::ValType) -> ValType {
+    match ty {
+        wasmparser::ValType::I32 => ValType::I32,
+        wasmparser::ValType::I64 => ValType::I64,
+        wasmparser::ValType::F32 => ValType::F32,
+        wasmparser::ValType::F64 => ValType::F64,
+        wasmparser::ValType::V128 => ValType::V128,
+        wasmparser::ValType::Ref(r) => reftype_from(r),
+    }
+}
+
+/// Map a wasmparser reference type onto `funcref` or `externref`.
+pub(crate) fn reftype_from(r: wasmparser::RefType) -> ValType {
+    heaptype_from(r.heap_type())
+}
+
+/// Map a heap type (as in `ref.null ht`) onto `funcref` or `externref`.
+pub(crate) fn heaptype_from(h: wasmparser::HeapType) -> ValType {
+    use wasmparser::{AbstractHeapType, HeapType};
+    match h {
+        HeapType::Abstract {
+            ty: AbstractHeapType::Func | AbstractHeapType::NoFunc,
+            ..
+        } => ValType::FuncRef,
+        HeapType::Concrete(_) | HeapType::Exact(_) => ValType::FuncRef,
+        _ => ValType::ExternRef,
+    }
+}
