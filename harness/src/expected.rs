@@ -1,0 +1,141 @@
+//! Expected failures: `spec/expected-failures.toml`.
+//!
+//! ```toml
+//! [[failure]]
+//! engine = "oracle"
+//! file = "proposals/bulk-memory/table_init.wast"
+//! line = 123          # optional: without it, the entry covers every failure of the file
+//! reason = "needs the function-references proposal"
+//! ```
+//!
+//! A run is as expected when every failure is covered by an entry and every entry still fails.
+//! An entry whose failure now passes makes the run fail too, so the list stays true. Entries for
+//! files or engines that were not run are ignored.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::wast::{Failure, FileResult};
+
+/// One entry of the list.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub engine: String,
+    pub file: String,
+    pub line: Option<usize>,
+    pub reason: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListFile {
+    #[serde(default)]
+    failure: Vec<Entry>,
+}
+
+/// The expected-failure list.
+#[derive(Clone, Debug, Default)]
+pub struct ExpectedFailures {
+    pub entries: Vec<Entry>,
+}
+
+/// A failure that no entry covers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unexpected {
+    pub engine: String,
+    pub path: String,
+    pub failure: Failure,
+}
+
+/// How a run compares with the list.
+#[derive(Clone, Debug, Default)]
+pub struct Verdict {
+    /// Failures no entry covers.
+    pub unexpected: Vec<Unexpected>,
+    /// Failures covered by an entry.
+    pub expected: usize,
+    /// Entries whose failure did not happen.
+    pub now_passing: Vec<Entry>,
+}
+
+impl Verdict {
+    /// Everything went as expected.
+    pub fn ok(&self) -> bool {
+        self.unexpected.is_empty() && self.now_passing.is_empty()
+    }
+}
+
+/// The default list: `spec/expected-failures.toml` of the workspace this binary was built from,
+/// or of the current directory.
+pub fn default_path() -> PathBuf {
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/expected-failures.toml");
+    if built.exists() {
+        built
+    } else {
+        PathBuf::from("spec/expected-failures.toml")
+    }
+}
+
+impl ExpectedFailures {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let file: ListFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        Ok(ExpectedFailures {
+            entries: file.failure,
+        })
+    }
+
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    fn covers(entry: &Entry, engine: &str, path: &str, failure: &Failure) -> bool {
+        entry.engine == engine && entry.file == path && entry.line.is_none_or(|l| l == failure.line)
+    }
+
+    /// Compare a run's results with the list.
+    pub fn check(&self, results: &[FileResult]) -> Verdict {
+        let mut verdict = Verdict::default();
+        let mut used: HashSet<usize> = HashSet::new();
+        let mut ran: HashSet<(&str, &str)> = HashSet::new();
+        for file in results {
+            for engine in &file.engines {
+                ran.insert((engine.engine.as_str(), file.path.as_str()));
+                for failure in &engine.failures {
+                    let hit = self
+                        .entries
+                        .iter()
+                        .position(|e| Self::covers(e, &engine.engine, &file.path, failure));
+                    match hit {
+                        Some(i) => {
+                            used.insert(i);
+                            verdict.expected += 1;
+                        }
+                        None => verdict.unexpected.push(Unexpected {
+                            engine: engine.engine.clone(),
+                            path: file.path.clone(),
+                            failure: failure.clone(),
+                        }),
+                    }
+                }
+            }
+        }
+        for (i, entry) in self.entries.iter().enumerate() {
+            if ran.contains(&(entry.engine.as_str(), entry.file.as_str())) && !used.contains(&i) {
+                verdict.now_passing.push(entry.clone());
+            }
+        }
+        verdict
+    }
+
+    /// The entry covering a failure, if any.
+    pub fn entry_for(&self, engine: &str, path: &str, failure: &Failure) -> Option<&Entry> {
+        self.entries
+            .iter()
+            .find(|e| Self::covers(e, engine, path, failure))
+    }
+}

@@ -1,0 +1,158 @@
+//! Reporting: progress, the per-suite summary table, JSON and JUnit.
+
+pub mod json;
+pub mod junit;
+pub mod progress;
+
+use std::fmt::Write as _;
+
+use crate::expected::Verdict;
+use crate::wast::FileResult;
+
+/// The results of one suite (or of the files given to `lockstep wast`).
+#[derive(Clone, Debug)]
+pub struct Group {
+    pub name: String,
+    pub files: Vec<FileResult>,
+}
+
+/// Directive counts of one engine.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub message_mismatches: usize,
+}
+
+/// Per-engine counts over a set of files, in first-seen engine order.
+pub fn counts(files: &[FileResult]) -> Vec<(String, Counts)> {
+    let mut out: Vec<(String, Counts)> = Vec::new();
+    for f in files {
+        for e in &f.engines {
+            let i = match out.iter().position(|(n, _)| *n == e.engine) {
+                Some(i) => i,
+                None => {
+                    out.push((e.engine.clone(), Counts::default()));
+                    out.len() - 1
+                }
+            };
+            let c = &mut out[i].1;
+            c.passed += e.passed;
+            c.failed += e.failed;
+            c.skipped += e.skipped;
+            c.message_mismatches += e.message_mismatches;
+        }
+    }
+    out
+}
+
+/// The summary table: one row per suite and engine.
+pub fn table(groups: &[Group]) -> String {
+    let width = groups
+        .iter()
+        .map(|g| g.name.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<width$}  {:>5}  {:<8}  {:>8}  {:>8}  {:>8}",
+        "suite", "files", "engine", "passed", "failed", "skipped"
+    );
+    for g in groups {
+        for (engine, c) in counts(&g.files) {
+            let _ = writeln!(
+                s,
+                "{:<width$}  {:>5}  {:<8}  {:>8}  {:>8}  {:>8}",
+                g.name,
+                g.files.len(),
+                engine,
+                c.passed,
+                c.failed,
+                c.skipped
+            );
+        }
+    }
+    s
+}
+
+/// The verdict in words: unexpected failures and listed failures that passed (at most `limit`
+/// of each), and the count of error messages that differed where a match is not required.
+pub fn verdict(groups: &[Group], verdict: &Verdict, limit: usize) -> String {
+    let mut s = String::new();
+    if !verdict.unexpected.is_empty() {
+        let _ = writeln!(s, "unexpected failures: {}", verdict.unexpected.len());
+        for u in verdict.unexpected.iter().take(limit) {
+            let _ = writeln!(
+                s,
+                "  [{}] {}:{}: {}: {}",
+                u.engine,
+                u.path,
+                u.failure.line,
+                u.failure.directive,
+                one_line(&u.failure.message, 300)
+            );
+        }
+        if verdict.unexpected.len() > limit {
+            let _ = writeln!(
+                s,
+                "  ... and {} more (see --json)",
+                verdict.unexpected.len() - limit
+            );
+        }
+    }
+    if !verdict.now_passing.is_empty() {
+        let _ = writeln!(
+            s,
+            "listed as expected failures but passed (remove them from the list): {}",
+            verdict.now_passing.len()
+        );
+        for e in verdict.now_passing.iter().take(limit) {
+            let line = e.line.map(|l| format!(":{l}")).unwrap_or_default();
+            let _ = writeln!(s, "  [{}] {}{}: {}", e.engine, e.file, line, e.reason);
+        }
+    }
+    if verdict.expected > 0 {
+        let _ = writeln!(s, "expected failures (listed): {}", verdict.expected);
+    }
+    let mismatches: usize = groups
+        .iter()
+        .flat_map(|g| counts(&g.files))
+        .map(|(_, c)| c.message_mismatches)
+        .sum();
+    if mismatches > 0 {
+        let _ = writeln!(
+            s,
+            "note: {mismatches} rejections (invalid/malformed/unlinkable) passed with a message other than the script's"
+        );
+    }
+    s
+}
+
+/// The last line: totals over every engine.
+pub fn last_line(groups: &[Group]) -> String {
+    let (mut passed, mut failed) = (0, 0);
+    for g in groups {
+        for (_, c) in counts(&g.files) {
+            passed += c.passed;
+            failed += c.failed;
+        }
+    }
+    format!("{passed} passed, {failed} failed")
+}
+
+/// Shorten a message to one line of at most `max` characters.
+pub fn one_line(msg: &str, max: usize) -> String {
+    let flat: String = msg
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect();
+    if flat.chars().count() > max {
+        let cut: String = flat.chars().take(max).collect();
+        format!("{cut}...")
+    } else {
+        flat
+    }
+}

