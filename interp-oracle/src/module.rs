@@ -369,7 +369,10 @@ fn decode(bytes: &[u8], features: WasmFeatures) -> Result<ModuleInner, DecodeErr
                         TypeRef::Func(t) | TypeRef::FuncExact(t) => ImportDesc::Func(t),
                         TypeRef::Table(t) => ImportDesc::Table(limits_of_table(&t)),
                         TypeRef::Memory(mt) => ImportDesc::Memory(limits_of_memory(&mt)),
-                        TypeRef::Global(g) => ImportDesc::Global(global_ty(&g)),
+                        TypeRef::Global(g) => {
+                            check_global_type(&g, features)?;
+                            ImportDesc::Global(global_ty(&g))
+                        }
                         TypeRef::Tag(_) => ImportDesc::Unsupported,
                     };
                     m.imports.push(Import {
@@ -410,6 +413,7 @@ fn decode(bytes: &[u8], features: WasmFeatures) -> Result<ModuleInner, DecodeErr
             Payload::GlobalSection(reader) => {
                 for g in reader {
                     let g = g?;
+                    check_global_type(&g.ty, features)?;
                     m.globals.push(GlobalDef {
                         ty: global_ty(&g.ty),
                         init: const_expr(&g.init_expr)?,
@@ -493,7 +497,7 @@ fn decode(bytes: &[u8], features: WasmFeatures) -> Result<ModuleInner, DecodeErr
                 }
                 let mut ops = body.get_operators_reader()?;
                 while !ops.eof() {
-                    ops.read()?;
+                    check_memarg(&ops.read()?)?;
                 }
                 ops.finish()?;
             }
@@ -504,6 +508,54 @@ fn decode(bytes: &[u8], features: WasmFeatures) -> Result<ModuleInner, DecodeErr
         }
     }
     Ok(m)
+}
+
+/// The binary format's mutability byte is 0 or 1; wasmparser reads bit 1 as "shared", which
+/// only exists with the shared-everything-threads proposal. Without it, it is malformed.
+fn check_global_type(
+    g: &wasmparser::GlobalType,
+    features: WasmFeatures,
+) -> Result<(), DecodeError> {
+    if g.shared && !features.shared_everything_threads() {
+        return Err(DecodeError("malformed mutability".to_string()));
+    }
+    Ok(())
+}
+
+/// A memory immediate's alignment exponent must fit the binary format's range: an
+/// alignment of 2^32 or more is malformed (2^31 is merely invalid).
+fn check_memarg(op: &Operator<'_>) -> Result<(), DecodeError> {
+    use Operator as O;
+    let memarg = match op {
+        O::I32Load { memarg }
+        | O::I64Load { memarg }
+        | O::F32Load { memarg }
+        | O::F64Load { memarg }
+        | O::I32Load8S { memarg }
+        | O::I32Load8U { memarg }
+        | O::I32Load16S { memarg }
+        | O::I32Load16U { memarg }
+        | O::I64Load8S { memarg }
+        | O::I64Load8U { memarg }
+        | O::I64Load16S { memarg }
+        | O::I64Load16U { memarg }
+        | O::I64Load32S { memarg }
+        | O::I64Load32U { memarg }
+        | O::I32Store { memarg }
+        | O::I64Store { memarg }
+        | O::F32Store { memarg }
+        | O::F64Store { memarg }
+        | O::I32Store8 { memarg }
+        | O::I32Store16 { memarg }
+        | O::I64Store8 { memarg }
+        | O::I64Store16 { memarg }
+        | O::I64Store32 { memarg } => memarg,
+        _ => return Ok(()),
+    };
+    if memarg.align >= 32 {
+        return Err(DecodeError("malformed memop flags".to_string()));
+    }
+    Ok(())
 }
 
 /// Decode a constant expression into [`ConstOp`]s.
