@@ -15,7 +15,7 @@ use std::fmt;
 pub use wasmparser::WasmFeatures;
 
 /// A WebAssembly engine that lockstep can drive.
-pub trait Engine: Send + Sync {
+pub trait Engine: Sync {
     /// Short, stable name used on the command line, in reports and in expected-failure entries.
     fn name(&self) -> &'static str;
 

@@ -158,7 +158,10 @@ pub fn spec(opts: &SpecOptions) -> Result<RunSummary, UsageError> {
     let explicit = !opts.suites.is_empty();
     let suites: Vec<Suite> = if explicit {
         let mut v: Vec<Suite> = Vec::new();
-        for s in &opts.suites {
+        for s in opts.suites.iter().flat_map(|s| s.split(',')).map(str::trim) {
+            if s.is_empty() {
+                continue;
+            }
             let suite: Suite = s.parse().map_err(UsageError)?;
             if !v.contains(&suite) {
                 v.push(suite);

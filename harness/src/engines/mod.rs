@@ -18,8 +18,24 @@ pub fn built() -> Vec<Box<dyn Engine>> {
     KNOWN.iter().filter_map(|(_, make)| make()).collect()
 }
 
-/// Select engines by a `--engine` value: a name or `all`.
+/// Select engines by `--engine` values: names or `all` (a value may list several, comma-separated).
 pub fn select(names: &[String]) -> Result<Vec<Box<dyn Engine>>, String> {
+    let names: Vec<String> = names
+        .iter()
+        .flat_map(|n| n.split(','))
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .collect();
+    if let Some(bad) = names
+        .iter()
+        .find(|n| *n != "all" && !KNOWN.iter().any(|(k, _)| k == n))
+    {
+        let known: Vec<_> = KNOWN.iter().map(|(n, _)| *n).collect();
+        return Err(format!(
+            "unknown engine `{bad}`: expected {} or all",
+            known.join(", ")
+        ));
+    }
     if names.is_empty() || names.iter().any(|n| n == "all") {
         let engines = built();
         if engines.is_empty() {
@@ -28,15 +44,11 @@ pub fn select(names: &[String]) -> Result<Vec<Box<dyn Engine>>, String> {
         return Ok(engines);
     }
     let mut out: Vec<Box<dyn Engine>> = Vec::new();
-    for name in names {
-        let Some((_, make)) = KNOWN.iter().find(|(n, _)| n == name) else {
-            let known: Vec<_> = KNOWN.iter().map(|(n, _)| *n).collect();
-            return Err(format!(
-                "unknown engine `{name}`: expected {} or all",
-                known.join(", ")
-            ));
+    for name in &names {
+        let Some((_, make)) = KNOWN.iter().find(|(n, _)| *n == name.as_str()) else {
+            unreachable!("names were checked above");
         };
-        if out.iter().any(|e| e.name() == name) {
+        if out.iter().any(|e| e.name() == name.as_str()) {
             continue;
         }
         match make() {
