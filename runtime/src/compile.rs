@@ -1,0 +1,249 @@
+//! Compilation: translate every function in parallel, lay the code out, relocate direct calls
+//! and build the trap tables. Also compiles the per-signature trampolines.
+
+use crate::engine::{Engine, Trampolines};
+use crate::module::ModuleInfo;
+use crate::translate::{self, Env, clif_type, codes, wasm_signature};
+use crate::trap::{Error, Result, TrapCode};
+use crate::types::FuncType;
+use crate::vm::code::CodeMemory;
+use cranelift_codegen::Context;
+use cranelift_codegen::FinalizedRelocTarget;
+use cranelift_codegen::binemit::Reloc;
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::{
+    self, AbiParam, ExternalName, Function, InstBuilder, MemFlagsData, Signature, StackSlotData,
+    StackSlotKind, UserFuncName, types,
+};
+use cranelift_codegen::isa::CallConv;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+struct CompiledFunc {
+    bytes: Vec<u8>,
+    traps: Vec<(u32, TrapCode)>,
+    /// (offset, kind, callee function index, addend)
+    relocs: Vec<(u32, Reloc, u32, i64)>,
+}
+
+fn compile_function(engine: &Engine, func: Function) -> Result<CompiledFunc> {
+    let isa = &*engine.inner.isa;
+    let mut ctx = Context::for_function(func);
+    let (bytes, traps, raw_relocs) = {
+        let code = ctx
+            .compile(isa, &mut ControlPlane::default())
+            .map_err(|e| Error::Compile(format!("{:?}", e.inner)))?;
+        let traps = code
+            .buffer
+            .traps()
+            .iter()
+            .filter_map(|t| codes::to_trap(t.code).map(|c| (t.offset, c)))
+            .collect::<Vec<_>>();
+        let relocs = code
+            .buffer
+            .relocs()
+            .iter()
+            .map(|r| (r.offset, r.kind, r.target.clone(), r.addend))
+            .collect::<Vec<_>>();
+        (code.code_buffer().to_vec(), traps, relocs)
+    };
+    let mut relocs = Vec::new();
+    for (off, kind, target, addend) in raw_relocs {
+        match target {
+            FinalizedRelocTarget::ExternalName(ExternalName::User(r)) => {
+                let name = &ctx.func.params.user_named_funcs()[r];
+                relocs.push((off, kind, name.index, addend));
+            }
+            other => {
+                return Err(Error::Compile(format!(
+                    "unexpected relocation target {other:?}"
+                )));
+            }
+        }
+    }
+    Ok(CompiledFunc {
+        bytes,
+        traps,
+        relocs,
+    })
+}
+
+/// Compile all defined functions; returns the code memory and each defined function's address.
+pub(crate) fn compile_module(
+    engine: &Engine,
+    info: &ModuleInfo,
+    bodies: &[wasmparser::FunctionBody<'_>],
+) -> Result<(CodeMemory, Vec<usize>)> {
+    let config = engine.config();
+    let env = Env {
+        info,
+        offsets: info.offsets(),
+        guard_pages: config.guard_pages_active(),
+        guard_size: config.memory_guard_size,
+        frontend: engine.inner.isa.frontend_config(),
+    };
+    let nimp = info.num_imported_funcs;
+    let compiled: Vec<Result<CompiledFunc>> = bodies
+        .par_iter()
+        .enumerate()
+        .map_init(FunctionBuilderContext::new, |fctx, (i, body)| {
+            let func = translate::translate_function(&env, nimp + i as u32, body, fctx)?;
+            compile_function(engine, func)
+        })
+        .collect();
+    let compiled = compiled.into_iter().collect::<Result<Vec<_>>>()?;
+
+    let mut image = Vec::new();
+    let mut offsets = Vec::with_capacity(compiled.len());
+    let mut traps = Vec::new();
+    let mut funcs = Vec::new();
+    for (i, f) in compiled.iter().enumerate() {
+        while image.len() % 16 != 0 {
+            image.push(0xcc);
+        }
+        let start = image.len() as u32;
+        offsets.push(start);
+        image.extend_from_slice(&f.bytes);
+        traps.extend(f.traps.iter().map(|&(o, c)| (start + o, c)));
+        funcs.push((start, image.len() as u32, nimp + i as u32));
+    }
+    let patch = |base: usize, buf: &mut [u8]| -> std::result::Result<(), String> {
+        for (i, f) in compiled.iter().enumerate() {
+            for &(off, kind, callee, addend) in &f.relocs {
+                let site = offsets[i] as usize + off as usize;
+                let callee_def = callee
+                    .checked_sub(nimp)
+                    .ok_or("relocation to an imported function")?;
+                let target = base + offsets[callee_def as usize] as usize;
+                match kind {
+                    Reloc::X86CallPCRel4 | Reloc::X86CallPLTRel4 | Reloc::X86PCRel4 => {
+                        let v = (target as i64 + addend - (base + site) as i64) as i32;
+                        buf[site..site + 4].copy_from_slice(&v.to_le_bytes());
+                    }
+                    Reloc::Abs8 => {
+                        let v = (target as i64 + addend) as u64;
+                        buf[site..site + 8].copy_from_slice(&v.to_le_bytes());
+                    }
+                    k => return Err(format!("unsupported relocation {k:?}")),
+                }
+            }
+        }
+        Ok(())
+    };
+    let code =
+        CodeMemory::new(&image, patch, traps, funcs, info.names.clone()).map_err(Error::Compile)?;
+    let base = code.base();
+    let addrs = offsets.iter().map(|&o| base + o as usize).collect();
+    Ok((code, addrs))
+}
+
+/// Build the host->wasm array entry and the wasm->host shim for one signature.
+pub(crate) fn compile_trampolines(engine: &Engine, ty: &FuncType) -> Result<Trampolines> {
+    let mut fctx = FunctionBuilderContext::new();
+
+    // Host -> wasm: extern "C" fn(vmctx, code, values: *mut ValRaw).
+    let mut sig = Signature::new(CallConv::SystemV);
+    for _ in 0..3 {
+        sig.params.push(AbiParam::new(types::I64));
+    }
+    let mut f = Function::with_name_signature(UserFuncName::user(1, 0), sig);
+    {
+        let mut b = FunctionBuilder::new(&mut f, &mut fctx);
+        let blk = b.create_block();
+        b.append_block_params_for_function_params(blk);
+        b.switch_to_block(blk);
+        b.seal_block(blk);
+        let p = b.block_params(blk).to_vec();
+        let (vmctx, code, values) = (p[0], p[1], p[2]);
+        let mut args = vec![vmctx];
+        for (i, &t) in ty.params().iter().enumerate() {
+            args.push(b.ins().load(
+                clif_type(t),
+                MemFlagsData::trusted(),
+                values,
+                (i * 8) as i32,
+            ));
+        }
+        let wsig = b.import_signature(wasm_signature(ty));
+        let call = b.ins().call_indirect(wsig, code, &args);
+        let rets = b.inst_results(call).to_vec();
+        for (i, r) in rets.into_iter().enumerate() {
+            b.ins()
+                .store(MemFlagsData::trusted(), r, values, (i * 8) as i32);
+        }
+        b.ins().return_(&[]);
+        b.finalize(engine.inner.isa.frontend_config());
+    }
+    let entry = compile_function(engine, f)?;
+
+    // Wasm -> host: a wasm-ABI function whose vmctx is a host-function context whose first
+    // field is `extern "C" fn(ctx, values) -> u32`; nonzero means "trap".
+    let mut f = Function::with_name_signature(UserFuncName::user(1, 1), wasm_signature(ty));
+    {
+        let mut b = FunctionBuilder::new(&mut f, &mut fctx);
+        let blk = b.create_block();
+        b.append_block_params_for_function_params(blk);
+        b.switch_to_block(blk);
+        b.seal_block(blk);
+        let p = b.block_params(blk).to_vec();
+        let n = ty.params().len().max(ty.results().len()).max(1);
+        let slot = b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            (n * 8) as u32,
+            3,
+        ));
+        let addr = b.ins().stack_addr(types::I64, slot, 0);
+        for (i, &v) in p[1..].iter().enumerate() {
+            b.ins()
+                .store(MemFlagsData::trusted(), v, addr, (i * 8) as i32);
+        }
+        let fptr = b.ins().load(types::I64, MemFlagsData::trusted(), p[0], 0);
+        let mut hsig = Signature::new(CallConv::SystemV);
+        hsig.params.push(AbiParam::new(types::I64));
+        hsig.params.push(AbiParam::new(types::I64));
+        hsig.returns.push(AbiParam::new(types::I32));
+        let hsig = b.import_signature(hsig);
+        let call = b.ins().call_indirect(hsig, fptr, &[p[0], addr]);
+        let status = b.inst_results(call)[0];
+        b.ins().trapnz(status, codes::HOST);
+        let mut rets = Vec::new();
+        for (i, &t) in ty.results().iter().enumerate() {
+            rets.push(
+                b.ins()
+                    .load(clif_type(t), MemFlagsData::trusted(), addr, (i * 8) as i32),
+            );
+        }
+        b.ins().return_(&rets);
+        b.finalize(engine.inner.isa.frontend_config());
+    }
+    let shim = compile_function(engine, f)?;
+    let _ = ir::TrapCode::STACK_OVERFLOW;
+
+    let mut image = entry.bytes.clone();
+    while image.len() % 16 != 0 {
+        image.push(0xcc);
+    }
+    let shim_off = image.len() as u32;
+    image.extend_from_slice(&shim.bytes);
+    let mut traps: Vec<(u32, TrapCode)> = entry.traps.clone();
+    traps.extend(shim.traps.iter().map(|&(o, c)| (shim_off + o, c)));
+    if !entry.relocs.is_empty() || !shim.relocs.is_empty() {
+        return Err(Error::Compile("unexpected relocation in trampoline".into()));
+    }
+    let code = CodeMemory::new(
+        &image,
+        |_, _| Ok(()),
+        traps,
+        Vec::new(),
+        Arc::new(HashMap::new()),
+    )
+    .map_err(Error::Compile)?;
+    let base = code.base();
+    Ok(Trampolines {
+        _code: Arc::new(code),
+        array_entry: base,
+        host_shim: base + shim_off as usize,
+    })
+}

@@ -1,0 +1,130 @@
+//! The engine: configuration, the host ISA, signature interning and trampoline caches.
+
+use crate::config::{Config, OptLevel};
+use crate::trap::{Error, Result};
+use crate::types::FuncType;
+use crate::vm::code::CodeMemory;
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Global compilation environment, cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<EngineInner>,
+}
+
+pub(crate) struct EngineInner {
+    pub(crate) config: Config,
+    pub(crate) isa: OwnedTargetIsa,
+    pub(crate) sigs: Mutex<SigRegistry>,
+    /// Per-signature trampolines: (host->wasm array entry, wasm->host shim).
+    pub(crate) trampolines: Mutex<HashMap<u32, Arc<Trampolines>>>,
+}
+
+pub(crate) struct Trampolines {
+    pub(crate) _code: Arc<CodeMemory>,
+    pub(crate) array_entry: usize,
+    pub(crate) host_shim: usize,
+}
+
+#[derive(Default)]
+pub(crate) struct SigRegistry {
+    ids: HashMap<FuncType, u32>,
+    types: Vec<FuncType>,
+}
+
+impl Default for Engine {
+    fn default() -> Engine {
+        Engine::new(&Config::new()).expect("host ISA is supported")
+    }
+}
+
+impl Engine {
+    pub fn new(config: &Config) -> Result<Engine> {
+        let mut flags = settings::builder();
+        let opt = match config.opt_level {
+            OptLevel::None => "none",
+            OptLevel::Speed => "speed",
+            OptLevel::SpeedAndSize => "speed_and_size",
+        };
+        let set = |f: &mut settings::Builder, k: &str, v: &str| {
+            f.set(k, v)
+                .map_err(|e| Error::Compile(format!("setting {k}: {e}")))
+        };
+        set(&mut flags, "opt_level", opt)?;
+        set(&mut flags, "preserve_frame_pointers", "true")?;
+        set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
+        set(
+            &mut flags,
+            "enable_verifier",
+            if cfg!(debug_assertions) {
+                "true"
+            } else {
+                "false"
+            },
+        )?;
+        set(&mut flags, "unwind_info", "false")?;
+        let isa_builder =
+            cranelift_native::builder().map_err(|e| Error::Compile(format!("host ISA: {e}")))?;
+        let isa = isa_builder
+            .finish(settings::Flags::new(flags))
+            .map_err(|e| Error::Compile(format!("host ISA: {e}")))?;
+        crate::vm::traps::init_handlers();
+        Ok(Engine {
+            inner: Arc::new(EngineInner {
+                config: config.clone(),
+                isa,
+                sigs: Mutex::new(SigRegistry::default()),
+                trampolines: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Engine-wide id of a signature; equal types get equal ids.
+    pub(crate) fn sig_id(&self, ty: &FuncType) -> u32 {
+        let mut r = self.inner.sigs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&id) = r.ids.get(ty) {
+            return id;
+        }
+        let id = r.types.len() as u32;
+        r.types.push(ty.clone());
+        r.ids.insert(ty.clone(), id);
+        id
+    }
+
+    pub(crate) fn sig_type(&self, id: u32) -> FuncType {
+        let r = self.inner.sigs.lock().unwrap_or_else(|e| e.into_inner());
+        r.types.get(id as usize).cloned().unwrap_or_default()
+    }
+
+    pub(crate) fn same(&self, other: &Engine) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// Trampolines for a signature, compiled on first use.
+    pub(crate) fn trampolines(&self, sig: u32) -> Result<Arc<Trampolines>> {
+        if let Some(t) = self
+            .inner
+            .trampolines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&sig)
+        {
+            return Ok(t.clone());
+        }
+        let ty = self.sig_type(sig);
+        let t = Arc::new(crate::compile::compile_trampolines(self, &ty)?);
+        let mut map = self
+            .inner
+            .trampolines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        Ok(map.entry(sig).or_insert(t).clone())
+    }
+}

@@ -1,0 +1,534 @@
+//! Instances: instantiation (linking, segment initialisation, start) and the operations the
+//! builtins perform on an instance's memories and tables.
+
+use crate::externals::{Extern, Global, Memory, Table};
+use crate::func::{Func, TypedFunc, WasmParams, WasmResults};
+use crate::module::{ConstExpr, ConstOp, ElemMode, ExportIndex, ImportKind, Module};
+use crate::store::{AsContextMut, GlobalData, StoreOpaque, TableData};
+use crate::trap::{Error, Result, Trap, TrapCode};
+use crate::types::{Mutability, limits_match};
+use crate::vm::memory::LinearMemory;
+use crate::vm::vmctx::{VMFuncRef, VMOffsets};
+use std::cell::Cell;
+
+pub(crate) struct InstanceData {
+    pub module: Module,
+    pub _vmctx: Box<[usize]>,
+    pub funcrefs: Box<[VMFuncRef]>,
+    pub memories: Vec<usize>,
+    pub tables: Vec<usize>,
+    pub globals: Vec<usize>,
+    pub data_dropped: Vec<bool>,
+    pub elems: Vec<Vec<u64>>,
+}
+
+/// An instantiated module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Instance {
+    pub(crate) store_id: u64,
+    pub(crate) index: usize,
+}
+
+fn link_err(msg: String) -> Error {
+    Error::Link(msg)
+}
+
+impl Instance {
+    /// Instantiate `module` with `imports` given in import order.
+    pub fn new(
+        mut store: impl AsContextMut,
+        module: &Module,
+        imports: &[Extern],
+    ) -> Result<Instance> {
+        let s = &mut store.ctx_mut().opaque;
+        instantiate(s, module, imports)
+    }
+
+    pub fn get_export(&self, mut store: impl AsContextMut, name: &str) -> Option<Extern> {
+        let s = &mut store.ctx_mut().opaque;
+        s.check(self.store_id).ok()?;
+        let (_, idx) = s.instances[self.index]
+            .module
+            .inner
+            .info
+            .exports
+            .iter()
+            .find(|(n, _)| n == name)?
+            .clone();
+        Some(self.export_extern(s, idx))
+    }
+
+    fn export_extern(&self, s: &mut StoreOpaque, idx: ExportIndex) -> Extern {
+        let id = s.id;
+        let inst = &s.instances[self.index];
+        match idx {
+            ExportIndex::Func(f) => {
+                let fr = &inst.funcrefs[f as usize] as *const VMFuncRef as usize;
+                let index = s.func_for_funcref(fr);
+                Extern::Func(Func {
+                    store_id: id,
+                    index,
+                })
+            }
+            ExportIndex::Memory(m) => Extern::Memory(Memory {
+                store_id: id,
+                index: inst.memories[m as usize],
+            }),
+            ExportIndex::Table(t) => Extern::Table(Table {
+                store_id: id,
+                index: inst.tables[t as usize],
+            }),
+            ExportIndex::Global(g) => Extern::Global(Global {
+                store_id: id,
+                index: inst.globals[g as usize],
+            }),
+        }
+    }
+
+    /// All exports in order.
+    pub fn exports(&self, mut store: impl AsContextMut) -> Vec<(String, Extern)> {
+        let s = &mut store.ctx_mut().opaque;
+        if s.check(self.store_id).is_err() {
+            return Vec::new();
+        }
+        let exports = s.instances[self.index].module.inner.info.exports.clone();
+        exports
+            .into_iter()
+            .map(|(n, i)| {
+                let e = self.export_extern(s, i);
+                (n, e)
+            })
+            .collect()
+    }
+
+    pub fn get_func(&self, store: impl AsContextMut, name: &str) -> Option<Func> {
+        match self.get_export(store, name)? {
+            Extern::Func(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    pub fn get_typed_func<P: WasmParams, R: WasmResults>(
+        &self,
+        mut store: impl AsContextMut,
+        name: &str,
+    ) -> Result<TypedFunc<P, R>> {
+        let f = self
+            .get_func(&mut store, name)
+            .ok_or_else(|| Error::Other(format!("no exported function `{name}`")))?;
+        f.typed(&mut store)
+    }
+
+    pub fn get_memory(&self, store: impl AsContextMut, name: &str) -> Option<Memory> {
+        match self.get_export(store, name)? {
+            Extern::Memory(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn get_table(&self, store: impl AsContextMut, name: &str) -> Option<Table> {
+        match self.get_export(store, name)? {
+            Extern::Table(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub fn get_global(&self, store: impl AsContextMut, name: &str) -> Option<Global> {
+        match self.get_export(store, name)? {
+            Extern::Global(g) => Some(g),
+            _ => None,
+        }
+    }
+}
+
+fn eval_const(s: &StoreOpaque, inst: &InstanceData, expr: &ConstExpr) -> u64 {
+    let mut st: Vec<u64> = Vec::new();
+    for op in expr {
+        let v = match *op {
+            ConstOp::I32(v) => v as u32 as u64,
+            ConstOp::I64(v) => v as u64,
+            ConstOp::F32(b) => b as u64,
+            ConstOp::F64(b) => b,
+            ConstOp::RefNull => 0,
+            ConstOp::RefFunc(f) => &inst.funcrefs[f as usize] as *const VMFuncRef as u64,
+            ConstOp::GlobalGet(g) => s.globals[inst.globals[g as usize]].cell.get(),
+            ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
+                let b = st.pop().unwrap_or(0) as u32;
+                let a = st.pop().unwrap_or(0) as u32;
+                (match op {
+                    ConstOp::I32Add => a.wrapping_add(b),
+                    ConstOp::I32Sub => a.wrapping_sub(b),
+                    _ => a.wrapping_mul(b),
+                }) as u64
+            }
+            ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => {
+                let b = st.pop().unwrap_or(0);
+                let a = st.pop().unwrap_or(0);
+                match op {
+                    ConstOp::I64Add => a.wrapping_add(b),
+                    ConstOp::I64Sub => a.wrapping_sub(b),
+                    _ => a.wrapping_mul(b),
+                }
+            }
+        };
+        st.push(v);
+    }
+    st.pop().unwrap_or(0)
+}
+
+fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Result<Instance> {
+    if !s.engine.same(module.engine()) {
+        return Err(Error::Other(
+            "module compiled with a different engine".into(),
+        ));
+    }
+    let m = module.clone();
+    let info = &m.inner.info;
+    if imports.len() != info.imports.len() {
+        return Err(link_err(format!(
+            "expected {} imports, got {}",
+            info.imports.len(),
+            imports.len()
+        )));
+    }
+    let offsets = info.offsets();
+    let mut vmctx: Box<[usize]> = vec![0usize; offsets.slots()].into_boxed_slice();
+    let vmctx_addr = vmctx.as_ptr() as usize;
+    let mut funcrefs = Vec::with_capacity(info.funcs.len());
+    let mut memories = Vec::new();
+    let mut tables = Vec::new();
+    let mut globals = Vec::new();
+    for (imp, ext) in info.imports.iter().zip(imports) {
+        let what = || format!("{}::{}", imp.module, imp.name);
+        match (&imp.kind, ext) {
+            (ImportKind::Func(t), Extern::Func(f)) => {
+                s.check(f.store_id)?;
+                let fd = &s.funcs[f.index];
+                if fd.sig != info.type_ids[*t as usize] {
+                    return Err(link_err(format!("incompatible import type for {}", what())));
+                }
+                // SAFETY-free copy: read the imported funcref's fields through the store.
+                let src = s.funcref_ptr(f.index);
+                funcrefs.push(crate::vm::host::copy_funcref(src));
+            }
+            (ImportKind::Memory(ty), Extern::Memory(mem)) => {
+                s.check(mem.store_id)?;
+                let lm = &s.memories[mem.index];
+                let max = lm.declared_max();
+                if !limits_match(lm.size_pages(), max, ty.minimum, ty.maximum) {
+                    return Err(link_err(format!("incompatible import type for {}", what())));
+                }
+                memories.push(mem.index);
+            }
+            (ImportKind::Table(ty), Extern::Table(t)) => {
+                s.check(t.store_id)?;
+                let td = &s.tables[t.index];
+                if td.ty.element != ty.element
+                    || !limits_match(td.elems.len() as u64, td.ty.maximum, ty.minimum, ty.maximum)
+                {
+                    return Err(link_err(format!("incompatible import type for {}", what())));
+                }
+                tables.push(t.index);
+            }
+            (ImportKind::Global(ty), Extern::Global(g)) => {
+                s.check(g.store_id)?;
+                if s.globals[g.index].ty != *ty {
+                    return Err(link_err(format!("incompatible import type for {}", what())));
+                }
+                globals.push(g.index);
+            }
+            _ => return Err(link_err(format!("incompatible import type for {}", what()))),
+        }
+    }
+    for (i, &addr) in m.inner.func_addrs.iter().enumerate() {
+        let f = info.num_imported_funcs as usize + i;
+        let sig = info.type_ids[info.funcs[f] as usize];
+        funcrefs.push(VMFuncRef::new(addr, sig, vmctx_addr));
+    }
+    let funcrefs = funcrefs.into_boxed_slice();
+    let config = s.engine.config().clone();
+    for ty in &info.memories[info.num_imported_memories as usize..] {
+        let lm = LinearMemory::new(
+            ty.minimum,
+            ty.maximum,
+            config.memory_reservation,
+            config.memory_guard_size,
+        )
+        .map_err(Error::Other)?;
+        memories.push(s.memories.len());
+        s.memories.push(lm);
+    }
+    // Globals first (table initialisers may refer to them).
+    let mut inst = InstanceData {
+        module: m.clone(),
+        _vmctx: Box::new([]),
+        funcrefs,
+        memories,
+        tables: Vec::new(),
+        globals,
+        data_dropped: vec![false; info.datas.len()],
+        elems: Vec::new(),
+    };
+    for (i, ty) in info.globals[info.num_imported_globals as usize..]
+        .iter()
+        .enumerate()
+    {
+        let v = eval_const(s, &inst, &info.global_inits[i]);
+        inst.globals.push(s.globals.len());
+        s.globals.push(GlobalData {
+            cell: Box::new(Cell::new(v)),
+            ty: *ty,
+        });
+    }
+    for (i, ty) in info.tables[info.num_imported_tables as usize..]
+        .iter()
+        .enumerate()
+    {
+        let init = match &info.table_inits[i] {
+            Some(e) => eval_const(s, &inst, e),
+            None => 0,
+        };
+        tables.push(s.tables.len());
+        s.tables.push(TableData::new(*ty, init)?);
+    }
+    inst.tables = tables;
+    inst.elems = info
+        .elems
+        .iter()
+        .map(|e| e.items.iter().map(|x| eval_const(s, &inst, x)).collect())
+        .collect();
+    // Fill the VM context.
+    vmctx[VMOffsets::slot_of(VMOffsets::LIMITS)] = &*s.limits as *const _ as usize;
+    vmctx[VMOffsets::slot_of(VMOffsets::BUILTINS)] = crate::vm::builtins::builtins_addr();
+    vmctx[VMOffsets::slot_of(VMOffsets::FUNCREFS)] = inst.funcrefs.as_ptr() as usize;
+    vmctx[VMOffsets::slot_of(VMOffsets::STORE)] = s as *mut StoreOpaque as usize;
+    vmctx[VMOffsets::slot_of(VMOffsets::INSTANCE)] = s.instances.len();
+    for (i, &mi) in inst.memories.iter().enumerate() {
+        vmctx[VMOffsets::slot_of(offsets.memory(i as u32))] = s.memories[mi].def_ptr() as usize;
+    }
+    for (i, &ti) in inst.tables.iter().enumerate() {
+        vmctx[VMOffsets::slot_of(offsets.table(i as u32))] =
+            &*s.tables[ti].def as *const _ as usize;
+    }
+    for (i, &gi) in inst.globals.iter().enumerate() {
+        vmctx[VMOffsets::slot_of(offsets.global(i as u32))] = s.globals[gi].cell.as_ptr() as usize;
+    }
+    inst._vmctx = vmctx;
+    let index = s.instances.len();
+    s.instances.push(inst);
+    let instance = Instance {
+        store_id: s.id,
+        index,
+    };
+
+    // Element segments, then data segments, then start.
+    for (i, seg) in info.elems.iter().enumerate() {
+        match &seg.mode {
+            ElemMode::Active { table, offset } => {
+                let off = eval_const(s, &s.instances[index], offset) as u32;
+                let n = seg.items.len() as u32;
+                if s.table_init(index, *table, i as u32, off, 0, n) != 0 {
+                    return Err(Trap::from_code(TrapCode::TableOutOfBounds).into());
+                }
+                s.elem_drop(index, i as u32);
+            }
+            ElemMode::Declared => {
+                s.elem_drop(index, i as u32);
+            }
+            ElemMode::Passive => {}
+        }
+    }
+    for (i, seg) in info.datas.iter().enumerate() {
+        if let Some((mem, offset)) = &seg.active {
+            let off = eval_const(s, &s.instances[index], offset) as u32;
+            let n = seg.data.len() as u32;
+            if s.memory_init(index, *mem, i as u32, off, 0, n) != 0 {
+                return Err(Trap::from_code(TrapCode::MemoryOutOfBounds).into());
+            }
+            s.data_drop(index, i as u32);
+        }
+    }
+    if let Some(start) = info.start {
+        let fr = &s.instances[index].funcrefs[start as usize] as *const VMFuncRef as usize;
+        let f = s.func_for_funcref(fr);
+        let mut vals = [0u64; 1];
+        s.call_raw(f, &mut vals)?;
+    }
+    Ok(instance)
+}
+
+impl StoreOpaque {
+    fn mem_of(&self, inst: usize, mem: u32) -> usize {
+        self.instances[inst].memories[mem as usize]
+    }
+    fn table_of(&self, inst: usize, table: u32) -> usize {
+        self.instances[inst].tables[table as usize]
+    }
+
+    pub(crate) fn memory_grow(&mut self, inst: usize, mem: u32, delta: u32) -> u32 {
+        let m = self.mem_of(inst, mem);
+        match self.memories[m].grow(u64::from(delta)) {
+            Some(old) => old as u32,
+            None => u32::MAX,
+        }
+    }
+
+    pub(crate) fn memory_fill(
+        &mut self,
+        inst: usize,
+        mem: u32,
+        dst: u32,
+        val: u32,
+        len: u32,
+    ) -> u32 {
+        let m = self.mem_of(inst, mem);
+        let data = self.memories[m].data_mut();
+        let (d, n) = (dst as usize, len as usize);
+        match d.checked_add(n) {
+            Some(end) if end <= data.len() => {
+                data[d..end].fill(val as u8);
+                0
+            }
+            _ => 1,
+        }
+    }
+
+    pub(crate) fn memory_copy(
+        &mut self,
+        inst: usize,
+        dm: u32,
+        sm: u32,
+        dst: u32,
+        src: u32,
+        len: u32,
+    ) -> u32 {
+        let (d, s, n) = (dst as usize, src as usize, len as usize);
+        let dmi = self.mem_of(inst, dm);
+        let smi = self.mem_of(inst, sm);
+        let dlen = self.memories[dmi].data().len();
+        let slen = self.memories[smi].data().len();
+        if d + n > dlen || s + n > slen {
+            return 1;
+        }
+        if dmi == smi {
+            self.memories[dmi].data_mut().copy_within(s..s + n, d);
+        } else {
+            let tmp = self.memories[smi].data()[s..s + n].to_vec();
+            self.memories[dmi].data_mut()[d..d + n].copy_from_slice(&tmp);
+        }
+        0
+    }
+
+    pub(crate) fn memory_init(
+        &mut self,
+        inst: usize,
+        mem: u32,
+        seg: u32,
+        dst: u32,
+        src: u32,
+        len: u32,
+    ) -> u32 {
+        let m = self.mem_of(inst, mem);
+        let i = &self.instances[inst];
+        let data: &[u8] = if i.data_dropped[seg as usize] {
+            &[]
+        } else {
+            &i.module.inner.info.datas[seg as usize].data
+        };
+        let (d, s, n) = (dst as usize, src as usize, len as usize);
+        if s + n > data.len() {
+            return 1;
+        }
+        let src_bytes = data[s..s + n].to_vec();
+        let mem = self.memories[m].data_mut();
+        if d + n > mem.len() {
+            return 1;
+        }
+        mem[d..d + n].copy_from_slice(&src_bytes);
+        0
+    }
+
+    pub(crate) fn data_drop(&mut self, inst: usize, seg: u32) -> u32 {
+        self.instances[inst].data_dropped[seg as usize] = true;
+        0
+    }
+
+    pub(crate) fn table_grow(&mut self, inst: usize, table: u32, init: u64, delta: u32) -> u32 {
+        let t = self.table_of(inst, table);
+        match self.tables[t].grow(u64::from(delta), init) {
+            Some(old) => old as u32,
+            None => u32::MAX,
+        }
+    }
+
+    pub(crate) fn table_fill(
+        &mut self,
+        inst: usize,
+        table: u32,
+        dst: u32,
+        val: u64,
+        len: u32,
+    ) -> u32 {
+        let t = self.table_of(inst, table);
+        let elems = &mut self.tables[t].elems;
+        let (d, n) = (dst as usize, len as usize);
+        if d + n > elems.len() {
+            return 1;
+        }
+        elems[d..d + n].fill(val);
+        0
+    }
+
+    pub(crate) fn table_copy(
+        &mut self,
+        inst: usize,
+        dt: u32,
+        st: u32,
+        dst: u32,
+        src: u32,
+        len: u32,
+    ) -> u32 {
+        let dti = self.table_of(inst, dt);
+        let sti = self.table_of(inst, st);
+        let (d, s, n) = (dst as usize, src as usize, len as usize);
+        if d + n > self.tables[dti].elems.len() || s + n > self.tables[sti].elems.len() {
+            return 1;
+        }
+        if dti == sti {
+            self.tables[dti].elems.copy_within(s..s + n, d);
+        } else {
+            let tmp = self.tables[sti].elems[s..s + n].to_vec();
+            self.tables[dti].elems[d..d + n].copy_from_slice(&tmp);
+        }
+        0
+    }
+
+    pub(crate) fn table_init(
+        &mut self,
+        inst: usize,
+        table: u32,
+        seg: u32,
+        dst: u32,
+        src: u32,
+        len: u32,
+    ) -> u32 {
+        let t = self.table_of(inst, table);
+        let (d, s, n) = (dst as usize, src as usize, len as usize);
+        let items = &self.instances[inst].elems[seg as usize];
+        if s + n > items.len() || d + n > self.tables[t].elems.len() {
+            return 1;
+        }
+        let vals = items[s..s + n].to_vec();
+        self.tables[t].elems[d..d + n].copy_from_slice(&vals);
+        0
+    }
+
+    pub(crate) fn elem_drop(&mut self, inst: usize, seg: u32) -> u32 {
+        self.instances[inst].elems[seg as usize] = Vec::new();
+        0
+    }
+}
+
+pub(crate) fn global_is_mutable(g: &GlobalData) -> bool {
+    g.ty.mutability == Mutability::Var
+}

@@ -1,0 +1,533 @@
+//! Modules: validation, metadata and compiled code.
+
+use crate::engine::Engine;
+use crate::trap::{Error, Result};
+use crate::types::{ExternType, FuncType, GlobalType, MemoryType, Mutability, TableType, ValType};
+use crate::vm::code::CodeMemory;
+use crate::vm::vmctx::VMOffsets;
+use std::collections::HashMap;
+use std::sync::Arc;
+use wasmparser::{Parser, Payload, TypeRef, Validator};
+
+/// A constant expression, evaluated at instantiation.
+#[derive(Clone, Debug)]
+pub(crate) enum ConstOp {
+    I32(i32),
+    I64(i64),
+    F32(u32),
+    F64(u64),
+    RefNull,
+    RefFunc(u32),
+    GlobalGet(u32),
+    I32Add,
+    I32Sub,
+    I32Mul,
+    I64Add,
+    I64Sub,
+    I64Mul,
+}
+
+pub(crate) type ConstExpr = Vec<ConstOp>;
+
+#[derive(Clone, Debug)]
+pub(crate) enum ImportKind {
+    Func(u32),
+    Table(TableType),
+    Memory(MemoryType),
+    Global(GlobalType),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct ImportInfo {
+    pub module: String,
+    pub name: String,
+    pub kind: ImportKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ExportIndex {
+    Func(u32),
+    Table(u32),
+    Memory(u32),
+    Global(u32),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum ElemMode {
+    Active { table: u32, offset: ConstExpr },
+    Passive,
+    Declared,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct ElemSegment {
+    pub mode: ElemMode,
+    pub items: Vec<ConstExpr>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct DataSegment {
+    /// `Some((memory, offset))` for active segments.
+    pub active: Option<(u32, ConstExpr)>,
+    pub data: Vec<u8>,
+}
+
+/// Everything about a module except its code.
+#[derive(Default, Debug)]
+pub(crate) struct ModuleInfo {
+    pub types: Vec<FuncType>,
+    /// Engine-wide signature id per type index.
+    pub type_ids: Vec<u32>,
+    pub imports: Vec<ImportInfo>,
+    /// Type index of every function (imports first).
+    pub funcs: Vec<u32>,
+    pub num_imported_funcs: u32,
+    pub tables: Vec<TableType>,
+    pub table_inits: Vec<Option<ConstExpr>>,
+    pub num_imported_tables: u32,
+    pub memories: Vec<MemoryType>,
+    pub num_imported_memories: u32,
+    pub globals: Vec<GlobalType>,
+    pub global_inits: Vec<ConstExpr>,
+    pub num_imported_globals: u32,
+    pub exports: Vec<(String, ExportIndex)>,
+    pub start: Option<u32>,
+    pub elems: Vec<ElemSegment>,
+    pub datas: Vec<DataSegment>,
+    pub names: Arc<HashMap<u32, String>>,
+}
+
+impl ModuleInfo {
+    pub fn func_type(&self, func: u32) -> &FuncType {
+        &self.types[self.funcs[func as usize] as usize]
+    }
+    pub fn offsets(&self) -> VMOffsets {
+        VMOffsets {
+            num_memories: self.memories.len() as u32,
+            num_tables: self.tables.len() as u32,
+            num_globals: self.globals.len() as u32,
+        }
+    }
+}
+
+/// A compiled module. Cheap to clone.
+#[derive(Clone)]
+pub struct Module {
+    pub(crate) inner: Arc<ModuleInner>,
+}
+
+pub(crate) struct ModuleInner {
+    pub engine: Engine,
+    pub info: ModuleInfo,
+    /// Keeps the compiled code mapped (and registered) while the module lives.
+    pub _code: Arc<CodeMemory>,
+    /// Address of each defined function's code, by defined index.
+    pub func_addrs: Vec<usize>,
+}
+
+impl Module {
+    /// Compile a module from binary or text format.
+    pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
+        let bytes = bytes.as_ref();
+        let bin = wat::parse_bytes(bytes).map_err(|e| Error::Malformed(e.to_string()))?;
+        Module::from_binary(engine, &bin)
+    }
+
+    /// Compile a module from the binary format.
+    pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
+        let mut validator = Validator::new_with_features(engine.config().features);
+        if let Err(e) = validator.validate_all(bytes) {
+            return Err(classify_error(bytes, e));
+        }
+        let (info, bodies) = parse(engine, bytes)?;
+        let (code, func_addrs) = crate::compile::compile_module(engine, &info, &bodies)?;
+        Ok(Module {
+            inner: Arc::new(ModuleInner {
+                engine: engine.clone(),
+                info,
+                _code: Arc::new(code),
+                func_addrs,
+            }),
+        })
+    }
+
+    /// Validate without compiling.
+    pub fn validate(engine: &Engine, bytes: &[u8]) -> Result<()> {
+        let mut validator = Validator::new_with_features(engine.config().features);
+        validator
+            .validate_all(bytes)
+            .map(|_| ())
+            .map_err(|e| classify_error(bytes, e))
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// Imports as (module, name, type).
+    pub fn imports(&self) -> impl Iterator<Item = (&str, &str, ExternType)> + '_ {
+        let info = &self.inner.info;
+        info.imports.iter().map(move |i| {
+            let ty = match &i.kind {
+                ImportKind::Func(t) => ExternType::Func(info.types[*t as usize].clone()),
+                ImportKind::Table(t) => ExternType::Table(*t),
+                ImportKind::Memory(m) => ExternType::Memory(*m),
+                ImportKind::Global(g) => ExternType::Global(*g),
+            };
+            (i.module.as_str(), i.name.as_str(), ty)
+        })
+    }
+
+    /// Exports as (name, type).
+    pub fn exports(&self) -> impl Iterator<Item = (&str, ExternType)> + '_ {
+        let info = &self.inner.info;
+        info.exports.iter().map(move |(n, e)| {
+            let ty = match *e {
+                ExportIndex::Func(f) => ExternType::Func(info.func_type(f).clone()),
+                ExportIndex::Table(t) => ExternType::Table(info.tables[t as usize]),
+                ExportIndex::Memory(m) => ExternType::Memory(info.memories[m as usize]),
+                ExportIndex::Global(g) => ExternType::Global(info.globals[g as usize]),
+            };
+            (n.as_str(), ty)
+        })
+    }
+}
+
+/// Decide whether a validation failure is a decoding ("malformed") or a validation
+/// ("invalid") error by re-reading the module without validating.
+fn classify_error(bytes: &[u8], e: wasmparser::BinaryReaderError) -> Error {
+    let msg = e.message().to_string();
+    if parses(bytes) {
+        Error::Invalid(msg)
+    } else {
+        Error::Malformed(msg)
+    }
+}
+
+fn parses(bytes: &[u8]) -> bool {
+    let check = || -> wasmparser::Result<()> {
+        for p in Parser::new(0).parse_all(bytes) {
+            match p? {
+                Payload::CodeSectionEntry(body) => {
+                    let mut locals = body.get_locals_reader()?;
+                    for _ in 0..locals.get_count() {
+                        locals.read()?;
+                    }
+                    let mut ops = body.get_operators_reader()?;
+                    while !ops.eof() {
+                        ops.read()?;
+                    }
+                }
+                Payload::TypeSection(r) => {
+                    for x in r {
+                        x?;
+                    }
+                }
+                Payload::ImportSection(r) => {
+                    for x in r {
+                        x?;
+                    }
+                }
+                Payload::FunctionSection(r) => {
+                    for x in r {
+                        x?;
+                    }
+                }
+                Payload::TableSection(r) => {
+                    for x in r {
+                        x?;
+                    }
+                }
+                Payload::MemorySection(r) => {
+                    for x in r {
+                        x?;
+                    }
+                }
+                Payload::GlobalSection(r) => {
+                    for x in r {
+                        x?;
+                    }
+                }
+                Payload::ExportSection(r) => {
+                    for x in r {
+                        x?;
+                    }
+                }
+                Payload::ElementSection(r) => {
+                    for x in r {
+                        x?;
+                    }
+                }
+                Payload::DataSection(r) => {
+                    for x in r {
+                        x?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    };
+    check().is_ok()
+}
+
+fn unsupported(what: &str) -> Error {
+    Error::Compile(format!("unsupported: {what}"))
+}
+
+fn valtype(t: wasmparser::ValType) -> Result<ValType> {
+    ValType::from_wasm(t).ok_or_else(|| unsupported("value type"))
+}
+
+fn table_type(t: &wasmparser::TableType) -> Result<TableType> {
+    if t.table64 || t.shared {
+        return Err(unsupported("table64/shared tables"));
+    }
+    Ok(TableType {
+        element: ValType::from_ref(t.element_type).ok_or_else(|| unsupported("table type"))?,
+        minimum: t.initial,
+        maximum: t.maximum,
+    })
+}
+
+fn memory_type(m: &wasmparser::MemoryType) -> Result<MemoryType> {
+    if m.memory64 || m.shared || m.page_size_log2.is_some() {
+        return Err(unsupported("memory64/shared/custom-page-size memories"));
+    }
+    Ok(MemoryType {
+        minimum: m.initial,
+        maximum: m.maximum,
+    })
+}
+
+fn global_type(g: &wasmparser::GlobalType) -> Result<GlobalType> {
+    Ok(GlobalType {
+        content: valtype(g.content_type)?,
+        mutability: if g.mutable {
+            Mutability::Var
+        } else {
+            Mutability::Const
+        },
+    })
+}
+
+fn const_expr(e: &wasmparser::ConstExpr) -> Result<ConstExpr> {
+    use wasmparser::Operator as O;
+    let mut out = Vec::new();
+    let mut r = e.get_operators_reader();
+    while !r.eof() {
+        let op = r.read().map_err(|e| Error::Malformed(e.to_string()))?;
+        out.push(match op {
+            O::I32Const { value } => ConstOp::I32(value),
+            O::I64Const { value } => ConstOp::I64(value),
+            O::F32Const { value } => ConstOp::F32(value.bits()),
+            O::F64Const { value } => ConstOp::F64(value.bits()),
+            O::RefNull { .. } => ConstOp::RefNull,
+            O::RefFunc { function_index } => ConstOp::RefFunc(function_index),
+            O::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
+            O::I32Add => ConstOp::I32Add,
+            O::I32Sub => ConstOp::I32Sub,
+            O::I32Mul => ConstOp::I32Mul,
+            O::I64Add => ConstOp::I64Add,
+            O::I64Sub => ConstOp::I64Sub,
+            O::I64Mul => ConstOp::I64Mul,
+            O::End => break,
+            _ => return Err(unsupported("constant expression operator")),
+        });
+    }
+    Ok(out)
+}
+
+fn add_import(info: &mut ModuleInfo, module: &str, name: &str, ty: TypeRef) -> Result<()> {
+    let kind = match ty {
+        TypeRef::Func(t) | TypeRef::FuncExact(t) => {
+            info.funcs.push(t);
+            info.num_imported_funcs += 1;
+            ImportKind::Func(t)
+        }
+        TypeRef::Table(t) => {
+            let t = table_type(&t)?;
+            info.tables.push(t);
+            info.num_imported_tables += 1;
+            ImportKind::Table(t)
+        }
+        TypeRef::Memory(m) => {
+            let m = memory_type(&m)?;
+            info.memories.push(m);
+            info.num_imported_memories += 1;
+            ImportKind::Memory(m)
+        }
+        TypeRef::Global(g) => {
+            let g = global_type(&g)?;
+            info.globals.push(g);
+            info.num_imported_globals += 1;
+            ImportKind::Global(g)
+        }
+        TypeRef::Tag(_) => return Err(unsupported("tags")),
+    };
+    info.imports.push(ImportInfo {
+        module: module.to_string(),
+        name: name.to_string(),
+        kind,
+    });
+    Ok(())
+}
+
+/// Collect a validated module's metadata and function bodies.
+fn parse<'a>(
+    engine: &Engine,
+    bytes: &'a [u8],
+) -> Result<(ModuleInfo, Vec<wasmparser::FunctionBody<'a>>)> {
+    let mut info = ModuleInfo::default();
+    let mut bodies = Vec::new();
+    let mut names = HashMap::new();
+    let malformed = |e: wasmparser::BinaryReaderError| Error::Malformed(e.to_string());
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload.map_err(malformed)? {
+            Payload::TypeSection(r) => {
+                for ty in r.into_iter_err_on_gc_types() {
+                    let ty = ty.map_err(malformed)?;
+                    let params = ty
+                        .params()
+                        .iter()
+                        .map(|&t| valtype(t))
+                        .collect::<Result<Vec<_>>>()?;
+                    let results = ty
+                        .results()
+                        .iter()
+                        .map(|&t| valtype(t))
+                        .collect::<Result<Vec<_>>>()?;
+                    let ft = FuncType::new(params, results);
+                    info.type_ids.push(engine.sig_id(&ft));
+                    info.types.push(ft);
+                }
+            }
+            Payload::ImportSection(r) => {
+                for imp in r {
+                    match imp.map_err(malformed)? {
+                        wasmparser::Imports::Single(_, i) => {
+                            add_import(&mut info, i.module, i.name, i.ty)?
+                        }
+                        wasmparser::Imports::Compact1 { module, items } => {
+                            for it in items {
+                                let it = it.map_err(malformed)?;
+                                add_import(&mut info, module, it.name, it.ty)?;
+                            }
+                        }
+                        wasmparser::Imports::Compact2 { module, ty, names } => {
+                            for n in names {
+                                let n = n.map_err(malformed)?;
+                                add_import(&mut info, module, n, ty)?;
+                            }
+                        }
+                    }
+                }
+            }
+            Payload::FunctionSection(r) => {
+                for f in r {
+                    info.funcs.push(f.map_err(malformed)?);
+                }
+            }
+            Payload::TableSection(r) => {
+                for t in r {
+                    let t = t.map_err(malformed)?;
+                    info.tables.push(table_type(&t.ty)?);
+                    info.table_inits.push(match &t.init {
+                        wasmparser::TableInit::RefNull => None,
+                        wasmparser::TableInit::Expr(e) => Some(const_expr(e)?),
+                    });
+                }
+            }
+            Payload::MemorySection(r) => {
+                for m in r {
+                    info.memories.push(memory_type(&m.map_err(malformed)?)?);
+                }
+            }
+            Payload::GlobalSection(r) => {
+                for g in r {
+                    let g = g.map_err(malformed)?;
+                    info.globals.push(global_type(&g.ty)?);
+                    info.global_inits.push(const_expr(&g.init_expr)?);
+                }
+            }
+            Payload::ExportSection(r) => {
+                for e in r {
+                    let e = e.map_err(malformed)?;
+                    let idx = match e.kind {
+                        wasmparser::ExternalKind::Func | wasmparser::ExternalKind::FuncExact => {
+                            ExportIndex::Func(e.index)
+                        }
+                        wasmparser::ExternalKind::Table => ExportIndex::Table(e.index),
+                        wasmparser::ExternalKind::Memory => ExportIndex::Memory(e.index),
+                        wasmparser::ExternalKind::Global => ExportIndex::Global(e.index),
+                        wasmparser::ExternalKind::Tag => return Err(unsupported("tags")),
+                    };
+                    info.exports.push((e.name.to_string(), idx));
+                }
+            }
+            Payload::StartSection { func, .. } => info.start = Some(func),
+            Payload::ElementSection(r) => {
+                for e in r {
+                    let e = e.map_err(malformed)?;
+                    let mode = match e.kind {
+                        wasmparser::ElementKind::Passive => ElemMode::Passive,
+                        wasmparser::ElementKind::Declared => ElemMode::Declared,
+                        wasmparser::ElementKind::Active {
+                            table_index,
+                            offset_expr,
+                        } => ElemMode::Active {
+                            table: table_index.unwrap_or(0),
+                            offset: const_expr(&offset_expr)?,
+                        },
+                    };
+                    let mut items = Vec::new();
+                    match e.items {
+                        wasmparser::ElementItems::Functions(fs) => {
+                            for f in fs {
+                                items.push(vec![ConstOp::RefFunc(f.map_err(malformed)?)]);
+                            }
+                        }
+                        wasmparser::ElementItems::Expressions(_, es) => {
+                            for x in es {
+                                items.push(const_expr(&x.map_err(malformed)?)?);
+                            }
+                        }
+                    }
+                    info.elems.push(ElemSegment { mode, items });
+                }
+            }
+            Payload::DataSection(r) => {
+                for d in r {
+                    let d = d.map_err(malformed)?;
+                    let active = match d.kind {
+                        wasmparser::DataKind::Passive => None,
+                        wasmparser::DataKind::Active {
+                            memory_index,
+                            offset_expr,
+                        } => Some((memory_index, const_expr(&offset_expr)?)),
+                    };
+                    info.datas.push(DataSegment {
+                        active,
+                        data: d.data.to_vec(),
+                    });
+                }
+            }
+            Payload::CodeSectionEntry(body) => bodies.push(body),
+            Payload::CustomSection(c) => {
+                if let wasmparser::KnownCustom::Name(r) = c.as_known() {
+                    for n in r.into_iter().flatten() {
+                        if let wasmparser::Name::Function(map) = n {
+                            for naming in map.into_iter().flatten() {
+                                names.insert(naming.index, naming.name.to_string());
+                            }
+                        }
+                    }
+                }
+            }
+            Payload::TagSection(_) => return Err(unsupported("exception handling")),
+            _ => {}
+        }
+    }
+    info.names = Arc::new(names);
+    Ok((info, bodies))
+}

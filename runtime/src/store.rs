@@ -1,0 +1,281 @@
+//! The store: owns instances, memories, tables, globals, functions and host state.
+
+use crate::engine::Engine;
+use crate::trap::{Error, Result, Trap};
+use crate::types::{FuncType, GlobalType, TableType};
+use crate::values::{ExternRef, Val, ValRaw};
+use crate::vm::memory::LinearMemory;
+use crate::vm::vmctx::{VMFuncRef, VMLimits, VMTableDef};
+use std::any::Any;
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A collection of wasm objects plus host data `T`.
+pub struct Store<T> {
+    pub(crate) inner: Box<StoreInner<T>>,
+}
+
+/// The heap-allocated body of a [`Store`]; its address is stable, which host functions and
+/// generated code rely on. Reached through [`AsContextMut`].
+#[doc(hidden)]
+#[repr(C)]
+pub struct StoreInner<T> {
+    pub(crate) opaque: StoreOpaque,
+    pub(crate) data: T,
+}
+
+pub(crate) struct TableData {
+    pub def: Box<VMTableDef>,
+    pub elems: Vec<u64>,
+    pub ty: TableType,
+}
+
+impl TableData {
+    pub fn new(ty: TableType, init: u64) -> Result<TableData> {
+        let n = usize::try_from(ty.minimum)
+            .ok()
+            .filter(|&n| n <= 10_000_000)
+            .ok_or_else(|| Error::Other("table minimum too large".into()))?;
+        let mut t = TableData {
+            def: Box::new(VMTableDef {
+                base: Cell::new(0),
+                len: Cell::new(0),
+            }),
+            elems: vec![init; n],
+            ty,
+        };
+        t.sync();
+        Ok(t)
+    }
+
+    /// Publish the element array's address and length to generated code.
+    pub fn sync(&mut self) {
+        self.def.base.set(self.elems.as_mut_ptr() as usize);
+        self.def.len.set(self.elems.len() as u64);
+    }
+
+    pub fn grow(&mut self, delta: u64, init: u64) -> Option<u64> {
+        let old = self.elems.len() as u64;
+        let new = old.checked_add(delta)?;
+        let max = self
+            .ty
+            .maximum
+            .unwrap_or(u32::MAX as u64)
+            .min(u32::MAX as u64);
+        if new > max || new > 10_000_000 {
+            return None;
+        }
+        self.elems.resize(new as usize, init);
+        self.sync();
+        Some(old)
+    }
+}
+
+pub(crate) struct GlobalData {
+    pub cell: Box<Cell<u64>>,
+    pub ty: GlobalType,
+}
+
+pub(crate) enum FuncKind {
+    Wasm,
+    Host,
+}
+
+pub(crate) struct FuncData {
+    /// Address of the function's `VMFuncRef` (in an instance's funcref array or a host
+    /// function context, both owned by this store).
+    pub funcref: usize,
+    pub sig: u32,
+    pub ty: FuncType,
+    pub _kind: FuncKind,
+}
+
+/// The part of a store that does not depend on `T`.
+#[doc(hidden)]
+pub struct StoreOpaque {
+    pub(crate) engine: Engine,
+    pub(crate) id: u64,
+    pub(crate) limits: Box<VMLimits>,
+    pub(crate) entry_depth: u32,
+    pub(crate) instances: Vec<crate::instance::InstanceData>,
+    pub(crate) memories: Vec<LinearMemory>,
+    pub(crate) tables: Vec<TableData>,
+    pub(crate) globals: Vec<GlobalData>,
+    pub(crate) funcs: Vec<FuncData>,
+    pub(crate) funcref_index: HashMap<usize, usize>,
+    pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
+    pub(crate) host_ctxs: Vec<Box<dyn crate::vm::host::ErasedHostCtx>>,
+}
+
+impl<T> Store<T> {
+    pub fn new(engine: &Engine, data: T) -> Store<T> {
+        Store {
+            inner: Box::new(StoreInner {
+                opaque: StoreOpaque {
+                    engine: engine.clone(),
+                    id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+                    limits: Box::default(),
+                    entry_depth: 0,
+                    instances: Vec::new(),
+                    memories: Vec::new(),
+                    tables: Vec::new(),
+                    globals: Vec::new(),
+                    funcs: Vec::new(),
+                    funcref_index: HashMap::new(),
+                    externrefs: Vec::new(),
+                    host_ctxs: Vec::new(),
+                },
+                data,
+            }),
+        }
+    }
+    pub fn engine(&self) -> &Engine {
+        &self.inner.opaque.engine
+    }
+    pub fn data(&self) -> &T {
+        &self.inner.data
+    }
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.inner.data
+    }
+    pub fn into_data(self) -> T {
+        self.inner.data
+    }
+}
+
+/// Access to a store's contents: implemented by [`Store`] and [`crate::Caller`].
+pub trait AsContextMut {
+    type Data;
+    #[doc(hidden)]
+    fn ctx_mut(&mut self) -> &mut StoreInner<Self::Data>;
+}
+
+impl<T> AsContextMut for Store<T> {
+    type Data = T;
+    fn ctx_mut(&mut self) -> &mut StoreInner<T> {
+        &mut self.inner
+    }
+}
+
+impl<C: AsContextMut + ?Sized> AsContextMut for &mut C {
+    type Data = C::Data;
+    fn ctx_mut(&mut self) -> &mut StoreInner<C::Data> {
+        (**self).ctx_mut()
+    }
+}
+
+impl<T> StoreInner<T> {
+    pub fn data(&self) -> &T {
+        &self.data
+    }
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.data
+    }
+}
+
+impl StoreOpaque {
+    pub(crate) fn check(&self, store_id: u64) -> Result<()> {
+        if store_id == self.id {
+            Ok(())
+        } else {
+            Err(Error::Other("object used with the wrong store".into()))
+        }
+    }
+
+    /// The store-level function index for a funcref address, registering it if new.
+    pub(crate) fn func_for_funcref(&mut self, funcref: usize) -> usize {
+        if let Some(&i) = self.funcref_index.get(&funcref) {
+            return i;
+        }
+        let sig = crate::vm::host::funcref_type_id(funcref);
+        let ty = self.engine.sig_type(sig);
+        self.push_func(FuncData {
+            funcref,
+            sig,
+            ty,
+            _kind: FuncKind::Wasm,
+        })
+    }
+
+    pub(crate) fn push_func(&mut self, f: FuncData) -> usize {
+        let i = self.funcs.len();
+        self.funcref_index.insert(f.funcref, i);
+        self.funcs.push(f);
+        i
+    }
+
+    pub(crate) fn new_externref(&mut self, payload: Box<dyn Any + Send + Sync>) -> ExternRef {
+        self.externrefs.push(payload);
+        ExternRef(self.externrefs.len() as u64)
+    }
+
+    pub(crate) fn val_to_raw(&self, v: &Val) -> Result<ValRaw> {
+        Ok(match *v {
+            Val::I32(x) => x as u32 as u64,
+            Val::I64(x) => x as u64,
+            Val::F32(b) => b as u64,
+            Val::F64(b) => b,
+            Val::FuncRef(None) | Val::ExternRef(None) => 0,
+            Val::FuncRef(Some(f)) => {
+                self.check(f.store_id)?;
+                self.funcs[f.index].funcref as u64
+            }
+            Val::ExternRef(Some(r)) => r.0,
+        })
+    }
+
+    pub(crate) fn raw_to_val(&mut self, raw: ValRaw, ty: crate::types::ValType) -> Val {
+        use crate::types::ValType as V;
+        match ty {
+            V::I32 => Val::I32(raw as u32 as i32),
+            V::I64 => Val::I64(raw as i64),
+            V::F32 => Val::F32(raw as u32),
+            V::F64 => Val::F64(raw),
+            V::FuncRef => Val::FuncRef(if raw == 0 {
+                None
+            } else {
+                let index = self.func_for_funcref(raw as usize);
+                Some(crate::func::Func {
+                    store_id: self.id,
+                    index,
+                })
+            }),
+            V::ExternRef => Val::ExternRef(if raw == 0 { None } else { Some(ExternRef(raw)) }),
+        }
+    }
+
+    /// Call the function at store index `func` with raw values (params in, results out).
+    pub(crate) fn call_raw(&mut self, func: usize, values: &mut [ValRaw]) -> Result<(), Trap> {
+        let f = &self.funcs[func];
+        let (funcref, sig) = (f.funcref, f.sig);
+        let tramp = self
+            .engine
+            .trampolines(sig)
+            .map_err(|e| Trap::new(e.to_string()))?;
+        if self.entry_depth == 0 {
+            let sp = crate::vm::traps::current_sp();
+            let max = self.engine.config().max_wasm_stack;
+            let limit = sp
+                .saturating_sub(max)
+                .max(crate::vm::traps::thread_stack_floor());
+            self.limits.stack_limit.set(limit);
+        }
+        self.entry_depth += 1;
+        let r = crate::vm::host::call_funcref(tramp.array_entry, funcref, values);
+        self.entry_depth -= 1;
+        r
+    }
+
+    pub(crate) fn funcref_ptr(&self, func: usize) -> *const VMFuncRef {
+        self.funcs[func].funcref as *const VMFuncRef
+    }
+}
+
+impl<T> std::fmt::Debug for Store<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Store({})", self.inner.opaque.id)
+    }
+}

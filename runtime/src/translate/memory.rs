@@ -1,0 +1,177 @@
+//! Linear memory: loads, stores, size/grow and the bulk-memory operations (as libcalls).
+
+use super::FuncTranslator;
+use crate::trap::Result;
+use crate::vm::builtins as bi;
+use crate::vm::vmctx::VMMemoryDef;
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, TrapCode, Type, Value, types};
+
+fn mem_index(ma: &wasmparser::MemArg) -> u32 {
+    match ma.target {
+        wasmparser::MemArgTarget::Memory(m) => m,
+        wasmparser::MemArgTarget::Array(_) => 0,
+    }
+}
+
+impl FuncTranslator<'_, '_> {
+    /// Pop the index operand and compute the native address of an access of `size` bytes at
+    /// static `offset`. Returns the address and the remaining static offset to fold into the
+    /// instruction.
+    fn mem_addr(&mut self, mem: u32, offset: u64, size: u32) -> (Value, i32) {
+        let index = self.pop();
+        let def = self.load_readonly(types::I64, self.vmctx, self.env.offsets.memory(mem));
+        let base = self.load_readonly(types::I64, def, VMMemoryDef::BASE);
+        let idx = self.b.ins().uextend(types::I64, index);
+        let end = offset + u64::from(size);
+        let guarded = self.env.guard_pages && end <= self.env.guard_size;
+        if !guarded {
+            let len = self.load_trusted(types::I64, def, VMMemoryDef::LEN);
+            // idx < 2^32 and end < 2^33: no overflow in 64 bits.
+            let last = self.b.ins().iadd_imm_s(idx, end as i64);
+            let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, last, len);
+            self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
+        }
+        let addr = self.b.ins().iadd(base, idx);
+        if offset <= i32::MAX as u64 {
+            (addr, offset as i32)
+        } else {
+            (self.b.ins().iadd_imm_s(addr, offset as i64), 0)
+        }
+    }
+
+    fn heap_flags(&self) -> MemFlagsData {
+        MemFlagsData::new()
+            .with_endianness(cranelift_codegen::ir::Endianness::Little)
+            .with_trap_code(Some(TrapCode::HEAP_OUT_OF_BOUNDS))
+    }
+
+    fn load(
+        &mut self,
+        ma: &wasmparser::MemArg,
+        size: u32,
+        f: impl FnOnce(&mut Self, MemFlagsData, Value, i32) -> Value,
+    ) {
+        let (addr, off) = self.mem_addr(mem_index(ma), ma.offset, size);
+        let flags = self.heap_flags();
+        let v = f(self, flags, addr, off);
+        self.push(v);
+    }
+
+    fn store(&mut self, ma: &wasmparser::MemArg, size: u32, narrow: Option<Type>) {
+        let val = self.pop();
+        let (addr, off) = self.mem_addr(mem_index(ma), ma.offset, size);
+        let flags = self.heap_flags();
+        match narrow {
+            None => {
+                self.b.ins().store(flags, val, addr, off);
+            }
+            Some(types::I8) => {
+                self.b.ins().istore8(flags, val, addr, off);
+            }
+            Some(types::I16) => {
+                self.b.ins().istore16(flags, val, addr, off);
+            }
+            Some(_) => {
+                self.b.ins().istore32(flags, val, addr, off);
+            }
+        }
+    }
+
+    pub(super) fn translate_memory(&mut self, op: &wasmparser::Operator<'_>) -> Result<bool> {
+        use types::{F32, F64, I8, I16, I32, I64};
+        use wasmparser::Operator as O;
+        match *op {
+            O::I32Load { ref memarg } => {
+                self.load(memarg, 4, |s, f, a, o| s.b.ins().load(I32, f, a, o))
+            }
+            O::I64Load { ref memarg } => {
+                self.load(memarg, 8, |s, f, a, o| s.b.ins().load(I64, f, a, o))
+            }
+            O::F32Load { ref memarg } => {
+                self.load(memarg, 4, |s, f, a, o| s.b.ins().load(F32, f, a, o))
+            }
+            O::F64Load { ref memarg } => {
+                self.load(memarg, 8, |s, f, a, o| s.b.ins().load(F64, f, a, o))
+            }
+            O::I32Load8S { ref memarg } => {
+                self.load(memarg, 1, |s, f, a, o| s.b.ins().sload8(I32, f, a, o))
+            }
+            O::I32Load8U { ref memarg } => {
+                self.load(memarg, 1, |s, f, a, o| s.b.ins().uload8(I32, f, a, o))
+            }
+            O::I32Load16S { ref memarg } => {
+                self.load(memarg, 2, |s, f, a, o| s.b.ins().sload16(I32, f, a, o))
+            }
+            O::I32Load16U { ref memarg } => {
+                self.load(memarg, 2, |s, f, a, o| s.b.ins().uload16(I32, f, a, o))
+            }
+            O::I64Load8S { ref memarg } => {
+                self.load(memarg, 1, |s, f, a, o| s.b.ins().sload8(I64, f, a, o))
+            }
+            O::I64Load8U { ref memarg } => {
+                self.load(memarg, 1, |s, f, a, o| s.b.ins().uload8(I64, f, a, o))
+            }
+            O::I64Load16S { ref memarg } => {
+                self.load(memarg, 2, |s, f, a, o| s.b.ins().sload16(I64, f, a, o))
+            }
+            O::I64Load16U { ref memarg } => {
+                self.load(memarg, 2, |s, f, a, o| s.b.ins().uload16(I64, f, a, o))
+            }
+            O::I64Load32S { ref memarg } => {
+                self.load(memarg, 4, |s, f, a, o| s.b.ins().sload32(f, a, o))
+            }
+            O::I64Load32U { ref memarg } => {
+                self.load(memarg, 4, |s, f, a, o| s.b.ins().uload32(f, a, o))
+            }
+            O::I32Store { ref memarg } | O::F32Store { ref memarg } => self.store(memarg, 4, None),
+            O::I64Store { ref memarg } | O::F64Store { ref memarg } => self.store(memarg, 8, None),
+            O::I32Store8 { ref memarg } | O::I64Store8 { ref memarg } => {
+                self.store(memarg, 1, Some(I8))
+            }
+            O::I32Store16 { ref memarg } | O::I64Store16 { ref memarg } => {
+                self.store(memarg, 2, Some(I16))
+            }
+            O::I64Store32 { ref memarg } => self.store(memarg, 4, Some(I32)),
+            O::MemorySize { mem } => {
+                let def = self.load_readonly(I64, self.vmctx, self.env.offsets.memory(mem));
+                let len = self.load_trusted(I64, def, VMMemoryDef::LEN);
+                let pages = self.b.ins().ushr_imm_u(len, 16);
+                let v = self.b.ins().ireduce(I32, pages);
+                self.push(v);
+            }
+            O::MemoryGrow { mem } => {
+                let delta = self.pop();
+                let m = self.b.ins().iconst(I32, i64::from(mem));
+                let v = self.call_builtin(bi::MEMORY_GROW, &[m, delta]);
+                self.push(v);
+            }
+            O::MemoryFill { mem } => {
+                let (dst, val, len) = self.pop3();
+                let m = self.b.ins().iconst(I32, i64::from(mem));
+                let st = self.call_builtin(bi::MEMORY_FILL, &[m, dst, val, len]);
+                self.b.ins().trapnz(st, TrapCode::HEAP_OUT_OF_BOUNDS);
+            }
+            O::MemoryCopy { dst_mem, src_mem } => {
+                let (dst, src, len) = self.pop3();
+                let dm = self.b.ins().iconst(I32, i64::from(dst_mem));
+                let sm = self.b.ins().iconst(I32, i64::from(src_mem));
+                let st = self.call_builtin(bi::MEMORY_COPY, &[dm, sm, dst, src, len]);
+                self.b.ins().trapnz(st, TrapCode::HEAP_OUT_OF_BOUNDS);
+            }
+            O::MemoryInit { data_index, mem } => {
+                let (dst, src, len) = self.pop3();
+                let m = self.b.ins().iconst(I32, i64::from(mem));
+                let seg = self.b.ins().iconst(I32, i64::from(data_index));
+                let st = self.call_builtin(bi::MEMORY_INIT, &[m, seg, dst, src, len]);
+                self.b.ins().trapnz(st, TrapCode::HEAP_OUT_OF_BOUNDS);
+            }
+            O::DataDrop { data_index } => {
+                let seg = self.b.ins().iconst(I32, i64::from(data_index));
+                self.call_builtin(bi::DATA_DROP, &[seg]);
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}

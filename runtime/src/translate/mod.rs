@@ -1,0 +1,376 @@
+//! Translation of wasm function bodies to Cranelift IR.
+//!
+//! One [`FuncTranslator`] per function. The operand stack holds Cranelift SSA values; wasm
+//! locals are frontend `Variable`s; each `block`/`loop`/`if` maps to Cranelift blocks whose
+//! parameters carry the results. The instruction families live in submodules.
+
+mod call;
+mod control;
+mod memory;
+mod numeric;
+mod table;
+mod variables;
+
+use crate::module::ModuleInfo;
+use crate::trap::{Error, Result};
+use crate::types::{FuncType, ValType};
+use crate::vm::vmctx::VMOffsets;
+use cranelift_codegen::ir::{
+    self, AbiParam, ArgumentPurpose, Block, BlockArg, Function, GlobalValueData, InstBuilder,
+    MemFlagsData, Signature, Type, UserFuncName, Value, types,
+};
+use cranelift_codegen::isa::CallConv;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use std::collections::HashMap;
+
+/// Trap codes used by generated code, and their mapping back to [`TrapCode`].
+pub(crate) mod codes {
+    use super::ir::TrapCode as C;
+    use crate::trap::TrapCode;
+    pub const UNREACHABLE: C = C::unwrap_user(1);
+    pub const TABLE_OOB: C = C::unwrap_user(2);
+    pub const UNINIT_ELEM: C = C::unwrap_user(3);
+    pub const BAD_SIG: C = C::unwrap_user(4);
+    pub const UNDEF_ELEM: C = C::unwrap_user(5);
+    pub const HOST: C = C::unwrap_user(6);
+
+    pub fn to_trap(c: C) -> Option<TrapCode> {
+        Some(match c {
+            C::STACK_OVERFLOW => TrapCode::StackOverflow,
+            C::INTEGER_OVERFLOW => TrapCode::IntegerOverflow,
+            C::HEAP_OUT_OF_BOUNDS => TrapCode::MemoryOutOfBounds,
+            C::INTEGER_DIVISION_BY_ZERO => TrapCode::IntegerDivideByZero,
+            C::BAD_CONVERSION_TO_INTEGER => TrapCode::InvalidConversionToInteger,
+            UNREACHABLE => TrapCode::Unreachable,
+            TABLE_OOB => TrapCode::TableOutOfBounds,
+            UNINIT_ELEM => TrapCode::UninitializedElement,
+            BAD_SIG => TrapCode::IndirectCallTypeMismatch,
+            UNDEF_ELEM => TrapCode::UndefinedElement,
+            HOST => TrapCode::Host,
+            _ => return None,
+        })
+    }
+}
+
+pub(crate) fn clif_type(t: ValType) -> Type {
+    match t {
+        ValType::I32 => types::I32,
+        ValType::I64 => types::I64,
+        ValType::F32 => types::F32,
+        ValType::F64 => types::F64,
+        ValType::FuncRef | ValType::ExternRef => types::I64,
+    }
+}
+
+/// The calling convention of every wasm function: `(vmctx, params...) -> results`.
+pub(crate) fn wasm_signature(ft: &FuncType) -> Signature {
+    let mut sig = Signature::new(CallConv::Tail);
+    sig.params
+        .push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
+    sig.params
+        .extend(ft.params().iter().map(|&t| AbiParam::new(clif_type(t))));
+    sig.returns
+        .extend(ft.results().iter().map(|&t| AbiParam::new(clif_type(t))));
+    sig
+}
+
+/// Give a function the stack-limit global value (loaded from the store's limits).
+pub(crate) fn install_stack_limit(func: &mut Function) {
+    let vmctx = func.create_global_value(GlobalValueData::VMContext);
+    let flags = func
+        .dfg
+        .mem_flags
+        .insert(MemFlagsData::trusted())
+        .expect("few flags");
+    let limits = func.create_global_value(GlobalValueData::Load {
+        base: vmctx,
+        offset: VMOffsets::LIMITS.into(),
+        global_type: types::I64,
+        flags,
+    });
+    let limit = func.create_global_value(GlobalValueData::Load {
+        base: limits,
+        offset: crate::vm::vmctx::VMLimits::STACK_LIMIT.into(),
+        global_type: types::I64,
+        flags,
+    });
+    func.stack_limit = Some(limit);
+}
+
+/// What the translator knows about the module being compiled.
+pub(crate) struct Env<'a> {
+    pub info: &'a ModuleInfo,
+    pub offsets: VMOffsets,
+    pub guard_pages: bool,
+    pub guard_size: u64,
+    pub frontend: cranelift_codegen::isa::TargetFrontendConfig,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum FrameKind {
+    Block,
+    Loop,
+    If,
+}
+
+struct Frame {
+    kind: FrameKind,
+    /// Continuation after `end`; its params are the results.
+    dest: Block,
+    /// Loop header (branch target of a loop).
+    header: Option<Block>,
+    /// Else block of an `if`, and whether `else` was seen.
+    else_block: Option<Block>,
+    else_seen: bool,
+    else_params: Vec<Value>,
+    num_params: usize,
+    num_results: usize,
+    /// Operand stack height below the block's params.
+    height: usize,
+    dest_reached: bool,
+}
+
+pub(crate) struct FuncTranslator<'a, 'b> {
+    env: &'a Env<'a>,
+    b: FunctionBuilder<'b>,
+    vmctx: Value,
+    stack: Vec<Value>,
+    control: Vec<Frame>,
+    reachable: bool,
+    unreachable_depth: u32,
+    locals: Vec<Variable>,
+    func_refs: HashMap<u32, ir::FuncRef>,
+    sig_refs: HashMap<u32, ir::SigRef>,
+    builtin_sigs: HashMap<usize, ir::SigRef>,
+}
+
+fn unsupported(what: impl std::fmt::Display) -> Error {
+    Error::Compile(format!("unsupported operator: {what}"))
+}
+
+pub(crate) fn block_args(vals: &[Value]) -> Vec<BlockArg> {
+    vals.iter().map(|&v| BlockArg::Value(v)).collect()
+}
+
+/// Translate defined function `func_index` into a Cranelift function.
+pub(crate) fn translate_function(
+    env: &Env<'_>,
+    func_index: u32,
+    body: &wasmparser::FunctionBody<'_>,
+    fctx: &mut FunctionBuilderContext,
+) -> Result<Function> {
+    let ft = env.info.func_type(func_index).clone();
+    let mut func =
+        Function::with_name_signature(UserFuncName::user(0, func_index), wasm_signature(&ft));
+    install_stack_limit(&mut func);
+    let malformed = |e: wasmparser::BinaryReaderError| Error::Malformed(e.to_string());
+    {
+        let mut b = FunctionBuilder::new(&mut func, fctx);
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        b.seal_block(entry);
+        let params = b.block_params(entry).to_vec();
+        let vmctx = params[0];
+        let mut locals = Vec::new();
+        for (i, &t) in ft.params().iter().enumerate() {
+            let v = b.declare_var(clif_type(t));
+            b.def_var(v, params[i + 1]);
+            locals.push(v);
+        }
+        let mut lr = body.get_locals_reader().map_err(malformed)?;
+        for _ in 0..lr.get_count() {
+            let (n, t) = lr.read().map_err(malformed)?;
+            let t = ValType::from_wasm(t).ok_or_else(|| unsupported("v128 local"))?;
+            let ty = clif_type(t);
+            for _ in 0..n {
+                let v = b.declare_var(ty);
+                let zero = zero_value(&mut b, ty);
+                b.def_var(v, zero);
+                locals.push(v);
+            }
+        }
+        let exit = b.create_block();
+        for &t in ft.results() {
+            b.append_block_param(exit, clif_type(t));
+        }
+        let mut tr = FuncTranslator {
+            env,
+            b,
+            vmctx,
+            stack: Vec::new(),
+            control: vec![Frame {
+                kind: FrameKind::Block,
+                dest: exit,
+                header: None,
+                else_block: None,
+                else_seen: false,
+                else_params: Vec::new(),
+                num_params: 0,
+                num_results: ft.results().len(),
+                height: 0,
+                dest_reached: false,
+            }],
+            reachable: true,
+            unreachable_depth: 0,
+            locals,
+            func_refs: HashMap::new(),
+            sig_refs: HashMap::new(),
+            builtin_sigs: HashMap::new(),
+        };
+        let mut ops = body.get_operators_reader().map_err(malformed)?;
+        while !ops.eof() {
+            let op = ops.read().map_err(malformed)?;
+            tr.translate(&op)?;
+            if tr.control.is_empty() {
+                break;
+            }
+        }
+        tr.b.finalize(env.frontend);
+    }
+    Ok(func)
+}
+
+fn zero_value(b: &mut FunctionBuilder<'_>, ty: Type) -> Value {
+    match ty {
+        types::F32 => b.ins().f32const(0.0),
+        types::F64 => b.ins().f64const(0.0),
+        _ => b.ins().iconst(ty, 0),
+    }
+}
+
+impl<'a, 'b> FuncTranslator<'a, 'b> {
+    fn translate(&mut self, op: &wasmparser::Operator<'_>) -> Result<()> {
+        use wasmparser::Operator as O;
+        if !self.reachable {
+            match op {
+                O::Block { .. } | O::Loop { .. } | O::If { .. } => {
+                    self.unreachable_depth += 1;
+                    return Ok(());
+                }
+                O::Else if self.unreachable_depth == 0 => {}
+                O::End if self.unreachable_depth == 0 => {}
+                O::End => {
+                    self.unreachable_depth -= 1;
+                    return Ok(());
+                }
+                _ => return Ok(()),
+            }
+        }
+        if self.translate_control(op)?
+            || self.translate_variables(op)?
+            || self.translate_numeric(op)?
+            || self.translate_memory(op)?
+            || self.translate_table(op)?
+            || self.translate_call(op)?
+        {
+            Ok(())
+        } else {
+            Err(unsupported(format!("{op:?}")))
+        }
+    }
+
+    fn pop(&mut self) -> Value {
+        self.stack
+            .pop()
+            .expect("validated: operand stack underflow")
+    }
+
+    fn pop2(&mut self) -> (Value, Value) {
+        let b = self.pop();
+        let a = self.pop();
+        (a, b)
+    }
+
+    fn pop3(&mut self) -> (Value, Value, Value) {
+        let c = self.pop();
+        let (a, b) = self.pop2();
+        (a, b, c)
+    }
+
+    fn popn(&mut self, n: usize) -> Vec<Value> {
+        let at = self.stack.len() - n;
+        self.stack.split_off(at)
+    }
+
+    fn peekn(&self, n: usize) -> &[Value] {
+        &self.stack[self.stack.len() - n..]
+    }
+
+    fn push(&mut self, v: Value) {
+        self.stack.push(v);
+    }
+
+    /// A trusted (non-trapping, aligned) load from VM data structures.
+    fn load_trusted(&mut self, ty: Type, base: Value, offset: i32) -> Value {
+        self.b.ins().load(ty, MemFlagsData::trusted(), base, offset)
+    }
+
+    /// A load of a field that never changes while code runs.
+    fn load_readonly(&mut self, ty: Type, base: Value, offset: i32) -> Value {
+        self.b.ins().load(
+            ty,
+            MemFlagsData::trusted().with_readonly().with_can_move(),
+            base,
+            offset,
+        )
+    }
+
+    fn sig_ref(&mut self, type_index: u32) -> ir::SigRef {
+        if let Some(&s) = self.sig_refs.get(&type_index) {
+            return s;
+        }
+        let sig = wasm_signature(&self.env.info.types[type_index as usize]);
+        let s = self.b.import_signature(sig);
+        self.sig_refs.insert(type_index, s);
+        s
+    }
+
+    /// Call builtin libcall `index` (see [`crate::vm::builtins`]) with `args` after vmctx.
+    fn call_builtin(&mut self, index: usize, args: &[Value]) -> Value {
+        let sig = match self.builtin_sigs.get(&index) {
+            Some(&s) => s,
+            None => {
+                let mut sig = Signature::new(CallConv::SystemV);
+                sig.params.push(AbiParam::new(types::I64));
+                for &a in args {
+                    let ty = self.b.func.dfg.value_type(a);
+                    sig.params.push(AbiParam::new(ty));
+                }
+                sig.returns.push(AbiParam::new(types::I32));
+                let s = self.b.import_signature(sig);
+                self.builtin_sigs.insert(index, s);
+                s
+            }
+        };
+        let table = self.load_readonly(types::I64, self.vmctx, VMOffsets::BUILTINS);
+        let f = self.load_readonly(types::I64, table, (index * 8) as i32);
+        let mut all = vec![self.vmctx];
+        all.extend_from_slice(args);
+        let call = self.b.ins().call_indirect(sig, f, &all);
+        self.b.inst_results(call)[0]
+    }
+
+    fn block_type(&self, bt: wasmparser::BlockType) -> Result<(Vec<Type>, Vec<Type>)> {
+        Ok(match bt {
+            wasmparser::BlockType::Empty => (vec![], vec![]),
+            wasmparser::BlockType::Type(t) => (
+                vec![],
+                vec![clif_type(
+                    ValType::from_wasm(t).ok_or_else(|| unsupported("v128"))?,
+                )],
+            ),
+            wasmparser::BlockType::FuncType(i) => {
+                let ft = &self.env.info.types[i as usize];
+                (
+                    ft.params().iter().map(|&t| clif_type(t)).collect(),
+                    ft.results().iter().map(|&t| clif_type(t)).collect(),
+                )
+            }
+        })
+    }
+
+    fn bool_to_i32(&mut self, c: Value) -> Value {
+        self.b.ins().uextend(types::I32, c)
+    }
+}

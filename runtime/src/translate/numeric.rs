@@ -1,0 +1,184 @@
+//! Constants, integer and float arithmetic, comparisons and conversions.
+
+use super::FuncTranslator;
+use crate::trap::Result;
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::immediates::{Ieee32, Ieee64};
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
+
+impl FuncTranslator<'_, '_> {
+    fn icmp(&mut self, cc: IntCC) {
+        let (a, b) = self.pop2();
+        let c = self.b.ins().icmp(cc, a, b);
+        let v = self.bool_to_i32(c);
+        self.push(v);
+    }
+
+    fn fcmp(&mut self, cc: FloatCC) {
+        let (a, b) = self.pop2();
+        let c = self.b.ins().fcmp(cc, a, b);
+        let v = self.bool_to_i32(c);
+        self.push(v);
+    }
+
+    fn binop(&mut self, f: impl FnOnce(&mut Self, Value, Value) -> Value) {
+        let (a, b) = self.pop2();
+        let v = f(self, a, b);
+        self.push(v);
+    }
+
+    fn unop(&mut self, f: impl FnOnce(&mut Self, Value) -> Value) {
+        let a = self.pop();
+        let v = f(self, a);
+        self.push(v);
+    }
+
+    pub(super) fn translate_numeric(&mut self, op: &wasmparser::Operator<'_>) -> Result<bool> {
+        use types::{F32, F64, I8, I16, I32, I64};
+        use wasmparser::Operator as O;
+        match *op {
+            O::I32Const { value } => {
+                let v = self.b.ins().iconst(I32, i64::from(value));
+                self.push(v);
+            }
+            O::I64Const { value } => {
+                let v = self.b.ins().iconst(I64, value);
+                self.push(v);
+            }
+            O::F32Const { value } => {
+                let v = self.b.ins().f32const(Ieee32::with_bits(value.bits()));
+                self.push(v);
+            }
+            O::F64Const { value } => {
+                let v = self.b.ins().f64const(Ieee64::with_bits(value.bits()));
+                self.push(v);
+            }
+            // Tests.
+            O::I32Eqz | O::I64Eqz => {
+                let a = self.pop();
+                let c = self.b.ins().icmp_imm_s(IntCC::Equal, a, 0);
+                let v = self.bool_to_i32(c);
+                self.push(v);
+            }
+            O::I32Eq | O::I64Eq => self.icmp(IntCC::Equal),
+            O::I32Ne | O::I64Ne => self.icmp(IntCC::NotEqual),
+            O::I32LtS | O::I64LtS => self.icmp(IntCC::SignedLessThan),
+            O::I32LtU | O::I64LtU => self.icmp(IntCC::UnsignedLessThan),
+            O::I32GtS | O::I64GtS => self.icmp(IntCC::SignedGreaterThan),
+            O::I32GtU | O::I64GtU => self.icmp(IntCC::UnsignedGreaterThan),
+            O::I32LeS | O::I64LeS => self.icmp(IntCC::SignedLessThanOrEqual),
+            O::I32LeU | O::I64LeU => self.icmp(IntCC::UnsignedLessThanOrEqual),
+            O::I32GeS | O::I64GeS => self.icmp(IntCC::SignedGreaterThanOrEqual),
+            O::I32GeU | O::I64GeU => self.icmp(IntCC::UnsignedGreaterThanOrEqual),
+            O::F32Eq | O::F64Eq => self.fcmp(FloatCC::Equal),
+            O::F32Ne | O::F64Ne => self.fcmp(FloatCC::NotEqual),
+            O::F32Lt | O::F64Lt => self.fcmp(FloatCC::LessThan),
+            O::F32Gt | O::F64Gt => self.fcmp(FloatCC::GreaterThan),
+            O::F32Le | O::F64Le => self.fcmp(FloatCC::LessThanOrEqual),
+            O::F32Ge | O::F64Ge => self.fcmp(FloatCC::GreaterThanOrEqual),
+            // Integer arithmetic.
+            O::I32Clz | O::I64Clz => self.unop(|s, a| s.b.ins().clz(a)),
+            O::I32Ctz | O::I64Ctz => self.unop(|s, a| s.b.ins().ctz(a)),
+            O::I32Popcnt | O::I64Popcnt => self.unop(|s, a| s.b.ins().popcnt(a)),
+            O::I32Add | O::I64Add => self.binop(|s, a, b| s.b.ins().iadd(a, b)),
+            O::I32Sub | O::I64Sub => self.binop(|s, a, b| s.b.ins().isub(a, b)),
+            O::I32Mul | O::I64Mul => self.binop(|s, a, b| s.b.ins().imul(a, b)),
+            O::I32DivS | O::I64DivS => self.binop(|s, a, b| s.b.ins().sdiv(a, b)),
+            O::I32DivU | O::I64DivU => self.binop(|s, a, b| s.b.ins().udiv(a, b)),
+            O::I32RemS | O::I64RemS => self.binop(|s, a, b| s.b.ins().srem(a, b)),
+            O::I32RemU | O::I64RemU => self.binop(|s, a, b| s.b.ins().urem(a, b)),
+            O::I32And | O::I64And => self.binop(|s, a, b| s.b.ins().band(a, b)),
+            O::I32Or | O::I64Or => self.binop(|s, a, b| s.b.ins().bor(a, b)),
+            O::I32Xor | O::I64Xor => self.binop(|s, a, b| s.b.ins().bxor(a, b)),
+            O::I32Shl | O::I64Shl => self.binop(|s, a, b| s.b.ins().ishl(a, b)),
+            O::I32ShrS | O::I64ShrS => self.binop(|s, a, b| s.b.ins().sshr(a, b)),
+            O::I32ShrU | O::I64ShrU => self.binop(|s, a, b| s.b.ins().ushr(a, b)),
+            O::I32Rotl | O::I64Rotl => self.binop(|s, a, b| s.b.ins().rotl(a, b)),
+            O::I32Rotr | O::I64Rotr => self.binop(|s, a, b| s.b.ins().rotr(a, b)),
+            // Float arithmetic.
+            O::F32Abs | O::F64Abs => self.unop(|s, a| s.b.ins().fabs(a)),
+            O::F32Neg | O::F64Neg => self.unop(|s, a| s.b.ins().fneg(a)),
+            O::F32Ceil | O::F64Ceil => self.unop(|s, a| s.b.ins().ceil(a)),
+            O::F32Floor | O::F64Floor => self.unop(|s, a| s.b.ins().floor(a)),
+            O::F32Trunc | O::F64Trunc => self.unop(|s, a| s.b.ins().trunc(a)),
+            O::F32Nearest | O::F64Nearest => self.unop(|s, a| s.b.ins().nearest(a)),
+            O::F32Sqrt | O::F64Sqrt => self.unop(|s, a| s.b.ins().sqrt(a)),
+            O::F32Add | O::F64Add => self.binop(|s, a, b| s.b.ins().fadd(a, b)),
+            O::F32Sub | O::F64Sub => self.binop(|s, a, b| s.b.ins().fsub(a, b)),
+            O::F32Mul | O::F64Mul => self.binop(|s, a, b| s.b.ins().fmul(a, b)),
+            O::F32Div | O::F64Div => self.binop(|s, a, b| s.b.ins().fdiv(a, b)),
+            O::F32Min | O::F64Min => self.binop(|s, a, b| s.b.ins().fmin(a, b)),
+            O::F32Max | O::F64Max => self.binop(|s, a, b| s.b.ins().fmax(a, b)),
+            O::F32Copysign | O::F64Copysign => self.binop(|s, a, b| s.b.ins().fcopysign(a, b)),
+            // Conversions.
+            O::I32WrapI64 => self.unop(|s, a| s.b.ins().ireduce(I32, a)),
+            O::I64ExtendI32S => self.unop(|s, a| s.b.ins().sextend(I64, a)),
+            O::I64ExtendI32U => self.unop(|s, a| s.b.ins().uextend(I64, a)),
+            O::I32TruncF32S | O::I32TruncF64S => self.unop(|s, a| s.b.ins().fcvt_to_sint(I32, a)),
+            O::I32TruncF32U | O::I32TruncF64U => self.unop(|s, a| s.b.ins().fcvt_to_uint(I32, a)),
+            O::I64TruncF32S | O::I64TruncF64S => self.unop(|s, a| s.b.ins().fcvt_to_sint(I64, a)),
+            O::I64TruncF32U | O::I64TruncF64U => self.unop(|s, a| s.b.ins().fcvt_to_uint(I64, a)),
+            O::I32TruncSatF32S | O::I32TruncSatF64S => {
+                self.unop(|s, a| s.b.ins().fcvt_to_sint_sat(I32, a))
+            }
+            O::I32TruncSatF32U | O::I32TruncSatF64U => {
+                self.unop(|s, a| s.b.ins().fcvt_to_uint_sat(I32, a))
+            }
+            O::I64TruncSatF32S | O::I64TruncSatF64S => {
+                self.unop(|s, a| s.b.ins().fcvt_to_sint_sat(I64, a))
+            }
+            O::I64TruncSatF32U | O::I64TruncSatF64U => {
+                self.unop(|s, a| s.b.ins().fcvt_to_uint_sat(I64, a))
+            }
+            O::F32ConvertI32S | O::F32ConvertI64S => {
+                self.unop(|s, a| s.b.ins().fcvt_from_sint(F32, a))
+            }
+            O::F32ConvertI32U | O::F32ConvertI64U => {
+                self.unop(|s, a| s.b.ins().fcvt_from_uint(F32, a))
+            }
+            O::F64ConvertI32S | O::F64ConvertI64S => {
+                self.unop(|s, a| s.b.ins().fcvt_from_sint(F64, a))
+            }
+            O::F64ConvertI32U | O::F64ConvertI64U => {
+                self.unop(|s, a| s.b.ins().fcvt_from_uint(F64, a))
+            }
+            O::F32DemoteF64 => self.unop(|s, a| s.b.ins().fdemote(F32, a)),
+            O::F64PromoteF32 => self.unop(|s, a| s.b.ins().fpromote(F64, a)),
+            O::I32ReinterpretF32 => {
+                self.unop(|s, a| s.b.ins().bitcast(I32, MemFlagsData::new(), a))
+            }
+            O::I64ReinterpretF64 => {
+                self.unop(|s, a| s.b.ins().bitcast(I64, MemFlagsData::new(), a))
+            }
+            O::F32ReinterpretI32 => {
+                self.unop(|s, a| s.b.ins().bitcast(F32, MemFlagsData::new(), a))
+            }
+            O::F64ReinterpretI64 => {
+                self.unop(|s, a| s.b.ins().bitcast(F64, MemFlagsData::new(), a))
+            }
+            // Sign extension.
+            O::I32Extend8S => self.unop(|s, a| {
+                let n = s.b.ins().ireduce(I8, a);
+                s.b.ins().sextend(I32, n)
+            }),
+            O::I32Extend16S => self.unop(|s, a| {
+                let n = s.b.ins().ireduce(I16, a);
+                s.b.ins().sextend(I32, n)
+            }),
+            O::I64Extend8S => self.unop(|s, a| {
+                let n = s.b.ins().ireduce(I8, a);
+                s.b.ins().sextend(I64, n)
+            }),
+            O::I64Extend16S => self.unop(|s, a| {
+                let n = s.b.ins().ireduce(I16, a);
+                s.b.ins().sextend(I64, n)
+            }),
+            O::I64Extend32S => self.unop(|s, a| {
+                let n = s.b.ins().ireduce(I32, a);
+                s.b.ins().sextend(I64, n)
+            }),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}

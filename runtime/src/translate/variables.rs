@@ -1,0 +1,43 @@
+//! Locals and globals.
+
+use super::{FuncTranslator, clif_type};
+use crate::trap::Result;
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
+
+impl FuncTranslator<'_, '_> {
+    pub(super) fn translate_variables(&mut self, op: &wasmparser::Operator<'_>) -> Result<bool> {
+        use wasmparser::Operator as O;
+        match *op {
+            O::LocalGet { local_index } => {
+                let v = self.b.use_var(self.locals[local_index as usize]);
+                self.push(v);
+            }
+            O::LocalSet { local_index } => {
+                let v = self.pop();
+                self.b.def_var(self.locals[local_index as usize], v);
+            }
+            O::LocalTee { local_index } => {
+                let v = *self.stack.last().expect("validated");
+                self.b.def_var(self.locals[local_index as usize], v);
+            }
+            O::GlobalGet { global_index } => {
+                let ty = clif_type(self.env.info.globals[global_index as usize].content);
+                let ptr = self.global_ptr(global_index);
+                let v = self.b.ins().load(ty, MemFlagsData::trusted(), ptr, 0);
+                self.push(v);
+            }
+            O::GlobalSet { global_index } => {
+                let v = self.pop();
+                let ptr = self.global_ptr(global_index);
+                self.b.ins().store(MemFlagsData::trusted(), v, ptr, 0);
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn global_ptr(&mut self, index: u32) -> Value {
+        let off = self.env.offsets.global(index);
+        self.load_readonly(types::I64, self.vmctx, off)
+    }
+}

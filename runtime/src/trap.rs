@@ -1,0 +1,154 @@
+//! Traps and errors.
+
+use std::fmt;
+
+/// Why wasm execution stopped abnormally.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TrapCode {
+    Unreachable,
+    IntegerDivideByZero,
+    IntegerOverflow,
+    InvalidConversionToInteger,
+    MemoryOutOfBounds,
+    TableOutOfBounds,
+    UndefinedElement,
+    UninitializedElement,
+    IndirectCallTypeMismatch,
+    StackOverflow,
+    /// A host function returned an error (or panicked).
+    Host,
+}
+
+impl TrapCode {
+    /// The specification's text for this trap.
+    pub fn message(self) -> &'static str {
+        match self {
+            TrapCode::Unreachable => "unreachable",
+            TrapCode::IntegerDivideByZero => "integer divide by zero",
+            TrapCode::IntegerOverflow => "integer overflow",
+            TrapCode::InvalidConversionToInteger => "invalid conversion to integer",
+            TrapCode::MemoryOutOfBounds => "out of bounds memory access",
+            TrapCode::TableOutOfBounds => "out of bounds table access",
+            TrapCode::UndefinedElement => "undefined element",
+            TrapCode::UninitializedElement => "uninitialized element",
+            TrapCode::IndirectCallTypeMismatch => "indirect call type mismatch",
+            TrapCode::StackOverflow => "call stack exhausted",
+            TrapCode::Host => "host function error",
+        }
+    }
+}
+
+impl fmt::Display for TrapCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+/// One wasm frame of a trap backtrace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FrameInfo {
+    /// Function index in its module's index space.
+    pub func_index: u32,
+    /// The name from the name section, if any.
+    pub func_name: Option<String>,
+}
+
+/// A trap: a code, a message, and the wasm frames active when it happened (innermost first).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trap {
+    code: TrapCode,
+    message: String,
+    backtrace: Vec<FrameInfo>,
+}
+
+impl Trap {
+    pub(crate) fn from_code(code: TrapCode) -> Trap {
+        Trap {
+            code,
+            message: code.message().to_string(),
+            backtrace: Vec::new(),
+        }
+    }
+
+    /// A host-defined trap with a message (for host functions that fail).
+    pub fn new(message: impl Into<String>) -> Trap {
+        Trap {
+            code: TrapCode::Host,
+            message: message.into(),
+            backtrace: Vec::new(),
+        }
+    }
+
+    pub(crate) fn with_backtrace(mut self, backtrace: Vec<FrameInfo>) -> Trap {
+        if self.backtrace.is_empty() {
+            self.backtrace = backtrace;
+        }
+        self
+    }
+
+    pub fn code(&self) -> TrapCode {
+        self.code
+    }
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+    /// Wasm frames, innermost first.
+    pub fn backtrace(&self) -> &[FrameInfo] {
+        &self.backtrace
+    }
+}
+
+impl fmt::Display for Trap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if !self.backtrace.is_empty() {
+            f.write_str("\nwasm backtrace:")?;
+            for (i, fr) in self.backtrace.iter().enumerate() {
+                match &fr.func_name {
+                    Some(n) => write!(f, "\n  {i}: func[{}] {n}", fr.func_index)?,
+                    None => write!(f, "\n  {i}: func[{}]", fr.func_index)?,
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Trap {}
+
+impl From<TrapCode> for Trap {
+    fn from(code: TrapCode) -> Trap {
+        Trap::from_code(code)
+    }
+}
+
+/// Errors of the embedding API.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    /// The bytes do not decode (the spec's "malformed").
+    #[error("malformed module: {0}")]
+    Malformed(String),
+    /// The module decodes but does not validate (the spec's "invalid").
+    #[error("invalid module: {0}")]
+    Invalid(String),
+    /// Code generation failed or hit an implementation limit.
+    #[error("compilation failed: {0}")]
+    Compile(String),
+    /// An import could not be resolved or has the wrong type.
+    #[error("link error: {0}")]
+    Link(String),
+    /// Wasm code trapped.
+    #[error("{0}")]
+    Trap(Trap),
+    /// Wrong argument types, foreign store, resource limits...
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<Trap> for Error {
+    fn from(t: Trap) -> Error {
+        Error::Trap(t)
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

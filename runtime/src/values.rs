@@ -1,0 +1,106 @@
+//! Values crossing the host/wasm boundary.
+
+use crate::func::Func;
+use crate::types::ValType;
+
+/// The raw, untyped 64-bit representation of a value in the "array" calling convention
+/// used by trampolines: i32/f32 in the low 32 bits, refs as pointer/handle (0 = null).
+pub type ValRaw = u64;
+
+/// An opaque host reference. The store keeps the payload alive until it is dropped; the
+/// number is the handle the store assigned (never 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ExternRef(pub(crate) u64);
+
+impl ExternRef {
+    /// The store-assigned handle.
+    pub fn handle(self) -> u64 {
+        self.0
+    }
+}
+
+/// A Wasm value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Val {
+    I32(i32),
+    I64(i64),
+    /// Raw bits, so NaN payloads survive.
+    F32(u32),
+    /// Raw bits, so NaN payloads survive.
+    F64(u64),
+    FuncRef(Option<Func>),
+    ExternRef(Option<ExternRef>),
+}
+
+impl Val {
+    pub fn ty(&self) -> ValType {
+        match self {
+            Val::I32(_) => ValType::I32,
+            Val::I64(_) => ValType::I64,
+            Val::F32(_) => ValType::F32,
+            Val::F64(_) => ValType::F64,
+            Val::FuncRef(_) => ValType::FuncRef,
+            Val::ExternRef(_) => ValType::ExternRef,
+        }
+    }
+    pub fn i32(&self) -> Option<i32> {
+        if let Val::I32(v) = self {
+            Some(*v)
+        } else {
+            None
+        }
+    }
+    pub fn i64(&self) -> Option<i64> {
+        if let Val::I64(v) = self {
+            Some(*v)
+        } else {
+            None
+        }
+    }
+    pub fn f32(&self) -> Option<f32> {
+        if let Val::F32(v) = self {
+            Some(f32::from_bits(*v))
+        } else {
+            None
+        }
+    }
+    pub fn f64(&self) -> Option<f64> {
+        if let Val::F64(v) = self {
+            Some(f64::from_bits(*v))
+        } else {
+            None
+        }
+    }
+    /// The zero/null value of a type.
+    pub fn default_for(ty: ValType) -> Val {
+        match ty {
+            ValType::I32 => Val::I32(0),
+            ValType::I64 => Val::I64(0),
+            ValType::F32 => Val::F32(0),
+            ValType::F64 => Val::F64(0),
+            ValType::FuncRef => Val::FuncRef(None),
+            ValType::ExternRef => Val::ExternRef(None),
+        }
+    }
+}
+
+impl From<i32> for Val {
+    fn from(v: i32) -> Val {
+        Val::I32(v)
+    }
+}
+impl From<i64> for Val {
+    fn from(v: i64) -> Val {
+        Val::I64(v)
+    }
+}
+impl From<f32> for Val {
+    fn from(v: f32) -> Val {
+        Val::F32(v.to_bits())
+    }
+}
+impl From<f64> for Val {
+    fn from(v: f64) -> Val {
+        Val::F64(v.to_bits())
+    }
+}

@@ -1,0 +1,97 @@
+//! Libcalls reached by generated code through the table at `vmctx[BUILTINS]`. Each takes the
+//! caller's vmctx first and returns a status (0 = ok, nonzero = trap) or a result.
+
+use super::vmctx::VMOffsets;
+use crate::store::StoreOpaque;
+
+pub(crate) const MEMORY_GROW: usize = 0;
+pub(crate) const MEMORY_FILL: usize = 1;
+pub(crate) const MEMORY_COPY: usize = 2;
+pub(crate) const MEMORY_INIT: usize = 3;
+pub(crate) const DATA_DROP: usize = 4;
+pub(crate) const TABLE_GROW: usize = 5;
+pub(crate) const TABLE_FILL: usize = 6;
+pub(crate) const TABLE_COPY: usize = 7;
+pub(crate) const TABLE_INIT: usize = 8;
+pub(crate) const ELEM_DROP: usize = 9;
+
+/// The table itself, laid out as consecutive function pointers in the order above.
+#[repr(C)]
+pub(crate) struct Builtins {
+    memory_grow: extern "C" fn(usize, u32, u32) -> u32,
+    memory_fill: extern "C" fn(usize, u32, u32, u32, u32) -> u32,
+    memory_copy: extern "C" fn(usize, u32, u32, u32, u32, u32) -> u32,
+    memory_init: extern "C" fn(usize, u32, u32, u32, u32, u32) -> u32,
+    data_drop: extern "C" fn(usize, u32) -> u32,
+    table_grow: extern "C" fn(usize, u32, u64, u32) -> u32,
+    table_fill: extern "C" fn(usize, u32, u32, u64, u32) -> u32,
+    table_copy: extern "C" fn(usize, u32, u32, u32, u32, u32) -> u32,
+    table_init: extern "C" fn(usize, u32, u32, u32, u32, u32) -> u32,
+    elem_drop: extern "C" fn(usize, u32) -> u32,
+}
+
+pub(crate) static BUILTINS: Builtins = Builtins {
+    memory_grow,
+    memory_fill,
+    memory_copy,
+    memory_init,
+    data_drop,
+    table_grow,
+    table_fill,
+    table_copy,
+    table_init,
+    elem_drop,
+};
+
+pub(crate) fn builtins_addr() -> usize {
+    &BUILTINS as *const Builtins as usize
+}
+
+/// Run `f` on the store and instance owning `vmctx`, turning panics into `on_panic`.
+fn with_instance(
+    vmctx: usize,
+    on_panic: u32,
+    f: impl FnOnce(&mut StoreOpaque, usize) -> u32,
+) -> u32 {
+    // SAFETY: `vmctx` is the context of the calling wasm instance; slots STORE and INSTANCE
+    // were written at instantiation and the store outlives every call into its instances.
+    // While wasm runs the host holds no other reference into the store.
+    let (store, inst) = unsafe {
+        let p = vmctx as *const usize;
+        let store = *p.add(VMOffsets::slot_of(VMOffsets::STORE)) as *mut StoreOpaque;
+        let inst = *p.add(VMOffsets::slot_of(VMOffsets::INSTANCE));
+        (&mut *store, inst)
+    };
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(store, inst))).unwrap_or(on_panic)
+}
+
+extern "C" fn memory_grow(vmctx: usize, mem: u32, delta: u32) -> u32 {
+    with_instance(vmctx, u32::MAX, |s, i| s.memory_grow(i, mem, delta))
+}
+extern "C" fn memory_fill(vmctx: usize, mem: u32, dst: u32, val: u32, len: u32) -> u32 {
+    with_instance(vmctx, 1, |s, i| s.memory_fill(i, mem, dst, val, len))
+}
+extern "C" fn memory_copy(vmctx: usize, dm: u32, sm: u32, dst: u32, src: u32, len: u32) -> u32 {
+    with_instance(vmctx, 1, |s, i| s.memory_copy(i, dm, sm, dst, src, len))
+}
+extern "C" fn memory_init(vmctx: usize, mem: u32, seg: u32, dst: u32, src: u32, len: u32) -> u32 {
+    with_instance(vmctx, 1, |s, i| s.memory_init(i, mem, seg, dst, src, len))
+}
+extern "C" fn data_drop(vmctx: usize, seg: u32) -> u32 {
+    with_instance(vmctx, 0, |s, i| s.data_drop(i, seg))
+}
+extern "C" fn table_grow(vmctx: usize, table: u32, init: u64, delta: u32) -> u32 {
+    with_instance(vmctx, u32::MAX, |s, i| s.table_grow(i, table, init, delta))
+}
+extern "C" fn table_fill(vmctx: usize, table: u32, dst: u32, val: u64, len: u32) -> u32 {
+    with_instance(vmctx, 1, |s, i| s.table_fill(i, table, dst, val, len))
+}
+extern "C" fn table_copy(vmctx: usize, dt: u32, st: u32, dst: u32, src: u32, len: u32) -> u32 {
+    with_instance(vmctx, 1, |s, i| s.table_copy(i, dt, st, dst, src, len))
+}
+extern "C" fn table_init(vmctx: usize, table: u32, seg: u32, dst: u32, src: u32, len: u32) -> u32 {
+    with_instance(vmctx, 1, |s, i| s.table_init(i, table, seg, dst, src, len))
+}
+extern "C" fn elem_drop(vmctx: usize, seg: u32) -> u32 {
+    with_instance(vmctx, 0, |s, i| s.elem_drop(i, seg))
+}

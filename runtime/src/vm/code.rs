@@ -1,0 +1,131 @@
+//! Executable code memory and the global registry of code ranges.
+//!
+//! We manage code memory ourselves (mmap RW, copy, relocate, mprotect RX) rather than using
+//! cranelift-jit: the module's functions are compiled in parallel into independent buffers,
+//! the only relocations are direct calls between functions of one module, and we need the
+//! exact byte layout to build trap tables and function ranges for the signal handler. That is
+//! a few dozen lines here versus another dependency whose symbol machinery we would not use.
+
+use crate::trap::TrapCode;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+
+/// Information about one region of generated code, consulted by the signal handler.
+pub(crate) struct CodeInfo {
+    pub start: usize,
+    pub end: usize,
+    /// (offset from start, trap code), sorted by offset.
+    pub traps: Vec<(u32, TrapCode)>,
+    /// (start offset, end offset, wasm function index), sorted; empty for trampolines.
+    pub funcs: Vec<(u32, u32, u32)>,
+    pub names: Arc<HashMap<u32, String>>,
+}
+
+impl CodeInfo {
+    pub fn trap_at(&self, pc: usize) -> Option<TrapCode> {
+        let off = u32::try_from(pc.checked_sub(self.start)?).ok()?;
+        let i = self.traps.binary_search_by_key(&off, |t| t.0).ok()?;
+        Some(self.traps[i].1)
+    }
+
+    pub fn func_at(&self, pc: usize) -> Option<u32> {
+        let off = u32::try_from(pc.checked_sub(self.start)?).ok()?;
+        let i = self.funcs.partition_point(|f| f.0 <= off);
+        let f = self.funcs.get(i.checked_sub(1)?)?;
+        (off < f.1).then_some(f.2)
+    }
+}
+
+static REGISTRY: RwLock<BTreeMap<usize, Arc<CodeInfo>>> = RwLock::new(BTreeMap::new());
+
+/// Find the code region containing `pc`. Called from the signal handler: it only takes a read
+/// lock, and registration never happens while a thread executes wasm in the same thread.
+pub(crate) fn lookup(pc: usize) -> Option<Arc<CodeInfo>> {
+    let reg = REGISTRY.read().ok()?;
+    let (_, info) = reg.range(..=pc).next_back()?;
+    (pc < info.end).then(|| info.clone())
+}
+
+/// A block of executable memory, unregistered and unmapped on drop.
+pub(crate) struct CodeMemory {
+    ptr: usize,
+    len: usize,
+}
+
+impl CodeMemory {
+    /// Copy `bytes` into fresh memory, let `patch` apply relocations (given the final base
+    /// address), make it executable and register `traps`/`funcs` for the trap handler.
+    pub fn new(
+        bytes: &[u8],
+        patch: impl FnOnce(usize, &mut [u8]) -> Result<(), String>,
+        traps: Vec<(u32, TrapCode)>,
+        funcs: Vec<(u32, u32, u32)>,
+        names: Arc<HashMap<u32, String>>,
+    ) -> Result<CodeMemory, String> {
+        let page = 4096;
+        let len = bytes.len().max(1).div_ceil(page) * page;
+        // SAFETY: fresh anonymous private mapping; checked for failure below.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err("failed to map code memory".into());
+        }
+        let mem = CodeMemory {
+            ptr: ptr as usize,
+            len,
+        };
+        {
+            // SAFETY: the mapping is `len >= bytes.len()` bytes, RW, and exclusively ours.
+            let buf = unsafe { std::slice::from_raw_parts_mut(ptr as *mut u8, bytes.len()) };
+            buf.copy_from_slice(bytes);
+            patch(mem.ptr, buf)?;
+        }
+        // SAFETY: changing the protection of our own mapping; nothing holds a slice into it now.
+        let rc = unsafe { libc::mprotect(ptr, len, libc::PROT_READ | libc::PROT_EXEC) };
+        if rc != 0 {
+            return Err("failed to make code executable".into());
+        }
+        let mut traps = traps;
+        traps.sort_by_key(|t| t.0);
+        let mut funcs = funcs;
+        funcs.sort_by_key(|f| f.0);
+        let info = Arc::new(CodeInfo {
+            start: mem.ptr,
+            end: mem.ptr + bytes.len().max(1),
+            traps,
+            funcs,
+            names,
+        });
+        REGISTRY
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(mem.ptr, info);
+        Ok(mem)
+    }
+
+    pub fn base(&self) -> usize {
+        self.ptr
+    }
+}
+
+impl Drop for CodeMemory {
+    fn drop(&mut self) {
+        REGISTRY
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.ptr);
+        // SAFETY: nothing can execute this code any more: every module, instance and
+        // trampoline cache referencing it holds an Arc to us.
+        unsafe {
+            libc::munmap(self.ptr as *mut libc::c_void, self.len);
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! Linear memory: one virtual-memory reservation per memory. The accessible prefix is
+//! read/write; the rest of the reservation and the guard are `PROT_NONE`. The base never moves.
+
+use super::vmctx::VMMemoryDef;
+
+pub(crate) const WASM_PAGE: u64 = 65536;
+
+pub(crate) struct LinearMemory {
+    def: Box<VMMemoryDef>,
+    mapping: usize,
+    mapping_len: usize,
+    /// Bytes that may ever become accessible (reservation without guard).
+    capacity: u64,
+    /// Declared maximum in pages (bounded by 65536).
+    max_pages: u64,
+    declared_max: Option<u64>,
+}
+
+impl LinearMemory {
+    /// Reserve `reservation + guard` bytes (at least the minimum size) and make the first
+    /// `min_pages` pages accessible.
+    pub fn new(
+        min_pages: u64,
+        max_pages: Option<u64>,
+        reservation: u64,
+        guard: u64,
+    ) -> Result<LinearMemory, String> {
+        let declared_max = max_pages;
+        let max_pages = max_pages.unwrap_or(65536).min(65536);
+        let min_bytes = min_pages
+            .checked_mul(WASM_PAGE)
+            .filter(|&b| b <= 4 << 30)
+            .ok_or("memory minimum too large")?;
+        let capacity = reservation.min(max_pages * WASM_PAGE).max(min_bytes);
+        let total = capacity
+            .checked_add(guard)
+            .ok_or("memory reservation too large")?;
+        let total = usize::try_from(total).map_err(|_| "memory reservation too large")?;
+        let total = total.max(4096);
+        // SAFETY: an anonymous private PROT_NONE mapping at an address chosen by the kernel
+        // aliases nothing; the result is checked for MAP_FAILED.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                total,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err("failed to reserve linear memory".to_string());
+        }
+        let mem = LinearMemory {
+            def: Box::new(VMMemoryDef {
+                base: std::cell::Cell::new(ptr as usize),
+                len: std::cell::Cell::new(0),
+            }),
+            mapping: ptr as usize,
+            mapping_len: total,
+            capacity,
+            max_pages,
+            declared_max,
+        };
+        if min_bytes > 0 {
+            mem.commit(min_bytes)?;
+        }
+        mem.def.len.set(min_bytes);
+        Ok(mem)
+    }
+
+    fn commit(&self, new_len: u64) -> Result<(), String> {
+        // SAFETY: [mapping, mapping + new_len) lies within our own reservation
+        // (new_len <= capacity <= mapping_len), so changing its protection affects no one else.
+        let rc = unsafe {
+            libc::mprotect(
+                self.mapping as *mut libc::c_void,
+                new_len as usize,
+                libc::PROT_READ | libc::PROT_WRITE,
+            )
+        };
+        if rc != 0 {
+            return Err("mprotect failed".to_string());
+        }
+        Ok(())
+    }
+
+    pub fn def_ptr(&self) -> *const VMMemoryDef {
+        &*self.def
+    }
+
+    pub fn size_bytes(&self) -> u64 {
+        self.def.len.get()
+    }
+
+    pub fn size_pages(&self) -> u64 {
+        self.size_bytes() / WASM_PAGE
+    }
+
+    pub fn declared_max(&self) -> Option<u64> {
+        self.declared_max
+    }
+
+    /// Grow by `delta` pages, returning the old size in pages, or `None` if not possible.
+    pub fn grow(&mut self, delta: u64) -> Option<u64> {
+        let old = self.size_pages();
+        let new = old.checked_add(delta)?;
+        if new > self.max_pages {
+            return None;
+        }
+        let new_bytes = new * WASM_PAGE;
+        if new_bytes > self.capacity {
+            return None;
+        }
+        if delta > 0 {
+            self.commit(new_bytes).ok()?;
+            self.def.len.set(new_bytes);
+        }
+        Some(old)
+    }
+
+    /// The accessible bytes.
+    pub fn data(&self) -> &[u8] {
+        let len = self.size_bytes() as usize;
+        if len == 0 {
+            return &[];
+        }
+        // SAFETY: [base, base+len) is mapped read/write for as long as self lives; wasm only
+        // mutates it while the host holds no borrows (calls take `&mut` of the store).
+        unsafe { std::slice::from_raw_parts(self.mapping as *const u8, len) }
+    }
+
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        let len = self.size_bytes() as usize;
+        if len == 0 {
+            return &mut [];
+        }
+        // SAFETY: as in `data`, and `&mut self` guarantees exclusivity.
+        unsafe { std::slice::from_raw_parts_mut(self.mapping as *mut u8, len) }
+    }
+}
+
+impl Drop for LinearMemory {
+    fn drop(&mut self) {
+        // SAFETY: unmapping exactly the reservation we created; no references into it outlive
+        // `self` (slices borrow `self`).
+        unsafe {
+            libc::munmap(self.mapping as *mut libc::c_void, self.mapping_len);
+        }
+    }
+}
+
+// SAFETY: the mapping is owned exclusively by this value; moving it between threads is fine.
+unsafe impl Send for LinearMemory {}

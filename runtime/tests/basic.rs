@@ -1,0 +1,81 @@
+use lockstep_runtime::*;
+
+fn instance(wat: &str) -> (Store<()>, Instance) {
+    let engine = Engine::default();
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let inst = Instance::new(&mut store, &module, &[]).unwrap();
+    (store, inst)
+}
+
+#[test]
+fn add() {
+    let (mut store, inst) = instance(
+        r#"(module (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))"#,
+    );
+    let f = inst
+        .get_typed_func::<(i32, i32), i32>(&mut store, "add")
+        .unwrap();
+    assert_eq!(f.call(&mut store, (2, 40)).unwrap(), 42);
+    let g = inst.get_func(&mut store, "add").unwrap();
+    let mut r = [Val::I32(0)];
+    g.call(&mut store, &[Val::I32(1), Val::I32(2)], &mut r)
+        .unwrap();
+    assert_eq!(r[0], Val::I32(3));
+}
+
+#[test]
+fn traps() {
+    let (mut store, inst) = instance(
+        r#"(module
+            (memory 1)
+            (func (export "unreachable") unreachable)
+            (func (export "div") (param i32 i32) (result i32) local.get 0 local.get 1 i32.div_s)
+            (func (export "rem") (param i32 i32) (result i32) local.get 0 local.get 1 i32.rem_s)
+            (func (export "load") (param i32) (result i32) local.get 0 i32.load)
+            (func (export "load_far") (param i32) (result i32) local.get 0 i32.load offset=0xfffffff0)
+            (func $rec (export "rec") (param i32) (result i32) local.get 0 call $rec)
+        )"#,
+    );
+    let f = inst
+        .get_typed_func::<(), ()>(&mut store, "unreachable")
+        .unwrap();
+    let e = f.call(&mut store, ()).unwrap_err();
+    assert_eq!(e.code(), TrapCode::Unreachable, "{e}");
+    let div = inst
+        .get_typed_func::<(i32, i32), i32>(&mut store, "div")
+        .unwrap();
+    assert_eq!(
+        div.call(&mut store, (1, 0)).unwrap_err().code(),
+        TrapCode::IntegerDivideByZero
+    );
+    assert_eq!(
+        div.call(&mut store, (i32::MIN, -1)).unwrap_err().code(),
+        TrapCode::IntegerOverflow
+    );
+    let rem = inst
+        .get_typed_func::<(i32, i32), i32>(&mut store, "rem")
+        .unwrap();
+    assert_eq!(rem.call(&mut store, (i32::MIN, -1)).unwrap(), 0);
+    let load = inst.get_typed_func::<i32, i32>(&mut store, "load").unwrap();
+    assert_eq!(load.call(&mut store, 65532).unwrap(), 0);
+    assert_eq!(
+        load.call(&mut store, 65533).unwrap_err().code(),
+        TrapCode::MemoryOutOfBounds
+    );
+    assert_eq!(
+        load.call(&mut store, -1).unwrap_err().code(),
+        TrapCode::MemoryOutOfBounds
+    );
+    let far = inst
+        .get_typed_func::<i32, i32>(&mut store, "load_far")
+        .unwrap();
+    assert_eq!(
+        far.call(&mut store, -1).unwrap_err().code(),
+        TrapCode::MemoryOutOfBounds
+    );
+    let rec = inst.get_typed_func::<i32, i32>(&mut store, "rec").unwrap();
+    let e = rec.call(&mut store, 0).unwrap_err();
+    assert_eq!(e.code(), TrapCode::StackOverflow);
+    assert_eq!(div.call(&mut store, (7, 2)).unwrap(), 3);
+}
