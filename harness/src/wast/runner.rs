@@ -111,7 +111,13 @@ pub fn run_script(
         })
         .collect();
 
-    let directives = match directives::parse_script(text) {
+    let parsed = guarded(|| directives::parse_script(text)).unwrap_or_else(|panic| {
+        Err(directives::ScriptError {
+            line: 0,
+            message: format!("the parser panicked: {panic}"),
+        })
+    });
+    let directives = match parsed {
         Ok(d) => d,
         Err(e) => {
             for r in &mut results {
