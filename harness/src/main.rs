@@ -27,6 +27,9 @@ enum Command {
         /// Write a JSON report to PATH.
         #[arg(long, value_name = "PATH")]
         json: Option<PathBuf>,
+        /// List rejections (invalid/malformed/unlinkable) whose message differs from the script's.
+        #[arg(long)]
+        show_messages: bool,
         /// Scripts or directories.
         #[arg(value_name = "FILE_OR_DIR", required = true)]
         paths: Vec<PathBuf>,
@@ -49,6 +52,9 @@ enum Command {
         /// The expected-failure list (default: spec/expected-failures.toml of the workspace).
         #[arg(long, value_name = "PATH")]
         expected_failures: Option<PathBuf>,
+        /// List rejections (invalid/malformed/unlinkable) whose message differs from the script's.
+        #[arg(long)]
+        show_messages: bool,
     },
 }
 
@@ -69,12 +75,14 @@ fn main() -> ExitCode {
         Command::Wast {
             engines,
             json,
+            show_messages,
             paths,
         } => run::wast(&WastOptions {
             common: Common {
                 engines,
                 json,
                 quiet: false,
+                show_messages,
             },
             paths,
         }),
@@ -84,11 +92,13 @@ fn main() -> ExitCode {
             json,
             junit,
             expected_failures,
+            show_messages,
         } => run::spec(&SpecOptions {
             common: Common {
                 engines,
                 json,
                 quiet: false,
+                show_messages,
             },
             suites,
             junit,

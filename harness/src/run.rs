@@ -32,6 +32,8 @@ pub struct Common {
     pub json: Option<PathBuf>,
     /// Suppress progress and the report (used by tests).
     pub quiet: bool,
+    /// List every rejection whose message differed from the script's.
+    pub show_messages: bool,
 }
 
 /// `lockstep spec` options.
@@ -138,6 +140,10 @@ fn finish(
     }
     if !common.quiet {
         println!();
+        if common.show_messages {
+            println!("rejections with a message other than the script's:");
+            print!("{}", report::message_mismatches(&groups));
+        }
         print!("{}", report::table(&groups));
         print!("{}", report::verdict(&groups, &verdict, 100));
         let files: usize = groups.iter().map(|g| g.files.len()).sum();

@@ -63,6 +63,8 @@ fn wast_command_reports_and_exits() {
     let json = bad.with_extension("json");
     let (code, out, _) = lockstep(&[
         "wast",
+        "--engine",
+        "oracle",
         "--json",
         json.to_str().unwrap(),
         bad.to_str().unwrap(),

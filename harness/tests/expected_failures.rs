@@ -109,6 +109,7 @@ fn spec_with_list(list: &str) -> i32 {
             engines: vec!["oracle".to_string()],
             json: None,
             quiet: true,
+            show_messages: false,
         },
         suites: vec!["proposal:mutable-global".to_string()],
         junit: None,

@@ -10,6 +10,7 @@ fn oracle_passes_the_2_0_suites() {
             engines: vec!["oracle".to_string()],
             json: None,
             quiet: true,
+            show_messages: false,
         },
         suites: Vec::new(),
         junit: None,

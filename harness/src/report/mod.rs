@@ -41,7 +41,7 @@ pub fn counts(files: &[FileResult]) -> Vec<(String, Counts)> {
             c.passed += e.passed;
             c.failed += e.failed;
             c.skipped += e.skipped;
-            c.message_mismatches += e.message_mismatches;
+            c.message_mismatches += e.message_mismatches.len();
         }
     }
     out
@@ -73,6 +73,29 @@ pub fn table(groups: &[Group]) -> String {
                 c.failed,
                 c.skipped
             );
+        }
+    }
+    s
+}
+
+/// Every rejection that passed with a message other than the script's, one per line.
+pub fn message_mismatches(groups: &[Group]) -> String {
+    let mut s = String::new();
+    for g in groups {
+        for f in &g.files {
+            for e in &f.engines {
+                for m in &e.message_mismatches {
+                    let _ = writeln!(
+                        s,
+                        "  [{}] {}:{}: {}: {}",
+                        e.engine,
+                        f.path,
+                        m.line,
+                        m.directive,
+                        one_line(&m.message, 300)
+                    );
+                }
+            }
         }
     }
     s
@@ -125,7 +148,7 @@ pub fn verdict(groups: &[Group], verdict: &Verdict, limit: usize) -> String {
     if mismatches > 0 {
         let _ = writeln!(
             s,
-            "note: {mismatches} rejections (invalid/malformed/unlinkable) passed with a message other than the script's"
+            "note: {mismatches} rejections (invalid/malformed/unlinkable) passed with a message other than the script's (--show-messages lists them)"
         );
     }
     s

@@ -71,8 +71,9 @@ pub struct EngineFileResult {
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
-    /// Passed directives whose (non-required) error message did not match the script's.
-    pub message_mismatches: usize,
+    /// Passed directives whose (non-required) error message did not match the script's: the
+    /// `message` says how.
+    pub message_mismatches: Vec<Failure>,
     pub failures: Vec<Failure>,
     /// Time spent in this engine (and in judging its results).
     pub elapsed: Duration,
@@ -172,8 +173,12 @@ pub fn run_script(
             match e.outcome {
                 Outcome::Pass { note } => {
                     r.passed += 1;
-                    if note.is_some() {
-                        r.message_mismatches += 1;
+                    if let Some(message) = note {
+                        r.message_mismatches.push(Failure {
+                            line: step.line,
+                            directive: step.kind.to_string(),
+                            message,
+                        });
                     }
                 }
                 Outcome::Fail(message) => {
