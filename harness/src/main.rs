@@ -30,6 +30,9 @@ enum Command {
         /// List rejections (invalid/malformed/unlinkable) whose message differs from the script's.
         #[arg(long)]
         show_messages: bool,
+        /// Stop the run when one file takes longer than SECS (an engine hangs); 0: never.
+        #[arg(long, value_name = "SECS", default_value_t = 600)]
+        timeout: u64,
         /// Scripts or directories.
         #[arg(value_name = "FILE_OR_DIR", required = true)]
         paths: Vec<PathBuf>,
@@ -55,7 +58,14 @@ enum Command {
         /// List rejections (invalid/malformed/unlinkable) whose message differs from the script's.
         #[arg(long)]
         show_messages: bool,
+        /// Stop the run when one file takes longer than SECS (an engine hangs); 0: never.
+        #[arg(long, value_name = "SECS", default_value_t = 600)]
+        timeout: u64,
     },
+}
+
+fn secs(s: u64) -> Option<std::time::Duration> {
+    (s > 0).then(|| std::time::Duration::from_secs(s))
 }
 
 fn main() -> ExitCode {
@@ -76,6 +86,7 @@ fn main() -> ExitCode {
             engines,
             json,
             show_messages,
+            timeout,
             paths,
         } => run::wast(&WastOptions {
             common: Common {
@@ -83,6 +94,7 @@ fn main() -> ExitCode {
                 json,
                 quiet: false,
                 show_messages,
+                timeout: secs(timeout),
             },
             paths,
         }),
@@ -93,12 +105,14 @@ fn main() -> ExitCode {
             junit,
             expected_failures,
             show_messages,
+            timeout,
         } => run::spec(&SpecOptions {
             common: Common {
                 engines,
                 json,
                 quiet: false,
                 show_messages,
+                timeout: secs(timeout),
             },
             suites,
             junit,

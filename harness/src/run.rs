@@ -2,7 +2,9 @@
 //! reporting.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -12,7 +14,7 @@ use crate::engines;
 use crate::expected::{self, ExpectedFailures, Verdict};
 use crate::report::{self, Group, progress::Progress};
 use crate::suite::Suite;
-use crate::wast::{FileResult, run_script};
+use crate::wast::{EngineFileResult, Failure, FileResult, Position, run_script_at};
 
 /// A usage or I/O error: exit code 2.
 #[derive(Debug)]
@@ -34,6 +36,8 @@ pub struct Common {
     pub quiet: bool,
     /// List every rejection whose message differed from the script's.
     pub show_messages: bool,
+    /// Give up on the run when one file takes longer than this (an engine hangs).
+    pub timeout: Option<Duration>,
 }
 
 /// `lockstep spec` options.
@@ -78,26 +82,141 @@ struct Job {
     engines: Vec<usize>,
 }
 
-fn run_jobs(jobs: &[Job], engines: &[Box<dyn Engine>], progress: &Progress) -> Vec<FileResult> {
+/// A file that ran past the time limit.
+struct Hung {
+    job: usize,
+    elapsed: Duration,
+    line: usize,
+    /// Index into the job's engines.
+    engine: usize,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn hung_result(job: &Job, engines: &[Box<dyn Engine>], hung: &Hung) -> FileResult {
+    FileResult {
+        path: job.path.clone(),
+        engines: job
+            .engines
+            .iter()
+            .enumerate()
+            .map(|(k, &e)| {
+                let mut r = EngineFileResult {
+                    engine: engines[e].name().to_string(),
+                    ..Default::default()
+                };
+                if k == hung.engine {
+                    r.failed = 1;
+                    r.elapsed = hung.elapsed;
+                    r.failures.push(Failure {
+                        line: hung.line,
+                        directive: "timeout".to_string(),
+                        message: format!(
+                            "no result after {:.0}s: the engine hangs here, so the run stopped",
+                            hung.elapsed.as_secs_f64()
+                        ),
+                    });
+                }
+                r
+            })
+            .collect(),
+    }
+}
+
+/// Run every job, in parallel, and return `(job index, result)` in job order.
+///
+/// With a `timeout`, a watchdog checks the files in flight. When one runs longer (an engine
+/// hangs), the watchdog hands the finished results plus a failure for each hung file to
+/// `on_hang` and ends the process with exit code 1: a hung thread cannot be stopped, but the
+/// run must not hang with it.
+fn run_jobs(
+    jobs: &[Job],
+    engines: &[Box<dyn Engine>],
+    progress: &Progress,
+    timeout: Option<Duration>,
+    on_hang: &(dyn Fn(Vec<(usize, FileResult)>) + Sync),
+) -> Vec<(usize, FileResult)> {
     // Big stacks: engines that run wasm on the native stack reserve their own limit below this.
     let pool = rayon::ThreadPoolBuilder::new()
         .stack_size(64 << 20)
         .build()
         .expect("a thread pool");
-    pool.install(|| {
-        jobs.par_iter()
-            .map(|job| {
+    let in_flight: Mutex<HashMap<usize, (Instant, Arc<Position>)>> = Mutex::new(HashMap::new());
+    let done: Mutex<Vec<(usize, FileResult)>> = Mutex::new(Vec::new());
+    let (finished, finished_rx) = mpsc::channel::<()>();
+
+    std::thread::scope(|scope| {
+        if let Some(limit) = timeout {
+            let (in_flight, done) = (&in_flight, &done);
+            scope.spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) =
+                    finished_rx.recv_timeout(Duration::from_millis(250))
+                {
+                    let hung: Vec<Hung> = lock(in_flight)
+                        .iter()
+                        .filter(|(_, (start, _))| start.elapsed() > limit)
+                        .map(|(&job, (start, pos))| {
+                            let (line, engine) = pos.get();
+                            Hung {
+                                job,
+                                elapsed: start.elapsed(),
+                                line,
+                                engine,
+                            }
+                        })
+                        .collect();
+                    if hung.is_empty() {
+                        continue;
+                    }
+                    progress.finish();
+                    let mut results = lock(done).clone();
+                    for h in &hung {
+                        let engine = jobs[h.job]
+                            .engines
+                            .get(h.engine)
+                            .map_or("?", |&e| engines[e].name());
+                        eprintln!(
+                            "lockstep: {}: engine {engine} has not finished line {} after {:.0}s; \
+                             stopping the run (the report covers the files that finished)",
+                            jobs[h.job].path,
+                            h.line,
+                            h.elapsed.as_secs_f64()
+                        );
+                        results.push((h.job, hung_result(&jobs[h.job], engines, h)));
+                    }
+                    results.sort_by_key(|(i, _)| *i);
+                    on_hang(results);
+                    std::process::exit(1);
+                }
+            });
+        }
+        pool.install(|| {
+            jobs.par_iter().enumerate().for_each(|(i, job)| {
+                let position = Arc::new(Position::default());
+                lock(&in_flight).insert(i, (Instant::now(), position.clone()));
                 let selected: Vec<&dyn Engine> =
-                    job.engines.iter().map(|&i| engines[i].as_ref()).collect();
-                let result = run_script(&job.path, &job.text, &selected, job.features);
+                    job.engines.iter().map(|&e| engines[e].as_ref()).collect();
+                let result =
+                    run_script_at(&job.path, &job.text, &selected, job.features, &position);
+                lock(&in_flight).remove(&i);
                 progress.file_done(&result);
-                result
+                lock(&done).push((i, result));
             })
-            .collect()
-    })
+        });
+        let _ = finished.send(());
+    });
+    let mut results = done.into_inner().unwrap_or_else(|e| e.into_inner());
+    results.sort_by_key(|(i, _)| *i);
+    results
 }
 
-fn group_results(names: Vec<String>, jobs: &[Job], results: Vec<FileResult>) -> Vec<Group> {
+fn group_results(
+    names: Vec<String>,
+    jobs: &[Job],
+    results: Vec<(usize, FileResult)>,
+) -> Vec<Group> {
     let mut groups: Vec<Group> = names
         .into_iter()
         .map(|name| Group {
@@ -105,8 +224,8 @@ fn group_results(names: Vec<String>, jobs: &[Job], results: Vec<FileResult>) -> 
             files: Vec::new(),
         })
         .collect();
-    for (job, result) in jobs.iter().zip(results) {
-        groups[job.group].files.push(result);
+    for (i, result) in results {
+        groups[jobs[i].group].files.push(result);
     }
     groups
 }
@@ -214,7 +333,19 @@ pub fn spec(opts: &SpecOptions) -> Result<RunSummary, UsageError> {
     }
 
     let progress = Progress::new(jobs.len(), opts.common.quiet);
-    let results = run_jobs(&jobs, &engines, &progress);
+    let on_hang = |results| {
+        let groups = group_results(names.clone(), &jobs, results);
+        if let Err(e) = finish(
+            &opts.common,
+            groups,
+            &expected,
+            opts.junit.as_deref(),
+            started,
+        ) {
+            eprintln!("lockstep: {e}");
+        }
+    };
+    let results = run_jobs(&jobs, &engines, &progress, opts.common.timeout, &on_hang);
     progress.finish();
     let groups = group_results(names, &jobs, results);
     finish(
@@ -248,8 +379,16 @@ fn collect_wast(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), UsageError> {
 
 /// `lockstep wast`.
 pub fn wast(opts: &WastOptions) -> Result<RunSummary, UsageError> {
-    let started = Instant::now();
     let engines = engines::select(&opts.common.engines).map_err(UsageError)?;
+    wast_with(opts, engines)
+}
+
+/// `lockstep wast` on the given engines (`opts.common.engines` is ignored).
+pub fn wast_with(
+    opts: &WastOptions,
+    engines: Vec<Box<dyn Engine>>,
+) -> Result<RunSummary, UsageError> {
+    let started = Instant::now();
     if opts.paths.is_empty() {
         return Err(UsageError("no .wast file or directory given".to_string()));
     }
@@ -270,7 +409,19 @@ pub fn wast(opts: &WastOptions) -> Result<RunSummary, UsageError> {
         });
     }
     let progress = Progress::new(jobs.len(), opts.common.quiet);
-    let results = run_jobs(&jobs, &engines, &progress);
+    let on_hang = |results| {
+        let groups = group_results(vec!["wast".to_string()], &jobs, results);
+        if let Err(e) = finish(
+            &opts.common,
+            groups,
+            &ExpectedFailures::default(),
+            None,
+            started,
+        ) {
+            eprintln!("lockstep: {e}");
+        }
+    };
+    let results = run_jobs(&jobs, &engines, &progress, opts.common.timeout, &on_hang);
     progress.finish();
     let groups = group_results(vec!["wast".to_string()], &jobs, results);
     finish(

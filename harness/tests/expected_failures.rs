@@ -110,6 +110,7 @@ fn spec_with_list(list: &str) -> i32 {
             json: None,
             quiet: true,
             show_messages: false,
+            timeout: None,
         },
         suites: vec!["proposal:mutable-global".to_string()],
         junit: None,

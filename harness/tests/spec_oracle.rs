@@ -11,6 +11,7 @@ fn oracle_passes_the_2_0_suites() {
             json: None,
             quiet: true,
             show_messages: false,
+            timeout: None,
         },
         suites: Vec::new(),
         junit: None,

@@ -6,4 +6,6 @@ pub mod runner;
 pub mod spectest;
 pub mod values;
 
-pub use runner::{EngineFileResult, Failure, FileResult, Outcome, run_script};
+pub use runner::{
+    EngineFileResult, Failure, FileResult, Outcome, Position, run_script, run_script_at,
+};

@@ -10,6 +10,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::directives::{self, Command, Directive, Exec, Invoke, ModuleSource};
@@ -97,12 +98,42 @@ struct EngineState {
     last_module: Option<ModuleId>,
 }
 
+/// Where a running script is: the line of the directive being executed and the index of the
+/// engine executing it. A watchdog reads it to say where a hung engine is stuck.
+#[derive(Debug, Default)]
+pub struct Position(AtomicU64);
+
+impl Position {
+    fn set(&self, line: usize, engine: usize) {
+        self.0.store(
+            ((line as u64) << 16) | (engine as u64 & 0xffff),
+            Ordering::Relaxed,
+        );
+    }
+    /// `(line, engine index)`; line 0 means "not started yet".
+    pub fn get(&self) -> (usize, usize) {
+        let v = self.0.load(Ordering::Relaxed);
+        ((v >> 16) as usize, (v & 0xffff) as usize)
+    }
+}
+
 /// Run a script's text on `engines`, each in a fresh session validating with `features`.
 pub fn run_script(
     path: &str,
     text: &str,
     engines: &[&dyn Engine],
     features: WasmFeatures,
+) -> FileResult {
+    run_script_at(path, text, engines, features, &Position::default())
+}
+
+/// [`run_script`], publishing its progress in `position`.
+pub fn run_script_at(
+    path: &str,
+    text: &str,
+    engines: &[&dyn Engine],
+    features: WasmFeatures,
+    position: &Position,
 ) -> FileResult {
     let mut results: Vec<EngineFileResult> = engines
         .iter()
@@ -166,7 +197,7 @@ pub fn run_script(
     }
 
     for directive in &directives {
-        let step = run_directive(directive, &mut states);
+        let step = run_directive(directive, &mut states, position);
         // Cross-engine comparison of `step.engines` (issue 4) goes here.
         for (r, e) in results.iter_mut().zip(step.engines) {
             r.elapsed += e.elapsed;
@@ -208,13 +239,15 @@ pub fn run_script(
 }
 
 /// Execute one directive on every engine.
-fn run_directive(directive: &Directive, states: &mut [EngineState]) -> Step {
+fn run_directive(directive: &Directive, states: &mut [EngineState], position: &Position) -> Step {
     let engines = states
         .iter_mut()
-        .map(|state| {
+        .enumerate()
+        .map(|(index, state)| {
             if let Some(dead) = &state.dead {
                 return step(Outcome::Skip(dead.clone()));
             }
+            position.set(directive.line, index);
             let start = Instant::now();
             match guarded(|| execute(state, &directive.command)) {
                 Ok(mut step) => {
