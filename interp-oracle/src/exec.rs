@@ -85,7 +85,23 @@ impl Store {
     }
 
     /// Run wasm function `entry`, whose arguments are on `stack`, until it returns.
+    /// Remaining fuel is written back to the store however the run ends.
     fn run(&mut self, stack: &mut Vec<Slot>, entry: FuncAddr) -> Result<(), Trap> {
+        let metered = self.fuel.is_some();
+        let mut fuel = self.fuel.unwrap_or(u64::MAX);
+        let result = self.run_metered(stack, entry, &mut fuel);
+        if metered {
+            self.fuel = Some(fuel);
+        }
+        result
+    }
+
+    fn run_metered(
+        &mut self,
+        stack: &mut Vec<Slot>,
+        entry: FuncAddr,
+        fuel: &mut u64,
+    ) -> Result<(), Trap> {
         let FuncKind::Wasm { instance, code } = &self.funcs[entry.0 as usize].kind else {
             return Ok(());
         };
@@ -157,6 +173,15 @@ impl Store {
                 )?;
             }};
         }
+        // One unit of fuel per call and per taken branch.
+        macro_rules! consume_fuel {
+            () => {{
+                if *fuel == 0 {
+                    return Err(Trap::host("all fuel consumed"));
+                }
+                *fuel -= 1;
+            }};
+        }
         // Return from the current frame: keep its results, resume the caller.
         macro_rules! do_return {
             () => {{
@@ -180,6 +205,7 @@ impl Store {
         macro_rules! branch {
             ($b:expr) => {{
                 let b: Branch = $b;
+                consume_fuel!();
                 if b.target == Branch::RETURN {
                     do_return!();
                 } else {
@@ -198,6 +224,7 @@ impl Store {
         macro_rules! call {
             ($a:expr) => {{
                 let a: FuncAddr = $a;
+                consume_fuel!();
                 let f = &mut self.funcs[a.0 as usize];
                 let type_id = f.type_id as usize;
                 match &mut f.kind {

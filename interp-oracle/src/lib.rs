@@ -223,6 +223,8 @@ pub struct Store {
     instances: Vec<Arc<Instance>>,
     /// The operand stack, kept between invocations to reuse its allocation.
     stack: Vec<value::Slot>,
+    /// Remaining fuel, if execution is metered (see [`Store::set_fuel`]).
+    fuel: Option<u64>,
 }
 
 impl Default for Store {
@@ -245,7 +247,19 @@ impl Store {
             datas: Vec::new(),
             instances: Vec::new(),
             stack: Vec::new(),
+            fuel: None,
         }
+    }
+    /// Meter execution (for fuzzing, where a module may loop forever). With `Some(n)`,
+    /// every call and every taken branch consumes one unit; when none is left, execution
+    /// traps with kind [`TrapKind::Host`] and the message "all fuel consumed". Fuel is
+    /// shared by all later invocations until set again. `None` (the default) disables metering.
+    pub fn set_fuel(&mut self, fuel: Option<u64>) {
+        self.fuel = fuel;
+    }
+    /// The remaining fuel (`None` when execution is not metered).
+    pub fn fuel(&self) -> Option<u64> {
+        self.fuel
     }
     /// The store's configuration.
     pub fn config(&self) -> &Config {

@@ -739,3 +739,16 @@ fn start_function_trap_is_an_instantiation_error() {
     };
     assert_eq!(t.kind, TrapKind::Unreachable);
 }
+
+#[test]
+fn fuel_bounds_infinite_loops() {
+    let (mut s, i) =
+        setup(r#"(module (func (export "spin") (loop (br 0))) (func (export "nop")))"#);
+    s.set_fuel(Some(1000));
+    let t = trap(&mut s, i, "spin", &[]);
+    assert_eq!(t.kind, TrapKind::Host);
+    assert!(t.message.contains("all fuel consumed"));
+    assert_eq!(s.fuel(), Some(0));
+    s.set_fuel(None);
+    call(&mut s, i, "nop", &[]).unwrap();
+}
