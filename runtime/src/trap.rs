@@ -70,6 +70,14 @@ impl Trap {
         }
     }
 
+    pub(crate) fn with_message(code: TrapCode, message: String) -> Trap {
+        Trap {
+            code,
+            message,
+            backtrace: Vec::new(),
+        }
+    }
+
     /// A host-defined trap with a message (for host functions that fail).
     pub fn new(message: impl Into<String>) -> Trap {
         Trap {

@@ -1,11 +1,365 @@
 //! The adapter for the Cranelift runtime (`lockstep-runtime`).
-//!
-//! A placeholder until the runtime's author replaces it: `None` means "not built yet", and the
-//! engine list leaves it out.
 
-use crate::engine::Engine;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use lockstep_runtime as rt;
+
+use crate::engine::{
+    CompileError, Engine, FuncRefId, InstanceId, InstantiateError, InvokeError, ModuleId, Session,
+    Snapshot, Trap, TrapCode, Val, WasmFeatures,
+};
+use crate::wast::spectest;
+
+/// The Cranelift runtime engine.
+pub struct RuntimeEngine {
+    /// One runtime engine per feature set, so compiled trampolines are shared between sessions.
+    engines: Mutex<HashMap<WasmFeatures, rt::Engine>>,
+}
 
 /// The engine list's constructor.
 pub fn engine() -> Option<Box<dyn Engine>> {
-    None
+    Some(Box::new(RuntimeEngine {
+        engines: Mutex::new(HashMap::new()),
+    }))
+}
+
+impl Engine for RuntimeEngine {
+    fn name(&self) -> &'static str {
+        "runtime"
+    }
+
+    fn supported_features(&self) -> WasmFeatures {
+        // WebAssembly 2.0 without SIMD.
+        crate::suite::required_2_0()
+    }
+
+    fn new_session(&self, features: WasmFeatures) -> Box<dyn Session> {
+        let engine = {
+            let mut map = self.engines.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(features)
+                .or_insert_with(|| {
+                    let mut config = rt::Config::new();
+                    config.wasm_features(features);
+                    rt::Engine::new(&config).expect("the host ISA is supported")
+                })
+                .clone()
+        };
+        Box::new(RuntimeSession::new(engine))
+    }
+}
+
+/// One runtime store plus the harness's bookkeeping.
+pub struct RuntimeSession {
+    engine: rt::Engine,
+    store: rt::Store<()>,
+    modules: Vec<rt::Module>,
+    instances: Vec<rt::Instance>,
+    registered: HashMap<String, rt::Instance>,
+    spectest: HashMap<&'static str, rt::Extern>,
+    /// Harness funcref ids are indices into this list.
+    funcs: Vec<rt::Func>,
+    func_ids: HashMap<rt::Func, u64>,
+    externs: HashMap<u32, rt::ExternRef>,
+}
+
+fn val_type(t: spectest::ValType) -> rt::ValType {
+    match t {
+        spectest::ValType::I32 => rt::ValType::I32,
+        spectest::ValType::I64 => rt::ValType::I64,
+        spectest::ValType::F32 => rt::ValType::F32,
+        spectest::ValType::F64 => rt::ValType::F64,
+        spectest::ValType::FuncRef => rt::ValType::FuncRef,
+    }
+}
+
+fn trap(t: &rt::Trap) -> Trap {
+    use rt::TrapCode as K;
+    let code = match t.code() {
+        K::Unreachable => TrapCode::Unreachable,
+        K::IntegerDivideByZero => TrapCode::IntegerDivideByZero,
+        K::IntegerOverflow => TrapCode::IntegerOverflow,
+        K::InvalidConversionToInteger => TrapCode::InvalidConversionToInteger,
+        K::MemoryOutOfBounds => TrapCode::OutOfBoundsMemoryAccess,
+        K::TableOutOfBounds => TrapCode::OutOfBoundsTableAccess,
+        K::UndefinedElement => TrapCode::UndefinedElement,
+        K::UninitializedElement => TrapCode::UninitializedElement,
+        K::IndirectCallTypeMismatch => TrapCode::IndirectCallTypeMismatch,
+        K::StackOverflow => TrapCode::CallStackExhausted,
+        K::Host => TrapCode::Host,
+    };
+    Trap {
+        code,
+        message: t.message().to_string(),
+    }
+}
+
+impl RuntimeSession {
+    fn new(engine: rt::Engine) -> Self {
+        let mut store = rt::Store::new(&engine, ());
+        let mut spectest = HashMap::new();
+        for item in spectest::ITEMS {
+            let ext = match *item {
+                spectest::Item::Func { params, .. } => {
+                    let ty = rt::FuncType::new(params.iter().map(|t| val_type(*t)), []);
+                    rt::Extern::Func(
+                        rt::Func::new(&mut store, ty, |_, _, _| Ok(())).expect("spectest function"),
+                    )
+                }
+                spectest::Item::Global { ty, value, .. } => {
+                    let v = match value {
+                        Val::I32(x) => rt::Val::I32(x as i32),
+                        Val::I64(x) => rt::Val::I64(x as i64),
+                        Val::F32(x) => rt::Val::F32(x),
+                        Val::F64(x) => rt::Val::F64(x),
+                        _ => rt::Val::FuncRef(None),
+                    };
+                    rt::Extern::Global(
+                        rt::Global::new(
+                            &mut store,
+                            rt::GlobalType {
+                                content: val_type(ty),
+                                mutability: rt::Mutability::Const,
+                            },
+                            v,
+                        )
+                        .expect("spectest global"),
+                    )
+                }
+                spectest::Item::Table { min, max, .. } => rt::Extern::Table(
+                    rt::Table::new(
+                        &mut store,
+                        rt::TableType {
+                            element: rt::ValType::FuncRef,
+                            minimum: min.into(),
+                            maximum: max.map(Into::into),
+                        },
+                        rt::Val::FuncRef(None),
+                    )
+                    .expect("spectest table"),
+                ),
+                spectest::Item::Memory { min, max, .. } => rt::Extern::Memory(
+                    rt::Memory::new(
+                        &mut store,
+                        rt::MemoryType {
+                            minimum: min.into(),
+                            maximum: max.map(Into::into),
+                        },
+                    )
+                    .expect("spectest memory"),
+                ),
+            };
+            spectest.insert(item.name(), ext);
+        }
+        RuntimeSession {
+            engine,
+            store,
+            modules: Vec::new(),
+            instances: Vec::new(),
+            registered: HashMap::new(),
+            spectest,
+            funcs: Vec::new(),
+            func_ids: HashMap::new(),
+            externs: HashMap::new(),
+        }
+    }
+
+    fn instance(&self, id: InstanceId) -> Result<rt::Instance, String> {
+        self.instances
+            .get(id.0 as usize)
+            .copied()
+            .ok_or_else(|| format!("no instance {}", id.0))
+    }
+
+    fn resolve(&mut self, module: &str, name: &str) -> Option<rt::Extern> {
+        if let Some(&inst) = self.registered.get(module) {
+            return inst.get_export(&mut self.store, name);
+        }
+        if module == spectest::MODULE {
+            return self.spectest.get(name).copied();
+        }
+        None
+    }
+
+    fn to_rt(&mut self, v: Val) -> Result<rt::Val, String> {
+        Ok(match v {
+            Val::I32(x) => rt::Val::I32(x as i32),
+            Val::I64(x) => rt::Val::I64(x as i64),
+            Val::F32(x) => rt::Val::F32(x),
+            Val::F64(x) => rt::Val::F64(x),
+            Val::V128(_) => return Err("v128 is not supported by the runtime".to_string()),
+            Val::FuncRef(None) => rt::Val::FuncRef(None),
+            Val::FuncRef(Some(id)) => rt::Val::FuncRef(Some(
+                *self
+                    .funcs
+                    .get(id.0 as usize)
+                    .ok_or_else(|| format!("unknown funcref id {}", id.0))?,
+            )),
+            Val::ExternRef(None) => rt::Val::ExternRef(None),
+            Val::ExternRef(Some(n)) => {
+                let r = match self.externs.get(&n) {
+                    Some(r) => *r,
+                    None => {
+                        let r = self.store.new_externref(n);
+                        self.externs.insert(n, r);
+                        r
+                    }
+                };
+                rt::Val::ExternRef(Some(r))
+            }
+        })
+    }
+
+    fn from_rt(&mut self, v: rt::Val) -> Val {
+        match v {
+            rt::Val::I32(x) => Val::I32(x as u32),
+            rt::Val::I64(x) => Val::I64(x as u64),
+            rt::Val::F32(x) => Val::F32(x),
+            rt::Val::F64(x) => Val::F64(x),
+            rt::Val::FuncRef(None) => Val::FuncRef(None),
+            rt::Val::FuncRef(Some(f)) => {
+                let id = match self.func_ids.get(&f) {
+                    Some(&id) => id,
+                    None => {
+                        let id = self.funcs.len() as u64;
+                        self.funcs.push(f);
+                        self.func_ids.insert(f, id);
+                        id
+                    }
+                };
+                Val::FuncRef(Some(FuncRefId(id)))
+            }
+            rt::Val::ExternRef(None) => Val::ExternRef(None),
+            rt::Val::ExternRef(Some(r)) => {
+                let n = self
+                    .store
+                    .externref_data(r)
+                    .and_then(|d| d.downcast_ref::<u32>())
+                    .copied()
+                    .unwrap_or(u32::MAX);
+                Val::ExternRef(Some(n))
+            }
+        }
+    }
+}
+
+impl Session for RuntimeSession {
+    fn compile(&mut self, bytes: &[u8]) -> Result<ModuleId, CompileError> {
+        match rt::Module::from_binary(&self.engine, bytes) {
+            Ok(m) => {
+                self.modules.push(m);
+                Ok(ModuleId(self.modules.len() as u32 - 1))
+            }
+            Err(rt::Error::Malformed(m)) => Err(CompileError::Malformed(m)),
+            Err(e) => Err(CompileError::Invalid(e.to_string())),
+        }
+    }
+
+    fn instantiate(&mut self, module: ModuleId) -> Result<InstanceId, InstantiateError> {
+        let m = self
+            .modules
+            .get(module.0 as usize)
+            .cloned()
+            .ok_or_else(|| InstantiateError::Other(format!("no module {}", module.0)))?;
+        let wanted: Vec<(String, String)> = m
+            .imports()
+            .map(|(a, b, _)| (a.to_string(), b.to_string()))
+            .collect();
+        let mut imports = Vec::new();
+        for (module_name, name) in wanted {
+            match self.resolve(&module_name, &name) {
+                Some(ext) => imports.push(ext),
+                None => {
+                    return Err(InstantiateError::Link(format!(
+                        "unknown import: {module_name:?} {name:?}"
+                    )));
+                }
+            }
+        }
+        match rt::Instance::new(&mut self.store, &m, &imports) {
+            Ok(inst) => {
+                self.instances.push(inst);
+                Ok(InstanceId(self.instances.len() as u32 - 1))
+            }
+            Err(rt::Error::Link(m)) => Err(InstantiateError::Link(m)),
+            Err(rt::Error::Trap(t)) => Err(InstantiateError::Trap(trap(&t))),
+            Err(e) => Err(InstantiateError::Other(e.to_string())),
+        }
+    }
+
+    fn register(&mut self, name: &str, instance: InstanceId) {
+        if let Ok(inst) = self.instance(instance) {
+            self.registered.insert(name.to_string(), inst);
+        }
+    }
+
+    fn invoke(
+        &mut self,
+        instance: InstanceId,
+        export: &str,
+        args: &[Val],
+    ) -> Result<Vec<Val>, InvokeError> {
+        let inst = self.instance(instance).map_err(InvokeError::Other)?;
+        let func = match inst.get_export(&mut self.store, export) {
+            Some(rt::Extern::Func(f)) => f,
+            Some(other) => {
+                return Err(InvokeError::Other(format!(
+                    "export {export:?} is not a function: {other:?}"
+                )));
+            }
+            None => return Err(InvokeError::Other(format!("no export {export:?}"))),
+        };
+        let mut rargs = Vec::with_capacity(args.len());
+        for a in args {
+            rargs.push(self.to_rt(*a).map_err(InvokeError::Other)?);
+        }
+        let nresults = func.ty(&mut self.store).results().len();
+        let mut results = vec![rt::Val::I32(0); nresults];
+        match func.call(&mut self.store, &rargs, &mut results) {
+            Ok(()) => Ok(results.into_iter().map(|v| self.from_rt(v)).collect()),
+            Err(rt::Error::Trap(t)) => Err(InvokeError::Trap(trap(&t))),
+            Err(e) => Err(InvokeError::Other(e.to_string())),
+        }
+    }
+
+    fn get_global(&mut self, instance: InstanceId, export: &str) -> Result<Val, String> {
+        let inst = self.instance(instance)?;
+        match inst.get_export(&mut self.store, export) {
+            Some(rt::Extern::Global(g)) => {
+                let v = g.get(&mut self.store);
+                Ok(self.from_rt(v))
+            }
+            Some(other) => Err(format!("export {export:?} is not a global: {other:?}")),
+            None => Err(format!("no export {export:?}")),
+        }
+    }
+
+    fn snapshot(&mut self, instance: InstanceId) -> Result<Snapshot, String> {
+        let inst = self.instance(instance)?;
+        let mut snap = Snapshot::default();
+        for (name, ext) in inst.exports(&mut self.store) {
+            match ext {
+                rt::Extern::Memory(m) => {
+                    let data = m.data(&mut self.store).to_vec();
+                    snap.memories.push((name, data));
+                }
+                rt::Extern::Global(g) => {
+                    let v = g.get(&mut self.store);
+                    let v = self.from_rt(v);
+                    snap.globals.push((name, v));
+                }
+                rt::Extern::Table(t) => {
+                    let size = t.size(&mut self.store);
+                    let mut elems = Vec::with_capacity(size as usize);
+                    for i in 0..size {
+                        let v = t.get(&mut self.store, i).unwrap_or(rt::Val::FuncRef(None));
+                        elems.push(self.from_rt(v));
+                    }
+                    snap.tables.push((name, elems));
+                }
+                rt::Extern::Func(_) => {}
+            }
+        }
+        Ok(snap)
+    }
 }

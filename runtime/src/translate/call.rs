@@ -66,7 +66,19 @@ impl FuncTranslator<'_, '_> {
                 let idx = self.pop();
                 let addr = self.table_elem_addr(table_index, idx, codes::UNDEF_ELEM);
                 let fref = self.load_trusted(types::I64, addr, 0);
-                self.b.ins().trapz(fref, codes::UNINIT_ELEM);
+                // A null element traps in a cold block that first records the index, so the
+                // message can name it ("uninitialized element 7").
+                let is_null = self.b.ins().icmp_imm_s(IntCC::Equal, fref, 0);
+                let cold = self.b.create_block();
+                let cont = self.b.create_block();
+                self.b.ins().brif(is_null, cold, &[], cont, &[]);
+                self.b.seal_block(cold);
+                self.b.seal_block(cont);
+                self.b.set_cold_block(cold);
+                self.b.switch_to_block(cold);
+                self.call_builtin(crate::vm::builtins::RECORD_TRAP_INDEX, &[idx]);
+                self.b.ins().trap(codes::UNINIT_ELEM);
+                self.b.switch_to_block(cont);
                 let actual = self.load_trusted(types::I64, fref, VMFuncRef::TYPE_ID);
                 let expected = i64::from(self.env.info.type_ids[type_index as usize]);
                 let bad = self.b.ins().icmp_imm_s(IntCC::NotEqual, actual, expected);

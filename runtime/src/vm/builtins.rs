@@ -14,6 +14,7 @@ pub(crate) const TABLE_FILL: usize = 6;
 pub(crate) const TABLE_COPY: usize = 7;
 pub(crate) const TABLE_INIT: usize = 8;
 pub(crate) const ELEM_DROP: usize = 9;
+pub(crate) const RECORD_TRAP_INDEX: usize = 10;
 
 /// The table itself, laid out as consecutive function pointers in the order above.
 #[repr(C)]
@@ -28,6 +29,7 @@ pub(crate) struct Builtins {
     table_copy: extern "C" fn(usize, u32, u32, u32, u32, u32) -> u32,
     table_init: extern "C" fn(usize, u32, u32, u32, u32, u32) -> u32,
     elem_drop: extern "C" fn(usize, u32) -> u32,
+    record_trap_index: extern "C" fn(usize, u32) -> u32,
 }
 
 pub(crate) static BUILTINS: Builtins = Builtins {
@@ -41,6 +43,7 @@ pub(crate) static BUILTINS: Builtins = Builtins {
     table_copy,
     table_init,
     elem_drop,
+    record_trap_index,
 };
 
 pub(crate) fn builtins_addr() -> usize {
@@ -94,4 +97,8 @@ extern "C" fn table_init(vmctx: usize, table: u32, seg: u32, dst: u32, src: u32,
 }
 extern "C" fn elem_drop(vmctx: usize, seg: u32) -> u32 {
     with_instance(vmctx, 0, |s, i| s.elem_drop(i, seg))
+}
+extern "C" fn record_trap_index(_vmctx: usize, index: u32) -> u32 {
+    super::traps::set_trap_index(index);
+    0
 }

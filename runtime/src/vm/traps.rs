@@ -43,6 +43,7 @@ thread_local! {
         }
     };
     static HOST_TRAP: RefCell<Option<Trap>> = const { RefCell::new(None) };
+    static TRAP_INDEX: Cell<Option<u32>> = const { Cell::new(None) };
     static ALTSTACK_READY: Cell<bool> = const { Cell::new(false) };
     static STACK_LOW: Cell<usize> = const { Cell::new(0) };
 }
@@ -215,6 +216,11 @@ pub(crate) fn set_host_trap(t: Trap) {
     HOST_TRAP.with(|h| *h.borrow_mut() = Some(t));
 }
 
+/// Remember the element index of an imminent "uninitialized element" trap.
+pub(crate) fn set_trap_index(index: u32) {
+    TRAP_INDEX.with(|t| t.set(Some(index)));
+}
+
 /// Call generated code through an array-ABI entry trampoline, catching traps.
 ///
 /// # Safety
@@ -240,6 +246,10 @@ pub(crate) unsafe fn invoke(
         HOST_TRAP
             .with(|h| h.borrow_mut().take())
             .unwrap_or_else(|| Trap::from_code(TrapCode::Host))
+    } else if let Some(i) = TRAP_INDEX.with(|t| t.take())
+        && code == TrapCode::UninitializedElement
+    {
+        Trap::with_message(code, format!("{} {i}", code.message()))
     } else {
         Trap::from_code(code)
     };
