@@ -78,6 +78,15 @@ pub(crate) struct Instance {
     pub exports: HashMap<String, Extern>,
 }
 
+/// `len` zero bytes, or `None` if they cannot be allocated. The zeroed allocation lets
+/// the OS hand out untouched pages, so a large memory costs nothing until it is used.
+pub(crate) fn zeroed_bytes(len: usize) -> Option<Vec<u8>> {
+    let mut probe: Vec<u8> = Vec::new();
+    probe.try_reserve_exact(len).ok()?;
+    drop(probe);
+    Some(vec![0u8; len])
+}
+
 fn incompatible(what: &str) -> InstantiateError {
     InstantiateError::Link(format!("incompatible import type: {what}"))
 }
@@ -120,9 +129,7 @@ impl Store {
 
     pub(crate) fn push_memory(&mut self, limits: Limits) -> Option<MemAddr> {
         let bytes = (limits.min.min(MAX_PAGES) as usize).checked_mul(PAGE_SIZE)?;
-        let mut data = Vec::new();
-        data.try_reserve_exact(bytes).ok()?;
-        data.resize(bytes, 0);
+        let data = zeroed_bytes(bytes)?;
         self.mems.push(MemInst {
             data,
             max: limits.max,

@@ -752,3 +752,29 @@ fn fuel_bounds_infinite_loops() {
     s.set_fuel(None);
     call(&mut s, i, "nop", &[]).unwrap();
 }
+
+#[test]
+fn memory_can_grow_to_four_gib_lazily() {
+    let (mut s, i) = setup(
+        r#"(module (memory 0)
+            (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+            (func (export "store") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
+            (func (export "load") (param i32) (result i32) (i32.load8_u (local.get 0))))"#,
+    );
+    assert_eq!(call1(&mut s, i, "grow", &[Value::I32(1)]), Value::I32(0));
+    call(&mut s, i, "store", &[Value::I32(7), Value::I32(9)]).unwrap();
+    assert_eq!(
+        call1(&mut s, i, "grow", &[Value::I32(65536)]),
+        Value::I32(u32::MAX)
+    );
+    // Growing to the full 4 GiB may fail on a small machine; either answer is allowed.
+    let r = call1(&mut s, i, "grow", &[Value::I32(65535)]);
+    assert!(r == Value::I32(1) || r == Value::I32(u32::MAX));
+    assert_eq!(call1(&mut s, i, "load", &[Value::I32(7)]), Value::I32(9));
+    if r == Value::I32(1) {
+        assert_eq!(
+            call1(&mut s, i, "load", &[Value::I32(u32::MAX)]),
+            Value::I32(0)
+        );
+    }
+}

@@ -3,7 +3,10 @@
 //! computed in 64 bits so it cannot wrap.
 
 use crate::TrapKind;
-use crate::instance::{MAX_PAGES, MemInst, PAGE_SIZE};
+use crate::instance::{MAX_PAGES, MemInst, PAGE_SIZE, zeroed_bytes};
+
+/// Growth by more than this many bytes reallocates with zeroed pages instead of zero-filling.
+const LARGE_GROWTH: usize = 16 << 20;
 
 /// The byte range `[addr + offset, addr + offset + N)` if it lies inside `len` bytes.
 fn range(len: usize, addr: u32, offset: u32, n: usize) -> Result<usize, TrapKind> {
@@ -44,14 +47,24 @@ pub fn grow(mem: &mut MemInst, delta: u32) -> u32 {
         return u32::MAX;
     }
     let new_len = new as usize * PAGE_SIZE;
-    if mem
-        .data
-        .try_reserve_exact(new_len - mem.data.len())
-        .is_err()
-    {
-        return u32::MAX;
+    if new_len - mem.data.len() <= LARGE_GROWTH {
+        if mem
+            .data
+            .try_reserve_exact(new_len - mem.data.len())
+            .is_err()
+        {
+            return u32::MAX;
+        }
+        mem.data.resize(new_len, 0);
+    } else {
+        // A large growth gets a fresh zeroed allocation (untouched pages) and a copy,
+        // rather than writing zeros over the whole new range.
+        let Some(mut data) = zeroed_bytes(new_len) else {
+            return u32::MAX;
+        };
+        data[..mem.data.len()].copy_from_slice(&mem.data);
+        mem.data = data;
     }
-    mem.data.resize(new_len, 0);
     old as u32
 }
 
