@@ -156,10 +156,12 @@ pub struct Config {
 }
 
 impl Default for Config {
-    /// All Wasm 2.0 features, and a call depth of 10,000.
+    /// The Wasm 2.0 features the oracle executes (2.0 without SIMD, so that a SIMD module
+    /// is rejected at compile time rather than trapping when it runs), and a call depth of
+    /// 10,000.
     fn default() -> Self {
         Config {
-            features: WasmFeatures::WASM2,
+            features: WasmFeatures::WASM2.difference(WasmFeatures::SIMD),
             max_call_depth: 10_000,
         }
     }

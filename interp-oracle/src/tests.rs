@@ -778,3 +778,23 @@ fn memory_can_grow_to_four_gib_lazily() {
         );
     }
 }
+
+#[test]
+fn default_config_rejects_simd() {
+    let s = Store::new(Config::default());
+    let bytes = wat::parse_str("(module (func (result v128) (v128.const i64x2 0 0)))").unwrap();
+    assert!(matches!(s.compile(&bytes), Err(CompileError::Invalid(_))));
+    // With SIMD enabled it validates, and running it traps instead of panicking.
+    let mut s = Store::new(Config {
+        features: WasmFeatures::WASM2,
+        max_call_depth: 100,
+    });
+    let bytes = wat::parse_str(
+        "(module (func (export \"f\") (result i32) (i32x4.extract_lane 0 (v128.const i64x2 0 0))))",
+    )
+    .unwrap();
+    let m = s.compile(&bytes).unwrap();
+    let i = s.instantiate(&m, &[]).unwrap();
+    let t = trap(&mut s, i, "f", &[]);
+    assert_eq!(t.kind, TrapKind::Host);
+}
