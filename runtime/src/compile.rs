@@ -100,7 +100,7 @@ pub(crate) fn compile_module(
     let mut traps = Vec::new();
     let mut funcs = Vec::new();
     for (i, f) in compiled.iter().enumerate() {
-        while image.len() % 16 != 0 {
+        while !image.len().is_multiple_of(16) {
             image.push(0xcc);
         }
         let start = image.len() as u32;
@@ -222,7 +222,7 @@ pub(crate) fn compile_trampolines(engine: &Engine, ty: &FuncType) -> Result<Tram
     let _ = ir::TrapCode::STACK_OVERFLOW;
 
     let mut image = entry.bytes.clone();
-    while image.len() % 16 != 0 {
+    while !image.len().is_multiple_of(16) {
         image.push(0xcc);
     }
     let shim_off = image.len() as u32;

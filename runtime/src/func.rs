@@ -51,6 +51,7 @@ pub(crate) fn new_host<T: 'static>(
         sig,
         ty,
         _kind: FuncKind::Host,
+        array_entry: tramps.array_entry,
     });
     Ok(Func {
         store_id: store.opaque.id,

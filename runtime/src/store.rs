@@ -91,6 +91,9 @@ pub(crate) struct FuncData {
     pub sig: u32,
     pub ty: FuncType,
     pub _kind: FuncKind,
+    /// Cached address of the array-entry trampoline for `sig` (0 until first call); the
+    /// engine keeps trampolines alive for its whole life.
+    pub array_entry: usize,
 }
 
 /// The part of a store that does not depend on `T`.
@@ -197,6 +200,7 @@ impl StoreOpaque {
             sig,
             ty,
             _kind: FuncKind::Wasm,
+            array_entry: 0,
         })
     }
 
@@ -251,10 +255,17 @@ impl StoreOpaque {
     pub(crate) fn call_raw(&mut self, func: usize, values: &mut [ValRaw]) -> Result<(), Trap> {
         let f = &self.funcs[func];
         let (funcref, sig) = (f.funcref, f.sig);
-        let tramp = self
-            .engine
-            .trampolines(sig)
-            .map_err(|e| Trap::new(e.to_string()))?;
+        let entry = match f.array_entry {
+            0 => {
+                let t = self
+                    .engine
+                    .trampolines(sig)
+                    .map_err(|e| Trap::new(e.to_string()))?;
+                self.funcs[func].array_entry = t.array_entry;
+                t.array_entry
+            }
+            e => e,
+        };
         if self.entry_depth == 0 {
             let sp = crate::vm::traps::current_sp();
             let max = self.engine.config().max_wasm_stack;
@@ -264,7 +275,7 @@ impl StoreOpaque {
             self.limits.stack_limit.set(limit);
         }
         self.entry_depth += 1;
-        let r = crate::vm::host::call_funcref(tramp.array_entry, funcref, values);
+        let r = crate::vm::host::call_funcref(entry, funcref, values);
         self.entry_depth -= 1;
         r
     }

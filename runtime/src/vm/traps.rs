@@ -101,7 +101,7 @@ fn record(code: TrapCode, pc: usize, fp: usize) {
     pcs[n] = pc;
     n += 1;
     let mut fp = fp;
-    while n < MAX_FRAMES && fp != 0 && fp % 8 == 0 {
+    while n < MAX_FRAMES && fp != 0 && fp.is_multiple_of(8) {
         // SAFETY: `fp` is the frame pointer of a frame of generated code (its PC was found in
         // a wasm function range), and Cranelift preserves frame pointers, so [fp] holds the
         // caller's FP and [fp+8] the return address.
