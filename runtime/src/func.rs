@@ -179,10 +179,12 @@ macro_rules! int_ty {
             fn valtype() -> ValType {
                 ValType::$vt
             }
+            #[inline]
             fn to_raw(self, _: &StoreOpaque) -> Result<ValRaw> {
                 let f: fn($t) -> u64 = $to;
                 Ok(f(self))
             }
+            #[inline]
             fn from_raw(raw: ValRaw, _: &mut StoreOpaque) -> Self {
                 let f: fn(u64) -> $t = $from;
                 f(raw)
@@ -268,10 +270,12 @@ macro_rules! tuple_list {
             fn count() -> usize {
                 <[&str]>::len(&[$(stringify!($n)),*])
             }
+            #[inline]
             fn store_raw(self, store: &StoreOpaque, out: &mut [ValRaw]) -> Result<()> {
                 $(out[$i] = self.$i.to_raw(store)?;)*
                 Ok(())
             }
+            #[inline]
             fn load_raw(store: &mut StoreOpaque, raw: &[ValRaw]) -> Self {
                 ($($n::from_raw(raw[$i], store),)*)
             }

@@ -180,6 +180,7 @@ impl<T> StoreInner<T> {
 }
 
 impl StoreOpaque {
+    #[inline]
     pub(crate) fn check(&self, store_id: u64) -> Result<()> {
         if store_id == self.id {
             Ok(())
@@ -252,6 +253,7 @@ impl StoreOpaque {
     }
 
     /// Call the function at store index `func` with raw values (params in, results out).
+    #[inline]
     pub(crate) fn call_raw(&mut self, func: usize, values: &mut [ValRaw]) -> Result<(), Trap> {
         let f = &self.funcs[func];
         let (funcref, sig) = (f.funcref, f.sig);

@@ -79,3 +79,30 @@ fn traps() {
     assert_eq!(e.code(), TrapCode::StackOverflow);
     assert_eq!(div.call(&mut store, (7, 2)).unwrap(), 3);
 }
+
+#[test]
+fn many_params_and_results() {
+    let (mut store, inst) = instance(
+        r#"(module
+      (func (export "many") (param i32 i64 f32 f64 i32 i64 f32 f64 i32 i64 f32 f64)
+        (result i32 i64 f32 f64 i32 i64 f32 f64 i32 i64 f32 f64 i32 i64 f32 f64 i32 i32 i32 i32)
+        local.get 0 local.get 1 local.get 2 local.get 3 local.get 4 local.get 5
+        local.get 6 local.get 7 local.get 8 local.get 9 local.get 10 local.get 11
+        i32.const 1 i64.const 2 f32.const 3 f64.const 4
+        i32.const 5 i32.const 6 i32.const 7 i32.const 8))"#,
+    );
+    let many = inst.get_func(&mut store, "many").unwrap();
+    let args: Vec<Val> = (0..12)
+        .map(|i| match i % 4 {
+            0 => Val::I32(i),
+            1 => Val::I64(i as i64),
+            2 => Val::from(i as f32),
+            _ => Val::from(i as f64),
+        })
+        .collect();
+    let mut out = vec![Val::I32(0); 20];
+    many.call(&mut store, &args, &mut out).unwrap();
+    assert_eq!(&out[..12], &args[..]);
+    assert_eq!(out[15], Val::F64(4f64.to_bits()));
+    assert_eq!(out[19], Val::I32(8));
+}
