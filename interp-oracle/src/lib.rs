@@ -1,8 +1,8 @@
 //! `lockstep-oracle`: a reference WebAssembly interpreter.
 //!
 //! It is written to read like the execution semantics of the WebAssembly specification:
-//! a store of function, table, memory and global instances, an operand stack of values,
-//! a label stack and a frame stack. It depends on nothing but `wasmparser`, so that a bug
+//! a store of function, table, memory, global, element and data instances, an operand
+//! stack of values and a frame stack. It depends on nothing but `wasmparser`, so that a bug
 //! in the Cranelift runtime cannot hide in shared code.
 //!
 //! The public API (this file) is the contract the harness builds on:
@@ -10,11 +10,28 @@
 //! - [`Store::instantiate`] links a module against resolved [`Extern`]s, in import order;
 //! - [`Store::invoke`] calls a function with [`Value`]s;
 //! - the `*_get` / `*_set` / `memory_data*` accessors read and write exported state.
-
-// Layout: `module.rs` decodes, validates and pre-translates function bodies into the
-// instruction set of `instr.rs`; `instance.rs` holds the store's instances and instantiation;
-// `exec.rs` (with `exec/*`) is the interpreter loop; `value.rs` and `trap.rs` define values
-// and traps. Everything in this file is the agreed public surface.
+//!
+//! # Scope
+//! WebAssembly 2.0 without SIMD: MVP, mutable-global import/export, sign extension,
+//! non-trapping float-to-int, multi-value, bulk memory, reference types, passive and
+//! declarative segments, the start function. A module that validates under wider features
+//! (SIMD, ...) still loads, but its unsupported instructions trap when executed.
+//!
+//! # How it maps onto the spec
+//! - `module.rs`: decoding (errors are "malformed") happens on the whole binary before
+//!   validation (errors are "invalid"). While validating a body, a pre-pass translates it
+//!   into the flat instruction vector of `instr.rs`. Labels are resolved there: every
+//!   branch carries its target, its arity and the operand-stack height of its label, which
+//!   is what the spec's label stack would give at run time. Execution never rescans code.
+//! - `instance.rs`: allocation, import matching and instantiation (2.0 semantics: segments
+//!   are applied in order, a trap keeps the effects of earlier segments).
+//! - `exec.rs`: the interpreter loop, with `exec/numeric.rs`, `exec/memory.rs`,
+//!   `exec/table.rs` and `exec/control.rs` holding the rules of each instruction family.
+//!   Calls push a frame on an explicit frame stack and never recurse in Rust; the call
+//!   depth limit of [`Config::max_call_depth`] is a counter ("call stack exhausted").
+//! - `value.rs`: values are untyped 64-bit slots on the operand stack (types are static
+//!   after validation); floats are kept as bits so NaN payloads are exact.
+//! - `trap.rs`: every trap message contains the spec reference interpreter's text.
 
 mod exec;
 mod instance;
