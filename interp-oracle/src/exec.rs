@@ -291,7 +291,11 @@ impl Store {
                     let Some(f) = slot_funcref(slot) else {
                         return Err(Trap::uninitialized_element(i));
                     };
-                    if self.funcs[f.0 as usize].type_id != inst.type_ids[type_index as usize] {
+                    // A reference handed in by the host may name no function of this store.
+                    let Some(callee) = self.funcs.get(f.0 as usize) else {
+                        return Err(Trap::host(format!("invalid function reference {}", f.0)));
+                    };
+                    if callee.type_id != inst.type_ids[type_index as usize] {
                         return Err(Trap::new(TrapKind::IndirectCallTypeMismatch));
                     }
                     call!(f)

@@ -798,3 +798,16 @@ fn default_config_rejects_simd() {
     let t = trap(&mut s, i, "f", &[]);
     assert_eq!(t.kind, TrapKind::Host);
 }
+
+#[test]
+fn foreign_function_references_do_not_panic() {
+    let (mut s, i) = setup(
+        r#"(module
+            (table $t (export "t") 1 funcref)
+            (func (export "set") (param funcref) (table.set $t (i32.const 0) (local.get 0)))
+            (func (export "call") (call_indirect $t (i32.const 0))))"#,
+    );
+    call(&mut s, i, "set", &[Value::FuncRef(Some(FuncAddr(123_456)))]).unwrap();
+    let t = trap(&mut s, i, "call", &[]);
+    assert_eq!(t.kind, TrapKind::Host);
+}
