@@ -811,3 +811,26 @@ fn foreign_function_references_do_not_panic() {
     let t = trap(&mut s, i, "call", &[]);
     assert_eq!(t.kind, TrapKind::Host);
 }
+
+#[test]
+fn half_a_million_nested_calls_do_not_touch_the_rust_stack() {
+    let mut s = Store::new(Config {
+        max_call_depth: 1_000_000,
+        ..Config::default()
+    });
+    let i = instantiate(
+        &mut s,
+        r#"(module
+            (func $down (export "down") (param i32) (result i32)
+                (if (result i32) (i32.eqz (local.get 0))
+                    (then (i32.const 0))
+                    (else (i32.add (i32.const 1)
+                        (call $down (i32.sub (local.get 0) (i32.const 1))))))))"#,
+    );
+    assert_eq!(
+        call1(&mut s, i, "down", &[Value::I32(500_000)]),
+        Value::I32(500_000)
+    );
+    let t = trap(&mut s, i, "down", &[Value::I32(1_000_000)]);
+    assert_eq!(t.kind, TrapKind::CallStackExhausted);
+}
