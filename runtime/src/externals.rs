@@ -163,6 +163,13 @@ impl Table {
 
     pub fn ty(&self, mut store: impl AsContextMut) -> TableType {
         let s = &mut store.ctx_mut().opaque;
+        if s.check(self.store_id).is_err() {
+            return TableType {
+                element: crate::types::ValType::FuncRef,
+                minimum: 0,
+                maximum: None,
+            };
+        }
         let t = &s.tables[self.index];
         TableType {
             element: t.ty.element,
@@ -246,11 +253,22 @@ impl Global {
     }
 
     pub fn ty(&self, mut store: impl AsContextMut) -> GlobalType {
-        store.ctx_mut().opaque.globals[self.index].ty
+        let s = &store.ctx_mut().opaque;
+        match s.check(self.store_id) {
+            Ok(()) => s.globals[self.index].ty,
+            Err(_) => GlobalType {
+                content: crate::types::ValType::I32,
+                mutability: crate::types::Mutability::Const,
+            },
+        }
     }
 
+    /// The current value (`i32 0` for a global of another store).
     pub fn get(&self, mut store: impl AsContextMut) -> Val {
         let s = &mut store.ctx_mut().opaque;
+        if s.check(self.store_id).is_err() {
+            return Val::I32(0);
+        }
         let g = &s.globals[self.index];
         let (raw, ty) = (g.cell.get(), g.ty.content);
         s.raw_to_val(raw, ty)

@@ -81,7 +81,12 @@ impl Func {
     }
 
     pub fn ty(&self, mut store: impl AsContextMut) -> FuncType {
-        store.ctx_mut().opaque.funcs[self.index].ty.clone()
+        let s = &store.ctx_mut().opaque;
+        match s.check(self.store_id) {
+            Ok(()) => s.funcs[self.index].ty.clone(),
+            // A function of another store: report an empty type rather than panic.
+            Err(_) => FuncType::default(),
+        }
     }
 
     /// Call with dynamically typed values. `results` must have the function's result count.

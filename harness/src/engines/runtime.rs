@@ -181,7 +181,7 @@ impl RuntimeSession {
         None
     }
 
-    fn to_rt(&mut self, v: Val) -> Result<rt::Val, String> {
+    fn val_in(&mut self, v: Val) -> Result<rt::Val, String> {
         Ok(match v {
             Val::I32(x) => rt::Val::I32(x as i32),
             Val::I64(x) => rt::Val::I64(x as i64),
@@ -210,7 +210,7 @@ impl RuntimeSession {
         })
     }
 
-    fn from_rt(&mut self, v: rt::Val) -> Val {
+    fn val_out(&mut self, v: rt::Val) -> Val {
         match v {
             rt::Val::I32(x) => Val::I32(x as u32),
             rt::Val::I64(x) => Val::I64(x as u64),
@@ -311,12 +311,12 @@ impl Session for RuntimeSession {
         };
         let mut rargs = Vec::with_capacity(args.len());
         for a in args {
-            rargs.push(self.to_rt(*a).map_err(InvokeError::Other)?);
+            rargs.push(self.val_in(*a).map_err(InvokeError::Other)?);
         }
         let nresults = func.ty(&mut self.store).results().len();
         let mut results = vec![rt::Val::I32(0); nresults];
         match func.call(&mut self.store, &rargs, &mut results) {
-            Ok(()) => Ok(results.into_iter().map(|v| self.from_rt(v)).collect()),
+            Ok(()) => Ok(results.into_iter().map(|v| self.val_out(v)).collect()),
             Err(rt::Error::Trap(t)) => Err(InvokeError::Trap(trap(&t))),
             Err(e) => Err(InvokeError::Other(e.to_string())),
         }
@@ -327,7 +327,7 @@ impl Session for RuntimeSession {
         match inst.get_export(&mut self.store, export) {
             Some(rt::Extern::Global(g)) => {
                 let v = g.get(&mut self.store);
-                Ok(self.from_rt(v))
+                Ok(self.val_out(v))
             }
             Some(other) => Err(format!("export {export:?} is not a global: {other:?}")),
             None => Err(format!("no export {export:?}")),
@@ -345,7 +345,7 @@ impl Session for RuntimeSession {
                 }
                 rt::Extern::Global(g) => {
                     let v = g.get(&mut self.store);
-                    let v = self.from_rt(v);
+                    let v = self.val_out(v);
                     snap.globals.push((name, v));
                 }
                 rt::Extern::Table(t) => {
@@ -353,7 +353,7 @@ impl Session for RuntimeSession {
                     let mut elems = Vec::with_capacity(size as usize);
                     for i in 0..size {
                         let v = t.get(&mut self.store, i).unwrap_or(rt::Val::FuncRef(None));
-                        elems.push(self.from_rt(v));
+                        elems.push(self.val_out(v));
                     }
                     snap.tables.push((name, elems));
                 }
