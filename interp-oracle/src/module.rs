@@ -392,7 +392,7 @@ fn decode(bytes: &[u8], features: WasmFeatures) -> Result<ModuleInner, DecodeErr
                     let t = t?;
                     let init = match t.init {
                         TableInit::RefNull => None,
-                        TableInit::Expr(e) => Some(const_expr(&e)?),
+                        TableInit::Expr(e) => Some(const_expr(&e, features)?),
                     };
                     m.tables.push(TableDef {
                         ty: limits_of_table(&t.ty),
@@ -416,7 +416,7 @@ fn decode(bytes: &[u8], features: WasmFeatures) -> Result<ModuleInner, DecodeErr
                     check_global_type(&g.ty, features)?;
                     m.globals.push(GlobalDef {
                         ty: global_ty(&g.ty),
-                        init: const_expr(&g.init_expr)?,
+                        init: const_expr(&g.init_expr, features)?,
                     });
                 }
             }
@@ -449,7 +449,7 @@ fn decode(bytes: &[u8], features: WasmFeatures) -> Result<ModuleInner, DecodeErr
                             offset_expr,
                         } => SegmentMode::Active {
                             index: table_index.unwrap_or(0),
-                            offset: const_expr(&offset_expr)?,
+                            offset: const_expr(&offset_expr, features)?,
                         },
                     };
                     let items = match e.items {
@@ -463,7 +463,7 @@ fn decode(bytes: &[u8], features: WasmFeatures) -> Result<ModuleInner, DecodeErr
                         ElementItems::Expressions(_, exprs) => {
                             let mut items = Vec::new();
                             for e in exprs {
-                                items.push(const_expr(&e?)?);
+                                items.push(const_expr(&e?, features)?);
                             }
                             items
                         }
@@ -481,7 +481,7 @@ fn decode(bytes: &[u8], features: WasmFeatures) -> Result<ModuleInner, DecodeErr
                             offset_expr,
                         } => SegmentMode::Active {
                             index: memory_index,
-                            offset: const_expr(&offset_expr)?,
+                            offset: const_expr(&offset_expr, features)?,
                         },
                     };
                     m.datas.push(DataSegment {
@@ -497,7 +497,9 @@ fn decode(bytes: &[u8], features: WasmFeatures) -> Result<ModuleInner, DecodeErr
                 }
                 let mut ops = body.get_operators_reader()?;
                 while !ops.eof() {
-                    check_memarg(&ops.read()?)?;
+                    let op = ops.read()?;
+                    check_opcode(&op, features)?;
+                    check_memarg(&op)?;
                 }
                 ops.finish()?;
             }
@@ -520,6 +522,49 @@ fn check_global_type(
         return Err(DecodeError("malformed mutability".to_string()));
     }
     Ok(())
+}
+
+// `operator_proposal`: the proposal that introduced an operator, generated from wasmparser's
+// own operator list.
+macro_rules! define_operator_proposal {
+    ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*) )*) => {
+        fn operator_proposal(op: &Operator<'_>) -> &'static str {
+            #[allow(unreachable_patterns)]
+            match op {
+                $( Operator::$op { .. } => stringify!($proposal), )*
+                _ => "unknown",
+            }
+        }
+    };
+}
+wasmparser::for_each_operator!(define_operator_proposal);
+
+/// An opcode of a proposal that is not enabled does not exist: the binary is malformed
+/// ("illegal opcode"), not invalid.
+fn check_opcode(op: &Operator<'_>, features: WasmFeatures) -> Result<(), DecodeError> {
+    let enabled = match operator_proposal(op) {
+        "sign_extension" => features.sign_extension(),
+        "saturating_float_to_int" => features.saturating_float_to_int(),
+        "bulk_memory" => features.bulk_memory(),
+        "reference_types" => features.reference_types(),
+        "simd" => features.simd(),
+        "relaxed_simd" => features.relaxed_simd(),
+        "threads" => features.threads(),
+        "gc" => features.gc(),
+        "exceptions" => features.exceptions(),
+        "legacy_exceptions" => features.legacy_exceptions(),
+        "tail_call" => features.tail_call(),
+        "function_references" => features.function_references(),
+        "wide_arithmetic" => features.wide_arithmetic(),
+        "stack_switching" => features.stack_switching(),
+        // The MVP, and proposals the oracle does not know of: validation decides.
+        _ => true,
+    };
+    if enabled {
+        Ok(())
+    } else {
+        Err(DecodeError(format!("illegal opcode: {op:?}")))
+    }
 }
 
 /// A memory immediate's alignment exponent must fit the binary format's range: an
@@ -559,11 +604,16 @@ fn check_memarg(op: &Operator<'_>) -> Result<(), DecodeError> {
 }
 
 /// Decode a constant expression into [`ConstOp`]s.
-fn const_expr(e: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, BinaryReaderError> {
+fn const_expr(
+    e: &wasmparser::ConstExpr<'_>,
+    features: WasmFeatures,
+) -> Result<ConstExpr, DecodeError> {
     let mut ops = e.get_operators_reader();
     let mut out = Vec::new();
     while !ops.eof() {
-        out.push(match ops.read()? {
+        let op = ops.read()?;
+        check_opcode(&op, features)?;
+        out.push(match op {
             Operator::End => continue,
             Operator::I32Const { value } => ConstOp::I32(value as u32),
             Operator::I64Const { value } => ConstOp::I64(value as u64),

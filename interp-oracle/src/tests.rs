@@ -782,7 +782,10 @@ fn memory_can_grow_to_four_gib_lazily() {
 #[test]
 fn default_config_rejects_simd() {
     let s = Store::new(Config::default());
+    // An opcode of a disabled proposal does not exist: malformed. A SIMD type alone is invalid.
     let bytes = wat::parse_str("(module (func (result v128) (v128.const i64x2 0 0)))").unwrap();
+    assert!(matches!(s.compile(&bytes), Err(CompileError::Malformed(_))));
+    let bytes = wat::parse_str("(module (func (param v128)))").unwrap();
     assert!(matches!(s.compile(&bytes), Err(CompileError::Invalid(_))));
     // With SIMD enabled it validates, and running it traps instead of panicking.
     let mut s = Store::new(Config {
