@@ -1,0 +1,332 @@
+//! The engines under test behind one interface: load a kernel module, run `run(n)`.
+
+use anyhow::{Context, Result, anyhow, bail};
+
+/// Which engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EngineKind {
+    /// lockstep-runtime (Cranelift).
+    Ours,
+    /// lockstep-oracle (reference interpreter).
+    Oracle,
+    /// wasmtime 48 (same Cranelift generation), feature `peers`.
+    Wasmtime,
+    /// wasmi 2.0 (register-based interpreter), feature `peers`.
+    Wasmi,
+}
+
+impl EngineKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::Ours => "ours",
+            EngineKind::Oracle => "oracle",
+            EngineKind::Wasmtime => "wasmtime",
+            EngineKind::Wasmi => "wasmi",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EngineKind> {
+        EngineKind::all().into_iter().find(|k| k.name() == s)
+    }
+
+    pub fn all() -> Vec<EngineKind> {
+        vec![
+            EngineKind::Ours,
+            EngineKind::Oracle,
+            EngineKind::Wasmtime,
+            EngineKind::Wasmi,
+        ]
+    }
+
+    /// The engines built into this binary.
+    pub fn available() -> Vec<EngineKind> {
+        EngineKind::all()
+            .into_iter()
+            .filter(|k| k.is_available())
+            .collect()
+    }
+
+    pub fn is_available(self) -> bool {
+        match self {
+            EngineKind::Ours | EngineKind::Oracle => true,
+            EngineKind::Wasmtime | EngineKind::Wasmi => cfg!(feature = "peers"),
+        }
+    }
+
+    /// Compiling engines get the large kernel sizes, interpreters the smaller ones.
+    pub fn is_interpreter(self) -> bool {
+        matches!(self, EngineKind::Oracle | EngineKind::Wasmi)
+    }
+
+    /// The peer each of our engines is compared with.
+    pub fn peer(self) -> Option<EngineKind> {
+        match self {
+            EngineKind::Ours => Some(EngineKind::Wasmtime),
+            EngineKind::Oracle => Some(EngineKind::Wasmi),
+            _ => None,
+        }
+    }
+}
+
+/// An instantiated kernel: `run(n) -> i64`.
+pub trait KernelInstance {
+    fn run(&mut self, n: i32) -> Result<i64>;
+}
+
+/// Compile (and for the oracle: decode, validate, pre-pass) a binary module, then drop it.
+pub fn compile_only(kind: EngineKind, wasm: &[u8]) -> Result<()> {
+    match kind {
+        EngineKind::Ours => {
+            let engine = ours_engine();
+            lockstep_runtime::Module::from_binary(&engine, wasm).map_err(|e| anyhow!("{e}"))?;
+        }
+        EngineKind::Oracle => {
+            let store = lockstep_oracle::Store::default();
+            store.compile(wasm).map_err(|e| anyhow!("{e:?}"))?;
+        }
+        EngineKind::Wasmtime => peers::wasmtime_compile(wasm)?,
+        EngineKind::Wasmi => peers::wasmi_compile(wasm)?,
+    }
+    Ok(())
+}
+
+/// A reusable compiler for the compile-time benches (the engine is created once).
+pub enum Compiler {
+    Ours(lockstep_runtime::Engine),
+    Oracle(lockstep_oracle::Store),
+    #[cfg(feature = "peers")]
+    Wasmtime(wasmtime::Engine),
+    #[cfg(feature = "peers")]
+    Wasmi(wasmi::Engine),
+}
+
+impl Compiler {
+    pub fn new(kind: EngineKind) -> Result<Compiler> {
+        Ok(match kind {
+            EngineKind::Ours => Compiler::Ours(ours_engine()),
+            EngineKind::Oracle => Compiler::Oracle(lockstep_oracle::Store::default()),
+            #[cfg(feature = "peers")]
+            EngineKind::Wasmtime => Compiler::Wasmtime(peers::wasmtime_engine()),
+            #[cfg(feature = "peers")]
+            EngineKind::Wasmi => Compiler::Wasmi(wasmi::Engine::default()),
+            #[cfg(not(feature = "peers"))]
+            _ => bail!("{} needs the `peers` feature", kind.name()),
+        })
+    }
+
+    pub fn compile(&self, wasm: &[u8]) -> Result<()> {
+        match self {
+            Compiler::Ours(e) => {
+                lockstep_runtime::Module::from_binary(e, wasm).map_err(|e| anyhow!("{e}"))?;
+            }
+            Compiler::Oracle(s) => {
+                s.compile(wasm).map_err(|e| anyhow!("{e:?}"))?;
+            }
+            #[cfg(feature = "peers")]
+            Compiler::Wasmtime(e) => {
+                wasmtime::Module::from_binary(e, wasm).map_err(|e| anyhow!("{e:?}"))?;
+            }
+            #[cfg(feature = "peers")]
+            Compiler::Wasmi(e) => {
+                wasmi::Module::new(e, wasm).map_err(|e| anyhow!("{e}"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+pub fn ours_engine() -> lockstep_runtime::Engine {
+    lockstep_runtime::Engine::new(&lockstep_runtime::Config::new()).expect("default engine")
+}
+
+/// Instantiate a kernel module (no imports) on `kind`.
+pub fn load_kernel(kind: EngineKind, wasm: &[u8]) -> Result<Box<dyn KernelInstance>> {
+    match kind {
+        EngineKind::Ours => Ok(Box::new(OursKernel::new(wasm)?)),
+        EngineKind::Oracle => Ok(Box::new(OracleKernel::new(wasm)?)),
+        EngineKind::Wasmtime => peers::wasmtime_kernel(wasm),
+        EngineKind::Wasmi => peers::wasmi_kernel(wasm),
+    }
+}
+
+pub struct OursKernel {
+    store: lockstep_runtime::Store<()>,
+    run: lockstep_runtime::TypedFunc<i32, i64>,
+}
+
+impl OursKernel {
+    pub fn new(wasm: &[u8]) -> Result<OursKernel> {
+        use lockstep_runtime::{Instance, Module, Store};
+        let engine = ours_engine();
+        let module = Module::from_binary(&engine, wasm).map_err(|e| anyhow!("compile: {e}"))?;
+        let mut store = Store::new(&engine, ());
+        let instance =
+            Instance::new(&mut store, &module, &[]).map_err(|e| anyhow!("instantiate: {e}"))?;
+        let run = instance
+            .get_typed_func::<i32, i64>(&mut store, "run")
+            .map_err(|e| anyhow!("{e}"))?;
+        Ok(OursKernel { store, run })
+    }
+}
+
+impl KernelInstance for OursKernel {
+    fn run(&mut self, n: i32) -> Result<i64> {
+        self.run
+            .call(&mut self.store, n)
+            .map_err(|t| anyhow!("trap: {t}"))
+    }
+}
+
+pub struct OracleKernel {
+    store: lockstep_oracle::Store,
+    run: lockstep_oracle::FuncAddr,
+}
+
+impl OracleKernel {
+    pub fn new(wasm: &[u8]) -> Result<OracleKernel> {
+        use lockstep_oracle::{Extern, Store};
+        let mut store = Store::default();
+        let module = store.compile(wasm).map_err(|e| anyhow!("compile: {e:?}"))?;
+        let inst = store
+            .instantiate(&module, &[])
+            .map_err(|e| anyhow!("instantiate: {e:?}"))?;
+        let Some(Extern::Func(run)) = store.export(inst, "run") else {
+            bail!("no exported function `run`");
+        };
+        Ok(OracleKernel { store, run })
+    }
+}
+
+impl KernelInstance for OracleKernel {
+    fn run(&mut self, n: i32) -> Result<i64> {
+        use lockstep_oracle::Value;
+        let out = self
+            .store
+            .invoke(self.run, &[Value::I32(n as u32)])
+            .map_err(|t| anyhow!("trap: {t}"))?;
+        match out.as_slice() {
+            [Value::I64(v)] => Ok(*v as i64),
+            other => bail!("unexpected results {other:?}"),
+        }
+    }
+}
+
+/// Run a kernel once and check its result against the reference.
+pub fn run_checked(inst: &mut dyn KernelInstance, n: i32, expected: i64) -> Result<()> {
+    let got = inst.run(n)?;
+    if got != expected {
+        bail!("wrong result for n = {n}: got {got}, expected {expected}");
+    }
+    Ok(())
+}
+
+/// Load and check a kernel: the first run's result must match the reference.
+pub fn load_checked(
+    kind: EngineKind,
+    kernel: &crate::kernels::Kernel,
+    n: i32,
+) -> Result<Box<dyn KernelInstance>> {
+    let mut inst = load_kernel(kind, &kernel.wasm())
+        .with_context(|| format!("{} on {}", kernel.name, kind.name()))?;
+    run_checked(inst.as_mut(), n, kernel.expected(n))
+        .with_context(|| format!("{} on {}", kernel.name, kind.name()))?;
+    Ok(inst)
+}
+
+#[cfg(feature = "peers")]
+pub mod peers {
+    //! wasmtime and wasmi, configured like our engines (signal-based bounds checks and
+    //! parallel compilation for wasmtime; defaults for wasmi).
+    use super::KernelInstance;
+    use anyhow::{Result, anyhow};
+
+    pub fn wasmtime_engine() -> wasmtime::Engine {
+        let mut config = wasmtime::Config::new();
+        config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+        wasmtime::Engine::new(&config).expect("wasmtime engine")
+    }
+
+    pub fn wasmtime_compile(wasm: &[u8]) -> Result<()> {
+        wasmtime::Module::from_binary(&wasmtime_engine(), wasm).map_err(|e| anyhow!("{e:?}"))?;
+        Ok(())
+    }
+
+    pub fn wasmi_compile(wasm: &[u8]) -> Result<()> {
+        wasmi::Module::new(&wasmi::Engine::default(), wasm).map_err(|e| anyhow!("{e}"))?;
+        Ok(())
+    }
+
+    struct WasmtimeKernel {
+        store: wasmtime::Store<()>,
+        run: wasmtime::TypedFunc<i32, i64>,
+    }
+
+    impl KernelInstance for WasmtimeKernel {
+        fn run(&mut self, n: i32) -> Result<i64> {
+            self.run
+                .call(&mut self.store, n)
+                .map_err(|e| anyhow!("trap: {e:?}"))
+        }
+    }
+
+    pub fn wasmtime_kernel(wasm: &[u8]) -> Result<Box<dyn KernelInstance>> {
+        let engine = wasmtime_engine();
+        let module = wasmtime::Module::from_binary(&engine, wasm).map_err(|e| anyhow!("{e:?}"))?;
+        let mut store = wasmtime::Store::new(&engine, ());
+        let instance =
+            wasmtime::Instance::new(&mut store, &module, &[]).map_err(|e| anyhow!("{e:?}"))?;
+        let run = instance
+            .get_typed_func::<i32, i64>(&mut store, "run")
+            .map_err(|e| anyhow!("{e:?}"))?;
+        Ok(Box::new(WasmtimeKernel { store, run }))
+    }
+
+    struct WasmiKernel {
+        store: wasmi::Store<()>,
+        run: wasmi::TypedFunc<i32, i64>,
+    }
+
+    impl KernelInstance for WasmiKernel {
+        fn run(&mut self, n: i32) -> Result<i64> {
+            self.run
+                .call(&mut self.store, n)
+                .map_err(|e| anyhow!("trap: {e}"))
+        }
+    }
+
+    pub fn wasmi_kernel(wasm: &[u8]) -> Result<Box<dyn KernelInstance>> {
+        let engine = wasmi::Engine::default();
+        let module = wasmi::Module::new(&engine, wasm).map_err(|e| anyhow!("{e}"))?;
+        let mut store = wasmi::Store::new(&engine, ());
+        let linker = wasmi::Linker::<()>::new(&engine);
+        let instance = linker
+            .instantiate_and_start(&mut store, &module)
+            .map_err(|e| anyhow!("{e}"))?;
+        let run = instance
+            .get_typed_func::<i32, i64>(&store, "run")
+            .map_err(|e| anyhow!("{e}"))?;
+        Ok(Box::new(WasmiKernel { store, run }))
+    }
+}
+
+#[cfg(not(feature = "peers"))]
+pub mod peers {
+    //! Without the `peers` feature, the peer engines are absent.
+    use super::KernelInstance;
+    use anyhow::{Result, bail};
+
+    const MSG: &str = "wasmtime and wasmi need `--features peers`";
+
+    pub fn wasmtime_compile(_: &[u8]) -> Result<()> {
+        bail!(MSG)
+    }
+    pub fn wasmi_compile(_: &[u8]) -> Result<()> {
+        bail!(MSG)
+    }
+    pub fn wasmtime_kernel(_: &[u8]) -> Result<Box<dyn KernelInstance>> {
+        bail!(MSG)
+    }
+    pub fn wasmi_kernel(_: &[u8]) -> Result<Box<dyn KernelInstance>> {
+        bail!(MSG)
+    }
+}

@@ -1,0 +1,219 @@
+//! Execution kernels: WAT modules exporting `run: [i32] -> [i64]`, each with a reference
+//! implementation in Rust that gives the expected result for any size.
+
+/// One kernel: its module, the sizes used for compiled and interpreted engines, and its
+/// reference result.
+pub struct Kernel {
+    pub name: &'static str,
+    pub wat: &'static str,
+    /// `n` for the compiling engines (ours, wasmtime): a run of a few milliseconds.
+    pub jit_n: i32,
+    /// `n` for the interpreters (oracle, wasmi).
+    pub interp_n: i32,
+    /// A small `n` for test mode and the quick gate on interpreters.
+    pub tiny_n: i32,
+    pub reference: fn(i32) -> i64,
+}
+
+impl Kernel {
+    pub fn wasm(&self) -> Vec<u8> {
+        crate::wat_to_wasm(self.wat)
+    }
+    pub fn expected(&self, n: i32) -> i64 {
+        (self.reference)(n)
+    }
+}
+
+pub const KERNELS: &[Kernel] = &[
+    Kernel {
+        name: "fib",
+        wat: include_str!("../kernels/fib.wat"),
+        jit_n: 30,
+        interp_n: 24,
+        tiny_n: 15,
+        reference: fib,
+    },
+    Kernel {
+        name: "sieve",
+        wat: include_str!("../kernels/sieve.wat"),
+        jit_n: 2_000_000,
+        interp_n: 200_000,
+        tiny_n: 10_000,
+        reference: sieve,
+    },
+    Kernel {
+        name: "matmul",
+        wat: include_str!("../kernels/matmul.wat"),
+        jit_n: 160,
+        interp_n: 48,
+        tiny_n: 12,
+        reference: matmul,
+    },
+    Kernel {
+        name: "hash",
+        wat: include_str!("../kernels/hash.wat"),
+        jit_n: 3_000_000,
+        interp_n: 100_000,
+        tiny_n: 5_000,
+        reference: hash,
+    },
+    Kernel {
+        name: "memcopy",
+        wat: include_str!("../kernels/memcopy.wat"),
+        jit_n: 200,
+        interp_n: 4,
+        tiny_n: 1,
+        reference: memcopy,
+    },
+    Kernel {
+        name: "indirect",
+        wat: include_str!("../kernels/indirect.wat"),
+        jit_n: 5_000_000,
+        interp_n: 200_000,
+        tiny_n: 10_000,
+        reference: indirect,
+    },
+    Kernel {
+        name: "float",
+        wat: include_str!("../kernels/float.wat"),
+        jit_n: 300,
+        interp_n: 60,
+        tiny_n: 10,
+        reference: float,
+    },
+];
+
+pub fn by_name(name: &str) -> Option<&'static Kernel> {
+    KERNELS.iter().find(|k| k.name == name)
+}
+
+fn fib(n: i32) -> i64 {
+    let (mut a, mut b) = (0u32, 1u32);
+    for _ in 0..n {
+        (a, b) = (b, a.wrapping_add(b));
+    }
+    i64::from(a)
+}
+
+fn sieve(n: i32) -> i64 {
+    let n = n as usize;
+    let mut composite = vec![false; n.max(2)];
+    let mut count = 0;
+    for i in 2..n {
+        if !composite[i] {
+            count += 1;
+            let mut j = i * i;
+            while j < n {
+                composite[j] = true;
+                j += i;
+            }
+        }
+    }
+    count
+}
+
+fn matmul(n: i32) -> i64 {
+    let n = n as usize;
+    let a = |i: usize, k: usize| ((i + 2 * k) % 7) as f64;
+    let b = |k: usize, j: usize| ((3 * k + j) % 5) as f64;
+    let mut sum = 0.0f64;
+    let mut c = vec![0.0f64; n * n];
+    for i in 0..n {
+        for j in 0..n {
+            let mut acc = 0.0;
+            for k in 0..n {
+                acc += a(i, k) * b(k, j);
+            }
+            c[i * n + j] = acc;
+        }
+    }
+    for v in c {
+        sum += v;
+    }
+    sum as i64
+}
+
+fn hash(n: i32) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for i in 0..n as u32 {
+        for b in i.to_le_bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+        h ^= h.rotate_left(23);
+    }
+    h as i64
+}
+
+fn memcopy(n: i32) -> i64 {
+    const L: usize = 65536;
+    let mut mem = vec![0u8; 2 * L];
+    for (i, b) in mem[..L].iter_mut().enumerate() {
+        *b = (i as u32).wrapping_mul(31) as u8;
+    }
+    for k in 0..n {
+        mem.copy_within(0..L, L);
+        mem.copy_within(L + 1..2 * L, 0);
+        mem[L - 1] = k as u8;
+    }
+    let mut h: u64 = 0;
+    for w in mem[L..].chunks_exact(8) {
+        h = h
+            .wrapping_mul(31)
+            .wrapping_add(u64::from_le_bytes(w.try_into().unwrap()));
+    }
+    h as i64
+}
+
+fn indirect(n: i32) -> i64 {
+    let mut acc: u32 = 1;
+    for i in 0..n as u32 {
+        acc = match (i ^ acc) & 3 {
+            0 => acc.wrapping_add(i),
+            1 => acc.wrapping_sub(i << 1),
+            2 => acc ^ i.wrapping_mul(0x9e37_79b9),
+            _ => (acc | 1).wrapping_mul(0x0100_0193),
+        };
+    }
+    i64::from(acc)
+}
+
+fn float(n: i32) -> i64 {
+    let step = 3.0 / f64::from(n as u32);
+    let mut total: i64 = 0;
+    let mut roots = 0.0f64;
+    for py in 0..n as u32 {
+        let cy = f64::from(py) * step - 1.5;
+        for px in 0..n as u32 {
+            let cx = f64::from(px) * step - 2.0;
+            let (mut x, mut y) = (0.0f64, 0.0f64);
+            let mut it = 0;
+            let (xx, yy) = loop {
+                let xx = x * x;
+                let yy = y * y;
+                if xx + yy > 4.0 || it >= 100 {
+                    break (xx, yy);
+                }
+                y = 2.0 * x * y + cy;
+                x = xx - yy + cx;
+                it += 1;
+            };
+            total += it;
+            roots += (xx + yy).sqrt();
+        }
+    }
+    total + roots as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_match_known_values() {
+        assert_eq!(fib(30), 832_040);
+        assert_eq!(sieve(1_000_000), 78_498);
+        assert_eq!(sieve(100), 25);
+        // 2x2: A = [[0,2],[1,3]], B = [[0,1],[3,4]] -> C = [[6,8],[9,13]], sum 36
+        assert_eq!(matmul(2), 36);
+    }
+}

@@ -1,0 +1,134 @@
+//! Timing loops for the `lockstep-bench` command (criterion does its own).
+
+use std::time::{Duration, Instant};
+
+/// How long to measure one figure.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    pub min_samples: usize,
+    pub max_samples: usize,
+    pub min_time: Duration,
+}
+
+impl Budget {
+    pub const FULL: Budget = Budget {
+        min_samples: 7,
+        max_samples: 60,
+        min_time: Duration::from_millis(1500),
+    };
+    pub const QUICK: Budget = Budget {
+        min_samples: 5,
+        max_samples: 25,
+        min_time: Duration::from_millis(300),
+    };
+    pub const SLOW: Budget = Budget {
+        min_samples: 3,
+        max_samples: 10,
+        min_time: Duration::from_millis(1000),
+    };
+}
+
+/// Median and spread of the samples of one figure, in nanoseconds per unit of work.
+#[derive(Clone, Copy, Debug)]
+pub struct Stats {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+    pub samples: usize,
+}
+
+/// Time `f` (one warm-up call, then samples until both the sample count and the time budget
+/// are met). `f` returns the number of units it did; the figure is nanoseconds per unit.
+pub fn time(budget: Budget, mut f: impl FnMut() -> u64) -> Stats {
+    f();
+    let start = Instant::now();
+    let mut per_unit = Vec::new();
+    while per_unit.len() < budget.max_samples
+        && (per_unit.len() < budget.min_samples || start.elapsed() < budget.min_time)
+    {
+        let t = Instant::now();
+        let units = f().max(1);
+        per_unit.push(t.elapsed().as_nanos() as f64 / units as f64);
+    }
+    stats(&mut per_unit)
+}
+
+pub fn stats(v: &mut [f64]) -> Stats {
+    v.sort_by(|a, b| a.total_cmp(b));
+    Stats {
+        median: median_sorted(v),
+        min: v[0],
+        max: v[v.len() - 1],
+        samples: v.len(),
+    }
+}
+
+pub fn median_sorted(v: &[f64]) -> f64 {
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// Human-readable duration from nanoseconds.
+pub fn fmt_ns(ns: f64) -> String {
+    if ns >= 1e9 {
+        format!("{:.2} s", ns / 1e9)
+    } else if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.2} µs", ns / 1e3)
+    } else {
+        format!("{ns:.1} ns")
+    }
+}
+
+/// The machine a figure was measured on.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct Machine {
+    pub cpu: String,
+    pub cores: usize,
+    pub rustc: String,
+    pub os: String,
+}
+
+impl Machine {
+    pub fn current() -> Machine {
+        let cpu = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("model name"))
+                    .and_then(|l| l.split_once(':'))
+                    .map(|(_, v)| v.trim().to_string())
+            })
+            .unwrap_or_else(|| "unknown".into());
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        let rustc = std::process::Command::new(std::env::var("RUSTC").unwrap_or("rustc".into()))
+            .arg("--version")
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        Machine {
+            cpu,
+            cores,
+            rustc,
+            os: format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),
+        }
+    }
+}
+
+/// The 1-minute load average, from /proc/loadavg.
+pub fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}

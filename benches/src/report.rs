@@ -1,0 +1,741 @@
+//! The `lockstep-bench` figures: peer comparison, CoreMark, regression gate and chart.
+
+use crate::calls::{CALL_KINDS, call_bench, instantiate_bench, run_kind};
+use crate::engines::{Compiler, EngineKind, load_checked};
+use crate::kernels::{KERNELS, Kernel};
+use crate::measure::{Budget, Machine, Stats, fmt_ns, time};
+use anyhow::{Context, Result, anyhow, bail};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+/// One measured figure: nanoseconds per unit (a kernel run, a compile, a call...).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Figure {
+    /// `kernel/fib`, `compile/medium`, `call/typed0`, `instantiate`, `coremark`...
+    pub id: String,
+    pub engine: String,
+    pub median_ns: f64,
+    pub min_ns: f64,
+    pub max_ns: f64,
+    pub samples: usize,
+    /// Extra facts: the kernel's `n`, a module's bytes and functions, a CoreMark score.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub info: BTreeMap<String, f64>,
+}
+
+impl Figure {
+    fn new(id: &str, engine: EngineKind, s: Stats) -> Figure {
+        Figure {
+            id: id.to_string(),
+            engine: engine.name().to_string(),
+            median_ns: s.median,
+            min_ns: s.min,
+            max_ns: s.max,
+            samples: s.samples,
+            info: BTreeMap::new(),
+        }
+    }
+    fn with(mut self, k: &str, v: f64) -> Figure {
+        self.info.insert(k.to_string(), v);
+        self
+    }
+}
+
+/// A set of figures with the machine and load they were measured under.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Results {
+    pub machine: Machine,
+    /// 1-minute load average before and after the run.
+    pub load_before: Option<f64>,
+    pub load_after: Option<f64>,
+    pub date_unix: u64,
+    pub figures: Vec<Figure>,
+}
+
+impl Results {
+    pub fn get(&self, id: &str, engine: &str) -> Option<&Figure> {
+        self.figures
+            .iter()
+            .find(|f| f.id == id && f.engine == engine)
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn say(msg: impl AsRef<str>) {
+    eprintln!("{}", msg.as_ref());
+}
+
+/// The kernel size an engine runs.
+pub fn kernel_n(kind: EngineKind, k: &Kernel) -> i32 {
+    if kind.is_interpreter() {
+        k.interp_n
+    } else {
+        k.jit_n
+    }
+}
+
+pub fn kernel_figures(engines: &[EngineKind], budget: Budget) -> Result<Vec<Figure>> {
+    let mut out = Vec::new();
+    for k in KERNELS {
+        for &e in engines {
+            let n = kernel_n(e, k);
+            let mut inst = load_checked(e, k, n)?;
+            let expected = k.expected(n);
+            let s = time(budget, || {
+                let got = inst.run(n).expect("kernel trapped");
+                assert_eq!(got, expected, "{} on {}: wrong result", k.name, e.name());
+                1
+            });
+            say(format!(
+                "  kernel/{:<9} {:<9} n={:<9} {}",
+                k.name,
+                e.name(),
+                n,
+                fmt_ns(s.median)
+            ));
+            out.push(Figure::new(&format!("kernel/{}", k.name), e, s).with("n", f64::from(n)));
+        }
+    }
+    Ok(out)
+}
+
+/// The compile-time workloads: generated modules and (when present) the corpus.
+pub fn compile_workloads(corpus: bool) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = crate::workloads::SIZES
+        .iter()
+        .map(|(name, n)| {
+            (
+                name.to_string(),
+                crate::wat_to_wasm(&crate::workloads::compile_module(*n)),
+            )
+        })
+        .collect();
+    if corpus {
+        if crate::corpus::dir().is_none() {
+            say(crate::corpus::absent_message());
+        }
+        for (name, path) in crate::corpus::modules() {
+            match std::fs::read(&path) {
+                Ok(bytes) => v.push((name, bytes)),
+                Err(e) => say(format!("skipping {}: {e}", path.display())),
+            }
+        }
+    }
+    v
+}
+
+pub fn compile_figures(
+    engines: &[EngineKind],
+    budget: Budget,
+    workloads: &[(String, Vec<u8>)],
+) -> Result<Vec<Figure>> {
+    let mut out = Vec::new();
+    for (name, wasm) in workloads {
+        let funcs = crate::corpus::defined_funcs(wasm);
+        for &e in engines {
+            let c = Compiler::new(e)?;
+            if let Err(err) = c.compile(wasm) {
+                say(format!("  compile/{name} on {}: FAILED: {err:#}", e.name()));
+                continue;
+            }
+            let s = time(budget, || {
+                c.compile(wasm).unwrap();
+                1
+            });
+            say(format!(
+                "  compile/{:<14} {:<9} {:>5} funcs {:>8} B  {}  ({:.0} funcs/s, {:.2} MB/s)",
+                name,
+                e.name(),
+                funcs,
+                wasm.len(),
+                fmt_ns(s.median),
+                funcs as f64 / (s.median / 1e9),
+                wasm.len() as f64 / (s.median / 1e9) / 1e6
+            ));
+            out.push(
+                Figure::new(&format!("compile/{name}"), e, s)
+                    .with("funcs", funcs as f64)
+                    .with("bytes", wasm.len() as f64),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Batch sizes for call figures (calls per sample).
+const CALL_BATCH_JIT: u64 = 20_000;
+const CALL_BATCH_INTERP: u64 = 2_000;
+
+pub fn call_figures(engines: &[EngineKind], budget: Budget) -> Result<Vec<Figure>> {
+    let mut out = Vec::new();
+    for &e in engines {
+        let mut cb = call_bench(e)?;
+        let batch = if e.is_interpreter() {
+            CALL_BATCH_INTERP
+        } else {
+            CALL_BATCH_JIT
+        };
+        for (kind, _) in CALL_KINDS {
+            let s = time(budget, || {
+                std::hint::black_box(run_kind(cb.as_mut(), kind, batch));
+                batch
+            });
+            say(format!(
+                "  call/{:<9} {:<9} {}",
+                kind,
+                e.name(),
+                fmt_ns(s.median)
+            ));
+            out.push(Figure::new(&format!("call/{kind}"), e, s));
+        }
+        let mut inst = instantiate_bench(e)?;
+        let s = time(budget, || {
+            for _ in 0..20 {
+                inst();
+            }
+            20
+        });
+        say(format!(
+            "  instantiate    {:<9} {}",
+            e.name(),
+            fmt_ns(s.median)
+        ));
+        out.push(Figure::new("instantiate", e, s));
+    }
+    Ok(out)
+}
+
+/// Run CoreMark once on an engine; returns the score (iterations per second).
+pub fn coremark(kind: EngineKind) -> Result<f64> {
+    let path = crate::corpus::coremark().ok_or_else(|| anyhow!(crate::corpus::absent_message()))?;
+    let wasm = std::fs::read(&path)?;
+    let start = Instant::now();
+    let score = match kind {
+        EngineKind::Ours => {
+            use lockstep_runtime::{Linker, Module, Store};
+            let engine = crate::engines::ours_engine();
+            let module = Module::from_binary(&engine, &wasm).map_err(|e| anyhow!("{e}"))?;
+            let mut store = Store::new(&engine, ());
+            let mut linker = Linker::<()>::new(&engine);
+            linker
+                .func_wrap("env", "clock_ms", move || {
+                    start.elapsed().as_millis() as i64
+                })
+                .map_err(|e| anyhow!("{e}"))?;
+            let inst = linker
+                .instantiate(&mut store, &module)
+                .map_err(|e| anyhow!("{e}"))?;
+            let run = inst
+                .get_typed_func::<(), f32>(&mut store, "run")
+                .map_err(|e| anyhow!("{e}"))?;
+            run.call(&mut store, ()).map_err(|e| anyhow!("trap: {e}"))?
+        }
+        EngineKind::Oracle => {
+            use lockstep_oracle::{Extern, FuncType, Store, ValType, Value};
+            let mut store = Store::default();
+            let module = store.compile(&wasm).map_err(|e| anyhow!("{e:?}"))?;
+            let clock = store.alloc_host_func(
+                FuncType {
+                    params: vec![],
+                    results: vec![ValType::I64],
+                },
+                Box::new(move |_| Ok(vec![Value::I64(start.elapsed().as_millis() as u64)])),
+            );
+            let inst = store
+                .instantiate(&module, &[Extern::Func(clock)])
+                .map_err(|e| anyhow!("{e:?}"))?;
+            let Some(Extern::Func(run)) = store.export(inst, "run") else {
+                bail!("no `run` export");
+            };
+            match store
+                .invoke(run, &[])
+                .map_err(|e| anyhow!("trap: {e}"))?
+                .as_slice()
+            {
+                [Value::F32(bits)] => f32::from_bits(*bits),
+                other => bail!("unexpected result {other:?}"),
+            }
+        }
+        #[cfg(feature = "peers")]
+        EngineKind::Wasmtime => {
+            let e = |r: wasmtime::Error| anyhow!("{r:?}");
+            let engine = crate::engines::peers::wasmtime_engine();
+            let module = wasmtime::Module::from_binary(&engine, &wasm).map_err(e)?;
+            let mut store = wasmtime::Store::new(&engine, ());
+            let mut linker = wasmtime::Linker::<()>::new(&engine);
+            linker
+                .func_wrap("env", "clock_ms", move || {
+                    start.elapsed().as_millis() as i64
+                })
+                .map_err(e)?;
+            let inst = linker.instantiate(&mut store, &module).map_err(e)?;
+            let run = inst
+                .get_typed_func::<(), f32>(&mut store, "run")
+                .map_err(e)?;
+            run.call(&mut store, ()).map_err(e)?
+        }
+        #[cfg(feature = "peers")]
+        EngineKind::Wasmi => {
+            let e = |r: wasmi::Error| anyhow!("{r}");
+            let engine = wasmi::Engine::default();
+            let module = wasmi::Module::new(&engine, &wasm).map_err(e)?;
+            let mut store = wasmi::Store::new(&engine, ());
+            let mut linker = wasmi::Linker::<()>::new(&engine);
+            linker
+                .func_wrap("env", "clock_ms", move || {
+                    start.elapsed().as_millis() as i64
+                })
+                .map_err(|x| anyhow!("{x}"))?;
+            let inst = linker
+                .instantiate_and_start(&mut store, &module)
+                .map_err(e)?;
+            let run = inst.get_typed_func::<(), f32>(&store, "run").map_err(e)?;
+            run.call(&mut store, ()).map_err(e)?
+        }
+        #[cfg(not(feature = "peers"))]
+        _ => bail!("{} needs the `peers` feature", kind.name()),
+    };
+    let score = f64::from(score);
+    if !score.is_finite() || score <= 0.0 {
+        bail!(
+            "CoreMark on {} returned an invalid score {score}",
+            kind.name()
+        );
+    }
+    Ok(score)
+}
+
+pub fn coremark_figures(engines: &[EngineKind]) -> Result<Vec<Figure>> {
+    let mut out = Vec::new();
+    for &e in engines {
+        say(format!("  coremark on {} (about 18 s)...", e.name()));
+        let score = coremark(e)?;
+        say(format!("  coremark       {:<9} score {score:.1}", e.name()));
+        let s = Stats {
+            median: 1e9 / score,
+            min: 1e9 / score,
+            max: 1e9 / score,
+            samples: 1,
+        };
+        out.push(Figure::new("coremark", e, s).with("score", score));
+    }
+    Ok(out)
+}
+
+/// Which groups a comparison run measures.
+#[derive(Clone, Debug)]
+pub struct CompareOpts {
+    pub groups: Vec<String>,
+    pub engines: Vec<EngineKind>,
+    pub quick: bool,
+}
+
+pub fn run_compare(opts: &CompareOpts) -> Result<Results> {
+    let load_before = crate::measure::load_average();
+    let budget = if opts.quick {
+        Budget::QUICK
+    } else {
+        Budget::FULL
+    };
+    let mut figures = Vec::new();
+    let has = |g: &str| opts.groups.iter().any(|x| x == g);
+    if has("kernels") {
+        say("kernels:");
+        figures.extend(kernel_figures(&opts.engines, budget)?);
+    }
+    if has("calls") {
+        say("calls:");
+        figures.extend(call_figures(&opts.engines, budget)?);
+    }
+    if has("compile") {
+        say("compile:");
+        let w = compile_workloads(true);
+        let b = if opts.quick {
+            Budget::QUICK
+        } else {
+            Budget::SLOW
+        };
+        figures.extend(compile_figures(&opts.engines, b, &w)?);
+    }
+    if has("coremark") {
+        say("coremark:");
+        if crate::corpus::coremark().is_none() {
+            say(crate::corpus::absent_message());
+        } else {
+            figures.extend(coremark_figures(&opts.engines)?);
+        }
+    }
+    Ok(Results {
+        machine: Machine::current(),
+        load_before,
+        load_after: crate::measure::load_average(),
+        date_unix: unix_now(),
+        figures,
+    })
+}
+
+fn ratio(r: &Results, id: &str, a: &str, b: &str) -> Option<f64> {
+    Some(r.get(id, a)?.median_ns / r.get(id, b)?.median_ns)
+}
+
+fn cell(r: &Results, id: &str, engine: &str) -> String {
+    match r.get(id, engine) {
+        Some(f) if id == "coremark" => format!("{:.0}", f.info["score"]),
+        Some(f) => fmt_ns(f.median_ns),
+        None => "-".into(),
+    }
+}
+
+fn ratio_cell(x: Option<f64>) -> String {
+    x.map(|x| format!("{x:.2}x")).unwrap_or_else(|| "-".into())
+}
+
+/// A Markdown table: each figure on every engine, and the ratios ours/wasmtime and
+/// oracle/wasmi (time ratios: above 1 is slower than the peer; for CoreMark the ratio of
+/// scores is inverted so it reads the same way).
+pub fn table(r: &Results) -> String {
+    let mut ids: Vec<&str> = Vec::new();
+    for f in &r.figures {
+        if !ids.contains(&f.id.as_str()) {
+            ids.push(&f.id);
+        }
+    }
+    let mut s = String::from(
+        "| figure | ours | wasmtime | ours/wasmtime | oracle | wasmi | oracle/wasmi |\n\
+         |---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for id in ids {
+        let mut label = id.to_string();
+        if let Some(f) = r.figures.iter().find(|f| f.id == id)
+            && let Some(b) = f.info.get("bytes")
+        {
+            label = format!("{id} ({} funcs, {:.0} KB)", f.info["funcs"], b / 1024.0);
+        }
+        s.push_str(&format!(
+            "| {label} | {} | {} | {} | {} | {} | {} |\n",
+            cell(r, id, "ours"),
+            cell(r, id, "wasmtime"),
+            ratio_cell(ratio(r, id, "ours", "wasmtime")),
+            cell(r, id, "oracle"),
+            cell(r, id, "wasmi"),
+            ratio_cell(ratio(r, id, "oracle", "wasmi")),
+        ));
+    }
+    s
+}
+
+/// Compile throughput lines (functions/s and bytes/s) for each compile figure.
+pub fn compile_throughput(r: &Results) -> String {
+    let mut s = String::from("| module | engine | functions/s | MB/s |\n|---|---|---:|---:|\n");
+    for f in r.figures.iter().filter(|f| f.id.starts_with("compile/")) {
+        let secs = f.median_ns / 1e9;
+        s.push_str(&format!(
+            "| {} | {} | {:.0} | {:.2} |\n",
+            &f.id["compile/".len()..],
+            f.engine,
+            f.info["funcs"] / secs,
+            f.info["bytes"] / secs / 1e6
+        ));
+    }
+    s
+}
+
+pub fn save_json<T: Serialize>(path: &Path, v: &T) -> Result<()> {
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d)?;
+    }
+    std::fs::write(path, serde_json::to_string_pretty(v)? + "\n")
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+pub fn load_json<T: for<'a> Deserialize<'a>>(path: &Path) -> Result<T> {
+    let s = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(serde_json::from_str(&s)?)
+}
+
+// ---------------------------------------------------------------------------------------
+// Regression gate
+
+/// The committed baseline: per-figure medians, their measured noise and the threshold.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Baseline {
+    pub machine: Machine,
+    pub rounds: usize,
+    pub load_before: Option<f64>,
+    pub load_after: Option<f64>,
+    pub date_unix: u64,
+    /// key: `id@engine`.
+    pub figures: BTreeMap<String, BaselineFigure>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BaselineFigure {
+    /// Median over rounds of each round's median, in ns.
+    pub median_ns: f64,
+    /// Largest relative deviation of a round's median from `median_ns`.
+    pub noise: f64,
+    /// Relative slowdown that fails the gate: max(floor, 3 x noise).
+    pub threshold: f64,
+}
+
+/// The floor of every threshold: slowdowns under 10% are never reported.
+pub const MIN_THRESHOLD: f64 = 0.10;
+/// Threshold = NOISE_FACTOR x measured noise (when above the floor).
+pub const NOISE_FACTOR: f64 = 3.0;
+
+/// One round of the gate's quick subset: kernels on ours and the oracle, compile of the
+/// medium module, typed calls, wasm→host calls and instantiation on ours.
+pub fn gate_round() -> Result<Vec<Figure>> {
+    let mut figs = kernel_figures(&[EngineKind::Ours, EngineKind::Oracle], Budget::QUICK)?;
+    let w: Vec<(String, Vec<u8>)> = compile_workloads(false)
+        .into_iter()
+        .filter(|(n, _)| n == "medium")
+        .collect();
+    figs.extend(compile_figures(&[EngineKind::Ours], Budget::QUICK, &w)?);
+    let mut cb = call_bench(EngineKind::Ours)?;
+    for kind in ["typed0", "typed4", "host4"] {
+        let s = time(Budget::QUICK, || {
+            std::hint::black_box(run_kind(cb.as_mut(), kind, CALL_BATCH_JIT));
+            CALL_BATCH_JIT
+        });
+        say(format!("  call/{kind:<9} ours      {}", fmt_ns(s.median)));
+        figs.push(Figure::new(&format!("call/{kind}"), EngineKind::Ours, s));
+    }
+    let mut inst = instantiate_bench(EngineKind::Ours)?;
+    let s = time(Budget::QUICK, || {
+        for _ in 0..20 {
+            inst();
+        }
+        20
+    });
+    say(format!("  instantiate    ours      {}", fmt_ns(s.median)));
+    figs.push(Figure::new("instantiate", EngineKind::Ours, s));
+    Ok(figs)
+}
+
+/// Run `rounds` rounds; per figure, the median of round medians and the noise.
+pub fn gate_measure(rounds: usize) -> Result<(BTreeMap<String, (f64, f64)>, Option<f64>)> {
+    let load_before = crate::measure::load_average();
+    let mut per: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for r in 0..rounds {
+        say(format!("round {}/{rounds}:", r + 1));
+        for f in gate_round()? {
+            per.entry(format!("{}@{}", f.id, f.engine))
+                .or_default()
+                .push(f.median_ns);
+        }
+    }
+    let out = per
+        .into_iter()
+        .map(|(k, mut v)| {
+            let st = crate::measure::stats(&mut v);
+            let noise = v
+                .iter()
+                .map(|x| (x - st.median).abs() / st.median)
+                .fold(0.0, f64::max);
+            (k, (st.median, noise))
+        })
+        .collect();
+    Ok((out, load_before))
+}
+
+pub fn gate_update(path: &Path, rounds: usize) -> Result<()> {
+    let (m, load_before) = gate_measure(rounds)?;
+    let figures = m
+        .into_iter()
+        .map(|(k, (median_ns, noise))| {
+            let threshold = (NOISE_FACTOR * noise).max(MIN_THRESHOLD);
+            (
+                k,
+                BaselineFigure {
+                    median_ns,
+                    noise,
+                    threshold,
+                },
+            )
+        })
+        .collect();
+    let b = Baseline {
+        machine: Machine::current(),
+        rounds,
+        load_before,
+        load_after: crate::measure::load_average(),
+        date_unix: unix_now(),
+        figures,
+    };
+    save_json(path, &b)?;
+    println!("baseline written to {} ({rounds} rounds)", path.display());
+    for (k, f) in &b.figures {
+        println!(
+            "  {k:<24} {:>12}  noise {:>5.1}%  threshold {:>5.1}%",
+            fmt_ns(f.median_ns),
+            f.noise * 100.0,
+            f.threshold * 100.0
+        );
+    }
+    Ok(())
+}
+
+/// Compare against the baseline; returns the number of regressions.
+pub fn gate_check(path: &Path, rounds: usize) -> Result<usize> {
+    let base: Baseline = load_json(path)?;
+    let here = Machine::current();
+    if here.cpu != base.machine.cpu || here.cores != base.machine.cores {
+        println!(
+            "warning: the baseline was measured on `{}` ({} cores), this is `{}` ({} cores): \
+             figures may not be comparable",
+            base.machine.cpu, base.machine.cores, here.cpu, here.cores
+        );
+    }
+    if here.rustc != base.machine.rustc {
+        println!(
+            "warning: baseline built with `{}`, now `{}`",
+            base.machine.rustc, here.rustc
+        );
+    }
+    let (m, _) = gate_measure(rounds)?;
+    let mut bad = 0;
+    println!(
+        "{:<24} {:>12} {:>12} {:>8} {:>9}",
+        "figure", "baseline", "now", "change", "threshold"
+    );
+    for (k, b) in &base.figures {
+        let Some((now, _)) = m.get(k) else {
+            println!("{k:<24} missing from this run");
+            continue;
+        };
+        let change = now / b.median_ns - 1.0;
+        let verdict = if change > b.threshold {
+            bad += 1;
+            "SLOWER"
+        } else if change < -b.threshold {
+            "faster"
+        } else {
+            "ok"
+        };
+        println!(
+            "{k:<24} {:>12} {:>12} {:>+7.1}% {:>8.1}%  {verdict}",
+            fmt_ns(b.median_ns),
+            fmt_ns(*now),
+            change * 100.0,
+            b.threshold * 100.0
+        );
+    }
+    if let Some(l) = crate::measure::load_average() {
+        println!("load average now: {l:.2} on {} cores", here.cores);
+    }
+    Ok(bad)
+}
+
+// ---------------------------------------------------------------------------------------
+// Chart
+
+/// Draw the ratios ours/wasmtime and oracle/wasmi per kernel (and CoreMark) as an SVG bar
+/// chart on a log scale, with the issue's targets (1.1x and 4x) as lines.
+pub fn chart(r: &Results, path: &Path) -> Result<()> {
+    use plotters::prelude::*;
+    let mut labels: Vec<String> = KERNELS.iter().map(|k| k.name.to_string()).collect();
+    let mut ids: Vec<String> = KERNELS
+        .iter()
+        .map(|k| format!("kernel/{}", k.name))
+        .collect();
+    if r.get("coremark", "ours").is_some() {
+        labels.push("CoreMark".into());
+        ids.push("coremark".into());
+    }
+    let jit: Vec<Option<f64>> = ids
+        .iter()
+        .map(|id| ratio(r, id, "ours", "wasmtime"))
+        .collect();
+    let interp: Vec<Option<f64>> = ids
+        .iter()
+        .map(|id| ratio(r, id, "oracle", "wasmi"))
+        .collect();
+    let all: Vec<f64> = jit.iter().chain(&interp).flatten().copied().collect();
+    if all.is_empty() {
+        bail!("no peer figures to chart (run with --features peers)");
+    }
+    let hi = all.iter().copied().fold(4.0, f64::max) * 1.6;
+    let lo = all.iter().copied().fold(0.5, f64::min) / 1.6;
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d)?;
+    }
+    let root = SVGBackend::new(path, (900, 480)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| anyhow!("{e:?}"))?;
+    let n = labels.len();
+    let mut ch = ChartBuilder::on(&root)
+        .caption(
+            "Time relative to the peer (lower is better; log scale)",
+            ("sans-serif", 20),
+        )
+        .margin(15)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0f64..n as f64, (lo..hi).log_scale())
+        .map_err(|e| anyhow!("{e:?}"))?;
+    let lab = labels.clone();
+    ch.configure_mesh()
+        .disable_x_mesh()
+        .x_labels(n * 2)
+        .x_label_formatter(&move |x| {
+            let i = x.floor() as usize;
+            if (x - x.floor() - 0.5).abs() < 0.01 && i < lab.len() {
+                lab[i].clone()
+            } else {
+                String::new()
+            }
+        })
+        .y_desc("ratio")
+        .y_label_formatter(&|y| format!("{y:.1}x"))
+        .draw()
+        .map_err(|e| anyhow!("{e:?}"))?;
+    let blue = RGBColor(60, 110, 200);
+    let orange = RGBColor(230, 140, 40);
+    let bars = |v: &[Option<f64>], off: f64, c: RGBColor| {
+        v.iter()
+            .enumerate()
+            .filter_map(|(i, x)| x.map(|x| (i, x)))
+            .map(|(i, x)| {
+                let x0 = i as f64 + off;
+                Rectangle::new([(x0, lo), (x0 + 0.35, x)], c.filled())
+            })
+            .collect::<Vec<_>>()
+    };
+    ch.draw_series(bars(&jit, 0.12, blue))
+        .map_err(|e| anyhow!("{e:?}"))?
+        .label("ours / wasmtime")
+        .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], blue.filled()));
+    ch.draw_series(bars(&interp, 0.53, orange))
+        .map_err(|e| anyhow!("{e:?}"))?
+        .label("oracle / wasmi")
+        .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], orange.filled()));
+    for (y, c, name) in [
+        (1.0, BLACK, "parity"),
+        (1.1, blue, "target 1.1x (ours)"),
+        (4.0, orange, "target 4x (oracle, CoreMark)"),
+    ] {
+        ch.draw_series(LineSeries::new(
+            vec![(0.0, y), (n as f64, y)],
+            c.stroke_width(1),
+        ))
+        .map_err(|e| anyhow!("{e:?}"))?
+        .label(name)
+        .legend(move |(x, yy)| PathElement::new(vec![(x, yy), (x + 12, yy)], c));
+    }
+    ch.configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()
+        .map_err(|e| anyhow!("{e:?}"))?;
+    root.present().map_err(|e| anyhow!("{e:?}"))?;
+    Ok(())
+}
