@@ -86,6 +86,7 @@ pub(crate) fn funcref_type_id(funcref: usize) -> u32 {
 }
 
 /// Call a funcref through an array-entry trampoline for its signature.
+#[inline]
 pub(crate) fn call_funcref(
     array_entry: usize,
     funcref: usize,

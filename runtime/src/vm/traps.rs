@@ -145,10 +145,16 @@ fn chain(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
 }
 
 /// Make sure this thread has an alternate signal stack large enough for our handler.
+#[inline]
 fn ensure_altstack() {
     if ALTSTACK_READY.with(|r| r.get()) {
         return;
     }
+    install_altstack();
+}
+
+#[cold]
+fn install_altstack() {
     const SIZE: usize = 256 * 1024;
     // SAFETY: querying and (if needed) installing an alternate stack for the current thread
     // with memory we map and never free (threads are few; the stack must outlive the thread's
@@ -180,11 +186,17 @@ fn ensure_altstack() {
 }
 
 /// Lowest usable address of this thread's stack (plus a safety margin), or 0 if unknown.
+#[inline]
 pub(crate) fn thread_stack_floor() -> usize {
     let cached = STACK_LOW.with(|s| s.get());
     if cached != 0 {
         return cached;
     }
+    compute_stack_floor()
+}
+
+#[cold]
+fn compute_stack_floor() -> usize {
     // SAFETY: pthread_getattr_np fills `attr` for the current thread; we destroy it after use.
     let low = unsafe {
         let mut attr: libc::pthread_attr_t = std::mem::zeroed();
@@ -203,8 +215,8 @@ pub(crate) fn thread_stack_floor() -> usize {
     floor
 }
 
-/// An approximation of the current stack pointer.
-#[inline(never)]
+/// An approximation of the current stack pointer (the address of a local of the caller).
+#[inline(always)]
 pub(crate) fn current_sp() -> usize {
     let x = 0u8;
     std::hint::black_box(&x) as *const u8 as usize
@@ -226,6 +238,7 @@ pub(crate) fn set_trap_index(index: u32) {
 /// # Safety
 /// `tramp` must be an array-entry trampoline for the signature of `code`, `vmctx` the
 /// matching context, and `values` must point to enough slots for params and results.
+#[inline]
 pub(crate) unsafe fn invoke(
     tramp: usize,
     vmctx: usize,
@@ -239,6 +252,11 @@ pub(crate) unsafe fn invoke(
     if rc == 0 {
         return Ok(());
     }
+    Err(collect_trap(names))
+}
+
+#[cold]
+fn collect_trap(names: &dyn Fn(usize) -> Option<FrameInfo>) -> Trap {
     let (code, pcs, n) = RECORD.with(|r| (r.code.take(), r.pcs.get(), r.npcs.get()));
     let code = code.unwrap_or(TrapCode::Unreachable);
     let bt: Vec<FrameInfo> = pcs[..n].iter().filter_map(|&pc| names(pc)).collect();
@@ -253,7 +271,7 @@ pub(crate) unsafe fn invoke(
     } else {
         Trap::from_code(code)
     };
-    Err(trap.with_backtrace(bt))
+    trap.with_backtrace(bt)
 }
 
 /// Map a PC to a backtrace frame using the code registry.
