@@ -10,6 +10,33 @@
 //!
 //! Only x86-64 Linux is supported (signal context layout and code relocation are
 //! architecture-specific).
+//!
+//! # Design
+//! - Every wasm function uses Cranelift's `tail` calling convention with the callee's VM
+//!   context as first argument (`translate::wasm_signature`). Calls inside a module are direct
+//!   (`call` with PC-relative relocations patched in `compile.rs`); imported functions and
+//!   `call_indirect` go through `VMFuncRef { code, type_id, vmctx }` records.
+//! - The host enters wasm through a per-signature "array" trampoline
+//!   (`extern "C" fn(vmctx, code, *mut ValRaw)`) called from `lockstep_invoke` in
+//!   `vm/helpers.c`, which owns the `sigsetjmp`. Wasm reaches the host through a per-signature
+//!   shim that spills arguments to a stack array, calls a Rust `extern "C"` entry, and executes
+//!   a trap instruction if the host reported an error, so `siglongjmp` never crosses Rust frames.
+//! - Linear memories reserve 4 GiB + a guard (2 GiB by default) and never move; accesses whose
+//!   static offset reaches past the guard, or all accesses with
+//!   [`BoundsChecks::Explicit`], are compared against the current length.
+//! - Bulk memory/table operations and `memory.grow`/`table.grow` are libcalls reached through
+//!   a function-pointer table in the VM context (`vm/builtins.rs`).
+//!
+//! # Unsafe-design caveats
+//! - A host function reconstructs `&mut StoreInner<T>` from the pointer stored in its context
+//!   while the outer `call` still holds `&mut Store`; this is the same pattern Wasmtime uses
+//!   (the outer borrow is lent to wasm for the duration of the call) and is sound only because
+//!   the outer frame touches nothing while wasm runs.
+//! - The stack limit is `max(SP - max_wasm_stack, thread stack bottom + 128 KiB)` at the
+//!   outermost entry. A host function called at the deepest wasm level gets at least those
+//!   128 KiB; host code needing more native stack than that can still overflow the thread.
+//! - Per-thread alternate signal stacks (256 KiB) are installed on first entry and never freed.
+//! - Stores are `!Send`; a store and everything in it must stay on one thread.
 
 #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
 compile_error!("lockstep-runtime supports x86_64 Linux only");

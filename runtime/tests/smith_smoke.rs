@@ -77,11 +77,21 @@ fn run_one(engine: &Engine, seed: u64) -> bool {
 
 #[test]
 fn random_modules_never_crash() {
-    let engine = Engine::default();
+    let guard = Engine::default();
+    let mut c = Config::new();
+    c.bounds_checks(BoundsChecks::Explicit)
+        .opt_level(OptLevel::None);
+    let explicit = Engine::new(&c).unwrap();
+    let mut c = Config::new();
+    c.memory_reservation(1 << 24).memory_guard_size(64 << 10);
+    let small = Engine::new(&c).unwrap();
+    let engines = [guard, explicit, small];
     let n: u64 = std::env::var("SMITH_ITERS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(2000);
-    let accepted = (0..n).filter(|&seed| run_one(&engine, seed)).count();
+    let accepted = (0..n)
+        .filter(|&seed| run_one(&engines[(seed % 3) as usize], seed))
+        .count();
     eprintln!("{accepted} of {n} random modules accepted and run");
 }
