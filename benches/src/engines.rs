@@ -73,27 +73,11 @@ pub trait KernelInstance {
     fn run(&mut self, n: i32) -> Result<i64>;
 }
 
-/// Compile (and for the oracle: decode, validate, pre-pass) a binary module, then drop it.
-pub fn compile_only(kind: EngineKind, wasm: &[u8]) -> Result<()> {
-    match kind {
-        EngineKind::Ours => {
-            let engine = ours_engine();
-            lockstep_runtime::Module::from_binary(&engine, wasm).map_err(|e| anyhow!("{e}"))?;
-        }
-        EngineKind::Oracle => {
-            let store = lockstep_oracle::Store::default();
-            store.compile(wasm).map_err(|e| anyhow!("{e:?}"))?;
-        }
-        EngineKind::Wasmtime => peers::wasmtime_compile(wasm)?,
-        EngineKind::Wasmi => peers::wasmi_compile(wasm)?,
-    }
-    Ok(())
-}
-
-/// A reusable compiler for the compile-time benches (the engine is created once).
+/// A compiler for the compile-time figures (the engine is created once). For the oracle,
+/// compiling is decoding, validation and the branch pre-pass.
 pub enum Compiler {
     Ours(lockstep_runtime::Engine),
-    Oracle(lockstep_oracle::Store),
+    Oracle(Box<lockstep_oracle::Store>),
     #[cfg(feature = "peers")]
     Wasmtime(wasmtime::Engine),
     #[cfg(feature = "peers")]
@@ -104,7 +88,7 @@ impl Compiler {
     pub fn new(kind: EngineKind) -> Result<Compiler> {
         Ok(match kind {
             EngineKind::Ours => Compiler::Ours(ours_engine()),
-            EngineKind::Oracle => Compiler::Oracle(lockstep_oracle::Store::default()),
+            EngineKind::Oracle => Compiler::Oracle(Box::default()),
             #[cfg(feature = "peers")]
             EngineKind::Wasmtime => Compiler::Wasmtime(peers::wasmtime_engine()),
             #[cfg(feature = "peers")]
@@ -246,16 +230,6 @@ pub mod peers {
         wasmtime::Engine::new(&config).expect("wasmtime engine")
     }
 
-    pub fn wasmtime_compile(wasm: &[u8]) -> Result<()> {
-        wasmtime::Module::from_binary(&wasmtime_engine(), wasm).map_err(|e| anyhow!("{e:?}"))?;
-        Ok(())
-    }
-
-    pub fn wasmi_compile(wasm: &[u8]) -> Result<()> {
-        wasmi::Module::new(&wasmi::Engine::default(), wasm).map_err(|e| anyhow!("{e}"))?;
-        Ok(())
-    }
-
     struct WasmtimeKernel {
         store: wasmtime::Store<()>,
         run: wasmtime::TypedFunc<i32, i64>,
@@ -317,12 +291,6 @@ pub mod peers {
 
     const MSG: &str = "wasmtime and wasmi need `--features peers`";
 
-    pub fn wasmtime_compile(_: &[u8]) -> Result<()> {
-        bail!(MSG)
-    }
-    pub fn wasmi_compile(_: &[u8]) -> Result<()> {
-        bail!(MSG)
-    }
     pub fn wasmtime_kernel(_: &[u8]) -> Result<Box<dyn KernelInstance>> {
         bail!(MSG)
     }

@@ -23,3 +23,40 @@ pub mod workloads;
 pub fn wat_to_wasm(wat: &str) -> Vec<u8> {
     wat::parse_str(wat).expect("bench WAT must parse")
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::engines::{EngineKind, load_checked};
+    use crate::kernels::KERNELS;
+
+    #[test]
+    fn every_kernel_gives_the_reference_result_on_every_engine() {
+        for k in KERNELS {
+            for e in EngineKind::available() {
+                load_checked(e, k, k.tiny_n).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn every_call_path_gives_the_expected_result() {
+        for e in EngineKind::available() {
+            crate::calls::call_bench(e).unwrap();
+            (crate::calls::instantiate_bench(e).unwrap())();
+        }
+    }
+
+    #[test]
+    fn generated_modules_compile_on_ours_and_the_oracle() {
+        for (name, n) in crate::workloads::SIZES.iter().take(2) {
+            let wasm = crate::wat_to_wasm(&crate::workloads::compile_module(*n));
+            assert_eq!(crate::corpus::defined_funcs(&wasm), u64::from(*n), "{name}");
+            for e in [EngineKind::Ours, EngineKind::Oracle] {
+                crate::engines::Compiler::new(e)
+                    .unwrap()
+                    .compile(&wasm)
+                    .unwrap();
+            }
+        }
+    }
+}
