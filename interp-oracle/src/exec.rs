@@ -9,11 +9,12 @@
 //!   operand height of its label (see `instr.rs`).
 //!
 //! Each instruction family has one match arm, delegating to `exec/numeric.rs`,
-//! `exec/memory.rs`, `exec/table.rs` and `exec/control.rs`.
+//! `exec/memory.rs`, `exec/table.rs`, `exec/control.rs` and `exec/simd.rs`.
 
 mod control;
 mod memory;
 mod numeric;
+mod simd;
 mod table;
 
 use std::mem;
@@ -129,14 +130,14 @@ impl Store {
         macro_rules! unary {
             ($t:ty, $a:ident => $e:expr) => {{
                 let $a = pop!() as $t;
-                push!(u64::from($e));
+                push!(Slot::from($e));
             }};
         }
         macro_rules! binary {
             ($t:ty, $a:ident, $b:ident => $e:expr) => {{
                 let $b = pop!() as $t;
                 let $a = pop!() as $t;
-                push!(u64::from($e));
+                push!(Slot::from($e));
             }};
         }
         macro_rules! mem_index {
@@ -156,7 +157,7 @@ impl Store {
                 let addr = pop!() as u32;
                 let $b: [u8; $n] =
                     memory::load(&self.mems[mem_index!(m.mem)].data, addr, m.offset)?;
-                push!(u64::from($e));
+                push!(Slot::from($e));
             }};
         }
         // `t.store`: pop the value (as `t`) and the address, write the bytes.
@@ -338,11 +339,11 @@ impl Store {
                     let i = pop!() as u32;
                     table::set(&mut self.tables[table_index!(t)], i, v)?;
                 }
-                Instr::TableSize(t) => push!(self.tables[table_index!(t)].elems.len() as u64),
+                Instr::TableSize(t) => push!(self.tables[table_index!(t)].elems.len() as Slot),
                 Instr::TableGrow(t) => {
                     let n = pop!() as u32;
                     let init = pop!();
-                    push!(u64::from(table::grow(
+                    push!(Slot::from(table::grow(
                         &mut self.tables[table_index!(t)],
                         init,
                         n
@@ -400,10 +401,10 @@ impl Store {
                 Instr::I32Store16(m) | Instr::I64Store16(m) => {
                     store!(m, u16, v => v.to_le_bytes())
                 }
-                Instr::MemorySize(m) => push!(self.mems[mem_index!(m)].pages()),
+                Instr::MemorySize(m) => push!(Slot::from(self.mems[mem_index!(m)].pages())),
                 Instr::MemoryGrow(m) => {
                     let n = pop!() as u32;
-                    push!(u64::from(memory::grow(&mut self.mems[mem_index!(m)], n)));
+                    push!(Slot::from(memory::grow(&mut self.mems[mem_index!(m)], n)));
                 }
                 Instr::MemoryInit { data, mem } => {
                     let n = pop!() as u32;
@@ -440,8 +441,8 @@ impl Store {
                 Instr::RefFunc(f) => push!(funcref_slot(Some(inst.funcs[f as usize]))),
 
                 // ---- Constants.
-                Instr::Const32(x) => push!(u64::from(x)),
-                Instr::Const64(x) => push!(x),
+                Instr::Const32(x) => push!(Slot::from(x)),
+                Instr::Const64(x) => push!(Slot::from(x)),
 
                 // ---- i32.
                 Instr::I32Eqz => unary!(u32, a => a == 0),
@@ -613,6 +614,22 @@ impl Store {
                 Instr::I64TruncSatF64U => {
                     unary!(u64, a => numeric::i64_trunc_sat_u(f64::from_bits(a)))
                 }
+
+                // ---- SIMD.
+                Instr::V128Const(i) => push!(code.v128s[i as usize]),
+                Instr::I8x16Shuffle(i) => simd::shuffle(code.v128s[i as usize], stack),
+                Instr::Simd(op) => simd::exec(op, stack),
+                Instr::SimdLane(op, lane) => simd::exec_lane(op, lane, stack),
+                Instr::SimdMem(op, m) => {
+                    simd::memory::exec(op, m, &mut self.mems[mem_index!(m.mem)].data, stack)?
+                }
+                Instr::SimdMemLane(op, lane, m) => simd::memory::exec_lane(
+                    op,
+                    lane,
+                    m,
+                    &mut self.mems[mem_index!(m.mem)].data,
+                    stack,
+                )?,
             }
         }
     }

@@ -51,8 +51,6 @@ pub(crate) struct GlobalInst {
     pub ty: ValType,
     pub mutable: bool,
     pub value: Slot,
-    /// The full value of a v128 global (the slot keeps only the low bits).
-    pub wide: u128,
 }
 
 /// An element instance: a (droppable) vector of references.
@@ -138,24 +136,16 @@ impl Store {
     }
 
     pub(crate) fn push_global(&mut self, ty: ValType, mutable: bool, value: Value) -> GlobalAddr {
-        let wide = match value {
-            Value::V128(x) => x,
-            _ => 0,
-        };
         self.globals.push(GlobalInst {
             ty,
             mutable,
             value: value_to_slot(value),
-            wide,
         });
         GlobalAddr(self.globals.len() as u32 - 1)
     }
 
     pub(crate) fn global_value(&self, g: &GlobalInst) -> Value {
-        match g.ty {
-            ValType::V128 => Value::V128(g.wide),
-            ty => slot_to_value(ty, g.value),
-        }
+        slot_to_value(g.ty, g.value)
     }
 
     /// The current type of an extern (tables and memories report their current size).

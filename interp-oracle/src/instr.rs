@@ -9,7 +9,13 @@
 //!   label, so that executing it is "keep the top `arity` values, drop down to `height`, jump";
 //! - the function's final `end` becomes [`Instr::Return`].
 //!
-//! Everything else is one variant per Wasm instruction.
+//! Everything else is one variant per Wasm instruction, except SIMD: its instructions are
+//! grouped by immediates into [`SimdOp`] (none), [`SimdLaneOp`] (a lane index), [`SimdMemOp`]
+//! (a memory immediate) and [`SimdMemLaneOp`] (both), whose variants are named after
+//! wasmparser's operators. `v128.const` and `i8x16.shuffle` keep their 16-byte immediate in
+//! `FuncCode::v128s`, so that an instruction stays small.
+
+use wasmparser::Operator;
 
 /// A resolved branch: the spec's `br l` with the label `l` looked up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,7 +44,7 @@ pub(crate) struct MemArg {
 pub(crate) enum Instr {
     // Control.
     Unreachable,
-    /// An instruction the oracle does not execute (SIMD and later proposals): traps.
+    /// An instruction the oracle does not execute (relaxed SIMD and later proposals): traps.
     Unsupported,
     Jump(u32),
     /// `if`: jump to the pc when the condition is zero.
@@ -277,4 +283,341 @@ pub(crate) enum Instr {
     I64TruncSatF32U,
     I64TruncSatF64S,
     I64TruncSatF64U,
+
+    // SIMD (see `exec/simd.rs`).
+    /// `v128.const`: the constant is `FuncCode::v128s[i]`.
+    V128Const(u32),
+    /// `i8x16.shuffle`: the lane indices are the bytes of `FuncCode::v128s[i]`.
+    I8x16Shuffle(u32),
+    Simd(SimdOp),
+    SimdLane(SimdLaneOp, u8),
+    SimdMem(SimdMemOp, MemArg),
+    SimdMemLane(SimdMemLaneOp, u8, MemArg),
 }
+
+// Each macro declares an enum of SIMD instructions named after wasmparser's operators, with
+// the translation from an operator and its immediates (`None` for any other operator).
+
+macro_rules! simd_ops {
+    ($($v:ident),* $(,)?) => {
+        /// A SIMD instruction without immediates.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub(crate) enum SimdOp {
+            $($v,)*
+        }
+        impl SimdOp {
+            pub fn from_operator(op: &Operator<'_>) -> Option<SimdOp> {
+                match op {
+                    $(Operator::$v => Some(SimdOp::$v),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+macro_rules! simd_lane_ops {
+    ($($v:ident),* $(,)?) => {
+        /// A SIMD instruction with a lane index: `extract_lane` and `replace_lane`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub(crate) enum SimdLaneOp {
+            $($v,)*
+        }
+        impl SimdLaneOp {
+            pub fn from_operator(op: &Operator<'_>) -> Option<(SimdLaneOp, u8)> {
+                match op {
+                    $(Operator::$v { lane } => Some((SimdLaneOp::$v, *lane)),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+macro_rules! simd_mem_ops {
+    ($($v:ident),* $(,)?) => {
+        /// A SIMD load or store of whole or part of a vector.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub(crate) enum SimdMemOp {
+            $($v,)*
+        }
+        impl SimdMemOp {
+            pub fn from_operator<'a>(
+                op: &'a Operator<'_>,
+            ) -> Option<(SimdMemOp, &'a wasmparser::MemArg)> {
+                match op {
+                    $(Operator::$v { memarg } => Some((SimdMemOp::$v, memarg)),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+macro_rules! simd_mem_lane_ops {
+    ($($v:ident),* $(,)?) => {
+        /// A SIMD load or store of one lane: `v128.loadN_lane` and `v128.storeN_lane`.
+        /// (Variants keep wasmparser's names, hence the common suffix.)
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[allow(clippy::enum_variant_names)]
+        pub(crate) enum SimdMemLaneOp {
+            $($v,)*
+        }
+        impl SimdMemLaneOp {
+            pub fn from_operator<'a>(
+                op: &'a Operator<'_>,
+            ) -> Option<(SimdMemLaneOp, u8, &'a wasmparser::MemArg)> {
+                match op {
+                    $(Operator::$v { memarg, lane } => Some((SimdMemLaneOp::$v, *lane, memarg)),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+simd_mem_ops!(
+    V128Load,
+    V128Load8x8S,
+    V128Load8x8U,
+    V128Load16x4S,
+    V128Load16x4U,
+    V128Load32x2S,
+    V128Load32x2U,
+    V128Load8Splat,
+    V128Load16Splat,
+    V128Load32Splat,
+    V128Load64Splat,
+    V128Load32Zero,
+    V128Load64Zero,
+    V128Store,
+);
+
+simd_mem_lane_ops!(
+    V128Load8Lane,
+    V128Load16Lane,
+    V128Load32Lane,
+    V128Load64Lane,
+    V128Store8Lane,
+    V128Store16Lane,
+    V128Store32Lane,
+    V128Store64Lane,
+);
+
+simd_lane_ops!(
+    I8x16ExtractLaneS,
+    I8x16ExtractLaneU,
+    I8x16ReplaceLane,
+    I16x8ExtractLaneS,
+    I16x8ExtractLaneU,
+    I16x8ReplaceLane,
+    I32x4ExtractLane,
+    I32x4ReplaceLane,
+    I64x2ExtractLane,
+    I64x2ReplaceLane,
+    F32x4ExtractLane,
+    F32x4ReplaceLane,
+    F64x2ExtractLane,
+    F64x2ReplaceLane,
+);
+
+simd_ops!(
+    I8x16Swizzle,
+    I8x16Splat,
+    I16x8Splat,
+    I32x4Splat,
+    I64x2Splat,
+    F32x4Splat,
+    F64x2Splat,
+    I8x16Eq,
+    I8x16Ne,
+    I8x16LtS,
+    I8x16LtU,
+    I8x16GtS,
+    I8x16GtU,
+    I8x16LeS,
+    I8x16LeU,
+    I8x16GeS,
+    I8x16GeU,
+    I16x8Eq,
+    I16x8Ne,
+    I16x8LtS,
+    I16x8LtU,
+    I16x8GtS,
+    I16x8GtU,
+    I16x8LeS,
+    I16x8LeU,
+    I16x8GeS,
+    I16x8GeU,
+    I32x4Eq,
+    I32x4Ne,
+    I32x4LtS,
+    I32x4LtU,
+    I32x4GtS,
+    I32x4GtU,
+    I32x4LeS,
+    I32x4LeU,
+    I32x4GeS,
+    I32x4GeU,
+    I64x2Eq,
+    I64x2Ne,
+    I64x2LtS,
+    I64x2GtS,
+    I64x2LeS,
+    I64x2GeS,
+    F32x4Eq,
+    F32x4Ne,
+    F32x4Lt,
+    F32x4Gt,
+    F32x4Le,
+    F32x4Ge,
+    F64x2Eq,
+    F64x2Ne,
+    F64x2Lt,
+    F64x2Gt,
+    F64x2Le,
+    F64x2Ge,
+    V128Not,
+    V128And,
+    V128AndNot,
+    V128Or,
+    V128Xor,
+    V128Bitselect,
+    V128AnyTrue,
+    I8x16Abs,
+    I8x16Neg,
+    I8x16Popcnt,
+    I8x16AllTrue,
+    I8x16Bitmask,
+    I8x16NarrowI16x8S,
+    I8x16NarrowI16x8U,
+    I8x16Shl,
+    I8x16ShrS,
+    I8x16ShrU,
+    I8x16Add,
+    I8x16AddSatS,
+    I8x16AddSatU,
+    I8x16Sub,
+    I8x16SubSatS,
+    I8x16SubSatU,
+    I8x16MinS,
+    I8x16MinU,
+    I8x16MaxS,
+    I8x16MaxU,
+    I8x16AvgrU,
+    I16x8ExtAddPairwiseI8x16S,
+    I16x8ExtAddPairwiseI8x16U,
+    I16x8Abs,
+    I16x8Neg,
+    I16x8Q15MulrSatS,
+    I16x8AllTrue,
+    I16x8Bitmask,
+    I16x8NarrowI32x4S,
+    I16x8NarrowI32x4U,
+    I16x8ExtendLowI8x16S,
+    I16x8ExtendHighI8x16S,
+    I16x8ExtendLowI8x16U,
+    I16x8ExtendHighI8x16U,
+    I16x8Shl,
+    I16x8ShrS,
+    I16x8ShrU,
+    I16x8Add,
+    I16x8AddSatS,
+    I16x8AddSatU,
+    I16x8Sub,
+    I16x8SubSatS,
+    I16x8SubSatU,
+    I16x8Mul,
+    I16x8MinS,
+    I16x8MinU,
+    I16x8MaxS,
+    I16x8MaxU,
+    I16x8AvgrU,
+    I16x8ExtMulLowI8x16S,
+    I16x8ExtMulHighI8x16S,
+    I16x8ExtMulLowI8x16U,
+    I16x8ExtMulHighI8x16U,
+    I32x4ExtAddPairwiseI16x8S,
+    I32x4ExtAddPairwiseI16x8U,
+    I32x4Abs,
+    I32x4Neg,
+    I32x4AllTrue,
+    I32x4Bitmask,
+    I32x4ExtendLowI16x8S,
+    I32x4ExtendHighI16x8S,
+    I32x4ExtendLowI16x8U,
+    I32x4ExtendHighI16x8U,
+    I32x4Shl,
+    I32x4ShrS,
+    I32x4ShrU,
+    I32x4Add,
+    I32x4Sub,
+    I32x4Mul,
+    I32x4MinS,
+    I32x4MinU,
+    I32x4MaxS,
+    I32x4MaxU,
+    I32x4DotI16x8S,
+    I32x4ExtMulLowI16x8S,
+    I32x4ExtMulHighI16x8S,
+    I32x4ExtMulLowI16x8U,
+    I32x4ExtMulHighI16x8U,
+    I64x2Abs,
+    I64x2Neg,
+    I64x2AllTrue,
+    I64x2Bitmask,
+    I64x2ExtendLowI32x4S,
+    I64x2ExtendHighI32x4S,
+    I64x2ExtendLowI32x4U,
+    I64x2ExtendHighI32x4U,
+    I64x2Shl,
+    I64x2ShrS,
+    I64x2ShrU,
+    I64x2Add,
+    I64x2Sub,
+    I64x2Mul,
+    I64x2ExtMulLowI32x4S,
+    I64x2ExtMulHighI32x4S,
+    I64x2ExtMulLowI32x4U,
+    I64x2ExtMulHighI32x4U,
+    F32x4Ceil,
+    F32x4Floor,
+    F32x4Trunc,
+    F32x4Nearest,
+    F32x4Abs,
+    F32x4Neg,
+    F32x4Sqrt,
+    F32x4Add,
+    F32x4Sub,
+    F32x4Mul,
+    F32x4Div,
+    F32x4Min,
+    F32x4Max,
+    F32x4PMin,
+    F32x4PMax,
+    F64x2Ceil,
+    F64x2Floor,
+    F64x2Trunc,
+    F64x2Nearest,
+    F64x2Abs,
+    F64x2Neg,
+    F64x2Sqrt,
+    F64x2Add,
+    F64x2Sub,
+    F64x2Mul,
+    F64x2Div,
+    F64x2Min,
+    F64x2Max,
+    F64x2PMin,
+    F64x2PMax,
+    I32x4TruncSatF32x4S,
+    I32x4TruncSatF32x4U,
+    F32x4ConvertI32x4S,
+    F32x4ConvertI32x4U,
+    I32x4TruncSatF64x2SZero,
+    I32x4TruncSatF64x2UZero,
+    F64x2ConvertLowI32x4S,
+    F64x2ConvertLowI32x4U,
+    F32x4DemoteF64x2Zero,
+    F64x2PromoteLowF32x4,
+);

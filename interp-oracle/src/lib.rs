@@ -12,10 +12,11 @@
 //! - the `*_get` / `*_set` / `memory_data*` accessors read and write exported state.
 //!
 //! # Scope
-//! WebAssembly 2.0 without SIMD: MVP, mutable-global import/export, sign extension,
-//! non-trapping float-to-int, multi-value, bulk memory, reference types, passive and
-//! declarative segments, the start function. A module that validates under wider features
-//! (SIMD, ...) still loads, but its unsupported instructions trap when executed.
+//! WebAssembly 2.0: MVP, mutable-global import/export, sign extension, non-trapping
+//! float-to-int, multi-value, bulk memory, reference types, passive and declarative
+//! segments, the start function, and 128-bit SIMD (every fixed-width instruction; not
+//! relaxed SIMD). A module that validates under wider features (relaxed SIMD, ...) still
+//! loads, but its unsupported instructions trap (kind [`TrapKind::Host`]) when executed.
 //!
 //! # How it maps onto the spec
 //! - `module.rs`: decoding (errors are "malformed") happens on the whole binary before
@@ -26,11 +27,14 @@
 //! - `instance.rs`: allocation, import matching and instantiation (2.0 semantics: segments
 //!   are applied in order, a trap keeps the effects of earlier segments).
 //! - `exec.rs`: the interpreter loop, with `exec/numeric.rs`, `exec/memory.rs`,
-//!   `exec/table.rs` and `exec/control.rs` holding the rules of each instruction family.
+//!   `exec/table.rs`, `exec/control.rs` and `exec/simd.rs` holding the rules of each
+//!   instruction family. SIMD rules apply the scalar rules lane by lane through the lane
+//!   views of `exec/simd/lanes.rs`, so float lanes follow exactly the scalar NaN rules.
 //!   Calls push a frame on an explicit frame stack and never recurse in Rust; the call
 //!   depth limit of [`Config::max_call_depth`] is a counter ("call stack exhausted").
-//! - `value.rs`: values are untyped 64-bit slots on the operand stack (types are static
-//!   after validation); floats are kept as bits so NaN payloads are exact.
+//! - `value.rs`: values are untyped 128-bit slots on the operand stack (types are static
+//!   after validation; 128 bits hold a `v128`); floats are kept as bits so NaN payloads
+//!   are exact.
 //! - `trap.rs`: every trap message contains the spec reference interpreter's text.
 
 mod exec;
@@ -173,12 +177,12 @@ pub struct Config {
 }
 
 impl Default for Config {
-    /// The Wasm 2.0 features the oracle executes (2.0 without SIMD, so that a SIMD module
-    /// is rejected at compile time rather than trapping when it runs), and a call depth of
-    /// 10,000.
+    /// All of Wasm 2.0, SIMD included (`WasmFeatures::WASM2`), and a call depth of 10,000.
+    /// For 2.0 without SIMD, use `WasmFeatures::WASM2.difference(WasmFeatures::SIMD)`: SIMD
+    /// opcodes are then malformed and the `v128` type invalid.
     fn default() -> Self {
         Config {
-            features: WasmFeatures::WASM2.difference(WasmFeatures::SIMD),
+            features: WasmFeatures::WASM2,
             max_call_depth: 10_000,
         }
     }
@@ -374,9 +378,6 @@ impl Store {
             ));
         }
         g.value = value_to_slot(v);
-        if let Value::V128(x) = v {
-            g.wide = x;
-        }
         Ok(())
     }
     /// The bytes of a memory (empty for an address not in the store).

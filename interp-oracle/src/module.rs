@@ -13,7 +13,7 @@ use wasmparser::{
     ValidPayload, Validator, ValidatorResources, WasmFeatures,
 };
 
-use crate::instr::{Branch, Instr, MemArg};
+use crate::instr::{Branch, Instr, MemArg, SimdLaneOp, SimdMemLaneOp, SimdMemOp, SimdOp};
 use crate::value::{heaptype_from, reftype_from, valtype_from};
 use crate::{CompileError, ExternType, FuncType, Limits, ValType};
 
@@ -148,6 +148,8 @@ pub(crate) struct FuncCode {
     pub instrs: Vec<Instr>,
     /// Targets of all `br_table`s of the function (see [`Instr::BrTable`]).
     pub br_tables: Vec<Branch>,
+    /// 16-byte immediates of `v128.const` and `i8x16.shuffle` (see [`Instr::V128Const`]).
+    pub v128s: Vec<u128>,
 }
 
 impl ModuleInner {
@@ -698,6 +700,7 @@ struct Translator<'m> {
     module: &'m ModuleInner,
     instrs: Vec<Instr>,
     br_tables: Vec<Branch>,
+    v128s: Vec<u128>,
     ctrls: Vec<Ctrl>,
 }
 
@@ -1079,7 +1082,33 @@ impl Translator<'_> {
             O::I64TruncSatF32U => Instr::I64TruncSatF32U,
             O::I64TruncSatF64S => Instr::I64TruncSatF64S,
             O::I64TruncSatF64U => Instr::I64TruncSatF64U,
-            _ => Instr::Unsupported,
+            O::V128Const { value } => {
+                self.v128s.push(value.i128() as u128);
+                Instr::V128Const(self.v128s.len() as u32 - 1)
+            }
+            O::I8x16Shuffle { lanes } => {
+                self.v128s.push(u128::from_le_bytes(*lanes));
+                Instr::I8x16Shuffle(self.v128s.len() as u32 - 1)
+            }
+            _ => {
+                if let Some(op) = SimdOp::from_operator(op) {
+                    Instr::Simd(op)
+                } else if let Some((op, lane)) = SimdLaneOp::from_operator(op) {
+                    Instr::SimdLane(op, lane)
+                } else if let Some((op, m)) = SimdMemOp::from_operator(op) {
+                    match memarg(m) {
+                        Some(m) => Instr::SimdMem(op, m),
+                        None => Instr::Unsupported,
+                    }
+                } else if let Some((op, lane, m)) = SimdMemLaneOp::from_operator(op) {
+                    match memarg(m) {
+                        Some(m) => Instr::SimdMemLane(op, lane, m),
+                        None => Instr::Unsupported,
+                    }
+                } else {
+                    Instr::Unsupported
+                }
+            }
         };
         self.instrs.push(instr);
     }
@@ -1104,6 +1133,7 @@ fn translate(
         module,
         instrs: Vec::new(),
         br_tables: Vec::new(),
+        v128s: Vec::new(),
         ctrls: vec![Ctrl {
             kind: CtrlKind::Function,
             height: 0,
@@ -1128,5 +1158,6 @@ fn translate(
         locals,
         instrs: t.instrs,
         br_tables: t.br_tables,
+        v128s: t.v128s,
     })
 }

@@ -780,26 +780,73 @@ fn memory_can_grow_to_four_gib_lazily() {
 }
 
 #[test]
-fn default_config_rejects_simd() {
-    let s = Store::new(Config::default());
+fn config_without_simd_rejects_simd() {
+    let s = Store::new(Config {
+        features: WasmFeatures::WASM2.difference(WasmFeatures::SIMD),
+        max_call_depth: 100,
+    });
     // An opcode of a disabled proposal does not exist: malformed. A SIMD type alone is invalid.
     let bytes = wat::parse_str("(module (func (result v128) (v128.const i64x2 0 0)))").unwrap();
     assert!(matches!(s.compile(&bytes), Err(CompileError::Malformed(_))));
     let bytes = wat::parse_str("(module (func (param v128)))").unwrap();
     assert!(matches!(s.compile(&bytes), Err(CompileError::Invalid(_))));
-    // With SIMD enabled it validates, and running it traps instead of panicking.
-    let mut s = Store::new(Config {
-        features: WasmFeatures::WASM2,
-        max_call_depth: 100,
-    });
-    let bytes = wat::parse_str(
-        "(module (func (export \"f\") (result i32) (i32x4.extract_lane 0 (v128.const i64x2 0 0))))",
-    )
-    .unwrap();
-    let m = s.compile(&bytes).unwrap();
-    let i = s.instantiate(&m, &[]).unwrap();
-    let t = trap(&mut s, i, "f", &[]);
-    assert_eq!(t.kind, TrapKind::Host);
+}
+
+#[test]
+fn v128_values_keep_all_128_bits_everywhere() {
+    // Through params, results, locals, globals, select, branches, calls and memory.
+    let (mut s, i) = setup(
+        r#"(module
+            (memory (export "mem") 1)
+            (global $g (export "g") (mut v128) (v128.const i64x2 0x1111 0x2222))
+            (func $id (param v128) (result v128) (local.get 0))
+            (func (export "roundtrip") (param v128 i32) (result v128)
+                (local $l v128)
+                (local.set $l (call $id (local.get 0)))
+                (global.set $g (local.get $l))
+                (v128.store (i32.const 16) (global.get $g))
+                (block (result v128)
+                    (br_if 0 (v128.load (i32.const 16)) (local.get 1))
+                    (drop)
+                    (select (v128.const i32x4 1 2 3 4) (local.get $l) (i32.const 0))))
+            (func (export "lane") (param v128) (result i64)
+                (i64x2.extract_lane 1 (local.get 0))))"#,
+    );
+    let v = 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210_u128;
+    let r = call1(&mut s, i, "roundtrip", &[Value::V128(v), Value::I32(1)]);
+    assert_eq!(r, Value::V128(v));
+    let r = call1(&mut s, i, "roundtrip", &[Value::V128(v), Value::I32(0)]);
+    assert_eq!(r, Value::V128(v));
+    let Some(Extern::Global(g)) = s.export(i, "g") else {
+        panic!("global export")
+    };
+    assert_eq!(s.global_get(g), Value::V128(v));
+    let Some(Extern::Memory(m)) = s.export(i, "mem") else {
+        panic!("memory export")
+    };
+    assert_eq!(s.memory_data(m)[16..32], v.to_le_bytes());
+    let r = call1(&mut s, i, "lane", &[Value::V128(v)]);
+    assert_eq!(r, Value::I64(0x0123_4567_89ab_cdef));
+}
+
+#[test]
+fn simd_out_of_bounds_traps() {
+    let (mut s, i) = setup(
+        r#"(module (memory 1)
+            (func (export "load") (param i32) (result v128) (v128.load offset=1 (local.get 0)))
+            (func (export "store_lane") (param i32)
+                (v128.store64_lane 1 (local.get 0) (v128.const i64x2 0 0))))"#,
+    );
+    assert_eq!(
+        call1(&mut s, i, "load", &[Value::I32(65536 - 17)]),
+        Value::V128(0)
+    );
+    let t = trap(&mut s, i, "load", &[Value::I32(65536 - 16)]);
+    assert_eq!(t.kind, TrapKind::OutOfBoundsMemoryAccess);
+    assert!(t.to_string().contains("out of bounds memory access"));
+    call(&mut s, i, "store_lane", &[Value::I32(65536 - 8)]).unwrap();
+    let t = trap(&mut s, i, "store_lane", &[Value::I32(65536 - 7)]);
+    assert_eq!(t.kind, TrapKind::OutOfBoundsMemoryAccess);
 }
 
 #[test]

@@ -2,12 +2,14 @@
 //!
 //! The spec's values are typed (`i32.const 1`, `ref.null func`, ...). After validation the
 //! type of every stack slot is statically known, so the interpreter keeps the operand stack
-//! untyped: every value is one `u64` slot ([`Slot`]). This module is the single place that
-//! converts between the public, typed [`Value`] and a slot.
+//! untyped: every value is one 128-bit slot ([`Slot`]), wide enough for the largest value
+//! type, `v128`. This module is the single place that converts between the public, typed
+//! [`Value`] and a slot.
 //!
 //! Encoding of a slot:
 //! - `i32`/`f32`: the 32 bits, zero-extended;
-//! - `i64`/`f64`: the 64 bits;
+//! - `i64`/`f64`: the 64 bits, zero-extended;
+//! - `v128`: the 128 bits (lane 0 in the least significant bits, as in memory);
 //! - references: `0` is null, `n + 1` is function address `n` (funcref) or host reference
 //!   `n` (externref). So the all-zeros slot is the default value of every type, which is
 //!   exactly how the spec initialises locals.
@@ -15,7 +17,7 @@
 use crate::{FuncAddr, ValType, Value};
 
 /// One untyped operand-stack slot.
-pub(crate) type Slot = u64;
+pub(crate) type Slot = u128;
 
 /// The default value of every type (0, +0.0, null) as a slot.
 pub(crate) const DEFAULT_SLOT: Slot = 0;
@@ -24,7 +26,7 @@ pub(crate) const DEFAULT_SLOT: Slot = 0;
 pub(crate) fn funcref_slot(addr: Option<FuncAddr>) -> Slot {
     match addr {
         None => 0,
-        Some(FuncAddr(a)) => u64::from(a) + 1,
+        Some(FuncAddr(a)) => Slot::from(a) + 1,
     }
 }
 
@@ -57,17 +59,17 @@ impl Value {
     }
 }
 
-/// Encode a value as a slot (v128 keeps only its low 64 bits: the oracle does not run SIMD).
+/// Encode a value as a slot.
 pub(crate) fn value_to_slot(v: Value) -> Slot {
     match v {
-        Value::I32(x) => u64::from(x),
-        Value::I64(x) => x,
-        Value::F32(x) => u64::from(x),
-        Value::F64(x) => x,
-        Value::V128(x) => x as u64,
+        Value::I32(x) => Slot::from(x),
+        Value::I64(x) => Slot::from(x),
+        Value::F32(x) => Slot::from(x),
+        Value::F64(x) => Slot::from(x),
+        Value::V128(x) => x,
         Value::FuncRef(a) => funcref_slot(a),
         Value::ExternRef(None) => 0,
-        Value::ExternRef(Some(n)) => u64::from(n) + 1,
+        Value::ExternRef(Some(n)) => Slot::from(n) + 1,
     }
 }
 
@@ -75,10 +77,10 @@ pub(crate) fn value_to_slot(v: Value) -> Slot {
 pub(crate) fn slot_to_value(ty: ValType, s: Slot) -> Value {
     match ty {
         ValType::I32 => Value::I32(s as u32),
-        ValType::I64 => Value::I64(s),
+        ValType::I64 => Value::I64(s as u64),
         ValType::F32 => Value::F32(s as u32),
-        ValType::F64 => Value::F64(s),
-        ValType::V128 => Value::V128(u128::from(s)),
+        ValType::F64 => Value::F64(s as u64),
+        ValType::V128 => Value::V128(s),
         ValType::FuncRef => Value::FuncRef(slot_funcref(s)),
         ValType::ExternRef => Value::ExternRef(if s == 0 { None } else { Some((s - 1) as u32) }),
     }
