@@ -469,3 +469,9 @@ fn stores_and_lanes() {
     assert_eq!(mem[0], 1);
     assert_eq!(mem[15], 16);
 }
+
+#[test]
+fn simd_instructions_keep_instr_small() {
+    // 16-byte immediates live in `FuncCode::v128s`, so SIMD does not widen every instruction.
+    assert!(std::mem::size_of::<crate::instr::Instr>() <= 16);
+}
