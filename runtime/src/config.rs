@@ -29,6 +29,7 @@ pub struct Config {
     pub(crate) memory_reservation: u64,
     pub(crate) memory_guard_size: u64,
     pub(crate) bounds_checks: BoundsChecks,
+    pub(crate) verifier: bool,
 }
 
 impl Default for Config {
@@ -46,7 +47,15 @@ impl Config {
             memory_reservation: 4 << 30,
             memory_guard_size: 2 << 30,
             bounds_checks: BoundsChecks::GuardPages,
+            // On in debug builds, or when LOCKSTEP_CRANELIFT_VERIFIER=1.
+            verifier: cfg!(debug_assertions)
+                || std::env::var_os("LOCKSTEP_CRANELIFT_VERIFIER").is_some_and(|v| v == "1"),
         }
+    }
+    /// Run Cranelift's IR verifier on every function (slower compilation).
+    pub fn cranelift_verifier(&mut self, on: bool) -> &mut Self {
+        self.verifier = on;
+        self
     }
     pub fn opt_level(&mut self, level: OptLevel) -> &mut Self {
         self.opt_level = level;

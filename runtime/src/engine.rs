@@ -59,11 +59,7 @@ impl Engine {
         set(
             &mut flags,
             "enable_verifier",
-            if cfg!(debug_assertions) {
-                "true"
-            } else {
-                "false"
-            },
+            if config.verifier { "true" } else { "false" },
         )?;
         set(&mut flags, "unwind_info", "false")?;
         let isa_builder =
