@@ -28,8 +28,8 @@ impl Engine for OracleEngine {
     }
 
     fn supported_features(&self) -> WasmFeatures {
-        // WebAssembly 2.0 without SIMD.
-        crate::suite::required_2_0()
+        // All of WebAssembly 2.0, SIMD included.
+        crate::suite::required_2_0() | WasmFeatures::SIMD
     }
 
     fn new_session(&self, features: WasmFeatures) -> Box<dyn Session> {
