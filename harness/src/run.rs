@@ -265,6 +265,7 @@ fn finish(
         }
         print!("{}", report::table(&groups));
         print!("{}", report::verdict(&groups, &verdict, 100));
+        print!("{}", report::cross_engine(&groups));
         let files: usize = groups.iter().map(|g| g.files.len()).sum();
         println!("ran {files} files in {:.2}s", elapsed.as_secs_f64());
         println!("{}", report::last_line(&groups));

@@ -1,4 +1,7 @@
 //! `--json`: `{"totals": {"<engine>": {"passed", "failed", "skipped"}}, "files": [...]}`.
+//!
+//! Totals and file entries also carry the cross-engine counts `divergences`, `inconclusive` and
+//! `state_unavailable` (zero when one engine ran).
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -13,6 +16,9 @@ struct FileEntry<'a> {
     passed: usize,
     failed: usize,
     skipped: usize,
+    divergences: usize,
+    inconclusive: usize,
+    state_unavailable: usize,
     failures: &'a [Failure],
 }
 
@@ -26,7 +32,14 @@ pub fn report(groups: &[Group]) -> Value {
     for (engine, c) in counts(&all) {
         totals.insert(
             engine,
-            json!({"passed": c.passed, "failed": c.failed, "skipped": c.skipped}),
+            json!({
+                "passed": c.passed,
+                "failed": c.failed,
+                "skipped": c.skipped,
+                "divergences": c.divergences,
+                "inconclusive": c.inconclusive,
+                "state_unavailable": c.state_unavailable,
+            }),
         );
     }
     let mut files = Vec::new();
@@ -39,6 +52,9 @@ pub fn report(groups: &[Group]) -> Value {
                     passed: e.passed,
                     failed: e.failed,
                     skipped: e.skipped,
+                    divergences: e.divergences,
+                    inconclusive: e.inconclusive,
+                    state_unavailable: e.state_unavailable,
                     failures: &e.failures,
                 })
                 .expect("serialisable"),

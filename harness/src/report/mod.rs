@@ -23,6 +23,12 @@ pub struct Counts {
     pub failed: usize,
     pub skipped: usize,
     pub message_mismatches: usize,
+    /// Cross-engine comparison (`--engine all`): divergences from the reference engine.
+    pub divergences: usize,
+    /// Cross-engine comparison: calls that could not be compared (call-stack exhaustion).
+    pub inconclusive: usize,
+    /// Cross-engine comparison: calls after which state could not be compared.
+    pub state_unavailable: usize,
 }
 
 /// Per-engine counts over a set of files, in first-seen engine order.
@@ -42,6 +48,9 @@ pub fn counts(files: &[FileResult]) -> Vec<(String, Counts)> {
             c.failed += e.failed;
             c.skipped += e.skipped;
             c.message_mismatches += e.message_mismatches.len();
+            c.divergences += e.divergences;
+            c.inconclusive += e.inconclusive;
+            c.state_unavailable += e.state_unavailable;
         }
     }
     out
@@ -72,6 +81,43 @@ pub fn table(groups: &[Group]) -> String {
                 c.passed,
                 c.failed,
                 c.skipped
+            );
+        }
+    }
+    s
+}
+
+/// The cross-engine comparison in words, when more than one engine ran: divergences,
+/// inconclusive calls and calls after which state could not be compared (with the first reason).
+pub fn cross_engine(groups: &[Group]) -> String {
+    let mut s = String::new();
+    let all: Vec<FileResult> = groups
+        .iter()
+        .flat_map(|g| g.files.iter().cloned())
+        .collect();
+    if !all.iter().any(|f| f.engines.len() > 1) {
+        return s;
+    }
+    let c = counts(&all);
+    let div: usize = c.iter().map(|(_, c)| c.divergences).sum();
+    let inc: usize = c.iter().map(|(_, c)| c.inconclusive).sum();
+    let _ = writeln!(
+        s,
+        "cross-engine comparison against {}: {div} divergences, {inc} inconclusive (call stack exhausted)",
+        c[0].0
+    );
+    for (engine, c) in &c {
+        if c.state_unavailable > 0 {
+            let note = all
+                .iter()
+                .flat_map(|f| f.engines.iter())
+                .filter(|e| &e.engine == engine)
+                .find_map(|e| e.state_note.clone())
+                .unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "note: exported state NOT compared after {} calls on {engine}: {note}",
+                c.state_unavailable
             );
         }
     }

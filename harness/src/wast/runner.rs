@@ -78,6 +78,16 @@ pub struct EngineFileResult {
     pub failures: Vec<Failure>,
     /// Time spent in this engine (and in judging its results).
     pub elapsed: Duration,
+    /// Calls (and the state after them) on which this engine disagreed with the reference engine
+    /// (the first one given). Each is also a failure of its directive.
+    pub divergences: usize,
+    /// Calls that could not be compared with the reference engine (call-stack exhaustion on
+    /// either side): neither passes nor failures of the comparison.
+    pub inconclusive: usize,
+    /// Calls after which exported state could not be compared (no snapshot from an engine).
+    pub state_unavailable: usize,
+    /// Why state could not be compared, the first time it happened in this file.
+    pub state_note: Option<String>,
 }
 
 /// A file's results on every engine.
@@ -197,8 +207,10 @@ pub fn run_script_at(
     }
 
     for directive in &directives {
-        let step = run_directive(directive, &mut states, position);
-        // Cross-engine comparison of `step.engines` (issue 4) goes here.
+        let mut step = run_directive(directive, &mut states, position);
+        if engines.len() > 1 {
+            cross_check(directive, &mut step, &mut states, engines, &mut results);
+        }
         for (r, e) in results.iter_mut().zip(step.engines) {
             r.elapsed += e.elapsed;
             match e.outcome {
@@ -235,6 +247,104 @@ pub fn run_script_at(
     FileResult {
         path: path.to_string(),
         engines: results,
+    }
+}
+
+/// The instance a call directive invokes, or `None` for directives that call nothing. `Some(None)`
+/// is the current instance. Instantiation via assert_trap is a call without a snapshot.
+fn call_target(command: &Command) -> Option<(Option<&str>, bool)> {
+    let exec = match command {
+        Command::Action(e)
+        | Command::AssertReturn { exec: e, .. }
+        | Command::AssertTrap { exec: e, .. } => e,
+        Command::AssertExhaustion { invoke, .. } => return Some((invoke.module.as_deref(), true)),
+        _ => return None,
+    };
+    match exec {
+        Exec::Invoke(i) => Some((i.module.as_deref(), true)),
+        Exec::Get { module, .. } => Some((module.as_deref(), false)),
+        Exec::Instantiate(_) => Some((None, false)),
+    }
+}
+
+/// Compare every engine with the reference engine (the first) on a call directive: the call's
+/// outcome by the [`crate::diff`] rules, then the invoked instance's exported state.
+///
+/// A divergence is a failure even where the script asserted nothing. It is charged to the other
+/// engine, unless only the reference engine failed the script's expectation (then the reference
+/// is the one that is wrong, and its directive already fails).
+fn cross_check(
+    directive: &Directive,
+    step: &mut Step,
+    states: &mut [EngineState],
+    engines: &[&dyn Engine],
+    results: &mut [EngineFileResult],
+) {
+    use crate::diff::{self, Comparison, Rules, StateComparison};
+    let Some((module, snapshot)) = call_target(&directive.command) else {
+        return;
+    };
+    let rules = Rules::default();
+    let snaps: Vec<Option<Result<crate::engine::Snapshot, String>>> = if snapshot {
+        states
+            .iter_mut()
+            .map(|state| {
+                if state.dead.is_some() {
+                    return None;
+                }
+                let iid = instance(state, module).ok()?;
+                let s = session(state);
+                Some(
+                    guarded(|| s.snapshot(iid))
+                        .unwrap_or_else(|p| Err(format!("snapshot panicked: {p}"))),
+                )
+            })
+            .collect()
+    } else {
+        vec![None; states.len()]
+    };
+    let reference = engines[0].name();
+    for i in 1..step.engines.len() {
+        let names = (reference, engines[i].name());
+        let (Some(a), Some(b)) = (&step.engines[0].result, &step.engines[i].result) else {
+            continue;
+        };
+        let mut divergence = match diff::compare_calls(names, a, b, rules) {
+            Comparison::Same => None,
+            Comparison::Diverged(d) => Some(d),
+            Comparison::Inconclusive(_) => {
+                results[i].inconclusive += 1;
+                continue;
+            }
+        };
+        if divergence.is_none()
+            && let (Some(x), Some(y)) = (&snaps[0], &snaps[i])
+        {
+            match diff::compare_states(names, x, y, rules) {
+                StateComparison::Same => {}
+                StateComparison::Diverged(d) => divergence = Some(d),
+                StateComparison::Unavailable(note) => {
+                    results[i].state_unavailable += 1;
+                    results[i].state_note.get_or_insert(note);
+                }
+            }
+        }
+        let Some(d) = divergence else { continue };
+        let message = format!("diverges from {reference}: {d}");
+        let ref_failed = matches!(step.engines[0].outcome, Outcome::Fail(_));
+        let other_failed = matches!(step.engines[i].outcome, Outcome::Fail(_));
+        if ref_failed && !other_failed {
+            results[0].divergences += 1;
+            if let Outcome::Fail(m) = &mut step.engines[0].outcome {
+                m.push_str(&format!(" ({} {message})", engines[i].name()));
+            }
+        } else {
+            results[i].divergences += 1;
+            match &mut step.engines[i].outcome {
+                Outcome::Fail(m) => m.push_str(&format!(" ({message})")),
+                other => *other = Outcome::Fail(message),
+            }
+        }
     }
 }
 

@@ -1,0 +1,386 @@
+//! Differential comparison: one engine's outcome and exported state against another's.
+//!
+//! The rules, each tested below:
+//!
+//! 1. **Integers** (i32, i64) and **v128** are compared bit for bit.
+//! 2. **Floats that are not NaN** are compared bit for bit, so `-0.0` and `+0.0` differ.
+//! 3. **NaN results** are compared as "both NaN": the spec lets engines choose NaN payloads (and
+//!    the sign) of arithmetic results. When the module canonicalizes its NaNs (wasm-smith's
+//!    `canonicalize_nans`), every NaN it can produce is determined, so NaNs are compared bit for
+//!    bit instead ([`Rules::exact_nans`]).
+//! 4. **Traps** are compared by [`TrapCode`]; messages are engine-specific and ignored.
+//! 5. **Call-stack exhaustion** on either side makes the comparison [`Comparison::Inconclusive`]:
+//!    engines legitimately run out of stack at different depths. It is neither a pass nor a
+//!    failure; callers count it and stop comparing that case (the states may have drifted).
+//! 6. **Function references** are compared only as null versus non-null: each engine names its
+//!    functions in its own way. Extern references are the harness's own numbers and are compared
+//!    exactly.
+//! 7. **Memories** are compared by size, then by hash; only when the hashes differ are the bytes
+//!    scanned for the first differing range, which the divergence reports.
+//! 8. **Globals** follow the value rules; **tables** are compared by size, then element by element
+//!    with the value rules.
+//! 9. A failure to *make* the call (not a trap: "no such export", an unsupported argument type)
+//!    is a divergence when only one side fails, and agreement when both do.
+//!
+//! A missing snapshot (an engine that cannot take one) is not a pass: [`compare_states`] reports
+//! [`StateComparison::Unavailable`], which callers surface as a note.
+
+use std::fmt::{self, Write as _};
+
+use crate::engine::{InvokeError, Snapshot, TrapCode, Val};
+
+/// How strictly to compare.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rules {
+    /// Compare NaNs bit for bit (the module canonicalizes NaNs).
+    pub exact_nans: bool,
+}
+
+/// The result of a call, as an engine reports it.
+pub type CallResult = Result<Vec<Val>, InvokeError>;
+
+/// What kind of difference a divergence is. Shrinking keeps a module only while it still diverges
+/// with the same [`Divergence::signature`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum DivergenceKind {
+    /// One side returned, the other trapped (or failed to make the call).
+    ReturnVsTrap,
+    /// Both trapped, with different codes.
+    TrapCodes,
+    /// Both returned, with different values (or a different number of values).
+    Results,
+    /// Exported memory contents or sizes differ.
+    Memory,
+    /// Exported global values differ.
+    Global,
+    /// Exported table sizes or elements differ.
+    Table,
+    /// The engines export different state (names or kinds).
+    Exports,
+    /// One engine accepted a module the other rejected, or instantiation went differently.
+    Module,
+}
+
+/// A difference between two engines.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Divergence {
+    pub kind: DivergenceKind,
+    /// A short, stable description of what differs (no values): e.g. `trap:unreachable/return`,
+    /// `memory:mem`, `result:0`. Two divergences "are the same" when kinds and signatures agree.
+    pub signature: String,
+    /// A human-readable explanation with both sides' values.
+    pub detail: String,
+}
+
+impl Divergence {
+    fn new(kind: DivergenceKind, signature: impl Into<String>, detail: impl Into<String>) -> Self {
+        Divergence {
+            kind,
+            signature: signature.into(),
+            detail: detail.into(),
+        }
+    }
+
+    /// `kind/signature`: what a shrunk module must keep.
+    pub fn key(&self) -> String {
+        format!("{:?}/{}", self.kind, self.signature)
+    }
+}
+
+impl fmt::Display for Divergence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
+
+/// The outcome of comparing two engines on one step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Comparison {
+    Same,
+    Diverged(Divergence),
+    /// Not comparable (call-stack exhaustion on one side at least): neither a pass nor a failure.
+    Inconclusive(String),
+}
+
+impl Comparison {
+    pub fn is_same(&self) -> bool {
+        matches!(self, Comparison::Same)
+    }
+}
+
+/// State comparison also has "we could not look".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StateComparison {
+    Same,
+    Diverged(Divergence),
+    /// One engine has no snapshot; the reason says which and why.
+    Unavailable(String),
+}
+
+fn code_name(c: TrapCode) -> String {
+    format!("{c:?}")
+}
+
+/// Describe a call result briefly.
+pub fn describe(r: &CallResult) -> String {
+    match r {
+        Ok(vals) => format!(
+            "returned [{}]",
+            vals.iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        Err(InvokeError::Trap(t)) => format!("trapped: {:?} ({})", t.code, t.message),
+        Err(InvokeError::Other(m)) => format!("failed to call: {m}"),
+    }
+}
+
+/// Do two values agree under `rules`? (Rules 1, 2, 3 and 6.)
+pub fn same_val(a: &Val, b: &Val, rules: Rules) -> bool {
+    match (*a, *b) {
+        (Val::I32(x), Val::I32(y)) => x == y,
+        (Val::I64(x), Val::I64(y)) => x == y,
+        (Val::V128(x), Val::V128(y)) => x == y,
+        (Val::F32(x), Val::F32(y)) => {
+            let (nx, ny) = (f32::from_bits(x).is_nan(), f32::from_bits(y).is_nan());
+            if nx && ny && !rules.exact_nans {
+                true
+            } else {
+                x == y
+            }
+        }
+        (Val::F64(x), Val::F64(y)) => {
+            let (nx, ny) = (f64::from_bits(x).is_nan(), f64::from_bits(y).is_nan());
+            if nx && ny && !rules.exact_nans {
+                true
+            } else {
+                x == y
+            }
+        }
+        (Val::FuncRef(x), Val::FuncRef(y)) => x.is_some() == y.is_some(),
+        (Val::ExternRef(x), Val::ExternRef(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Compare the outcomes of one call on engines `a` and `b` (named for the messages).
+pub fn compare_calls(
+    names: (&str, &str),
+    a: &CallResult,
+    b: &CallResult,
+    rules: Rules,
+) -> Comparison {
+    let exhausted = |r: &CallResult| matches!(r, Err(InvokeError::Trap(t)) if t.code == TrapCode::CallStackExhausted);
+    if exhausted(a) || exhausted(b) {
+        return Comparison::Inconclusive(format!(
+            "call stack exhausted ({} {}, {} {})",
+            names.0,
+            describe(a),
+            names.1,
+            describe(b)
+        ));
+    }
+    let both = || format!("{} {}; {} {}", names.0, describe(a), names.1, describe(b));
+    match (a, b) {
+        (Ok(x), Ok(y)) => {
+            if x.len() != y.len() {
+                return Comparison::Diverged(Divergence::new(
+                    DivergenceKind::Results,
+                    "result-count",
+                    both(),
+                ));
+            }
+            match x.iter().zip(y).position(|(p, q)| !same_val(p, q, rules)) {
+                None => Comparison::Same,
+                Some(i) => Comparison::Diverged(Divergence::new(
+                    DivergenceKind::Results,
+                    format!("result:{i}"),
+                    format!("result {i} differs: {}", both()),
+                )),
+            }
+        }
+        (Err(InvokeError::Trap(x)), Err(InvokeError::Trap(y))) => {
+            if x.code == y.code {
+                Comparison::Same
+            } else {
+                Comparison::Diverged(Divergence::new(
+                    DivergenceKind::TrapCodes,
+                    format!("trap:{}/{}", code_name(x.code), code_name(y.code)),
+                    both(),
+                ))
+            }
+        }
+        (Err(InvokeError::Other(_)), Err(InvokeError::Other(_))) => Comparison::Same,
+        _ => {
+            let tag = |r: &CallResult| match r {
+                Ok(_) => "return".to_string(),
+                Err(InvokeError::Trap(t)) => format!("trap:{}", code_name(t.code)),
+                Err(InvokeError::Other(_)) => "error".to_string(),
+            };
+            Comparison::Diverged(Divergence::new(
+                DivergenceKind::ReturnVsTrap,
+                format!("{}/{}", tag(a), tag(b)),
+                both(),
+            ))
+        }
+    }
+}
+
+/// A 64-bit FNV-1a hash, eight bytes at a time (fast enough for megabytes per call).
+pub fn hash_bytes(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        h = (h ^ w).wrapping_mul(0x0000_0100_0000_01b3);
+        h ^= h >> 29;
+    }
+    for &b in chunks.remainder() {
+        h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h ^ bytes.len() as u64
+}
+
+/// The first run of differing bytes between two equally long memories: `start..end`.
+pub fn first_difference(a: &[u8], b: &[u8]) -> Option<std::ops::Range<usize>> {
+    let n = a.len().min(b.len());
+    let start = (0..n).find(|&i| a[i] != b[i])?;
+    let end = (start..n).find(|&i| a[i] == b[i]).unwrap_or(n);
+    Some(start..end)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+fn compare_memory(names: (&str, &str), export: &str, a: &[u8], b: &[u8]) -> Option<Divergence> {
+    if a.len() != b.len() {
+        return Some(Divergence::new(
+            DivergenceKind::Memory,
+            format!("memory-size:{export}"),
+            format!(
+                "memory {export:?} has {} bytes on {} and {} bytes on {}",
+                a.len(),
+                names.0,
+                b.len(),
+                names.1
+            ),
+        ));
+    }
+    if hash_bytes(a) == hash_bytes(b) && a == b {
+        return None;
+    }
+    let range = first_difference(a, b)?;
+    let shown = range.start..range.end.min(range.start + 32);
+    Some(Divergence::new(
+        DivergenceKind::Memory,
+        format!("memory:{export}"),
+        format!(
+            "memory {export:?} first differs at bytes {:#x}..{:#x} ({} bytes): {} has {}{}, {} has {}{}",
+            range.start,
+            range.end,
+            range.len(),
+            names.0,
+            hex(&a[shown.clone()]),
+            if shown.end < range.end { "..." } else { "" },
+            names.1,
+            hex(&b[shown.clone()]),
+            if shown.end < range.end { "..." } else { "" },
+        ),
+    ))
+}
+
+fn names_differ<T>(what: &str, a: &[(String, T)], b: &[(String, T)]) -> Option<Divergence> {
+    let na: Vec<&str> = a.iter().map(|(n, _)| n.as_str()).collect();
+    let nb: Vec<&str> = b.iter().map(|(n, _)| n.as_str()).collect();
+    (na != nb).then(|| {
+        Divergence::new(
+            DivergenceKind::Exports,
+            format!("exports:{what}"),
+            format!("exported {what}s differ: {na:?} versus {nb:?}"),
+        )
+    })
+}
+
+/// Compare two snapshots of "the same" instance on two engines (rules 6, 7, 8).
+pub fn compare_snapshots(
+    names: (&str, &str),
+    a: &Snapshot,
+    b: &Snapshot,
+    rules: Rules,
+) -> Option<Divergence> {
+    if let Some(d) = names_differ("memory", &a.memories, &b.memories)
+        .or_else(|| names_differ("global", &a.globals, &b.globals))
+        .or_else(|| names_differ("table", &a.tables, &b.tables))
+    {
+        return Some(d);
+    }
+    for ((name, x), (_, y)) in a.memories.iter().zip(&b.memories) {
+        if let Some(d) = compare_memory(names, name, x, y) {
+            return Some(d);
+        }
+    }
+    for ((name, x), (_, y)) in a.globals.iter().zip(&b.globals) {
+        if !same_val(x, y, rules) {
+            return Some(Divergence::new(
+                DivergenceKind::Global,
+                format!("global:{name}"),
+                format!(
+                    "global {name:?} is {x} on {} and {y} on {}",
+                    names.0, names.1
+                ),
+            ));
+        }
+    }
+    for ((name, x), (_, y)) in a.tables.iter().zip(&b.tables) {
+        if x.len() != y.len() {
+            return Some(Divergence::new(
+                DivergenceKind::Table,
+                format!("table-size:{name}"),
+                format!(
+                    "table {name:?} has {} elements on {} and {} on {}",
+                    x.len(),
+                    names.0,
+                    y.len(),
+                    names.1
+                ),
+            ));
+        }
+        if let Some(i) = x.iter().zip(y).position(|(p, q)| !same_val(p, q, rules)) {
+            return Some(Divergence::new(
+                DivergenceKind::Table,
+                format!("table:{name}"),
+                format!(
+                    "table {name:?} element {i} is {} on {} and {} on {}",
+                    x[i], names.0, y[i], names.1
+                ),
+            ));
+        }
+    }
+    None
+}
+
+/// Compare two engines' snapshots, either of which may be unavailable.
+pub fn compare_states(
+    names: (&str, &str),
+    a: &Result<Snapshot, String>,
+    b: &Result<Snapshot, String>,
+    rules: Rules,
+) -> StateComparison {
+    match (a, b) {
+        (Ok(x), Ok(y)) => match compare_snapshots(names, x, y, rules) {
+            None => StateComparison::Same,
+            Some(d) => StateComparison::Diverged(d),
+        },
+        (Err(e), _) => StateComparison::Unavailable(format!("no snapshot from {}: {e}", names.0)),
+        (_, Err(e)) => StateComparison::Unavailable(format!("no snapshot from {}: {e}", names.1)),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,229 @@
+//! One test per comparison rule of [`super`].
+
+use super::*;
+use crate::engine::{FuncRefId, Trap};
+
+const N: (&str, &str) = ("a", "b");
+const LOOSE: Rules = Rules { exact_nans: false };
+const EXACT: Rules = Rules { exact_nans: true };
+
+fn ok(v: &[Val]) -> CallResult {
+    Ok(v.to_vec())
+}
+
+fn trap(code: TrapCode) -> CallResult {
+    Err(InvokeError::Trap(Trap {
+        code,
+        message: code.spec_message().to_string(),
+    }))
+}
+
+fn diverged(c: Comparison) -> Divergence {
+    match c {
+        Comparison::Diverged(d) => d,
+        other => panic!("expected a divergence, got {other:?}"),
+    }
+}
+
+#[test]
+fn rule1_integers_exact() {
+    assert!(compare_calls(N, &ok(&[Val::I32(7)]), &ok(&[Val::I32(7)]), LOOSE).is_same());
+    let d = diverged(compare_calls(
+        N,
+        &ok(&[Val::I32(7)]),
+        &ok(&[Val::I32(8)]),
+        LOOSE,
+    ));
+    assert_eq!(d.kind, DivergenceKind::Results);
+    assert_eq!(d.signature, "result:0");
+    assert!(!same_val(&Val::I64(1), &Val::I64(1 << 40), LOOSE));
+    assert!(!same_val(&Val::I32(1), &Val::I64(1), LOOSE), "types differ");
+    assert!(!same_val(&Val::V128(1), &Val::V128(2), LOOSE));
+}
+
+#[test]
+fn rule2_non_nan_floats_exact() {
+    let pz = Val::F32(0.0f32.to_bits());
+    let nz = Val::F32((-0.0f32).to_bits());
+    assert!(same_val(&pz, &pz, LOOSE));
+    assert!(!same_val(&pz, &nz, LOOSE), "-0 and +0 differ");
+    let one = Val::F64(1.0f64.to_bits());
+    let next = Val::F64(1.0f64.to_bits() + 1);
+    assert!(!same_val(&one, &next, LOOSE), "one ulp differs");
+    let inf = Val::F64(f64::INFINITY.to_bits());
+    assert!(!same_val(&inf, &Val::F64(f64::NAN.to_bits()), LOOSE));
+}
+
+#[test]
+fn rule3_nans_both_nan_unless_canonicalized() {
+    let canonical = Val::F32(0x7fc0_0000);
+    let payload = Val::F32(0x7fc0_0001);
+    let negative = Val::F32(0xffc0_0000);
+    assert!(same_val(&canonical, &payload, LOOSE));
+    assert!(same_val(&canonical, &negative, LOOSE));
+    assert!(!same_val(&canonical, &payload, EXACT));
+    assert!(!same_val(&canonical, &negative, EXACT));
+    assert!(same_val(&canonical, &canonical, EXACT));
+    let a = Val::F64(0x7ff8_0000_0000_0000);
+    let b = Val::F64(0x7ff4_0000_0000_0000);
+    assert!(same_val(&a, &b, LOOSE));
+    assert!(!same_val(&a, &b, EXACT));
+    // A NaN against a number is always a difference.
+    assert!(!same_val(&a, &Val::F64(0), LOOSE));
+}
+
+#[test]
+fn rule4_traps_by_code() {
+    let mut x = trap(TrapCode::UninitializedElement);
+    if let Err(InvokeError::Trap(t)) = &mut x {
+        t.message = "uninitialized element 7".to_string();
+    }
+    assert!(compare_calls(N, &x, &trap(TrapCode::UninitializedElement), LOOSE).is_same());
+    let d = diverged(compare_calls(
+        N,
+        &trap(TrapCode::Unreachable),
+        &trap(TrapCode::IntegerOverflow),
+        LOOSE,
+    ));
+    assert_eq!(d.kind, DivergenceKind::TrapCodes);
+    let d = diverged(compare_calls(
+        N,
+        &ok(&[]),
+        &trap(TrapCode::Unreachable),
+        LOOSE,
+    ));
+    assert_eq!(d.kind, DivergenceKind::ReturnVsTrap);
+    assert_eq!(d.signature, "return/trap:Unreachable");
+}
+
+#[test]
+fn rule5_exhaustion_is_inconclusive() {
+    for (a, b) in [
+        (trap(TrapCode::CallStackExhausted), ok(&[Val::I32(1)])),
+        (ok(&[]), trap(TrapCode::CallStackExhausted)),
+        (
+            trap(TrapCode::CallStackExhausted),
+            trap(TrapCode::CallStackExhausted),
+        ),
+        (
+            trap(TrapCode::Unreachable),
+            trap(TrapCode::CallStackExhausted),
+        ),
+    ] {
+        assert!(matches!(
+            compare_calls(N, &a, &b, LOOSE),
+            Comparison::Inconclusive(_)
+        ));
+    }
+}
+
+#[test]
+fn rule6_funcrefs_null_or_not() {
+    let f1 = Val::FuncRef(Some(FuncRefId(1)));
+    let f2 = Val::FuncRef(Some(FuncRefId(99)));
+    assert!(same_val(&f1, &f2, EXACT));
+    assert!(!same_val(&f1, &Val::FuncRef(None), LOOSE));
+    assert!(same_val(
+        &Val::ExternRef(Some(3)),
+        &Val::ExternRef(Some(3)),
+        LOOSE
+    ));
+    assert!(!same_val(
+        &Val::ExternRef(Some(3)),
+        &Val::ExternRef(Some(4)),
+        LOOSE
+    ));
+    assert!(!same_val(
+        &Val::ExternRef(None),
+        &Val::ExternRef(Some(0)),
+        LOOSE
+    ));
+}
+
+fn snap() -> Snapshot {
+    Snapshot {
+        memories: vec![("mem".to_string(), vec![0; 256])],
+        globals: vec![("g".to_string(), Val::F32(0x7fc0_0000))],
+        tables: vec![("t".to_string(), vec![Val::FuncRef(Some(FuncRefId(0)))])],
+    }
+}
+
+#[test]
+fn rule7_memories_by_hash_then_first_range() {
+    let a = snap();
+    assert_eq!(compare_snapshots(N, &a, &a.clone(), LOOSE), None);
+    let mut b = a.clone();
+    b.memories[0].1[0x10] = 1;
+    b.memories[0].1[0x11] = 2;
+    b.memories[0].1[0x40] = 3;
+    let d = compare_snapshots(N, &a, &b, LOOSE).expect("diverges");
+    assert_eq!(d.kind, DivergenceKind::Memory);
+    assert!(d.detail.contains("0x10..0x12"), "{}", d.detail);
+    assert!(
+        d.detail.contains("0000") && d.detail.contains("0102"),
+        "{}",
+        d.detail
+    );
+    let mut c = a.clone();
+    c.memories[0].1.push(0);
+    assert_eq!(
+        compare_snapshots(N, &a, &c, LOOSE).unwrap().signature,
+        "memory-size:mem"
+    );
+    assert_eq!(first_difference(&[1, 2, 3], &[1, 9, 9]), Some(1..3));
+    assert_eq!(first_difference(&[1, 2, 3], &[1, 2, 3]), None);
+    assert_ne!(hash_bytes(&[0; 9]), hash_bytes(&[0; 8]));
+    assert_ne!(hash_bytes(&[1, 0]), hash_bytes(&[0, 1]));
+}
+
+#[test]
+fn rule8_globals_and_tables() {
+    let a = snap();
+    let mut b = a.clone();
+    b.globals[0].1 = Val::F32(0x7fc0_0001);
+    assert_eq!(compare_snapshots(N, &a, &b, LOOSE), None, "both NaN");
+    assert_eq!(
+        compare_snapshots(N, &a, &b, EXACT).unwrap().kind,
+        DivergenceKind::Global
+    );
+    let mut c = a.clone();
+    c.tables[0].1[0] = Val::FuncRef(Some(FuncRefId(5)));
+    assert_eq!(compare_snapshots(N, &a, &c, EXACT), None, "non-null both");
+    c.tables[0].1[0] = Val::FuncRef(None);
+    assert_eq!(
+        compare_snapshots(N, &a, &c, EXACT).unwrap().kind,
+        DivergenceKind::Table
+    );
+    let mut d = a.clone();
+    d.tables[0].1.push(Val::FuncRef(None));
+    assert_eq!(
+        compare_snapshots(N, &a, &d, EXACT).unwrap().signature,
+        "table-size:t"
+    );
+    let mut e = a.clone();
+    e.globals[0].0 = "h".to_string();
+    assert_eq!(
+        compare_snapshots(N, &a, &e, EXACT).unwrap().kind,
+        DivergenceKind::Exports
+    );
+}
+
+#[test]
+fn rule9_call_errors() {
+    let other = |m: &str| -> CallResult { Err(InvokeError::Other(m.to_string())) };
+    assert!(compare_calls(N, &other("x"), &other("y"), LOOSE).is_same());
+    assert_eq!(
+        diverged(compare_calls(N, &other("x"), &ok(&[]), LOOSE)).kind,
+        DivergenceKind::ReturnVsTrap
+    );
+}
+
+#[test]
+fn missing_snapshot_is_unavailable_not_a_pass() {
+    let a = Ok(snap());
+    let b = Err("this engine does not take snapshots".to_string());
+    match compare_states(N, &a, &b, LOOSE) {
+        StateComparison::Unavailable(m) => assert!(m.contains("from b"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+}

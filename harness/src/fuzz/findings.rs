@@ -1,0 +1,191 @@
+//! Findings: shrinking a divergence with wasm-shrink, and writing `DIR/<hash>/` with the module
+//! (`.wasm`, `.wat`), a `.wast` reproducer for `lockstep wast --engine all`, and a text report.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::case::{self, Call, Verdict};
+use crate::diff::{Rules, hash_bytes};
+use crate::engine::{Engine, Val};
+
+/// Shrink `wasm` while its plan (drawn from `plan_seed`) still diverges with the same key
+/// ([`crate::diff::Divergence::key`]). Gives up improving after `budget`. Returns the smallest
+/// module found (the input when nothing smaller diverges the same way).
+pub fn shrink(
+    engines: &[&dyn Engine],
+    wasm: &[u8],
+    plan_seed: u64,
+    rules: Rules,
+    key: &str,
+    budget: Duration,
+) -> Vec<u8> {
+    let deadline = Instant::now() + budget;
+    let predicate = |candidate: &[u8]| -> anyhow::Result<bool> {
+        if Instant::now() > deadline {
+            return Ok(false);
+        }
+        let Ok(calls) = case::plan(candidate, plan_seed) else {
+            return Ok(false);
+        };
+        let r = case::run_case(engines, candidate, &calls, rules);
+        Ok(matches!(&r.verdict, Verdict::Diverged { divergence, .. } if divergence.key() == key))
+    };
+    match wasm_shrink::WasmShrink::default()
+        .attempts(400)
+        .seed(plan_seed)
+        .run(wasm.to_vec(), predicate)
+    {
+        Ok(info) if info.output.len() < wasm.len() => info.output,
+        _ => wasm.to_vec(),
+    }
+}
+
+/// Everything a finding's files say.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    /// "divergence", "crash", "hang" or "panic".
+    pub kind: String,
+    /// The case seed (modules and arguments are drawn from it).
+    pub seed: Option<u64>,
+    pub plan_seed: u64,
+    pub wasm: Vec<u8>,
+    pub original_size: usize,
+    pub config: String,
+    pub exact_nans: bool,
+    /// The diverging call's index in `calls` (None: compile/instantiate, or every call).
+    pub call: Option<usize>,
+    pub calls: Vec<Call>,
+    pub detail: String,
+    /// Each engine's outcome of that call.
+    pub outcomes: Vec<(String, String)>,
+}
+
+fn wast_val(v: &Val) -> String {
+    match *v {
+        Val::I32(x) => format!("(i32.const {})", x as i32),
+        Val::I64(x) => format!("(i64.const {})", x as i64),
+        Val::F32(b) => {
+            let x = f32::from_bits(b);
+            if x.is_nan() {
+                let sign = if b >> 31 == 1 { "-" } else { "" };
+                format!("(f32.const {sign}nan:0x{:x})", b & 0x7f_ffff)
+            } else {
+                format!("(f32.const {x:?})")
+            }
+        }
+        Val::F64(b) => {
+            let x = f64::from_bits(b);
+            if x.is_nan() {
+                let sign = if b >> 63 == 1 { "-" } else { "" };
+                format!("(f64.const {sign}nan:0x{:x})", b & 0xf_ffff_ffff_ffff)
+            } else {
+                format!("(f64.const {x:?})")
+            }
+        }
+        Val::V128(x) => format!("(v128.const i64x2 {} {})", x as u64, (x >> 64) as u64),
+        Val::FuncRef(_) => "(ref.null func)".to_string(),
+        Val::ExternRef(None) => "(ref.null extern)".to_string(),
+        Val::ExternRef(Some(n)) => format!("(ref.extern {n})"),
+    }
+}
+
+fn wast_string(name: &str) -> String {
+    let mut s = String::from("\"");
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"_-.:$ ".contains(&b) {
+            s.push(b as char);
+        } else {
+            let _ = write!(s, "\\{b:02x}");
+        }
+    }
+    s.push('"');
+    s
+}
+
+/// A `.wast` script that instantiates the module and repeats the calls up to `upto` (inclusive;
+/// all of them when `None`). `lockstep wast --engine all` compares the engines on every call.
+pub fn reproducer(wasm: &[u8], calls: &[Call], upto: Option<usize>, header: &str) -> String {
+    let mut s = String::new();
+    for line in header.lines() {
+        let _ = writeln!(s, ";; {line}");
+    }
+    s.push_str("(module binary\n");
+    for chunk in wasm.chunks(32) {
+        s.push_str("  \"");
+        for b in chunk {
+            let _ = write!(s, "\\{b:02x}");
+        }
+        s.push_str("\"\n");
+    }
+    s.push_str(")\n");
+    let n = upto.map_or(calls.len(), |u| (u + 1).min(calls.len()));
+    for c in &calls[..n] {
+        let args: Vec<String> = c.args.iter().map(wast_val).collect();
+        let _ = writeln!(s, "(invoke {} {})", wast_string(&c.export), args.join(" "));
+    }
+    s
+}
+
+/// Write `dir/<hash>/` for `f` and return that directory.
+pub fn write(dir: &Path, f: &Finding) -> std::io::Result<PathBuf> {
+    let out = dir.join(format!("{:016x}", hash_bytes(&f.wasm)));
+    std::fs::create_dir_all(&out)?;
+    std::fs::write(out.join("module.wasm"), &f.wasm)?;
+    let wat = wasmprinter::print_bytes(&f.wasm).unwrap_or_else(|e| format!(";; wasmprinter: {e}"));
+    std::fs::write(out.join("module.wat"), wat)?;
+    let seed = f.seed.map_or("-".to_string(), |s| s.to_string());
+    let header = format!(
+        "lockstep fuzz finding ({}), case seed {seed}\nreplay: lockstep wast --engine all repro.wast",
+        f.kind
+    );
+    std::fs::write(
+        out.join("repro.wast"),
+        reproducer(&f.wasm, &f.calls, f.call, &header),
+    )?;
+    let mut r = String::new();
+    let _ = writeln!(r, "kind: {}", f.kind);
+    let _ = writeln!(r, "case seed: {seed}");
+    let _ = writeln!(
+        r,
+        "module: {} bytes (shrunk from {} bytes)",
+        f.wasm.len(),
+        f.original_size
+    );
+    let _ = writeln!(r, "config: {}", f.config);
+    let _ = writeln!(
+        r,
+        "NaN comparison: {}",
+        if f.exact_nans {
+            "exact (the module canonicalizes NaNs)"
+        } else {
+            "both NaN"
+        }
+    );
+    match f.call.and_then(|i| f.calls.get(i).map(|c| (i, c))) {
+        Some((i, c)) => {
+            let args: Vec<String> = c.args.iter().map(|a| a.to_string()).collect();
+            let _ = writeln!(
+                r,
+                "call: #{i} {:?}({}) (after {i} earlier calls, all in repro.wast)",
+                c.export,
+                args.join(", ")
+            );
+        }
+        None if f.kind == "divergence" => {
+            let _ = writeln!(
+                r,
+                "call: none (compiling, instantiating or the start function)"
+            );
+        }
+        None => {
+            let _ = writeln!(r, "calls: {} planned (all in repro.wast)", f.calls.len());
+        }
+    }
+    let _ = writeln!(r, "difference: {}", f.detail);
+    for (engine, o) in &f.outcomes {
+        let _ = writeln!(r, "  {engine}: {o}");
+    }
+    std::fs::write(out.join("report.txt"), r)?;
+    Ok(out)
+}

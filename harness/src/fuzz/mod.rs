@@ -1,0 +1,398 @@
+//! `lockstep fuzz`: differential campaigns of wasm-smith modules, and `lockstep shrink`.
+//!
+//! - [`case`]: a swarm configuration and module from a seed, the plan of edge-biased calls, and
+//!   running a case on every engine with the [`crate::diff`] rules;
+//! - [`worker`]: the supervised worker processes (the same binary, hidden `fuzz-worker`
+//!   subcommand, JSON lines over stdin/stdout); a worker that dies or hangs is a finding and is
+//!   restarted;
+//! - [`findings`]: shrinking and the files written for each finding;
+//! - [`rng`]: the deterministic generator. Case `i` of a campaign seeded with `S` uses the seed
+//!   `rng::case_seed(S, i)`, printed with every finding.
+
+pub mod case;
+pub mod findings;
+pub mod rng;
+pub mod worker;
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use case::Features;
+use worker::{Reply, Worker};
+
+/// `lockstep fuzz` options.
+#[derive(Clone, Debug)]
+pub struct FuzzOptions {
+    pub seconds: Option<u64>,
+    pub iterations: Option<u64>,
+    pub jobs: usize,
+    pub seed: u64,
+    pub features: Features,
+    pub out: PathBuf,
+    /// The `lockstep` binary that runs workers (default: this executable).
+    pub worker: Option<PathBuf>,
+    /// Wall-clock limit of one case in a worker.
+    pub case_timeout: Duration,
+    /// Wall-clock limit of shrinking one finding.
+    pub shrink_budget: Duration,
+    pub quiet: bool,
+}
+
+impl Default for FuzzOptions {
+    fn default() -> Self {
+        FuzzOptions {
+            seconds: None,
+            iterations: None,
+            jobs: 1,
+            seed: 0,
+            features: Features::default(),
+            out: PathBuf::from("lockstep-findings"),
+            worker: None,
+            case_timeout: Duration::from_secs(20),
+            shrink_budget: Duration::from_secs(60),
+            quiet: false,
+        }
+    }
+}
+
+/// A campaign's totals.
+#[derive(Clone, Debug, Default)]
+pub struct FuzzSummary {
+    pub cases: u64,
+    pub passed: u64,
+    /// Divergences, crashes, hangs and panics.
+    pub failed: u64,
+    pub divergences: u64,
+    pub crashes: u64,
+    pub hangs: u64,
+    pub panics: u64,
+    pub inconclusive: u64,
+    /// Divergences of modules without NaN canonicalization that vanish with it: NaN bits the
+    /// spec leaves open (not findings).
+    pub nan_nondeterminism: u64,
+    /// Modules every engine rejected (not findings).
+    pub rejected: u64,
+    /// Calls made on each engine.
+    pub calls: u64,
+    pub elapsed: Duration,
+    /// Where findings were written.
+    pub findings: Vec<PathBuf>,
+    /// The first reason state could not be compared, if it could not.
+    pub state_note: Option<String>,
+}
+
+impl FuzzSummary {
+    pub fn exit_code(&self) -> i32 {
+        if self.failed == 0 { 0 } else { 1 }
+    }
+}
+
+/// Run a campaign.
+pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
+    let exe = match &opts.worker {
+        Some(p) => p.clone(),
+        None => {
+            std::env::current_exe().map_err(|e| format!("cannot find the lockstep binary: {e}"))?
+        }
+    };
+    let names: Vec<&str> = crate::engines::built().iter().map(|e| e.name()).collect();
+    if names.len() < 2 {
+        return Err(format!(
+            "fuzzing compares engines, and only {} is built",
+            names.join(", ")
+        ));
+    }
+    let started = Instant::now();
+    let limit = opts.seconds.map(|s| started + Duration::from_secs(s));
+    let iterations = match (opts.seconds, opts.iterations) {
+        (_, Some(n)) => n,
+        (Some(_), None) => u64::MAX,
+        (None, None) => 1_000,
+    };
+    if !opts.quiet {
+        println!(
+            "lockstep fuzz: seed {} ({} vs {}), {} jobs, features {}, findings in {}",
+            opts.seed,
+            names[0],
+            names[1..].join(", "),
+            opts.jobs,
+            opts.features.to_list(),
+            opts.out.display()
+        );
+    }
+    let next = AtomicU64::new(0);
+    let summary = Mutex::new(FuzzSummary::default());
+    let stop = AtomicBool::new(false);
+    let lock = || summary.lock().unwrap_or_else(|e| e.into_inner());
+
+    std::thread::scope(|scope| {
+        for _ in 0..opts.jobs.max(1) {
+            scope.spawn(|| {
+                let mut w: Option<Worker> = None;
+                loop {
+                    if stop.load(Ordering::Relaxed) || limit.is_some_and(|l| Instant::now() >= l) {
+                        break;
+                    }
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    if index >= iterations {
+                        break;
+                    }
+                    let seed = rng::case_seed(opts.seed, index);
+                    let worker = match &mut w {
+                        Some(w) => w,
+                        None => match Worker::spawn(&exe, opts.features) {
+                            Ok(n) => w.insert(n),
+                            Err(e) => {
+                                eprintln!("lockstep: cannot start a worker: {e}");
+                                stop.store(true, Ordering::Relaxed);
+                                break;
+                            }
+                        },
+                    };
+                    let reply = worker.case(seed, opts.case_timeout);
+                    let finding = match reply {
+                        Reply::Case(r) => {
+                            let mut s = lock();
+                            s.cases += 1;
+                            s.calls += r.calls;
+                            if s.state_note.is_none() {
+                                s.state_note = r.state_note.clone();
+                            }
+                            match r.verdict.as_str() {
+                                "pass" => {
+                                    s.passed += 1;
+                                    None
+                                }
+                                "inconclusive" => {
+                                    s.inconclusive += 1;
+                                    None
+                                }
+                                "nan-nondeterminism" => {
+                                    s.nan_nondeterminism += 1;
+                                    None
+                                }
+                                "rejected" | "skipped" => {
+                                    s.rejected += 1;
+                                    None
+                                }
+                                "panic" => {
+                                    s.panics += 1;
+                                    s.failed += 1;
+                                    Some(("panic", r))
+                                }
+                                _ => {
+                                    s.divergences += 1;
+                                    s.failed += 1;
+                                    Some(("divergence", r))
+                                }
+                            }
+                        }
+                        Reply::Died(status) => {
+                            w = None;
+                            let mut s = lock();
+                            s.cases += 1;
+                            s.crashes += 1;
+                            s.failed += 1;
+                            drop(s);
+                            Some((
+                                "crash",
+                                worker::CaseReply::lost(seed, format!("the worker died: {status}")),
+                            ))
+                        }
+                        Reply::TimedOut => {
+                            w = None;
+                            let mut s = lock();
+                            s.cases += 1;
+                            s.hangs += 1;
+                            s.failed += 1;
+                            drop(s);
+                            Some((
+                                "hang",
+                                worker::CaseReply::lost(
+                                    seed,
+                                    format!(
+                                        "no result after {}s (infinite loop or hang)",
+                                        opts.case_timeout.as_secs()
+                                    ),
+                                ),
+                            ))
+                        }
+                    };
+                    if let Some((kind, r)) = finding {
+                        let path = record(&exe, opts, kind, &r, &mut w);
+                        let mut s = lock();
+                        match path {
+                            Ok(p) => {
+                                if !opts.quiet {
+                                    println!(
+                                        "finding ({kind}): case seed {seed}: {} -> {}",
+                                        crate::report::one_line(&r.detail, 200),
+                                        p.display()
+                                    );
+                                }
+                                s.findings.push(p);
+                            }
+                            Err(e) => {
+                                eprintln!("lockstep: cannot write finding of case {seed}: {e}")
+                            }
+                        }
+                    }
+                }
+            });
+        }
+        if !opts.quiet {
+            scope.spawn(|| {
+                let mut last = Instant::now();
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(200));
+                    if next.load(Ordering::Relaxed) >= iterations
+                        || limit.is_some_and(|l| Instant::now() >= l + Duration::from_secs(1))
+                    {
+                        break;
+                    }
+                    if last.elapsed() >= Duration::from_secs(10) {
+                        last = Instant::now();
+                        let s = lock();
+                        let t = started.elapsed().as_secs_f64();
+                        println!(
+                            "[{t:.0}s] {} cases ({:.0}/s), {} calls, {} findings",
+                            s.cases,
+                            s.cases as f64 / t,
+                            s.calls,
+                            s.failed
+                        );
+                    }
+                }
+            });
+        }
+    });
+    stop.store(true, Ordering::Relaxed);
+    let mut s = summary.into_inner().unwrap_or_else(|e| e.into_inner());
+    s.elapsed = started.elapsed();
+    if !opts.quiet {
+        let t = s.elapsed.as_secs_f64().max(1e-9);
+        println!(
+            "{} cases in {:.1}s: {:.0} execs/s (modules), {:.0} calls/s on each engine",
+            s.cases,
+            t,
+            s.cases as f64 / t,
+            s.calls as f64 / t
+        );
+        println!(
+            "passed {}, divergences {}, crashes {}, hangs {}, engine panics {}, inconclusive {} (call stack exhausted), \
+             NaN-bit differences without canonicalization {}, rejected by every engine {}",
+            s.passed,
+            s.divergences,
+            s.crashes,
+            s.hangs,
+            s.panics,
+            s.inconclusive,
+            s.nan_nondeterminism,
+            s.rejected
+        );
+        if let Some(n) = &s.state_note {
+            println!("note: exported state was NOT compared on some calls: {n}");
+        }
+        println!("{} passed, {} failed", s.passed, s.failed);
+    }
+    Ok(s)
+}
+
+/// Shrink (in a fresh worker, for divergences) and write a finding.
+fn record(
+    exe: &std::path::Path,
+    opts: &FuzzOptions,
+    kind: &str,
+    r: &worker::CaseReply,
+    w: &mut Option<Worker>,
+) -> Result<PathBuf, String> {
+    let seed = r.seed;
+    let generated = crate::wast::runner::guarded(|| case::generate(seed, opts.features))
+        .map_err(|p| format!("the generator panicked: {p}"))??;
+    let mut finding = findings::Finding {
+        kind: kind.to_string(),
+        seed: Some(seed),
+        plan_seed: seed,
+        original_size: generated.wasm.len(),
+        wasm: generated.wasm.clone(),
+        config: generated.summary.clone(),
+        exact_nans: generated.canonical_nans,
+        call: r.call,
+        calls: case::plan(&generated.wasm, seed).unwrap_or_default(),
+        detail: r.detail.clone(),
+        outcomes: r.outcomes.clone(),
+    };
+    if kind == "divergence"
+        && let Some(key) = &r.key
+    {
+        // Shrinking runs engine code too: it happens in a worker.
+        if w.is_none() {
+            *w = Worker::spawn(exe, opts.features).ok();
+        }
+        if let Some(worker) = w.as_mut() {
+            match worker.shrink(seed, key, opts.shrink_budget) {
+                Reply::Case(s) if s.wasm.is_some() => {
+                    let wasm = worker::from_hex(s.wasm.as_deref().unwrap_or_default());
+                    finding.calls = case::plan(&wasm, seed).unwrap_or_default();
+                    finding.wasm = wasm;
+                    finding.call = s.call;
+                    finding.detail = s.detail;
+                    finding.outcomes = s.outcomes;
+                }
+                Reply::Case(_) => {}
+                _ => *w = None,
+            }
+        }
+    }
+    findings::write(&opts.out, &finding).map_err(|e| e.to_string())
+}
+
+/// `lockstep shrink IN -o OUT`: shrink a module that diverges (its calls are planned from
+/// `plan_seed`) while it diverges the same way. Returns a description of the divergence.
+pub fn shrink_file(
+    input: &std::path::Path,
+    output: &std::path::Path,
+    plan_seed: u64,
+    exact_nans: bool,
+) -> Result<Result<String, String>, String> {
+    let wasm = std::fs::read(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+    let wasm = if wasm.starts_with(b"\0asm") {
+        wasm
+    } else {
+        wat::parse_bytes(&wasm)
+            .map_err(|e| format!("{} is neither wasm nor wat: {e}", input.display()))?
+            .into_owned()
+    };
+    let engines = crate::engines::built();
+    let engines: Vec<&dyn crate::engine::Engine> = engines.iter().map(|e| e.as_ref()).collect();
+    if engines.len() < 2 {
+        return Err("shrinking a divergence needs two engines".to_string());
+    }
+    let rules = crate::diff::Rules { exact_nans };
+    let calls = case::plan(&wasm, plan_seed)?;
+    let r = case::run_case(&engines, &wasm, &calls, rules);
+    let case::Verdict::Diverged { divergence, .. } = r.verdict else {
+        return Ok(Err(format!(
+            "the module does not diverge with the calls of seed {plan_seed} ({:?}); nothing to shrink",
+            r.verdict
+        )));
+    };
+    let small = findings::shrink(
+        &engines,
+        &wasm,
+        plan_seed,
+        rules,
+        &divergence.key(),
+        Duration::from_secs(120),
+    );
+    std::fs::write(output, &small)
+        .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+    Ok(Ok(format!(
+        "{} -> {} bytes, still diverging: {}",
+        wasm.len(),
+        small.len(),
+        divergence
+    )))
+}
