@@ -6,7 +6,7 @@
 # Cranelift a second time. `--no-run` is a no-op after the test step and builds it otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo test --workspace --release --no-run
+cargo test --workspace --release --all-targets --no-run
 mkdir -p target/reports
 target/release/lockstep spec \
   --json target/reports/spec.json --junit target/reports/spec.xml "$@"
