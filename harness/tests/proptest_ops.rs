@@ -402,8 +402,6 @@ fn offset() -> BoxedStrategy<u32> {
 /// Each case: one load or store with a random alignment and offset in a fresh two-page memory
 /// with random contents, at a random (edge-biased) address.
 #[test]
-#[ignore = "finds a runtime bug (tests/findings/runtime-load-offset-oob.wast: address 0x80000000 \
-            + offset 131072 loads 0 instead of trapping); run with --ignored once it is fixed"]
 fn memory_access() {
     let Some(engines) = engines() else { return };
     let engines = RefCell::new(Some(engines));

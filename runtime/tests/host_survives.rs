@@ -360,3 +360,39 @@ fn malformed_and_invalid_modules_are_errors() {
         Err(Error::Invalid(_))
     ));
 }
+
+/// Guard-page code omits bounds checks for any 32-bit index, so a memory whose declared maximum
+/// is small must still own (as PROT_NONE) the whole 4 GiB reservation plus guard. Otherwise an
+/// index past its short mapping lands in a neighbouring memory's pages and reads them
+/// (found by the harness's memory_access proptest: address 0x80000000 + offset 131072).
+#[test]
+fn small_maximum_memories_never_reach_their_neighbours() {
+    let engine = Engine::new(&Config::new()).unwrap();
+    let module = Module::new(
+        &engine,
+        r#"(module (memory 1 1) (data (i32.const 0) "\ff\ff\ff\ff")
+            (func (export "load") (param i32) (result i32) local.get 0 i32.load offset=131072))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let mut loads = Vec::new();
+    for _ in 0..16 {
+        let inst = Instance::new(&mut store, &module, &[]).unwrap();
+        loads.push(inst.get_typed_func::<i32, i32>(&mut store, "load").unwrap());
+    }
+    for load in &loads {
+        for index in [
+            0x8000_0000u32,
+            0x7ffe_0000,
+            0x7ffe_0000 + 0x1_0000,
+            0xffff_fffc,
+        ] {
+            let r = load.call(&mut store, index as i32);
+            assert_eq!(
+                r.unwrap_err().code(),
+                TrapCode::MemoryOutOfBounds,
+                "index {index:#x}"
+            );
+        }
+    }
+}

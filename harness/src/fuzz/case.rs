@@ -276,11 +276,11 @@ pub fn edge_value(rng: &mut Rng, ty: wasmparser::ValType) -> Val {
             4 => 0x7fc0_0000,
             5 => 0xffc0_0000,
             // NaN with a payload, quiet or signalling, either sign.
-            6 => 0x7f80_0000 | (rng.next() as u32 & 0x807f_ffff) | 1,
+            6 => 0x7f80_0000 | (rng.next_u64() as u32 & 0x807f_ffff) | 1,
             7 => f32::MAX.to_bits() | (rng.below(2) as u32) << 31,
             8 => rng.below(3) as u32 | (rng.below(2) as u32) << 31, // subnormals
             9 => (2f32.powi(rng.below(70) as i32 - 10)).to_bits() | (rng.below(2) as u32) << 31,
-            10 => ((rng.next() as i32 >> rng.below(31)) as f32).to_bits(),
+            10 => ((rng.next_u64() as i32 >> rng.below(31)) as f32).to_bits(),
             11 => [
                 0.5f32,
                 -0.5,
@@ -292,7 +292,7 @@ pub fn edge_value(rng: &mut Rng, ty: wasmparser::ValType) -> Val {
                 -2147483904.0,
             ][rng.below(8) as usize]
                 .to_bits(),
-            _ => rng.next() as u32,
+            _ => rng.next_u64() as u32,
         }),
         T::F64 => Val::F64(match rng.below(14) {
             0 => 0,
@@ -301,11 +301,11 @@ pub fn edge_value(rng: &mut Rng, ty: wasmparser::ValType) -> Val {
             3 => f64::NEG_INFINITY.to_bits(),
             4 => 0x7ff8_0000_0000_0000,
             5 => 0xfff8_0000_0000_0000,
-            6 => 0x7ff0_0000_0000_0000 | (rng.next() & 0x800f_ffff_ffff_ffff) | 1,
+            6 => 0x7ff0_0000_0000_0000 | (rng.next_u64() & 0x800f_ffff_ffff_ffff) | 1,
             7 => f64::MAX.to_bits() | rng.below(2) << 63,
             8 => rng.below(3) | rng.below(2) << 63,
             9 => (2f64.powi(rng.below(140) as i32 - 20)).to_bits() | rng.below(2) << 63,
-            10 => ((rng.next() as i64 >> rng.below(63)) as f64).to_bits(),
+            10 => ((rng.next_u64() as i64 >> rng.below(63)) as f64).to_bits(),
             11 => [
                 0.5f64,
                 -0.5,
@@ -319,9 +319,9 @@ pub fn edge_value(rng: &mut Rng, ty: wasmparser::ValType) -> Val {
                 -2147483649.0,
             ][rng.below(10) as usize]
                 .to_bits(),
-            _ => rng.next(),
+            _ => rng.next_u64(),
         }),
-        T::V128 => Val::V128((rng.next() as u128) << 64 | rng.next() as u128),
+        T::V128 => Val::V128((rng.next_u64() as u128) << 64 | rng.next_u64() as u128),
         T::Ref(r) => {
             if r.is_func_ref() || rng.below(2) == 0 {
                 if r.is_func_ref() {
@@ -354,7 +354,7 @@ fn edge_int(rng: &mut Rng, bits: u32) -> u64 {
         8 => (1u64 << rng.below(bits as u64))
             .wrapping_add(rng.below(3))
             .wrapping_sub(1),
-        _ => rng.next(),
+        _ => rng.next_u64(),
     };
     v & mask
 }

@@ -31,7 +31,11 @@ impl LinearMemory {
             .checked_mul(WASM_PAGE)
             .filter(|&b| b <= 4 << 30)
             .ok_or("memory minimum too large")?;
-        let capacity = reservation.min(max_pages * WASM_PAGE).max(min_bytes);
+        // The whole reservation is mapped even when the declared maximum is smaller: code
+        // compiled for guard pages omits bounds checks for any 32-bit index plus a static offset
+        // up to the guard size, so everything up to `reservation + guard` must stay ours and
+        // PROT_NONE. Growth past the maximum is refused in `grow`, not by the mapping's size.
+        let capacity = reservation.max(min_bytes);
         let total = capacity
             .checked_add(guard)
             .ok_or("memory reservation too large")?;
