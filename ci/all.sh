@@ -7,4 +7,5 @@ step() { echo "== $1 ($(( $(date +%s) - start ))s)"; }
 step lint;  bash ci/lint.sh
 step test;  bash ci/test.sh
 step spec;  bash ci/spec.sh
+step fuzz;  bash ci/fuzz.sh
 step done
