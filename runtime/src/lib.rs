@@ -45,6 +45,8 @@ mod compile;
 pub mod config;
 mod engine;
 mod externals;
+#[cfg(feature = "fault-injection")]
+pub mod fault;
 mod func;
 mod instance;
 mod linker;

@@ -189,6 +189,12 @@ impl FuncTranslator<'_, '_> {
                         b
                     })
                 };
+                #[cfg(feature = "fault-injection")]
+                let default = match depths.first() {
+                    // Planted bug: an out-of-range index takes the first target.
+                    Some(&first) if crate::fault::is(crate::fault::Fault::BrTableDefault) => first,
+                    _ => default,
+                };
                 let def_block = resolve(self, default);
                 let blocks: Vec<_> = depths.iter().map(|&d| resolve(self, d)).collect();
                 let pool = &mut self.b.func.dfg.value_lists;

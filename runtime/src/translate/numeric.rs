@@ -65,6 +65,14 @@ impl FuncTranslator<'_, '_> {
             O::I32LtS | O::I64LtS => self.icmp(IntCC::SignedLessThan),
             O::I32LtU | O::I64LtU => self.icmp(IntCC::UnsignedLessThan),
             O::I32GtS | O::I64GtS => self.icmp(IntCC::SignedGreaterThan),
+            #[cfg(feature = "fault-injection")]
+            O::I32GtU | O::I64GtU if crate::fault::is(crate::fault::Fault::SwappedCompare) => {
+                // Planted bug: operands swapped.
+                let (a, b) = self.pop2();
+                let c = self.b.ins().icmp(IntCC::UnsignedGreaterThan, b, a);
+                let v = self.bool_to_i32(c);
+                self.push(v);
+            }
             O::I32GtU | O::I64GtU => self.icmp(IntCC::UnsignedGreaterThan),
             O::I32LeS | O::I64LeS => self.icmp(IntCC::SignedLessThanOrEqual),
             O::I32LeU | O::I64LeU => self.icmp(IntCC::UnsignedLessThanOrEqual),
@@ -107,6 +115,17 @@ impl FuncTranslator<'_, '_> {
             O::F32Sub | O::F64Sub => self.binop(|s, a, b| s.b.ins().fsub(a, b)),
             O::F32Mul | O::F64Mul => self.binop(|s, a, b| s.b.ins().fmul(a, b)),
             O::F32Div | O::F64Div => self.binop(|s, a, b| s.b.ins().fdiv(a, b)),
+            #[cfg(feature = "fault-injection")]
+            O::F32Min | O::F64Min if crate::fault::is(crate::fault::Fault::MinNanRule) => {
+                // Planted bug: a NaN operand is ignored (the other operand is returned).
+                self.binop(|s, a, b| {
+                    let m = s.b.ins().fmin(a, b);
+                    let b_nan = s.b.ins().fcmp(FloatCC::Unordered, b, b);
+                    let m = s.b.ins().select(b_nan, a, m);
+                    let a_nan = s.b.ins().fcmp(FloatCC::Unordered, a, a);
+                    s.b.ins().select(a_nan, b, m)
+                })
+            }
             O::F32Min | O::F64Min => self.binop(|s, a, b| s.b.ins().fmin(a, b)),
             O::F32Max | O::F64Max => self.binop(|s, a, b| s.b.ins().fmax(a, b)),
             O::F32Copysign | O::F64Copysign => self.binop(|s, a, b| s.b.ins().fcopysign(a, b)),
