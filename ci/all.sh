@@ -8,4 +8,5 @@ step lint;  bash ci/lint.sh
 step test;  bash ci/test.sh
 step spec;  bash ci/spec.sh
 step fuzz;  bash ci/fuzz.sh
+step fault-injection; bash ci/fault-injection.sh
 step done
