@@ -3,4 +3,4 @@
 # `fault-injection` feature must be found and shrunk by a bounded campaign.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo test --release -p lockstep-harness --features fault-injection fault_injection -- --nocapture
+cargo test --release -p lockstep-harness --features fault-injection --test fault_injection -- --nocapture
