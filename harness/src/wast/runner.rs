@@ -449,6 +449,43 @@ fn note_unless_contains(actual: &str, expected: &str) -> Option<String> {
     }
 }
 
+/// The rule shared by assert_trap and assert_exhaustion (`what` names the expectation in
+/// messages): the call must trap with a message containing the script's text.
+fn expect_trap(
+    result: Result<Vec<Val>, ExecError>,
+    message: &str,
+    what: &str,
+    returned: impl FnOnce(&[Val]) -> String,
+) -> EngineStep {
+    match result {
+        Ok(vals) => EngineStep {
+            elapsed: Duration::ZERO,
+            outcome: Outcome::Fail(format!("expected {what} {message:?}, {}", returned(&vals))),
+            result: Some(Ok(vals)),
+        },
+        Err(ExecError::Invoke(InvokeError::Trap(t))) => EngineStep {
+            elapsed: Duration::ZERO,
+            outcome: if contains(&t.message, message) {
+                Outcome::pass()
+            } else {
+                Outcome::Fail(format!(
+                    "expected {what} {message:?}, got trap {:?}",
+                    t.message
+                ))
+            },
+            result: Some(Err(InvokeError::Trap(t))),
+        },
+        Err(ExecError::Invoke(e)) => EngineStep {
+            elapsed: Duration::ZERO,
+            outcome: Outcome::Fail(format!("expected {what} {message:?}, got {e}")),
+            result: Some(Err(e)),
+        },
+        Err(ExecError::Other(e)) => step(Outcome::Fail(format!(
+            "expected {what} {message:?}, got {e}"
+        ))),
+    }
+}
+
 fn step(outcome: Outcome) -> EngineStep {
     EngineStep {
         outcome,
@@ -532,70 +569,23 @@ fn execute(state: &mut EngineState, command: &Command) -> EngineStep {
             },
             Err(ExecError::Other(e)) => step(Outcome::Fail(e)),
         },
-        Command::AssertTrap { exec, message } => match run_exec(state, exec) {
-            Ok(vals) => EngineStep {
-                elapsed: Duration::ZERO,
-                outcome: Outcome::Fail(format!(
-                    "expected trap {message:?}, got [{}]",
+        Command::AssertTrap { exec, message } => {
+            expect_trap(run_exec(state, exec), message, "trap", |vals| {
+                format!(
+                    "got [{}]",
                     vals.iter()
                         .map(|v| v.to_string())
                         .collect::<Vec<_>>()
                         .join(" ")
-                )),
-                result: Some(Ok(vals)),
-            },
-            Err(ExecError::Invoke(InvokeError::Trap(t))) => EngineStep {
-                elapsed: Duration::ZERO,
-                outcome: if contains(&t.message, message) {
-                    Outcome::pass()
-                } else {
-                    Outcome::Fail(format!(
-                        "expected trap {message:?}, got trap {:?}",
-                        t.message
-                    ))
-                },
-                result: Some(Err(InvokeError::Trap(t))),
-            },
-            Err(ExecError::Invoke(e)) => EngineStep {
-                elapsed: Duration::ZERO,
-                outcome: Outcome::Fail(format!("expected trap {message:?}, got {e}")),
-                result: Some(Err(e)),
-            },
-            Err(ExecError::Other(e)) => {
-                step(Outcome::Fail(format!("expected trap {message:?}, got {e}")))
-            }
-        },
-        Command::AssertExhaustion { invoke, message } => {
-            match run_exec(state, &Exec::Invoke(invoke.clone())) {
-                Ok(vals) => EngineStep {
-                    elapsed: Duration::ZERO,
-                    outcome: Outcome::Fail(format!(
-                        "expected exhaustion {message:?}, the call returned"
-                    )),
-                    result: Some(Ok(vals)),
-                },
-                Err(ExecError::Invoke(InvokeError::Trap(t))) => EngineStep {
-                    elapsed: Duration::ZERO,
-                    outcome: if contains(&t.message, message) {
-                        Outcome::pass()
-                    } else {
-                        Outcome::Fail(format!(
-                            "expected exhaustion {message:?}, got trap {:?}",
-                            t.message
-                        ))
-                    },
-                    result: Some(Err(InvokeError::Trap(t))),
-                },
-                Err(ExecError::Invoke(e)) => EngineStep {
-                    elapsed: Duration::ZERO,
-                    outcome: Outcome::Fail(format!("expected exhaustion {message:?}, got {e}")),
-                    result: Some(Err(e)),
-                },
-                Err(ExecError::Other(e)) => step(Outcome::Fail(format!(
-                    "expected exhaustion {message:?}, got {e}"
-                ))),
-            }
+                )
+            })
         }
+        Command::AssertExhaustion { invoke, message } => expect_trap(
+            run_exec(state, &Exec::Invoke(invoke.clone())),
+            message,
+            "exhaustion",
+            |_| "the call returned".to_string(),
+        ),
         Command::AssertInvalid { module, message } => {
             step(expect_rejection(state, module, message, "invalid"))
         }
