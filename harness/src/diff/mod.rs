@@ -2,12 +2,28 @@
 //!
 //! The rules, each tested below:
 //!
-//! 1. **Integers** (i32, i64) and **v128** are compared bit for bit.
+//! 1. **Integers** (i32, i64) are compared bit for bit.
 //! 2. **Floats that are not NaN** are compared bit for bit, so `-0.0` and `+0.0` differ.
 //! 3. **NaN results** are compared as "both NaN": the spec lets engines choose NaN payloads (and
 //!    the sign) of arithmetic results. When the module canonicalizes its NaNs (wasm-smith's
 //!    `canonicalize_nans`), every NaN it can produce is determined, so NaNs are compared bit for
 //!    bit instead ([`Rules::exact_nans`]).
+//!
+//!    **v128** values follow the same NaN rule, lane by lane ([`same_v128`]). A v128 value
+//!    carries no lane shape, so two of them match when they are bit-identical, or (unless
+//!    [`Rules::exact_nans`]) when under the **f32x4** view every lane is bit-equal or both lanes
+//!    are NaN, or under the **f64x2** view every lane is bit-equal or both lanes are NaN. A
+//!    result of an `f32x4` or `f64x2` operation therefore compares exactly like four or two
+//!    scalar results would.
+//!
+//!    The price is a small false negative: integer lanes that happen to hold NaN bit patterns in
+//!    *both* engines (an `i32x4` lane of `0x7fc0_0000` on one side and `0x7fc0_0001` on the other,
+//!    or any two `i64x2` lanes with all exponent bits set and non-zero mantissas) count as
+//!    agreeing. Integer operations rarely land two different values on NaN patterns in the same
+//!    lane, and modules that canonicalize NaNs compare bit for bit anyway. In the other
+//!    direction, one vector holding NaNs of *both* widths (a shuffle of an `f32x4` NaN lane next to
+//!    an `f64x2` NaN lane) is compared under one view at a time and may be reported even though
+//!    every difference is a NaN payload; such a report names the lanes (see [`describe_v128`]).
 //! 4. **Traps** are compared by [`TrapCode`]; messages are engine-specific and ignored.
 //! 5. **Call-stack exhaustion** on either side makes the comparison [`Comparison::Inconclusive`]:
 //!    engines legitimately run out of stack at different depths. It is neither a pass nor a
@@ -16,9 +32,11 @@
 //!    functions in its own way. Extern references are the harness's own numbers and are compared
 //!    exactly.
 //! 7. **Memories** are compared by size, then by hash; only when the hashes differ are the bytes
-//!    scanned for the first differing range, which the divergence reports.
-//! 8. **Globals** follow the value rules; **tables** are compared by size, then element by element
-//!    with the value rules.
+//!    scanned for the first differing range, which the divergence reports. Memory is bytes: a
+//!    NaN stored there (scalar or a v128 lane) is compared bit for bit. The fuzz campaign sets
+//!    such differences aside when they vanish with NaN canonicalization on.
+//! 8. **Globals** follow the value rules (a v128 global lane by lane, like a v128 result);
+//!    **tables** are compared by size, then element by element with the value rules.
 //! 9. A failure to *make* the call (not a trap: "no such export", an unsupported argument type)
 //!    is a divergence when only one side fails, and agreement when both do.
 //!
@@ -141,7 +159,7 @@ pub fn same_val(a: &Val, b: &Val, rules: Rules) -> bool {
     match (*a, *b) {
         (Val::I32(x), Val::I32(y)) => x == y,
         (Val::I64(x), Val::I64(y)) => x == y,
-        (Val::V128(x), Val::V128(y)) => x == y,
+        (Val::V128(x), Val::V128(y)) => same_v128(x, y, rules),
         (Val::F32(x), Val::F32(y)) => {
             let (nx, ny) = (f32::from_bits(x).is_nan(), f32::from_bits(y).is_nan());
             if nx && ny && !rules.exact_nans {
@@ -161,6 +179,58 @@ pub fn same_val(a: &Val, b: &Val, rules: Rules) -> bool {
         (Val::FuncRef(x), Val::FuncRef(y)) => x.is_some() == y.is_some(),
         (Val::ExternRef(x), Val::ExternRef(y)) => x == y,
         _ => false,
+    }
+}
+
+/// Do two v128 values agree under `rules`? (Rule 3, lane by lane.) Bit-identical, or (unless
+/// [`Rules::exact_nans`]) every lane bit-equal or both NaN under the f32x4 view, or under the
+/// f64x2 view.
+pub fn same_v128(x: u128, y: u128, rules: Rules) -> bool {
+    if x == y {
+        return true;
+    }
+    if rules.exact_nans {
+        return false;
+    }
+    let f32_lanes = (0..4).all(|i| {
+        let (a, b) = ((x >> (32 * i)) as u32, (y >> (32 * i)) as u32);
+        a == b || (f32::from_bits(a).is_nan() && f32::from_bits(b).is_nan())
+    });
+    let f64_lanes = || {
+        (0..2).all(|i| {
+            let (a, b) = ((x >> (64 * i)) as u64, (y >> (64 * i)) as u64);
+            a == b || (f64::from_bits(a).is_nan() && f64::from_bits(b).is_nan())
+        })
+    };
+    f32_lanes || f64_lanes()
+}
+
+/// Both v128 values lane by lane, as `i32x4` and as `f32x4`/`f64x2` where lanes are NaN: for
+/// divergence reports, where the raw 128-bit number hides which lanes differ.
+pub fn describe_v128(x: u128, y: u128) -> String {
+    let lanes32 = |v: u128| -> String {
+        (0..4)
+            .map(|i| format!("{:08x}", (v >> (32 * i)) as u32))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let differing: Vec<String> = (0..4)
+        .filter(|i| (x >> (32 * i)) as u32 != (y >> (32 * i)) as u32)
+        .map(|i| i.to_string())
+        .collect();
+    format!(
+        "i32x4 lanes (lane 0 first) [{}] versus [{}]; 32-bit lanes {} differ",
+        lanes32(x),
+        lanes32(y),
+        differing.join(",")
+    )
+}
+
+/// `"; i32x4 lanes ..."` when both values are v128, else nothing.
+fn lanes(a: &Val, b: &Val) -> String {
+    match (*a, *b) {
+        (Val::V128(x), Val::V128(y)) => format!("; {}", describe_v128(x, y)),
+        _ => String::new(),
     }
 }
 
@@ -196,7 +266,7 @@ pub fn compare_calls(
                 Some(i) => Comparison::Diverged(Divergence::new(
                     DivergenceKind::Results,
                     format!("result:{i}"),
-                    format!("result {i} differs: {}", both()),
+                    format!("result {i} differs: {}{}", both(), lanes(&x[i], &y[i])),
                 )),
             }
         }
@@ -331,8 +401,10 @@ pub fn compare_snapshots(
                 DivergenceKind::Global,
                 format!("global:{name}"),
                 format!(
-                    "global {name:?} is {x} on {} and {y} on {}",
-                    names.0, names.1
+                    "global {name:?} is {x} on {} and {y} on {}{}",
+                    names.0,
+                    names.1,
+                    lanes(x, y)
                 ),
             ));
         }

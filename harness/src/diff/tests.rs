@@ -41,6 +41,84 @@ fn rule1_integers_exact() {
     assert!(!same_val(&Val::V128(1), &Val::V128(2), LOOSE));
 }
 
+/// A v128 from four 32-bit lanes (lane 0 first) or two 64-bit lanes.
+fn v32(l: [u32; 4]) -> Val {
+    Val::V128(l.iter().rev().fold(0u128, |v, &x| v << 32 | x as u128))
+}
+fn v64(l: [u64; 2]) -> Val {
+    Val::V128((l[1] as u128) << 64 | l[0] as u128)
+}
+
+#[test]
+fn rule3_v128_lanes_nan_as_scalars() {
+    let one = 1.0f32.to_bits();
+    // Bit-identical always matches, NaNs included, under both rules.
+    let x = v32([0x7fc0_0001, one, 0, 0x8000_0000]);
+    assert!(same_val(&x, &x, LOOSE) && same_val(&x, &x, EXACT));
+    // f32x4 view: NaN lanes with different payloads and signs match, other lanes bit-equal.
+    let a = v32([0x7fc0_0000, one, 0xffc0_0000, 7]);
+    let b = v32([0x7fa0_0001, one, 0x7fc0_0000, 7]);
+    assert!(same_val(&a, &b, LOOSE));
+    assert!(!same_val(&a, &b, EXACT), "exact_nans compares bits");
+    // ... but one NaN lane against a number, or any differing non-NaN lane, is a difference.
+    assert!(!same_val(&a, &v32([0x7fc0_0000, one, 0, 7]), LOOSE));
+    assert!(!same_val(
+        &a,
+        &v32([0x7fc0_0000, one, 0xffc0_0000, 8]),
+        LOOSE
+    ));
+    // -0 and +0 differ in a lane just as in a scalar.
+    assert!(!same_val(
+        &v32([0x8000_0000, 0, 0, 0]),
+        &v32([0, 0, 0, 0]),
+        LOOSE
+    ));
+    // An infinity is not a NaN.
+    assert!(!same_val(
+        &v32([0x7f80_0000, 0, 0, 0]),
+        &v32([0x7fc0_0000, 0, 0, 0]),
+        LOOSE
+    ));
+    // f64x2 view: NaN lanes whose low halves differ (no f32x4 view covers them).
+    let c = v64([0x7ff8_0000_0000_0000, 2.5f64.to_bits()]);
+    let d = v64([0xfff0_0000_dead_beef, 2.5f64.to_bits()]);
+    assert!(same_val(&c, &d, LOOSE));
+    assert!(!same_val(&c, &d, EXACT));
+    assert!(!same_val(&c, &v64([0x7ff8_0000_0000_0000, 0]), LOOSE));
+    assert!(!same_val(&c, &v64([0, 2.5f64.to_bits()]), LOOSE));
+    // The views are not mixed: lane-wise NaN under f32x4 in one half and under f64x2 in the other
+    // is not accepted (the documented false positive in the other direction).
+    let e = v64([0x0000_0000_7fc0_0000, 0x7ff8_0000_0000_0000]);
+    let f = v64([0x0000_0000_7fc0_0001, 0x7ff8_0000_0000_0001]);
+    assert!(!same_val(&e, &f, LOOSE));
+    // The documented false negative: integer lanes that both happen to be NaN patterns.
+    assert!(same_val(
+        &v32([0x7fc0_0000, 0, 0, 0]),
+        &v32([0x7fc0_0001, 0, 0, 0]),
+        LOOSE
+    ));
+    assert!(!same_val(
+        &v32([0x7fc0_0000, 0, 0, 0]),
+        &v32([0x7fc0_0001, 0, 0, 0]),
+        EXACT
+    ));
+    // A v128 never matches a scalar.
+    assert!(!same_val(&Val::V128(0), &Val::I32(0), LOOSE));
+    // Results: a v128 divergence names the lanes.
+    let dv = diverged(compare_calls(
+        N,
+        &ok(&[v32([1, 2, 3, 4])]),
+        &ok(&[v32([1, 2, 9, 4])]),
+        LOOSE,
+    ));
+    assert_eq!(dv.signature, "result:0");
+    assert!(dv.detail.contains("32-bit lanes 2 differ"), "{}", dv.detail);
+    assert!(
+        compare_calls(N, &ok(&[a]), &ok(&[b]), LOOSE).is_same(),
+        "NaN lanes in results"
+    );
+}
+
 #[test]
 fn rule2_non_nan_floats_exact() {
     let pz = Val::F32(0.0f32.to_bits());
@@ -199,6 +277,20 @@ fn rule8_globals_and_tables() {
     assert_eq!(
         compare_snapshots(N, &a, &d, EXACT).unwrap().signature,
         "table-size:t"
+    );
+    // v128 globals follow rule 3 lane by lane.
+    let mut v = a.clone();
+    v.globals[0].1 = v32([0x7fc0_0000, 0, 0, 1]);
+    let mut w = a.clone();
+    w.globals[0].1 = v32([0xffc0_0001, 0, 0, 1]);
+    assert_eq!(compare_snapshots(N, &v, &w, LOOSE), None, "NaN lanes");
+    let dg = compare_snapshots(N, &v, &w, EXACT).expect("exact NaNs differ");
+    assert_eq!(dg.kind, DivergenceKind::Global);
+    assert!(dg.detail.contains("32-bit lanes 0 differ"), "{}", dg.detail);
+    w.globals[0].1 = v32([0x7fc0_0000, 0, 0, 2]);
+    assert_eq!(
+        compare_snapshots(N, &v, &w, LOOSE).unwrap().kind,
+        DivergenceKind::Global
     );
     let mut e = a.clone();
     e.globals[0].0 = "h".to_string();
