@@ -6,10 +6,15 @@ use wasm_smith::{Config, Module};
 
 use super::rng::Rng;
 use crate::diff::{self, CallResult, Comparison, Divergence, Rules, StateComparison};
-use crate::engine::{Engine, InstantiateError, InvokeError, Session, Val};
+use crate::engine::{Engine, InstantiateError, InvokeError, Session, Val, WasmFeatures};
 use crate::wast::runner::guarded;
 
 /// The features a campaign may switch on (each case draws a subset: swarm testing).
+///
+/// A campaign asks for a set (by default all of them, [`Features::default`]) and runs with the
+/// part of it that *every* engine executes ([`Features::intersect`] with
+/// [`Features::supported_by`]): SIMD, for instance, is on only once every engine lists
+/// [`WasmFeatures::SIMD`] in its [`Engine::supported_features`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Features {
     pub bulk_memory: bool,
@@ -18,10 +23,13 @@ pub struct Features {
     pub sign_extension: bool,
     pub saturating_float_to_int: bool,
     pub floats: bool,
+    /// Fixed-width 128-bit SIMD (never relaxed SIMD).
+    pub simd: bool,
 }
 
 impl Default for Features {
-    /// Everything both engines support: WebAssembly 2.0 without SIMD.
+    /// Everything the campaign knows: WebAssembly 2.0, SIMD included. A campaign narrows it to
+    /// what its engines execute.
     fn default() -> Self {
         Features {
             bulk_memory: true,
@@ -30,6 +38,7 @@ impl Default for Features {
             sign_extension: true,
             saturating_float_to_int: true,
             floats: true,
+            simd: true,
         }
     }
 }
@@ -42,18 +51,25 @@ impl Features {
         "sign-extension",
         "saturating-float-to-int",
         "floats",
+        "simd",
     ];
 
-    /// Parse a comma-separated list of [`Features::NAMES`] (or `all`).
-    pub fn parse(list: &str) -> Result<Features, String> {
-        let mut f = Features {
+    /// No feature at all (the MVP without floats).
+    pub fn none() -> Features {
+        Features {
             bulk_memory: false,
             reference_types: false,
             multi_value: false,
             sign_extension: false,
             saturating_float_to_int: false,
             floats: false,
-        };
+            simd: false,
+        }
+    }
+
+    /// Parse a comma-separated list of [`Features::NAMES`] (or `all`).
+    pub fn parse(list: &str) -> Result<Features, String> {
+        let mut f = Features::none();
         for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             match name {
                 "all" => f = Features::default(),
@@ -63,6 +79,7 @@ impl Features {
                 "sign-extension" => f.sign_extension = true,
                 "saturating-float-to-int" => f.saturating_float_to_int = true,
                 "floats" => f.floats = true,
+                "simd" => f.simd = true,
                 other => {
                     return Err(format!(
                         "unknown feature `{other}`: expected {} or all",
@@ -74,22 +91,84 @@ impl Features {
         Ok(f)
     }
 
-    pub fn to_list(self) -> String {
-        let on = [
+    fn flags(self) -> [bool; 7] {
+        [
             self.bulk_memory,
             self.reference_types,
             self.multi_value,
             self.sign_extension,
             self.saturating_float_to_int,
             self.floats,
-        ];
+            self.simd,
+        ]
+    }
+
+    fn from_flags(f: [bool; 7]) -> Features {
+        Features {
+            bulk_memory: f[0],
+            reference_types: f[1],
+            multi_value: f[2],
+            sign_extension: f[3],
+            saturating_float_to_int: f[4],
+            floats: f[5],
+            simd: f[6],
+        }
+    }
+
+    /// The [`WasmFeatures`] flag of each of [`Features::NAMES`], in order.
+    const WASM: [WasmFeatures; 7] = [
+        WasmFeatures::BULK_MEMORY,
+        WasmFeatures::REFERENCE_TYPES,
+        WasmFeatures::MULTI_VALUE,
+        WasmFeatures::SIGN_EXTENSION,
+        WasmFeatures::SATURATING_FLOAT_TO_INT,
+        WasmFeatures::FLOATS,
+        WasmFeatures::SIMD,
+    ];
+
+    pub fn to_list(self) -> String {
         Features::NAMES
             .iter()
-            .zip(on)
+            .zip(self.flags())
             .filter(|(_, on)| *on)
             .map(|(n, _)| *n)
             .collect::<Vec<_>>()
             .join(",")
+    }
+
+    /// The features on in both sets.
+    pub fn intersect(self, other: Features) -> Features {
+        let (a, b) = (self.flags(), other.flags());
+        Features::from_flags(std::array::from_fn(|i| a[i] && b[i]))
+    }
+
+    /// The features on in `self` and off in `other` (for messages: what a campaign drops).
+    pub fn without(self, other: Features) -> Features {
+        let (a, b) = (self.flags(), other.flags());
+        Features::from_flags(std::array::from_fn(|i| a[i] && !b[i]))
+    }
+
+    /// The campaign features an engine that executes `supported` can run.
+    pub fn executed(supported: WasmFeatures) -> Features {
+        Features::from_flags(Features::WASM.map(|w| supported.contains(w)))
+    }
+
+    /// The campaign features every one of `engines` executes.
+    pub fn supported_by(engines: &[&dyn Engine]) -> Features {
+        engines
+            .iter()
+            .map(|e| Features::executed(e.supported_features()))
+            .fold(Features::default(), Features::intersect)
+    }
+
+    /// The features a session validates the campaign's modules with: the 2.0 features the
+    /// campaign always assumes, plus SIMD when it is on.
+    pub fn session_features(self) -> WasmFeatures {
+        let mut f = crate::suite::required_2_0();
+        if self.simd {
+            f |= WasmFeatures::SIMD;
+        }
+        f
     }
 }
 
@@ -122,8 +201,10 @@ pub fn generate_with(
     rng.fill(&mut data);
     let mut u = Unstructured::new(&data);
     let mut c = Config::arbitrary(&mut u).map_err(|e| format!("config: {e}"))?;
-    // Only what both engines execute: WebAssembly 2.0 without SIMD, one memory.
-    c.simd_enabled = false;
+    // Only what both engines execute: WebAssembly 2.0 (SIMD when `allowed` says so, never relaxed
+    // SIMD), one memory. Without SIMD the draws are exactly those of a campaign that never knew
+    // SIMD: `Config::arbitrary` consumes the same bytes either way.
+    c.simd_enabled &= allowed.simd;
     c.relaxed_simd_enabled = false;
     c.exceptions_enabled = false;
     c.threads_enabled = false;
@@ -174,13 +255,14 @@ pub fn generate_with(
     c.max_elements = c.max_elements.min(100);
     let summary = format!(
         "bulk-memory={} reference-types={} multi-value={} sign-ext={} sat-trunc={} floats={} \
-         canonicalize-nans={} disallow-traps={} max-memory-bytes={}",
+         simd={} canonicalize-nans={} disallow-traps={} max-memory-bytes={}",
         c.bulk_memory_enabled,
         c.reference_types_enabled,
         c.multi_value_enabled,
         c.sign_extension_ops_enabled,
         c.saturating_float_to_int_enabled,
         c.allow_floats,
+        c.simd_enabled,
         c.canonicalize_nans,
         c.disallow_traps,
         c.max_memory32_bytes
@@ -321,7 +403,7 @@ pub fn edge_value(rng: &mut Rng, ty: wasmparser::ValType) -> Val {
                 .to_bits(),
             _ => rng.next_u64(),
         }),
-        T::V128 => Val::V128((rng.next_u64() as u128) << 64 | rng.next_u64() as u128),
+        T::V128 => Val::V128(edge_v128(rng)),
         T::Ref(r) => {
             if r.is_func_ref() || rng.below(2) == 0 {
                 if r.is_func_ref() {
@@ -332,6 +414,43 @@ pub fn edge_value(rng: &mut Rng, ty: wasmparser::ValType) -> Val {
             } else {
                 Val::ExternRef(Some(rng.below(4) as u32))
             }
+        }
+    }
+}
+
+/// A v128 argument with edge-biased lanes: a lane shape is drawn (i8x16 to i64x2, f32x4, f64x2)
+/// and each lane is an edge of its type ([`edge_value`]: NaNs with payloads, ±0, ±inf, lane
+/// minimum and maximum, small integers...), sometimes one value splatted; or all zeros, all ones
+/// or random bits.
+pub fn edge_v128(rng: &mut Rng) -> u128 {
+    use wasmparser::ValType as T;
+    match rng.below(10) {
+        0 => [0, u128::MAX, 1, 1 << 127][rng.below(4) as usize],
+        1 => (rng.next_u64() as u128) << 64 | rng.next_u64() as u128,
+        _ => {
+            let bits = [8u32, 16, 32, 64, 32, 64][rng.below(6) as usize];
+            let float = bits >= 32 && rng.below(2) == 0;
+            let lanes = 128 / bits;
+            let splat = rng.below(4) == 0;
+            let lane = |rng: &mut Rng| -> u128 {
+                let v = match (float, bits) {
+                    (true, 32) => match edge_value(rng, T::F32) {
+                        Val::F32(b) => b as u64,
+                        _ => unreachable!(),
+                    },
+                    (true, _) => match edge_value(rng, T::F64) {
+                        Val::F64(b) => b,
+                        _ => unreachable!(),
+                    },
+                    (false, _) => edge_int(rng, bits),
+                };
+                v as u128
+            };
+            let first = lane(rng);
+            (0..lanes).fold(0u128, |acc, i| {
+                let v = if splat || i == 0 { first } else { lane(rng) };
+                acc | v << (bits * i)
+            })
         }
     }
 }
@@ -424,7 +543,8 @@ pub fn run_case(engines: &[&dyn Engine], wasm: &[u8], calls: &[Call], rules: Rul
         engine: engine.name().to_string(),
         message,
     };
-    let features = crate::suite::required_2_0();
+    // Modules are validated with what every engine executes (SIMD included once they all do).
+    let features = Features::supported_by(engines).session_features();
     let mut sessions: Vec<Box<dyn Session>> = Vec::new();
     for e in engines {
         match guarded(|| e.new_session(features)) {
@@ -571,7 +691,7 @@ pub fn outcomes_of(
     calls: &[Call],
     upto: usize,
 ) -> Vec<(String, String)> {
-    let features = crate::suite::required_2_0();
+    let features = Features::supported_by(engines).session_features();
     engines
         .iter()
         .map(|e| {
@@ -601,13 +721,21 @@ pub fn outcomes_of(
 mod tests {
     use super::*;
 
+    /// The campaign's features without SIMD: what it runs while an engine lacks SIMD.
+    fn no_simd() -> Features {
+        Features {
+            simd: false,
+            ..Features::default()
+        }
+    }
+
     #[test]
     fn generation_is_deterministic_and_valid_2_0() {
         let mut exports = 0;
         let mut calls = 0;
         for seed in 0..100 {
-            let a = generate(seed, Features::default()).expect("generates");
-            let b = generate(seed, Features::default()).expect("generates");
+            let a = generate(seed, no_simd()).expect("generates");
+            let b = generate(seed, no_simd()).expect("generates");
             assert_eq!(a.wasm, b.wasm, "seed {seed}");
             let mut v = wasmparser::Validator::new_with_features(crate::suite::required_2_0());
             v.validate_all(&a.wasm)
@@ -619,5 +747,156 @@ mod tests {
         }
         eprintln!("100 modules: {exports} exported functions, {calls} calls");
         assert!(exports > 100, "modules export functions: {exports}");
+    }
+
+    /// An engine that only declares features (never runs anything).
+    struct Declares(&'static str, WasmFeatures);
+
+    impl Engine for Declares {
+        fn name(&self) -> &'static str {
+            self.0
+        }
+        fn supported_features(&self) -> WasmFeatures {
+            self.1
+        }
+        fn new_session(&self, _: WasmFeatures) -> Box<dyn Session> {
+            unimplemented!("a feature declaration only")
+        }
+    }
+
+    #[test]
+    fn simd_is_on_only_when_every_engine_executes_it() {
+        let with = Declares("with", crate::suite::required_2_0() | WasmFeatures::SIMD);
+        let without = Declares("without", crate::suite::required_2_0());
+        let relaxed = Declares(
+            "relaxed",
+            crate::suite::required_2_0() | WasmFeatures::SIMD | WasmFeatures::RELAXED_SIMD,
+        );
+        // Today: the runtime lacks SIMD, so the default campaign runs without it, exactly as
+        // before SIMD was a campaign feature.
+        let f = Features::default().intersect(Features::supported_by(&[&with, &without]));
+        assert_eq!(f, no_simd());
+        assert_eq!(
+            f.to_list(),
+            "bulk-memory,reference-types,multi-value,sign-extension,saturating-float-to-int,floats"
+        );
+        assert_eq!(f.session_features(), crate::suite::required_2_0());
+        assert_eq!(
+            Features::default().without(f),
+            Features {
+                simd: true,
+                ..Features::none()
+            }
+        );
+        // Once every engine executes SIMD it is on by default, and sessions validate it.
+        let f = Features::default().intersect(Features::supported_by(&[&with, &relaxed]));
+        assert_eq!(f, Features::default());
+        assert!(f.session_features().contains(WasmFeatures::SIMD));
+        assert!(!f.session_features().contains(WasmFeatures::RELAXED_SIMD));
+        // Asked-for features stay off when not asked for, whatever the engines do.
+        let asked = Features::parse("floats,simd").unwrap();
+        assert_eq!(
+            asked.intersect(Features::supported_by(&[&with, &relaxed])),
+            asked
+        );
+        assert!(
+            !asked
+                .intersect(Features::supported_by(&[&with, &without]))
+                .simd
+        );
+        assert_eq!(Features::parse("all").unwrap(), Features::default());
+        assert_eq!(
+            Features::parse(&Features::default().to_list()).unwrap(),
+            Features::default()
+        );
+        assert!(Features::parse("relaxed-simd").is_err());
+        // The engines built into this binary: SIMD is on exactly when all of them execute it.
+        let built = crate::engines::built();
+        let engines: Vec<&dyn Engine> = built.iter().map(|e| e.as_ref()).collect();
+        assert_eq!(
+            Features::supported_by(&engines).simd,
+            engines
+                .iter()
+                .all(|e| e.supported_features().contains(WasmFeatures::SIMD))
+        );
+    }
+
+    #[test]
+    fn simd_cases_use_simd_and_get_v128_arguments() {
+        let simd = crate::suite::required_2_0() | WasmFeatures::SIMD;
+        let (mut uses_simd, mut v128_args, mut configs) = (0, 0, 0);
+        for seed in 0..100 {
+            let g = generate(seed, Features::default()).expect("generates");
+            assert_eq!(
+                g.wasm,
+                generate(seed, Features::default()).unwrap().wasm,
+                "deterministic"
+            );
+            configs += g.summary.contains("simd=true") as usize;
+            wasmparser::Validator::new_with_features(simd)
+                .validate_all(&g.wasm)
+                .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            let relaxed = simd | WasmFeatures::RELAXED_SIMD;
+            assert!(
+                wasmparser::Validator::new_with_features(relaxed)
+                    .validate_all(&g.wasm)
+                    .is_ok()
+            );
+            if wasmparser::Validator::new_with_features(crate::suite::required_2_0())
+                .validate_all(&g.wasm)
+                .is_err()
+            {
+                uses_simd += 1;
+            }
+            v128_args += plan(&g.wasm, seed)
+                .unwrap()
+                .iter()
+                .flat_map(|c| &c.args)
+                .filter(|a| matches!(a, Val::V128(_)))
+                .count();
+            // Without SIMD the same seed draws a module that needs no SIMD.
+            let plain = generate(seed, no_simd()).unwrap();
+            assert!(!plain.summary.contains("simd=true"));
+        }
+        eprintln!(
+            "100 modules: {configs} SIMD configurations, {uses_simd} use SIMD, {v128_args} v128 arguments"
+        );
+        assert!(configs > 10 && uses_simd > 5, "{configs} {uses_simd}");
+        assert!(v128_args > 0);
+    }
+
+    #[test]
+    fn v128_arguments_are_edge_biased() {
+        let mut rng = Rng::new(7);
+        let vals: Vec<u128> = (0..4000).map(|_| edge_v128(&mut rng)).collect();
+        let f32_lanes = |v: u128| (0..4).map(move |i| (v >> (32 * i)) as u32);
+        let f64_lanes = |v: u128| (0..2).map(move |i| (v >> (64 * i)) as u64);
+        let any32 = |p: &dyn Fn(u32) -> bool| vals.iter().any(|&v| f32_lanes(v).any(p));
+        let any64 = |p: &dyn Fn(u64) -> bool| vals.iter().any(|&v| f64_lanes(v).any(p));
+        // NaNs with payloads (not just the canonical one), infinities, negative zero.
+        assert!(any32(&|x| f32::from_bits(x).is_nan() && x & 0x3f_ffff != 0));
+        assert!(any64(
+            &|x| f64::from_bits(x).is_nan() && x & 0x7_ffff_ffff_ffff != 0
+        ));
+        assert!(any32(&|x| x == 0xff80_0000) && any64(&|x| x == 0x8000_0000_0000_0000));
+        // Lane minimum and maximum of every integer shape.
+        for bits in [8u32, 16, 32, 64] {
+            let lanes = |v: u128| (0..128 / bits).map(move |i| (v >> (bits * i)) as u64);
+            let mask = if bits == 64 {
+                u64::MAX
+            } else {
+                (1 << bits) - 1
+            };
+            let min = 1u64 << (bits - 1);
+            for want in [min, min - 1, mask] {
+                assert!(
+                    vals.iter().any(|&v| lanes(v).all(|l| l & mask == want)),
+                    "an i{bits} splat of {want:#x}"
+                );
+            }
+        }
+        assert!(vals.contains(&0) && vals.contains(&u128::MAX));
+        let distinct: std::collections::HashSet<_> = vals.iter().collect();
+        assert!(distinct.len() > 2000, "{}", distinct.len());
     }
 }

@@ -83,7 +83,13 @@ fn wast_val(v: &Val) -> String {
                 format!("(f64.const {x:?})")
             }
         }
-        Val::V128(x) => format!("(v128.const i64x2 {} {})", x as u64, (x >> 64) as u64),
+        Val::V128(x) => format!(
+            "(v128.const i32x4 0x{:08x} 0x{:08x} 0x{:08x} 0x{:08x})",
+            x as u32,
+            (x >> 32) as u32,
+            (x >> 64) as u32,
+            (x >> 96) as u32
+        ),
         Val::FuncRef(_) => "(ref.null func)".to_string(),
         Val::ExternRef(None) => "(ref.null extern)".to_string(),
         Val::ExternRef(Some(n)) => format!("(ref.extern {n})"),
@@ -188,4 +194,38 @@ pub fn write(dir: &Path, f: &Finding) -> std::io::Result<PathBuf> {
     }
     std::fs::write(out.join("report.txt"), r)?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reproducer_prints_v128_lanes() {
+        let v = 0x7fc0_0001_ffff_ffff_8000_0000_0000_0001u128;
+        assert_eq!(
+            wast_val(&Val::V128(v)),
+            "(v128.const i32x4 0x00000001 0x80000000 0xffffffff 0x7fc00001)"
+        );
+        let wasm = wat::parse_str(r#"(module (func (export "f") (param v128 f32)))"#).unwrap();
+        let calls = [Call {
+            export: "f".to_string(),
+            args: vec![Val::V128(v), Val::F32(0xffc0_0001)],
+        }];
+        let text = reproducer(&wasm, &calls, None, "header");
+        // The script parses, and the argument reads back bit for bit.
+        let buf = wast::parser::ParseBuffer::new(&text).unwrap();
+        let script: wast::Wast = wast::parser::parse(&buf).unwrap();
+        let mut seen = false;
+        for d in script.directives {
+            if let wast::WastDirective::Invoke(i) = d {
+                let wast::WastArg::Core(wast::core::WastArgCore::V128(c)) = &i.args[0] else {
+                    panic!("{:?}", i.args[0]);
+                };
+                assert_eq!(u128::from_le_bytes(c.to_le_bytes()), v);
+                seen = true;
+            }
+        }
+        assert!(seen, "{text}");
+    }
 }

@@ -97,13 +97,22 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
             std::env::current_exe().map_err(|e| format!("cannot find the lockstep binary: {e}"))?
         }
     };
-    let names: Vec<&str> = crate::engines::built().iter().map(|e| e.name()).collect();
+    let built = crate::engines::built();
+    let engines: Vec<&dyn crate::engine::Engine> = built.iter().map(|e| e.as_ref()).collect();
+    let names: Vec<&str> = engines.iter().map(|e| e.name()).collect();
     if names.len() < 2 {
         return Err(format!(
             "fuzzing compares engines, and only {} is built",
             names.join(", ")
         ));
     }
+    // The campaign runs what was asked for and every engine executes (SIMD only once all do).
+    let features = opts.features.intersect(Features::supported_by(&engines));
+    let dropped = opts.features.without(features);
+    let opts = &FuzzOptions {
+        features,
+        ..opts.clone()
+    };
     let started = Instant::now();
     let limit = opts.seconds.map(|s| started + Duration::from_secs(s));
     let iterations = match (opts.seconds, opts.iterations) {
@@ -121,6 +130,20 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
             opts.features.to_list(),
             opts.out.display()
         );
+        if dropped != Features::none() {
+            let missing: Vec<String> = engines
+                .iter()
+                .filter(|e| {
+                    Features::executed(e.supported_features()).intersect(dropped) != dropped
+                })
+                .map(|e| e.name().to_string())
+                .collect();
+            println!(
+                "note: features {} are off: not executed by {}",
+                dropped.to_list(),
+                missing.join(", ")
+            );
+        }
     }
     let next = AtomicU64::new(0);
     let summary = Mutex::new(FuzzSummary::default());

@@ -254,6 +254,8 @@ fn describe(engines: &[&dyn Engine], wasm: &[u8], seed: u64, rules: Rules, reply
 pub fn serve(features: Features) -> i32 {
     let built = crate::engines::built();
     let engines: Vec<&dyn Engine> = built.iter().map(|e| e.as_ref()).collect();
+    // The supervisor already narrowed the list; a worker started by hand narrows it too.
+    let features = features.intersect(Features::supported_by(&engines));
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout().lock();
     for line in stdin.lock().lines() {
