@@ -899,4 +899,42 @@ mod tests {
         let distinct: std::collections::HashSet<_> = vals.iter().collect();
         assert!(distinct.len() > 2000, "{}", distinct.len());
     }
+
+    /// The SIMD path end to end on the engines that execute SIMD today (the oracle, twice):
+    /// sessions validate SIMD, v128 arguments go in, v128 results, globals and memories come
+    /// back and compare equal.
+    #[test]
+    fn simd_cases_run_on_simd_engines() {
+        let a = crate::engines::oracle::engine().expect("the oracle is built");
+        let b = crate::engines::oracle::engine().expect("the oracle is built");
+        let engines: Vec<&dyn Engine> = vec![a.as_ref(), b.as_ref()];
+        assert!(Features::supported_by(&engines).simd);
+        let (mut simd_modules, mut v128_calls) = (0, 0);
+        for seed in 0..60 {
+            let g = generate(seed, Features::default()).unwrap();
+            if !g.summary.contains("simd=true") {
+                continue;
+            }
+            simd_modules += 1;
+            let calls = plan(&g.wasm, seed).unwrap();
+            v128_calls += calls
+                .iter()
+                .filter(|c| c.args.iter().any(|a| matches!(a, Val::V128(_))))
+                .count();
+            let rules = Rules {
+                exact_nans: g.canonical_nans,
+            };
+            let r = run_case(&engines, &g.wasm, &calls, rules);
+            assert!(
+                matches!(r.verdict, Verdict::Pass | Verdict::Inconclusive(_)),
+                "seed {seed}: {:?}",
+                r.verdict
+            );
+            assert_eq!(r.state_note, None);
+        }
+        assert!(
+            simd_modules > 5 && v128_calls > 0,
+            "{simd_modules} {v128_calls}"
+        );
+    }
 }
