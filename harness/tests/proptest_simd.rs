@@ -10,7 +10,8 @@
 //!
 //! Until two engines execute SIMD ([`Engine::supported_features`] includes
 //! [`WasmFeatures::SIMD`]), the suites say so on stderr and run on the one engine that does,
-//! without comparing anything.
+//! without comparing anything; [`planted_bug_is_found`] shows meanwhile that the comparison is
+//! live, against a stand-in second engine with a planted one-bit bug.
 //!
 //! Modules without immediates are compiled once per suite; immediates that are drawn per case
 //! (shuffle masks, constants, memargs) make one small module per case. Case counts are modest so
@@ -23,7 +24,10 @@ use std::collections::BTreeSet;
 
 use common::{Lockstep, float32, float64, int32, int64, runner};
 use lockstep_harness::diff::{self, Comparison, Rules};
-use lockstep_harness::engine::{Engine, Val, WasmFeatures};
+use lockstep_harness::engine::{
+    CompileError, Engine, InstanceId, InstantiateError, InvokeError, ModuleId, Session, Snapshot,
+    Val, WasmFeatures,
+};
 use lockstep_harness::engines;
 use lockstep_harness::suite::required_2_0;
 use proptest::prelude::*;
@@ -736,4 +740,103 @@ fn table_covers_every_simd_operator() {
     wasmparser::Validator::new_with_features(simd_features())
         .validate_all(&bytes)
         .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// An engine that returns another's results with one v128 bit flipped for one export: a
+/// stand-in second SIMD engine with a planted bug, to show the suites compare while only one
+/// real engine executes SIMD.
+struct Planted(Box<dyn Engine>, &'static str);
+
+struct PlantedSession(Box<dyn Session>, &'static str);
+
+impl Engine for Planted {
+    fn name(&self) -> &'static str {
+        "planted"
+    }
+    fn supported_features(&self) -> WasmFeatures {
+        self.0.supported_features()
+    }
+    fn new_session(&self, features: WasmFeatures) -> Box<dyn Session> {
+        Box::new(PlantedSession(self.0.new_session(features), self.1))
+    }
+}
+
+impl Session for PlantedSession {
+    fn compile(&mut self, bytes: &[u8]) -> Result<ModuleId, CompileError> {
+        self.0.compile(bytes)
+    }
+    fn instantiate(&mut self, module: ModuleId) -> Result<InstanceId, InstantiateError> {
+        self.0.instantiate(module)
+    }
+    fn register(&mut self, name: &str, instance: InstanceId) {
+        self.0.register(name, instance)
+    }
+    fn invoke(
+        &mut self,
+        instance: InstanceId,
+        export: &str,
+        args: &[Val],
+    ) -> Result<Vec<Val>, InvokeError> {
+        let r = self.0.invoke(instance, export, args);
+        match r {
+            Ok(v) if export == self.1 => Ok(v
+                .into_iter()
+                .map(|x| match x {
+                    Val::V128(b) => Val::V128(b ^ 1 << 40),
+                    other => other,
+                })
+                .collect()),
+            other => other,
+        }
+    }
+    fn get_global(&mut self, instance: InstanceId, export: &str) -> Result<Val, String> {
+        self.0.get_global(instance, export)
+    }
+    fn snapshot(&mut self, instance: InstanceId) -> Result<Snapshot, String> {
+        self.0.snapshot(instance)
+    }
+}
+
+/// The comparison is live: a planted one-bit bug in `i16x8.avgr_u` on a second engine fails
+/// the suite with the lanes named, and the other operators still agree.
+#[test]
+fn planted_bug_is_found() {
+    let Some(oracle) = engines::KNOWN
+        .iter()
+        .find(|(n, _)| *n == "oracle")
+        .and_then(|(_, make)| make())
+    else {
+        return;
+    };
+    let twin = engines::KNOWN
+        .iter()
+        .find(|(n, _)| *n == "oracle")
+        .and_then(|(_, make)| make())
+        .expect("the oracle twice");
+    let planted: Box<dyn Engine> = Box::new(Planted(twin, "i16x8.avgr_u"));
+    let ops: Vec<Op> = plain_ops()
+        .into_iter()
+        .filter(|(op, ..)| op.starts_with("i16x8.a"))
+        .collect();
+    let mut wat = String::from("(module\n");
+    for (op, params, result) in &ops {
+        wat.push_str(&func(op, op, params, *result));
+    }
+    wat.push(')');
+    let lockstep = RefCell::new(Lockstep::with_features(
+        vec![oracle, planted],
+        &wat,
+        simd_features(),
+    ));
+    for (op, params, _) in &ops {
+        let result = runner(16, op).run(&param_strategies(op, params), |args| {
+            lockstep.borrow_mut().check(op, &args)
+        });
+        if op == "i16x8.avgr_u" {
+            let e = result.expect_err("the planted bug is found").to_string();
+            assert!(e.contains("32-bit lanes 1 differ"), "{e}");
+        } else {
+            result.unwrap_or_else(|e| panic!("{op}: {e}"));
+        }
+    }
 }
