@@ -9,7 +9,8 @@
 //! - [`expected`]: the expected-failure list;
 //! - [`report`]: progress, summary table, JSON, JUnit;
 //! - [`run`]: the `wast` and `spec` commands;
-//! - [`fuzz`]: `lockstep fuzz` campaigns, worker processes and shrinking.
+//! - [`fuzz`]: `lockstep fuzz` campaigns, worker processes and shrinking;
+//! - [`targets`]: the cargo-fuzz targets' logic (`fuzz/`), one function per target.
 
 pub mod diff;
 pub mod engine;
@@ -19,4 +20,5 @@ pub mod fuzz;
 pub mod report;
 pub mod run;
 pub mod suite;
+pub mod targets;
 pub mod wast;

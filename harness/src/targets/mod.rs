@@ -1,0 +1,438 @@
+//! Fuzz targets: one function per target, each taking a fuzzer's raw bytes.
+//!
+//! The cargo-fuzz crate in `fuzz/` (outside the workspace) is a thin shell: each of its targets
+//! calls one function here, and `harness/tests/fuzz_targets.rs` replays [`seeds`] through the
+//! same functions on stable Rust, so the targets cannot rot.
+//!
+//! A target panics only on a real finding: engines that disagree (on accept or reject, on a
+//! result, on a trap, on exported state), or an engine that panics. Inputs the generators cannot
+//! use, and modules every engine rejects, simply return. Every target is deterministic (the
+//! output is a function of the bytes), bounded (wasm-smith's `ensure_termination` fuel, the spec
+//! files' own finite scripts, single instructions) and builds fresh engines per input, so nothing
+//! accumulates across a long run.
+//!
+//! - [`differential`]: a wasm-smith module, each export called on every engine;
+//! - [`compile`]: arbitrary bytes, every engine accepts or every engine rejects;
+//! - [`instantiate`]: a wasm-smith module under random runtime and module limits;
+//! - [`single_op`]: one instruction with random operands (see [`ops`]);
+//! - [`wast`]: an official spec script under a random feature set and engine order;
+//! - [`modules`]: wasm-smith configurations drawn from the bytes;
+//! - [`seeds`]: the deterministic seed inputs of each target (corpus and replay test).
+
+pub mod modules;
+pub mod ops;
+pub mod seeds;
+
+use arbitrary::Unstructured;
+
+use crate::diff::Rules;
+use crate::engine::{Engine, InstantiateError, Session, TrapCode, WasmFeatures};
+use crate::fuzz::case::{self, Call, Verdict};
+use crate::fuzz::rng::Rng;
+use crate::wast::runner::guarded;
+
+/// A target: its name (the fuzz/fuzz_targets file and the corpus folder) and its function.
+pub type Target = fn(&[u8]);
+
+/// Every target, by name.
+pub const TARGETS: &[(&str, Target)] = &[
+    ("differential", differential),
+    ("compile", compile),
+    ("instantiate", instantiate),
+    ("single_op", single_op),
+    ("wast", wast),
+];
+
+/// Report a finding. Panicking is how libFuzzer learns about it; the message says what happened.
+fn finding(target: &str, what: std::fmt::Arguments<'_>) -> ! {
+    panic!("lockstep {target} finding: {what}")
+}
+
+/// Every built engine, fresh (engines cache per-signature code; fresh ones keep inputs
+/// independent and memory flat over millions of runs).
+fn engines() -> Vec<Box<dyn Engine>> {
+    crate::engines::built()
+}
+
+/// The features every engine executes: targets generate only these, so they follow the engines
+/// as the engines grow (the runtime gaining SIMD turns SIMD on here).
+pub fn common_features(engines: &[Box<dyn Engine>]) -> WasmFeatures {
+    engines
+        .iter()
+        .map(|e| e.supported_features())
+        .reduce(|a, b| a & b)
+        .unwrap_or(WasmFeatures::empty())
+}
+
+/// The features a [`case::run_case`] session validates with. It fixes them to the 2.0 set, so a
+/// module generated beyond it would only be rejected by every engine.
+/// TODO: once `run_case` takes a feature set, pass [`common_features`] and drop this cap.
+fn run_case_features() -> WasmFeatures {
+    crate::suite::required_2_0()
+}
+
+fn as_refs(engines: &[Box<dyn Engine>]) -> Vec<&dyn Engine> {
+    engines.iter().map(|e| e.as_ref()).collect()
+}
+
+/// `differential`: a wasm-smith module drawn from the bytes, every exported function called with
+/// edge-biased arguments ([`case::plan`]) on every engine and compared after each call
+/// ([`case::run_case`], the campaign's own comparison).
+///
+/// As in `lockstep fuzz`, a divergence of a module that does not canonicalize NaNs counts only if
+/// the same module with canonicalization still diverges: NaN bits are the spec's free choice.
+pub fn differential(data: &[u8]) {
+    let engines = engines();
+    if engines.len() < 2 {
+        return;
+    }
+    let features = common_features(&engines) & run_case_features();
+    let Some((seed, generated)) = modules::differential(data, features, None) else {
+        return;
+    };
+    let Ok(calls) = case::plan(&generated.wasm, seed) else {
+        return;
+    };
+    let refs = as_refs(&engines);
+    let rules = Rules {
+        exact_nans: generated.canonical_nans,
+    };
+    let verdict = case::run_case(&refs, &generated.wasm, &calls, rules).verdict;
+    match verdict {
+        Verdict::Pass | Verdict::Inconclusive(_) | Verdict::Rejected(_) => {}
+        Verdict::Panicked { engine, message } => {
+            finding("differential", format_args!("{engine} panicked: {message}"))
+        }
+        Verdict::Diverged { call, divergence } => {
+            let (wasm, call, divergence) = if generated.canonical_nans {
+                (generated.wasm, call, divergence)
+            } else {
+                let Some((_, twin)) = modules::differential(data, features, Some(true)) else {
+                    return;
+                };
+                let Ok(calls) = case::plan(&twin.wasm, seed) else {
+                    return;
+                };
+                match case::run_case(&refs, &twin.wasm, &calls, Rules { exact_nans: true }).verdict
+                {
+                    Verdict::Diverged { call, divergence } => (twin.wasm, call, divergence),
+                    Verdict::Panicked { engine, message } => finding(
+                        "differential",
+                        format_args!("{engine} panicked (NaN-canonicalized twin): {message}"),
+                    ),
+                    // Only NaN bits differed.
+                    _ => return,
+                }
+            };
+            finding(
+                "differential",
+                format_args!(
+                    "divergence at {}: {divergence}\nconfig: {}\nmodule ({} bytes): {}",
+                    call.map_or("instantiation".to_string(), |i| format!("call {i}")),
+                    generated.summary,
+                    wasm.len(),
+                    crate::fuzz::worker::to_hex(&wasm)
+                ),
+            )
+        }
+    }
+}
+
+/// `compile`: the bytes as a module. Every engine must accept it or every engine must reject it,
+/// and none may panic. (Malformed versus invalid is not compared: that is the message's job.)
+pub fn compile(data: &[u8]) {
+    let engines = engines();
+    let features = common_features(&engines);
+    let mut verdicts: Vec<(&str, Result<(), String>)> = Vec::new();
+    for e in &engines {
+        let r = guarded(|| {
+            let mut s = e.new_session(features);
+            s.compile(data).map(|_| ()).map_err(|err| err.to_string())
+        });
+        match r {
+            Ok(v) => verdicts.push((e.name(), v)),
+            Err(panic) => finding(
+                "compile",
+                format_args!(
+                    "{} panicked compiling {} bytes: {panic}",
+                    e.name(),
+                    data.len()
+                ),
+            ),
+        }
+    }
+    let accepted = verdicts.iter().filter(|(_, v)| v.is_ok()).count();
+    if accepted != 0 && accepted != verdicts.len() {
+        let sides: Vec<String> = verdicts
+            .iter()
+            .map(|(n, v)| match v {
+                Ok(()) => format!("{n} accepts"),
+                Err(m) => format!("{n} rejects ({m})"),
+            })
+            .collect();
+        finding("compile", format_args!("{}", sides.join("; ")));
+    }
+}
+
+/// How instantiation went, comparably across engines.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Instantiated {
+    Ok,
+    Trap(TrapCode),
+    Rejected(String),
+    Failed(String),
+}
+
+impl Instantiated {
+    fn same_as(&self, other: &Instantiated) -> bool {
+        match (self, other) {
+            (Instantiated::Ok, Instantiated::Ok) => true,
+            (Instantiated::Trap(a), Instantiated::Trap(b)) => a == b,
+            (Instantiated::Rejected(_), Instantiated::Rejected(_)) => true,
+            _ => false,
+        }
+    }
+}
+
+/// `instantiate`: a wasm-smith module with large, random memory, table and segment limits
+/// (segments often out of bounds, a start function), instantiated by the runtime under a random
+/// [`lockstep_runtime::Config`] (optimization level, bounds checks, memory reservation and guard,
+/// wasm stack) and by every engine as the harness builds it. Nothing may crash or panic, the
+/// runtime must agree with the oracle on success versus trap (and the trap's kind), and it must
+/// not reject what the oracle accepts.
+pub fn instantiate(data: &[u8]) {
+    let engines = engines();
+    let features = common_features(&engines);
+    let mut u = Unstructured::new(data);
+    let Ok(config) = modules::runtime_config(&mut u, features) else {
+        return;
+    };
+    let Some(wasm) = modules::instantiable(&mut u, features) else {
+        return;
+    };
+    let runtime = guarded(|| instantiate_runtime(&config, &wasm)).unwrap_or_else(|panic| {
+        finding(
+            "instantiate",
+            format_args!("the runtime panicked under {config:?}: {panic}"),
+        )
+    });
+    for e in &engines {
+        let outcome = guarded(|| {
+            let mut s = e.new_session(features);
+            instantiate_session(s.as_mut(), &wasm)
+        })
+        .unwrap_or_else(|panic| {
+            finding(
+                "instantiate",
+                format_args!("{} panicked: {panic}", e.name()),
+            )
+        });
+        // A resource limit of the configured runtime (a reservation too small for the module)
+        // is an honest refusal, not a disagreement.
+        if matches!(runtime, Instantiated::Failed(_)) || runtime.same_as(&outcome) {
+            continue;
+        }
+        finding(
+            "instantiate",
+            format_args!(
+                "runtime under {config:?}: {runtime:?}; {} (default configuration): {outcome:?}\n\
+                 module ({} bytes): {}",
+                e.name(),
+                wasm.len(),
+                crate::fuzz::worker::to_hex(&wasm)
+            ),
+        );
+    }
+}
+
+fn instantiate_runtime(config: &lockstep_runtime::Config, wasm: &[u8]) -> Instantiated {
+    use lockstep_runtime as rt;
+    let engine = match rt::Engine::new(config) {
+        Ok(e) => e,
+        Err(e) => return Instantiated::Failed(format!("engine: {e}")),
+    };
+    let module = match rt::Module::from_binary(&engine, wasm) {
+        Ok(m) => m,
+        Err(e) => return Instantiated::Rejected(e.to_string()),
+    };
+    let mut store = rt::Store::new(&engine, ());
+    match rt::Instance::new(&mut store, &module, &[]) {
+        Ok(_) => Instantiated::Ok,
+        Err(rt::Error::Trap(t)) => Instantiated::Trap(TrapCode::from_message(t.code().message())),
+        Err(e) => Instantiated::Failed(e.to_string()),
+    }
+}
+
+fn instantiate_session(s: &mut dyn Session, wasm: &[u8]) -> Instantiated {
+    let m = match s.compile(wasm) {
+        Ok(m) => m,
+        Err(e) => return Instantiated::Rejected(e.to_string()),
+    };
+    match s.instantiate(m) {
+        Ok(_) => Instantiated::Ok,
+        Err(InstantiateError::Trap(t)) => Instantiated::Trap(t.code),
+        Err(e) => Instantiated::Failed(e.to_string()),
+    }
+}
+
+/// `single_op`: one instruction ([`ops::all`], only those every engine executes) with operands
+/// drawn from the bytes, half raw and half edge-biased ([`case::edge_value`]), in a module with a
+/// small memory and a table, run on every engine and compared with the campaign's rules
+/// (result or trap, then exported memory, globals and tables).
+pub fn single_op(data: &[u8]) {
+    let engines = engines();
+    if engines.len() < 2 {
+        return;
+    }
+    let features = common_features(&engines) & run_case_features();
+    let mut u = Unstructured::new(data);
+    let Ok(op) = ops::Instance::arbitrary(&mut u, features) else {
+        return;
+    };
+    let wasm = match op.module(features) {
+        Ok(w) => w,
+        Err(e) => finding("single_op", format_args!("the op table is wrong: {e}")),
+    };
+    let mut rng = Rng::new(u.arbitrary().unwrap_or(0));
+    let args = op
+        .params()
+        .iter()
+        .map(|&t| ops::operand(&mut u, &mut rng, t))
+        .collect();
+    let calls = [Call {
+        export: "f".to_string(),
+        args,
+    }];
+    let refs = as_refs(&engines);
+    match case::run_case(&refs, &wasm, &calls, Rules::default()).verdict {
+        Verdict::Pass | Verdict::Inconclusive(_) => {}
+        Verdict::Rejected(m) => finding(
+            "single_op",
+            format_args!("every engine rejects the module of {op}: {m}"),
+        ),
+        Verdict::Panicked { engine, message } => finding(
+            "single_op",
+            format_args!("{engine} panicked on {op}: {message}"),
+        ),
+        Verdict::Diverged { divergence, .. } => finding(
+            "single_op",
+            format_args!(
+                "{op} with ({}): {divergence}",
+                calls[0]
+                    .args
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+    }
+}
+
+/// The features a spec run may switch off (at random, per input) to exercise the engines'
+/// validation of each feature's absence.
+const OPTIONAL_FEATURES: [WasmFeatures; 7] = [
+    WasmFeatures::BULK_MEMORY,
+    WasmFeatures::REFERENCE_TYPES,
+    WasmFeatures::MULTI_VALUE,
+    WasmFeatures::SIGN_EXTENSION,
+    WasmFeatures::SATURATING_FLOAT_TO_INT,
+    WasmFeatures::MUTABLE_GLOBAL,
+    WasmFeatures::SIMD,
+];
+
+/// `wast`'s input layout: file index (little-endian u16, modulo the file count), then a byte whose
+/// low seven bits switch off [`OPTIONAL_FEATURES`] and whose top bit swaps the engines' order
+/// (so the runtime is the reference). Missing bytes are zero: the file as `lockstep spec` runs it.
+pub fn wast_input(file: u16, config: u8) -> Vec<u8> {
+    let [a, b] = file.to_le_bytes();
+    vec![a, b, config]
+}
+
+/// `wast`: an official spec script ([`seeds::spec_files`]: the default suites every engine
+/// executes) on every engine in lockstep ([`crate::wast::run_script`]), under the suite's
+/// features minus a random subset. Every engine must fail exactly the same directives (the
+/// expected failures are shared), no call may diverge, and no engine may panic.
+pub fn wast(data: &[u8]) {
+    let mut engines = engines();
+    if engines.len() < 2 {
+        return;
+    }
+    let files = seeds::spec_files(common_features(&engines));
+    if files.is_empty() {
+        return;
+    }
+    let byte = |i: usize| data.get(i).copied().unwrap_or(0);
+    let index = u16::from_le_bytes([byte(0), byte(1)]) as usize % files.len();
+    let config = byte(2);
+    let file = &files[index];
+    let mut features = file.features;
+    for (bit, f) in OPTIONAL_FEATURES.iter().enumerate() {
+        if config & (1 << bit) != 0 {
+            features.remove(*f);
+        }
+    }
+    if config & 0x80 != 0 {
+        engines.reverse();
+    }
+    let refs = as_refs(&engines);
+    let result = crate::wast::run_script(&file.path, file.text, &refs, features);
+    let what = || {
+        format!(
+            "{} with features {features:?}, reference engine {}",
+            file.path,
+            engines[0].name()
+        )
+    };
+    for r in &result.engines {
+        if let Some(f) = r.failures.iter().find(|f| {
+            f.message.contains("engine panicked") || f.message.contains("creating a session")
+        }) {
+            finding(
+                "wast",
+                format_args!("{}: {} at line {}: {}", what(), r.engine, f.line, f.message),
+            );
+        }
+        if r.divergences > 0 {
+            let lines: Vec<String> = r
+                .failures
+                .iter()
+                .filter(|f| f.message.contains("diverges from"))
+                .map(|f| format!("line {}: {}", f.line, f.message))
+                .collect();
+            finding(
+                "wast",
+                format_args!("{}: {} diverges: {}", what(), r.engine, lines.join("\n")),
+            );
+        }
+    }
+    let failed = |k: usize| -> Vec<usize> {
+        let mut lines: Vec<usize> = result.engines[k].failures.iter().map(|f| f.line).collect();
+        lines.dedup();
+        lines
+    };
+    for k in 1..result.engines.len() {
+        let (a, b) = (failed(0), failed(k));
+        if a != b {
+            let only = |x: &[usize], y: &[usize], k: usize| -> Vec<String> {
+                result.engines[k]
+                    .failures
+                    .iter()
+                    .filter(|f| x.contains(&f.line) && !y.contains(&f.line))
+                    .map(|f| format!("line {}: {}", f.line, f.message))
+                    .collect()
+            };
+            finding(
+                "wast",
+                format_args!(
+                    "{}: the engines fail different directives\nonly {} fails: {:?}\nonly {} fails: {:?}",
+                    what(),
+                    result.engines[0].engine,
+                    only(&a, &b, 0),
+                    result.engines[k].engine,
+                    only(&b, &a, k)
+                ),
+            );
+        }
+    }
+}

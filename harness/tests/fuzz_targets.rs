@@ -1,0 +1,154 @@
+//! The cargo-fuzz targets on stable Rust: a sample of each target's seed corpus, plus a few fixed
+//! byte strings, replayed through the very functions `fuzz/fuzz_targets/*.rs` call, so the targets
+//! cannot rot between nightly fuzz runs. A panic here is a finding (or a broken target).
+//!
+//! - Reproduce a libFuzzer artifact on stable: `LOCKSTEP_FUZZ_REPLAY=TARGET:PATH cargo test
+//!   --release -p lockstep-harness --test fuzz_targets replay_artifact -- --nocapture`.
+//! - Write the whole seed corpus (what `fuzz/seed-corpus.sh` does): `LOCKSTEP_SEED_CORPUS=DIR
+//!   cargo test --release -p lockstep-harness --test fuzz_targets write_seed_corpus -- --ignored`.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use lockstep_harness::engines;
+use lockstep_harness::targets::{self, TARGETS, seeds};
+
+/// Inputs every target must take without a finding: empty, tiny, all-ones, a module header.
+const FIXED: &[&[u8]] = &[
+    b"",
+    b"\0",
+    &[0xff; 64],
+    b"\0asm\x01\0\0\0",
+    b"\0asm\x01\0\0\0\x01\x04\x01\x60\0\0",
+    b"\0asm\x02\0\0\0",
+];
+
+fn features() -> lockstep_harness::engine::WasmFeatures {
+    targets::common_features(&engines::built())
+}
+
+fn replay(name: &str) {
+    let (_, target) = TARGETS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .expect("a known target");
+    let inputs = seeds::seeds(name, features(), seeds::Amount::Sample);
+    assert!(!inputs.is_empty(), "{name} has seeds");
+    let start = Instant::now();
+    for input in FIXED
+        .iter()
+        .copied()
+        .chain(inputs.iter().map(Vec::as_slice))
+    {
+        target(input);
+    }
+    eprintln!(
+        "{name}: {} inputs in {:.2}s",
+        inputs.len() + FIXED.len(),
+        start.elapsed().as_secs_f64()
+    );
+}
+
+#[test]
+fn differential() {
+    replay("differential");
+}
+
+#[test]
+fn compile() {
+    replay("compile");
+}
+
+#[test]
+fn instantiate() {
+    replay("instantiate");
+}
+
+#[test]
+fn single_op() {
+    replay("single_op");
+}
+
+#[test]
+fn wast() {
+    replay("wast");
+}
+
+#[test]
+fn every_target_is_tested_and_has_a_fuzz_crate_entry() {
+    let fuzz = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
+    let manifest = std::fs::read_to_string(fuzz.join("Cargo.toml")).expect("fuzz/Cargo.toml");
+    let this = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_targets.rs"),
+    )
+    .expect("this file");
+    for (name, _) in TARGETS {
+        assert!(
+            manifest.contains(&format!("name = \"{name}\"")),
+            "fuzz/Cargo.toml has no [[bin]] {name}"
+        );
+        let source = std::fs::read_to_string(fuzz.join(format!("fuzz_targets/{name}.rs")))
+            .unwrap_or_else(|e| panic!("fuzz/fuzz_targets/{name}.rs: {e}"));
+        assert!(
+            source.contains(&format!("lockstep_harness::targets::{name}(data)")),
+            "fuzz/fuzz_targets/{name}.rs calls lockstep_harness::targets::{name}"
+        );
+        assert!(
+            this.contains(&format!("fn {name}()")),
+            "no replay test for {name}"
+        );
+    }
+}
+
+/// Every instruction of the `single_op` table makes a module every engine accepts.
+#[test]
+fn single_op_table_is_valid() {
+    let f = features();
+    let mut v = wasmparser::Validator::new_with_features(f);
+    for (i, _) in targets::ops::supported(f).iter().enumerate() {
+        let input = targets::ops::Instance::input(i, &[]);
+        let mut u = arbitrary::Unstructured::new(&input);
+        let op = targets::ops::Instance::arbitrary(&mut u, f).expect("an instruction");
+        let wasm = op.module(f).unwrap_or_else(|e| panic!("{op}: {e}"));
+        v.validate_all(&wasm)
+            .unwrap_or_else(|e| panic!("{op}: {e}\n{}", op.wat(f)));
+        v.reset();
+    }
+}
+
+/// `LOCKSTEP_FUZZ_REPLAY=TARGET:PATH` runs one input (a libFuzzer crash artifact) through its
+/// target; without it, nothing.
+#[test]
+fn replay_artifact() {
+    let Ok(spec) = std::env::var("LOCKSTEP_FUZZ_REPLAY") else {
+        return;
+    };
+    let (name, path) = spec
+        .split_once(':')
+        .expect("LOCKSTEP_FUZZ_REPLAY=TARGET:PATH");
+    let (_, target) = TARGETS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("unknown target {name}"));
+    let data = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    target(&data);
+    eprintln!("{name}: {path} ({} bytes): no finding", data.len());
+}
+
+/// Write every target's full seed corpus under `$LOCKSTEP_SEED_CORPUS/<target>/` (used by
+/// `fuzz/seed-corpus.sh`).
+#[test]
+#[ignore = "writes files; run by fuzz/seed-corpus.sh"]
+fn write_seed_corpus() {
+    let dir = PathBuf::from(std::env::var("LOCKSTEP_SEED_CORPUS").expect("LOCKSTEP_SEED_CORPUS"));
+    let f = features();
+    for (name, _) in TARGETS {
+        let out = dir.join(name);
+        std::fs::create_dir_all(&out).expect("a corpus folder");
+        let inputs = seeds::seeds(name, f, seeds::Amount::Full);
+        for (i, input) in inputs.iter().enumerate() {
+            std::fs::write(out.join(format!("seed-{i:05}")), input).expect("a seed file");
+        }
+        eprintln!("{name}: {} seeds in {}", inputs.len(), out.display());
+    }
+}
