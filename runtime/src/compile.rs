@@ -21,6 +21,9 @@ use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// Bytes per value in a trampoline's array (one `ValRaw`, wide enough for a v128).
+const VAL_SLOT: usize = std::mem::size_of::<crate::values::ValRaw>();
+
 struct CompiledFunc {
     bytes: Vec<u8>,
     traps: Vec<(u32, TrapCode)>,
@@ -163,7 +166,7 @@ pub(crate) fn compile_trampolines(engine: &Engine, ty: &FuncType) -> Result<Tram
                 clif_type(t),
                 MemFlagsData::trusted(),
                 values,
-                (i * 8) as i32,
+                (i * VAL_SLOT) as i32,
             ));
         }
         let wsig = b.import_signature(wasm_signature(ty));
@@ -171,7 +174,7 @@ pub(crate) fn compile_trampolines(engine: &Engine, ty: &FuncType) -> Result<Tram
         let rets = b.inst_results(call).to_vec();
         for (i, r) in rets.into_iter().enumerate() {
             b.ins()
-                .store(MemFlagsData::trusted(), r, values, (i * 8) as i32);
+                .store(MemFlagsData::trusted(), r, values, (i * VAL_SLOT) as i32);
         }
         b.ins().return_(&[]);
         b.finalize(engine.inner.isa.frontend_config());
@@ -191,13 +194,13 @@ pub(crate) fn compile_trampolines(engine: &Engine, ty: &FuncType) -> Result<Tram
         let n = ty.params().len().max(ty.results().len()).max(1);
         let slot = b.create_sized_stack_slot(StackSlotData::new(
             StackSlotKind::ExplicitSlot,
-            (n * 8) as u32,
-            3,
+            (n * VAL_SLOT) as u32,
+            4,
         ));
         let addr = b.ins().stack_addr(types::I64, slot, 0);
         for (i, &v) in p[1..].iter().enumerate() {
             b.ins()
-                .store(MemFlagsData::trusted(), v, addr, (i * 8) as i32);
+                .store(MemFlagsData::trusted(), v, addr, (i * VAL_SLOT) as i32);
         }
         let fptr = b.ins().load(types::I64, MemFlagsData::trusted(), p[0], 0);
         let mut hsig = Signature::new(CallConv::SystemV);
@@ -210,10 +213,12 @@ pub(crate) fn compile_trampolines(engine: &Engine, ty: &FuncType) -> Result<Tram
         b.ins().trapnz(status, codes::HOST);
         let mut rets = Vec::new();
         for (i, &t) in ty.results().iter().enumerate() {
-            rets.push(
-                b.ins()
-                    .load(clif_type(t), MemFlagsData::trusted(), addr, (i * 8) as i32),
-            );
+            rets.push(b.ins().load(
+                clif_type(t),
+                MemFlagsData::trusted(),
+                addr,
+                (i * VAL_SLOT) as i32,
+            ));
         }
         b.ins().return_(&rets);
         b.finalize(engine.inner.isa.frontend_config());

@@ -61,7 +61,7 @@ impl Config {
         self.opt_level = level;
         self
     }
-    /// The features accepted by validation. Features beyond Wasm 2.0 (without SIMD) are
+    /// The features accepted by validation. Features beyond Wasm 2.0 are
     /// rejected at compile time with [`crate::Error::Compile`] if a module uses them.
     pub fn wasm_features(&mut self, features: WasmFeatures) -> &mut Self {
         self.features = features;
@@ -93,7 +93,7 @@ impl Config {
     }
 }
 
-/// Wasm 2.0 without SIMD.
+/// Wasm 2.0, fixed-width SIMD included.
 pub fn default_features() -> WasmFeatures {
     WasmFeatures::MUTABLE_GLOBAL
         | WasmFeatures::SATURATING_FLOAT_TO_INT
@@ -102,4 +102,5 @@ pub fn default_features() -> WasmFeatures {
         | WasmFeatures::BULK_MEMORY
         | WasmFeatures::REFERENCE_TYPES
         | WasmFeatures::FLOATS
+        | WasmFeatures::SIMD
 }

@@ -153,7 +153,8 @@ impl Table {
                 "table initial value has the wrong type".into(),
             ));
         }
-        let raw = s.val_to_raw(&init)?;
+        // Table elements are references, which fit in 64 bits.
+        let raw = s.val_to_raw(&init)? as u64;
         s.tables.push(TableData::new(ty, raw)?);
         Ok(Table {
             store_id: s.id,
@@ -192,7 +193,7 @@ impl Table {
         let t = &s.tables[self.index];
         let raw = *t.elems.get(usize::try_from(index).ok()?)?;
         let ty = t.ty.element;
-        Some(s.raw_to_val(raw, ty))
+        Some(s.raw_to_val(raw.into(), ty))
     }
 
     pub fn set(&self, mut store: impl AsContextMut, index: u64, val: Val) -> Result<()> {
@@ -203,7 +204,7 @@ impl Table {
                 "value has the wrong type for this table".into(),
             ));
         }
-        let raw = s.val_to_raw(&val)?;
+        let raw = s.val_to_raw(&val)? as u64;
         let slot = usize::try_from(index)
             .ok()
             .and_then(|i| s.tables[self.index].elems.get_mut(i))
@@ -221,7 +222,7 @@ impl Table {
                 "value has the wrong type for this table".into(),
             ));
         }
-        let raw = s.val_to_raw(&init)?;
+        let raw = s.val_to_raw(&init)? as u64;
         s.tables[self.index]
             .grow(delta, raw)
             .ok_or_else(|| Error::Other("failed to grow table".into()))

@@ -111,7 +111,7 @@ impl Func {
             return Err(Error::Other("wrong number of result slots".into()));
         }
         let n = ty.params().len().max(ty.results().len()).max(1);
-        let mut raw = vec![0u64; n];
+        let mut raw = vec![0 as ValRaw; n];
         for (i, p) in params.iter().enumerate() {
             raw[i] = s.val_to_raw(p)?;
         }
@@ -146,7 +146,7 @@ pub(crate) fn dynamic_host_fn<T: 'static>(
     ty: FuncType,
     f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Trap> + Send + Sync + 'static,
 ) -> HostFn<T> {
-    Arc::new(move |store: &mut StoreInner<T>, raw: &mut [u64]| {
+    Arc::new(move |store: &mut StoreInner<T>, raw: &mut [ValRaw]| {
         let s = &mut store.opaque;
         let params: Vec<Val> = ty
             .params()
@@ -187,12 +187,12 @@ macro_rules! int_ty {
             #[inline]
             fn to_raw(self, _: &StoreOpaque) -> Result<ValRaw> {
                 let f: fn($t) -> u64 = $to;
-                Ok(f(self))
+                Ok(f(self) as ValRaw)
             }
             #[inline]
             fn from_raw(raw: ValRaw, _: &mut StoreOpaque) -> Self {
                 let f: fn(u64) -> $t = $from;
-                f(raw)
+                f(raw as u64)
             }
         }
     };
@@ -205,6 +205,21 @@ int_ty!(f32, F32, |v| v.to_bits() as u64, |r| f32::from_bits(
     r as u32
 ));
 int_ty!(f64, F64, |v| v.to_bits(), f64::from_bits);
+
+/// `u128` is a `v128`, lane 0 in the low bits.
+impl WasmTy for u128 {
+    fn valtype() -> ValType {
+        ValType::V128
+    }
+    #[inline]
+    fn to_raw(self, _: &StoreOpaque) -> Result<ValRaw> {
+        Ok(self)
+    }
+    #[inline]
+    fn from_raw(raw: ValRaw, _: &mut StoreOpaque) -> Self {
+        raw
+    }
+}
 
 impl WasmTy for Option<Func> {
     fn valtype() -> ValType {
@@ -226,10 +241,10 @@ impl WasmTy for Option<ExternRef> {
         ValType::ExternRef
     }
     fn to_raw(self, _: &StoreOpaque) -> Result<ValRaw> {
-        Ok(self.map_or(0, |r| r.0))
+        Ok(self.map_or(0, |r| r.0 as ValRaw))
     }
     fn from_raw(raw: ValRaw, _: &mut StoreOpaque) -> Self {
-        (raw != 0).then_some(ExternRef(raw))
+        (raw != 0).then_some(ExternRef(raw as u64))
     }
 }
 
@@ -333,7 +348,7 @@ macro_rules! into_func {
         {
             fn into_func(self) -> (FuncType, HostFn<T>) {
                 let ty = FuncType::new(vec![$($n::valtype()),*], R::Values::types());
-                let f: HostFn<T> = Arc::new(move |store: &mut StoreInner<T>, raw: &mut [u64]| {
+                let f: HostFn<T> = Arc::new(move |store: &mut StoreInner<T>, raw: &mut [ValRaw]| {
                     $(let $n = $n::from_raw(raw[$i], &mut store.opaque);)*
                     let r = (self)(Caller { inner: &mut *store }, $($n),*).into_result()?;
                     r.store_raw(&store.opaque, raw).map_err(|e| Trap::new(e.to_string()))
@@ -350,7 +365,7 @@ macro_rules! into_func {
         {
             fn into_func(self) -> (FuncType, HostFn<T>) {
                 let ty = FuncType::new(vec![$($n::valtype()),*], R::Values::types());
-                let f: HostFn<T> = Arc::new(move |store: &mut StoreInner<T>, raw: &mut [u64]| {
+                let f: HostFn<T> = Arc::new(move |store: &mut StoreInner<T>, raw: &mut [ValRaw]| {
                     let opaque = &mut store.opaque;
                     $(let $n = $n::from_raw(raw[$i], opaque);)*
                     let r = (self)($($n),*).into_result()?;
@@ -391,13 +406,13 @@ impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
         let s = &mut store.ctx_mut().opaque;
         s.check(self.func.store_id)
             .map_err(|e| Trap::new(e.to_string()))?;
-        let mut buf = [0u64; 16];
+        let mut buf = [0 as ValRaw; 16];
         let n = P::count().max(R::count()).max(1);
         let mut heap;
-        let raw: &mut [u64] = if n <= 16 {
+        let raw: &mut [ValRaw] = if n <= 16 {
             &mut buf[..n]
         } else {
-            heap = vec![0u64; n];
+            heap = vec![0 as ValRaw; n];
             &mut heap
         };
         params

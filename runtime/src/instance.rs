@@ -7,6 +7,7 @@ use crate::module::{ConstExpr, ConstOp, ElemMode, ExportIndex, ImportKind, Modul
 use crate::store::{AsContextMut, GlobalData, StoreOpaque, TableData};
 use crate::trap::{Error, Result, Trap, TrapCode};
 use crate::types::{Mutability, limits_match};
+use crate::values::ValRaw;
 use crate::vm::memory::LinearMemory;
 use crate::vm::vmctx::{VMFuncRef, VMOffsets};
 use std::cell::Cell;
@@ -141,16 +142,17 @@ impl Instance {
     }
 }
 
-fn eval_const(s: &StoreOpaque, inst: &InstanceData, expr: &ConstExpr) -> u64 {
-    let mut st: Vec<u64> = Vec::new();
+fn eval_const(s: &StoreOpaque, inst: &InstanceData, expr: &ConstExpr) -> ValRaw {
+    let mut st: Vec<ValRaw> = Vec::new();
     for op in expr {
         let v = match *op {
-            ConstOp::I32(v) => v as u32 as u64,
-            ConstOp::I64(v) => v as u64,
-            ConstOp::F32(b) => b as u64,
-            ConstOp::F64(b) => b,
+            ConstOp::I32(v) => v as u32 as ValRaw,
+            ConstOp::I64(v) => v as u64 as ValRaw,
+            ConstOp::F32(b) => b as ValRaw,
+            ConstOp::F64(b) => b as ValRaw,
+            ConstOp::V128(v) => v,
             ConstOp::RefNull => 0,
-            ConstOp::RefFunc(f) => &inst.funcrefs[f as usize] as *const VMFuncRef as u64,
+            ConstOp::RefFunc(f) => &inst.funcrefs[f as usize] as *const VMFuncRef as ValRaw,
             ConstOp::GlobalGet(g) => s.globals[inst.globals[g as usize]].cell.get(),
             ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
                 let b = st.pop().unwrap_or(0) as u32;
@@ -159,16 +161,16 @@ fn eval_const(s: &StoreOpaque, inst: &InstanceData, expr: &ConstExpr) -> u64 {
                     ConstOp::I32Add => a.wrapping_add(b),
                     ConstOp::I32Sub => a.wrapping_sub(b),
                     _ => a.wrapping_mul(b),
-                }) as u64
+                }) as ValRaw
             }
             ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => {
-                let b = st.pop().unwrap_or(0);
-                let a = st.pop().unwrap_or(0);
-                match op {
+                let b = st.pop().unwrap_or(0) as u64;
+                let a = st.pop().unwrap_or(0) as u64;
+                (match op {
                     ConstOp::I64Add => a.wrapping_add(b),
                     ConstOp::I64Sub => a.wrapping_sub(b),
                     _ => a.wrapping_mul(b),
-                }
+                }) as ValRaw
             }
         };
         st.push(v);
@@ -285,7 +287,7 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
         .enumerate()
     {
         let init = match &info.table_inits[i] {
-            Some(e) => eval_const(s, &inst, e),
+            Some(e) => eval_const(s, &inst, e) as u64,
             None => 0,
         };
         tables.push(s.tables.len());
@@ -295,7 +297,12 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
     inst.elems = info
         .elems
         .iter()
-        .map(|e| e.items.iter().map(|x| eval_const(s, &inst, x)).collect())
+        .map(|e| {
+            e.items
+                .iter()
+                .map(|x| eval_const(s, &inst, x) as u64)
+                .collect()
+        })
         .collect();
     // Fill the VM context.
     vmctx[VMOffsets::slot_of(VMOffsets::LIMITS)] = &*s.limits as *const _ as usize;
@@ -351,7 +358,7 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
     if let Some(start) = info.start {
         let fr = &s.instances[index].funcrefs[start as usize] as *const VMFuncRef as usize;
         let f = s.func_for_funcref(fr);
-        let mut vals = [0u64; 1];
+        let mut vals = [0 as ValRaw; 1];
         s.call_raw(f, &mut vals)?;
     }
     Ok(instance)

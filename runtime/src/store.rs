@@ -75,7 +75,7 @@ impl TableData {
 }
 
 pub(crate) struct GlobalData {
-    pub cell: Box<Cell<u64>>,
+    pub cell: Box<Cell<ValRaw>>,
     pub ty: GlobalType,
 }
 
@@ -219,16 +219,17 @@ impl StoreOpaque {
 
     pub(crate) fn val_to_raw(&self, v: &Val) -> Result<ValRaw> {
         Ok(match *v {
-            Val::I32(x) => x as u32 as u64,
-            Val::I64(x) => x as u64,
-            Val::F32(b) => b as u64,
-            Val::F64(b) => b,
+            Val::I32(x) => x as u32 as ValRaw,
+            Val::I64(x) => x as u64 as ValRaw,
+            Val::F32(b) => b as ValRaw,
+            Val::F64(b) => b as ValRaw,
+            Val::V128(v) => v,
             Val::FuncRef(None) | Val::ExternRef(None) => 0,
             Val::FuncRef(Some(f)) => {
                 self.check(f.store_id)?;
-                self.funcs[f.index].funcref as u64
+                self.funcs[f.index].funcref as ValRaw
             }
-            Val::ExternRef(Some(r)) => r.0,
+            Val::ExternRef(Some(r)) => r.0 as ValRaw,
         })
     }
 
@@ -238,7 +239,8 @@ impl StoreOpaque {
             V::I32 => Val::I32(raw as u32 as i32),
             V::I64 => Val::I64(raw as i64),
             V::F32 => Val::F32(raw as u32),
-            V::F64 => Val::F64(raw),
+            V::F64 => Val::F64(raw as u64),
+            V::V128 => Val::V128(raw),
             V::FuncRef => Val::FuncRef(if raw == 0 {
                 None
             } else {
@@ -248,7 +250,11 @@ impl StoreOpaque {
                     index,
                 })
             }),
-            V::ExternRef => Val::ExternRef(if raw == 0 { None } else { Some(ExternRef(raw)) }),
+            V::ExternRef => Val::ExternRef(if raw == 0 {
+                None
+            } else {
+                Some(ExternRef(raw as u64))
+            }),
         }
     }
 

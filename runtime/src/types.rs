@@ -2,13 +2,15 @@
 
 use std::fmt;
 
-/// A value type (Wasm 2.0 without SIMD).
+/// A value type (Wasm 2.0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ValType {
     I32,
     I64,
     F32,
     F64,
+    /// A 128-bit vector (fixed-width SIMD).
+    V128,
     FuncRef,
     ExternRef,
 }
@@ -21,7 +23,7 @@ impl ValType {
             W::I64 => ValType::I64,
             W::F32 => ValType::F32,
             W::F64 => ValType::F64,
-            W::V128 => return None,
+            W::V128 => ValType::V128,
             W::Ref(r) => Self::from_ref(r)?,
         })
     }
@@ -49,6 +51,7 @@ impl fmt::Display for ValType {
             ValType::I64 => "i64",
             ValType::F32 => "f32",
             ValType::F64 => "f64",
+            ValType::V128 => "v128",
             ValType::FuncRef => "funcref",
             ValType::ExternRef => "externref",
         };

@@ -3,9 +3,10 @@
 use crate::func::Func;
 use crate::types::ValType;
 
-/// The raw, untyped 64-bit representation of a value in the "array" calling convention
-/// used by trampolines: i32/f32 in the low 32 bits, refs as pointer/handle (0 = null).
-pub type ValRaw = u64;
+/// The raw, untyped 128-bit representation of a value in the "array" calling convention
+/// used by trampolines and global cells: i32/f32 in the low 32 bits, i64/f64 in the low 64,
+/// v128 in all 128 (little-endian lanes), refs as pointer/handle (0 = null).
+pub type ValRaw = u128;
 
 /// An opaque host reference. The store keeps the payload alive until it is dropped; the
 /// number is the handle the store assigned (never 0).
@@ -28,6 +29,8 @@ pub enum Val {
     F32(u32),
     /// Raw bits, so NaN payloads survive.
     F64(u64),
+    /// A 128-bit vector, lane 0 in the low bits.
+    V128(u128),
     FuncRef(Option<Func>),
     ExternRef(Option<ExternRef>),
 }
@@ -39,6 +42,7 @@ impl Val {
             Val::I64(_) => ValType::I64,
             Val::F32(_) => ValType::F32,
             Val::F64(_) => ValType::F64,
+            Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FuncRef,
             Val::ExternRef(_) => ValType::ExternRef,
         }
@@ -71,6 +75,13 @@ impl Val {
             None
         }
     }
+    pub fn v128(&self) -> Option<u128> {
+        if let Val::V128(v) = self {
+            Some(*v)
+        } else {
+            None
+        }
+    }
     /// The zero/null value of a type.
     pub fn default_for(ty: ValType) -> Val {
         match ty {
@@ -78,6 +89,7 @@ impl Val {
             ValType::I64 => Val::I64(0),
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
+            ValType::V128 => Val::V128(0),
             ValType::FuncRef => Val::FuncRef(None),
             ValType::ExternRef => Val::ExternRef(None),
         }

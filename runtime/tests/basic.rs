@@ -106,3 +106,66 @@ fn many_params_and_results() {
     assert_eq!(out[15], Val::F64(4f64.to_bits()));
     assert_eq!(out[19], Val::I32(8));
 }
+
+/// v128 values cross every boundary: typed and untyped calls, host functions, globals,
+/// locals and block results.
+#[test]
+fn v128_crosses_the_host_boundary() {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "host" "swap" (func $swap (param v128) (result v128)))
+            (global (export "g") (mut v128) (v128.const i32x4 1 2 3 4))
+            (func (export "add") (param v128 v128) (result v128)
+                local.get 0 local.get 1 i32x4.add)
+            (func (export "via_host") (param v128) (result v128 i32)
+                (local v128)
+                (local.set 1 (call $swap (local.get 0)))
+                (block (result v128) (local.get 1))
+                (i32x4.extract_lane 3 (global.get 0)))
+            (func (export "set_g") (param v128) (global.set 0 (local.get 0))))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    // Swap the two 64-bit halves.
+    let swap = Func::wrap(&mut store, |v: u128| v.rotate_left(64)).unwrap();
+    let inst = Instance::new(&mut store, &module, &[Extern::Func(swap)]).unwrap();
+
+    let lanes = |l: [u32; 4]| {
+        l.iter()
+            .rev()
+            .fold(0u128, |acc, &x| (acc << 32) | x as u128)
+    };
+    let add = inst
+        .get_typed_func::<(u128, u128), u128>(&mut store, "add")
+        .unwrap();
+    assert_eq!(
+        add.call(
+            &mut store,
+            (lanes([1, 2, 3, u32::MAX]), lanes([10, 20, 30, 1]))
+        )
+        .unwrap(),
+        lanes([11, 22, 33, 0])
+    );
+
+    let via_host = inst.get_func(&mut store, "via_host").unwrap();
+    let mut out = [Val::V128(0), Val::I32(0)];
+    via_host
+        .call(&mut store, &[Val::V128(lanes([5, 6, 7, 8]))], &mut out)
+        .unwrap();
+    assert_eq!(out, [Val::V128(lanes([7, 8, 5, 6])), Val::I32(4)]);
+
+    let g = inst.get_global(&mut store, "g").unwrap();
+    assert_eq!(g.get(&mut store), Val::V128(lanes([1, 2, 3, 4])));
+    let set_g = inst
+        .get_typed_func::<u128, ()>(&mut store, "set_g")
+        .unwrap();
+    set_g.call(&mut store, u128::MAX).unwrap();
+    assert_eq!(g.get(&mut store), Val::V128(u128::MAX));
+    g.set(&mut store, Val::V128(7)).unwrap();
+    via_host
+        .call(&mut store, &[Val::V128(0)], &mut out)
+        .unwrap();
+    assert_eq!(out[1], Val::I32(0));
+}

@@ -30,8 +30,8 @@ impl Engine for RuntimeEngine {
     }
 
     fn supported_features(&self) -> WasmFeatures {
-        // WebAssembly 2.0 without SIMD.
-        crate::suite::required_2_0()
+        // All of WebAssembly 2.0, SIMD included.
+        crate::suite::required_2_0() | WasmFeatures::SIMD
     }
 
     fn new_session(&self, features: WasmFeatures) -> Box<dyn Session> {
@@ -187,7 +187,7 @@ impl RuntimeSession {
             Val::I64(x) => rt::Val::I64(x as i64),
             Val::F32(x) => rt::Val::F32(x),
             Val::F64(x) => rt::Val::F64(x),
-            Val::V128(_) => return Err("v128 is not supported by the runtime".to_string()),
+            Val::V128(x) => rt::Val::V128(x),
             Val::FuncRef(None) => rt::Val::FuncRef(None),
             Val::FuncRef(Some(id)) => rt::Val::FuncRef(Some(
                 *self
@@ -216,6 +216,7 @@ impl RuntimeSession {
             rt::Val::I64(x) => Val::I64(x as u64),
             rt::Val::F32(x) => Val::F32(x),
             rt::Val::F64(x) => Val::F64(x),
+            rt::Val::V128(x) => Val::V128(x),
             rt::Val::FuncRef(None) => Val::FuncRef(None),
             rt::Val::FuncRef(Some(f)) => {
                 let id = match self.func_ids.get(&f) {

@@ -46,7 +46,7 @@ impl FuncTranslator<'_, '_> {
             .with_trap_code(Some(TrapCode::HEAP_OUT_OF_BOUNDS))
     }
 
-    fn load(
+    pub(super) fn load(
         &mut self,
         ma: &wasmparser::MemArg,
         size: u32,
@@ -58,7 +58,7 @@ impl FuncTranslator<'_, '_> {
         self.push(v);
     }
 
-    fn store(&mut self, ma: &wasmparser::MemArg, size: u32, narrow: Option<Type>) {
+    pub(super) fn store(&mut self, ma: &wasmparser::MemArg, size: u32, narrow: Option<Type>) {
         let val = self.pop();
         let (addr, off) = self.mem_addr(mem_index(ma), ma.offset, size);
         let flags = self.heap_flags();

@@ -8,6 +8,7 @@ mod call;
 mod control;
 mod memory;
 mod numeric;
+mod simd;
 mod table;
 mod variables;
 
@@ -58,6 +59,7 @@ pub(crate) fn clif_type(t: ValType) -> Type {
         ValType::I64 => types::I64,
         ValType::F32 => types::F32,
         ValType::F64 => types::F64,
+        ValType::V128 => types::I8X16,
         ValType::FuncRef | ValType::ExternRef => types::I64,
     }
 }
@@ -181,7 +183,7 @@ pub(crate) fn translate_function(
         let mut lr = body.get_locals_reader().map_err(malformed)?;
         for _ in 0..lr.get_count() {
             let (n, t) = lr.read().map_err(malformed)?;
-            let t = ValType::from_wasm(t).ok_or_else(|| unsupported("v128 local"))?;
+            let t = ValType::from_wasm(t).ok_or_else(|| unsupported("local type"))?;
             let ty = clif_type(t);
             for _ in 0..n {
                 let v = b.declare_var(ty);
@@ -235,6 +237,10 @@ fn zero_value(b: &mut FunctionBuilder<'_>, ty: Type) -> Value {
     match ty {
         types::F32 => b.ins().f32const(0.0),
         types::F64 => b.ins().f64const(0.0),
+        ty if ty.is_vector() => {
+            let zero = b.func.dfg.constants.insert(vec![0u8; 16].into());
+            b.ins().vconst(ty, zero)
+        }
         _ => b.ins().iconst(ty, 0),
     }
 }
@@ -263,6 +269,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             || self.translate_memory(op)?
             || self.translate_table(op)?
             || self.translate_call(op)?
+            || self.translate_simd(op)?
         {
             Ok(())
         } else {
@@ -357,7 +364,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             wasmparser::BlockType::Type(t) => (
                 vec![],
                 vec![clif_type(
-                    ValType::from_wasm(t).ok_or_else(|| unsupported("v128"))?,
+                    ValType::from_wasm(t).ok_or_else(|| unsupported("block type"))?,
                 )],
             ),
             wasmparser::BlockType::FuncType(i) => {

@@ -5,11 +5,12 @@ use super::traps;
 use super::vmctx::VMFuncRef;
 use crate::store::StoreInner;
 use crate::trap::Trap;
+use crate::values::ValRaw;
 use std::sync::Arc;
 
 /// A host function in array form: arguments in, results out, in `ValRaw` slots.
 pub(crate) type HostFn<T> =
-    Arc<dyn Fn(&mut StoreInner<T>, &mut [u64]) -> Result<(), Trap> + Send + Sync + 'static>;
+    Arc<dyn Fn(&mut StoreInner<T>, &mut [ValRaw]) -> Result<(), Trap> + Send + Sync + 'static>;
 
 /// Type-erased owner of a host-function context (only dropped, never called through).
 pub(crate) trait ErasedHostCtx {}
@@ -18,7 +19,7 @@ pub(crate) trait ErasedHostCtx {}
 /// it with the context pointer and the address of its `ValRaw` array.
 #[repr(C)]
 pub(crate) struct HostFuncCtx<T> {
-    call: unsafe extern "C" fn(*const HostFuncCtx<T>, *mut u64) -> u32,
+    call: unsafe extern "C" fn(*const HostFuncCtx<T>, *mut ValRaw) -> u32,
     store: *mut StoreInner<T>,
     nvals: usize,
     func: HostFn<T>,
@@ -50,7 +51,7 @@ pub(crate) fn new_host_func<T: 'static>(
     fr
 }
 
-unsafe extern "C" fn host_entry<T>(ctx: *const HostFuncCtx<T>, values: *mut u64) -> u32 {
+unsafe extern "C" fn host_entry<T>(ctx: *const HostFuncCtx<T>, values: *mut ValRaw) -> u32 {
     // SAFETY: `ctx` is the context the shim was given, owned by a live store (the store owns
     // every instance that can reach it). We clone what we need out of it before creating the
     // `&mut StoreInner`, so no reference into the context is held across the call. The store
@@ -90,7 +91,7 @@ pub(crate) fn funcref_type_id(funcref: usize) -> u32 {
 pub(crate) fn call_funcref(
     array_entry: usize,
     funcref: usize,
-    values: &mut [u64],
+    values: &mut [ValRaw],
 ) -> Result<(), Trap> {
     // SAFETY: `funcref` is a live VMFuncRef of the calling store; `array_entry` is the
     // trampoline for its signature and `values` has max(params, results) slots (checked by

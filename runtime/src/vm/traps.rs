@@ -4,11 +4,12 @@
 
 use super::code;
 use crate::trap::{FrameInfo, Trap, TrapCode};
+use crate::values::ValRaw;
 use std::cell::{Cell, RefCell};
 use std::sync::Once;
 
 unsafe extern "C" {
-    fn lockstep_invoke(tramp: usize, vmctx: usize, code: usize, values: *mut u64) -> i32;
+    fn lockstep_invoke(tramp: usize, vmctx: usize, code: usize, values: *mut ValRaw) -> i32;
     fn lockstep_in_wasm() -> i32;
     fn lockstep_unwind() -> !;
 }
@@ -243,7 +244,7 @@ pub(crate) unsafe fn invoke(
     tramp: usize,
     vmctx: usize,
     code: usize,
-    values: *mut u64,
+    values: *mut ValRaw,
     names: &dyn Fn(usize) -> Option<FrameInfo>,
 ) -> Result<(), Trap> {
     ensure_altstack();
