@@ -57,7 +57,12 @@ const MEM: &str = r#"(module
     (func (export "store") (param i32 i64) local.get 0 local.get 1 i64.store)
     (func (export "load_big_offset") (param i32) (result i32) local.get 0 i32.load offset=0xfffffffc)
     (func (export "store_big_offset") (param i32) local.get 0 i32.const 1 i32.store8 offset=0xffffffff)
-    (func (export "grow") (param i32) (result i32) local.get 0 memory.grow))"#;
+    (func (export "grow") (param i32) (result i32) local.get 0 memory.grow)
+    (func (export "load128") (param i32) (result v128) local.get 0 v128.load)
+    (func (export "store128") (param i32 v128) local.get 0 local.get 1 v128.store)
+    (func (export "load64_lane") (param i32) (result v128)
+        local.get 0 v128.const i64x2 0 0 v128.load64_lane 1)
+    (func (export "store8_lane") (param i32 v128) local.get 0 local.get 1 v128.store8_lane 15))"#;
 
 fn check_memory(config: &Config) {
     let engine = Engine::new(config).unwrap();
@@ -102,6 +107,48 @@ fn check_memory(config: &Config) {
     assert_eq!(load.call(&mut store, 65536 + 100).unwrap(), 0);
     oob(load.call(&mut store, 2 * 65536));
     assert_eq!(grow.call(&mut store, 5).unwrap(), -1);
+
+    // 16-byte and lane accesses near the end of the (now two-page) memory.
+    let load128 = inst
+        .get_typed_func::<i32, u128>(&mut store, "load128")
+        .unwrap();
+    let store128 = inst
+        .get_typed_func::<(i32, u128), ()>(&mut store, "store128")
+        .unwrap();
+    let load64_lane = inst
+        .get_typed_func::<i32, u128>(&mut store, "load64_lane")
+        .unwrap();
+    let store8_lane = inst
+        .get_typed_func::<(i32, u128), ()>(&mut store, "store8_lane")
+        .unwrap();
+    let end = 2 * 65536;
+    let v = 0x0102_0304_0506_0708_090a_0b0c_0d0e_0f10u128;
+    store128.call(&mut store, (end - 16, v)).unwrap();
+    assert_eq!(load128.call(&mut store, end - 16).unwrap(), v);
+    assert_eq!(
+        load64_lane.call(&mut store, end - 8).unwrap(),
+        (v >> 64) << 64
+    );
+    store8_lane.call(&mut store, (end - 1, u128::MAX)).unwrap();
+    assert_eq!(load8.call(&mut store, end - 1).unwrap(), 0xff);
+    let oob128 =
+        |r: Result<(), Trap>| assert_eq!(r.unwrap_err().code(), TrapCode::MemoryOutOfBounds);
+    assert_eq!(
+        load128.call(&mut store, end - 15).unwrap_err().code(),
+        TrapCode::MemoryOutOfBounds
+    );
+    assert_eq!(
+        load64_lane.call(&mut store, end - 7).unwrap_err().code(),
+        TrapCode::MemoryOutOfBounds
+    );
+    assert_eq!(
+        load128.call(&mut store, -1).unwrap_err().code(),
+        TrapCode::MemoryOutOfBounds
+    );
+    oob128(store128.call(&mut store, (end - 1, v)));
+    oob128(store8_lane.call(&mut store, (end, v)));
+    // A trapping store writes nothing.
+    assert_eq!(load8.call(&mut store, end - 1).unwrap(), 0xff);
     let mem = inst
         .get_memory(&mut store, "memory")
         .map(|m| m.size(&mut store));
