@@ -6,6 +6,7 @@ use lockstep_harness::diff::{self, Comparison, Rules, StateComparison};
 use lockstep_harness::engine::{Engine, InstanceId, Session, Val, WasmFeatures};
 use lockstep_harness::engines;
 use lockstep_harness::suite::required_2_0;
+use lockstep_harness::wast::runner::guarded;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
@@ -30,12 +31,14 @@ impl Lockstep {
         let sessions = engines
             .iter()
             .map(|e| {
-                let mut s = e.new_session(features);
-                let m = s
-                    .compile(&bytes)
+                // An engine that panics is named, with the module, in the failure.
+                let panicked = |m: String| -> ! { panic!("{} panicked: {m}\n{wat}", e.name()) };
+                let mut s = guarded(|| e.new_session(features)).unwrap_or_else(|m| panicked(m));
+                let m = guarded(|| s.compile(&bytes))
+                    .unwrap_or_else(|m| panicked(m))
                     .unwrap_or_else(|err| panic!("{}: {err}\n{wat}", e.name()));
-                let i = s
-                    .instantiate(m)
+                let i = guarded(|| s.instantiate(m))
+                    .unwrap_or_else(|m| panicked(m))
                     .unwrap_or_else(|err| panic!("{}: {err}\n{wat}", e.name()));
                 (s, i)
             })
@@ -55,11 +58,18 @@ impl Lockstep {
         args: &[Val],
         rules: Rules,
     ) -> Result<(), TestCaseError> {
-        let outs: Vec<_> = self
-            .sessions
-            .iter_mut()
-            .map(|(s, i)| s.invoke(*i, export, args))
-            .collect();
+        let mut outs = Vec::new();
+        for (k, (s, i)) in self.sessions.iter_mut().enumerate() {
+            match guarded(|| s.invoke(*i, export, args)) {
+                Ok(r) => outs.push(r),
+                Err(m) => {
+                    return Err(TestCaseError::fail(format!(
+                        "{export}: {} panicked: {m}",
+                        self.engines[k].name()
+                    )));
+                }
+            }
+        }
         let n0 = self.engines[0].name();
         for k in 1..outs.len() {
             let names = (n0, self.engines[k].name());
