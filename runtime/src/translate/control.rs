@@ -29,18 +29,8 @@ impl FuncTranslator<'_, '_> {
                 for &t in &results {
                     self.b.append_block_param(dest, t);
                 }
-                self.control.push(Frame {
-                    kind: FrameKind::Block,
-                    dest,
-                    header: None,
-                    else_block: None,
-                    else_seen: false,
-                    else_params: Vec::new(),
-                    num_params: params.len(),
-                    num_results: results.len(),
-                    height: self.stack.len() - params.len(),
-                    dest_reached: false,
-                });
+                let frame = Frame::new(FrameKind::Block, dest, &params, &results, &self.stack);
+                self.control.push(frame);
             }
             O::Loop { blockty } => {
                 let (params, results) = self.block_type(blockty)?;
@@ -57,17 +47,10 @@ impl FuncTranslator<'_, '_> {
                 self.b.switch_to_block(header);
                 let hp = self.b.block_params(header).to_vec();
                 self.stack.extend(hp);
+                let frame = Frame::new(FrameKind::Loop, dest, &params, &results, &self.stack);
                 self.control.push(Frame {
-                    kind: FrameKind::Loop,
-                    dest,
                     header: Some(header),
-                    else_block: None,
-                    else_seen: false,
-                    else_params: Vec::new(),
-                    num_params: params.len(),
-                    num_results: results.len(),
-                    height: self.stack.len() - params.len(),
-                    dest_reached: false,
+                    ..frame
                 });
             }
             O::If { blockty } => {
@@ -83,17 +66,11 @@ impl FuncTranslator<'_, '_> {
                 self.b.seal_block(then_block);
                 self.b.seal_block(else_block);
                 self.b.switch_to_block(then_block);
+                let frame = Frame::new(FrameKind::If, dest, &params, &results, &self.stack);
                 self.control.push(Frame {
-                    kind: FrameKind::If,
-                    dest,
-                    header: None,
                     else_block: Some(else_block),
-                    else_seen: false,
                     else_params: self.peekn(params.len()).to_vec(),
-                    num_params: params.len(),
-                    num_results: results.len(),
-                    height: self.stack.len() - params.len(),
-                    dest_reached: false,
+                    ..frame
                 });
             }
             O::Else => {

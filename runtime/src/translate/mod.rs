@@ -132,6 +132,25 @@ struct Frame {
     dest_reached: bool,
 }
 
+impl Frame {
+    /// The frame of a construct whose params are on top of `stack` (a loop's header and an
+    /// if's else arm are filled in by the caller).
+    fn new<T>(kind: FrameKind, dest: Block, params: &[T], results: &[T], stack: &[Value]) -> Frame {
+        Frame {
+            kind,
+            dest,
+            header: None,
+            else_block: None,
+            else_seen: false,
+            else_params: Vec::new(),
+            num_params: params.len(),
+            num_results: results.len(),
+            height: stack.len() - params.len(),
+            dest_reached: false,
+        }
+    }
+}
+
 pub(crate) struct FuncTranslator<'a, 'b> {
     env: &'a Env<'a>,
     b: FunctionBuilder<'b>,
@@ -201,18 +220,7 @@ pub(crate) fn translate_function(
             b,
             vmctx,
             stack: Vec::new(),
-            control: vec![Frame {
-                kind: FrameKind::Block,
-                dest: exit,
-                header: None,
-                else_block: None,
-                else_seen: false,
-                else_params: Vec::new(),
-                num_params: 0,
-                num_results: ft.results().len(),
-                height: 0,
-                dest_reached: false,
-            }],
+            control: vec![Frame::new(FrameKind::Block, exit, &[], ft.results(), &[])],
             reachable: true,
             unreachable_depth: 0,
             locals,
