@@ -27,24 +27,44 @@ fn features() -> lockstep_harness::engine::WasmFeatures {
     targets::common_features(&engines::built())
 }
 
+/// The features a target generates (what its seeds are made for).
+fn features_of(target: &str) -> lockstep_harness::engine::WasmFeatures {
+    match target {
+        "single_op" => targets::run_case_capped(&engines::built()),
+        _ => features(),
+    }
+}
+
 fn replay(name: &str) {
     let (_, target) = TARGETS
         .iter()
         .find(|(n, _)| *n == name)
         .expect("a known target");
-    let inputs = seeds::seeds(name, features(), seeds::Amount::Sample);
+    let inputs = seeds::seeds(name, features_of(name), seeds::Amount::Sample);
     assert!(!inputs.is_empty(), "{name} has seeds");
     let start = Instant::now();
+    // Inputs that once were findings (fuzz/regressions/<target>/, see fuzz/README.md).
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/regressions")
+        .join(name);
+    let mut regressions: Vec<Vec<u8>> = std::fs::read_dir(&dir)
+        .map(|d| {
+            d.filter_map(|e| std::fs::read(e.ok()?.path()).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    regressions.sort();
     for input in FIXED
         .iter()
         .copied()
         .chain(inputs.iter().map(Vec::as_slice))
+        .chain(regressions.iter().map(Vec::as_slice))
     {
         target(input);
     }
     eprintln!(
         "{name}: {} inputs in {:.2}s",
-        inputs.len() + FIXED.len(),
+        inputs.len() + FIXED.len() + regressions.len(),
         start.elapsed().as_secs_f64()
     );
 }
@@ -141,11 +161,10 @@ fn replay_artifact() {
 #[ignore = "writes files; run by fuzz/seed-corpus.sh"]
 fn write_seed_corpus() {
     let dir = PathBuf::from(std::env::var("LOCKSTEP_SEED_CORPUS").expect("LOCKSTEP_SEED_CORPUS"));
-    let f = features();
     for (name, _) in TARGETS {
         let out = dir.join(name);
         std::fs::create_dir_all(&out).expect("a corpus folder");
-        let inputs = seeds::seeds(name, f, seeds::Amount::Full);
+        let inputs = seeds::seeds(name, features_of(name), seeds::Amount::Full);
         for (i, input) in inputs.iter().enumerate() {
             std::fs::write(out.join(format!("seed-{i:05}")), input).expect("a seed file");
         }

@@ -89,7 +89,8 @@ fn spec_modules(files: &[SpecFile]) -> Vec<Vec<u8>> {
     out
 }
 
-/// The seeds of `target` for engines executing `features`.
+/// The seeds of `target` for engines executing `features` (for `single_op`, pass the features
+/// it generates, [`super::run_case_capped`]).
 pub fn seeds(target: &str, features: WasmFeatures, amount: Amount) -> Vec<Vec<u8>> {
     let sample = amount == Amount::Sample;
     match target {
