@@ -272,34 +272,6 @@ fn plain_ops() -> Vec<Op> {
         .collect()
 }
 
-/// Runtime bugs this suite found that are not fixed yet. While the runtime is compared, the cases
-/// they break are left out of the default run (each exclusion says which entry it follows) so
-/// that the rest of the suite keeps guarding everything else; [`known_runtime_bugs`] (ignored:
-/// `cargo test --release -p lockstep-harness --test proptest_simd -- --ignored`) reproduces them
-/// and passes once they are fixed. Then delete the entry, its exclusion and that test's case.
-const KNOWN_RUNTIME_BUGS: [&str; 2] = [
-    "extending loads (v128.load8x8_s/u, load16x4_s/u, load32x2_s/u) leave an i16x8/i32x4/i64x2 \
-     value on the translator's stack: storing it in a local panics Cranelift's frontend \
-     (\"declared type of variable doesn't match type of value\"); the other loads canonicalize \
-     to i8x16 (runtime/src/translate/simd.rs)",
-    "a funcref or externref result of a function with a v128 parameter comes back non-null when \
-     the argument's upper bits are non-zero (externref: ref.extern 4294967295; funcref: SIGSEGV \
-     of the host): the 64-bit result leaves the v128 argument's upper half in its 128-bit slot \
-     and Store::raw_to_val compares all 128 bits with 0 (runtime/src/store.rs)",
-];
-
-/// Is `KNOWN_RUNTIME_BUGS[i]` in play (the runtime is among `engines`)? Says so on stderr.
-fn known_bug(engines: &[Box<dyn Engine>], i: usize) -> bool {
-    let on = engines.iter().any(|e| e.name() == "runtime");
-    if on {
-        eprintln!(
-            "proptest_simd: cases of a known runtime bug are left out: {}",
-            KNOWN_RUNTIME_BUGS[i]
-        );
-    }
-    on
-}
-
 const EXTENDING_LOADS: [&str; 6] = [
     "v128.load8x8_s",
     "v128.load8x8_u",
@@ -309,11 +281,14 @@ const EXTENDING_LOADS: [&str; 6] = [
     "v128.load32x2_u",
 ];
 
-/// The reproducers of [`KNOWN_RUNTIME_BUGS`]: fails while they are there.
+/// Two runtime bugs this suite found, kept as named regressions:
+/// - extending loads (`v128.load8x8_s` ...) left an i16x8/i32x4/i64x2 value on the
+///   translator's stack, and storing it in a local panicked Cranelift's frontend;
+/// - a reference result of a function with a v128 parameter came back non-null (externref) or
+///   crashed the host (funcref): the result left the argument's upper half in its 128-bit slot.
 #[test]
-#[ignore = "reproduces KNOWN_RUNTIME_BUGS (runtime SIMD bugs not fixed yet)"]
-fn known_runtime_bugs() {
-    let Some(engines) = simd_engines("known-bugs") else {
+fn runtime_simd_regressions() {
+    let Some(engines) = simd_engines("regressions") else {
         return;
     };
     let engines = RefCell::new(Some(engines));
@@ -340,11 +315,16 @@ fn known_runtime_bugs() {
             ),
         }
     }
-    // Externref only: the funcref form of this bug takes the test process down.
-    let wat = "(module (func (export \"f\") (param v128) (result externref) (ref.null extern)))";
-    let mut l = Lockstep::with_features(take(&engines), wat, simd_features());
-    if let Err(e) = l.check("f", &[Val::V128(u128::MAX)]) {
-        failures.push(format!("{e}"));
+    for r in [
+        "(result externref) (ref.null extern)",
+        "(result funcref) (ref.null func)",
+    ] {
+        let wat = format!("(module (func (export \"f\") (param v128) {r}))");
+        let mut l = Lockstep::with_features(take(&engines), &wat, simd_features());
+        if let Err(e) = l.check("f", &[Val::V128(u128::MAX)]) {
+            failures.push(format!("{e}"));
+        }
+        *engines.borrow_mut() = Some(l.engines);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -751,7 +731,6 @@ fn memory_ops() {
     let Some(engines) = simd_engines("memory") else {
         return;
     };
-    let extending_load_bug = known_bug(&engines, 0);
     let engines = RefCell::new(Some(engines));
     let strategy = (
         0..MEMORY_OPS.len(),
@@ -779,15 +758,7 @@ fn memory_ops() {
                 "(local.get 0) (local.get 1)"
             };
             let expr = format!("({op} offset={off} align={align}{imm} {gets})");
-            let body = if extending_load_bug && EXTENDING_LOADS.contains(&op) {
-                // KNOWN_RUNTIME_BUGS[0]: returned directly, not through a local.
-                format!(
-                    "{} {expr}",
-                    result.map_or(String::new(), |t| format!("(result {t})"))
-                )
-            } else {
-                routed(&expr, params.split(' ').count(), result)
-            };
+            let body = routed(&expr, params.split(' ').count(), result);
             let wat = format!(
                 "(module (memory (export \"mem\") 2 2) (data (i32.const 0) \"{data}\") \
              (data (i32.const 65520) \"{data}\") (data (i32.const 131040) \"{data}\") \
@@ -979,9 +950,7 @@ fn v128_in_signatures() {
     let Some(engines) = simd_engines("signatures") else {
         return;
     };
-    let ref_result_bug = known_bug(&engines, 1);
-    // Every list has a v128 parameter: the exports with a reference among their results.
-    let mut ref_results: Vec<String> = Vec::new();
+    // Every list has a v128 parameter.
     let lists: [&[&str]; 8] = [
         &["v128"],
         &["v128", "v128"],
@@ -1010,9 +979,6 @@ fn v128_in_signatures() {
             wat.push_str(&format!(
                 "  (func (export \"{name}\") (param {ps}) (result {t}) (local.get {i}))\n"
             ));
-            if t.ends_with("ref") {
-                ref_results.push(name.clone());
-            }
             exports.push((name, l));
         }
         for (t, c) in constants {
@@ -1020,9 +986,6 @@ fn v128_in_signatures() {
             wat.push_str(&format!(
                 "  (func (export \"{name}\") (param {ps}) (result {t}) {c})\n"
             ));
-            if t.ends_with("ref") {
-                ref_results.push(name.clone());
-            }
             exports.push((name, l));
         }
         // Every parameter back, last first, plus two null references.
@@ -1036,7 +999,6 @@ fn v128_in_signatures() {
             "  (func (export \"{name}\") (param {ps}) (result {} externref funcref){gets} (ref.null extern) (ref.null func))\n",
             rs.join(" ")
         ));
-        ref_results.push(name.clone());
         exports.push((name, l));
     }
     wat.push(')');
@@ -1049,9 +1011,6 @@ fn v128_in_signatures() {
         }
     };
     for (export, l) in &exports {
-        if ref_result_bug && ref_results.contains(export) {
-            continue; // KNOWN_RUNTIME_BUGS[1]
-        }
         let strategy: Vec<BoxedStrategy<Val>> = lists[*l].iter().map(|t| arg(t)).collect();
         run_suite("signatures", &lockstep, export, strategy, 8);
     }

@@ -244,7 +244,9 @@ impl WasmTy for Option<ExternRef> {
         Ok(self.map_or(0, |r| r.0 as ValRaw))
     }
     fn from_raw(raw: ValRaw, _: &mut StoreOpaque) -> Self {
-        (raw != 0).then_some(ExternRef(raw as u64))
+        // Only the low 64 bits are written (see `StoreOpaque::raw_to_val`).
+        let raw = raw as u64;
+        (raw != 0).then_some(ExternRef(raw))
     }
 }
 

@@ -235,26 +235,25 @@ impl StoreOpaque {
 
     pub(crate) fn raw_to_val(&mut self, raw: ValRaw, ty: crate::types::ValType) -> Val {
         use crate::types::ValType as V;
+        // Code writes only the low 64 bits of a scalar or reference result; the rest of the
+        // slot may still hold a v128 argument.
+        let low = raw as u64;
         match ty {
-            V::I32 => Val::I32(raw as u32 as i32),
-            V::I64 => Val::I64(raw as i64),
-            V::F32 => Val::F32(raw as u32),
-            V::F64 => Val::F64(raw as u64),
+            V::I32 => Val::I32(low as u32 as i32),
+            V::I64 => Val::I64(low as i64),
+            V::F32 => Val::F32(low as u32),
+            V::F64 => Val::F64(low),
             V::V128 => Val::V128(raw),
-            V::FuncRef => Val::FuncRef(if raw == 0 {
+            V::FuncRef => Val::FuncRef(if low == 0 {
                 None
             } else {
-                let index = self.func_for_funcref(raw as usize);
+                let index = self.func_for_funcref(low as usize);
                 Some(crate::func::Func {
                     store_id: self.id,
                     index,
                 })
             }),
-            V::ExternRef => Val::ExternRef(if raw == 0 {
-                None
-            } else {
-                Some(ExternRef(raw as u64))
-            }),
+            V::ExternRef => Val::ExternRef(if low == 0 { None } else { Some(ExternRef(low)) }),
         }
     }
 

@@ -202,22 +202,22 @@ impl FuncTranslator<'_, '_> {
                 self.load(memarg, 16, |s, f, a, o| s.b.ins().load(I8X16, f, a, o))
             }
             O::V128Load8x8S { ref memarg } => {
-                self.load(memarg, 8, |s, f, a, o| s.b.ins().sload8x8(f, a, o))
+                self.load_v(memarg, 8, |s, f, a, o| s.b.ins().sload8x8(f, a, o))
             }
             O::V128Load8x8U { ref memarg } => {
-                self.load(memarg, 8, |s, f, a, o| s.b.ins().uload8x8(f, a, o))
+                self.load_v(memarg, 8, |s, f, a, o| s.b.ins().uload8x8(f, a, o))
             }
             O::V128Load16x4S { ref memarg } => {
-                self.load(memarg, 8, |s, f, a, o| s.b.ins().sload16x4(f, a, o))
+                self.load_v(memarg, 8, |s, f, a, o| s.b.ins().sload16x4(f, a, o))
             }
             O::V128Load16x4U { ref memarg } => {
-                self.load(memarg, 8, |s, f, a, o| s.b.ins().uload16x4(f, a, o))
+                self.load_v(memarg, 8, |s, f, a, o| s.b.ins().uload16x4(f, a, o))
             }
             O::V128Load32x2S { ref memarg } => {
-                self.load(memarg, 8, |s, f, a, o| s.b.ins().sload32x2(f, a, o))
+                self.load_v(memarg, 8, |s, f, a, o| s.b.ins().sload32x2(f, a, o))
             }
             O::V128Load32x2U { ref memarg } => {
-                self.load(memarg, 8, |s, f, a, o| s.b.ins().uload32x2(f, a, o))
+                self.load_v(memarg, 8, |s, f, a, o| s.b.ins().uload32x2(f, a, o))
             }
             O::V128Load8Splat { ref memarg } => self.load_splat(memarg, I8X16),
             O::V128Load16Splat { ref memarg } => self.load_splat(memarg, I16X8),
@@ -523,34 +523,44 @@ impl FuncTranslator<'_, '_> {
         Ok(true)
     }
 
+    /// A load whose result is a vector of any shape, pushed as the canonical `i8x16` (the
+    /// scalar `load` helper pushes what it is given).
+    fn load_v(
+        &mut self,
+        ma: &wasmparser::MemArg,
+        size: u32,
+        f: impl FnOnce(&mut Self, MemFlagsData, Value, i32) -> Value,
+    ) {
+        self.load(ma, size, f);
+        let v = self.pop();
+        self.push_v(v);
+    }
+
     /// Load one lane-sized scalar and splat it.
     fn load_splat(&mut self, ma: &wasmparser::MemArg, ty: Type) {
         let lane = ty.lane_type();
-        self.load(ma, lane.bytes(), |s, f, a, o| {
+        self.load_v(ma, lane.bytes(), |s, f, a, o| {
             let x = s.b.ins().load(lane, f, a, o);
             s.b.ins().splat(ty, x)
         });
-        self.canonicalize_top();
     }
 
     /// Load a 32- or 64-bit scalar into lane 0, zeroing the rest.
     fn load_zero(&mut self, ma: &wasmparser::MemArg, ty: Type) {
         let lane = ty.lane_type();
-        self.load(ma, lane.bytes(), |s, f, a, o| {
+        self.load_v(ma, lane.bytes(), |s, f, a, o| {
             let x = s.b.ins().load(lane, f, a, o);
             s.b.ins().scalar_to_vector(ty, x)
         });
-        self.canonicalize_top();
     }
 
     fn load_lane(&mut self, ma: &wasmparser::MemArg, ty: Type, lane: u8) {
         let v = self.pop_v(ty);
         let lt = ty.lane_type();
-        self.load(ma, lt.bytes(), |s, f, a, o| {
+        self.load_v(ma, lt.bytes(), |s, f, a, o| {
             let x = s.b.ins().load(lt, f, a, o);
             s.b.ins().insertlane(v, x, lane)
         });
-        self.canonicalize_top();
     }
 
     fn store_lane(&mut self, ma: &wasmparser::MemArg, ty: Type, lane: u8) {
@@ -558,11 +568,5 @@ impl FuncTranslator<'_, '_> {
         let x = self.b.ins().extractlane(v, lane);
         self.push(x);
         self.store(ma, ty.lane_type().bytes(), None);
-    }
-
-    /// The `load` helper pushes what it loaded; make a vector result canonical.
-    fn canonicalize_top(&mut self) {
-        let v = self.pop();
-        self.push_v(v);
     }
 }
