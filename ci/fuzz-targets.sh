@@ -5,6 +5,8 @@
 #
 #   LOCKSTEP_FUZZ_TARGET_SECONDS  seconds per target (default 30)
 #   LOCKSTEP_FUZZ_SANITIZER       none (default) or address; see fuzz/README.md for why
+# The nightly builds live in fuzz/target (CARGO_TARGET_DIR is ignored for them); the stable seed
+# generator uses CARGO_TARGET_DIR or target/, where the release tests were built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CARGO_FUZZ_VERSION=0.13.2
@@ -20,7 +22,7 @@ if ! cargo +nightly fuzz --version 2>/dev/null | grep -qF "$CARGO_FUZZ_VERSION";
 fi
 
 step "build (sanitizer $sanitizer)"
-cargo +nightly fuzz build -s "$sanitizer"
+env -u CARGO_TARGET_DIR cargo +nightly fuzz build -s "$sanitizer"
 
 step "seed corpus"
 bash fuzz/seed-corpus.sh fuzz/corpus
@@ -28,7 +30,7 @@ bash fuzz/seed-corpus.sh fuzz/corpus
 # The runtime catches traps of generated code with its own SIGSEGV/SIGBUS/SIGILL/SIGFPE
 # handlers; under ASan they must be allowed to take over (fuzz/README.md).
 export ASAN_OPTIONS="${ASAN_OPTIONS:-allow_user_segv_handler=1:handle_segv=0:handle_sigbus=0:handle_sigill=0:handle_sigfpe=0:detect_leaks=0}"
-targets=$(cargo +nightly fuzz list)
+targets=$(env -u CARGO_TARGET_DIR cargo +nightly fuzz list)
 failed=()
 for t in $targets; do
   step "run $t for ${seconds}s"
@@ -37,7 +39,7 @@ for t in $targets; do
   rm -rf "fuzz/artifacts/$t"
   mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
   set +e
-  cargo +nightly fuzz run -s "$sanitizer" "$t" "fuzz/corpus/$t" -- \
+  env -u CARGO_TARGET_DIR cargo +nightly fuzz run -s "$sanitizer" "$t" "fuzz/corpus/$t" -- \
     -max_total_time="$seconds" -timeout=60 -rss_limit_mb=4096 -print_final_stats=1 \
     "${dict[@]}" >"fuzz/artifacts/$t.log" 2>&1
   status=$?
