@@ -81,6 +81,14 @@ pub const KERNELS: &[Kernel] = &[
         tiny_n: 10,
         reference: float,
     },
+    Kernel {
+        name: "simd",
+        wat: include_str!("../kernels/simd.wat"),
+        jit_n: 2_000,
+        interp_n: 10,
+        tiny_n: 2,
+        reference: simd,
+    },
 ];
 
 pub fn by_name(name: &str) -> Option<&'static Kernel> {
@@ -175,6 +183,23 @@ fn indirect(n: i32) -> i64 {
         };
     }
     i64::from(acc)
+}
+
+fn simd(n: i32) -> i64 {
+    let mut words: Vec<u32> = (0..4096u32)
+        .map(|i| i.wrapping_mul(0x9e37_79b1) >> 16)
+        .collect();
+    let mut acc = [0u32; 4];
+    for _ in 0..n {
+        for chunk in words.chunks_exact_mut(4) {
+            let v = [chunk[0], chunk[1], chunk[2], chunk[3]];
+            for l in 0..4 {
+                acc[l] = acc[l].wrapping_add(v[l].wrapping_mul(v[l]));
+                chunk[l] = (v[l] ^ v[(l + 1) % 4]).wrapping_add(1);
+            }
+        }
+    }
+    acc.iter().map(|&x| i64::from(x)).sum()
 }
 
 fn float(n: i32) -> i64 {
