@@ -9,4 +9,5 @@ step lint;  bash ci/lint.sh
 step test;  bash ci/test.sh
 step fault-injection; bash ci/fault-injection.sh
 step spec;  bash ci/spec.sh
+step fuzz-targets; bash ci/fuzz-targets.sh
 step fuzz;  bash ci/fuzz.sh
