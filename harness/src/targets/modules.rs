@@ -122,11 +122,11 @@ pub fn instantiable(u: &mut Unstructured<'_>, features: WasmFeatures) -> Option<
 
 /// A runtime configuration drawn from the bytes: optimization level, IR verifier, bounds-check
 /// strategy, memory reservation (from none to the 4 GiB that enables guard pages), guard size and
-/// wasm stack size.
+/// wasm stack size. Also returns the memory reservation.
 pub fn runtime_config(
     u: &mut Unstructured<'_>,
     features: WasmFeatures,
-) -> arbitrary::Result<rt::Config> {
+) -> arbitrary::Result<(rt::Config, u64)> {
     let mut c = rt::Config::new();
     c.wasm_features(features);
     c.opt_level(*u.choose(&[
@@ -136,8 +136,29 @@ pub fn runtime_config(
     ])?);
     c.cranelift_verifier(u.arbitrary()?);
     c.bounds_checks(*u.choose(&[rt::BoundsChecks::GuardPages, rt::BoundsChecks::Explicit])?);
-    c.memory_reservation(*u.choose(&[4 << 30, 0, 1 << 16, 1 << 20, 16 << 20, 1 << 31])?);
+    let reservation = *u.choose(&[4 << 30, 0, 1 << 16, 1 << 20, 16 << 20, 1 << 31])?;
+    c.memory_reservation(reservation);
     c.memory_guard_size(*u.choose(&[2 << 30, 0, 1 << 16, 1 << 20])?);
     c.max_wasm_stack(*u.choose(&[512 << 10, 16 << 10, 64 << 10, 1 << 20])?);
-    Ok(c)
+    Ok((c, reservation))
+}
+
+/// Whether a runtime `reservation` holds every memory of `wasm` at its maximum (4 GiB and more
+/// hold any 32-bit memory), so `memory.grow` can fail only where the spec's limits say.
+pub fn reservation_covers(wasm: &[u8], reservation: u64) -> bool {
+    if reservation >= 4 << 30 {
+        return true;
+    }
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        let Ok(wasmparser::Payload::MemorySection(r)) = payload else {
+            continue;
+        };
+        for m in r {
+            let Ok(m) = m else { return false };
+            if m.maximum.unwrap_or(1 << 16).saturating_mul(1 << 16) > reservation {
+                return false;
+            }
+        }
+    }
+    true
 }
