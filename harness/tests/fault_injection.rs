@@ -77,12 +77,51 @@ fn finds(fault: Fault) {
         fault.name(),
         elapsed.as_secs_f64()
     );
+    // The finding must be the planted bug, not some other divergence: its reproducer diverges
+    // with the fault and agrees without it.
+    let repro = dir.join("repro.wast");
+    let with = divergences(&repro, Some(fault));
+    let without = divergences(&repro, None);
     let _ = std::fs::remove_dir_all(&out);
     assert!(
         size <= MAX_REPRO_BYTES,
         "{}: reproducer of {size} bytes is not small",
         fault.name()
     );
+    assert!(
+        with > 0,
+        "{}: the shrunk reproducer does not diverge with the fault planted",
+        fault.name()
+    );
+    assert_eq!(
+        without,
+        0,
+        "{}: the shrunk reproducer diverges without the fault: the campaign found another bug",
+        fault.name()
+    );
+}
+
+/// The divergences `lockstep wast --engine all` reports on `script`, with `fault` planted or
+/// with none.
+fn divergences(script: &std::path::Path, fault: Option<Fault>) -> usize {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lockstep"));
+    cmd.args(["wast", "--engine", "all"])
+        .arg(script)
+        .env_remove("LOCKSTEP_FAULT");
+    if let Some(f) = fault {
+        cmd.env("LOCKSTEP_FAULT", f.name());
+    }
+    let out = cmd.output().expect("run lockstep wast");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("cross-engine comparison"))
+        .unwrap_or_else(|| panic!("no comparison line from lockstep wast:\n{text}"));
+    line.split(": ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected comparison line: {line}"))
 }
 
 #[test]
