@@ -185,6 +185,28 @@ pub struct Generated {
 /// Fuel for `ensure_termination`: loop iterations plus calls, over the instance's lifetime.
 pub const FUEL: u32 = 1_000;
 
+/// The bounds every generator of differential modules applies (the campaign's and the fuzz
+/// targets'): one memory, few tables, no imports (every export is callable without a host) and
+/// small, bounded memories, tables, bodies and segments, which keep snapshots cheap and growth
+/// finite. Memory size and function counts are left to the caller.
+pub fn bound_module(c: &mut Config) {
+    c.max_memories = c.max_memories.min(1);
+    c.max_tables = c.max_tables.min(4);
+    c.max_imports = 0;
+    c.min_imports = 0;
+    c.export_everything = true;
+    c.memory_max_size_required = true;
+    c.table_max_size_required = true;
+    c.max_table_elements = c.max_table_elements.min(1_000);
+    c.max_instructions = c.max_instructions.min(400);
+    c.max_types = c.max_types.clamp(1, 40);
+    c.max_globals = c.max_globals.min(40);
+    c.max_exports = c.max_exports.min(100);
+    c.max_data_segments = c.max_data_segments.min(20);
+    c.max_element_segments = c.max_element_segments.min(20);
+    c.max_elements = c.max_elements.min(100);
+}
+
 /// Draw a swarm configuration and a module from `seed`.
 pub fn generate(seed: u64, allowed: Features) -> Result<Generated, String> {
     generate_with(seed, allowed, None)
@@ -225,34 +247,18 @@ pub fn generate_with(
     if !c.reference_types_enabled {
         c.max_tables = c.max_tables.min(1);
     }
-    c.max_memories = c.max_memories.min(1);
-    c.max_tables = c.max_tables.min(4);
-    // No imports: every export is callable without a host.
-    c.max_imports = 0;
-    c.min_imports = 0;
-    c.export_everything = true;
+    bound_module(&mut c);
     c.canonicalize_nans = rng.below(2) == 0;
     if let Some(force) = canonicalize_nans {
         c.canonicalize_nans = force;
     }
-    // Small, bounded memories and tables keep snapshots cheap and growth finite.
-    c.memory_max_size_required = true;
     c.max_memory32_bytes = c
         .max_memory32_bytes
         .min([1 << 16, 1 << 17, 1 << 20][rng.below(3) as usize]);
-    c.table_max_size_required = true;
-    c.max_table_elements = c.max_table_elements.min(1_000);
     // At least a few functions: a module without exports tests only instantiation.
     c.max_funcs = c.max_funcs.clamp(4, 40);
     c.min_funcs = 1 + rng.below(4) as usize;
-    c.max_instructions = c.max_instructions.min(400);
-    c.max_types = c.max_types.clamp(1, 40);
     c.min_types = 1;
-    c.max_globals = c.max_globals.min(40);
-    c.max_exports = c.max_exports.min(100);
-    c.max_data_segments = c.max_data_segments.min(20);
-    c.max_element_segments = c.max_element_segments.min(20);
-    c.max_elements = c.max_elements.min(100);
     let summary = format!(
         "bulk-memory={} reference-types={} multi-value={} sign-ext={} sat-trunc={} floats={} \
          simd={} canonicalize-nans={} disallow-traps={} max-memory-bytes={}",

@@ -12,7 +12,7 @@ use lockstep_runtime as rt;
 use wasm_smith::{Config, Module};
 
 use crate::engine::WasmFeatures;
-use crate::fuzz::case::{FUEL, Generated};
+use crate::fuzz::case::{FUEL, Generated, bound_module};
 
 /// Switch off every wasm-smith proposal outside `features` (wasm-smith only ever turns a feature
 /// off in `sanitize`, so switching off here is all that is needed).
@@ -57,31 +57,15 @@ pub fn differential(
     let seed = u64::arbitrary(&mut u).ok()?;
     let mut c = Config::arbitrary(&mut u).ok()?;
     restrict(&mut c, features);
-    // No imports: every export is callable without a host.
-    c.max_imports = 0;
-    c.min_imports = 0;
-    c.export_everything = true;
+    bound_module(&mut c);
     if let Some(force) = canonicalize_nans {
         c.canonicalize_nans = force;
     } else {
         c.canonicalize_nans = bool::arbitrary(&mut u).ok()?;
     }
-    // Small, bounded memories and tables keep snapshots cheap and growth finite.
-    c.memory_max_size_required = true;
     c.max_memory32_bytes = c.max_memory32_bytes.min(1 << 20);
-    c.max_memories = c.max_memories.min(1);
-    c.table_max_size_required = true;
-    c.max_table_elements = c.max_table_elements.min(1_000);
-    c.max_tables = c.max_tables.min(4);
     c.max_funcs = c.max_funcs.clamp(1, 40);
     c.min_funcs = 1;
-    c.max_instructions = c.max_instructions.min(400);
-    c.max_types = c.max_types.clamp(1, 40);
-    c.max_globals = c.max_globals.min(40);
-    c.max_exports = c.max_exports.min(100);
-    c.max_data_segments = c.max_data_segments.min(20);
-    c.max_element_segments = c.max_element_segments.min(20);
-    c.max_elements = c.max_elements.min(100);
     let summary = format!(
         "wasm-smith from the fuzzer's bytes, canonicalize-nans={} disallow-traps={} \
          max-memory-bytes={}",
