@@ -82,9 +82,13 @@ fn proposal_features(p: Proposal) -> WasmFeatures {
         Proposal::CustomPageSizes => F::CUSTOM_PAGE_SIZES | F::MULTI_MEMORY | F::MEMORY64,
         Proposal::WideArithmetic => F::WIDE_ARITHMETIC,
         Proposal::ExceptionHandling => F::EXCEPTIONS,
-        Proposal::FunctionReferences => F::FUNCTION_REFERENCES,
-        Proposal::GC => F::FUNCTION_REFERENCES | F::GC,
-        Proposal::CustomDescriptors => F::FUNCTION_REFERENCES | F::GC | F::CUSTOM_DESCRIPTORS,
+        // The function-references proposal was built on tail calls (its folder tests
+        // `return_call_ref` beside copies of the tail-call tests), and GC on function references.
+        Proposal::FunctionReferences => F::FUNCTION_REFERENCES | F::TAIL_CALL,
+        Proposal::GC => F::FUNCTION_REFERENCES | F::TAIL_CALL | F::GC,
+        Proposal::CustomDescriptors => {
+            F::FUNCTION_REFERENCES | F::TAIL_CALL | F::GC | F::CUSTOM_DESCRIPTORS
+        }
         // Text-format only, and the 2.0-era proposals already in the 2.0 set.
         _ => F::empty(),
     }

@@ -118,7 +118,8 @@ pub fn not_run(groups: &[Group], limit: usize) -> String {
     }
     let mut s = String::new();
     for ((engine, reason), n) in &skips {
-        let _ = writeln!(s, "skipped: [{engine}] {n} directives: {reason}");
+        let what = if *n == 1 { "directive" } else { "directives" };
+        let _ = writeln!(s, "skipped: [{engine}] {n} {what}: {reason}");
     }
     for ((engine, reason), files) in &sat {
         let shown: Vec<&str> = files.iter().take(limit).map(String::as_str).collect();
@@ -127,9 +128,10 @@ pub fn not_run(groups: &[Group], limit: usize) -> String {
         } else {
             String::new()
         };
+        let what = if files.len() == 1 { "file" } else { "files" };
         let _ = writeln!(
             s,
-            "sat out: [{engine}] {} files {reason}: {}{more}",
+            "sat out: [{engine}] {} {what} {reason}: {}{more}",
             files.len(),
             shown.join(" ")
         );
