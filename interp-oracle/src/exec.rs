@@ -21,8 +21,8 @@ use std::mem;
 use std::sync::Arc;
 
 use crate::instance::{FuncKind, Instance};
+use crate::instr::FuncCode;
 use crate::instr::{Branch, Instr, MemArg};
-use crate::module::FuncCode;
 use crate::value::{DEFAULT_SLOT, Slot, funcref_slot, slot_funcref, slot_to_value, value_to_slot};
 use crate::{FuncAddr, Store, Trap, TrapKind, Value};
 use numeric::{float32, float64};
@@ -618,8 +618,21 @@ impl Store {
                 // ---- SIMD.
                 Instr::V128Const(i) => push!(code.v128s[i as usize]),
                 Instr::I8x16Shuffle(i) => simd::shuffle(code.v128s[i as usize], stack),
-                Instr::Simd(op) => simd::exec(op, stack),
-                Instr::SimdLane(op, lane) => simd::exec_lane(op, lane, stack),
+                Instr::SimdUnary(op) => unary!(u128, a => simd::unary(op, a)),
+                Instr::SimdBinary(op) => binary!(u128, a, b => simd::binary(op, a, b)),
+                Instr::SimdTernary(op) => {
+                    let (c, b, a) = (pop!(), pop!(), pop!());
+                    push!(simd::ternary(op, a, b, c));
+                }
+                Instr::SimdShift(op) => {
+                    let n = pop!() as u32;
+                    unary!(u128, a => simd::shift(op, a, n));
+                }
+                Instr::SimdExtractLane(op, l) => unary!(u128, a => simd::extract_lane(op, l, a)),
+                Instr::SimdReplaceLane(op, l) => {
+                    let x = pop!();
+                    unary!(u128, v => simd::replace_lane(op, l, v, x));
+                }
                 Instr::SimdMem(op, m) => {
                     simd::memory::exec(op, m, &mut self.mems[mem_index!(m.mem)].data, stack)?
                 }
