@@ -80,6 +80,12 @@ pub(crate) enum Instr {
         type_index: u32,
         table: u32,
     },
+    /// `return_call`: a call that replaces the current frame.
+    ReturnCall(u32),
+    ReturnCallIndirect {
+        type_index: u32,
+        table: u32,
+    },
 
     // Parametric.
     Drop,

@@ -226,6 +226,14 @@ impl Translator<'_> {
                 type_index: *type_index,
                 table: *table_index,
             },
+            O::ReturnCall { function_index } => Instr::ReturnCall(*function_index),
+            O::ReturnCallIndirect {
+                type_index,
+                table_index,
+            } => Instr::ReturnCallIndirect {
+                type_index: *type_index,
+                table: *table_index,
+            },
             O::Drop => Instr::Drop,
             O::Select | O::TypedSelect { .. } => Instr::Select,
             O::LocalGet { local_index } => Instr::LocalGet(*local_index),
