@@ -154,9 +154,9 @@ impl Store {
         macro_rules! load {
             ($m:expr, $n:literal, $b:ident => $e:expr) => {{
                 let m: MemArg = $m;
-                let addr = pop!() as u32;
+                let addr = pop!() as u64;
                 let $b: [u8; $n] =
-                    memory::load(&self.mems[mem_index!(m.mem)].data, addr, m.offset)?;
+                    memory::load(&self.mems[mem_index!(m.mem)].data, addr, m.offset())?;
                 push!(Slot::from($e));
             }};
         }
@@ -165,11 +165,11 @@ impl Store {
             ($m:expr, $t:ty, $v:ident => $bytes:expr) => {{
                 let m: MemArg = $m;
                 let $v = pop!() as $t;
-                let addr = pop!() as u32;
+                let addr = pop!() as u64;
                 memory::store(
                     &mut self.mems[mem_index!(m.mem)].data,
                     addr,
-                    m.offset,
+                    m.offset(),
                     $bytes,
                 )?;
             }};
@@ -273,7 +273,7 @@ impl Store {
         // `ty`.
         macro_rules! indirect_callee {
             ($ty:expr, $t:expr) => {{
-                let i = pop!() as u32;
+                let i = pop!() as u64;
                 let t = &self.tables[table_index!($t)];
                 let Some(&slot) = t.elems.get(i as usize) else {
                     return Err(Trap::new(TrapKind::UndefinedElement));
@@ -357,17 +357,17 @@ impl Store {
 
                 // ---- Tables.
                 Instr::TableGet(t) => {
-                    let i = pop!() as u32;
+                    let i = pop!() as u64;
                     push!(table::get(&self.tables[table_index!(t)], i)?);
                 }
                 Instr::TableSet(t) => {
                     let v = pop!();
-                    let i = pop!() as u32;
+                    let i = pop!() as u64;
                     table::set(&mut self.tables[table_index!(t)], i, v)?;
                 }
                 Instr::TableSize(t) => push!(self.tables[table_index!(t)].elems.len() as Slot),
                 Instr::TableGrow(t) => {
-                    let n = pop!() as u32;
+                    let n = pop!() as u64;
                     let init = pop!();
                     push!(Slot::from(table::grow(
                         &mut self.tables[table_index!(t)],
@@ -376,15 +376,15 @@ impl Store {
                     )));
                 }
                 Instr::TableFill(t) => {
-                    let n = pop!() as u32;
+                    let n = pop!() as u64;
                     let v = pop!();
-                    let i = pop!() as u32;
+                    let i = pop!() as u64;
                     table::fill(&mut self.tables[table_index!(t)], i, v, n)?;
                 }
                 Instr::TableCopy { dst, src } => {
-                    let n = pop!() as u32;
-                    let s = pop!() as u32;
-                    let d = pop!() as u32;
+                    let n = pop!() as u64;
+                    let s = pop!() as u64;
+                    let d = pop!() as u64;
                     let (dst, src) = (table_index!(dst), table_index!(src));
                     if dst == src {
                         table::copy_within(&mut self.tables[dst], d, s, n)?;
@@ -394,9 +394,9 @@ impl Store {
                     }
                 }
                 Instr::TableInit { elem, table: t } => {
-                    let n = pop!() as u32;
-                    let s = pop!() as u32;
-                    let d = pop!() as u32;
+                    let n = pop!() as u64;
+                    let s = pop!() as u64;
+                    let d = pop!() as u64;
                     let elems = &self.elems[inst.elems[elem as usize] as usize].elems;
                     table::init(&mut self.tables[table_index!(t)], elems, d, s, n)?;
                 }
@@ -429,13 +429,13 @@ impl Store {
                 }
                 Instr::MemorySize(m) => push!(Slot::from(self.mems[mem_index!(m)].pages())),
                 Instr::MemoryGrow(m) => {
-                    let n = pop!() as u32;
+                    let n = pop!() as u64;
                     push!(Slot::from(memory::grow(&mut self.mems[mem_index!(m)], n)));
                 }
                 Instr::MemoryInit { data, mem } => {
-                    let n = pop!() as u32;
-                    let s = pop!() as u32;
-                    let d = pop!() as u32;
+                    let n = pop!() as u64;
+                    let s = pop!() as u64;
+                    let d = pop!() as u64;
                     let bytes = &self.datas[inst.datas[data as usize] as usize].bytes;
                     memory::init(&mut self.mems[mem_index!(mem)].data, bytes, d, s, n)?;
                 }
@@ -443,9 +443,9 @@ impl Store {
                     self.datas[inst.datas[i as usize] as usize].bytes = Arc::from([]);
                 }
                 Instr::MemoryCopy { dst, src } => {
-                    let n = pop!() as u32;
-                    let s = pop!() as u32;
-                    let d = pop!() as u32;
+                    let n = pop!() as u64;
+                    let s = pop!() as u64;
+                    let d = pop!() as u64;
                     let (dst, src) = (mem_index!(dst), mem_index!(src));
                     if dst == src {
                         memory::copy_within(&mut self.mems[dst].data, d, s, n)?;
@@ -455,9 +455,9 @@ impl Store {
                     }
                 }
                 Instr::MemoryFill(m) => {
-                    let n = pop!() as u32;
+                    let n = pop!() as u64;
                     let v = pop!() as u8;
-                    let d = pop!() as u32;
+                    let d = pop!() as u64;
                     memory::fill(&mut self.mems[mem_index!(m)].data, d, v, n)?;
                 }
 
@@ -659,8 +659,11 @@ impl Store {
                     let x = pop!();
                     unary!(u128, v => simd::replace_lane(op, l, v, x));
                 }
-                Instr::SimdMem(op, m) => {
-                    simd::memory::exec(op, m, &mut self.mems[mem_index!(m.mem)].data, stack)?
+                Instr::V128Store(m) => store!(m, u128, v => v.to_le_bytes()),
+                Instr::SimdLoad(op, m) => {
+                    let addr = pop!() as u64;
+                    let mem = &self.mems[mem_index!(m.mem)].data;
+                    push!(simd::memory::load_vector(op, mem, addr, m.offset())?);
                 }
                 Instr::SimdMemLane(op, lane, m) => simd::memory::exec_lane(
                     op,

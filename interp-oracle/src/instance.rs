@@ -7,14 +7,36 @@ use crate::instr::FuncCode;
 use crate::module::{ConstExpr, ConstOp, ExportKind, ImportDesc, ModuleInner, SegmentMode};
 use crate::value::{Slot, slot_to_value, value_to_slot};
 use crate::{
-    Extern, ExternType, FuncAddr, FuncType, GlobalAddr, HostFunc, InstanceAddr, InstantiateError,
-    Limits, MemAddr, Store, TableAddr, Trap, TrapKind, ValType, Value,
+    AddrType, Extern, ExternType, FuncAddr, FuncType, GlobalAddr, HostFunc, InstanceAddr,
+    InstantiateError, Limits, MemAddr, Store, TableAddr, Trap, TrapKind, ValType, Value,
 };
 
 /// Size of a memory page.
 pub(crate) const PAGE_SIZE: usize = 65536;
-/// The most pages a 32-bit memory can have.
-pub(crate) const MAX_PAGES: u64 = 65536;
+/// The most pages a memory can have: 2^16 with 32-bit addresses, 2^48 with 64-bit ones
+/// (any growth the host cannot allocate fails, which the spec allows).
+pub(crate) fn max_pages(addr: AddrType) -> u64 {
+    match addr {
+        AddrType::I32 => 1 << 16,
+        AddrType::I64 => 1 << 48,
+    }
+}
+
+/// The most elements a table's address type can count.
+pub(crate) fn max_table_size(addr: AddrType) -> u64 {
+    match addr {
+        AddrType::I32 => u64::from(u32::MAX),
+        AddrType::I64 => u64::MAX,
+    }
+}
+
+/// `-1` in an address type: what a failed `memory.grow` or `table.grow` returns.
+pub(crate) fn minus_one(addr: AddrType) -> u64 {
+    match addr {
+        AddrType::I32 => u64::from(u32::MAX),
+        AddrType::I64 => u64::MAX,
+    }
+}
 /// Growth beyond this many table elements fails (returns -1) instead of allocating.
 pub(crate) const MAX_TABLE_ELEMENTS: u64 = 10_000_000;
 
@@ -31,12 +53,14 @@ pub(crate) enum FuncKind {
 
 pub(crate) struct TableInst {
     pub element: ValType,
+    pub addr: AddrType,
     pub elems: Vec<Slot>,
     pub max: Option<u64>,
 }
 
 pub(crate) struct MemInst {
     pub data: Vec<u8>,
+    pub addr: AddrType,
     pub max: Option<u64>,
 }
 
@@ -114,21 +138,29 @@ impl Store {
         FuncAddr(self.funcs.len() as u32 - 1)
     }
 
-    pub(crate) fn push_table(&mut self, element: ValType, limits: Limits, init: Slot) -> TableAddr {
+    pub(crate) fn push_table(
+        &mut self,
+        element: ValType,
+        addr: AddrType,
+        limits: Limits,
+        init: Slot,
+    ) -> TableAddr {
         let n = limits.min.min(MAX_TABLE_ELEMENTS) as usize;
         self.tables.push(TableInst {
             element,
+            addr,
             elems: vec![init; n],
             max: limits.max,
         });
         TableAddr(self.tables.len() as u32 - 1)
     }
 
-    pub(crate) fn push_memory(&mut self, limits: Limits) -> Option<MemAddr> {
-        let bytes = (limits.min.min(MAX_PAGES) as usize).checked_mul(PAGE_SIZE)?;
+    pub(crate) fn push_memory(&mut self, addr: AddrType, limits: Limits) -> Option<MemAddr> {
+        let bytes = usize::try_from(limits.min).ok()?.checked_mul(PAGE_SIZE)?;
         let data = zeroed_bytes(bytes)?;
         self.mems.push(MemInst {
             data,
+            addr,
             max: limits.max,
         });
         Some(MemAddr(self.mems.len() as u32 - 1))
@@ -157,6 +189,7 @@ impl Store {
                 let t = self.tables.get(t.0 as usize)?;
                 ExternType::Table {
                     element: t.element,
+                    addr: t.addr,
                     limits: Limits {
                         min: t.elems.len() as u64,
                         max: t.max,
@@ -166,6 +199,7 @@ impl Store {
             Extern::Memory(m) => {
                 let m = self.mems.get(m.0 as usize)?;
                 ExternType::Memory {
+                    addr: m.addr,
                     limits: Limits {
                         min: m.pages(),
                         max: m.max,
@@ -267,15 +301,24 @@ impl Store {
                 (
                     ImportDesc::Table(tt),
                     Extern::Table(a),
-                    ExternType::Table { element, limits },
+                    ExternType::Table {
+                        element,
+                        addr,
+                        limits,
+                    },
                 ) => {
-                    if tt.element != element || !limits_match(limits, tt.limits) {
+                    if tt.element != element || tt.addr != addr || !limits_match(limits, tt.limits)
+                    {
                         return Err(incompatible(&format!("{name}: table type mismatch")));
                     }
                     inst.tables.push(a.0);
                 }
-                (ImportDesc::Memory(l), Extern::Memory(a), ExternType::Memory { limits }) => {
-                    if !limits_match(limits, *l) {
+                (
+                    ImportDesc::Memory(mt),
+                    Extern::Memory(a),
+                    ExternType::Memory { addr, limits },
+                ) => {
+                    if mt.addr != addr || !limits_match(limits, mt.limits) {
                         return Err(incompatible(&format!("{name}: memory type mismatch")));
                     }
                     inst.mems.push(a.0);
@@ -321,11 +364,11 @@ impl Store {
                 Some(e) => value_to_slot(self.eval_const(e, &inst.globals, &inst.funcs)),
                 None => 0,
             };
-            let a = self.push_table(t.ty.element, t.ty.limits, init);
+            let a = self.push_table(t.ty.element, t.ty.addr, t.ty.limits, init);
             inst.tables.push(a.0);
         }
         for m in &module.memories {
-            let Some(a) = self.push_memory(*m) else {
+            let Some(a) = self.push_memory(m.addr, m.limits) else {
                 return Err(InstantiateError::Trap(Trap::host(
                     "memory allocation failed",
                 )));

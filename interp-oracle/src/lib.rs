@@ -15,8 +15,10 @@
 //! WebAssembly 2.0: MVP, mutable-global import/export, sign extension, non-trapping
 //! float-to-int, multi-value, bulk memory, reference types, passive and declarative
 //! segments, the start function, and 128-bit SIMD (every fixed-width instruction; not
-//! relaxed SIMD). A module that validates under wider features (relaxed SIMD, ...) still
-//! loads, but its unsupported instructions trap (kind [`TrapKind::Host`]) when executed.
+//! relaxed SIMD). Of 3.0: tail calls, extended constant expressions, multi-memory, and
+//! memory64 and table64 (64-bit addresses, [`AddrType`]). A module that validates under
+//! wider features (GC, exceptions, relaxed SIMD, ...) still loads, but its unsupported
+//! instructions trap (kind [`TrapKind::Host`]) when executed.
 //!
 //! # How it maps onto the spec
 //! - `module.rs`: decoding (errors are "malformed") happens on the whole binary before
@@ -107,6 +109,14 @@ pub enum Extern {
 pub struct FuncType {
     pub params: Vec<ValType>,
     pub results: Vec<ValType>,
+}
+
+/// The type of a table's or memory's addresses: `i64` with table64 and memory64.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum AddrType {
+    #[default]
+    I32,
+    I64,
 }
 
 /// Limits of a table or memory (memory limits are in 64 KiB pages).
@@ -225,9 +235,19 @@ impl Module {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ExternType {
     Func(FuncType),
-    Table { element: ValType, limits: Limits },
-    Memory { limits: Limits },
-    Global { ty: ValType, mutable: bool },
+    Table {
+        element: ValType,
+        addr: AddrType,
+        limits: Limits,
+    },
+    Memory {
+        addr: AddrType,
+        limits: Limits,
+    },
+    Global {
+        ty: ValType,
+        mutable: bool,
+    },
 }
 
 /// A host function: receives arguments, returns results or a trap.
@@ -335,16 +355,17 @@ impl Store {
         self.push_func(type_id, FuncKind::Host(f))
     }
     pub fn alloc_table(&mut self, element: ValType, limits: Limits, init: Value) -> TableAddr {
-        self.push_table(element, limits, value_to_slot(init))
+        self.push_table(element, AddrType::I32, limits, value_to_slot(init))
     }
     /// Allocates `limits.min` pages (at most 65536; an allocation failure gives an empty
     /// memory rather than a panic).
     pub fn alloc_memory(&mut self, limits: Limits) -> MemAddr {
-        match self.push_memory(limits) {
+        match self.push_memory(AddrType::I32, limits) {
             Some(m) => m,
             None => {
                 self.mems.push(MemInst {
                     data: Vec::new(),
+                    addr: AddrType::I32,
                     max: limits.max,
                 });
                 MemAddr(self.mems.len() as u32 - 1)

@@ -16,7 +16,7 @@ use wasmparser::{
 use crate::instr::FuncCode;
 use crate::translate::translate;
 use crate::value::{heaptype_from, reftype_from, valtype_from};
-use crate::{CompileError, ExternType, FuncType, Limits, ValType};
+use crate::{AddrType, CompileError, ExternType, FuncType, Limits, ValType};
 
 /// A decoded, validated module (shared by every instance of it).
 #[derive(Debug, Default)]
@@ -28,7 +28,7 @@ pub(crate) struct ModuleInner {
     /// Translated body of each defined function.
     pub code: Vec<Arc<FuncCode>>,
     pub tables: Vec<TableDef>,
-    pub memories: Vec<Limits>,
+    pub memories: Vec<MemTy>,
     pub globals: Vec<GlobalDef>,
     pub exports: Vec<Export>,
     pub start: Option<u32>,
@@ -48,7 +48,7 @@ pub(crate) enum ImportDesc {
     /// A function import, by type index.
     Func(u32),
     Table(TableTy),
-    Memory(Limits),
+    Memory(MemTy),
     Global(GlobalTy),
     /// An import kind the oracle does not support (tags): never links.
     Unsupported,
@@ -57,6 +57,13 @@ pub(crate) enum ImportDesc {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TableTy {
     pub element: ValType,
+    pub addr: AddrType,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MemTy {
+    pub addr: AddrType,
     pub limits: Limits,
 }
 
@@ -161,9 +168,13 @@ impl ModuleInner {
             }),
             ImportDesc::Table(t) => ExternType::Table {
                 element: t.element,
+                addr: t.addr,
                 limits: t.limits,
             },
-            ImportDesc::Memory(limits) => ExternType::Memory { limits },
+            ImportDesc::Memory(m) => ExternType::Memory {
+                addr: m.addr,
+                limits: m.limits,
+            },
             ImportDesc::Global(g) => ExternType::Global {
                 ty: g.ty,
                 mutable: g.mutable,
@@ -209,6 +220,7 @@ impl ModuleInner {
                 };
                 ExternType::Table {
                     element: t.element,
+                    addr: t.addr,
                     limits: t.limits,
                 }
             }
@@ -218,18 +230,22 @@ impl ModuleInner {
                     .iter()
                     .filter(|i| matches!(i.desc, ImportDesc::Memory(_)))
                     .count();
-                let limits = if idx < n {
+                let empty = MemTy {
+                    addr: AddrType::I32,
+                    limits: Limits { min: 0, max: None },
+                };
+                let m = if idx < n {
                     match nth_import(&|d| matches!(d, ImportDesc::Memory(_)), idx) {
-                        Some(ImportDesc::Memory(l)) => l,
-                        _ => Limits { min: 0, max: None },
+                        Some(ImportDesc::Memory(m)) => m,
+                        _ => empty,
                     }
                 } else {
-                    self.memories
-                        .get(idx - n)
-                        .copied()
-                        .unwrap_or(Limits { min: 0, max: None })
+                    self.memories.get(idx - n).copied().unwrap_or(empty)
                 };
-                ExternType::Memory { limits }
+                ExternType::Memory {
+                    addr: m.addr,
+                    limits: m.limits,
+                }
             }
             ExportKind::Global => {
                 let n = self
@@ -263,6 +279,7 @@ impl ModuleInner {
 fn unreachable_table() -> TableTy {
     TableTy {
         element: ValType::FuncRef,
+        addr: AddrType::I32,
         limits: Limits { min: 0, max: None },
     }
 }
@@ -293,9 +310,15 @@ fn classify_validation_error(e: BinaryReaderError) -> CompileError {
     }
 }
 
+/// `i64` when the 64-bit flag of a table or memory type is set.
+fn addr_type(is64: bool) -> AddrType {
+    if is64 { AddrType::I64 } else { AddrType::I32 }
+}
+
 fn limits_of_table(t: &wasmparser::TableType) -> TableTy {
     TableTy {
         element: reftype_from(t.element_type),
+        addr: addr_type(t.table64),
         limits: Limits {
             min: t.initial,
             max: t.maximum,
@@ -303,10 +326,13 @@ fn limits_of_table(t: &wasmparser::TableType) -> TableTy {
     }
 }
 
-fn limits_of_memory(m: &wasmparser::MemoryType) -> Limits {
-    Limits {
-        min: m.initial,
-        max: m.maximum,
+fn limits_of_memory(m: &wasmparser::MemoryType) -> MemTy {
+    MemTy {
+        addr: addr_type(m.memory64),
+        limits: Limits {
+            min: m.initial,
+            max: m.maximum,
+        },
     }
 }
 

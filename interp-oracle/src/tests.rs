@@ -899,4 +899,5 @@ fn setup_3_0(depth: usize, wat: &str) -> (Store, InstanceAddr) {
     (store, inst)
 }
 
+mod memory64;
 mod tail_calls;

@@ -9,7 +9,7 @@ use wasmparser::{
 
 use crate::FuncType;
 use crate::instr::{
-    Branch, FuncCode, Instr, MemArg, SimdBinary, SimdExtractLane, SimdMemLaneOp, SimdMemOp,
+    Branch, FuncCode, Instr, MemArg, SimdBinary, SimdExtractLane, SimdLoad, SimdMemLaneOp,
     SimdReplaceLane, SimdShift, SimdTernary, SimdUnary,
 };
 
@@ -148,13 +148,10 @@ impl Translator<'_> {
     fn op(&mut self, op: &Operator<'_>, height: u32) {
         use Operator as O;
         let memarg = |m: &wasmparser::MemArg| -> Option<MemArg> {
-            Some(MemArg {
-                offset: u32::try_from(m.offset).ok()?,
-                mem: match m.target {
-                    wasmparser::MemArgTarget::Memory(i) => i,
-                    wasmparser::MemArgTarget::Array(_) => return None,
-                },
-            })
+            match m.target {
+                wasmparser::MemArgTarget::Memory(i) => Some(MemArg::new(m.offset, i)),
+                wasmparser::MemArgTarget::Array(_) => None,
+            }
         };
         macro_rules! mem {
             ($variant:ident, $m:expr) => {
@@ -281,6 +278,7 @@ impl Translator<'_> {
             O::I64Store8 { memarg } => mem!(I64Store8, memarg),
             O::I64Store16 { memarg } => mem!(I64Store16, memarg),
             O::I64Store32 { memarg } => mem!(I64Store32, memarg),
+            O::V128Store { memarg } => mem!(V128Store, memarg),
             O::MemorySize { mem } => Instr::MemorySize(*mem),
             O::MemoryGrow { mem } => Instr::MemoryGrow(*mem),
             O::MemoryInit { data_index, mem } => Instr::MemoryInit {
@@ -457,9 +455,9 @@ impl Translator<'_> {
                     Instr::SimdExtractLane(op, lane)
                 } else if let Some((op, lane)) = SimdReplaceLane::from_operator(op) {
                     Instr::SimdReplaceLane(op, lane)
-                } else if let Some((op, m)) = SimdMemOp::from_operator(op) {
+                } else if let Some((op, m)) = SimdLoad::from_operator(op) {
                     match memarg(m) {
-                        Some(m) => Instr::SimdMem(op, m),
+                        Some(m) => Instr::SimdLoad(op, m),
                         None => Instr::Unsupported,
                     }
                 } else if let Some((op, lane, m)) = SimdMemLaneOp::from_operator(op) {

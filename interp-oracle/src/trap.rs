@@ -46,7 +46,7 @@ impl Trap {
     }
 
     /// "uninitialized element N", as the reference interpreter prints it.
-    pub(crate) fn uninitialized_element(index: u32) -> Trap {
+    pub(crate) fn uninitialized_element(index: u64) -> Trap {
         Trap {
             kind: TrapKind::UninitializedElement,
             message: format!("uninitialized element {index}"),
