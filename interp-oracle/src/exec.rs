@@ -58,7 +58,7 @@ impl Store {
         let Some(f) = self.funcs.get(func.0 as usize) else {
             return Err(Trap::host(format!("unknown function address {}", func.0)));
         };
-        let ty = self.types[f.type_id as usize].clone();
+        let ty = self.types.defs[f.type_id as usize].func.clone();
         if !control::check_types(args, &ty.params) {
             return Err(Trap::host(format!(
                 "argument type mismatch: expected {:?}, got {:?}",
@@ -261,11 +261,22 @@ impl Store {
                         pc = 0;
                     }
                     FuncKind::Host(h) => {
-                        control::call_host(h, &self.types[type_id], stack)?;
+                        control::call_host(h, &self.types.defs[type_id].func, stack)?;
                         if $tail {
                             do_return!();
                         }
                     }
+                }
+            }};
+        }
+        // The function a non-null funcref slot names. A reference handed in by the host may
+        // name no function of this store.
+        macro_rules! func_of {
+            ($f:expr) => {{
+                let f: FuncAddr = $f;
+                match self.funcs.get(f.0 as usize) {
+                    Some(callee) => (f, callee.type_id),
+                    None => return Err(Trap::host(format!("invalid function reference {}", f.0))),
                 }
             }};
         }
@@ -281,14 +292,20 @@ impl Store {
                 let Some(f) = slot_funcref(slot) else {
                     return Err(Trap::uninitialized_element(i));
                 };
-                // A reference handed in by the host may name no function of this store.
-                let Some(callee) = self.funcs.get(f.0 as usize) else {
-                    return Err(Trap::host(format!("invalid function reference {}", f.0)));
-                };
-                if callee.type_id != inst.type_ids[$ty as usize] {
+                let (f, type_id) = func_of!(f);
+                if !self.types.def_sub(type_id, inst.type_ids[$ty as usize]) {
                     return Err(Trap::new(TrapKind::IndirectCallTypeMismatch));
                 }
                 f
+            }};
+        }
+        // The function `call_ref`'s operand names.
+        macro_rules! ref_callee {
+            () => {{
+                let Some(f) = slot_funcref(pop!()) else {
+                    return Err(Trap::null_function_reference());
+                };
+                func_of!(f).0
             }};
         }
 
@@ -313,6 +330,19 @@ impl Store {
                         branch!(b);
                     }
                 }
+                Instr::BrOnNull(b) => {
+                    if stack.last() == Some(&0) {
+                        pop!();
+                        branch!(b);
+                    }
+                }
+                Instr::BrOnNonNull(b) => {
+                    if stack.last() == Some(&0) {
+                        pop!();
+                    } else {
+                        branch!(b);
+                    }
+                }
                 Instr::BrTable { start, len } => {
                     let i = (pop!() as u32).min(len - 1);
                     let b = code.br_tables[(start + i) as usize];
@@ -323,10 +353,12 @@ impl Store {
                 Instr::CallIndirect { type_index, table } => {
                     call!(indirect_callee!(type_index, table), tail: false)
                 }
+                Instr::CallRef => call!(ref_callee!(), tail: false),
                 Instr::ReturnCall(f) => call!(inst.funcs[f as usize], tail: true),
                 Instr::ReturnCallIndirect { type_index, table } => {
                     call!(indirect_callee!(type_index, table), tail: true)
                 }
+                Instr::ReturnCallRef => call!(ref_callee!(), tail: true),
 
                 // ---- Parametric.
                 Instr::Drop => {
@@ -464,6 +496,11 @@ impl Store {
                 // ---- References.
                 Instr::RefNull => push!(0),
                 Instr::RefIsNull => unary!(u64, r => r == 0),
+                Instr::RefAsNonNull => {
+                    if stack.last() == Some(&0) {
+                        return Err(Trap::new(TrapKind::NullReference));
+                    }
+                }
                 Instr::RefFunc(f) => push!(funcref_slot(Some(inst.funcs[f as usize]))),
 
                 // ---- Constants.

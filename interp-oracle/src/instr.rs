@@ -84,6 +84,10 @@ pub(crate) enum Instr {
     BrUnless(u32),
     Br(Branch),
     BrIf(Branch),
+    /// `br_on_null`: branch (dropping the reference) if it is null.
+    BrOnNull(Branch),
+    /// `br_on_non_null`: branch (keeping the reference) unless it is null.
+    BrOnNonNull(Branch),
     /// `br_table`: targets are `FuncCode::br_tables[start..start + len]`, the last is the default.
     BrTable {
         start: u32,
@@ -95,12 +99,15 @@ pub(crate) enum Instr {
         type_index: u32,
         table: u32,
     },
+    /// `call_ref`: the callee is a function reference on the stack (its type is static).
+    CallRef,
     /// `return_call`: a call that replaces the current frame.
     ReturnCall(u32),
     ReturnCallIndirect {
         type_index: u32,
         table: u32,
     },
+    ReturnCallRef,
 
     // Parametric.
     Drop,
@@ -169,6 +176,7 @@ pub(crate) enum Instr {
     // References.
     RefNull,
     RefIsNull,
+    RefAsNonNull,
     RefFunc(u32),
 
     // Constants: `i32.const`/`f32.const` push 32 bits, `i64.const`/`f64.const` 64 bits.

@@ -109,7 +109,9 @@ impl Translator<'_> {
     fn patch(&mut self, fixup: Fixup, target: u32) {
         match fixup {
             Fixup::Instr(i) => match &mut self.instrs[i] {
-                Instr::Br(b) | Instr::BrIf(b) => b.target = target,
+                Instr::Br(b) | Instr::BrIf(b) | Instr::BrOnNull(b) | Instr::BrOnNonNull(b) => {
+                    b.target = target
+                }
                 Instr::Jump(t) | Instr::BrUnless(t) => *t = target,
                 _ => {}
             },
@@ -214,7 +216,17 @@ impl Translator<'_> {
                     len: self.br_tables.len() as u32 - start,
                 }
             }
+            O::BrOnNull { relative_depth } => {
+                let at = self.instrs.len();
+                Instr::BrOnNull(self.branch(*relative_depth, Fixup::Instr(at)))
+            }
+            O::BrOnNonNull { relative_depth } => {
+                let at = self.instrs.len();
+                Instr::BrOnNonNull(self.branch(*relative_depth, Fixup::Instr(at)))
+            }
             O::Return => Instr::Return,
+            O::CallRef { .. } => Instr::CallRef,
+            O::ReturnCallRef { .. } => Instr::ReturnCallRef,
             O::Call { function_index } => Instr::Call(*function_index),
             O::CallIndirect {
                 type_index,
@@ -293,6 +305,7 @@ impl Translator<'_> {
             O::MemoryFill { mem } => Instr::MemoryFill(*mem),
             O::RefNull { .. } => Instr::RefNull,
             O::RefIsNull => Instr::RefIsNull,
+            O::RefAsNonNull => Instr::RefAsNonNull,
             O::RefFunc { function_index } => Instr::RefFunc(*function_index),
             O::I32Const { value } => Instr::Const32(*value as u32),
             O::I64Const { value } => Instr::Const64(*value as u64),

@@ -17,6 +17,7 @@ impl TrapKind {
             TrapKind::UninitializedElement => "uninitialized element",
             TrapKind::IndirectCallTypeMismatch => "indirect call type mismatch",
             TrapKind::CallStackExhausted => "call stack exhausted",
+            TrapKind::NullReference => "null reference",
             TrapKind::Host => "host error",
         }
     }
@@ -42,6 +43,14 @@ impl Trap {
         Trap {
             kind: TrapKind::Host,
             message: message.into(),
+        }
+    }
+
+    /// `call_ref` of a null reference.
+    pub(crate) fn null_function_reference() -> Trap {
+        Trap {
+            kind: TrapKind::NullReference,
+            message: "null function reference".to_string(),
         }
     }
 

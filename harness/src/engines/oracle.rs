@@ -35,6 +35,7 @@ impl Engine for OracleEngine {
             | WasmFeatures::EXTENDED_CONST
             | WasmFeatures::MULTI_MEMORY
             | WasmFeatures::MEMORY64
+            | WasmFeatures::FUNCTION_REFERENCES
     }
 
     fn new_session(&self, features: WasmFeatures) -> Box<dyn Session> {
@@ -101,6 +102,7 @@ fn trap(t: oracle::Trap) -> Trap {
         K::UninitializedElement => TrapCode::UninitializedElement,
         K::IndirectCallTypeMismatch => TrapCode::IndirectCallTypeMismatch,
         K::CallStackExhausted => TrapCode::CallStackExhausted,
+        K::NullReference => TrapCode::NullReference,
         K::Host => TrapCode::Host,
     };
     Trap {
