@@ -28,8 +28,14 @@ impl Engine for OracleEngine {
     }
 
     fn supported_features(&self) -> WasmFeatures {
-        // All of WebAssembly 2.0, SIMD included.
-        crate::suite::required_2_0() | WasmFeatures::SIMD
+        // All of WebAssembly 2.0, SIMD included, and the 3.0 features the oracle executes.
+        crate::suite::required_2_0()
+            | WasmFeatures::SIMD
+            | WasmFeatures::TAIL_CALL
+            | WasmFeatures::EXTENDED_CONST
+            | WasmFeatures::MULTI_MEMORY
+            | WasmFeatures::MEMORY64
+            | WasmFeatures::FUNCTION_REFERENCES
     }
 
     fn new_session(&self, features: WasmFeatures) -> Box<dyn Session> {
@@ -100,6 +106,7 @@ fn trap(t: oracle::Trap) -> Trap {
         K::UninitializedElement => TrapCode::UninitializedElement,
         K::IndirectCallTypeMismatch => TrapCode::IndirectCallTypeMismatch,
         K::CallStackExhausted => TrapCode::CallStackExhausted,
+        K::NullReference => TrapCode::NullReference,
         K::Host => TrapCode::Host,
     };
     Trap {
