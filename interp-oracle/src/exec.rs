@@ -21,8 +21,8 @@ use std::mem;
 use std::sync::Arc;
 
 use crate::instance::{FuncKind, Instance};
+use crate::instr::FuncCode;
 use crate::instr::{Branch, Instr, MemArg};
-use crate::module::FuncCode;
 use crate::value::{DEFAULT_SLOT, Slot, funcref_slot, slot_funcref, slot_to_value, value_to_slot};
 use crate::{FuncAddr, Store, Trap, TrapKind, Value};
 use numeric::{float32, float64};
@@ -222,8 +222,10 @@ impl Store {
             }};
         }
         // Call function `a`: a wasm function gets a new frame, a host function runs now.
+        // A tail call (`return_call*`) replaces the current frame instead: the arguments
+        // take the place of its locals, and the frame stack does not grow.
         macro_rules! call {
-            ($a:expr) => {{
+            ($a:expr, tail: $tail:expr) => {{
                 let a: FuncAddr = $a;
                 consume_fuel!();
                 let f = &mut self.funcs[a.0 as usize];
@@ -233,25 +235,60 @@ impl Store {
                         instance,
                         code: callee,
                     } => {
-                        if frames.len() + 1 >= max_depth || stack.len() > MAX_STACK_SLOTS {
-                            return Err(Trap::new(TrapKind::CallStackExhausted));
-                        }
-                        let callee = callee.clone();
-                        let callee_inst = self.instances[*instance as usize].clone();
-                        let callee_locals = stack.len() - callee.params;
-                        frames.push(Frame {
-                            code: mem::replace(&mut code, callee),
-                            inst: mem::replace(&mut inst, callee_inst),
+                        let params = callee.params;
+                        let caller = Frame {
+                            code: mem::replace(&mut code, callee.clone()),
+                            inst: mem::replace(
+                                &mut inst,
+                                self.instances[*instance as usize].clone(),
+                            ),
                             pc,
                             locals,
-                        });
-                        locals = callee_locals;
+                        };
+                        let args = stack.len() - params;
+                        if $tail {
+                            stack.copy_within(args.., locals);
+                            stack.truncate(locals + params);
+                        } else {
+                            if frames.len() + 1 >= max_depth || stack.len() > MAX_STACK_SLOTS {
+                                return Err(Trap::new(TrapKind::CallStackExhausted));
+                            }
+                            frames.push(caller);
+                            locals = args;
+                        }
                         stack.resize(stack.len() + code.locals, DEFAULT_SLOT);
                         base = stack.len();
                         pc = 0;
                     }
-                    FuncKind::Host(h) => control::call_host(h, &self.types[type_id], stack)?,
+                    FuncKind::Host(h) => {
+                        control::call_host(h, &self.types[type_id], stack)?;
+                        if $tail {
+                            do_return!();
+                        }
+                    }
                 }
+            }};
+        }
+        // The function `call_indirect`'s operand selects in table `t`, checked against type
+        // `ty`.
+        macro_rules! indirect_callee {
+            ($ty:expr, $t:expr) => {{
+                let i = pop!() as u32;
+                let t = &self.tables[table_index!($t)];
+                let Some(&slot) = t.elems.get(i as usize) else {
+                    return Err(Trap::new(TrapKind::UndefinedElement));
+                };
+                let Some(f) = slot_funcref(slot) else {
+                    return Err(Trap::uninitialized_element(i));
+                };
+                // A reference handed in by the host may name no function of this store.
+                let Some(callee) = self.funcs.get(f.0 as usize) else {
+                    return Err(Trap::host(format!("invalid function reference {}", f.0)));
+                };
+                if callee.type_id != inst.type_ids[$ty as usize] {
+                    return Err(Trap::new(TrapKind::IndirectCallTypeMismatch));
+                }
+                f
             }};
         }
 
@@ -282,24 +319,13 @@ impl Store {
                     branch!(b);
                 }
                 Instr::Return => do_return!(),
-                Instr::Call(f) => call!(inst.funcs[f as usize]),
+                Instr::Call(f) => call!(inst.funcs[f as usize], tail: false),
                 Instr::CallIndirect { type_index, table } => {
-                    let i = pop!() as u32;
-                    let t = &self.tables[table_index!(table)];
-                    let Some(&slot) = t.elems.get(i as usize) else {
-                        return Err(Trap::new(TrapKind::UndefinedElement));
-                    };
-                    let Some(f) = slot_funcref(slot) else {
-                        return Err(Trap::uninitialized_element(i));
-                    };
-                    // A reference handed in by the host may name no function of this store.
-                    let Some(callee) = self.funcs.get(f.0 as usize) else {
-                        return Err(Trap::host(format!("invalid function reference {}", f.0)));
-                    };
-                    if callee.type_id != inst.type_ids[type_index as usize] {
-                        return Err(Trap::new(TrapKind::IndirectCallTypeMismatch));
-                    }
-                    call!(f)
+                    call!(indirect_callee!(type_index, table), tail: false)
+                }
+                Instr::ReturnCall(f) => call!(inst.funcs[f as usize], tail: true),
+                Instr::ReturnCallIndirect { type_index, table } => {
+                    call!(indirect_callee!(type_index, table), tail: true)
                 }
 
                 // ---- Parametric.
@@ -618,8 +644,21 @@ impl Store {
                 // ---- SIMD.
                 Instr::V128Const(i) => push!(code.v128s[i as usize]),
                 Instr::I8x16Shuffle(i) => simd::shuffle(code.v128s[i as usize], stack),
-                Instr::Simd(op) => simd::exec(op, stack),
-                Instr::SimdLane(op, lane) => simd::exec_lane(op, lane, stack),
+                Instr::SimdUnary(op) => unary!(u128, a => simd::unary(op, a)),
+                Instr::SimdBinary(op) => binary!(u128, a, b => simd::binary(op, a, b)),
+                Instr::SimdTernary(op) => {
+                    let (c, b, a) = (pop!(), pop!(), pop!());
+                    push!(simd::ternary(op, a, b, c));
+                }
+                Instr::SimdShift(op) => {
+                    let n = pop!() as u32;
+                    unary!(u128, a => simd::shift(op, a, n));
+                }
+                Instr::SimdExtractLane(op, l) => unary!(u128, a => simd::extract_lane(op, l, a)),
+                Instr::SimdReplaceLane(op, l) => {
+                    let x = pop!();
+                    unary!(u128, v => simd::replace_lane(op, l, v, x));
+                }
                 Instr::SimdMem(op, m) => {
                     simd::memory::exec(op, m, &mut self.mems[mem_index!(m.mem)].data, stack)?
                 }

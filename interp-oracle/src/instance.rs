@@ -3,9 +3,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::module::{
-    ConstExpr, ConstOp, ExportKind, FuncCode, ImportDesc, ModuleInner, SegmentMode,
-};
+use crate::instr::FuncCode;
+use crate::module::{ConstExpr, ConstOp, ExportKind, ImportDesc, ModuleInner, SegmentMode};
 use crate::value::{Slot, slot_to_value, value_to_slot};
 use crate::{
     Extern, ExternType, FuncAddr, FuncType, GlobalAddr, HostFunc, InstanceAddr, InstantiateError,

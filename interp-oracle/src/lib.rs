@@ -20,10 +20,11 @@
 //!
 //! # How it maps onto the spec
 //! - `module.rs`: decoding (errors are "malformed") happens on the whole binary before
-//!   validation (errors are "invalid"). While validating a body, a pre-pass translates it
-//!   into the flat instruction vector of `instr.rs`. Labels are resolved there: every
-//!   branch carries its target, its arity and the operand-stack height of its label, which
-//!   is what the spec's label stack would give at run time. Execution never rescans code.
+//!   validation (errors are "invalid").
+//! - `translate.rs`: while validating a body, a pre-pass translates it into the flat
+//!   instruction vector of `instr.rs`. Labels are resolved there: every branch carries its
+//!   target, its arity and the operand-stack height of its label, which is what the spec's
+//!   label stack would give at run time. Execution never rescans code.
 //! - `instance.rs`: allocation, import matching and instantiation (2.0 semantics: segments
 //!   are applied in order, a trap keeps the effects of earlier segments).
 //! - `exec.rs`: the interpreter loop, with `exec/numeric.rs`, `exec/memory.rs`,
@@ -41,6 +42,7 @@ mod exec;
 mod instance;
 mod instr;
 mod module;
+mod translate;
 mod trap;
 mod value;
 
