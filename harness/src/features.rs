@@ -16,132 +16,116 @@ pub fn common<E: AsRef<dyn Engine>>(engines: &[E]) -> WasmFeatures {
         .unwrap_or(WasmFeatures::empty())
 }
 
+/// Engines, owned.
+pub type Engines = Vec<Box<dyn Engine>>;
+
 /// Split `engines` into those that execute every feature of `needs` and the others.
-pub fn executing(
-    engines: Vec<Box<dyn Engine>>,
-    needs: WasmFeatures,
-) -> (Vec<Box<dyn Engine>>, Vec<Box<dyn Engine>>) {
+pub fn executing(engines: Engines, needs: WasmFeatures) -> (Engines, Engines) {
     engines
         .into_iter()
         .partition(|e| e.supported_features().contains(needs))
 }
 
-/// The features a campaign may switch on (each case draws a subset: swarm testing).
-///
-/// A campaign asks for a set (by default all of them, [`Features::default`]) and runs with the
-/// part of it that *every* engine executes ([`Features::intersect`] with
-/// [`Features::supported_by`]): SIMD, for instance, is on only once every engine lists
-/// [`WasmFeatures::SIMD`] in its [`Engine::supported_features`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Features {
-    pub bulk_memory: bool,
-    pub reference_types: bool,
-    pub multi_value: bool,
-    pub sign_extension: bool,
-    pub saturating_float_to_int: bool,
-    pub floats: bool,
+/// Declares [`Features`] with one line per switch: field, name on the command line, and the
+/// [`WasmFeatures`] an engine must execute for it.
+macro_rules! switches {
+    ($( $(#[$doc:meta])* $field:ident: $name:literal => $wasm:expr, )*) => {
+        /// The features a campaign may switch on (each case draws a subset: swarm testing).
+        ///
+        /// A campaign asks for a set (by default all of them, [`Features::default`]) and runs
+        /// with the part of it that *every* engine executes ([`Features::intersect`] with
+        /// [`Features::supported_by`]): SIMD, for instance, is on only once every engine lists
+        /// [`WasmFeatures::SIMD`] in its [`Engine::supported_features`], and each Wasm 3.0
+        /// feature likewise.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub struct Features {
+            $( $(#[$doc])* pub $field: bool, )*
+        }
+
+        impl Features {
+            /// The names of the switches, in field order.
+            pub const NAMES: &'static [&'static str] = &[$($name),*];
+
+            /// The [`WasmFeatures`] an engine must execute for each switch, in field order.
+            const WASM: [WasmFeatures; COUNT] = [$($wasm),*];
+
+            fn flags(self) -> [bool; COUNT] {
+                [$(self.$field),*]
+            }
+
+            fn from_flags(f: [bool; COUNT]) -> Features {
+                let [$($field),*] = f;
+                Features { $($field),* }
+            }
+        }
+    };
+}
+
+/// How many switches [`Features`] has.
+const COUNT: usize = 13;
+
+switches! {
+    bulk_memory: "bulk-memory" => WasmFeatures::BULK_MEMORY,
+    reference_types: "reference-types" => WasmFeatures::REFERENCE_TYPES,
+    multi_value: "multi-value" => WasmFeatures::MULTI_VALUE,
+    sign_extension: "sign-extension" => WasmFeatures::SIGN_EXTENSION,
+    saturating_float_to_int: "saturating-float-to-int" => WasmFeatures::SATURATING_FLOAT_TO_INT,
+    floats: "floats" => WasmFeatures::FLOATS,
     /// Fixed-width 128-bit SIMD (never relaxed SIMD).
-    pub simd: bool,
+    simd: "simd" => WasmFeatures::SIMD,
+    tail_call: "tail-call" => WasmFeatures::TAIL_CALL,
+    multi_memory: "multi-memory" => WasmFeatures::MULTI_MEMORY,
+    memory64: "memory64" => WasmFeatures::MEMORY64,
+    /// GC, with the typed function references it builds on.
+    gc: "gc" => WasmFeatures::GC.union(WasmFeatures::FUNCTION_REFERENCES),
+    exceptions: "exceptions" => WasmFeatures::EXCEPTIONS,
+    extended_const: "extended-const" => WasmFeatures::EXTENDED_CONST,
 }
 
 impl Default for Features {
-    /// Everything the campaign knows: WebAssembly 2.0, SIMD included. A campaign narrows it to
-    /// what its engines execute.
+    /// Everything the campaign knows. A campaign narrows it to what its engines execute.
     fn default() -> Self {
-        Features {
-            bulk_memory: true,
-            reference_types: true,
-            multi_value: true,
-            sign_extension: true,
-            saturating_float_to_int: true,
-            floats: true,
-            simd: true,
-        }
+        Features::from_flags([true; COUNT])
     }
 }
 
 impl Features {
-    pub const NAMES: &'static [&'static str] = &[
-        "bulk-memory",
-        "reference-types",
-        "multi-value",
-        "sign-extension",
-        "saturating-float-to-int",
-        "floats",
-        "simd",
-    ];
-
     /// No feature at all (the MVP without floats).
     pub fn none() -> Features {
+        Features::from_flags([false; COUNT])
+    }
+
+    /// WebAssembly 2.0, SIMD included: what the campaign drew before it knew any 3.0 feature.
+    pub fn v2_0() -> Features {
         Features {
-            bulk_memory: false,
-            reference_types: false,
-            multi_value: false,
-            sign_extension: false,
-            saturating_float_to_int: false,
-            floats: false,
-            simd: false,
+            tail_call: false,
+            multi_memory: false,
+            memory64: false,
+            gc: false,
+            exceptions: false,
+            extended_const: false,
+            ..Features::default()
         }
     }
 
     /// Parse a comma-separated list of [`Features::NAMES`] (or `all`).
     pub fn parse(list: &str) -> Result<Features, String> {
-        let mut f = Features::none();
+        let mut flags = [false; COUNT];
         for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            match name {
-                "all" => f = Features::default(),
-                "bulk-memory" => f.bulk_memory = true,
-                "reference-types" => f.reference_types = true,
-                "multi-value" => f.multi_value = true,
-                "sign-extension" => f.sign_extension = true,
-                "saturating-float-to-int" => f.saturating_float_to_int = true,
-                "floats" => f.floats = true,
-                "simd" => f.simd = true,
-                other => {
-                    return Err(format!(
-                        "unknown feature `{other}`: expected {} or all",
-                        Features::NAMES.join(", ")
-                    ));
-                }
+            if name == "all" {
+                flags = [true; COUNT];
+                continue;
             }
+            let Some(i) = Features::NAMES.iter().position(|n| *n == name) else {
+                return Err(format!(
+                    "unknown feature `{name}`: expected {} or all",
+                    Features::NAMES.join(", ")
+                ));
+            };
+            flags[i] = true;
         }
-        Ok(f)
+        Ok(Features::from_flags(flags))
     }
-
-    fn flags(self) -> [bool; 7] {
-        [
-            self.bulk_memory,
-            self.reference_types,
-            self.multi_value,
-            self.sign_extension,
-            self.saturating_float_to_int,
-            self.floats,
-            self.simd,
-        ]
-    }
-
-    fn from_flags(f: [bool; 7]) -> Features {
-        Features {
-            bulk_memory: f[0],
-            reference_types: f[1],
-            multi_value: f[2],
-            sign_extension: f[3],
-            saturating_float_to_int: f[4],
-            floats: f[5],
-            simd: f[6],
-        }
-    }
-
-    /// The [`WasmFeatures`] flag of each of [`Features::NAMES`], in order.
-    const WASM: [WasmFeatures; 7] = [
-        WasmFeatures::BULK_MEMORY,
-        WasmFeatures::REFERENCE_TYPES,
-        WasmFeatures::MULTI_VALUE,
-        WasmFeatures::SIGN_EXTENSION,
-        WasmFeatures::SATURATING_FLOAT_TO_INT,
-        WasmFeatures::FLOATS,
-        WasmFeatures::SIMD,
-    ];
 
     pub fn to_list(self) -> String {
         Features::NAMES
@@ -179,13 +163,13 @@ impl Features {
     }
 
     /// The features a session validates the campaign's modules with: the 2.0 features the
-    /// campaign always assumes, plus SIMD when it is on.
+    /// campaign always assumes, plus SIMD and each 3.0 feature that is on.
     pub fn session_features(self) -> WasmFeatures {
-        let mut f = crate::suite::required_2_0();
-        if self.simd {
-            f |= WasmFeatures::SIMD;
-        }
-        f
+        self.flags()
+            .into_iter()
+            .zip(Features::WASM)
+            .filter(|(on, _)| *on)
+            .fold(crate::suite::required_2_0(), |f, (_, w)| f | w)
     }
 }
 
@@ -198,7 +182,7 @@ mod tests {
     fn no_simd() -> Features {
         Features {
             simd: false,
-            ..Features::default()
+            ..Features::v2_0()
         }
     }
 
@@ -225,7 +209,7 @@ mod tests {
             "relaxed",
             crate::suite::required_2_0() | WasmFeatures::SIMD | WasmFeatures::RELAXED_SIMD,
         );
-        // Today: the runtime lacks SIMD, so the default campaign runs without it, exactly as
+        // With an engine that lacks SIMD, the default campaign runs without it, exactly as
         // before SIMD was a campaign feature.
         let f = Features::default().intersect(Features::supported_by(&[&with, &without]));
         assert_eq!(f, no_simd());
@@ -235,7 +219,7 @@ mod tests {
         );
         assert_eq!(f.session_features(), crate::suite::required_2_0());
         assert_eq!(
-            Features::default().without(f),
+            Features::v2_0().without(f),
             Features {
                 simd: true,
                 ..Features::none()
@@ -243,7 +227,7 @@ mod tests {
         );
         // Once every engine executes SIMD it is on by default, and sessions validate it.
         let f = Features::default().intersect(Features::supported_by(&[&with, &relaxed]));
-        assert_eq!(f, Features::default());
+        assert_eq!(f, Features::v2_0());
         assert!(f.session_features().contains(WasmFeatures::SIMD));
         assert!(!f.session_features().contains(WasmFeatures::RELAXED_SIMD));
         // Asked-for features stay off when not asked for, whatever the engines do.
@@ -271,6 +255,37 @@ mod tests {
             engines
                 .iter()
                 .all(|e| e.supported_features().contains(WasmFeatures::SIMD))
+        );
+    }
+
+    /// A 3.0 feature is on once every engine executes it, and sessions then validate it.
+    #[test]
+    fn wasm_3_features_follow_the_engines() {
+        let v3 = crate::suite::required_2_0()
+            | WasmFeatures::SIMD
+            | WasmFeatures::TAIL_CALL
+            | WasmFeatures::GC
+            | WasmFeatures::FUNCTION_REFERENCES;
+        let both = [&Declares("a", v3), &Declares("b", v3)];
+        let refs: Vec<&dyn Engine> = both.iter().map(|e| *e as &dyn Engine).collect();
+        let f = Features::default().intersect(Features::supported_by(&refs));
+        assert!(f.tail_call && f.gc && !f.memory64 && !f.exceptions && !f.multi_memory);
+        assert!(
+            f.session_features()
+                .contains(WasmFeatures::TAIL_CALL | WasmFeatures::GC)
+        );
+        // GC needs typed function references too.
+        let gc_only = Declares("gc", crate::suite::required_2_0() | WasmFeatures::GC);
+        assert!(!Features::supported_by(&[&gc_only]).gc);
+        // The engines built into this binary.
+        let all = crate::engines::all();
+        let engines: Vec<&dyn Engine> = all.iter().map(|e| e.as_ref()).collect();
+        let f = Features::supported_by(&engines);
+        assert_eq!(
+            f.tail_call,
+            engines
+                .iter()
+                .all(|e| e.supported_features().contains(WasmFeatures::TAIL_CALL))
         );
     }
 }

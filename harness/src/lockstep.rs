@@ -3,9 +3,10 @@
 //! first) by the [`crate::diff`] rules, then each engine's exported state, ending in a typed
 //! [`StepVerdict`].
 //!
-//! The campaign's cases ([`crate::fuzz::case`]), the fuzz targets, the proptest suites and the
-//! `.wast` runner's cross-check all compare engines through this module, so a rule changes in
-//! one place. [`nan_twin`] is the rule for modules that leave NaN bits free.
+//! The campaign's cases ([`crate::fuzz::case`]), the fuzz targets and the proptest suites compare
+//! engines through [`Lockstep`]; the `.wast` runner, which executes each directive itself to
+//! judge it against the script, compares the outcomes it holds with [`agreement`]. A rule
+//! changes in one place. [`nan_twin`] is the rule for modules that leave NaN bits free.
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -15,10 +16,11 @@ use std::sync::Once;
 use serde::{Deserialize, Serialize};
 
 use crate::diff::{
-    self, CallResult, Comparison, Divergence, DivergenceKind, Rules, StateComparison,
+    self, CallResult, Comparison, Divergence, DivergenceKind, Rules, SnapshotResult,
+    StateComparison,
 };
 use crate::engine::{
-    Engine, InstanceId, InstantiateError, InvokeError, Session, Snapshot, Val, WasmFeatures,
+    Engine, InstanceId, InstantiateError, InvokeError, Session, Val, WasmFeatures,
 };
 
 thread_local! {
@@ -89,7 +91,7 @@ pub enum Agreement {
 pub fn agreement(
     names: (&str, &str),
     outcomes: (&CallResult, &CallResult),
-    states: Option<(&Result<Snapshot, String>, &Result<Snapshot, String>)>,
+    states: Option<(&SnapshotResult, &SnapshotResult)>,
     rules: Rules,
 ) -> Agreement {
     match diff::compare_calls(names, outcomes.0, outcomes.1, rules) {
@@ -301,7 +303,7 @@ impl Lockstep {
 
     /// Snapshot every engine's instance and compare each state with the reference's.
     pub fn compare_state(&mut self, rules: Rules) -> StepVerdict {
-        let snapshots: Vec<Result<Snapshot, String>> = self
+        let snapshots: Vec<SnapshotResult> = self
             .sessions
             .iter_mut()
             .zip(&self.instances)

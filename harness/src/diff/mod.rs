@@ -59,6 +59,9 @@ pub struct Rules {
 /// The result of a call, as an engine reports it.
 pub type CallResult = Result<Vec<Val>, InvokeError>;
 
+/// An engine's snapshot of exported state, or why it has none.
+pub type SnapshotResult = Result<Snapshot, String>;
+
 /// What kind of difference a divergence is. Shrinking keeps a module only while it still diverges
 /// with the same [`Divergence::signature`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -452,8 +455,8 @@ pub fn compare_snapshots(
 /// Compare two engines' snapshots, either of which may be unavailable.
 pub fn compare_states(
     names: (&str, &str),
-    a: &Result<Snapshot, String>,
-    b: &Result<Snapshot, String>,
+    a: &SnapshotResult,
+    b: &SnapshotResult,
     rules: Rules,
 ) -> StateComparison {
     match (a, b) {

@@ -1,10 +1,11 @@
 //! `lockstep fuzz`: differential campaigns of wasm-smith modules, and `lockstep shrink`.
 //!
-//! - [`case`]: a swarm configuration and module from a seed, the plan of edge-biased calls, and
-//!   running a case on every engine with the [`crate::diff`] rules;
+//! - [`case`]: a swarm configuration and module from a seed (`generate`), the plan of
+//!   edge-biased calls (`plan`), and running a case on every engine step by step (`run`, with
+//!   [`crate::lockstep`]);
 //! - [`worker`]: the supervised worker processes (the same binary, hidden `fuzz-worker`
-//!   subcommand, JSON lines over stdin/stdout); a worker that dies or hangs is a finding and is
-//!   restarted;
+//!   subcommand, JSON lines over stdin/stdout, answering with a typed verdict); a worker that
+//!   dies or hangs is a finding and is restarted;
 //! - [`findings`]: shrinking and the files written for each finding;
 //! - [`rng`]: the deterministic generator. Case `i` of a campaign seeded with `S` uses the seed
 //!   `rng::case_seed(S, i)`, printed with every finding.

@@ -57,17 +57,17 @@ pub fn generate_with(
     rng.fill(&mut data);
     let mut u = Unstructured::new(&data);
     let mut c = Config::arbitrary(&mut u).map_err(|e| format!("config: {e}"))?;
-    // Only what both engines execute: WebAssembly 2.0 (SIMD when `allowed` says so, never relaxed
-    // SIMD), one memory. Without SIMD the draws are exactly those of a campaign that never knew
-    // SIMD: `Config::arbitrary` consumes the same bytes either way.
+    // Only what every engine executes (`allowed`): never relaxed SIMD, threads or the other
+    // proposals the campaign does not know. A switch that is off leaves every other draw as it
+    // was: `Config::arbitrary` consumes the same bytes either way.
     c.simd_enabled &= allowed.simd;
     c.relaxed_simd_enabled = false;
-    c.exceptions_enabled = false;
+    c.exceptions_enabled &= allowed.exceptions;
     c.threads_enabled = false;
-    c.tail_call_enabled = false;
-    c.gc_enabled = false;
-    c.memory64_enabled = false;
-    c.extended_const_enabled = false;
+    c.tail_call_enabled &= allowed.tail_call;
+    c.gc_enabled &= allowed.gc;
+    c.memory64_enabled &= allowed.memory64;
+    c.extended_const_enabled &= allowed.extended_const;
     c.custom_page_sizes_enabled = false;
     c.wide_arithmetic_enabled = false;
     c.compact_imports_enabled = false;
@@ -81,7 +81,11 @@ pub fn generate_with(
     if !c.reference_types_enabled {
         c.max_tables = c.max_tables.min(1);
     }
+    let drawn_memories = c.max_memories;
     bound_module(&mut c);
+    if allowed.multi_memory {
+        c.max_memories = drawn_memories.min(4);
+    }
     c.canonicalize_nans = rng.below(2) == 0;
     if let Some(force) = canonicalize_nans {
         c.canonicalize_nans = force;
@@ -89,13 +93,15 @@ pub fn generate_with(
     c.max_memory32_bytes = c
         .max_memory32_bytes
         .min([1 << 16, 1 << 17, 1 << 20][rng.below(3) as usize]);
+    c.max_memory64_bytes = c.max_memory64_bytes.min(u128::from(c.max_memory32_bytes));
     // At least a few functions: a module without exports tests only instantiation.
     c.max_funcs = c.max_funcs.clamp(4, 40);
     c.min_funcs = 1 + rng.below(4) as usize;
     c.min_types = 1;
     let summary = format!(
         "bulk-memory={} reference-types={} multi-value={} sign-ext={} sat-trunc={} floats={} \
-         simd={} canonicalize-nans={} disallow-traps={} max-memory-bytes={}",
+         simd={} canonicalize-nans={} disallow-traps={} max-memory-bytes={} tail-call={} \
+         max-memories={} memory64={} gc={} exceptions={} extended-const={}",
         c.bulk_memory_enabled,
         c.reference_types_enabled,
         c.multi_value_enabled,
@@ -105,7 +111,13 @@ pub fn generate_with(
         c.simd_enabled,
         c.canonicalize_nans,
         c.disallow_traps,
-        c.max_memory32_bytes
+        c.max_memory32_bytes,
+        c.tail_call_enabled,
+        c.max_memories,
+        c.memory64_enabled,
+        c.gc_enabled,
+        c.exceptions_enabled,
+        c.extended_const_enabled
     );
     let canonical_nans = c.canonicalize_nans;
     let mut module = Module::new(c, &mut u).map_err(|e| format!("module: {e}"))?;

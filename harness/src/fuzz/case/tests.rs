@@ -8,7 +8,7 @@ use crate::lockstep::CaseVerdict;
 fn no_simd() -> Features {
     Features {
         simd: false,
-        ..Features::default()
+        ..Features::v2_0()
     }
 }
 
@@ -37,10 +37,10 @@ fn simd_cases_use_simd_and_get_v128_arguments() {
     let simd = crate::suite::required_2_0() | WasmFeatures::SIMD;
     let (mut uses_simd, mut v128_args, mut configs) = (0, 0, 0);
     for seed in 0..100 {
-        let g = generate(seed, Features::default()).expect("generates");
+        let g = generate(seed, Features::v2_0()).expect("generates");
         assert_eq!(
             g.wasm,
-            generate(seed, Features::default()).unwrap().wasm,
+            generate(seed, Features::v2_0()).unwrap().wasm,
             "deterministic"
         );
         configs += g.summary.contains("simd=true") as usize;
@@ -87,7 +87,7 @@ fn simd_cases_run_on_simd_engines() {
     assert!(Features::supported_by(&engines).simd);
     let (mut simd_modules, mut v128_calls) = (0, 0);
     for seed in 0..60 {
-        let g = generate(seed, Features::default()).unwrap();
+        let g = generate(seed, Features::v2_0()).unwrap();
         if !g.summary.contains("simd=true") {
             continue;
         }
