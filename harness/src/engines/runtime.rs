@@ -18,10 +18,10 @@ pub struct RuntimeEngine {
 }
 
 /// The engine list's constructor.
-pub fn engine() -> Option<Box<dyn Engine>> {
-    Some(Box::new(RuntimeEngine {
+pub fn engine() -> Box<dyn Engine> {
+    Box::new(RuntimeEngine {
         engines: Mutex::new(HashMap::new()),
-    }))
+    })
 }
 
 impl Engine for RuntimeEngine {

@@ -5,11 +5,7 @@
 //! gathered in a [`Step`] before the next directive runs, which is where cross-engine comparison
 //! plugs in.
 
-use std::any::Any;
-use std::cell::RefCell;
 use std::collections::HashMap;
-use std::panic::{self, AssertUnwindSafe};
-use std::sync::Once;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -443,55 +439,7 @@ fn run_directive(directive: &Directive, states: &mut [EngineState], position: &P
     }
 }
 
-thread_local! {
-    static GUARDED: RefCell<Option<Option<String>>> = const { RefCell::new(None) };
-}
-
-/// Run `f`, turning a panic into `Err(message)`. Panics inside are recorded quietly (with their
-/// location) instead of being printed by the default hook; panics elsewhere print as usual.
-pub fn guarded<R>(f: impl FnOnce() -> R) -> Result<R, String> {
-    static HOOK: Once = Once::new();
-    HOOK.call_once(|| {
-        let previous = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            let recorded = GUARDED.with(|g| {
-                let mut g = g.borrow_mut();
-                match g.as_mut() {
-                    Some(slot) => {
-                        let msg = payload_message(info.payload());
-                        *slot = Some(match info.location() {
-                            Some(l) => format!("{msg} (at {}:{})", l.file(), l.line()),
-                            None => msg,
-                        });
-                        true
-                    }
-                    None => false,
-                }
-            });
-            if !recorded {
-                previous(info);
-            }
-        }));
-    });
-    let outer = GUARDED.with(|g| g.borrow_mut().replace(None));
-    let r = panic::catch_unwind(AssertUnwindSafe(f));
-    let recorded = GUARDED.with(|g| std::mem::replace(&mut *g.borrow_mut(), outer));
-    r.map_err(|payload| {
-        recorded
-            .flatten()
-            .unwrap_or_else(|| payload_message(payload.as_ref()))
-    })
-}
-
-fn payload_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        s.to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "panic with a non-string payload".to_string()
-    }
-}
+pub use crate::lockstep::guarded;
 
 fn contains(actual: &str, expected: &str) -> bool {
     actual.contains(expected)
