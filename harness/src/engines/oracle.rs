@@ -138,7 +138,14 @@ impl OracleSession {
                         to_oracle(value).expect("the spectest globals are numbers"),
                     ))
                 }
-                spectest::Item::Table { min, max, .. } => oracle::Extern::Table(store.alloc_table(
+                spectest::Item::Table {
+                    min, max, table64, ..
+                } => oracle::Extern::Table(store.alloc_table_at(
+                    if table64 {
+                        oracle::AddrType::I64
+                    } else {
+                        oracle::AddrType::I32
+                    },
                     oracle::ValType::FuncRef,
                     oracle::Limits {
                         min: min.into(),

@@ -33,11 +33,12 @@ pub enum Item {
         ty: ValType,
         value: Val,
     },
-    /// A table of `funcref`, initialised with null.
+    /// A table of `funcref`, initialised with null; `table64` tables take 64-bit indices.
     Table {
         name: &'static str,
         min: u32,
         max: Option<u32>,
+        table64: bool,
     },
     /// A memory (limits in 64 KiB pages), zero-filled.
     Memory {
@@ -114,6 +115,14 @@ pub const ITEMS: &[Item] = &[
         name: "table",
         min: 10,
         max: Some(20),
+        table64: false,
+    },
+    // The reference interpreter's 64-bit twin of `table` (imported by table64.wast).
+    Item::Table {
+        name: "table64",
+        min: 10,
+        max: Some(20),
+        table64: true,
     },
     Item::Memory {
         name: "memory",
