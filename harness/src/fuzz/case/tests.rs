@@ -113,3 +113,28 @@ fn simd_cases_run_on_simd_engines() {
         "{simd_modules} {v128_calls}"
     );
 }
+
+/// With every switch on (engines that execute Wasm 3.0), the campaign draws modules that use the
+/// 3.0 features, each valid under the features its sessions validate with, and planned calls.
+#[test]
+fn wasm_3_cases_use_3_0_features() {
+    let all = Features::default();
+    let v2 = Features::v2_0().session_features();
+    let (mut uses_3_0, mut planned) = (0, 0);
+    for seed in 0..100 {
+        let Ok(g) = generate(seed, all) else { continue };
+        wasmparser::Validator::new_with_features(all.session_features())
+            .validate_all(&g.wasm)
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{}", g.summary));
+        if wasmparser::Validator::new_with_features(v2)
+            .validate_all(&g.wasm)
+            .is_err()
+        {
+            uses_3_0 += 1;
+        }
+        planned += plan(&g.wasm, seed).is_ok() as usize;
+    }
+    eprintln!("100 seeds: {uses_3_0} modules use a 3.0 feature, {planned} planned");
+    assert!(uses_3_0 > 10, "{uses_3_0} modules use a 3.0 feature");
+    assert!(planned > 50, "{planned} modules have a plan");
+}
