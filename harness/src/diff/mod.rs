@@ -28,9 +28,11 @@
 //! 5. **Call-stack exhaustion** on either side makes the comparison [`Comparison::Inconclusive`]:
 //!    engines legitimately run out of stack at different depths. It is neither a pass nor a
 //!    failure; callers count it and stop comparing that case (the states may have drifted).
-//! 6. **Function references** are compared only as null versus non-null: each engine names its
-//!    functions in its own way. Extern references are the harness's own numbers and are compared
-//!    exactly.
+//! 6. **References** are compared by shape ([`Val::shape`]): the same hierarchy and nullness,
+//!    the same kind (struct, array, i31, host, externalized), the same i31 payload and host
+//!    number. Functions, structs, arrays and exceptions are known by engine-specific ids, which are
+//!    ignored. Extern references are the harness's own numbers and are compared exactly. Uncaught
+//!    exceptions agree when their payloads agree by these rules.
 //! 7. **Memories** are compared by size, then by hash; only when the hashes differ are the bytes
 //!    scanned for the first differing range, which the divergence reports. Memory is bytes: a
 //!    NaN stored there (scalar or a v128 lane) is compared bit for bit. The fuzz campaign sets
@@ -155,6 +157,7 @@ pub fn describe(r: &CallResult) -> String {
                 .join(" ")
         ),
         Err(InvokeError::Trap(t)) => format!("trapped: {:?} ({})", t.code, t.message),
+        Err(e @ InvokeError::Exception { .. }) => e.to_string(),
         Err(InvokeError::Other(m)) => format!("failed to call: {m}"),
     }
 }
@@ -181,8 +184,8 @@ pub fn same_val(a: &Val, b: &Val, rules: Rules) -> bool {
                 x == y
             }
         }
-        (Val::FuncRef(x), Val::FuncRef(y)) => x.is_some() == y.is_some(),
-        (Val::ExternRef(x), Val::ExternRef(y)) => x == y,
+        // Rule 6: references by shape (kind, nullness, i31 payload, host number), never by id.
+        (x, y) if x.is_ref() => x.shape() == y.shape(),
         _ => false,
     }
 }
@@ -286,11 +289,26 @@ pub fn compare_calls(
                 ))
             }
         }
+        (
+            Err(InvokeError::Exception { payload: x }),
+            Err(InvokeError::Exception { payload: y }),
+        ) => {
+            if x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_val(p, q, rules)) {
+                Comparison::Same
+            } else {
+                Comparison::Diverged(Divergence::new(
+                    DivergenceKind::Results,
+                    "exception-payload",
+                    both(),
+                ))
+            }
+        }
         (Err(InvokeError::Other(_)), Err(InvokeError::Other(_))) => Comparison::Same,
         _ => {
             let tag = |r: &CallResult| match r {
                 Ok(_) => "return".to_string(),
                 Err(InvokeError::Trap(t)) => format!("trap:{}", code_name(t.code)),
+                Err(InvokeError::Exception { .. }) => "exception".to_string(),
                 Err(InvokeError::Other(_)) => "error".to_string(),
             };
             Comparison::Diverged(Divergence::new(

@@ -207,6 +207,10 @@ impl RuntimeSession {
                 };
                 rt::Val::ExternRef(Some(r))
             }
+            // The runtime has no GC or exception values yet (its owner adds them).
+            Val::AnyRef(_) | Val::Externalized(_) | Val::ExnRef(_) => {
+                return Err(format!("unsupported argument for the runtime: {v}"));
+            }
         })
     }
 

@@ -96,6 +96,13 @@ fn wast_val(v: &Val) -> String {
         Val::FuncRef(_) => "(ref.null func)".to_string(),
         Val::ExternRef(None) => "(ref.null extern)".to_string(),
         Val::ExternRef(Some(n)) => format!("(ref.extern {n})"),
+        // A script passes only nulls and host numbers (campaign arguments are nothing else);
+        // engine-made references have no text form, so they print as their hierarchy's null,
+        // like function references above.
+        Val::AnyRef(Some(crate::engine::AnyRef::Host(n))) => format!("(ref.host {n})"),
+        Val::AnyRef(_) => "(ref.null any)".to_string(),
+        Val::Externalized(_) => "(ref.null extern)".to_string(),
+        Val::ExnRef(_) => "(ref.null exn)".to_string(),
     }
 }
 
