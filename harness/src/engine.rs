@@ -232,6 +232,16 @@ impl fmt::Display for Val {
     }
 }
 
+/// Values (or patterns) printed one after another, separated by spaces: how messages show a
+/// result list.
+pub fn space_separated<T: fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Why [`Session::compile`] rejected a module.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CompileError {
@@ -295,15 +305,9 @@ impl fmt::Display for InvokeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             InvokeError::Trap(t) => write!(f, "trap: {t}"),
-            InvokeError::Exception { payload } => write!(
-                f,
-                "uncaught exception [{}]",
-                payload
-                    .iter()
-                    .map(|v| v.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ),
+            InvokeError::Exception { payload } => {
+                write!(f, "uncaught exception [{}]", space_separated(payload))
+            }
             InvokeError::Other(m) => write!(f, "error: {m}"),
         }
     }
