@@ -151,7 +151,7 @@ fn main() -> ExitCode {
             case_timeout,
             shrink_seconds,
         } => {
-            let features = match fuzz::case::Features::parse(&features) {
+            let features = match lockstep_harness::features::Features::parse(&features) {
                 Ok(f) => f,
                 Err(e) => {
                     eprintln!("lockstep: {e}");
@@ -206,7 +206,8 @@ fn main() -> ExitCode {
             };
         }
         Command::FuzzWorker { features } => {
-            let features = fuzz::case::Features::parse(&features).unwrap_or_default();
+            let features =
+                lockstep_harness::features::Features::parse(&features).unwrap_or_default();
             return ExitCode::from(fuzz::worker::serve(features) as u8);
         }
         Command::Wast {

@@ -12,7 +12,7 @@
 //! Everything else is one variant per Wasm instruction, except SIMD: as in the spec
 //! interpreter's AST, its instructions are grouped by operands and immediates into
 //! [`SimdUnary`], [`SimdBinary`], [`SimdTernary`], [`SimdShift`], [`SimdExtractLane`] and
-//! [`SimdReplaceLane`] (a lane index), [`SimdMemOp`] (a memory immediate) and
+//! [`SimdReplaceLane`] (a lane index), [`SimdLoad`] (a memory immediate) and
 //! [`SimdMemLaneOp`] (both), whose variants are named after wasmparser's operators. Each
 //! group's rule is one total function, so the compiler checks that every variant has one. `v128.const` and `i8x16.shuffle` keep their 16-byte immediate in
 //! `FuncCode::v128s`, so that an instruction stays small.
@@ -38,8 +38,23 @@ impl Branch {
 /// A memory immediate: static offset and memory index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct MemArg {
-    pub offset: u32,
+    /// The offset (64 bits with memory64) as two halves, low first, so that the immediate
+    /// stays 4-byte aligned and an instruction 16 bytes.
+    offset: [u32; 2],
     pub mem: u32,
+}
+
+impl MemArg {
+    pub fn new(offset: u64, mem: u32) -> MemArg {
+        MemArg {
+            offset: [offset as u32, (offset >> 32) as u32],
+            mem,
+        }
+    }
+
+    pub fn offset(self) -> u64 {
+        u64::from(self.offset[0]) | (u64::from(self.offset[1]) << 32)
+    }
 }
 
 /// A function body after the pre-pass.
@@ -69,6 +84,10 @@ pub(crate) enum Instr {
     BrUnless(u32),
     Br(Branch),
     BrIf(Branch),
+    /// `br_on_null`: branch (dropping the reference) if it is null.
+    BrOnNull(Branch),
+    /// `br_on_non_null`: branch (keeping the reference) unless it is null.
+    BrOnNonNull(Branch),
     /// `br_table`: targets are `FuncCode::br_tables[start..start + len]`, the last is the default.
     BrTable {
         start: u32,
@@ -80,12 +99,15 @@ pub(crate) enum Instr {
         type_index: u32,
         table: u32,
     },
+    /// `call_ref`: the callee is a function reference on the stack (its type is static).
+    CallRef,
     /// `return_call`: a call that replaces the current frame.
     ReturnCall(u32),
     ReturnCallIndirect {
         type_index: u32,
         table: u32,
     },
+    ReturnCallRef,
 
     // Parametric.
     Drop,
@@ -154,6 +176,7 @@ pub(crate) enum Instr {
     // References.
     RefNull,
     RefIsNull,
+    RefAsNonNull,
     RefFunc(u32),
 
     // Constants: `i32.const`/`f32.const` push 32 bits, `i64.const`/`f64.const` 64 bits.
@@ -319,7 +342,8 @@ pub(crate) enum Instr {
     SimdShift(SimdShift),
     SimdExtractLane(SimdExtractLane, u8),
     SimdReplaceLane(SimdReplaceLane, u8),
-    SimdMem(SimdMemOp, MemArg),
+    V128Store(MemArg),
+    SimdLoad(SimdLoad, MemArg),
     SimdMemLane(SimdMemLaneOp, u8, MemArg),
 }
 
@@ -347,6 +371,8 @@ macro_rules! simd_ops {
 macro_rules! simd_lane_ops {
     ($(#[$doc:meta])* $name:ident, $($v:ident),* $(,)?) => {
         $(#[$doc])*
+        // Variants keep wasmparser's names, hence the common suffixes.
+        #[allow(clippy::enum_variant_names)]
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub(crate) enum $name {
             $($v,)*
@@ -362,19 +388,19 @@ macro_rules! simd_lane_ops {
     };
 }
 
-macro_rules! simd_mem_ops {
+macro_rules! simd_loads {
     ($($v:ident),* $(,)?) => {
-        /// A SIMD load or store of whole or part of a vector.
+        /// A SIMD load of a vector, or of part of one that is extended, splat or zero-filled.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub(crate) enum SimdMemOp {
+        pub(crate) enum SimdLoad {
             $($v,)*
         }
-        impl SimdMemOp {
+        impl SimdLoad {
             pub fn from_operator<'a>(
                 op: &'a Operator<'_>,
-            ) -> Option<(SimdMemOp, &'a wasmparser::MemArg)> {
+            ) -> Option<(SimdLoad, &'a wasmparser::MemArg)> {
                 match op {
-                    $(Operator::$v { memarg } => Some((SimdMemOp::$v, memarg)),)*
+                    $(Operator::$v { memarg } => Some((SimdLoad::$v, memarg)),)*
                     _ => None,
                 }
             }
@@ -404,7 +430,7 @@ macro_rules! simd_mem_lane_ops {
     };
 }
 
-simd_mem_ops!(
+simd_loads!(
     V128Load,
     V128Load8x8S,
     V128Load8x8U,
@@ -418,7 +444,6 @@ simd_mem_ops!(
     V128Load64Splat,
     V128Load32Zero,
     V128Load64Zero,
-    V128Store,
 );
 
 simd_mem_lane_ops!(

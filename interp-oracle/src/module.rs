@@ -15,20 +15,27 @@ use wasmparser::{
 
 use crate::instr::FuncCode;
 use crate::translate::translate;
-use crate::value::{heaptype_from, reftype_from, valtype_from};
-use crate::{CompileError, ExternType, FuncType, Limits, ValType};
+use crate::types::{
+    AbsHeap, Heap, RefTy, SubType, Ty, coarse, heap_from, ref_from, sub_type_from, ty_from,
+};
+use crate::{AddrType, CompileError, ExternType, FuncType, Limits, ValType};
 
 /// A decoded, validated module (shared by every instance of it).
 #[derive(Debug, Default)]
 pub(crate) struct ModuleInner {
+    /// Each type's value representation as a function type (empty for other types).
     pub types: Vec<FuncType>,
+    /// Each type's definition, naming types by module index.
+    pub defs: Vec<SubType<u32>>,
+    /// The number of types of each recursion group, in order.
+    pub rec_groups: Vec<u32>,
     pub imports: Vec<Import>,
     /// Type index of each function defined (not imported) by the module.
     pub funcs: Vec<u32>,
     /// Translated body of each defined function.
     pub code: Vec<Arc<FuncCode>>,
     pub tables: Vec<TableDef>,
-    pub memories: Vec<Limits>,
+    pub memories: Vec<MemTy>,
     pub globals: Vec<GlobalDef>,
     pub exports: Vec<Export>,
     pub start: Option<u32>,
@@ -48,7 +55,7 @@ pub(crate) enum ImportDesc {
     /// A function import, by type index.
     Func(u32),
     Table(TableTy),
-    Memory(Limits),
+    Memory(MemTy),
     Global(GlobalTy),
     /// An import kind the oracle does not support (tags): never links.
     Unsupported,
@@ -57,12 +64,23 @@ pub(crate) enum ImportDesc {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TableTy {
     pub element: ValType,
+    /// The precise element type.
+    pub def: RefTy<u32>,
+    pub addr: AddrType,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MemTy {
+    pub addr: AddrType,
     pub limits: Limits,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct GlobalTy {
     pub ty: ValType,
+    /// The precise value type.
+    pub def: Ty<u32>,
     pub mutable: bool,
 }
 
@@ -161,9 +179,13 @@ impl ModuleInner {
             }),
             ImportDesc::Table(t) => ExternType::Table {
                 element: t.element,
+                addr: t.addr,
                 limits: t.limits,
             },
-            ImportDesc::Memory(limits) => ExternType::Memory { limits },
+            ImportDesc::Memory(m) => ExternType::Memory {
+                addr: m.addr,
+                limits: m.limits,
+            },
             ImportDesc::Global(g) => ExternType::Global {
                 ty: g.ty,
                 mutable: g.mutable,
@@ -209,6 +231,7 @@ impl ModuleInner {
                 };
                 ExternType::Table {
                     element: t.element,
+                    addr: t.addr,
                     limits: t.limits,
                 }
             }
@@ -218,18 +241,22 @@ impl ModuleInner {
                     .iter()
                     .filter(|i| matches!(i.desc, ImportDesc::Memory(_)))
                     .count();
-                let limits = if idx < n {
+                let empty = MemTy {
+                    addr: AddrType::I32,
+                    limits: Limits { min: 0, max: None },
+                };
+                let m = if idx < n {
                     match nth_import(&|d| matches!(d, ImportDesc::Memory(_)), idx) {
-                        Some(ImportDesc::Memory(l)) => l,
-                        _ => Limits { min: 0, max: None },
+                        Some(ImportDesc::Memory(m)) => m,
+                        _ => empty,
                     }
                 } else {
-                    self.memories
-                        .get(idx - n)
-                        .copied()
-                        .unwrap_or(Limits { min: 0, max: None })
+                    self.memories.get(idx - n).copied().unwrap_or(empty)
                 };
-                ExternType::Memory { limits }
+                ExternType::Memory {
+                    addr: m.addr,
+                    limits: m.limits,
+                }
             }
             ExportKind::Global => {
                 let n = self
@@ -242,12 +269,14 @@ impl ModuleInner {
                         Some(ImportDesc::Global(g)) => g,
                         _ => GlobalTy {
                             ty: ValType::I32,
+                            def: Ty::I32,
                             mutable: false,
                         },
                     }
                 } else {
                     self.globals.get(idx - n).map(|g| g.ty).unwrap_or(GlobalTy {
                         ty: ValType::I32,
+                        def: Ty::I32,
                         mutable: false,
                     })
                 };
@@ -263,6 +292,11 @@ impl ModuleInner {
 fn unreachable_table() -> TableTy {
     TableTy {
         element: ValType::FuncRef,
+        def: RefTy {
+            nullable: true,
+            heap: Heap::Abs(AbsHeap::Func),
+        },
+        addr: AddrType::I32,
         limits: Limits { min: 0, max: None },
     }
 }
@@ -293,9 +327,16 @@ fn classify_validation_error(e: BinaryReaderError) -> CompileError {
     }
 }
 
+/// `i64` when the 64-bit flag of a table or memory type is set.
+fn addr_type(is64: bool) -> AddrType {
+    if is64 { AddrType::I64 } else { AddrType::I32 }
+}
+
 fn limits_of_table(t: &wasmparser::TableType) -> TableTy {
     TableTy {
-        element: reftype_from(t.element_type),
+        element: coarse(Ty::Ref(ref_from(t.element_type))),
+        def: ref_from(t.element_type),
+        addr: addr_type(t.table64),
         limits: Limits {
             min: t.initial,
             max: t.maximum,
@@ -303,16 +344,20 @@ fn limits_of_table(t: &wasmparser::TableType) -> TableTy {
     }
 }
 
-fn limits_of_memory(m: &wasmparser::MemoryType) -> Limits {
-    Limits {
-        min: m.initial,
-        max: m.maximum,
+fn limits_of_memory(m: &wasmparser::MemoryType) -> MemTy {
+    MemTy {
+        addr: addr_type(m.memory64),
+        limits: Limits {
+            min: m.initial,
+            max: m.maximum,
+        },
     }
 }
 
 fn global_ty(g: &wasmparser::GlobalType) -> GlobalTy {
     GlobalTy {
-        ty: valtype_from(g.content_type),
+        ty: coarse(ty_from(g.content_type)),
+        def: ty_from(g.content_type),
         mutable: g.mutable,
     }
 }
@@ -335,11 +380,14 @@ fn decode(bytes: &[u8], features: WasmFeatures) -> Result<ModuleInner, DecodeErr
         match payload? {
             Payload::TypeSection(reader) => {
                 for group in reader {
-                    for sub in group?.types() {
+                    let group = group?;
+                    m.rec_groups.push(group.types().len() as u32);
+                    for sub in group.types() {
+                        m.defs.push(sub_type_from(sub));
                         m.types.push(match &sub.composite_type.inner {
                             CompositeInnerType::Func(f) => FuncType {
-                                params: f.params().iter().map(|t| valtype_from(*t)).collect(),
-                                results: f.results().iter().map(|t| valtype_from(*t)).collect(),
+                                params: f.params().iter().map(|t| coarse(ty_from(*t))).collect(),
+                                results: f.results().iter().map(|t| coarse(ty_from(*t))).collect(),
                             },
                             _ => FuncType {
                                 params: vec![],
@@ -607,7 +655,10 @@ fn const_expr(
             Operator::F32Const { value } => ConstOp::F32(value.bits()),
             Operator::F64Const { value } => ConstOp::F64(value.bits()),
             Operator::V128Const { value } => ConstOp::V128(value.i128() as u128),
-            Operator::RefNull { hty } => ConstOp::RefNull(heaptype_from(hty)),
+            Operator::RefNull { hty } => ConstOp::RefNull(coarse(Ty::Ref(RefTy {
+                nullable: true,
+                heap: heap_from(hty),
+            }))),
             Operator::RefFunc { function_index } => ConstOp::RefFunc(function_index),
             Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
             Operator::I32Add => ConstOp::I32Add,

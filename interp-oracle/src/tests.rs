@@ -899,4 +899,6 @@ fn setup_3_0(depth: usize, wat: &str) -> (Store, InstanceAddr) {
     (store, inst)
 }
 
+mod func_refs;
+mod memory64;
 mod tail_calls;

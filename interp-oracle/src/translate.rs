@@ -9,7 +9,7 @@ use wasmparser::{
 
 use crate::FuncType;
 use crate::instr::{
-    Branch, FuncCode, Instr, MemArg, SimdBinary, SimdExtractLane, SimdMemLaneOp, SimdMemOp,
+    Branch, FuncCode, Instr, MemArg, SimdBinary, SimdExtractLane, SimdLoad, SimdMemLaneOp,
     SimdReplaceLane, SimdShift, SimdTernary, SimdUnary,
 };
 
@@ -109,7 +109,9 @@ impl Translator<'_> {
     fn patch(&mut self, fixup: Fixup, target: u32) {
         match fixup {
             Fixup::Instr(i) => match &mut self.instrs[i] {
-                Instr::Br(b) | Instr::BrIf(b) => b.target = target,
+                Instr::Br(b) | Instr::BrIf(b) | Instr::BrOnNull(b) | Instr::BrOnNonNull(b) => {
+                    b.target = target
+                }
                 Instr::Jump(t) | Instr::BrUnless(t) => *t = target,
                 _ => {}
             },
@@ -148,13 +150,10 @@ impl Translator<'_> {
     fn op(&mut self, op: &Operator<'_>, height: u32) {
         use Operator as O;
         let memarg = |m: &wasmparser::MemArg| -> Option<MemArg> {
-            Some(MemArg {
-                offset: u32::try_from(m.offset).ok()?,
-                mem: match m.target {
-                    wasmparser::MemArgTarget::Memory(i) => i,
-                    wasmparser::MemArgTarget::Array(_) => return None,
-                },
-            })
+            match m.target {
+                wasmparser::MemArgTarget::Memory(i) => Some(MemArg::new(m.offset, i)),
+                wasmparser::MemArgTarget::Array(_) => None,
+            }
         };
         macro_rules! mem {
             ($variant:ident, $m:expr) => {
@@ -217,7 +216,17 @@ impl Translator<'_> {
                     len: self.br_tables.len() as u32 - start,
                 }
             }
+            O::BrOnNull { relative_depth } => {
+                let at = self.instrs.len();
+                Instr::BrOnNull(self.branch(*relative_depth, Fixup::Instr(at)))
+            }
+            O::BrOnNonNull { relative_depth } => {
+                let at = self.instrs.len();
+                Instr::BrOnNonNull(self.branch(*relative_depth, Fixup::Instr(at)))
+            }
             O::Return => Instr::Return,
+            O::CallRef { .. } => Instr::CallRef,
+            O::ReturnCallRef { .. } => Instr::ReturnCallRef,
             O::Call { function_index } => Instr::Call(*function_index),
             O::CallIndirect {
                 type_index,
@@ -281,6 +290,7 @@ impl Translator<'_> {
             O::I64Store8 { memarg } => mem!(I64Store8, memarg),
             O::I64Store16 { memarg } => mem!(I64Store16, memarg),
             O::I64Store32 { memarg } => mem!(I64Store32, memarg),
+            O::V128Store { memarg } => mem!(V128Store, memarg),
             O::MemorySize { mem } => Instr::MemorySize(*mem),
             O::MemoryGrow { mem } => Instr::MemoryGrow(*mem),
             O::MemoryInit { data_index, mem } => Instr::MemoryInit {
@@ -295,6 +305,7 @@ impl Translator<'_> {
             O::MemoryFill { mem } => Instr::MemoryFill(*mem),
             O::RefNull { .. } => Instr::RefNull,
             O::RefIsNull => Instr::RefIsNull,
+            O::RefAsNonNull => Instr::RefAsNonNull,
             O::RefFunc { function_index } => Instr::RefFunc(*function_index),
             O::I32Const { value } => Instr::Const32(*value as u32),
             O::I64Const { value } => Instr::Const64(*value as u64),
@@ -457,9 +468,9 @@ impl Translator<'_> {
                     Instr::SimdExtractLane(op, lane)
                 } else if let Some((op, lane)) = SimdReplaceLane::from_operator(op) {
                     Instr::SimdReplaceLane(op, lane)
-                } else if let Some((op, m)) = SimdMemOp::from_operator(op) {
+                } else if let Some((op, m)) = SimdLoad::from_operator(op) {
                     match memarg(m) {
-                        Some(m) => Instr::SimdMem(op, m),
+                        Some(m) => Instr::SimdLoad(op, m),
                         None => Instr::Unsupported,
                     }
                 } else if let Some((op, lane, m)) = SimdMemLaneOp::from_operator(op) {

@@ -47,6 +47,8 @@
 
 use std::fmt::{self, Write as _};
 
+use serde::{Deserialize, Serialize};
+
 use crate::engine::{InvokeError, Snapshot, TrapCode, Val};
 
 /// How strictly to compare.
@@ -59,9 +61,12 @@ pub struct Rules {
 /// The result of a call, as an engine reports it.
 pub type CallResult = Result<Vec<Val>, InvokeError>;
 
+/// An engine's snapshot of exported state, or why it has none.
+pub type SnapshotResult = Result<Snapshot, String>;
+
 /// What kind of difference a divergence is. Shrinking keeps a module only while it still diverges
 /// with the same [`Divergence::signature`].
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum DivergenceKind {
     /// One side returned, the other trapped (or failed to make the call).
     ReturnVsTrap,
@@ -82,7 +87,7 @@ pub enum DivergenceKind {
 }
 
 /// A difference between two engines.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Divergence {
     pub kind: DivergenceKind,
     /// A short, stable description of what differs (no values): e.g. `trap:unreachable/return`,
@@ -346,18 +351,32 @@ fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// A memory or table whose sizes differ (`unit`: what the size counts).
+fn size_differs(
+    kind: DivergenceKind,
+    (what, unit): (&str, &str),
+    export: &str,
+    names: (&str, &str),
+    sizes: (usize, usize),
+) -> Divergence {
+    Divergence::new(
+        kind,
+        format!("{what}-size:{export}"),
+        format!(
+            "{what} {export:?} has {} {unit} on {} and {} {unit} on {}",
+            sizes.0, names.0, sizes.1, names.1
+        ),
+    )
+}
+
 fn compare_memory(names: (&str, &str), export: &str, a: &[u8], b: &[u8]) -> Option<Divergence> {
     if a.len() != b.len() {
-        return Some(Divergence::new(
+        return Some(size_differs(
             DivergenceKind::Memory,
-            format!("memory-size:{export}"),
-            format!(
-                "memory {export:?} has {} bytes on {} and {} bytes on {}",
-                a.len(),
-                names.0,
-                b.len(),
-                names.1
-            ),
+            ("memory", "bytes"),
+            export,
+            names,
+            (a.len(), b.len()),
         ));
     }
     if hash_bytes(a) == hash_bytes(b) && a == b {
@@ -429,16 +448,12 @@ pub fn compare_snapshots(
     }
     for ((name, x), (_, y)) in a.tables.iter().zip(&b.tables) {
         if x.len() != y.len() {
-            return Some(Divergence::new(
+            return Some(size_differs(
                 DivergenceKind::Table,
-                format!("table-size:{name}"),
-                format!(
-                    "table {name:?} has {} elements on {} and {} on {}",
-                    x.len(),
-                    names.0,
-                    y.len(),
-                    names.1
-                ),
+                ("table", "elements"),
+                name,
+                names,
+                (x.len(), y.len()),
             ));
         }
         if let Some(i) = x.iter().zip(y).position(|(p, q)| !same_val(p, q, rules)) {
@@ -458,8 +473,8 @@ pub fn compare_snapshots(
 /// Compare two engines' snapshots, either of which may be unavailable.
 pub fn compare_states(
     names: (&str, &str),
-    a: &Result<Snapshot, String>,
-    b: &Result<Snapshot, String>,
+    a: &SnapshotResult,
+    b: &SnapshotResult,
     rules: Rules,
 ) -> StateComparison {
     match (a, b) {

@@ -5,9 +5,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::case::{self, Call, Verdict};
+use super::case::{self, Call};
 use crate::diff::{Rules, hash_bytes};
 use crate::engine::{Engine, Val};
+use crate::lockstep::CaseVerdict;
 
 /// Shrink `wasm` while its plan (drawn from `plan_seed`) still diverges with the same key
 /// ([`crate::diff::Divergence::key`]). Gives up improving after `budget`. Returns the smallest
@@ -29,7 +30,9 @@ pub fn shrink(
             return Ok(false);
         };
         let r = case::run_case(engines, candidate, &calls, rules);
-        Ok(matches!(&r.verdict, Verdict::Diverged { divergence, .. } if divergence.key() == key))
+        Ok(
+            matches!(&r.verdict, CaseVerdict::Diverged { divergence, .. } if divergence.key() == key),
+        )
     };
     match wasm_shrink::WasmShrink::default()
         .attempts(400)

@@ -1,11 +1,14 @@
 //! The cross-engine check of a call directive: every engine's outcome and exported state
-//! against the reference engine's (the first), by the [`crate::diff`] rules.
+//! against the reference engine's (the first), by [`crate::lockstep::agreement`], the rule the
+//! campaign, the fuzz targets and the proptest suites use too.
 
 use super::directives::{Command, Directive, Exec};
 use super::results::{EngineFileResult, Outcome};
-use super::runner::{Step, guarded};
+use super::runner::Step;
 use super::session_state::{EngineState, instance, session};
+use crate::diff::{Rules, SnapshotResult};
 use crate::engine::Engine;
+use crate::lockstep::{Agreement, agreement, guarded};
 
 /// The instance a call directive invokes, or `None` for directives that call nothing. `Some(None)`
 /// is the current instance. Instantiation via assert_trap is a call without a snapshot.
@@ -38,12 +41,11 @@ pub(super) fn cross_check(
     engines: &[&dyn Engine],
     results: &mut [EngineFileResult],
 ) {
-    use crate::diff::{self, Comparison, Rules, StateComparison};
     let Some((module, snapshot)) = call_target(&directive.command) else {
         return;
     };
     let rules = Rules::default();
-    let snaps: Vec<Option<Result<crate::engine::Snapshot, String>>> = if snapshot {
+    let snaps: Vec<Option<SnapshotResult>> = if snapshot {
         states
             .iter_mut()
             .map(|state| {
@@ -67,27 +69,22 @@ pub(super) fn cross_check(
         let (Some(a), Some(b)) = (&step.engines[0].result, &step.engines[i].result) else {
             continue;
         };
-        let mut divergence = match diff::compare_calls(names, a, b, rules) {
-            Comparison::Same => None,
-            Comparison::Diverged(d) => Some(d),
-            Comparison::Inconclusive(_) => {
+        let states = snaps[0].as_ref().zip(snaps[i].as_ref());
+        let d = match agreement(names, (a, b), states, rules) {
+            Agreement::Same { state_note: None } => continue,
+            Agreement::Same {
+                state_note: Some(note),
+            } => {
+                results[i].state_unavailable += 1;
+                results[i].state_note.get_or_insert(note);
+                continue;
+            }
+            Agreement::Inconclusive(_) => {
                 results[i].inconclusive += 1;
                 continue;
             }
+            Agreement::Diverged(d) => d,
         };
-        if divergence.is_none()
-            && let (Some(x), Some(y)) = (&snaps[0], &snaps[i])
-        {
-            match diff::compare_states(names, x, y, rules) {
-                StateComparison::Same => {}
-                StateComparison::Diverged(d) => divergence = Some(d),
-                StateComparison::Unavailable(note) => {
-                    results[i].state_unavailable += 1;
-                    results[i].state_note.get_or_insert(note);
-                }
-            }
-        }
-        let Some(d) = divergence else { continue };
         let message = format!("diverges from {reference}: {d}");
         let ref_failed = matches!(step.engines[0].outcome, Outcome::Fail(_));
         let other_failed = matches!(step.engines[i].outcome, Outcome::Fail(_));

@@ -6,11 +6,7 @@
 //! [`super::cross_check`] compares them. Engines that do not execute a feature the file needs
 //! sit it out ([`super::needs`]).
 
-use std::any::Any;
-use std::cell::RefCell;
 use std::collections::HashMap;
-use std::panic::{self, AssertUnwindSafe};
-use std::sync::Once;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -20,6 +16,7 @@ use super::expectations::{EngineStep, execute, step};
 use super::results::{EngineFileResult, Failure, FileResult, Outcome};
 use super::session_state::EngineState;
 use crate::engine::{Engine, WasmFeatures};
+use crate::lockstep::guarded;
 
 /// One directive, executed on every engine.
 #[derive(Clone, Debug)]
@@ -257,55 +254,5 @@ fn run_directive(directive: &Directive, states: &mut [EngineState], position: &P
         line: directive.line,
         kind: directive.kind,
         engines,
-    }
-}
-
-thread_local! {
-    static GUARDED: RefCell<Option<Option<String>>> = const { RefCell::new(None) };
-}
-
-/// Run `f`, turning a panic into `Err(message)`. Panics inside are recorded quietly (with their
-/// location) instead of being printed by the default hook; panics elsewhere print as usual.
-pub fn guarded<R>(f: impl FnOnce() -> R) -> Result<R, String> {
-    static HOOK: Once = Once::new();
-    HOOK.call_once(|| {
-        let previous = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            let recorded = GUARDED.with(|g| {
-                let mut g = g.borrow_mut();
-                match g.as_mut() {
-                    Some(slot) => {
-                        let msg = payload_message(info.payload());
-                        *slot = Some(match info.location() {
-                            Some(l) => format!("{msg} (at {}:{})", l.file(), l.line()),
-                            None => msg,
-                        });
-                        true
-                    }
-                    None => false,
-                }
-            });
-            if !recorded {
-                previous(info);
-            }
-        }));
-    });
-    let outer = GUARDED.with(|g| g.borrow_mut().replace(None));
-    let r = panic::catch_unwind(AssertUnwindSafe(f));
-    let recorded = GUARDED.with(|g| std::mem::replace(&mut *g.borrow_mut(), outer));
-    r.map_err(|payload| {
-        recorded
-            .flatten()
-            .unwrap_or_else(|| payload_message(payload.as_ref()))
-    })
-}
-
-fn payload_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        s.to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "panic with a non-string payload".to_string()
     }
 }

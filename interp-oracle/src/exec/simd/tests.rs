@@ -5,7 +5,7 @@ use super::{binary, extract_lane, memory, replace_lane, shift, shuffle, ternary,
 use crate::TrapKind;
 use crate::exec::numeric::{float32, float64};
 use crate::instr::{
-    MemArg, SimdBinary, SimdExtractLane, SimdMemLaneOp, SimdMemOp, SimdReplaceLane, SimdShift,
+    MemArg, SimdBinary, SimdExtractLane, SimdLoad, SimdMemLaneOp, SimdReplaceLane, SimdShift,
     SimdTernary, SimdUnary,
 };
 use crate::value::Slot;
@@ -479,43 +479,40 @@ fn conversions() {
 
 // ---- Memory.
 
-fn memarg(offset: u32) -> MemArg {
-    MemArg { offset, mem: 0 }
+fn memarg(offset: u64) -> MemArg {
+    MemArg::new(offset, 0)
 }
 
 #[test]
 fn loads_extend_splat_and_zero() {
-    let mut mem: Vec<u8> = (0..32).map(|i| (i * 17) as u8).collect();
-    let mut load = |op, addr: Slot| {
-        let mut s = vec![addr];
-        memory::exec(op, memarg(1), &mut mem, &mut s).map(|()| s[0])
-    };
-    let r = load(SimdMemOp::V128Load8x8S, 0).unwrap();
+    let mem: Vec<u8> = (0..32).map(|i| (i * 17) as u8).collect();
+    let load = |op, addr: u64| memory::load_vector(op, &mem, addr, 1);
+    let r = load(SimdLoad::V128Load8x8S, 0).unwrap();
     assert_eq!(i16x8::lanes(r)[..3], [17, 34, 51]);
     assert_eq!(i16x8::lanes(r)[7], i16::from(136u8 as i8));
     assert_eq!(
-        u16x8::lanes(load(SimdMemOp::V128Load8x8U, 0).unwrap())[7],
+        u16x8::lanes(load(SimdLoad::V128Load8x8U, 0).unwrap())[7],
         136
     );
     assert_eq!(
-        load(SimdMemOp::V128Load16Splat, 0).unwrap(),
+        load(SimdLoad::V128Load16Splat, 0).unwrap(),
         u16x8::splat(0x2211)
     );
-    assert_eq!(load(SimdMemOp::V128Load32Zero, 0).unwrap(), 0x4433_2211);
+    assert_eq!(load(SimdLoad::V128Load32Zero, 0).unwrap(), 0x4433_2211);
     assert_eq!(
-        load(SimdMemOp::V128Load, 15).unwrap() >> 120,
+        load(SimdLoad::V128Load, 15).unwrap() >> 120,
         u128::from((31 * 17) as u8)
     );
     // The full width is checked: 16 bytes at 1 + 16 pass the end.
     assert_eq!(
-        load(SimdMemOp::V128Load, 16),
+        load(SimdLoad::V128Load, 16),
         Err(TrapKind::OutOfBoundsMemoryAccess)
     );
     assert_eq!(
-        load(SimdMemOp::V128Load64Splat, 24),
+        load(SimdLoad::V128Load64Splat, 24),
         Err(TrapKind::OutOfBoundsMemoryAccess)
     );
-    assert!(load(SimdMemOp::V128Load64Splat, 23).is_ok());
+    assert!(load(SimdLoad::V128Load64Splat, 23).is_ok());
 }
 
 #[test]
@@ -551,9 +548,7 @@ fn stores_and_lanes() {
     )
     .unwrap();
     assert_eq!(s, vec![0x100f << 16]);
-    let mut s = vec![0, v];
-    memory::exec(SimdMemOp::V128Store, memarg(0), &mut mem, &mut s).unwrap();
-    assert!(s.is_empty());
+    crate::exec::memory::store(&mut mem, 0, 0, v.to_le_bytes()).unwrap();
     assert_eq!(mem[0], 1);
     assert_eq!(mem[15], 16);
 }
