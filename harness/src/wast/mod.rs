@@ -4,6 +4,7 @@
 mod cross_check;
 pub mod directives;
 mod expectations;
+mod legacy_try;
 pub mod needs;
 pub mod results;
 pub mod runner;
