@@ -232,6 +232,16 @@ impl fmt::Display for Val {
     }
 }
 
+/// Values (or patterns) printed one after another, separated by spaces: how messages show a
+/// result list.
+pub fn space_separated<T: fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Why [`Session::compile`] rejected a module.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CompileError {
@@ -295,15 +305,9 @@ impl fmt::Display for InvokeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             InvokeError::Trap(t) => write!(f, "trap: {t}"),
-            InvokeError::Exception { payload } => write!(
-                f,
-                "uncaught exception [{}]",
-                payload
-                    .iter()
-                    .map(|v| v.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ),
+            InvokeError::Exception { payload } => {
+                write!(f, "uncaught exception [{}]", space_separated(payload))
+            }
             InvokeError::Other(m) => write!(f, "error: {m}"),
         }
     }
@@ -395,6 +399,59 @@ pub struct Snapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn externalizing_a_host_value_gives_its_externref_and_back() {
+        for any in [
+            None,
+            Some(AnyRef::Host(3)),
+            Some(AnyRef::I31(0x7fff_ffff)),
+            Some(AnyRef::Struct(HeapRefId(9))),
+            Some(AnyRef::Array(HeapRefId(1))),
+        ] {
+            assert_eq!(Val::externalize(any).internalize(), Some(any), "{any:?}");
+        }
+        assert_eq!(
+            Val::externalize(Some(AnyRef::Host(3))),
+            Val::ExternRef(Some(3))
+        );
+        assert_eq!(Val::externalize(None), Val::ExternRef(None));
+        assert_eq!(Val::I32(0).internalize(), None);
+        assert_eq!(Val::AnyRef(None).internalize(), None);
+    }
+
+    #[test]
+    fn shapes_erase_identities_only() {
+        let s = |v: Val| v.shape();
+        assert_eq!(
+            s(Val::AnyRef(Some(AnyRef::Struct(HeapRefId(1))))),
+            s(Val::AnyRef(Some(AnyRef::Struct(HeapRefId(2)))))
+        );
+        assert_ne!(
+            s(Val::AnyRef(Some(AnyRef::Struct(HeapRefId(1))))),
+            s(Val::AnyRef(Some(AnyRef::Array(HeapRefId(1)))))
+        );
+        assert_ne!(
+            s(Val::AnyRef(Some(AnyRef::I31(1)))),
+            s(Val::AnyRef(Some(AnyRef::I31(2))))
+        );
+        assert_ne!(
+            s(Val::AnyRef(Some(AnyRef::Host(1)))),
+            s(Val::AnyRef(Some(AnyRef::Host(2))))
+        );
+        assert_eq!(
+            s(Val::ExnRef(Some(ExnRefId(4)))),
+            s(Val::ExnRef(Some(ExnRefId(5))))
+        );
+        assert_ne!(s(Val::ExnRef(Some(ExnRefId(4)))), s(Val::ExnRef(None)));
+        assert_eq!(
+            s(Val::FuncRef(Some(FuncRefId(4)))),
+            s(Val::FuncRef(Some(FuncRefId(7))))
+        );
+        assert_ne!(s(Val::AnyRef(None)), s(Val::ExternRef(None)));
+        assert_eq!(s(Val::I64(5)), Val::I64(5));
+        assert!(Val::ExnRef(None).is_ref() && !Val::V128(0).is_ref());
+    }
 
     #[test]
     fn trap_codes_round_trip_through_messages() {

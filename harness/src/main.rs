@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use lockstep_harness::fuzz;
-use lockstep_harness::run::{self, Common, SpecOptions, WastOptions};
+use lockstep_harness::run::{self, RunOptions, SpecOptions, WastOptions};
 
 #[derive(Parser)]
 #[command(
@@ -227,7 +227,7 @@ fn main() -> ExitCode {
                 }
             };
             run::wast(&WastOptions {
-                common: Common {
+                run: RunOptions {
                     engines,
                     json,
                     quiet: false,
@@ -248,7 +248,7 @@ fn main() -> ExitCode {
             show_messages,
             timeout,
         } => run::spec(&SpecOptions {
-            common: Common {
+            run: RunOptions {
                 engines,
                 json,
                 quiet: false,

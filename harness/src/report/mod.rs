@@ -6,7 +6,7 @@ pub mod progress;
 
 use std::fmt::Write as _;
 
-use crate::expected::Verdict;
+use crate::expected::ListVerdict;
 use crate::wast::FileResult;
 
 /// The results of one suite (or of the files given to `lockstep wast`).
@@ -201,7 +201,7 @@ pub fn message_mismatches(groups: &[Group]) -> String {
 
 /// The verdict in words: unexpected failures and listed failures that passed (at most `limit`
 /// of each), and the count of error messages that differed where a match is not required.
-pub fn verdict(groups: &[Group], verdict: &Verdict, limit: usize) -> String {
+pub fn verdict(groups: &[Group], verdict: &ListVerdict, limit: usize) -> String {
     let mut s = String::new();
     if !verdict.unexpected.is_empty() {
         let _ = writeln!(s, "unexpected failures: {}", verdict.unexpected.len());
