@@ -20,16 +20,35 @@ mod table;
 use std::mem;
 use std::sync::Arc;
 
-use crate::instance::{FuncKind, Instance};
+use crate::instance::{ExnInst, FuncKind, Instance};
 use crate::instr::FuncCode;
 use crate::instr::{Branch, Instr, MemArg};
 use crate::value::{DEFAULT_SLOT, Slot, funcref_slot, slot_funcref, slot_to_value, value_to_slot};
-use crate::{FuncAddr, Store, Trap, TrapKind, Value};
+use crate::{CallError, ExnAddr, FuncAddr, Store, Trap, TrapKind, Value};
 use numeric::{float32, float64};
 
 /// Bound on the operand stack (locals included), in slots, as a second guard against
 /// exhausting memory with deep recursion of functions with many locals.
 const MAX_STACK_SLOTS: usize = 16 * 1024 * 1024;
+
+/// Why the loop stopped before its entry function returned.
+pub(crate) enum Stop {
+    Trap(Trap),
+    /// An exception (the index of its object) that no handler caught.
+    Throw(u32),
+}
+
+impl From<Trap> for Stop {
+    fn from(t: Trap) -> Stop {
+        Stop::Trap(t)
+    }
+}
+
+impl From<TrapKind> for Stop {
+    fn from(k: TrapKind) -> Stop {
+        Stop::Trap(Trap::new(k))
+    }
+}
 
 /// A suspended caller.
 struct Frame {
@@ -54,24 +73,32 @@ fn two_mut<T>(v: &mut [T], a: usize, b: usize) -> (&mut T, &mut T) {
 
 impl Store {
     /// Invoke a function: type-check the arguments, run, read the results.
-    pub(crate) fn call(&mut self, func: FuncAddr, args: &[Value]) -> Result<Vec<Value>, Trap> {
+    pub(crate) fn call(&mut self, func: FuncAddr, args: &[Value]) -> Result<Vec<Value>, CallError> {
         let Some(f) = self.funcs.get(func.0 as usize) else {
-            return Err(Trap::host(format!("unknown function address {}", func.0)));
+            return Err(Trap::host(format!("unknown function address {}", func.0)).into());
         };
         let ty = self.types.defs[f.type_id as usize].func.clone();
         if !control::check_types(args, &ty.params) {
             return Err(Trap::host(format!(
                 "argument type mismatch: expected {:?}, got {:?}",
                 ty.params, args
-            )));
+            ))
+            .into());
         }
         let mut stack = mem::take(&mut self.stack);
         stack.clear();
         stack.extend(args.iter().map(|v| value_to_slot(*v)));
         let result = match &mut self.funcs[func.0 as usize].kind {
-            FuncKind::Host(h) => control::call_host(h, &ty, &mut stack),
+            FuncKind::Host(h) => control::call_host(h, &ty, &mut stack).map_err(Stop::Trap),
             FuncKind::Wasm { .. } => self.run(&mut stack, func),
         };
+        let result = result.map_err(|stop| match stop {
+            Stop::Trap(t) => CallError::Trap(t),
+            Stop::Throw(exn) => match self.exception(ExnAddr(exn)) {
+                Some(e) => CallError::Exception(e),
+                None => CallError::Trap(Trap::host("lost exception object")),
+            },
+        });
         let out = result.map(|()| {
             let start = stack.len().saturating_sub(ty.results.len());
             stack[start..]
@@ -87,7 +114,7 @@ impl Store {
 
     /// Run wasm function `entry`, whose arguments are on `stack`, until it returns.
     /// Remaining fuel is written back to the store however the run ends.
-    fn run(&mut self, stack: &mut Vec<Slot>, entry: FuncAddr) -> Result<(), Trap> {
+    fn run(&mut self, stack: &mut Vec<Slot>, entry: FuncAddr) -> Result<(), Stop> {
         let metered = self.fuel.is_some();
         let mut fuel = self.fuel.unwrap_or(u64::MAX);
         let result = self.run_metered(stack, entry, &mut fuel);
@@ -102,7 +129,7 @@ impl Store {
         stack: &mut Vec<Slot>,
         entry: FuncAddr,
         fuel: &mut u64,
-    ) -> Result<(), Trap> {
+    ) -> Result<(), Stop> {
         let FuncKind::Wasm { instance, code } = &self.funcs[entry.0 as usize].kind else {
             return Ok(());
         };
@@ -178,7 +205,7 @@ impl Store {
         macro_rules! consume_fuel {
             () => {{
                 if *fuel == 0 {
-                    return Err(Trap::host("all fuel consumed"));
+                    return Err(Trap::host("all fuel consumed").into());
                 }
                 *fuel -= 1;
             }};
@@ -251,7 +278,7 @@ impl Store {
                             stack.truncate(locals + params);
                         } else {
                             if frames.len() + 1 >= max_depth || stack.len() > MAX_STACK_SLOTS {
-                                return Err(Trap::new(TrapKind::CallStackExhausted));
+                                return Err(Trap::new(TrapKind::CallStackExhausted).into());
                             }
                             frames.push(caller);
                             locals = args;
@@ -276,7 +303,11 @@ impl Store {
                 let f: FuncAddr = $f;
                 match self.funcs.get(f.0 as usize) {
                     Some(callee) => (f, callee.type_id),
-                    None => return Err(Trap::host(format!("invalid function reference {}", f.0))),
+                    None => {
+                        return Err(
+                            Trap::host(format!("invalid function reference {}", f.0)).into()
+                        );
+                    }
                 }
             }};
         }
@@ -287,14 +318,14 @@ impl Store {
                 let i = pop!() as u64;
                 let t = &self.tables[table_index!($t)];
                 let Some(&slot) = t.elems.get(i as usize) else {
-                    return Err(Trap::new(TrapKind::UndefinedElement));
+                    return Err(Trap::new(TrapKind::UndefinedElement).into());
                 };
                 let Some(f) = slot_funcref(slot) else {
-                    return Err(Trap::uninitialized_element(i));
+                    return Err(Trap::uninitialized_element(i).into());
                 };
                 let (f, type_id) = func_of!(f);
                 if !self.types.def_sub(type_id, inst.type_ids[$ty as usize]) {
-                    return Err(Trap::new(TrapKind::IndirectCallTypeMismatch));
+                    return Err(Trap::new(TrapKind::IndirectCallTypeMismatch).into());
                 }
                 f
             }};
@@ -303,9 +334,50 @@ impl Store {
         macro_rules! ref_callee {
             () => {{
                 let Some(f) = slot_funcref(pop!()) else {
-                    return Err(Trap::null_function_reference());
+                    return Err(Trap::null_function_reference().into());
                 };
                 func_of!(f).0
+            }};
+        }
+
+        // Throw exception object `exn` from the instruction before `pc`: find the innermost
+        // handler that catches it, in this frame or in a caller's (unwinding the frames on
+        // the way), and continue there; with none, the exception leaves the run.
+        macro_rules! throw {
+            ($exn:expr) => {{
+                let exn: u32 = $exn;
+                let tag = self.exns[exn as usize].tag;
+                loop {
+                    if let Some(c) = control::find_catch(&code, &inst, pc as u32 - 1, tag) {
+                        stack.truncate(base + c.to.height as usize);
+                        if c.tag.is_some() {
+                            stack.extend_from_slice(&self.exns[exn as usize].payload);
+                        }
+                        let r = Slot::from(exn) + 1;
+                        if c.with_ref {
+                            stack.push(r);
+                        }
+                        if let Some(l) = c.exn_local {
+                            stack[locals + l as usize] = r;
+                        }
+                        if c.to.target == Branch::RETURN {
+                            do_return!();
+                        } else {
+                            pc = c.to.target as usize;
+                        }
+                        break;
+                    }
+                    match frames.pop() {
+                        None => return Err(Stop::Throw(exn)),
+                        Some(f) => {
+                            code = f.code;
+                            inst = f.inst;
+                            pc = f.pc;
+                            locals = f.locals;
+                            base = locals + code.params + code.locals;
+                        }
+                    }
+                }
             }};
         }
 
@@ -314,9 +386,9 @@ impl Store {
             pc += 1;
             match instr {
                 // ---- Control.
-                Instr::Unreachable => return Err(Trap::new(TrapKind::Unreachable)),
+                Instr::Unreachable => return Err(TrapKind::Unreachable.into()),
                 Instr::Unsupported => {
-                    return Err(Trap::host("instruction not supported by the oracle"));
+                    return Err(Trap::host("instruction not supported by the oracle").into());
                 }
                 Instr::Jump(target) => pc = target as usize,
                 Instr::BrUnless(target) => {
@@ -359,6 +431,27 @@ impl Store {
                     call!(indirect_callee!(type_index, table), tail: true)
                 }
                 Instr::ReturnCallRef => call!(ref_callee!(), tail: true),
+                Instr::Throw(x) => {
+                    let tag = inst.tags[x as usize];
+                    let ty = &self.types.defs[self.tags[tag as usize].type_id as usize].func;
+                    let payload = stack.split_off(stack.len() - ty.params.len());
+                    if self.exns.len() >= self.config.max_objects {
+                        return Err(Trap::host("allocation limit exceeded").into());
+                    }
+                    self.exns.push(ExnInst { tag, payload });
+                    throw!(self.exns.len() as u32 - 1);
+                }
+                Instr::ThrowRef => {
+                    let r = pop!();
+                    if r == 0 {
+                        return Err(Trap::new(TrapKind::NullExceptionReference).into());
+                    }
+                    throw!((r - 1) as u32);
+                }
+                Instr::Rethrow(l) => {
+                    let r = stack[locals + l as usize];
+                    throw!((r - 1) as u32);
+                }
 
                 // ---- Parametric.
                 Instr::Drop => {
@@ -498,7 +591,7 @@ impl Store {
                 Instr::RefIsNull => unary!(u64, r => r == 0),
                 Instr::RefAsNonNull => {
                     if stack.last() == Some(&0) {
-                        return Err(Trap::new(TrapKind::NullReference));
+                        return Err(Trap::new(TrapKind::NullReference).into());
                     }
                 }
                 Instr::RefFunc(f) => push!(funcref_slot(Some(inst.funcs[f as usize]))),

@@ -8,8 +8,8 @@ use crate::module::{ConstExpr, ConstOp, ExportKind, ImportDesc, ModuleInner, Seg
 use crate::types::{Canon, RefTy, Ty, TypeId, coarse};
 use crate::value::{Slot, slot_to_value, value_to_slot};
 use crate::{
-    AddrType, Extern, ExternType, FuncAddr, GlobalAddr, HostFunc, InstanceAddr, InstantiateError,
-    Limits, MemAddr, Store, TableAddr, Trap, TrapKind, ValType, Value,
+    AddrType, CallError, Extern, ExternType, FuncAddr, GlobalAddr, HostFunc, InstanceAddr,
+    InstantiateError, Limits, MemAddr, Store, TableAddr, TagAddr, Trap, TrapKind, ValType, Value,
 };
 
 /// Size of a memory page.
@@ -81,6 +81,17 @@ pub(crate) struct GlobalInst {
     pub value: Slot,
 }
 
+/// A tag instance: its function type (the payload is its parameters).
+pub(crate) struct TagInst {
+    pub type_id: TypeId,
+}
+
+/// An exception object: the tag it was thrown with and its payload.
+pub(crate) struct ExnInst {
+    pub tag: u32,
+    pub payload: Vec<Slot>,
+}
+
 /// An element instance: a (droppable) vector of references.
 pub(crate) struct ElemInst {
     pub elems: Vec<Slot>,
@@ -99,6 +110,7 @@ pub(crate) struct Instance {
     pub tables: Vec<u32>,
     pub mems: Vec<u32>,
     pub globals: Vec<u32>,
+    pub tags: Vec<u32>,
     pub elems: Vec<u32>,
     pub datas: Vec<u32>,
     pub exports: HashMap<String, Extern>,
@@ -228,6 +240,10 @@ impl Store {
                     },
                 }
             }
+            Extern::Tag(t) => {
+                let type_id = self.tags.get(t.0 as usize)?.type_id;
+                ExternType::Tag(self.types.defs[type_id as usize].func.clone())
+            }
             Extern::Global(g) => {
                 let g = self.globals.get(g.0 as usize)?;
                 ExternType::Global {
@@ -306,6 +322,7 @@ impl Store {
             tables: Vec::new(),
             mems: Vec::new(),
             globals: Vec::new(),
+            tags: Vec::new(),
             elems: Vec::new(),
             datas: Vec::new(),
             exports: HashMap::new(),
@@ -365,6 +382,13 @@ impl Store {
                     }
                     inst.globals.push(a.0);
                 }
+                (ImportDesc::Tag(t), Extern::Tag(a), ExternType::Tag(_)) => {
+                    // Tag types are invariant.
+                    if self.tags[a.0 as usize].type_id != resolve(*t) {
+                        return Err(incompatible(&format!("{name}: tag type mismatch")));
+                    }
+                    inst.tags.push(a.0);
+                }
                 _ => return Err(incompatible(&format!("{name}: wrong kind of extern"))),
             }
         }
@@ -403,6 +427,12 @@ impl Store {
             let a = self.push_table(t.ty.def.map(&resolve), t.ty.addr, t.ty.limits, init);
             inst.tables.push(a.0);
         }
+        for t in &module.tags {
+            self.tags.push(TagInst {
+                type_id: resolve(*t),
+            });
+            inst.tags.push(self.tags.len() as u32 - 1);
+        }
         for m in &module.memories {
             let Some(a) = self.push_memory(m.addr, m.limits) else {
                 return Err(InstantiateError::Trap(Trap::host(
@@ -433,7 +463,7 @@ impl Store {
                 ExportKind::Table => inst.tables.get(i).map(|t| Extern::Table(TableAddr(*t))),
                 ExportKind::Memory => inst.mems.get(i).map(|m| Extern::Memory(MemAddr(*m))),
                 ExportKind::Global => inst.globals.get(i).map(|g| Extern::Global(GlobalAddr(*g))),
-                ExportKind::Unsupported => None,
+                ExportKind::Tag => inst.tags.get(i).map(|t| Extern::Tag(TagAddr(*t))),
             };
             if let Some(ext) = ext {
                 inst.exports.insert(e.name.clone(), ext);
@@ -501,7 +531,10 @@ impl Store {
         if let Some(start) = module.start
             && let Some(&f) = inst.funcs.get(start as usize)
         {
-            self.call(f, &[]).map_err(InstantiateError::Trap)?;
+            self.call(f, &[]).map_err(|e| match e {
+                CallError::Trap(t) => InstantiateError::Trap(t),
+                CallError::Exception(e) => InstantiateError::Exception(e),
+            })?;
         }
         Ok(InstanceAddr(addr))
     }

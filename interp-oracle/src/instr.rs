@@ -71,6 +71,43 @@ pub(crate) struct FuncCode {
     pub br_tables: Vec<Branch>,
     /// 16-byte immediates of `v128.const` and `i8x16.shuffle` (see [`Instr::V128Const`]).
     pub v128s: Vec<u128>,
+    /// The `try_table` and legacy `try` bodies, in the order they begin.
+    pub regions: Vec<Region>,
+}
+
+/// A `try_table` (or legacy `try`) body: an exception thrown at a pc in `start..end`, in this
+/// frame or in a callee, is offered to its handlers.
+#[derive(Debug)]
+pub(crate) struct Region {
+    pub start: u32,
+    pub end: u32,
+    /// The try's nesting depth (its index on the control stack): of the regions around a
+    /// pc, the innermost is the deepest.
+    pub depth: u32,
+    pub handlers: Handlers,
+}
+
+#[derive(Debug)]
+pub(crate) enum Handlers {
+    /// The catch clauses, in order.
+    Catch(Vec<Catch>),
+    /// Legacy `delegate l`: the search goes on among the regions no deeper than `l`'s block.
+    Delegate(u32),
+}
+
+/// A catch clause, resolved.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Catch {
+    /// The tag index; `None` catches every exception (`catch_all`).
+    pub tag: Option<u32>,
+    /// Push the exnref after the payload (`catch_ref`, `catch_all_ref`).
+    pub with_ref: bool,
+    /// Where the handler continues, at the height of its label: a label of the enclosing
+    /// blocks (`try_table`) or the handler's code (legacy `catch`). (Its arity is not used:
+    /// the values a handler keeps are the payload and the exnref it pushes.)
+    pub to: Branch,
+    /// Legacy `catch`: the hidden local that keeps the exception for `rethrow`.
+    pub exn_local: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -108,6 +145,12 @@ pub(crate) enum Instr {
         table: u32,
     },
     ReturnCallRef,
+    /// `throw x`: pop the tag's payload, allocate an exception and throw it.
+    Throw(u32),
+    /// `throw_ref`: throw the exception an exnref names (again).
+    ThrowRef,
+    /// Legacy `rethrow`: throw again the exception in this hidden local (see [`Catch`]).
+    Rethrow(u32),
 
     // Parametric.
     Drop,

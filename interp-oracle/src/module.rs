@@ -36,6 +36,8 @@ pub(crate) struct ModuleInner {
     pub code: Vec<Arc<FuncCode>>,
     pub tables: Vec<TableDef>,
     pub memories: Vec<MemTy>,
+    /// Type index of each tag defined (not imported) by the module.
+    pub tags: Vec<u32>,
     pub globals: Vec<GlobalDef>,
     pub exports: Vec<Export>,
     pub start: Option<u32>,
@@ -57,8 +59,8 @@ pub(crate) enum ImportDesc {
     Table(TableTy),
     Memory(MemTy),
     Global(GlobalTy),
-    /// An import kind the oracle does not support (tags): never links.
-    Unsupported,
+    /// A tag, by the type index of its function type (the payload is its parameters).
+    Tag(u32),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,7 +105,7 @@ pub(crate) enum ExportKind {
     Table,
     Memory,
     Global,
-    Unsupported,
+    Tag,
 }
 
 #[derive(Debug)]
@@ -173,10 +175,7 @@ impl ModuleInner {
     pub fn extern_type_of_import(&self, desc: &ImportDesc) -> ExternType {
         match *desc {
             ImportDesc::Func(t) => ExternType::Func(self.types[t as usize].clone()),
-            ImportDesc::Unsupported => ExternType::Func(FuncType {
-                params: vec![],
-                results: vec![],
-            }),
+            ImportDesc::Tag(t) => ExternType::Tag(self.types[t as usize].clone()),
             ImportDesc::Table(t) => ExternType::Table {
                 element: t.element,
                 addr: t.addr,
@@ -205,7 +204,26 @@ impl ModuleInner {
         };
         let idx = e.index as usize;
         match e.kind {
-            ExportKind::Func | ExportKind::Unsupported => {
+            ExportKind::Tag => {
+                let n = self
+                    .imports
+                    .iter()
+                    .filter(|i| matches!(i.desc, ImportDesc::Tag(_)))
+                    .count();
+                let t = if idx < n {
+                    match nth_import(&|d| matches!(d, ImportDesc::Tag(_)), idx) {
+                        Some(ImportDesc::Tag(t)) => t,
+                        _ => 0,
+                    }
+                } else {
+                    self.tags.get(idx - n).copied().unwrap_or(0)
+                };
+                ExternType::Tag(self.types.get(t as usize).cloned().unwrap_or(FuncType {
+                    params: vec![],
+                    results: vec![],
+                }))
+            }
+            ExportKind::Func => {
                 let t = self.func_type_index(e.index).unwrap_or(0) as usize;
                 ExternType::Func(self.types.get(t).cloned().unwrap_or(FuncType {
                     params: vec![],
@@ -408,7 +426,7 @@ fn decode(bytes: &[u8], features: WasmFeatures) -> Result<ModuleInner, DecodeErr
                             check_global_type(&g, features)?;
                             ImportDesc::Global(global_ty(&g))
                         }
-                        TypeRef::Tag(_) => ImportDesc::Unsupported,
+                        TypeRef::Tag(t) => ImportDesc::Tag(t.func_type_idx),
                     };
                     m.imports.push(Import {
                         module: import.module.to_string(),
@@ -442,7 +460,7 @@ fn decode(bytes: &[u8], features: WasmFeatures) -> Result<ModuleInner, DecodeErr
             }
             Payload::TagSection(reader) => {
                 for t in reader {
-                    t?;
+                    m.tags.push(t?.func_type_idx);
                 }
             }
             Payload::GlobalSection(reader) => {
@@ -463,7 +481,7 @@ fn decode(bytes: &[u8], features: WasmFeatures) -> Result<ModuleInner, DecodeErr
                         ExternalKind::Table => ExportKind::Table,
                         ExternalKind::Memory => ExportKind::Memory,
                         ExternalKind::Global => ExportKind::Global,
-                        ExternalKind::Tag => ExportKind::Unsupported,
+                        ExternalKind::Tag => ExportKind::Tag,
                     };
                     m.exports.push(Export {
                         name: e.name.to_string(),

@@ -9,8 +9,8 @@ use wasmparser::{
 
 use crate::FuncType;
 use crate::instr::{
-    Branch, FuncCode, Instr, MemArg, SimdBinary, SimdExtractLane, SimdLoad, SimdMemLaneOp,
-    SimdReplaceLane, SimdShift, SimdTernary, SimdUnary,
+    Branch, Catch, FuncCode, Handlers, Instr, MemArg, Region, SimdBinary, SimdExtractLane,
+    SimdLoad, SimdMemLaneOp, SimdReplaceLane, SimdShift, SimdTernary, SimdUnary,
 };
 
 /// A label of the pre-pass's control stack.
@@ -26,6 +26,10 @@ struct Ctrl {
     fixups: Vec<Fixup>,
     /// The `BrUnless` of an `if`, to patch with the `else` (or `end`) position.
     if_fixup: Option<usize>,
+    /// A `try_table` or legacy `try`: its region in `Translator::regions`.
+    region: Option<usize>,
+    /// A legacy `try`: the hidden local its `catch` clauses keep the exception in.
+    exn_local: Option<u32>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -39,6 +43,8 @@ enum CtrlKind {
 enum Fixup {
     Instr(usize),
     Table(usize),
+    /// Catch clause `.1` of region `.0`.
+    Catch(usize, usize),
 }
 
 struct Translator<'m> {
@@ -47,7 +53,10 @@ struct Translator<'m> {
     instrs: Vec<Instr>,
     br_tables: Vec<Branch>,
     v128s: Vec<u128>,
+    regions: Vec<Region>,
     ctrls: Vec<Ctrl>,
+    /// The index of the next hidden local (after the parameters and declared locals).
+    next_local: u32,
 }
 
 impl Translator<'_> {
@@ -77,7 +86,59 @@ impl Translator<'_> {
             start,
             fixups: Vec::new(),
             if_fixup: None,
+            region: None,
+            exn_local: None,
         });
+    }
+
+    /// Begin the region of a try body, whose handlers are added as they are translated.
+    fn open_region(&mut self, handlers: Handlers) -> usize {
+        self.regions.push(Region {
+            start: self.pc(),
+            end: u32::MAX,
+            depth: self.ctrls.len() as u32,
+            handlers,
+        });
+        self.regions.len() - 1
+    }
+
+    /// End the innermost try's region here, if it is still open.
+    fn close_region(&mut self) {
+        let here = self.pc();
+        if let Some(r) = self.ctrls.last().and_then(|c| c.region) {
+            let region = &mut self.regions[r];
+            if region.end == u32::MAX {
+                region.end = here;
+            }
+        }
+    }
+
+    /// A legacy `catch` or `catch_all`: the try body ends, the previous clause's code jumps to
+    /// the end, and this clause's code starts here.
+    fn legacy_catch(&mut self, tag: Option<u32>) {
+        let jump = self.instrs.len();
+        self.instrs.push(Instr::Jump(0));
+        self.close_region();
+        let here = self.pc();
+        let Some(ctrl) = self.ctrls.last_mut() else {
+            return;
+        };
+        ctrl.fixups.push(Fixup::Instr(jump));
+        let catch = Catch {
+            tag,
+            with_ref: false,
+            to: Branch {
+                target: here,
+                height: ctrl.height,
+                arity: 0,
+            },
+            exn_local: ctrl.exn_local,
+        };
+        if let Some(r) = ctrl.region
+            && let Handlers::Catch(catches) = &mut self.regions[r].handlers
+        {
+            catches.push(catch);
+        }
     }
 
     /// Resolve the label at `depth`. Forward targets are recorded for patching with `fixup`.
@@ -116,10 +177,16 @@ impl Translator<'_> {
                 _ => {}
             },
             Fixup::Table(i) => self.br_tables[i].target = target,
+            Fixup::Catch(r, k) => {
+                if let Handlers::Catch(catches) = &mut self.regions[r].handlers {
+                    catches[k].to.target = target;
+                }
+            }
         }
     }
 
     fn end(&mut self) {
+        self.close_region();
         let Some(ctrl) = self.ctrls.pop() else { return };
         if ctrl.kind == CtrlKind::Function {
             self.instrs.push(Instr::Return);
@@ -223,6 +290,70 @@ impl Translator<'_> {
             O::BrOnNonNull { relative_depth } => {
                 let at = self.instrs.len();
                 Instr::BrOnNonNull(self.branch(*relative_depth, Fixup::Instr(at)))
+            }
+            O::TryTable { try_table } => {
+                // Catch labels are those around the `try_table`, so resolve them first.
+                let r = self.open_region(Handlers::Catch(Vec::new()));
+                for (k, c) in try_table.catches.iter().enumerate() {
+                    use wasmparser::Catch as C;
+                    let (tag, with_ref, label) = match *c {
+                        C::One { tag, label } => (Some(tag), false, label),
+                        C::OneRef { tag, label } => (Some(tag), true, label),
+                        C::All { label } => (None, false, label),
+                        C::AllRef { label } => (None, true, label),
+                    };
+                    let to = self.branch(label, Fixup::Catch(r, k));
+                    if let Handlers::Catch(catches) = &mut self.regions[r].handlers {
+                        catches.push(Catch {
+                            tag,
+                            with_ref,
+                            to,
+                            exn_local: None,
+                        });
+                    }
+                }
+                self.push_ctrl(CtrlKind::Block, height, try_table.ty);
+                if let Some(c) = self.ctrls.last_mut() {
+                    c.region = Some(r);
+                }
+                return;
+            }
+            O::Try { blockty } => {
+                let r = self.open_region(Handlers::Catch(Vec::new()));
+                self.push_ctrl(CtrlKind::Block, height, *blockty);
+                let local = self.next_local;
+                self.next_local += 1;
+                if let Some(c) = self.ctrls.last_mut() {
+                    c.region = Some(r);
+                    c.exn_local = Some(local);
+                }
+                return;
+            }
+            O::Catch { tag_index } => {
+                self.legacy_catch(Some(*tag_index));
+                return;
+            }
+            O::CatchAll => {
+                self.legacy_catch(None);
+                return;
+            }
+            O::Delegate { relative_depth } => {
+                // The label is counted from outside the `try`, whose own index is the last.
+                let target = (self.ctrls.len() as u32 - 1).saturating_sub(1 + relative_depth);
+                if let Some(r) = self.ctrls.last().and_then(|c| c.region) {
+                    self.regions[r].handlers = Handlers::Delegate(target);
+                }
+                self.end();
+                return;
+            }
+            O::Throw { tag_index } => Instr::Throw(*tag_index),
+            O::ThrowRef => Instr::ThrowRef,
+            O::Rethrow { relative_depth } => {
+                let i = self
+                    .ctrls
+                    .len()
+                    .saturating_sub(1 + *relative_depth as usize);
+                Instr::Rethrow(self.ctrls[i].exn_local.unwrap_or(0))
             }
             O::Return => Instr::Return,
             O::CallRef { .. } => Instr::CallRef,
@@ -507,6 +638,8 @@ pub(crate) fn translate(
         instrs: Vec::new(),
         br_tables: Vec::new(),
         v128s: Vec::new(),
+        regions: Vec::new(),
+        next_local: (ty.params.len() + locals) as u32,
         ctrls: vec![Ctrl {
             kind: CtrlKind::Function,
             height: 0,
@@ -515,6 +648,8 @@ pub(crate) fn translate(
             start: 0,
             fixups: Vec::new(),
             if_fixup: None,
+            region: None,
+            exn_local: None,
         }],
     };
     let mut ops = body.get_operators_reader()?;
@@ -528,9 +663,11 @@ pub(crate) fn translate(
     Ok(FuncCode {
         params: ty.params.len(),
         results: ty.results.len(),
-        locals,
+        // The declared locals, then the hidden ones of legacy `try`s.
+        locals: t.next_local as usize - ty.params.len(),
         instrs: t.instrs,
         br_tables: t.br_tables,
         v128s: t.v128s,
+        regions: t.regions,
     })
 }

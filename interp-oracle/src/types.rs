@@ -158,8 +158,8 @@ impl<T: Copy> SubType<T> {
     }
 }
 
-/// The oracle's value representation of a type: references become `funcref` or `externref`
-/// by hierarchy (the slot encoding does not depend on more).
+/// The oracle's value representation of a type: references become `funcref`, `exnref` or
+/// `externref` by hierarchy (the slot encoding does not depend on more).
 pub(crate) fn coarse<T>(t: Ty<T>) -> ValType {
     match t {
         Ty::I32 => ValType::I32,
@@ -171,6 +171,10 @@ pub(crate) fn coarse<T>(t: Ty<T>) -> ValType {
             heap: Heap::Abs(AbsHeap::Func | AbsHeap::NoFunc) | Heap::Def(_),
             ..
         }) => ValType::FuncRef,
+        Ty::Ref(RefTy {
+            heap: Heap::Abs(AbsHeap::Exn | AbsHeap::NoExn),
+            ..
+        }) => ValType::ExnRef,
         Ty::Ref(_) => ValType::ExternRef,
     }
 }
@@ -191,6 +195,7 @@ pub(crate) fn from_coarse<T>(t: ValType) -> Ty<T> {
         ValType::V128 => Ty::V128,
         ValType::FuncRef => nullable(AbsHeap::Func),
         ValType::ExternRef => nullable(AbsHeap::Extern),
+        ValType::ExnRef => nullable(AbsHeap::Exn),
     }
 }
 

@@ -11,10 +11,10 @@
 //! - `i64`/`f64`: the 64 bits, zero-extended;
 //! - `v128`: the 128 bits (lane 0 in the least significant bits, as in memory);
 //! - references: `0` is null, `n + 1` is function address `n` (funcref) or host reference
-//!   `n` (externref). So the all-zeros slot is the default value of every type, which is
+//!   `n` (externref) or exception object `n` (exnref). So the all-zeros slot is the default value of every type, which is
 //!   exactly how the spec initialises locals.
 
-use crate::{FuncAddr, ValType, Value};
+use crate::{ExnAddr, FuncAddr, ValType, Value};
 
 /// One untyped operand-stack slot.
 pub(crate) type Slot = u128;
@@ -50,6 +50,7 @@ impl Value {
             Value::V128(_) => ValType::V128,
             Value::FuncRef(_) => ValType::FuncRef,
             Value::ExternRef(_) => ValType::ExternRef,
+            Value::ExnRef(_) => ValType::ExnRef,
         }
     }
 
@@ -70,6 +71,8 @@ pub(crate) fn value_to_slot(v: Value) -> Slot {
         Value::FuncRef(a) => funcref_slot(a),
         Value::ExternRef(None) => 0,
         Value::ExternRef(Some(n)) => Slot::from(n) + 1,
+        Value::ExnRef(None) => 0,
+        Value::ExnRef(Some(ExnAddr(n))) => Slot::from(n) + 1,
     }
 }
 
@@ -83,5 +86,10 @@ pub(crate) fn slot_to_value(ty: ValType, s: Slot) -> Value {
         ValType::V128 => Value::V128(s),
         ValType::FuncRef => Value::FuncRef(slot_funcref(s)),
         ValType::ExternRef => Value::ExternRef(if s == 0 { None } else { Some((s - 1) as u32) }),
+        ValType::ExnRef => Value::ExnRef(if s == 0 {
+            None
+        } else {
+            Some(ExnAddr((s - 1) as u32))
+        }),
     }
 }
