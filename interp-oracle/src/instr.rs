@@ -19,6 +19,8 @@
 
 use wasmparser::Operator;
 
+use crate::types::RefTy;
+
 /// A resolved branch: the spec's `br l` with the label `l` looked up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Branch {
@@ -71,8 +73,26 @@ pub(crate) struct FuncCode {
     pub br_tables: Vec<Branch>,
     /// 16-byte immediates of `v128.const` and `i8x16.shuffle` (see [`Instr::V128Const`]).
     pub v128s: Vec<u128>,
+    /// Targets of `ref.test`, `ref.cast` and `br_on_cast*` (see [`Instr::RefTest`]).
+    pub casts: Vec<Cast>,
     /// The `try_table` and legacy `try` bodies, in the order they begin.
     pub regions: Vec<Region>,
+}
+
+/// How `struct.get`/`array.get` read a field: packed fields are sign- or zero-extended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sign {
+    /// `struct.get` and `array.get` (not packed).
+    Plain,
+    S,
+    U,
+}
+
+/// A cast's target type (defined types by module index) and, for `br_on_cast*`, its branch.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Cast {
+    pub to: RefTy<u32>,
+    pub branch: Branch,
 }
 
 /// A `try_table` (or legacy `try`) body: an exception thrown at a pc in `start..end`, in this
@@ -220,6 +240,61 @@ pub(crate) enum Instr {
     RefNull,
     RefIsNull,
     RefAsNonNull,
+    RefEq,
+    /// `ref.test`: the target type is `FuncCode::casts[i].to`.
+    RefTest(u32),
+    RefCast(u32),
+    /// `br_on_cast`: branch `FuncCode::casts[i].branch` if the reference matches.
+    BrOnCast(u32),
+    BrOnCastFail(u32),
+
+    // Aggregates (the type immediates are module type indices; see `exec/gc.rs`).
+    StructNew(u32),
+    StructNewDefault(u32),
+    StructGet {
+        ty: u32,
+        field: u32,
+        sign: Sign,
+    },
+    StructSet {
+        ty: u32,
+        field: u32,
+    },
+    ArrayNew(u32),
+    ArrayNewDefault(u32),
+    ArrayNewFixed {
+        ty: u32,
+        n: u32,
+    },
+    ArrayNewData {
+        ty: u32,
+        data: u32,
+    },
+    ArrayNewElem {
+        ty: u32,
+        elem: u32,
+    },
+    ArrayGet {
+        ty: u32,
+        sign: Sign,
+    },
+    ArraySet(u32),
+    ArrayLen,
+    ArrayFill(u32),
+    ArrayCopy {
+        dst: u32,
+        src: u32,
+    },
+    ArrayInitData {
+        ty: u32,
+        data: u32,
+    },
+    ArrayInitElem {
+        ty: u32,
+        elem: u32,
+    },
+    RefI31,
+    I31Get(Sign),
     RefFunc(u32),
 
     // Constants: `i32.const`/`f32.const` push 32 bits, `i64.const`/`f64.const` 64 bits.

@@ -18,11 +18,13 @@
 //! relaxed SIMD). Of 3.0: tail calls, extended constant expressions, multi-memory,
 //! memory64 and table64 (64-bit addresses, [`AddrType`]), typed function references, and
 //! recursive type groups with their iso-recursive equivalence and declared subtyping (for
-//! import matching and `call_indirect`), and exception handling (tags, `throw`,
+//! import matching and `call_indirect`), GC (structs, arrays with packed fields, `i31`,
+//! `ref.eq`, casts, `any`/`extern` conversions; heap objects live in the store and are
+//! never freed, up to [`Config::max_objects`]), and exception handling (tags, `throw`,
 //! `throw_ref`, `try_table`, `exnref`, and the legacy `try`/`catch`/`delegate`/`rethrow`).
 //! An exception that nothing catches reaches the host as [`CallError::Exception`], with
-//! its tag and payload. A module that validates under wider features (GC, relaxed SIMD,
-//! ...) still loads, but its unsupported instructions trap (kind [`TrapKind::Host`]) when
+//! its tag and payload. A module that validates under wider features (relaxed SIMD, ...)
+//! still loads, but its unsupported instructions trap (kind [`TrapKind::Host`]) when
 //! executed.
 //!
 //! # How it maps onto the spec
@@ -39,7 +41,7 @@
 //!   are applied in order, a trap keeps the effects of earlier segments).
 //! - `exec.rs`: the interpreter loop, with `exec/numeric.rs`, `exec/memory.rs`,
 //!   `exec/table.rs`, `exec/control.rs` and `exec/simd.rs` holding the rules of each
-//!   instruction family. SIMD rules apply the scalar rules lane by lane through the lane
+//!   instruction family (`exec/gc.rs` for structs, arrays, `i31` and casts). SIMD rules apply the scalar rules lane by lane through the lane
 //!   views of `exec/simd/lanes.rs`, so float lanes follow exactly the scalar NaN rules.
 //!   Calls push a frame on an explicit frame stack and never recurse in Rust; the call
 //!   depth limit of [`Config::max_call_depth`] is a counter ("call stack exhausted").
@@ -84,6 +86,25 @@ pub enum Value {
     ExternRef(Option<u32>),
     /// `None` is `ref.null exn`; `Some` is an exception (see [`Store::exception`]).
     ExnRef(Option<ExnAddr>),
+    /// `None` is the null of the `any` hierarchy (`any`, `eq`, `i31`, `struct`, `array`,
+    /// `none` and the defined struct and array types).
+    AnyRef(Option<AnyRef>),
+    /// An externref made by `extern.convert_any` of an internal reference (an `i31`, a struct
+    /// or an array); that of a host reference `AnyRef::Host(n)` is `ExternRef(Some(n))`.
+    Externalized(AnyRef),
+}
+
+/// A non-null reference of the `any` hierarchy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AnyRef {
+    /// The 31 bits, zero-extended.
+    I31(u32),
+    /// A struct, by identity.
+    Struct(ObjAddr),
+    /// An array, by identity.
+    Array(ObjAddr),
+    /// A host reference inside the `any` hierarchy (`any.convert_extern` of `ref.extern n`).
+    Host(u32),
 }
 
 /// Value types the oracle knows about (a subset of `wasmparser::ValType`).
@@ -97,6 +118,7 @@ pub enum ValType {
     FuncRef,
     ExternRef,
     ExnRef,
+    AnyRef,
 }
 
 /// Addresses into the store, as in the spec's abstract machine.
@@ -112,6 +134,9 @@ pub struct GlobalAddr(pub u32);
 pub struct InstanceAddr(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TagAddr(pub u32);
+/// A struct or array in the store's heap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjAddr(pub u32);
 /// An exception object: its identity (what `throw_ref` rethrows) in the store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ExnAddr(pub u32);
@@ -166,6 +191,9 @@ pub enum TrapKind {
     NullReference,
     /// `throw_ref` of a null exnref.
     NullExceptionReference,
+    /// `ref.cast` of a reference of another type.
+    CastFailure,
+    OutOfBoundsArrayAccess,
     /// A host function returned an error.
     Host,
 }
@@ -249,8 +277,9 @@ pub struct Config {
     pub features: WasmFeatures,
     /// Maximum depth of nested wasm calls before "call stack exhausted".
     pub max_call_depth: usize,
-    /// Maximum number of objects (exceptions) the store allocates; one more traps with
-    /// "allocation limit exceeded" instead of exhausting the host.
+    /// Maximum number of objects (structs, arrays and exceptions) the store allocates; one
+    /// more traps with "allocation limit exceeded" instead of exhausting the host (as does
+    /// an array longer than 2^24 elements).
     pub max_objects: usize,
 }
 
@@ -338,6 +367,8 @@ pub struct Store {
     tags: Vec<TagInst>,
     /// Every exception object ever thrown (exnrefs name them; none is ever freed).
     exns: Vec<ExnInst>,
+    /// Every struct and array ever allocated (none is ever freed).
+    objects: Vec<instance::Object>,
     /// The operand stack, kept between invocations to reuse its allocation.
     stack: Vec<value::Slot>,
     /// Remaining fuel, if execution is metered (see [`Store::set_fuel`]).
@@ -364,6 +395,7 @@ impl Store {
             instances: Vec::new(),
             tags: Vec::new(),
             exns: Vec::new(),
+            objects: Vec::new(),
             stack: Vec::new(),
             fuel: None,
         }
@@ -475,7 +507,7 @@ impl Store {
         }
     }
     pub fn alloc_global(&mut self, ty: ValType, mutable: bool, value: Value) -> GlobalAddr {
-        self.push_global(types::from_coarse(ty), mutable, value)
+        self.push_global(types::from_coarse(ty), mutable, value_to_slot(value))
     }
 
     // State access for the harness (reading and writing exported state).

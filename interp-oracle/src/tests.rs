@@ -911,5 +911,6 @@ fn setup_3_0(depth: usize, wat: &str) -> (Store, InstanceAddr) {
 
 mod exceptions;
 mod func_refs;
+mod gc;
 mod memory64;
 mod tail_calls;

@@ -9,9 +9,10 @@ use wasmparser::{
 
 use crate::FuncType;
 use crate::instr::{
-    Branch, Catch, FuncCode, Handlers, Instr, MemArg, Region, SimdBinary, SimdExtractLane,
-    SimdLoad, SimdMemLaneOp, SimdReplaceLane, SimdShift, SimdTernary, SimdUnary,
+    Branch, Cast, Catch, FuncCode, Handlers, Instr, MemArg, Region, Sign, SimdBinary,
+    SimdExtractLane, SimdLoad, SimdMemLaneOp, SimdReplaceLane, SimdShift, SimdTernary, SimdUnary,
 };
+use crate::types::{RefTy, heap_from};
 
 /// A label of the pre-pass's control stack.
 struct Ctrl {
@@ -45,6 +46,8 @@ enum Fixup {
     Table(usize),
     /// Catch clause `.1` of region `.0`.
     Catch(usize, usize),
+    /// The branch of cast `.0`.
+    Cast(usize),
 }
 
 struct Translator<'m> {
@@ -53,6 +56,7 @@ struct Translator<'m> {
     instrs: Vec<Instr>,
     br_tables: Vec<Branch>,
     v128s: Vec<u128>,
+    casts: Vec<Cast>,
     regions: Vec<Region>,
     ctrls: Vec<Ctrl>,
     /// The index of the next hidden local (after the parameters and declared locals).
@@ -89,6 +93,27 @@ impl Translator<'_> {
             region: None,
             exn_local: None,
         });
+    }
+
+    /// Record a cast to `(ref null? hty)`, with the branch of label `depth` for `br_on_cast*`.
+    fn cast(&mut self, nullable: bool, hty: wasmparser::HeapType, depth: Option<u32>) -> u32 {
+        let at = self.casts.len();
+        let branch = match depth {
+            Some(d) => self.branch(d, Fixup::Cast(at)),
+            None => Branch {
+                target: 0,
+                height: 0,
+                arity: 0,
+            },
+        };
+        self.casts.push(Cast {
+            to: RefTy {
+                nullable,
+                heap: heap_from(hty),
+            },
+            branch,
+        });
+        at as u32
     }
 
     /// Begin the region of a try body, whose handlers are added as they are translated.
@@ -177,6 +202,7 @@ impl Translator<'_> {
                 _ => {}
             },
             Fixup::Table(i) => self.br_tables[i].target = target,
+            Fixup::Cast(i) => self.casts[i].branch.target = target,
             Fixup::Catch(r, k) => {
                 if let Handlers::Catch(catches) = &mut self.regions[r].handlers {
                     catches[k].to.target = target;
@@ -437,6 +463,123 @@ impl Translator<'_> {
             O::RefNull { .. } => Instr::RefNull,
             O::RefIsNull => Instr::RefIsNull,
             O::RefAsNonNull => Instr::RefAsNonNull,
+            O::RefEq => Instr::RefEq,
+            O::RefTestNonNull { hty } => Instr::RefTest(self.cast(false, *hty, None)),
+            O::RefTestNullable { hty } => Instr::RefTest(self.cast(true, *hty, None)),
+            O::RefCastNonNull { hty } => Instr::RefCast(self.cast(false, *hty, None)),
+            O::RefCastNullable { hty } => Instr::RefCast(self.cast(true, *hty, None)),
+            O::BrOnCast {
+                relative_depth,
+                to_ref_type: to,
+                ..
+            } => {
+                Instr::BrOnCast(self.cast(to.is_nullable(), to.heap_type(), Some(*relative_depth)))
+            }
+            O::BrOnCastFail {
+                relative_depth,
+                to_ref_type: to,
+                ..
+            } => Instr::BrOnCastFail(self.cast(
+                to.is_nullable(),
+                to.heap_type(),
+                Some(*relative_depth),
+            )),
+            // The slot encoding already tells the kinds apart: the conversions change nothing.
+            O::AnyConvertExtern | O::ExternConvertAny => return,
+            O::RefI31 => Instr::RefI31,
+            O::I31GetS => Instr::I31Get(Sign::S),
+            O::I31GetU => Instr::I31Get(Sign::U),
+            O::StructNew { struct_type_index } => Instr::StructNew(*struct_type_index),
+            O::StructNewDefault { struct_type_index } => {
+                Instr::StructNewDefault(*struct_type_index)
+            }
+            O::StructGet {
+                struct_type_index: ty,
+                field_index: field,
+            } => Instr::StructGet {
+                ty: *ty,
+                field: *field,
+                sign: Sign::Plain,
+            },
+            O::StructGetS {
+                struct_type_index: ty,
+                field_index: field,
+            } => Instr::StructGet {
+                ty: *ty,
+                field: *field,
+                sign: Sign::S,
+            },
+            O::StructGetU {
+                struct_type_index: ty,
+                field_index: field,
+            } => Instr::StructGet {
+                ty: *ty,
+                field: *field,
+                sign: Sign::U,
+            },
+            O::StructSet {
+                struct_type_index: ty,
+                field_index: field,
+            } => Instr::StructSet {
+                ty: *ty,
+                field: *field,
+            },
+            O::ArrayNew { array_type_index } => Instr::ArrayNew(*array_type_index),
+            O::ArrayNewDefault { array_type_index } => Instr::ArrayNewDefault(*array_type_index),
+            O::ArrayNewFixed {
+                array_type_index: ty,
+                array_size: n,
+            } => Instr::ArrayNewFixed { ty: *ty, n: *n },
+            O::ArrayNewData {
+                array_type_index: ty,
+                array_data_index: data,
+            } => Instr::ArrayNewData {
+                ty: *ty,
+                data: *data,
+            },
+            O::ArrayNewElem {
+                array_type_index: ty,
+                array_elem_index: elem,
+            } => Instr::ArrayNewElem {
+                ty: *ty,
+                elem: *elem,
+            },
+            O::ArrayGet { array_type_index } => Instr::ArrayGet {
+                ty: *array_type_index,
+                sign: Sign::Plain,
+            },
+            O::ArrayGetS { array_type_index } => Instr::ArrayGet {
+                ty: *array_type_index,
+                sign: Sign::S,
+            },
+            O::ArrayGetU { array_type_index } => Instr::ArrayGet {
+                ty: *array_type_index,
+                sign: Sign::U,
+            },
+            O::ArraySet { array_type_index } => Instr::ArraySet(*array_type_index),
+            O::ArrayLen => Instr::ArrayLen,
+            O::ArrayFill { array_type_index } => Instr::ArrayFill(*array_type_index),
+            O::ArrayCopy {
+                array_type_index_dst: dst,
+                array_type_index_src: src,
+            } => Instr::ArrayCopy {
+                dst: *dst,
+                src: *src,
+            },
+            O::ArrayInitData {
+                array_type_index: ty,
+                array_data_index: data,
+            } => Instr::ArrayInitData {
+                ty: *ty,
+                data: *data,
+            },
+            O::ArrayInitElem {
+                array_type_index: ty,
+                array_elem_index: elem,
+            } => Instr::ArrayInitElem {
+                ty: *ty,
+                elem: *elem,
+            },
             O::RefFunc { function_index } => Instr::RefFunc(*function_index),
             O::I32Const { value } => Instr::Const32(*value as u32),
             O::I64Const { value } => Instr::Const64(*value as u64),
@@ -638,6 +781,7 @@ pub(crate) fn translate(
         instrs: Vec::new(),
         br_tables: Vec::new(),
         v128s: Vec::new(),
+        casts: Vec::new(),
         regions: Vec::new(),
         next_local: (ty.params.len() + locals) as u32,
         ctrls: vec![Ctrl {
@@ -668,6 +812,7 @@ pub(crate) fn translate(
         instrs: t.instrs,
         br_tables: t.br_tables,
         v128s: t.v128s,
+        casts: t.casts,
         regions: t.regions,
     })
 }
