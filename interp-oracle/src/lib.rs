@@ -40,9 +40,10 @@
 //! - `instance.rs`: allocation, import matching and instantiation (2.0 semantics: segments
 //!   are applied in order, a trap keeps the effects of earlier segments).
 //! - `exec.rs`: the interpreter loop, with `exec/numeric.rs`, `exec/memory.rs`,
-//!   `exec/table.rs`, `exec/control.rs` and `exec/simd.rs` holding the rules of each
-//!   instruction family (`exec/gc.rs` for structs, arrays, `i31` and casts). SIMD rules apply the scalar rules lane by lane through the lane
-//!   views of `exec/simd/lanes.rs`, so float lanes follow exactly the scalar NaN rules.
+//!   `exec/table.rs`, `exec/control.rs`, `exec/gc.rs` (structs, arrays, `i31`, casts) and
+//!   `exec/simd.rs` holding the rules of each instruction family. SIMD rules apply the
+//!   scalar rules lane by lane through the lane views of `exec/simd/lanes.rs`, so float
+//!   lanes follow exactly the scalar NaN rules.
 //!   Calls push a frame on an explicit frame stack and never recurse in Rust; the call
 //!   depth limit of [`Config::max_call_depth`] is a counter ("call stack exhausted").
 //!   Try bodies are pc ranges resolved at load time; a throw looks for the innermost one
