@@ -31,6 +31,11 @@ use crate::value::{
 use crate::{CallError, ExnAddr, FuncAddr, Store, Trap, TrapKind, Value};
 use numeric::{float32, float64};
 
+/// The number of alternatives of the relaxed SIMD rules.
+pub(crate) const fn relaxed_alternatives() -> usize {
+    simd::relaxed::ALTERNATIVES
+}
+
 /// Bound on the operand stack (locals included), in slots, as a second guard against
 /// exhausting memory with deep recursion of functions with many locals.
 const MAX_STACK_SLOTS: usize = 16 * 1024 * 1024;
@@ -993,6 +998,16 @@ impl Store {
                 Instr::SimdShift(op) => {
                     let n = pop!() as u32;
                     unary!(u128, a => simd::shift(op, a, n));
+                }
+                Instr::RelaxedUnary(op) => {
+                    unary!(u128, a => simd::relaxed::unary(op, self.relaxed_choice, a))
+                }
+                Instr::RelaxedBinary(op) => {
+                    binary!(u128, a, b => simd::relaxed::binary(op, self.relaxed_choice, a, b))
+                }
+                Instr::RelaxedTernary(op) => {
+                    let (c, b, a) = (pop!(), pop!(), pop!());
+                    push!(simd::relaxed::ternary(op, self.relaxed_choice, a, b, c));
                 }
                 Instr::SimdExtractLane(op, l) => unary!(u128, a => simd::extract_lane(op, l, a)),
                 Instr::SimdReplaceLane(op, l) => {

@@ -458,6 +458,9 @@ pub(crate) enum Instr {
     SimdBinary(SimdBinary),
     SimdTernary(SimdTernary),
     SimdShift(SimdShift),
+    RelaxedUnary(RelaxedUnary),
+    RelaxedBinary(RelaxedBinary),
+    RelaxedTernary(RelaxedTernary),
     SimdExtractLane(SimdExtractLane, u8),
     SimdReplaceLane(SimdReplaceLane, u8),
     V128Store(MemArg),
@@ -798,6 +801,41 @@ simd_ops!(
     /// A SIMD instruction of three `v128` operands.
     SimdTernary,
     V128Bitselect,
+);
+
+simd_ops!(
+    /// A relaxed SIMD instruction of one `v128` (see `exec/simd/relaxed.rs`).
+    RelaxedUnary,
+    I32x4RelaxedTruncF32x4S,
+    I32x4RelaxedTruncF32x4U,
+    I32x4RelaxedTruncF64x2SZero,
+    I32x4RelaxedTruncF64x2UZero,
+);
+
+simd_ops!(
+    /// A relaxed SIMD instruction of two `v128`s.
+    RelaxedBinary,
+    I8x16RelaxedSwizzle,
+    F32x4RelaxedMin,
+    F32x4RelaxedMax,
+    F64x2RelaxedMin,
+    F64x2RelaxedMax,
+    I16x8RelaxedQ15mulrS,
+    I16x8RelaxedDotI8x16I7x16S,
+);
+
+simd_ops!(
+    /// A relaxed SIMD instruction of three `v128`s.
+    RelaxedTernary,
+    F32x4RelaxedMadd,
+    F32x4RelaxedNmadd,
+    F64x2RelaxedMadd,
+    F64x2RelaxedNmadd,
+    I8x16RelaxedLaneselect,
+    I16x8RelaxedLaneselect,
+    I32x4RelaxedLaneselect,
+    I64x2RelaxedLaneselect,
+    I32x4RelaxedDotI8x16I7x16AddS,
 );
 
 simd_ops!(

@@ -12,20 +12,25 @@
 //! - the `*_get` / `*_set` / `memory_data*` accessors read and write exported state.
 //!
 //! # Scope
-//! WebAssembly 2.0: MVP, mutable-global import/export, sign extension, non-trapping
-//! float-to-int, multi-value, bulk memory, reference types, passive and declarative
-//! segments, the start function, and 128-bit SIMD (every fixed-width instruction; not
-//! relaxed SIMD). Of 3.0: tail calls, extended constant expressions, multi-memory,
-//! memory64 and table64 (64-bit addresses, [`AddrType`]), typed function references, and
-//! recursive type groups with their iso-recursive equivalence and declared subtyping (for
-//! import matching and `call_indirect`), GC (structs, arrays with packed fields, `i31`,
-//! `ref.eq`, casts, `any`/`extern` conversions; heap objects live in the store and are
-//! never freed, up to [`Config::max_objects`]), and exception handling (tags, `throw`,
-//! `throw_ref`, `try_table`, `exnref`, and the legacy `try`/`catch`/`delegate`/`rethrow`).
-//! An exception that nothing catches reaches the host as [`CallError::Exception`], with
-//! its tag and payload. A module that validates under wider features (relaxed SIMD, ...)
-//! still loads, but its unsupported instructions trap (kind [`TrapKind::Host`]) when
-//! executed.
+//! WebAssembly 3.0 (execution of threads aside):
+//! - 2.0: MVP, mutable-global import/export, sign extension, non-trapping float-to-int,
+//!   multi-value, bulk memory, reference types, passive and declarative segments, the
+//!   start function, and 128-bit SIMD;
+//! - tail calls, extended constant expressions, multi-memory, memory64 and table64
+//!   (64-bit addresses, [`AddrType`]);
+//! - typed function references, and recursive type groups with their iso-recursive
+//!   equivalence and declared subtyping (for import matching and `call_indirect`);
+//! - GC: structs, arrays with packed fields, `i31`, `ref.eq`, casts, `any`/`extern`
+//!   conversions; heap objects live in the store and are never freed, up to
+//!   [`Config::max_objects`];
+//! - exception handling: tags, `throw`, `throw_ref`, `try_table`, `exnref`, and the legacy
+//!   `try`/`catch`/`delegate`/`rethrow`. An exception that nothing catches reaches the
+//!   host as [`CallError::Exception`], with its tag and payload;
+//! - relaxed SIMD: by default one deterministic result of the ones the spec permits;
+//!   [`Store::set_relaxed_choice`] selects the others.
+//!
+//! A module that validates under wider features (threads, ...) still loads, but its
+//! unsupported instructions trap (kind [`TrapKind::Host`]) when executed.
 //!
 //! # How it maps onto the spec
 //! - `module.rs`: decoding (errors are "malformed") happens on the whole binary before
@@ -72,6 +77,9 @@ use instance::{
 use value::{slot_to_value, value_to_slot};
 
 pub use wasmparser::WasmFeatures;
+
+/// The number of relaxed SIMD choices (see [`Store::set_relaxed_choice`]).
+pub const RELAXED_CHOICES: usize = exec::relaxed_alternatives();
 
 /// A runtime value. Floats are kept as raw bits so NaN payloads survive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -374,6 +382,9 @@ pub struct Store {
     stack: Vec<value::Slot>,
     /// Remaining fuel, if execution is metered (see [`Store::set_fuel`]).
     fuel: Option<u64>,
+    /// The alternative every relaxed SIMD instruction computes (see
+    /// [`Store::set_relaxed_choice`]).
+    relaxed_choice: usize,
 }
 
 impl Default for Store {
@@ -399,6 +410,7 @@ impl Store {
             objects: Vec::new(),
             stack: Vec::new(),
             fuel: None,
+            relaxed_choice: 0,
         }
     }
     /// Meter execution (for fuzzing, where a module may loop forever). With `Some(n)`,
@@ -407,6 +419,23 @@ impl Store {
     /// shared by all later invocations until set again. `None` (the default) disables metering.
     pub fn set_fuel(&mut self, fuel: Option<u64>) {
         self.fuel = fuel;
+    }
+    /// Choose which of the results the spec permits every relaxed SIMD instruction gives from
+    /// now on, `choice` in `0..RELAXED_CHOICES`. Choice 0, the default, is the oracle's own
+    /// deterministic one: each instruction behaves as the non-relaxed instruction it
+    /// relaxes (`swizzle`, `trunc_sat`, `min`, `bitselect`, ...) and `madd` is fused.
+    ///
+    /// An engine that picks one hardware behaviour per instruction gives, for a call, the
+    /// oracle's result under one of the choices. So a harness holding another engine's
+    /// result of a call that runs relaxed instructions accepts it when it equals this
+    /// store's result, from the same state, under some choice: the call's permitted
+    /// results are the (at most [`RELAXED_CHOICES`]) results of running it under each.
+    pub fn set_relaxed_choice(&mut self, choice: usize) {
+        self.relaxed_choice = choice.min(RELAXED_CHOICES - 1);
+    }
+    /// The current relaxed SIMD choice.
+    pub fn relaxed_choice(&self) -> usize {
+        self.relaxed_choice
     }
     /// The remaining fuel (`None` when execution is not metered).
     pub fn fuel(&self) -> Option<u64> {

@@ -913,4 +913,5 @@ mod exceptions;
 mod func_refs;
 mod gc;
 mod memory64;
+mod relaxed_simd;
 mod tail_calls;

@@ -9,8 +9,9 @@ use wasmparser::{
 
 use crate::FuncType;
 use crate::instr::{
-    Branch, Cast, Catch, FuncCode, Handlers, Instr, MemArg, Region, Sign, SimdBinary,
-    SimdExtractLane, SimdLoad, SimdMemLaneOp, SimdReplaceLane, SimdShift, SimdTernary, SimdUnary,
+    Branch, Cast, Catch, FuncCode, Handlers, Instr, MemArg, Region, RelaxedBinary, RelaxedTernary,
+    RelaxedUnary, Sign, SimdBinary, SimdExtractLane, SimdLoad, SimdMemLaneOp, SimdReplaceLane,
+    SimdShift, SimdTernary, SimdUnary,
 };
 use crate::types::{RefTy, heap_from};
 
@@ -738,6 +739,12 @@ impl Translator<'_> {
                     Instr::SimdTernary(op)
                 } else if let Some(op) = SimdShift::from_operator(op) {
                     Instr::SimdShift(op)
+                } else if let Some(op) = RelaxedUnary::from_operator(op) {
+                    Instr::RelaxedUnary(op)
+                } else if let Some(op) = RelaxedBinary::from_operator(op) {
+                    Instr::RelaxedBinary(op)
+                } else if let Some(op) = RelaxedTernary::from_operator(op) {
+                    Instr::RelaxedTernary(op)
                 } else if let Some((op, lane)) = SimdExtractLane::from_operator(op) {
                     Instr::SimdExtractLane(op, lane)
                 } else if let Some((op, lane)) = SimdReplaceLane::from_operator(op) {

@@ -39,6 +39,7 @@ impl Engine for OracleEngine {
             | WasmFeatures::EXCEPTIONS
             | WasmFeatures::LEGACY_EXCEPTIONS
             | WasmFeatures::GC
+            | WasmFeatures::RELAXED_SIMD
     }
 
     fn new_session(&self, features: WasmFeatures) -> Box<dyn Session> {
