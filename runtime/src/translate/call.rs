@@ -1,6 +1,6 @@
 //! Direct calls, calls to imported functions and call_indirect.
 
-use super::{FuncTranslator, codes};
+use super::{FuncTranslator, codes, misrouted};
 use crate::trap::Result;
 use crate::vm::vmctx::VMFuncRef;
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -24,7 +24,7 @@ impl FuncTranslator<'_, '_> {
         self.finish_call(inst);
     }
 
-    pub(super) fn translate_call(&mut self, op: &wasmparser::Operator<'_>) -> Result<bool> {
+    pub(super) fn translate_call(&mut self, op: &wasmparser::Operator<'_>) -> Result<()> {
         use wasmparser::Operator as O;
         match *op {
             O::Call { function_index } => {
@@ -86,8 +86,8 @@ impl FuncTranslator<'_, '_> {
                 let nargs = self.env.info.types[type_index as usize].params().len();
                 self.call_through_funcref(type_index, fref, nargs);
             }
-            _ => return Ok(false),
+            _ => return Err(misrouted(op)),
         }
-        Ok(true)
+        Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! Linear memory: loads, stores, size/grow and the bulk-memory operations (as libcalls).
 
-use super::FuncTranslator;
+use super::{FuncTranslator, misrouted};
 use crate::trap::Result;
 use crate::vm::builtins as bi;
 use crate::vm::vmctx::VMMemoryDef;
@@ -78,7 +78,7 @@ impl FuncTranslator<'_, '_> {
         }
     }
 
-    pub(super) fn translate_memory(&mut self, op: &wasmparser::Operator<'_>) -> Result<bool> {
+    pub(super) fn translate_memory(&mut self, op: &wasmparser::Operator<'_>) -> Result<()> {
         use types::{F32, F64, I8, I16, I32, I64};
         use wasmparser::Operator as O;
         match *op {
@@ -170,8 +170,8 @@ impl FuncTranslator<'_, '_> {
                 let seg = self.b.ins().iconst(I32, i64::from(data_index));
                 self.call_builtin(bi::DATA_DROP, &[seg]);
             }
-            _ => return Ok(false),
+            _ => return Err(misrouted(op)),
         }
-        Ok(true)
+        Ok(())
     }
 }

@@ -8,6 +8,7 @@ mod call;
 mod control;
 mod memory;
 mod numeric;
+mod route;
 mod simd;
 mod table;
 mod variables;
@@ -22,6 +23,7 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use route::{Family, OpKind};
 use std::collections::HashMap;
 
 /// Trap codes used by generated code, and their mapping back to [`TrapCode`].
@@ -169,6 +171,13 @@ fn unsupported(what: impl std::fmt::Display) -> Error {
     Error::Compile(format!("unsupported operator: {what}"))
 }
 
+/// A family was handed an operator [`route::family`] does not send to it: a bug in this crate.
+fn misrouted(op: &wasmparser::Operator<'_>) -> Error {
+    Error::Compile(format!(
+        "internal error: operator {op:?} reached the wrong family"
+    ))
+}
+
 pub(crate) fn block_args(vals: &[Value]) -> Vec<BlockArg> {
     vals.iter().map(|&v| BlockArg::Value(v)).collect()
 }
@@ -271,17 +280,19 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
                 _ => return Ok(()),
             }
         }
-        if self.translate_control(op)?
-            || self.translate_variables(op)?
-            || self.translate_numeric(op)?
-            || self.translate_memory(op)?
-            || self.translate_table(op)?
-            || self.translate_call(op)?
-            || self.translate_simd(op)?
-        {
-            Ok(())
-        } else {
-            Err(unsupported(format!("{op:?}")))
+        let kind = OpKind::of(op).ok_or_else(|| unsupported(format!("{op:?}")))?;
+        match route::family(kind) {
+            Family::Control => self.translate_control(op),
+            Family::Variables => self.translate_variables(op),
+            Family::Numeric => self.translate_numeric(op),
+            Family::Memory => self.translate_memory(op),
+            Family::Table => self.translate_table(op),
+            Family::Call => self.translate_call(op),
+            Family::Simd => self.translate_simd(op),
+            Family::Unsupported => Err(Error::Compile(format!(
+                "unsupported feature `{}`: {op:?}",
+                kind.proposal()
+            ))),
         }
     }
 

@@ -1,6 +1,6 @@
 //! Tables and references: table.get/set/size inline; grow/fill/copy/init/drop as libcalls.
 
-use super::{FuncTranslator, codes};
+use super::{FuncTranslator, codes, misrouted};
 use crate::trap::Result;
 use crate::vm::builtins as bi;
 use crate::vm::vmctx::{VMFuncRef, VMOffsets, VMTableDef};
@@ -32,7 +32,7 @@ impl FuncTranslator<'_, '_> {
             .iadd_imm_s(arr, i64::from(index) * VMFuncRef::SIZE)
     }
 
-    pub(super) fn translate_table(&mut self, op: &wasmparser::Operator<'_>) -> Result<bool> {
+    pub(super) fn translate_table(&mut self, op: &wasmparser::Operator<'_>) -> Result<()> {
         use types::{I32, I64};
         use wasmparser::Operator as O;
         match *op {
@@ -102,8 +102,8 @@ impl FuncTranslator<'_, '_> {
                 let seg = self.b.ins().iconst(I32, i64::from(elem_index));
                 self.call_builtin(bi::ELEM_DROP, &[seg]);
             }
-            _ => return Ok(false),
+            _ => return Err(misrouted(op)),
         }
-        Ok(true)
+        Ok(())
     }
 }
