@@ -89,7 +89,7 @@ pub(super) fn family(kind: OpKind) -> Family {
         TableInit | ElemDrop | TableCopy | RefNull | RefIsNull | RefFunc | TableFill | TableGet
         | TableSet | TableGrow | TableSize => Family::Table,
         // call.rs
-        Call | CallIndirect => Family::Call,
+        Call | CallIndirect | ReturnCall | ReturnCallIndirect => Family::Call,
         // simd.rs
         V128Load
         | V128Load8x8S
@@ -368,8 +368,6 @@ pub(super) fn family(kind: OpKind) -> Family {
         | BrOnCastDescEq
         | BrOnCastDescEqFail
         | TypedSelectMulti
-        | ReturnCall
-        | ReturnCallIndirect
         | MemoryDiscard
         | MemoryAtomicNotify
         | MemoryAtomicWait32
