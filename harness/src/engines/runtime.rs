@@ -30,8 +30,12 @@ impl Engine for RuntimeEngine {
     }
 
     fn supported_features(&self) -> WasmFeatures {
-        // All of WebAssembly 2.0, SIMD included.
-        crate::suite::required_2_0() | WasmFeatures::SIMD
+        // All of WebAssembly 2.0, SIMD included, and the 3.0 features the runtime compiles.
+        crate::suite::required_2_0()
+            | WasmFeatures::SIMD
+            | WasmFeatures::TAIL_CALL
+            | WasmFeatures::EXTENDED_CONST
+            | WasmFeatures::MULTI_MEMORY
     }
 
     fn new_session(&self, features: WasmFeatures) -> Box<dyn Session> {
