@@ -178,6 +178,12 @@ fn eval_const(s: &StoreOpaque, inst: &InstanceData, expr: &ConstExpr) -> ValRaw 
     st.pop().unwrap_or(0)
 }
 
+/// A segment offset of an i64 (`is64`) or i32 index type; an i32's slot bits above 32 are not
+/// part of its value.
+fn address(v: ValRaw, is64: bool) -> u64 {
+    if is64 { v as u64 } else { u64::from(v as u32) }
+}
+
 fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Result<Instance> {
     if !s.engine.same(module.engine()) {
         return Err(Error::Other(
@@ -215,7 +221,9 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
                 s.check(mem.store_id)?;
                 let lm = &s.memories[mem.index];
                 let max = lm.declared_max();
-                if !limits_match(lm.size_pages(), max, ty.minimum, ty.maximum) {
+                if lm.memory64() != ty.memory64
+                    || !limits_match(lm.size_pages(), max, ty.minimum, ty.maximum)
+                {
                     return Err(link_err(format!("incompatible import type for {}", what())));
                 }
                 memories.push(mem.index);
@@ -224,6 +232,7 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
                 s.check(t.store_id)?;
                 let td = &s.tables[t.index];
                 if td.ty.element != ty.element
+                    || td.ty.table64 != ty.table64
                     || !limits_match(td.elems.len() as u64, td.ty.maximum, ty.minimum, ty.maximum)
                 {
                     return Err(link_err(format!("incompatible import type for {}", what())));
@@ -248,13 +257,8 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
     let funcrefs = funcrefs.into_boxed_slice();
     let config = s.engine.config().clone();
     for ty in &info.memories[info.num_imported_memories as usize..] {
-        let lm = LinearMemory::new(
-            ty.minimum,
-            ty.maximum,
-            config.memory_reservation,
-            config.memory_guard_size,
-        )
-        .map_err(Error::Other)?;
+        let lm = LinearMemory::new(ty, config.memory_reservation, config.memory_guard_size)
+            .map_err(Error::Other)?;
         memories.push(s.memories.len());
         s.memories.push(lm);
     }
@@ -315,7 +319,10 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
     for (i, seg) in info.elems.iter().enumerate() {
         match &seg.mode {
             ElemMode::Active { table, offset } => {
-                let off = eval_const(s, &s.instances[index], offset) as u32;
+                let off = address(
+                    eval_const(s, &s.instances[index], offset),
+                    info.tables[*table as usize].table64,
+                );
                 let n = seg.items.len() as u32;
                 if s.table_init(index, *table, i as u32, off, 0, n) != 0 {
                     return Err(Trap::from_code(TrapCode::TableOutOfBounds).into());
@@ -330,7 +337,10 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
     }
     for (i, seg) in info.datas.iter().enumerate() {
         if let Some((mem, offset)) = &seg.active {
-            let off = eval_const(s, &s.instances[index], offset) as u32;
+            let off = address(
+                eval_const(s, &s.instances[index], offset),
+                info.memories[*mem as usize].memory64,
+            );
             let n = seg.data.len() as u32;
             if s.memory_init(index, *mem, i as u32, off, 0, n) != 0 {
                 return Err(Trap::from_code(TrapCode::MemoryOutOfBounds).into());

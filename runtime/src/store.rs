@@ -60,11 +60,12 @@ impl TableData {
     pub fn grow(&mut self, delta: u64, init: u64) -> Option<u64> {
         let old = self.elems.len() as u64;
         let new = old.checked_add(delta)?;
-        let max = self
-            .ty
-            .maximum
-            .unwrap_or(u32::MAX as u64)
-            .min(u32::MAX as u64);
+        let index_space = if self.ty.table64 {
+            u64::MAX
+        } else {
+            u64::from(u32::MAX)
+        };
+        let max = self.ty.maximum.unwrap_or(index_space).min(index_space);
         if new > max || new > 10_000_000 {
             return None;
         }

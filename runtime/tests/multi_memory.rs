@@ -64,6 +64,7 @@ impl Fixture {
         let ty = MemoryType {
             minimum: 1,
             maximum: Some(1),
+            memory64: false,
         };
         let imported = Memory::new(&mut store, ty).unwrap();
         let inst = Instance::new(&mut store, &module, &[Extern::Memory(imported)]).unwrap();

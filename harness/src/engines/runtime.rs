@@ -36,6 +36,7 @@ impl Engine for RuntimeEngine {
             | WasmFeatures::TAIL_CALL
             | WasmFeatures::EXTENDED_CONST
             | WasmFeatures::MULTI_MEMORY
+            | WasmFeatures::MEMORY64
     }
 
     fn new_session(&self, features: WasmFeatures) -> Box<dyn Session> {
@@ -137,6 +138,7 @@ impl RuntimeSession {
                             element: rt::ValType::FuncRef,
                             minimum: min.into(),
                             maximum: max.map(Into::into),
+                            table64: false,
                         },
                         rt::Val::FuncRef(None),
                     )
@@ -148,6 +150,7 @@ impl RuntimeSession {
                         rt::MemoryType {
                             minimum: min.into(),
                             maximum: max.map(Into::into),
+                            memory64: false,
                         },
                     )
                     .expect("spectest memory"),

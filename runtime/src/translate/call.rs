@@ -94,7 +94,8 @@ impl FuncTranslator<'_, '_> {
         self.b.seal_block(cont);
         self.b.set_cold_block(cold);
         self.b.switch_to_block(cold);
-        self.call_builtin(crate::vm::builtins::RECORD_TRAP_INDEX, &[idx]);
+        let wide = self.to_u64(idx);
+        self.call_builtin(crate::vm::builtins::RECORD_TRAP_INDEX, &[wide], types::I32);
         self.b.ins().trap(codes::UNINIT_ELEM);
         self.b.switch_to_block(cont);
         let actual = self.load_trusted(types::I64, fref, VMFuncRef::TYPE_ID);

@@ -352,8 +352,9 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         s
     }
 
-    /// Call builtin libcall `index` (see [`crate::vm::builtins`]) with `args` after vmctx.
-    fn call_builtin(&mut self, index: usize, args: &[Value]) -> Value {
+    /// Call builtin libcall `index` (see [`crate::vm::builtins`]) with `args` after vmctx;
+    /// it returns one value of type `ret`.
+    fn call_builtin(&mut self, index: usize, args: &[Value], ret: Type) -> Value {
         let sig = match self.builtin_sigs.get(&index) {
             Some(&s) => s,
             None => {
@@ -363,7 +364,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
                     let ty = self.b.func.dfg.value_type(a);
                     sig.params.push(AbiParam::new(ty));
                 }
-                sig.returns.push(AbiParam::new(types::I32));
+                sig.returns.push(AbiParam::new(ret));
                 let s = self.b.import_signature(sig);
                 self.builtin_sigs.insert(index, s);
                 s

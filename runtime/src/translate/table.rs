@@ -13,7 +13,7 @@ impl FuncTranslator<'_, '_> {
     pub(super) fn table_elem_addr(&mut self, table: u32, index: Value, code: TrapCode) -> Value {
         let def = self.load_readonly(types::I64, self.vmctx, self.env.offsets.table(table));
         let len = self.load_trusted(types::I64, def, VMTableDef::LEN);
-        let idx = self.b.ins().uextend(types::I64, index);
+        let idx = self.to_u64(index);
         let oob = self
             .b
             .ins()
@@ -22,6 +22,10 @@ impl FuncTranslator<'_, '_> {
         let base = self.load_trusted(types::I64, def, VMTableDef::BASE);
         let scaled = self.b.ins().ishl_imm_u(idx, 3);
         self.b.ins().iadd(base, scaled)
+    }
+
+    fn table64(&self, table: u32) -> bool {
+        self.env.info.tables[table as usize].table64
     }
 
     /// Address of the funcref record of function `index` of this instance.
@@ -66,19 +70,22 @@ impl FuncTranslator<'_, '_> {
             O::TableSize { table } => {
                 let def = self.load_readonly(I64, self.vmctx, self.env.offsets.table(table));
                 let len = self.load_trusted(I64, def, VMTableDef::LEN);
-                let v = self.b.ins().ireduce(I32, len);
+                let v = self.from_u64(len, self.table64(table));
                 self.push(v);
             }
             O::TableGrow { table } => {
                 let (init, delta) = self.pop2();
+                let delta = self.to_u64(delta);
                 let t = self.b.ins().iconst(I32, i64::from(table));
-                let v = self.call_builtin(bi::TABLE_GROW, &[t, init, delta]);
+                let old = self.call_builtin(bi::TABLE_GROW, &[t, init, delta], I64);
+                let v = self.from_u64(old, self.table64(table));
                 self.push(v);
             }
             O::TableFill { table } => {
                 let (dst, val, len) = self.pop3();
+                let (dst, len) = (self.to_u64(dst), self.to_u64(len));
                 let t = self.b.ins().iconst(I32, i64::from(table));
-                let st = self.call_builtin(bi::TABLE_FILL, &[t, dst, val, len]);
+                let st = self.call_builtin(bi::TABLE_FILL, &[t, dst, val, len], I32);
                 self.b.ins().trapnz(st, codes::TABLE_OOB);
             }
             O::TableCopy {
@@ -86,21 +93,23 @@ impl FuncTranslator<'_, '_> {
                 src_table,
             } => {
                 let (dst, src, len) = self.pop3();
+                let (dst, src, len) = (self.to_u64(dst), self.to_u64(src), self.to_u64(len));
                 let dt = self.b.ins().iconst(I32, i64::from(dst_table));
                 let sr = self.b.ins().iconst(I32, i64::from(src_table));
-                let st = self.call_builtin(bi::TABLE_COPY, &[dt, sr, dst, src, len]);
+                let st = self.call_builtin(bi::TABLE_COPY, &[dt, sr, dst, src, len], I32);
                 self.b.ins().trapnz(st, codes::TABLE_OOB);
             }
             O::TableInit { elem_index, table } => {
                 let (dst, src, len) = self.pop3();
+                let dst = self.to_u64(dst);
                 let t = self.b.ins().iconst(I32, i64::from(table));
                 let seg = self.b.ins().iconst(I32, i64::from(elem_index));
-                let st = self.call_builtin(bi::TABLE_INIT, &[t, seg, dst, src, len]);
+                let st = self.call_builtin(bi::TABLE_INIT, &[t, seg, dst, src, len], I32);
                 self.b.ins().trapnz(st, codes::TABLE_OOB);
             }
             O::ElemDrop { elem_index } => {
                 let seg = self.b.ins().iconst(I32, i64::from(elem_index));
-                self.call_builtin(bi::ELEM_DROP, &[seg]);
+                self.call_builtin(bi::ELEM_DROP, &[seg], I32);
             }
             _ => return Err(misrouted(op)),
         }

@@ -37,6 +37,16 @@ pub(crate) fn fill_vmctx(
     }
 }
 
+/// The range `[start, start + len)` if it lies within `0..size`. Computed in u64 with a
+/// checked add, so an address near 2^64 is out of bounds, never wrapped.
+fn range(start: u64, len: u64, size: usize) -> Option<std::ops::Range<usize>> {
+    let end = start.checked_add(len)?;
+    if end > size as u64 {
+        return None;
+    }
+    Some(start as usize..end as usize)
+}
+
 impl StoreOpaque {
     fn mem_of(&self, inst: usize, mem: u32) -> usize {
         self.instances[inst].memories[mem as usize]
@@ -45,31 +55,28 @@ impl StoreOpaque {
         self.instances[inst].tables[table as usize]
     }
 
-    pub(crate) fn memory_grow(&mut self, inst: usize, mem: u32, delta: u32) -> u32 {
+    /// The old size in pages, or `u64::MAX` (-1 of either index type) on failure.
+    pub(crate) fn memory_grow(&mut self, inst: usize, mem: u32, delta: u64) -> u64 {
         let m = self.mem_of(inst, mem);
-        match self.memories[m].grow(u64::from(delta)) {
-            Some(old) => old as u32,
-            None => u32::MAX,
-        }
+        self.memories[m].grow(delta).unwrap_or(u64::MAX)
     }
 
     pub(crate) fn memory_fill(
         &mut self,
         inst: usize,
         mem: u32,
-        dst: u32,
+        dst: u64,
         val: u32,
-        len: u32,
+        len: u64,
     ) -> u32 {
         let m = self.mem_of(inst, mem);
         let data = self.memories[m].data_mut();
-        let (d, n) = (dst as usize, len as usize);
-        match d.checked_add(n) {
-            Some(end) if end <= data.len() => {
-                data[d..end].fill(val as u8);
+        match range(dst, len, data.len()) {
+            Some(r) => {
+                data[r].fill(val as u8);
                 0
             }
-            _ => 1,
+            None => 1,
         }
     }
 
@@ -78,23 +85,23 @@ impl StoreOpaque {
         inst: usize,
         dm: u32,
         sm: u32,
-        dst: u32,
-        src: u32,
-        len: u32,
+        dst: u64,
+        src: u64,
+        len: u64,
     ) -> u32 {
-        let (d, s, n) = (dst as usize, src as usize, len as usize);
         let dmi = self.mem_of(inst, dm);
         let smi = self.mem_of(inst, sm);
-        let dlen = self.memories[dmi].data().len();
-        let slen = self.memories[smi].data().len();
-        if d + n > dlen || s + n > slen {
+        let (Some(d), Some(s)) = (
+            range(dst, len, self.memories[dmi].data().len()),
+            range(src, len, self.memories[smi].data().len()),
+        ) else {
             return 1;
-        }
+        };
         if dmi == smi {
-            self.memories[dmi].data_mut().copy_within(s..s + n, d);
+            self.memories[dmi].data_mut().copy_within(s, d.start);
         } else {
-            let tmp = self.memories[smi].data()[s..s + n].to_vec();
-            self.memories[dmi].data_mut()[d..d + n].copy_from_slice(&tmp);
+            let tmp = self.memories[smi].data()[s].to_vec();
+            self.memories[dmi].data_mut()[d].copy_from_slice(&tmp);
         }
         0
     }
@@ -104,7 +111,7 @@ impl StoreOpaque {
         inst: usize,
         mem: u32,
         seg: u32,
-        dst: u32,
+        dst: u64,
         src: u32,
         len: u32,
     ) -> u32 {
@@ -115,16 +122,15 @@ impl StoreOpaque {
         } else {
             &i.module.inner.info.datas[seg as usize].data
         };
-        let (d, s, n) = (dst as usize, src as usize, len as usize);
-        if s + n > data.len() {
+        let Some(s) = range(src.into(), len.into(), data.len()) else {
             return 1;
-        }
-        let src_bytes = data[s..s + n].to_vec();
+        };
+        let src_bytes = data[s].to_vec();
         let mem = self.memories[m].data_mut();
-        if d + n > mem.len() {
+        let Some(d) = range(dst, len.into(), mem.len()) else {
             return 1;
-        }
-        mem[d..d + n].copy_from_slice(&src_bytes);
+        };
+        mem[d].copy_from_slice(&src_bytes);
         0
     }
 
@@ -133,30 +139,29 @@ impl StoreOpaque {
         0
     }
 
-    pub(crate) fn table_grow(&mut self, inst: usize, table: u32, init: u64, delta: u32) -> u32 {
+    /// The old size, or `u64::MAX` (-1 of either index type) on failure.
+    pub(crate) fn table_grow(&mut self, inst: usize, table: u32, init: u64, delta: u64) -> u64 {
         let t = self.table_of(inst, table);
-        match self.tables[t].grow(u64::from(delta), init) {
-            Some(old) => old as u32,
-            None => u32::MAX,
-        }
+        self.tables[t].grow(delta, init).unwrap_or(u64::MAX)
     }
 
     pub(crate) fn table_fill(
         &mut self,
         inst: usize,
         table: u32,
-        dst: u32,
+        dst: u64,
         val: u64,
-        len: u32,
+        len: u64,
     ) -> u32 {
         let t = self.table_of(inst, table);
         let elems = &mut self.tables[t].elems;
-        let (d, n) = (dst as usize, len as usize);
-        if d + n > elems.len() {
-            return 1;
+        match range(dst, len, elems.len()) {
+            Some(r) => {
+                elems[r].fill(val);
+                0
+            }
+            None => 1,
         }
-        elems[d..d + n].fill(val);
-        0
     }
 
     pub(crate) fn table_copy(
@@ -164,21 +169,23 @@ impl StoreOpaque {
         inst: usize,
         dt: u32,
         st: u32,
-        dst: u32,
-        src: u32,
-        len: u32,
+        dst: u64,
+        src: u64,
+        len: u64,
     ) -> u32 {
         let dti = self.table_of(inst, dt);
         let sti = self.table_of(inst, st);
-        let (d, s, n) = (dst as usize, src as usize, len as usize);
-        if d + n > self.tables[dti].elems.len() || s + n > self.tables[sti].elems.len() {
+        let (Some(d), Some(s)) = (
+            range(dst, len, self.tables[dti].elems.len()),
+            range(src, len, self.tables[sti].elems.len()),
+        ) else {
             return 1;
-        }
+        };
         if dti == sti {
-            self.tables[dti].elems.copy_within(s..s + n, d);
+            self.tables[dti].elems.copy_within(s, d.start);
         } else {
-            let tmp = self.tables[sti].elems[s..s + n].to_vec();
-            self.tables[dti].elems[d..d + n].copy_from_slice(&tmp);
+            let tmp = self.tables[sti].elems[s].to_vec();
+            self.tables[dti].elems[d].copy_from_slice(&tmp);
         }
         0
     }
@@ -188,18 +195,20 @@ impl StoreOpaque {
         inst: usize,
         table: u32,
         seg: u32,
-        dst: u32,
+        dst: u64,
         src: u32,
         len: u32,
     ) -> u32 {
         let t = self.table_of(inst, table);
-        let (d, s, n) = (dst as usize, src as usize, len as usize);
         let items = &self.instances[inst].elems[seg as usize];
-        if s + n > items.len() || d + n > self.tables[t].elems.len() {
+        let (Some(s), Some(d)) = (
+            range(src.into(), len.into(), items.len()),
+            range(dst, len.into(), self.tables[t].elems.len()),
+        ) else {
             return 1;
-        }
-        let vals = items[s..s + n].to_vec();
-        self.tables[t].elems[d..d + n].copy_from_slice(&vals);
+        };
+        let vals = items[s].to_vec();
+        self.tables[t].elems[d].copy_from_slice(&vals);
         0
     }
 
