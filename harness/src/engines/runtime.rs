@@ -37,6 +37,7 @@ impl Engine for RuntimeEngine {
             | WasmFeatures::EXTENDED_CONST
             | WasmFeatures::MULTI_MEMORY
             | WasmFeatures::MEMORY64
+            | WasmFeatures::RELAXED_SIMD
     }
 
     fn new_session(&self, features: WasmFeatures) -> Box<dyn Session> {

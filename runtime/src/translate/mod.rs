@@ -107,6 +107,10 @@ pub(crate) struct Env<'a> {
     pub offsets: VMOffsets,
     pub guard_pages: bool,
     pub guard_size: u64,
+    /// Relaxed SIMD takes its deterministic lowering (`Config::relaxed_simd_deterministic`).
+    pub relaxed_deterministic: bool,
+    /// The host has FMA (relaxed `madd` can fuse natively).
+    pub has_fma: bool,
     pub frontend: cranelift_codegen::isa::TargetFrontendConfig,
 }
 
@@ -289,6 +293,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             Family::Table => self.translate_table(op),
             Family::Call => self.translate_call(op),
             Family::Simd => self.translate_simd(op),
+            Family::RelaxedSimd => self.translate_relaxed_simd(op),
             Family::Unsupported => Err(Error::Compile(format!(
                 "unsupported feature `{}`: {op:?}",
                 kind.proposal()

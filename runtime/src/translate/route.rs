@@ -15,6 +15,7 @@ pub(super) enum Family {
     Table,
     Call,
     Simd,
+    RelaxedSimd,
     /// An operator of a feature the runtime does not implement; validation rejects it unless
     /// the embedder enables the feature anyway, and then compilation reports it.
     Unsupported,
@@ -327,6 +328,27 @@ pub(super) fn family(kind: OpKind) -> Family {
         | F64x2ConvertLowI32x4U
         | F32x4DemoteF64x2Zero
         | F64x2PromoteLowF32x4 => Family::Simd,
+        // simd/relaxed.rs
+        I8x16RelaxedSwizzle
+        | I32x4RelaxedTruncF32x4S
+        | I32x4RelaxedTruncF32x4U
+        | I32x4RelaxedTruncF64x2SZero
+        | I32x4RelaxedTruncF64x2UZero
+        | F32x4RelaxedMadd
+        | F32x4RelaxedNmadd
+        | F64x2RelaxedMadd
+        | F64x2RelaxedNmadd
+        | I8x16RelaxedLaneselect
+        | I16x8RelaxedLaneselect
+        | I32x4RelaxedLaneselect
+        | I64x2RelaxedLaneselect
+        | F32x4RelaxedMin
+        | F32x4RelaxedMax
+        | F64x2RelaxedMin
+        | F64x2RelaxedMax
+        | I16x8RelaxedQ15mulrS
+        | I16x8RelaxedDotI8x16I7x16S
+        | I32x4RelaxedDotI8x16I7x16AddS => Family::RelaxedSimd,
         // Operators of features the runtime does not implement (yet).
         RefEq
         | StructNew
@@ -436,26 +458,6 @@ pub(super) fn family(kind: OpKind) -> Family {
         | I64AtomicRmw8CmpxchgU
         | I64AtomicRmw16CmpxchgU
         | I64AtomicRmw32CmpxchgU
-        | I8x16RelaxedSwizzle
-        | I32x4RelaxedTruncF32x4S
-        | I32x4RelaxedTruncF32x4U
-        | I32x4RelaxedTruncF64x2SZero
-        | I32x4RelaxedTruncF64x2UZero
-        | F32x4RelaxedMadd
-        | F32x4RelaxedNmadd
-        | F64x2RelaxedMadd
-        | F64x2RelaxedNmadd
-        | I8x16RelaxedLaneselect
-        | I16x8RelaxedLaneselect
-        | I32x4RelaxedLaneselect
-        | I64x2RelaxedLaneselect
-        | F32x4RelaxedMin
-        | F32x4RelaxedMax
-        | F64x2RelaxedMin
-        | F64x2RelaxedMax
-        | I16x8RelaxedQ15mulrS
-        | I16x8RelaxedDotI8x16I7x16S
-        | I32x4RelaxedDotI8x16I7x16AddS
         | TryTable
         | Throw
         | ThrowRef

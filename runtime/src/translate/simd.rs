@@ -13,6 +13,8 @@
 //! `pmin`/`pmax`, extended multiplication, pairwise addition, the dot product and the
 //! conversions that go through 64-bit lanes.
 
+mod relaxed;
+
 use super::{FuncTranslator, misrouted};
 use crate::trap::Result;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
