@@ -30,8 +30,14 @@ impl Engine for RuntimeEngine {
     }
 
     fn supported_features(&self) -> WasmFeatures {
-        // All of WebAssembly 2.0, SIMD included.
-        crate::suite::required_2_0() | WasmFeatures::SIMD
+        // All of WebAssembly 2.0, SIMD included, and the 3.0 features the runtime compiles.
+        crate::suite::required_2_0()
+            | WasmFeatures::SIMD
+            | WasmFeatures::TAIL_CALL
+            | WasmFeatures::EXTENDED_CONST
+            | WasmFeatures::MULTI_MEMORY
+            | WasmFeatures::MEMORY64
+            | WasmFeatures::RELAXED_SIMD
     }
 
     fn new_session(&self, features: WasmFeatures) -> Box<dyn Session> {
@@ -136,6 +142,7 @@ impl RuntimeSession {
                             element: rt::ValType::FuncRef,
                             minimum: min.into(),
                             maximum: max.map(Into::into),
+                            table64: false,
                         },
                         rt::Val::FuncRef(None),
                     )
@@ -147,6 +154,7 @@ impl RuntimeSession {
                         rt::MemoryType {
                             minimum: min.into(),
                             maximum: max.map(Into::into),
+                            memory64: false,
                         },
                     )
                     .expect("spectest memory"),
