@@ -22,7 +22,8 @@ struct Cli {
 enum Command {
     /// Run .wast scripts (files, or directories searched for *.wast).
     Wast {
-        /// Engine to run: oracle, runtime or all (repeatable; default: every built engine).
+        /// Engine to run: oracle, runtime, wasmtime, wasmi or all (repeatable; default: every
+        /// built engine; wasmtime and wasmi need the `peers` build feature).
         #[arg(long = "engine", value_name = "ENGINE")]
         engines: Vec<String>,
         /// Write a JSON report to PATH.
@@ -34,6 +35,9 @@ enum Command {
         /// Stop the run when one file takes longer than SECS (an engine hangs); 0: never.
         #[arg(long, value_name = "SECS", default_value_t = 600)]
         timeout: u64,
+        /// Every engine canonicalizes NaN results (only engines with the switch can run).
+        #[arg(long)]
+        canonicalize_nans: bool,
         /// Scripts or directories.
         #[arg(value_name = "FILE_OR_DIR", required = true)]
         paths: Vec<PathBuf>,
@@ -44,7 +48,8 @@ enum Command {
         /// suite the engines support).
         #[arg(long = "suite", value_name = "SUITE")]
         suites: Vec<String>,
-        /// Engine to run: oracle, runtime or all (repeatable; default: every built engine).
+        /// Engine to run: oracle, runtime, wasmtime, wasmi or all (repeatable; default: every
+        /// built engine; wasmtime and wasmi need the `peers` build feature).
         #[arg(long = "engine", value_name = "ENGINE")]
         engines: Vec<String>,
         /// Write a JSON report to PATH.
@@ -62,6 +67,9 @@ enum Command {
         /// Stop the run when one file takes longer than SECS (an engine hangs); 0: never.
         #[arg(long, value_name = "SECS", default_value_t = 600)]
         timeout: u64,
+        /// Every engine canonicalizes NaN results (only engines with the switch can run).
+        #[arg(long)]
+        canonicalize_nans: bool,
     },
     /// Differential campaign: wasm-smith modules on every engine, compared call by call.
     Fuzz {
@@ -205,6 +213,7 @@ fn main() -> ExitCode {
             json,
             show_messages,
             timeout,
+            canonicalize_nans,
             paths,
         } => run::wast(&WastOptions {
             common: Common {
@@ -213,6 +222,7 @@ fn main() -> ExitCode {
                 quiet: false,
                 show_messages,
                 timeout: secs(timeout),
+                canonicalize_nans,
             },
             paths,
         }),
@@ -224,6 +234,7 @@ fn main() -> ExitCode {
             expected_failures,
             show_messages,
             timeout,
+            canonicalize_nans,
         } => run::spec(&SpecOptions {
             common: Common {
                 engines,
@@ -231,6 +242,7 @@ fn main() -> ExitCode {
                 quiet: false,
                 show_messages,
                 timeout: secs(timeout),
+                canonicalize_nans,
             },
             suites,
             junit,

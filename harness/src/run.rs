@@ -38,6 +38,19 @@ pub struct Common {
     pub show_messages: bool,
     /// Give up on the run when one file takes longer than this (an engine hangs).
     pub timeout: Option<Duration>,
+    /// Every engine canonicalizes NaN results (`--canonicalize-nans`); engines without the
+    /// switch cannot be selected.
+    pub canonicalize_nans: bool,
+}
+
+impl Common {
+    /// The `--engine` selection under these options' parity settings.
+    fn engines(&self) -> Result<Vec<Box<dyn Engine>>, UsageError> {
+        let parity = engines::Parity {
+            canonicalize_nans: self.canonicalize_nans,
+        };
+        engines::select_with(&self.engines, &parity).map_err(UsageError)
+    }
 }
 
 /// `lockstep spec` options.
@@ -280,7 +293,7 @@ fn finish(
 /// `lockstep spec`.
 pub fn spec(opts: &SpecOptions) -> Result<RunSummary, UsageError> {
     let started = Instant::now();
-    let engines = engines::select(&opts.common.engines).map_err(UsageError)?;
+    let engines = opts.common.engines()?;
     let explicit = !opts.suites.is_empty();
     let suites: Vec<Suite> = if explicit {
         let mut v: Vec<Suite> = Vec::new();
@@ -380,7 +393,7 @@ fn collect_wast(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), UsageError> {
 
 /// `lockstep wast`.
 pub fn wast(opts: &WastOptions) -> Result<RunSummary, UsageError> {
-    let engines = engines::select(&opts.common.engines).map_err(UsageError)?;
+    let engines = opts.common.engines()?;
     wast_with(opts, engines)
 }
 

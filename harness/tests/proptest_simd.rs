@@ -905,14 +905,14 @@ fn planted_bug_is_found() {
     let Some(oracle) = engines::KNOWN
         .iter()
         .find(|(n, _)| *n == "oracle")
-        .and_then(|(_, make)| make())
+        .and_then(|(_, make)| make(&Default::default()).ok())
     else {
         return;
     };
     let twin = engines::KNOWN
         .iter()
         .find(|(n, _)| *n == "oracle")
-        .and_then(|(_, make)| make())
+        .and_then(|(_, make)| make(&Default::default()).ok())
         .expect("the oracle twice");
     let planted: Box<dyn Engine> = Box::new(Planted(twin, "i16x8.avgr_u"));
     let ops: Vec<Op> = plain_ops()

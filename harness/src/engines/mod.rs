@@ -1,25 +1,90 @@
 //! The engines lockstep can drive, one adapter per file.
+//!
+//! lockstep's own engines are always built. The third-party peers, Wasmtime and wasmi, are built
+//! with the harness's `peers` feature (`cargo build --release -p lockstep-harness --features
+//! peers`), configured for parity with lockstep's engines ([`parity`]).
 
 pub mod oracle;
+pub mod parity;
 pub mod runtime;
+#[cfg(feature = "peers")]
+pub mod wasmi;
+#[cfg(feature = "peers")]
+pub mod wasmtime;
 
-use crate::engine::Engine;
+use crate::engine::{Engine, InstantiateError};
+pub use parity::Parity;
 
-/// Every engine lockstep knows, by name and constructor. A constructor returns `None` when the
-/// engine is not built yet.
-pub type Constructor = fn() -> Option<Box<dyn Engine>>;
+/// An adapter's import resolution: each `(module, name)` of a module's imports, in order, looked
+/// up with `resolve`; the first one missing is the link error "unknown import".
+pub fn resolve_imports<'a, E>(
+    imports: impl IntoIterator<Item = (&'a str, &'a str)>,
+    mut resolve: impl FnMut(&str, &str) -> Option<E>,
+) -> Result<Vec<E>, InstantiateError> {
+    imports
+        .into_iter()
+        .map(|(module, name)| {
+            resolve(module, name).ok_or_else(|| {
+                InstantiateError::Link(format!("unknown import: {module:?} {name:?}"))
+            })
+        })
+        .collect()
+}
+
+/// An engine's constructor: the engine, or why it cannot take part in a run with these
+/// [`Parity`] settings (not built, or lacking a switch the run asks for).
+pub type Constructor = fn(&Parity) -> Result<Box<dyn Engine>, String>;
+
+/// lockstep's own engines have no NaN canonicalization switch yet.
+fn own(parity: &Parity, make: fn() -> Option<Box<dyn Engine>>) -> Result<Box<dyn Engine>, String> {
+    if parity.canonicalize_nans {
+        return Err("has no NaN canonicalization switch".to_string());
+    }
+    make().ok_or_else(|| "is not built yet".to_string())
+}
+
+#[cfg(not(feature = "peers"))]
+fn not_built(_: &Parity) -> Result<Box<dyn Engine>, String> {
+    Err("is built only with the harness's `peers` feature \
+         (cargo build --release -p lockstep-harness --features peers)"
+        .to_string())
+}
 
 /// Every engine lockstep knows, by name and constructor.
-pub const KNOWN: &[(&str, Constructor)] =
-    &[("oracle", oracle::engine), ("runtime", runtime::engine)];
+pub const KNOWN: &[(&str, Constructor)] = &[
+    ("oracle", |p| own(p, oracle::engine)),
+    ("runtime", |p| own(p, runtime::engine)),
+    #[cfg(feature = "peers")]
+    ("wasmtime", wasmtime::engine),
+    #[cfg(feature = "peers")]
+    ("wasmi", wasmi::engine),
+    #[cfg(not(feature = "peers"))]
+    ("wasmtime", not_built),
+    #[cfg(not(feature = "peers"))]
+    ("wasmi", not_built),
+];
 
 /// All engines that are built.
 pub fn built() -> Vec<Box<dyn Engine>> {
-    KNOWN.iter().filter_map(|(_, make)| make()).collect()
+    built_with(&Parity::default())
+}
+
+/// All engines that are built and can run with `parity`.
+pub fn built_with(parity: &Parity) -> Vec<Box<dyn Engine>> {
+    KNOWN
+        .iter()
+        .filter_map(|(_, make)| make(parity).ok())
+        .collect()
 }
 
 /// Select engines by `--engine` values: names or `all` (a value may list several, comma-separated).
 pub fn select(names: &[String]) -> Result<Vec<Box<dyn Engine>>, String> {
+    select_with(names, &Parity::default())
+}
+
+/// [`select`] for a run with `parity`: `all` is every built engine that can run with it, and a
+/// named engine that cannot is an error that says why.
+pub fn select_with(names: &[String], parity: &Parity) -> Result<Vec<Box<dyn Engine>>, String> {
     let names: Vec<String> = names
         .iter()
         .flat_map(|n| n.split(','))
@@ -37,9 +102,9 @@ pub fn select(names: &[String]) -> Result<Vec<Box<dyn Engine>>, String> {
         ));
     }
     if names.is_empty() || names.iter().any(|n| n == "all") {
-        let engines = built();
+        let engines = built_with(parity);
         if engines.is_empty() {
-            return Err("no engine is built".to_string());
+            return Err("no engine is built that can run with these settings".to_string());
         }
         return Ok(engines);
     }
@@ -51,10 +116,63 @@ pub fn select(names: &[String]) -> Result<Vec<Box<dyn Engine>>, String> {
         if out.iter().any(|e| e.name() == name.as_str()) {
             continue;
         }
-        match make() {
-            Some(e) => out.push(e),
-            None => return Err(format!("engine `{name}` is not built yet")),
-        }
+        out.push(make(parity).map_err(|why| format!("engine `{name}` {why}"))?);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engines_are_selected_by_name_and_repeatable() {
+        let names = |v: &[&str]| -> Result<Vec<&'static str>, String> {
+            let v: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+            select(&v).map(|e| e.iter().map(|e| e.name()).collect())
+        };
+        assert_eq!(
+            names(&["oracle", "runtime"]).unwrap(),
+            ["oracle", "runtime"]
+        );
+        assert_eq!(
+            names(&["runtime,oracle", "runtime"]).unwrap(),
+            ["runtime", "oracle"]
+        );
+        assert!(
+            names(&["nope"])
+                .unwrap_err()
+                .contains("unknown engine `nope`")
+        );
+        let all = names(&["all"]).unwrap();
+        assert_eq!(all, names(&[]).unwrap());
+        assert_eq!(all.len(), if cfg!(feature = "peers") { 4 } else { 2 });
+        let peer = names(&["wasmtime"]);
+        if cfg!(feature = "peers") {
+            assert_eq!(peer.unwrap(), ["wasmtime"]);
+            assert_eq!(names(&["wasmi"]).unwrap(), ["wasmi"]);
+        } else {
+            assert!(peer.unwrap_err().contains("--features peers"));
+        }
+    }
+
+    #[test]
+    fn canonical_nans_leave_out_engines_without_the_switch() {
+        let parity = Parity {
+            canonicalize_nans: true,
+        };
+        let err = select_with(&["oracle".to_string()], &parity)
+            .err()
+            .expect("the oracle has no switch");
+        assert!(err.contains("NaN canonicalization"), "{err}");
+        let all: Vec<_> = built_with(&parity).iter().map(|e| e.name()).collect();
+        assert_eq!(
+            all,
+            if cfg!(feature = "peers") {
+                vec!["wasmtime"]
+            } else {
+                vec![]
+            }
+        );
+    }
 }
