@@ -114,6 +114,7 @@ fn spec_with_list(list: &str) -> i32 {
             ..Default::default()
         },
         suites: vec!["proposal:mutable-global".to_string()],
+        testsuite: None,
         junit: None,
         expected_failures: Some(path),
     })

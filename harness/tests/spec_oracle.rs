@@ -15,6 +15,7 @@ fn oracle_passes_the_2_0_suites() {
             ..Default::default()
         },
         suites: Vec::new(),
+        testsuite: None,
         junit: None,
         expected_failures: None,
     })

@@ -189,7 +189,7 @@ fn own_engines_reach_wasmtimes_depth() {
     let table = std::thread::Builder::new()
         .stack_size(64 << 20)
         .spawn(|| {
-            let all = engines::built();
+            let all = engines::all();
             let names: Vec<&str> = all.iter().map(|e| e.name()).collect();
             SHAPES
                 .iter()

@@ -21,8 +21,8 @@ use std::mem;
 use std::sync::Arc;
 
 use crate::instance::{FuncKind, Instance};
+use crate::instr::FuncCode;
 use crate::instr::{Branch, Instr, MemArg};
-use crate::module::FuncCode;
 use crate::value::{DEFAULT_SLOT, Slot, funcref_slot, slot_funcref, slot_to_value, value_to_slot};
 use crate::{FuncAddr, Store, Trap, TrapKind, Value};
 use numeric::{float32, float64};
@@ -58,7 +58,7 @@ impl Store {
         let Some(f) = self.funcs.get(func.0 as usize) else {
             return Err(Trap::host(format!("unknown function address {}", func.0)));
         };
-        let ty = self.types[f.type_id as usize].clone();
+        let ty = self.types.defs[f.type_id as usize].func.clone();
         if !control::check_types(args, &ty.params) {
             return Err(Trap::host(format!(
                 "argument type mismatch: expected {:?}, got {:?}",
@@ -154,9 +154,9 @@ impl Store {
         macro_rules! load {
             ($m:expr, $n:literal, $b:ident => $e:expr) => {{
                 let m: MemArg = $m;
-                let addr = pop!() as u32;
+                let addr = pop!() as u64;
                 let $b: [u8; $n] =
-                    memory::load(&self.mems[mem_index!(m.mem)].data, addr, m.offset)?;
+                    memory::load(&self.mems[mem_index!(m.mem)].data, addr, m.offset())?;
                 push!(Slot::from($e));
             }};
         }
@@ -165,11 +165,11 @@ impl Store {
             ($m:expr, $t:ty, $v:ident => $bytes:expr) => {{
                 let m: MemArg = $m;
                 let $v = pop!() as $t;
-                let addr = pop!() as u32;
+                let addr = pop!() as u64;
                 memory::store(
                     &mut self.mems[mem_index!(m.mem)].data,
                     addr,
-                    m.offset,
+                    m.offset(),
                     $bytes,
                 )?;
             }};
@@ -222,8 +222,10 @@ impl Store {
             }};
         }
         // Call function `a`: a wasm function gets a new frame, a host function runs now.
+        // A tail call (`return_call*`) replaces the current frame instead: the arguments
+        // take the place of its locals, and the frame stack does not grow.
         macro_rules! call {
-            ($a:expr) => {{
+            ($a:expr, tail: $tail:expr) => {{
                 let a: FuncAddr = $a;
                 consume_fuel!();
                 let f = &mut self.funcs[a.0 as usize];
@@ -233,25 +235,77 @@ impl Store {
                         instance,
                         code: callee,
                     } => {
-                        if frames.len() + 1 >= max_depth || stack.len() > MAX_STACK_SLOTS {
-                            return Err(Trap::new(TrapKind::CallStackExhausted));
-                        }
-                        let callee = callee.clone();
-                        let callee_inst = self.instances[*instance as usize].clone();
-                        let callee_locals = stack.len() - callee.params;
-                        frames.push(Frame {
-                            code: mem::replace(&mut code, callee),
-                            inst: mem::replace(&mut inst, callee_inst),
+                        let params = callee.params;
+                        let caller = Frame {
+                            code: mem::replace(&mut code, callee.clone()),
+                            inst: mem::replace(
+                                &mut inst,
+                                self.instances[*instance as usize].clone(),
+                            ),
                             pc,
                             locals,
-                        });
-                        locals = callee_locals;
+                        };
+                        let args = stack.len() - params;
+                        if $tail {
+                            stack.copy_within(args.., locals);
+                            stack.truncate(locals + params);
+                        } else {
+                            if frames.len() + 1 >= max_depth || stack.len() > MAX_STACK_SLOTS {
+                                return Err(Trap::new(TrapKind::CallStackExhausted));
+                            }
+                            frames.push(caller);
+                            locals = args;
+                        }
                         stack.resize(stack.len() + code.locals, DEFAULT_SLOT);
                         base = stack.len();
                         pc = 0;
                     }
-                    FuncKind::Host(h) => control::call_host(h, &self.types[type_id], stack)?,
+                    FuncKind::Host(h) => {
+                        control::call_host(h, &self.types.defs[type_id].func, stack)?;
+                        if $tail {
+                            do_return!();
+                        }
+                    }
                 }
+            }};
+        }
+        // The function a non-null funcref slot names. A reference handed in by the host may
+        // name no function of this store.
+        macro_rules! func_of {
+            ($f:expr) => {{
+                let f: FuncAddr = $f;
+                match self.funcs.get(f.0 as usize) {
+                    Some(callee) => (f, callee.type_id),
+                    None => return Err(Trap::host(format!("invalid function reference {}", f.0))),
+                }
+            }};
+        }
+        // The function `call_indirect`'s operand selects in table `t`, checked against type
+        // `ty`.
+        macro_rules! indirect_callee {
+            ($ty:expr, $t:expr) => {{
+                let i = pop!() as u64;
+                let t = &self.tables[table_index!($t)];
+                let Some(&slot) = t.elems.get(i as usize) else {
+                    return Err(Trap::new(TrapKind::UndefinedElement));
+                };
+                let Some(f) = slot_funcref(slot) else {
+                    return Err(Trap::uninitialized_element(i));
+                };
+                let (f, type_id) = func_of!(f);
+                if !self.types.def_sub(type_id, inst.type_ids[$ty as usize]) {
+                    return Err(Trap::new(TrapKind::IndirectCallTypeMismatch));
+                }
+                f
+            }};
+        }
+        // The function `call_ref`'s operand names.
+        macro_rules! ref_callee {
+            () => {{
+                let Some(f) = slot_funcref(pop!()) else {
+                    return Err(Trap::null_function_reference());
+                };
+                func_of!(f).0
             }};
         }
 
@@ -276,31 +330,35 @@ impl Store {
                         branch!(b);
                     }
                 }
+                Instr::BrOnNull(b) => {
+                    if stack.last() == Some(&0) {
+                        pop!();
+                        branch!(b);
+                    }
+                }
+                Instr::BrOnNonNull(b) => {
+                    if stack.last() == Some(&0) {
+                        pop!();
+                    } else {
+                        branch!(b);
+                    }
+                }
                 Instr::BrTable { start, len } => {
                     let i = (pop!() as u32).min(len - 1);
                     let b = code.br_tables[(start + i) as usize];
                     branch!(b);
                 }
                 Instr::Return => do_return!(),
-                Instr::Call(f) => call!(inst.funcs[f as usize]),
+                Instr::Call(f) => call!(inst.funcs[f as usize], tail: false),
                 Instr::CallIndirect { type_index, table } => {
-                    let i = pop!() as u32;
-                    let t = &self.tables[table_index!(table)];
-                    let Some(&slot) = t.elems.get(i as usize) else {
-                        return Err(Trap::new(TrapKind::UndefinedElement));
-                    };
-                    let Some(f) = slot_funcref(slot) else {
-                        return Err(Trap::uninitialized_element(i));
-                    };
-                    // A reference handed in by the host may name no function of this store.
-                    let Some(callee) = self.funcs.get(f.0 as usize) else {
-                        return Err(Trap::host(format!("invalid function reference {}", f.0)));
-                    };
-                    if callee.type_id != inst.type_ids[type_index as usize] {
-                        return Err(Trap::new(TrapKind::IndirectCallTypeMismatch));
-                    }
-                    call!(f)
+                    call!(indirect_callee!(type_index, table), tail: false)
                 }
+                Instr::CallRef => call!(ref_callee!(), tail: false),
+                Instr::ReturnCall(f) => call!(inst.funcs[f as usize], tail: true),
+                Instr::ReturnCallIndirect { type_index, table } => {
+                    call!(indirect_callee!(type_index, table), tail: true)
+                }
+                Instr::ReturnCallRef => call!(ref_callee!(), tail: true),
 
                 // ---- Parametric.
                 Instr::Drop => {
@@ -331,17 +389,17 @@ impl Store {
 
                 // ---- Tables.
                 Instr::TableGet(t) => {
-                    let i = pop!() as u32;
+                    let i = pop!() as u64;
                     push!(table::get(&self.tables[table_index!(t)], i)?);
                 }
                 Instr::TableSet(t) => {
                     let v = pop!();
-                    let i = pop!() as u32;
+                    let i = pop!() as u64;
                     table::set(&mut self.tables[table_index!(t)], i, v)?;
                 }
                 Instr::TableSize(t) => push!(self.tables[table_index!(t)].elems.len() as Slot),
                 Instr::TableGrow(t) => {
-                    let n = pop!() as u32;
+                    let n = pop!() as u64;
                     let init = pop!();
                     push!(Slot::from(table::grow(
                         &mut self.tables[table_index!(t)],
@@ -350,15 +408,15 @@ impl Store {
                     )));
                 }
                 Instr::TableFill(t) => {
-                    let n = pop!() as u32;
+                    let n = pop!() as u64;
                     let v = pop!();
-                    let i = pop!() as u32;
+                    let i = pop!() as u64;
                     table::fill(&mut self.tables[table_index!(t)], i, v, n)?;
                 }
                 Instr::TableCopy { dst, src } => {
-                    let n = pop!() as u32;
-                    let s = pop!() as u32;
-                    let d = pop!() as u32;
+                    let n = pop!() as u64;
+                    let s = pop!() as u64;
+                    let d = pop!() as u64;
                     let (dst, src) = (table_index!(dst), table_index!(src));
                     if dst == src {
                         table::copy_within(&mut self.tables[dst], d, s, n)?;
@@ -368,9 +426,9 @@ impl Store {
                     }
                 }
                 Instr::TableInit { elem, table: t } => {
-                    let n = pop!() as u32;
-                    let s = pop!() as u32;
-                    let d = pop!() as u32;
+                    let n = pop!() as u64;
+                    let s = pop!() as u64;
+                    let d = pop!() as u64;
                     let elems = &self.elems[inst.elems[elem as usize] as usize].elems;
                     table::init(&mut self.tables[table_index!(t)], elems, d, s, n)?;
                 }
@@ -403,13 +461,13 @@ impl Store {
                 }
                 Instr::MemorySize(m) => push!(Slot::from(self.mems[mem_index!(m)].pages())),
                 Instr::MemoryGrow(m) => {
-                    let n = pop!() as u32;
+                    let n = pop!() as u64;
                     push!(Slot::from(memory::grow(&mut self.mems[mem_index!(m)], n)));
                 }
                 Instr::MemoryInit { data, mem } => {
-                    let n = pop!() as u32;
-                    let s = pop!() as u32;
-                    let d = pop!() as u32;
+                    let n = pop!() as u64;
+                    let s = pop!() as u64;
+                    let d = pop!() as u64;
                     let bytes = &self.datas[inst.datas[data as usize] as usize].bytes;
                     memory::init(&mut self.mems[mem_index!(mem)].data, bytes, d, s, n)?;
                 }
@@ -417,9 +475,9 @@ impl Store {
                     self.datas[inst.datas[i as usize] as usize].bytes = Arc::from([]);
                 }
                 Instr::MemoryCopy { dst, src } => {
-                    let n = pop!() as u32;
-                    let s = pop!() as u32;
-                    let d = pop!() as u32;
+                    let n = pop!() as u64;
+                    let s = pop!() as u64;
+                    let d = pop!() as u64;
                     let (dst, src) = (mem_index!(dst), mem_index!(src));
                     if dst == src {
                         memory::copy_within(&mut self.mems[dst].data, d, s, n)?;
@@ -429,15 +487,20 @@ impl Store {
                     }
                 }
                 Instr::MemoryFill(m) => {
-                    let n = pop!() as u32;
+                    let n = pop!() as u64;
                     let v = pop!() as u8;
-                    let d = pop!() as u32;
+                    let d = pop!() as u64;
                     memory::fill(&mut self.mems[mem_index!(m)].data, d, v, n)?;
                 }
 
                 // ---- References.
                 Instr::RefNull => push!(0),
                 Instr::RefIsNull => unary!(u64, r => r == 0),
+                Instr::RefAsNonNull => {
+                    if stack.last() == Some(&0) {
+                        return Err(Trap::new(TrapKind::NullReference));
+                    }
+                }
                 Instr::RefFunc(f) => push!(funcref_slot(Some(inst.funcs[f as usize]))),
 
                 // ---- Constants.
@@ -618,10 +681,26 @@ impl Store {
                 // ---- SIMD.
                 Instr::V128Const(i) => push!(code.v128s[i as usize]),
                 Instr::I8x16Shuffle(i) => simd::shuffle(code.v128s[i as usize], stack),
-                Instr::Simd(op) => simd::exec(op, stack),
-                Instr::SimdLane(op, lane) => simd::exec_lane(op, lane, stack),
-                Instr::SimdMem(op, m) => {
-                    simd::memory::exec(op, m, &mut self.mems[mem_index!(m.mem)].data, stack)?
+                Instr::SimdUnary(op) => unary!(u128, a => simd::unary(op, a)),
+                Instr::SimdBinary(op) => binary!(u128, a, b => simd::binary(op, a, b)),
+                Instr::SimdTernary(op) => {
+                    let (c, b, a) = (pop!(), pop!(), pop!());
+                    push!(simd::ternary(op, a, b, c));
+                }
+                Instr::SimdShift(op) => {
+                    let n = pop!() as u32;
+                    unary!(u128, a => simd::shift(op, a, n));
+                }
+                Instr::SimdExtractLane(op, l) => unary!(u128, a => simd::extract_lane(op, l, a)),
+                Instr::SimdReplaceLane(op, l) => {
+                    let x = pop!();
+                    unary!(u128, v => simd::replace_lane(op, l, v, x));
+                }
+                Instr::V128Store(m) => store!(m, u128, v => v.to_le_bytes()),
+                Instr::SimdLoad(op, m) => {
+                    let addr = pop!() as u64;
+                    let mem = &self.mems[mem_index!(m.mem)].data;
+                    push!(simd::memory::load_vector(op, mem, addr, m.offset())?);
                 }
                 Instr::SimdMemLane(op, lane, m) => simd::memory::exec_lane(
                     op,

@@ -3,19 +3,41 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::module::{
-    ConstExpr, ConstOp, ExportKind, FuncCode, ImportDesc, ModuleInner, SegmentMode,
-};
+use crate::instr::FuncCode;
+use crate::module::{ConstExpr, ConstOp, ExportKind, ImportDesc, ModuleInner, SegmentMode};
+use crate::types::{Canon, RefTy, Ty, TypeId, coarse};
 use crate::value::{Slot, slot_to_value, value_to_slot};
 use crate::{
-    Extern, ExternType, FuncAddr, FuncType, GlobalAddr, HostFunc, InstanceAddr, InstantiateError,
+    AddrType, Extern, ExternType, FuncAddr, GlobalAddr, HostFunc, InstanceAddr, InstantiateError,
     Limits, MemAddr, Store, TableAddr, Trap, TrapKind, ValType, Value,
 };
 
 /// Size of a memory page.
 pub(crate) const PAGE_SIZE: usize = 65536;
-/// The most pages a 32-bit memory can have.
-pub(crate) const MAX_PAGES: u64 = 65536;
+/// The most pages a memory can have: 2^16 with 32-bit addresses, 2^48 with 64-bit ones
+/// (any growth the host cannot allocate fails, which the spec allows).
+pub(crate) fn max_pages(addr: AddrType) -> u64 {
+    match addr {
+        AddrType::I32 => 1 << 16,
+        AddrType::I64 => 1 << 48,
+    }
+}
+
+/// The most elements a table's address type can count.
+pub(crate) fn max_table_size(addr: AddrType) -> u64 {
+    match addr {
+        AddrType::I32 => u64::from(u32::MAX),
+        AddrType::I64 => u64::MAX,
+    }
+}
+
+/// `-1` in an address type: what a failed `memory.grow` or `table.grow` returns.
+pub(crate) fn minus_one(addr: AddrType) -> u64 {
+    match addr {
+        AddrType::I32 => u64::from(u32::MAX),
+        AddrType::I64 => u64::MAX,
+    }
+}
 /// Growth beyond this many table elements fails (returns -1) instead of allocating.
 pub(crate) const MAX_TABLE_ELEMENTS: u64 = 10_000_000;
 
@@ -32,12 +54,16 @@ pub(crate) enum FuncKind {
 
 pub(crate) struct TableInst {
     pub element: ValType,
+    /// The precise element type (import matching compares it).
+    pub def: RefTy<TypeId>,
+    pub addr: AddrType,
     pub elems: Vec<Slot>,
     pub max: Option<u64>,
 }
 
 pub(crate) struct MemInst {
     pub data: Vec<u8>,
+    pub addr: AddrType,
     pub max: Option<u64>,
 }
 
@@ -49,6 +75,8 @@ impl MemInst {
 
 pub(crate) struct GlobalInst {
     pub ty: ValType,
+    /// The precise value type (import matching compares it).
+    pub def: Ty<TypeId>,
     pub mutable: bool,
     pub value: Slot,
 }
@@ -99,15 +127,24 @@ fn limits_match(actual: Limits, expected: Limits) -> bool {
 }
 
 impl Store {
-    /// Intern a function type; equal types get equal ids (used by `call_indirect`).
-    pub(crate) fn intern_type(&mut self, ty: &FuncType) -> u32 {
-        if let Some(&id) = self.type_ids.get(ty) {
-            return id;
+    /// The store ids of a module's types, group by group: a type of the group is named by
+    /// its position in it, an earlier one by its id (see `types.rs`).
+    fn intern_types(&mut self, module: &ModuleInner) -> Vec<TypeId> {
+        let mut ids: Vec<TypeId> = Vec::with_capacity(module.defs.len());
+        for &len in &module.rec_groups {
+            let start = ids.len() as u32;
+            let canon = |i: u32| match i.checked_sub(start) {
+                Some(rel) if rel < len => Canon::Rec(rel),
+                _ => Canon::Id(ids.get(i as usize).copied().unwrap_or(0)),
+            };
+            let group = module.defs[start as usize..(start + len) as usize]
+                .iter()
+                .map(|sub| sub.map(&canon))
+                .collect();
+            let group_ids = self.types.intern_group(group);
+            ids.extend(group_ids);
         }
-        let id = self.types.len() as u32;
-        self.types.push(ty.clone());
-        self.type_ids.insert(ty.clone(), id);
-        id
+        ids
     }
 
     pub(crate) fn push_func(&mut self, type_id: u32, kind: FuncKind) -> FuncAddr {
@@ -115,29 +152,44 @@ impl Store {
         FuncAddr(self.funcs.len() as u32 - 1)
     }
 
-    pub(crate) fn push_table(&mut self, element: ValType, limits: Limits, init: Slot) -> TableAddr {
+    pub(crate) fn push_table(
+        &mut self,
+        def: RefTy<TypeId>,
+        addr: AddrType,
+        limits: Limits,
+        init: Slot,
+    ) -> TableAddr {
         let n = limits.min.min(MAX_TABLE_ELEMENTS) as usize;
         self.tables.push(TableInst {
-            element,
+            element: coarse(Ty::Ref(def)),
+            def,
+            addr,
             elems: vec![init; n],
             max: limits.max,
         });
         TableAddr(self.tables.len() as u32 - 1)
     }
 
-    pub(crate) fn push_memory(&mut self, limits: Limits) -> Option<MemAddr> {
-        let bytes = (limits.min.min(MAX_PAGES) as usize).checked_mul(PAGE_SIZE)?;
+    pub(crate) fn push_memory(&mut self, addr: AddrType, limits: Limits) -> Option<MemAddr> {
+        let bytes = usize::try_from(limits.min).ok()?.checked_mul(PAGE_SIZE)?;
         let data = zeroed_bytes(bytes)?;
         self.mems.push(MemInst {
             data,
+            addr,
             max: limits.max,
         });
         Some(MemAddr(self.mems.len() as u32 - 1))
     }
 
-    pub(crate) fn push_global(&mut self, ty: ValType, mutable: bool, value: Value) -> GlobalAddr {
+    pub(crate) fn push_global(
+        &mut self,
+        def: Ty<TypeId>,
+        mutable: bool,
+        value: Value,
+    ) -> GlobalAddr {
         self.globals.push(GlobalInst {
-            ty,
+            ty: coarse(def),
+            def,
             mutable,
             value: value_to_slot(value),
         });
@@ -152,12 +204,14 @@ impl Store {
     pub(crate) fn type_of_extern(&self, ext: Extern) -> Option<ExternType> {
         Some(match ext {
             Extern::Func(f) => {
-                ExternType::Func(self.types[self.funcs.get(f.0 as usize)?.type_id as usize].clone())
+                let type_id = self.funcs.get(f.0 as usize)?.type_id;
+                ExternType::Func(self.types.defs[type_id as usize].func.clone())
             }
             Extern::Table(t) => {
                 let t = self.tables.get(t.0 as usize)?;
                 ExternType::Table {
                     element: t.element,
+                    addr: t.addr,
                     limits: Limits {
                         min: t.elems.len() as u64,
                         max: t.max,
@@ -167,6 +221,7 @@ impl Store {
             Extern::Memory(m) => {
                 let m = self.mems.get(m.0 as usize)?;
                 ExternType::Memory {
+                    addr: m.addr,
                     limits: Limits {
                         min: m.pages(),
                         max: m.max,
@@ -243,6 +298,8 @@ impl Store {
                 imports.len()
             )));
         }
+        let type_ids = self.intern_types(module);
+        let resolve = |i: u32| type_ids.get(i as usize).copied().unwrap_or(0);
         let mut inst = Instance {
             type_ids: Vec::new(),
             funcs: Vec::new(),
@@ -259,8 +316,9 @@ impl Store {
                 return Err(incompatible(&format!("{name}: unknown extern")));
             };
             match (&import.desc, ext, actual) {
-                (ImportDesc::Func(t), Extern::Func(f), ExternType::Func(ft)) => {
-                    if module.types.get(*t as usize) != Some(&ft) {
+                (ImportDesc::Func(t), Extern::Func(f), ExternType::Func(_)) => {
+                    let actual = self.funcs[f.0 as usize].type_id;
+                    if !self.types.def_sub(actual, resolve(*t)) {
                         return Err(incompatible(&format!("{name}: function type mismatch")));
                     }
                     inst.funcs.push(*f);
@@ -268,21 +326,41 @@ impl Store {
                 (
                     ImportDesc::Table(tt),
                     Extern::Table(a),
-                    ExternType::Table { element, limits },
+                    ExternType::Table {
+                        element,
+                        addr,
+                        limits,
+                    },
                 ) => {
-                    if tt.element != element || !limits_match(limits, tt.limits) {
+                    // Table types are invariant in their element type.
+                    let _ = element;
+                    if tt.def.map(&resolve) != self.tables[a.0 as usize].def
+                        || tt.addr != addr
+                        || !limits_match(limits, tt.limits)
+                    {
                         return Err(incompatible(&format!("{name}: table type mismatch")));
                     }
                     inst.tables.push(a.0);
                 }
-                (ImportDesc::Memory(l), Extern::Memory(a), ExternType::Memory { limits }) => {
-                    if !limits_match(limits, *l) {
+                (
+                    ImportDesc::Memory(mt),
+                    Extern::Memory(a),
+                    ExternType::Memory { addr, limits },
+                ) => {
+                    if mt.addr != addr || !limits_match(limits, mt.limits) {
                         return Err(incompatible(&format!("{name}: memory type mismatch")));
                     }
                     inst.mems.push(a.0);
                 }
-                (ImportDesc::Global(g), Extern::Global(a), ExternType::Global { ty, mutable }) => {
-                    if g.ty != ty || g.mutable != mutable {
+                (ImportDesc::Global(g), Extern::Global(a), ExternType::Global { mutable, .. }) => {
+                    // A mutable global's type is invariant, an immutable one's covariant.
+                    let (expected, actual) = (g.def.map(&resolve), self.globals[a.0 as usize].def);
+                    let matches = if mutable {
+                        expected == actual
+                    } else {
+                        self.types.ty_sub(actual, expected)
+                    };
+                    if g.mutable != mutable || !matches {
                         return Err(incompatible(&format!("{name}: global type mismatch")));
                     }
                     inst.globals.push(a.0);
@@ -293,7 +371,7 @@ impl Store {
 
         // 2. Allocate the module's own functions, tables, memories, globals and segments.
         let addr = self.instances.len() as u32;
-        inst.type_ids = module.types.iter().map(|t| self.intern_type(t)).collect();
+        inst.type_ids = type_ids.clone();
         for (i, code) in module.code.iter().enumerate() {
             let type_id = module
                 .funcs
@@ -314,7 +392,7 @@ impl Store {
         // auxiliary instance); extended-const lets them see earlier globals too.
         for g in &module.globals {
             let v = self.eval_const(&g.init, &inst.globals, &inst.funcs);
-            let a = self.push_global(g.ty.ty, g.ty.mutable, v);
+            let a = self.push_global(g.ty.def.map(&resolve), g.ty.mutable, v);
             inst.globals.push(a.0);
         }
         for t in &module.tables {
@@ -322,11 +400,11 @@ impl Store {
                 Some(e) => value_to_slot(self.eval_const(e, &inst.globals, &inst.funcs)),
                 None => 0,
             };
-            let a = self.push_table(t.ty.element, t.ty.limits, init);
+            let a = self.push_table(t.ty.def.map(&resolve), t.ty.addr, t.ty.limits, init);
             inst.tables.push(a.0);
         }
         for m in &module.memories {
-            let Some(a) = self.push_memory(*m) else {
+            let Some(a) = self.push_memory(m.addr, m.limits) else {
                 return Err(InstantiateError::Trap(Trap::host(
                     "memory allocation failed",
                 )));

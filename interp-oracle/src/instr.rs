@@ -9,10 +9,12 @@
 //!   label, so that executing it is "keep the top `arity` values, drop down to `height`, jump";
 //! - the function's final `end` becomes [`Instr::Return`].
 //!
-//! Everything else is one variant per Wasm instruction, except SIMD: its instructions are
-//! grouped by immediates into [`SimdOp`] (none), [`SimdLaneOp`] (a lane index), [`SimdMemOp`]
-//! (a memory immediate) and [`SimdMemLaneOp`] (both), whose variants are named after
-//! wasmparser's operators. `v128.const` and `i8x16.shuffle` keep their 16-byte immediate in
+//! Everything else is one variant per Wasm instruction, except SIMD: as in the spec
+//! interpreter's AST, its instructions are grouped by operands and immediates into
+//! [`SimdUnary`], [`SimdBinary`], [`SimdTernary`], [`SimdShift`], [`SimdExtractLane`] and
+//! [`SimdReplaceLane`] (a lane index), [`SimdLoad`] (a memory immediate) and
+//! [`SimdMemLaneOp`] (both), whose variants are named after wasmparser's operators. Each
+//! group's rule is one total function, so the compiler checks that every variant has one. `v128.const` and `i8x16.shuffle` keep their 16-byte immediate in
 //! `FuncCode::v128s`, so that an instruction stays small.
 
 use wasmparser::Operator;
@@ -36,8 +38,39 @@ impl Branch {
 /// A memory immediate: static offset and memory index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct MemArg {
-    pub offset: u32,
+    /// The offset (64 bits with memory64) as two halves, low first, so that the immediate
+    /// stays 4-byte aligned and an instruction 16 bytes.
+    offset: [u32; 2],
     pub mem: u32,
+}
+
+impl MemArg {
+    pub fn new(offset: u64, mem: u32) -> MemArg {
+        MemArg {
+            offset: [offset as u32, (offset >> 32) as u32],
+            mem,
+        }
+    }
+
+    pub fn offset(self) -> u64 {
+        u64::from(self.offset[0]) | (u64::from(self.offset[1]) << 32)
+    }
+}
+
+/// A function body after the pre-pass.
+#[derive(Debug)]
+pub(crate) struct FuncCode {
+    /// Number of parameters (they are the first locals).
+    pub params: usize,
+    /// Number of results.
+    pub results: usize,
+    /// Number of declared (non-parameter) locals.
+    pub locals: usize,
+    pub instrs: Vec<Instr>,
+    /// Targets of all `br_table`s of the function (see [`Instr::BrTable`]).
+    pub br_tables: Vec<Branch>,
+    /// 16-byte immediates of `v128.const` and `i8x16.shuffle` (see [`Instr::V128Const`]).
+    pub v128s: Vec<u128>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -51,6 +84,10 @@ pub(crate) enum Instr {
     BrUnless(u32),
     Br(Branch),
     BrIf(Branch),
+    /// `br_on_null`: branch (dropping the reference) if it is null.
+    BrOnNull(Branch),
+    /// `br_on_non_null`: branch (keeping the reference) unless it is null.
+    BrOnNonNull(Branch),
     /// `br_table`: targets are `FuncCode::br_tables[start..start + len]`, the last is the default.
     BrTable {
         start: u32,
@@ -62,6 +99,15 @@ pub(crate) enum Instr {
         type_index: u32,
         table: u32,
     },
+    /// `call_ref`: the callee is a function reference on the stack (its type is static).
+    CallRef,
+    /// `return_call`: a call that replaces the current frame.
+    ReturnCall(u32),
+    ReturnCallIndirect {
+        type_index: u32,
+        table: u32,
+    },
+    ReturnCallRef,
 
     // Parametric.
     Drop,
@@ -130,6 +176,7 @@ pub(crate) enum Instr {
     // References.
     RefNull,
     RefIsNull,
+    RefAsNonNull,
     RefFunc(u32),
 
     // Constants: `i32.const`/`f32.const` push 32 bits, `i64.const`/`f64.const` 64 bits.
@@ -289,9 +336,14 @@ pub(crate) enum Instr {
     V128Const(u32),
     /// `i8x16.shuffle`: the lane indices are the bytes of `FuncCode::v128s[i]`.
     I8x16Shuffle(u32),
-    Simd(SimdOp),
-    SimdLane(SimdLaneOp, u8),
-    SimdMem(SimdMemOp, MemArg),
+    SimdUnary(SimdUnary),
+    SimdBinary(SimdBinary),
+    SimdTernary(SimdTernary),
+    SimdShift(SimdShift),
+    SimdExtractLane(SimdExtractLane, u8),
+    SimdReplaceLane(SimdReplaceLane, u8),
+    V128Store(MemArg),
+    SimdLoad(SimdLoad, MemArg),
     SimdMemLane(SimdMemLaneOp, u8, MemArg),
 }
 
@@ -299,16 +351,16 @@ pub(crate) enum Instr {
 // the translation from an operator and its immediates (`None` for any other operator).
 
 macro_rules! simd_ops {
-    ($($v:ident),* $(,)?) => {
-        /// A SIMD instruction without immediates.
+    ($(#[$doc:meta])* $name:ident, $($v:ident),* $(,)?) => {
+        $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub(crate) enum SimdOp {
+        pub(crate) enum $name {
             $($v,)*
         }
-        impl SimdOp {
-            pub fn from_operator(op: &Operator<'_>) -> Option<SimdOp> {
+        impl $name {
+            pub fn from_operator(op: &Operator<'_>) -> Option<$name> {
                 match op {
-                    $(Operator::$v => Some(SimdOp::$v),)*
+                    $(Operator::$v => Some($name::$v),)*
                     _ => None,
                 }
             }
@@ -317,16 +369,18 @@ macro_rules! simd_ops {
 }
 
 macro_rules! simd_lane_ops {
-    ($($v:ident),* $(,)?) => {
-        /// A SIMD instruction with a lane index: `extract_lane` and `replace_lane`.
+    ($(#[$doc:meta])* $name:ident, $($v:ident),* $(,)?) => {
+        $(#[$doc])*
+        // Variants keep wasmparser's names, hence the common suffixes.
+        #[allow(clippy::enum_variant_names)]
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub(crate) enum SimdLaneOp {
+        pub(crate) enum $name {
             $($v,)*
         }
-        impl SimdLaneOp {
-            pub fn from_operator(op: &Operator<'_>) -> Option<(SimdLaneOp, u8)> {
+        impl $name {
+            pub fn from_operator(op: &Operator<'_>) -> Option<($name, u8)> {
                 match op {
-                    $(Operator::$v { lane } => Some((SimdLaneOp::$v, *lane)),)*
+                    $(Operator::$v { lane } => Some(($name::$v, *lane)),)*
                     _ => None,
                 }
             }
@@ -334,19 +388,19 @@ macro_rules! simd_lane_ops {
     };
 }
 
-macro_rules! simd_mem_ops {
+macro_rules! simd_loads {
     ($($v:ident),* $(,)?) => {
-        /// A SIMD load or store of whole or part of a vector.
+        /// A SIMD load of a vector, or of part of one that is extended, splat or zero-filled.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-        pub(crate) enum SimdMemOp {
+        pub(crate) enum SimdLoad {
             $($v,)*
         }
-        impl SimdMemOp {
+        impl SimdLoad {
             pub fn from_operator<'a>(
                 op: &'a Operator<'_>,
-            ) -> Option<(SimdMemOp, &'a wasmparser::MemArg)> {
+            ) -> Option<(SimdLoad, &'a wasmparser::MemArg)> {
                 match op {
-                    $(Operator::$v { memarg } => Some((SimdMemOp::$v, memarg)),)*
+                    $(Operator::$v { memarg } => Some((SimdLoad::$v, memarg)),)*
                     _ => None,
                 }
             }
@@ -376,7 +430,7 @@ macro_rules! simd_mem_lane_ops {
     };
 }
 
-simd_mem_ops!(
+simd_loads!(
     V128Load,
     V128Load8x8S,
     V128Load8x8U,
@@ -390,7 +444,6 @@ simd_mem_ops!(
     V128Load64Splat,
     V128Load32Zero,
     V128Load64Zero,
-    V128Store,
 );
 
 simd_mem_lane_ops!(
@@ -405,30 +458,103 @@ simd_mem_lane_ops!(
 );
 
 simd_lane_ops!(
+    /// `extract_lane`: a `v128` to the scalar in one lane.
+    SimdExtractLane,
     I8x16ExtractLaneS,
     I8x16ExtractLaneU,
-    I8x16ReplaceLane,
     I16x8ExtractLaneS,
     I16x8ExtractLaneU,
-    I16x8ReplaceLane,
     I32x4ExtractLane,
-    I32x4ReplaceLane,
     I64x2ExtractLane,
-    I64x2ReplaceLane,
     F32x4ExtractLane,
-    F32x4ReplaceLane,
     F64x2ExtractLane,
+);
+
+simd_lane_ops!(
+    /// `replace_lane`: a `v128` and a scalar to the `v128` with one lane replaced.
+    SimdReplaceLane,
+    I8x16ReplaceLane,
+    I16x8ReplaceLane,
+    I32x4ReplaceLane,
+    I64x2ReplaceLane,
+    F32x4ReplaceLane,
     F64x2ReplaceLane,
 );
 
 simd_ops!(
-    I8x16Swizzle,
+    /// A SIMD instruction of one operand: `v128 -> v128`, or a scalar to `v128` (`splat`), or `v128` to `i32` (tests and `bitmask`).
+    SimdUnary,
     I8x16Splat,
     I16x8Splat,
     I32x4Splat,
     I64x2Splat,
     F32x4Splat,
     F64x2Splat,
+    V128Not,
+    V128AnyTrue,
+    I8x16Abs,
+    I8x16Neg,
+    I8x16Popcnt,
+    I8x16AllTrue,
+    I8x16Bitmask,
+    I16x8ExtAddPairwiseI8x16S,
+    I16x8ExtAddPairwiseI8x16U,
+    I16x8Abs,
+    I16x8Neg,
+    I16x8AllTrue,
+    I16x8Bitmask,
+    I16x8ExtendLowI8x16S,
+    I16x8ExtendHighI8x16S,
+    I16x8ExtendLowI8x16U,
+    I16x8ExtendHighI8x16U,
+    I32x4ExtAddPairwiseI16x8S,
+    I32x4ExtAddPairwiseI16x8U,
+    I32x4Abs,
+    I32x4Neg,
+    I32x4AllTrue,
+    I32x4Bitmask,
+    I32x4ExtendLowI16x8S,
+    I32x4ExtendHighI16x8S,
+    I32x4ExtendLowI16x8U,
+    I32x4ExtendHighI16x8U,
+    I64x2Abs,
+    I64x2Neg,
+    I64x2AllTrue,
+    I64x2Bitmask,
+    I64x2ExtendLowI32x4S,
+    I64x2ExtendHighI32x4S,
+    I64x2ExtendLowI32x4U,
+    I64x2ExtendHighI32x4U,
+    F32x4Ceil,
+    F32x4Floor,
+    F32x4Trunc,
+    F32x4Nearest,
+    F32x4Abs,
+    F32x4Neg,
+    F32x4Sqrt,
+    F64x2Ceil,
+    F64x2Floor,
+    F64x2Trunc,
+    F64x2Nearest,
+    F64x2Abs,
+    F64x2Neg,
+    F64x2Sqrt,
+    I32x4TruncSatF32x4S,
+    I32x4TruncSatF32x4U,
+    F32x4ConvertI32x4S,
+    F32x4ConvertI32x4U,
+    I32x4TruncSatF64x2SZero,
+    I32x4TruncSatF64x2UZero,
+    F64x2ConvertLowI32x4S,
+    F64x2ConvertLowI32x4U,
+    F32x4DemoteF64x2Zero,
+    F64x2PromoteLowF32x4,
+);
+
+simd_ops!(
+    /// A SIMD instruction of two `v128` operands.
+    SimdBinary,
+    I8x16Swizzle,
     I8x16Eq,
     I8x16Ne,
     I8x16LtS,
@@ -477,23 +603,12 @@ simd_ops!(
     F64x2Gt,
     F64x2Le,
     F64x2Ge,
-    V128Not,
     V128And,
     V128AndNot,
     V128Or,
     V128Xor,
-    V128Bitselect,
-    V128AnyTrue,
-    I8x16Abs,
-    I8x16Neg,
-    I8x16Popcnt,
-    I8x16AllTrue,
-    I8x16Bitmask,
     I8x16NarrowI16x8S,
     I8x16NarrowI16x8U,
-    I8x16Shl,
-    I8x16ShrS,
-    I8x16ShrU,
     I8x16Add,
     I8x16AddSatS,
     I8x16AddSatU,
@@ -505,22 +620,9 @@ simd_ops!(
     I8x16MaxS,
     I8x16MaxU,
     I8x16AvgrU,
-    I16x8ExtAddPairwiseI8x16S,
-    I16x8ExtAddPairwiseI8x16U,
-    I16x8Abs,
-    I16x8Neg,
     I16x8Q15MulrSatS,
-    I16x8AllTrue,
-    I16x8Bitmask,
     I16x8NarrowI32x4S,
     I16x8NarrowI32x4U,
-    I16x8ExtendLowI8x16S,
-    I16x8ExtendHighI8x16S,
-    I16x8ExtendLowI8x16U,
-    I16x8ExtendHighI8x16U,
-    I16x8Shl,
-    I16x8ShrS,
-    I16x8ShrU,
     I16x8Add,
     I16x8AddSatS,
     I16x8AddSatU,
@@ -537,19 +639,6 @@ simd_ops!(
     I16x8ExtMulHighI8x16S,
     I16x8ExtMulLowI8x16U,
     I16x8ExtMulHighI8x16U,
-    I32x4ExtAddPairwiseI16x8S,
-    I32x4ExtAddPairwiseI16x8U,
-    I32x4Abs,
-    I32x4Neg,
-    I32x4AllTrue,
-    I32x4Bitmask,
-    I32x4ExtendLowI16x8S,
-    I32x4ExtendHighI16x8S,
-    I32x4ExtendLowI16x8U,
-    I32x4ExtendHighI16x8U,
-    I32x4Shl,
-    I32x4ShrS,
-    I32x4ShrU,
     I32x4Add,
     I32x4Sub,
     I32x4Mul,
@@ -562,17 +651,6 @@ simd_ops!(
     I32x4ExtMulHighI16x8S,
     I32x4ExtMulLowI16x8U,
     I32x4ExtMulHighI16x8U,
-    I64x2Abs,
-    I64x2Neg,
-    I64x2AllTrue,
-    I64x2Bitmask,
-    I64x2ExtendLowI32x4S,
-    I64x2ExtendHighI32x4S,
-    I64x2ExtendLowI32x4U,
-    I64x2ExtendHighI32x4U,
-    I64x2Shl,
-    I64x2ShrS,
-    I64x2ShrU,
     I64x2Add,
     I64x2Sub,
     I64x2Mul,
@@ -580,13 +658,6 @@ simd_ops!(
     I64x2ExtMulHighI32x4S,
     I64x2ExtMulLowI32x4U,
     I64x2ExtMulHighI32x4U,
-    F32x4Ceil,
-    F32x4Floor,
-    F32x4Trunc,
-    F32x4Nearest,
-    F32x4Abs,
-    F32x4Neg,
-    F32x4Sqrt,
     F32x4Add,
     F32x4Sub,
     F32x4Mul,
@@ -595,13 +666,6 @@ simd_ops!(
     F32x4Max,
     F32x4PMin,
     F32x4PMax,
-    F64x2Ceil,
-    F64x2Floor,
-    F64x2Trunc,
-    F64x2Nearest,
-    F64x2Abs,
-    F64x2Neg,
-    F64x2Sqrt,
     F64x2Add,
     F64x2Sub,
     F64x2Mul,
@@ -610,14 +674,27 @@ simd_ops!(
     F64x2Max,
     F64x2PMin,
     F64x2PMax,
-    I32x4TruncSatF32x4S,
-    I32x4TruncSatF32x4U,
-    F32x4ConvertI32x4S,
-    F32x4ConvertI32x4U,
-    I32x4TruncSatF64x2SZero,
-    I32x4TruncSatF64x2UZero,
-    F64x2ConvertLowI32x4S,
-    F64x2ConvertLowI32x4U,
-    F32x4DemoteF64x2Zero,
-    F64x2PromoteLowF32x4,
+);
+
+simd_ops!(
+    /// A SIMD instruction of three `v128` operands.
+    SimdTernary,
+    V128Bitselect,
+);
+
+simd_ops!(
+    /// A SIMD shift: a `v128` and an `i32` count.
+    SimdShift,
+    I8x16Shl,
+    I8x16ShrS,
+    I8x16ShrU,
+    I16x8Shl,
+    I16x8ShrS,
+    I16x8ShrU,
+    I32x4Shl,
+    I32x4ShrS,
+    I32x4ShrU,
+    I64x2Shl,
+    I64x2ShrS,
+    I64x2ShrU,
 );

@@ -15,15 +15,23 @@
 //! WebAssembly 2.0: MVP, mutable-global import/export, sign extension, non-trapping
 //! float-to-int, multi-value, bulk memory, reference types, passive and declarative
 //! segments, the start function, and 128-bit SIMD (every fixed-width instruction; not
-//! relaxed SIMD). A module that validates under wider features (relaxed SIMD, ...) still
-//! loads, but its unsupported instructions trap (kind [`TrapKind::Host`]) when executed.
+//! relaxed SIMD). Of 3.0: tail calls, extended constant expressions, multi-memory,
+//! memory64 and table64 (64-bit addresses, [`AddrType`]), typed function references, and
+//! recursive type groups with their iso-recursive equivalence and declared subtyping (for
+//! import matching and `call_indirect`). A module that validates under
+//! wider features (GC, exceptions, relaxed SIMD, ...) still loads, but its unsupported
+//! instructions trap (kind [`TrapKind::Host`]) when executed.
 //!
 //! # How it maps onto the spec
 //! - `module.rs`: decoding (errors are "malformed") happens on the whole binary before
-//!   validation (errors are "invalid"). While validating a body, a pre-pass translates it
-//!   into the flat instruction vector of `instr.rs`. Labels are resolved there: every
-//!   branch carries its target, its arity and the operand-stack height of its label, which
-//!   is what the spec's label stack would give at run time. Execution never rescans code.
+//!   validation (errors are "invalid").
+//! - `translate.rs`: while validating a body, a pre-pass translates it into the flat
+//!   instruction vector of `instr.rs`. Labels are resolved there: every branch carries its
+//!   target, its arity and the operand-stack height of its label, which is what the spec's
+//!   label stack would give at run time. Execution never rescans code.
+//! - `types.rs`: defined types get store-wide ids by canonicalising each recursion group,
+//!   so type equivalence across modules is id equality; subtyping follows the declared
+//!   supertypes.
 //! - `instance.rs`: allocation, import matching and instantiation (2.0 semantics: segments
 //!   are applied in order, a trap keeps the effects of earlier segments).
 //! - `exec.rs`: the interpreter loop, with `exec/numeric.rs`, `exec/memory.rs`,
@@ -41,10 +49,11 @@ mod exec;
 mod instance;
 mod instr;
 mod module;
+mod translate;
 mod trap;
+mod types;
 mod value;
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -107,6 +116,14 @@ pub struct FuncType {
     pub results: Vec<ValType>,
 }
 
+/// The type of a table's or memory's addresses: `i64` with table64 and memory64.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum AddrType {
+    #[default]
+    I32,
+    I64,
+}
+
 /// Limits of a table or memory (memory limits are in 64 KiB pages).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
@@ -127,6 +144,9 @@ pub enum TrapKind {
     UninitializedElement,
     IndirectCallTypeMismatch,
     CallStackExhausted,
+    /// `ref.as_non_null`, `call_ref` (message "null function reference") and other uses of
+    /// a null reference that need a non-null one.
+    NullReference,
     /// A host function returned an error.
     Host,
 }
@@ -223,9 +243,19 @@ impl Module {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ExternType {
     Func(FuncType),
-    Table { element: ValType, limits: Limits },
-    Memory { limits: Limits },
-    Global { ty: ValType, mutable: bool },
+    Table {
+        element: ValType,
+        addr: AddrType,
+        limits: Limits,
+    },
+    Memory {
+        addr: AddrType,
+        limits: Limits,
+    },
+    Global {
+        ty: ValType,
+        mutable: bool,
+    },
 }
 
 /// A host function: receives arguments, returns results or a trap.
@@ -234,9 +264,8 @@ pub type HostFunc = Box<dyn FnMut(&[Value]) -> Result<Vec<Value>, Trap> + Send>;
 /// The store: every function, table, memory, global and instance lives here.
 pub struct Store {
     config: Config,
-    /// Interned function types; `FuncInst::type_id` indexes this.
-    types: Vec<FuncType>,
-    type_ids: HashMap<FuncType, u32>,
+    /// Every defined type, canonicalised; `FuncInst::type_id` indexes it.
+    types: types::TypeRegistry,
     funcs: Vec<FuncInst>,
     tables: Vec<TableInst>,
     mems: Vec<MemInst>,
@@ -260,8 +289,7 @@ impl Store {
     pub fn new(config: Config) -> Self {
         Store {
             config,
-            types: Vec::new(),
-            type_ids: HashMap::new(),
+            types: types::TypeRegistry::default(),
             funcs: Vec::new(),
             tables: Vec::new(),
             mems: Vec::new(),
@@ -329,20 +357,29 @@ impl Store {
 
     // Host allocation (the harness builds the `spectest` module with these).
     pub fn alloc_host_func(&mut self, ty: FuncType, f: HostFunc) -> FuncAddr {
-        let type_id = self.intern_type(&ty);
+        let type_id = self.types.intern_host_func(&ty);
         self.push_func(type_id, FuncKind::Host(f))
     }
     pub fn alloc_table(&mut self, element: ValType, limits: Limits, init: Value) -> TableAddr {
-        self.push_table(element, limits, value_to_slot(init))
+        let def = match types::from_coarse(element) {
+            types::Ty::Ref(r) => r,
+            // A table of numbers does not exist: the host gets a table of `funcref`.
+            _ => types::RefTy {
+                nullable: true,
+                heap: types::Heap::Abs(types::AbsHeap::Func),
+            },
+        };
+        self.push_table(def, AddrType::I32, limits, value_to_slot(init))
     }
     /// Allocates `limits.min` pages (at most 65536; an allocation failure gives an empty
     /// memory rather than a panic).
     pub fn alloc_memory(&mut self, limits: Limits) -> MemAddr {
-        match self.push_memory(limits) {
+        match self.push_memory(AddrType::I32, limits) {
             Some(m) => m,
             None => {
                 self.mems.push(MemInst {
                     data: Vec::new(),
+                    addr: AddrType::I32,
                     max: limits.max,
                 });
                 MemAddr(self.mems.len() as u32 - 1)
@@ -350,7 +387,7 @@ impl Store {
         }
     }
     pub fn alloc_global(&mut self, ty: ValType, mutable: bool, value: Value) -> GlobalAddr {
-        self.push_global(ty, mutable, value)
+        self.push_global(types::from_coarse(ty), mutable, value)
     }
 
     // State access for the harness (reading and writing exported state).

@@ -884,3 +884,21 @@ fn half_a_million_nested_calls_do_not_touch_the_rust_stack() {
     let t = trap(&mut s, i, "down", &[Value::I32(1_000_000)]);
     assert_eq!(t.kind, TrapKind::CallStackExhausted);
 }
+
+/// A store validating and executing every Wasm 3.0 feature, with a call depth of `depth`.
+fn store_3_0(depth: usize) -> Store {
+    Store::new(Config {
+        features: WasmFeatures::WASM3,
+        max_call_depth: depth,
+    })
+}
+
+fn setup_3_0(depth: usize, wat: &str) -> (Store, InstanceAddr) {
+    let mut store = store_3_0(depth);
+    let inst = instantiate(&mut store, wat);
+    (store, inst)
+}
+
+mod func_refs;
+mod memory64;
+mod tail_calls;

@@ -17,6 +17,7 @@ impl TrapKind {
             TrapKind::UninitializedElement => "uninitialized element",
             TrapKind::IndirectCallTypeMismatch => "indirect call type mismatch",
             TrapKind::CallStackExhausted => "call stack exhausted",
+            TrapKind::NullReference => "null reference",
             TrapKind::Host => "host error",
         }
     }
@@ -45,8 +46,16 @@ impl Trap {
         }
     }
 
+    /// `call_ref` of a null reference.
+    pub(crate) fn null_function_reference() -> Trap {
+        Trap {
+            kind: TrapKind::NullReference,
+            message: "null function reference".to_string(),
+        }
+    }
+
     /// "uninitialized element N", as the reference interpreter prints it.
-    pub(crate) fn uninitialized_element(index: u32) -> Trap {
+    pub(crate) fn uninitialized_element(index: u64) -> Trap {
         Trap {
             kind: TrapKind::UninitializedElement,
             message: format!("uninitialized element {index}"),

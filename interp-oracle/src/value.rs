@@ -85,34 +85,3 @@ pub(crate) fn slot_to_value(ty: ValType, s: Slot) -> Value {
         ValType::ExternRef => Value::ExternRef(if s == 0 { None } else { Some((s - 1) as u32) }),
     }
 }
-
-/// Map a wasmparser value type onto the oracle's types. Reference types of the
-/// function family become `funcref`; every other reference type is treated as `externref`.
-pub(crate) fn valtype_from(ty: wasmparser::ValType) -> ValType {
-    match ty {
-        wasmparser::ValType::I32 => ValType::I32,
-        wasmparser::ValType::I64 => ValType::I64,
-        wasmparser::ValType::F32 => ValType::F32,
-        wasmparser::ValType::F64 => ValType::F64,
-        wasmparser::ValType::V128 => ValType::V128,
-        wasmparser::ValType::Ref(r) => reftype_from(r),
-    }
-}
-
-/// Map a wasmparser reference type onto `funcref` or `externref`.
-pub(crate) fn reftype_from(r: wasmparser::RefType) -> ValType {
-    heaptype_from(r.heap_type())
-}
-
-/// Map a heap type (as in `ref.null ht`) onto `funcref` or `externref`.
-pub(crate) fn heaptype_from(h: wasmparser::HeapType) -> ValType {
-    use wasmparser::{AbstractHeapType, HeapType};
-    match h {
-        HeapType::Abstract {
-            ty: AbstractHeapType::Func | AbstractHeapType::NoFunc,
-            ..
-        } => ValType::FuncRef,
-        HeapType::Concrete(_) | HeapType::Exact(_) => ValType::FuncRef,
-        _ => ValType::ExternRef,
-    }
-}

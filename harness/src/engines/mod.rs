@@ -36,11 +36,11 @@ pub fn resolve_imports<'a, E>(
 pub type Constructor = fn(&Parity) -> Result<Box<dyn Engine>, String>;
 
 /// lockstep's own engines have no NaN canonicalization switch yet.
-fn own(parity: &Parity, make: fn() -> Option<Box<dyn Engine>>) -> Result<Box<dyn Engine>, String> {
+fn own(parity: &Parity, make: fn() -> Box<dyn Engine>) -> Result<Box<dyn Engine>, String> {
     if parity.canonicalize_nans {
         return Err("has no NaN canonicalization switch".to_string());
     }
-    make().ok_or_else(|| "is not built yet".to_string())
+    Ok(make())
 }
 
 #[cfg(not(feature = "peers"))]
@@ -50,7 +50,7 @@ fn not_built(_: &Parity) -> Result<Box<dyn Engine>, String> {
         .to_string())
 }
 
-/// Every engine lockstep knows, by name and constructor.
+/// Every engine lockstep knows, by name and constructor. The first is the default reference.
 pub const KNOWN: &[(&str, Constructor)] = &[
     ("oracle", |p| own(p, oracle::engine)),
     ("runtime", |p| own(p, runtime::engine)),
@@ -64,13 +64,13 @@ pub const KNOWN: &[(&str, Constructor)] = &[
     ("wasmi", not_built),
 ];
 
-/// All engines that are built.
-pub fn built() -> Vec<Box<dyn Engine>> {
-    built_with(&Parity::default())
+/// A fresh instance of every built engine, in [`KNOWN`] order.
+pub fn all() -> Vec<Box<dyn Engine>> {
+    all_with(&Parity::default())
 }
 
-/// All engines that are built and can run with `parity`.
-pub fn built_with(parity: &Parity) -> Vec<Box<dyn Engine>> {
+/// A fresh instance of every built engine that can run with `parity`, in [`KNOWN`] order.
+pub fn all_with(parity: &Parity) -> Vec<Box<dyn Engine>> {
     KNOWN
         .iter()
         .filter_map(|(_, make)| make(parity).ok())
@@ -102,7 +102,7 @@ pub fn select_with(names: &[String], parity: &Parity) -> Result<Vec<Box<dyn Engi
         ));
     }
     if names.is_empty() || names.iter().any(|n| n == "all") {
-        let engines = built_with(parity);
+        let engines = all_with(parity);
         if engines.is_empty() {
             return Err("no engine is built that can run with these settings".to_string());
         }
@@ -165,7 +165,7 @@ mod tests {
             .err()
             .expect("the oracle has no switch");
         assert!(err.contains("NaN canonicalization"), "{err}");
-        let all: Vec<_> = built_with(&parity).iter().map(|e| e.name()).collect();
+        let all: Vec<_> = all_with(&parity).iter().map(|e| e.name()).collect();
         assert_eq!(
             all,
             if cfg!(feature = "peers") {

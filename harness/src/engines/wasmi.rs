@@ -237,6 +237,10 @@ impl WasmiSession {
             Val::ExternRef(Some(n)) => {
                 wasmi::Val::ExternRef(NonNull(wasmi::ExternRef::new(&mut self.store, n)))
             }
+            // wasmi has no GC or exceptions: it sits out every module that has these values.
+            Val::AnyRef(_) | Val::Externalized(_) | Val::ExnRef(_) => {
+                return Err(format!("unsupported argument for wasmi: {v}"));
+            }
         })
     }
 

@@ -13,8 +13,8 @@ use wasmtime as wt;
 
 use super::parity::{self, Parity};
 use crate::engine::{
-    CompileError, Engine, FuncRefId, InstanceId, InstantiateError, InvokeError, ModuleId, Session,
-    Snapshot, Trap, TrapCode, Val, WasmFeatures,
+    AnyRef, CompileError, Engine, ExnRefId, FuncRefId, HeapRefId, InstanceId, InstantiateError,
+    InvokeError, ModuleId, Session, Snapshot, Trap, TrapCode, Val, WasmFeatures,
 };
 use crate::wast::spectest;
 
@@ -99,8 +99,11 @@ pub struct WasmtimeSession {
     instances: Vec<wt::Instance>,
     registered: HashMap<String, wt::Instance>,
     spectest: HashMap<&'static str, wt::Extern>,
-    /// Harness funcref ids are indices into this list.
+    /// Harness funcref ids are indices into this list, heap reference ids into `anys`, exnref
+    /// ids into `exns`.
     funcs: Vec<wt::Func>,
+    anys: Vec<wt::Rooted<wt::AnyRef>>,
+    exns: Vec<wt::Rooted<wt::ExnRef>>,
 }
 
 fn val_type(t: spectest::ValType) -> wt::ValType {
@@ -199,6 +202,8 @@ impl WasmtimeSession {
             registered: HashMap::new(),
             spectest: HashMap::new(),
             funcs: Vec::new(),
+            anys: Vec::new(),
+            exns: Vec::new(),
         };
         if let Ok(engine) = &session.engine {
             let mut store = wt::Store::new(
@@ -263,11 +268,79 @@ impl WasmtimeSession {
                     .ok_or_else(|| format!("unknown funcref id {}", id.0))?,
             )),
             Val::ExternRef(None) => wt::Val::ExternRef(None),
-            Val::ExternRef(Some(n)) => {
-                let r = wt::ExternRef::new(self.store()?, n).map_err(|e| format!("{e:#}"))?;
-                wt::Val::ExternRef(Some(r))
+            Val::ExternRef(Some(n)) => wt::Val::ExternRef(Some(self.host(n)?)),
+            Val::Externalized(r) => {
+                let any = self.any_in(r)?;
+                let ext = wt::ExternRef::convert_any(self.store()?, any).map_err(text)?;
+                wt::Val::ExternRef(Some(ext))
             }
+            Val::AnyRef(None) => wt::Val::AnyRef(None),
+            Val::AnyRef(Some(r)) => wt::Val::AnyRef(Some(self.any_in(r)?)),
+            Val::ExnRef(None) => wt::Val::ExnRef(None),
+            Val::ExnRef(Some(id)) => wt::Val::ExnRef(Some(
+                *self
+                    .exns
+                    .get(id.0 as usize)
+                    .ok_or_else(|| format!("unknown exnref id {}", id.0))?,
+            )),
         })
+    }
+
+    /// The host reference `ref.extern n`.
+    fn host(&mut self, n: u32) -> Result<wt::Rooted<wt::ExternRef>, String> {
+        wt::ExternRef::new(self.store()?, n).map_err(text)
+    }
+
+    fn any_in(&mut self, r: AnyRef) -> Result<wt::Rooted<wt::AnyRef>, String> {
+        match r {
+            AnyRef::I31(n) => Ok(wt::AnyRef::from_i31(
+                self.store()?,
+                wt::I31::wrapping_u32(n),
+            )),
+            AnyRef::Struct(id) | AnyRef::Array(id) => self
+                .anys
+                .get(id.0 as usize)
+                .copied()
+                .ok_or_else(|| format!("unknown heap reference id {}", id.0)),
+            AnyRef::Host(n) => {
+                let ext = self.host(n)?;
+                wt::AnyRef::convert_extern(self.store()?, ext).map_err(text)
+            }
+        }
+    }
+
+    fn any_out(&mut self, r: wt::Rooted<wt::AnyRef>) -> Result<AnyRef, String> {
+        let store = self.store()?;
+        if let Some(i) = r.as_i31(&*store).map_err(text)? {
+            return Ok(AnyRef::I31(i.get_u32()));
+        }
+        let is_struct = r.is_struct(&*store).map_err(text)?;
+        if is_struct || r.is_array(&*store).map_err(text)? {
+            self.anys.push(r);
+            let id = HeapRefId(self.anys.len() as u64 - 1);
+            return Ok(if is_struct {
+                AnyRef::Struct(id)
+            } else {
+                AnyRef::Array(id)
+            });
+        }
+        // Neither i31 nor a heap object: an internalized host reference.
+        let ext = wt::ExternRef::convert_any(store, r).map_err(text)?;
+        match self.extern_out(ext)? {
+            Val::ExternRef(Some(n)) => Ok(AnyRef::Host(n)),
+            other => Err(format!("an anyref that is no host reference: {other}")),
+        }
+    }
+
+    fn extern_out(&mut self, r: wt::Rooted<wt::ExternRef>) -> Result<Val, String> {
+        let store = self.store()?;
+        let data = r.data(&*store).map_err(text)?;
+        if let Some(n) = data.and_then(|d| d.downcast_ref::<u32>()) {
+            return Ok(Val::ExternRef(Some(*n)));
+        }
+        // No host data: an externalized anyref.
+        let any = wt::AnyRef::convert_extern(store, r).map_err(text)?;
+        Ok(Val::Externalized(self.any_out(any)?))
     }
 
     fn ref_out(&mut self, r: wt::Ref) -> Result<Val, String> {
@@ -278,18 +351,14 @@ impl WasmtimeSession {
                 Val::FuncRef(Some(FuncRefId(self.funcs.len() as u64 - 1)))
             }
             wt::Ref::Extern(None) => Val::ExternRef(None),
-            wt::Ref::Extern(Some(r)) => {
-                let store = self.store()?;
-                let n = r
-                    .data(&*store)
-                    .ok()
-                    .flatten()
-                    .and_then(|d| d.downcast_ref::<u32>())
-                    .copied()
-                    .unwrap_or(u32::MAX);
-                Val::ExternRef(Some(n))
+            wt::Ref::Extern(Some(r)) => self.extern_out(r)?,
+            wt::Ref::Any(None) => Val::AnyRef(None),
+            wt::Ref::Any(Some(r)) => Val::AnyRef(Some(self.any_out(r)?)),
+            wt::Ref::Exn(None) => Val::ExnRef(None),
+            wt::Ref::Exn(Some(r)) => {
+                self.exns.push(r);
+                Val::ExnRef(Some(ExnRefId(self.exns.len() as u64 - 1)))
             }
-            other => return Err(format!("the harness has no value for {other:?}")),
         })
     }
 
@@ -302,9 +371,15 @@ impl WasmtimeSession {
             wt::Val::V128(x) => Val::V128(x.as_u128()),
             wt::Val::FuncRef(f) => return self.ref_out(wt::Ref::Func(f)),
             wt::Val::ExternRef(r) => return self.ref_out(wt::Ref::Extern(r)),
+            wt::Val::AnyRef(r) => return self.ref_out(wt::Ref::Any(r)),
+            wt::Val::ExnRef(r) => return self.ref_out(wt::Ref::Exn(r)),
             other => return Err(format!("the harness has no value for {other:?}")),
         })
     }
+}
+
+fn text(e: wt::Error) -> String {
+    format!("{e:#}")
 }
 
 impl Session for WasmtimeSession {

@@ -1,109 +1,112 @@
 //! Memory instructions (spec section 4.4.7): loads, stores, size, grow, fill, copy, init.
-//! Every access is bounds-checked on the full effective address `addr + offset + width`,
-//! computed in 64 bits so it cannot wrap.
+//! Addresses, offsets and sizes are 64-bit (an `i32` address is zero-extended), and every
+//! access is bounds-checked on its full range with checked arithmetic, so an effective
+//! address near 2^64 traps and never wraps.
 
 use crate::TrapKind;
-use crate::instance::{MAX_PAGES, MemInst, PAGE_SIZE, zeroed_bytes};
+use crate::instance::{MemInst, PAGE_SIZE, max_pages, minus_one, zeroed_bytes};
 
 /// Growth by more than this many bytes reallocates with zeroed pages instead of zero-filling.
 const LARGE_GROWTH: usize = 16 << 20;
 
-/// The byte range `[addr + offset, addr + offset + N)` if it lies inside `len` bytes.
-fn range(len: usize, addr: u32, offset: u32, n: usize) -> Result<usize, TrapKind> {
-    let ea = u64::from(addr) + u64::from(offset);
-    if ea + n as u64 > len as u64 {
-        Err(TrapKind::OutOfBoundsMemoryAccess)
-    } else {
-        Ok(ea as usize)
+/// The index of `[start, start + n)` inside `len` bytes, if it lies inside.
+fn range(len: usize, start: u64, n: u64) -> Result<std::ops::Range<usize>, TrapKind> {
+    match start.checked_add(n) {
+        Some(end) if end <= len as u64 => Ok(start as usize..end as usize),
+        _ => Err(TrapKind::OutOfBoundsMemoryAccess),
     }
 }
 
+/// The effective address `addr + offset` of an access (its overflow is out of bounds).
+fn effective(addr: u64, offset: u64) -> Result<u64, TrapKind> {
+    addr.checked_add(offset)
+        .ok_or(TrapKind::OutOfBoundsMemoryAccess)
+}
+
 /// `t.load`: read `N` little-endian bytes.
-pub fn load<const N: usize>(mem: &[u8], addr: u32, offset: u32) -> Result<[u8; N], TrapKind> {
-    let ea = range(mem.len(), addr, offset, N)?;
+pub fn load<const N: usize>(mem: &[u8], addr: u64, offset: u64) -> Result<[u8; N], TrapKind> {
+    let r = range(mem.len(), effective(addr, offset)?, N as u64)?;
     let mut out = [0u8; N];
-    out.copy_from_slice(&mem[ea..ea + N]);
+    out.copy_from_slice(&mem[r]);
     Ok(out)
 }
 
 /// `t.store`: write `N` little-endian bytes.
 pub fn store<const N: usize>(
     mem: &mut [u8],
-    addr: u32,
-    offset: u32,
+    addr: u64,
+    offset: u64,
     bytes: [u8; N],
 ) -> Result<(), TrapKind> {
-    let ea = range(mem.len(), addr, offset, N)?;
-    mem[ea..ea + N].copy_from_slice(&bytes);
+    let r = range(mem.len(), effective(addr, offset)?, N as u64)?;
+    mem[r].copy_from_slice(&bytes);
     Ok(())
 }
 
-/// `memory.grow`: the old size in pages, or -1 (as u32) if the memory cannot grow.
-pub fn grow(mem: &mut MemInst, delta: u32) -> u32 {
+/// `memory.grow`: the old size in pages, or -1 (in the memory's address type) if the
+/// memory cannot grow.
+pub fn grow(mem: &mut MemInst, delta: u64) -> u64 {
+    let failed = minus_one(mem.addr);
     let old = mem.pages();
-    let new = old + u64::from(delta);
-    let max = mem.max.unwrap_or(MAX_PAGES).min(MAX_PAGES);
-    if new > max {
-        return u32::MAX;
-    }
-    let new_len = new as usize * PAGE_SIZE;
+    let limit = max_pages(mem.addr);
+    let max = mem.max.unwrap_or(limit).min(limit);
+    let Some(new) = old.checked_add(delta).filter(|&n| n <= max) else {
+        return failed;
+    };
+    let Some(new_len) = usize::try_from(new)
+        .ok()
+        .and_then(|n| n.checked_mul(PAGE_SIZE))
+    else {
+        return failed;
+    };
     if new_len - mem.data.len() <= LARGE_GROWTH {
         if mem
             .data
             .try_reserve_exact(new_len - mem.data.len())
             .is_err()
         {
-            return u32::MAX;
+            return failed;
         }
         mem.data.resize(new_len, 0);
     } else {
         // A large growth gets a fresh zeroed allocation (untouched pages) and a copy,
         // rather than writing zeros over the whole new range.
         let Some(mut data) = zeroed_bytes(new_len) else {
-            return u32::MAX;
+            return failed;
         };
         data[..mem.data.len()].copy_from_slice(&mem.data);
         mem.data = data;
     }
-    old as u32
-}
-
-/// Check that `[start, start + n)` lies inside `len`.
-fn check(len: usize, start: u32, n: u32) -> Result<(), TrapKind> {
-    if u64::from(start) + u64::from(n) > len as u64 {
-        Err(TrapKind::OutOfBoundsMemoryAccess)
-    } else {
-        Ok(())
-    }
+    old
 }
 
 /// `memory.fill d val n`.
-pub fn fill(mem: &mut [u8], d: u32, val: u8, n: u32) -> Result<(), TrapKind> {
-    check(mem.len(), d, n)?;
-    mem[d as usize..(d + n) as usize].fill(val);
+pub fn fill(mem: &mut [u8], d: u64, val: u8, n: u64) -> Result<(), TrapKind> {
+    let r = range(mem.len(), d, n)?;
+    mem[r].fill(val);
     Ok(())
 }
 
 /// `memory.copy d s n` within one memory (overlapping ranges behave like memmove).
-pub fn copy_within(mem: &mut [u8], d: u32, s: u32, n: u32) -> Result<(), TrapKind> {
-    check(mem.len(), d, n)?;
-    check(mem.len(), s, n)?;
-    mem.copy_within(s as usize..(s + n) as usize, d as usize);
+pub fn copy_within(mem: &mut [u8], d: u64, s: u64, n: u64) -> Result<(), TrapKind> {
+    let dr = range(mem.len(), d, n)?;
+    let sr = range(mem.len(), s, n)?;
+    mem.copy_within(sr, dr.start);
     Ok(())
 }
 
 /// `memory.copy d s n` between two different memories.
-pub fn copy_between(dst: &mut [u8], src: &[u8], d: u32, s: u32, n: u32) -> Result<(), TrapKind> {
-    check(dst.len(), d, n)?;
-    check(src.len(), s, n)?;
-    dst[d as usize..(d + n) as usize].copy_from_slice(&src[s as usize..(s + n) as usize]);
+pub fn copy_between(dst: &mut [u8], src: &[u8], d: u64, s: u64, n: u64) -> Result<(), TrapKind> {
+    let dr = range(dst.len(), d, n)?;
+    let sr = range(src.len(), s, n)?;
+    dst[dr].copy_from_slice(&src[sr]);
     Ok(())
 }
 
 /// `memory.init x d s n`: copy from a data segment (a dropped one has length 0).
-pub fn init(mem: &mut [u8], data: &[u8], d: u32, s: u32, n: u32) -> Result<(), TrapKind> {
-    check(mem.len(), d, n)?;
-    check(data.len(), s, n)?;
-    mem[d as usize..(d + n) as usize].copy_from_slice(&data[s as usize..(s + n) as usize]);
+pub fn init(mem: &mut [u8], data: &[u8], d: u64, s: u64, n: u64) -> Result<(), TrapKind> {
+    let dr = range(mem.len(), d, n)?;
+    let sr = range(data.len(), s, n)?;
+    mem[dr].copy_from_slice(&data[sr]);
     Ok(())
 }

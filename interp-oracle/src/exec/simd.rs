@@ -10,8 +10,9 @@
 //!
 //! - `simd/lanes.rs`: the lane views;
 //! - `simd/memory.rs`: loads and stores;
-//! - this file: every other instruction, in [`exec`] (no immediate), [`exec_lane`]
-//!   (`extract_lane`/`replace_lane`) and [`shuffle`].
+//! - this file: every other instruction, one function per operand shape, as the spec
+//!   interpreter's AST groups them: [`unary`], [`binary`], [`ternary`], [`shift`],
+//!   [`extract_lane`], [`replace_lane`] and [`shuffle`].
 
 mod lanes;
 pub mod memory;
@@ -21,7 +22,9 @@ mod tests;
 use std::array::from_fn;
 
 use super::numeric::{self, float32, float64};
-use crate::instr::{SimdLaneOp, SimdOp};
+use crate::instr::{
+    SimdBinary, SimdExtractLane, SimdReplaceLane, SimdShift, SimdTernary, SimdUnary,
+};
 use crate::value::Slot;
 use lanes::{f32x4, f64x2, i8x16, i16x8, i32x4, i64x2, u8x16, u16x8, u32x4, u64x2};
 
@@ -40,101 +43,6 @@ macro_rules! extend {
     }};
 }
 pub(crate) use extend;
-
-/// Pop the operands of `op` (all its operands are slots), push its result.
-pub fn exec(op: SimdOp, stack: &mut Vec<Slot>) {
-    use SimdOp as S;
-    let mut pop = || stack.pop().unwrap_or_default();
-    let r = match op {
-        // ---- Ternary.
-        S::V128Bitselect => {
-            let (c, b, a) = (pop(), pop(), pop());
-            (a & c) | (b & !c)
-        }
-        // ---- Binary.
-        _ if is_binary(op) => {
-            let (b, a) = (pop(), pop());
-            binary(op, a, b)
-        }
-        // ---- Unary.
-        _ => unary(op, pop()),
-    };
-    stack.push(r);
-}
-
-/// Whether `op` takes two operands (the shifts take a vector and an `i32`).
-fn is_binary(op: SimdOp) -> bool {
-    use SimdOp as S;
-    !matches!(
-        op,
-        S::I8x16Splat
-            | S::I16x8Splat
-            | S::I32x4Splat
-            | S::I64x2Splat
-            | S::F32x4Splat
-            | S::F64x2Splat
-            | S::V128Not
-            | S::V128AnyTrue
-            | S::I8x16Abs
-            | S::I8x16Neg
-            | S::I8x16Popcnt
-            | S::I8x16AllTrue
-            | S::I8x16Bitmask
-            | S::I16x8ExtAddPairwiseI8x16S
-            | S::I16x8ExtAddPairwiseI8x16U
-            | S::I16x8Abs
-            | S::I16x8Neg
-            | S::I16x8AllTrue
-            | S::I16x8Bitmask
-            | S::I16x8ExtendLowI8x16S
-            | S::I16x8ExtendHighI8x16S
-            | S::I16x8ExtendLowI8x16U
-            | S::I16x8ExtendHighI8x16U
-            | S::I32x4ExtAddPairwiseI16x8S
-            | S::I32x4ExtAddPairwiseI16x8U
-            | S::I32x4Abs
-            | S::I32x4Neg
-            | S::I32x4AllTrue
-            | S::I32x4Bitmask
-            | S::I32x4ExtendLowI16x8S
-            | S::I32x4ExtendHighI16x8S
-            | S::I32x4ExtendLowI16x8U
-            | S::I32x4ExtendHighI16x8U
-            | S::I64x2Abs
-            | S::I64x2Neg
-            | S::I64x2AllTrue
-            | S::I64x2Bitmask
-            | S::I64x2ExtendLowI32x4S
-            | S::I64x2ExtendHighI32x4S
-            | S::I64x2ExtendLowI32x4U
-            | S::I64x2ExtendHighI32x4U
-            | S::F32x4Ceil
-            | S::F32x4Floor
-            | S::F32x4Trunc
-            | S::F32x4Nearest
-            | S::F32x4Abs
-            | S::F32x4Neg
-            | S::F32x4Sqrt
-            | S::F64x2Ceil
-            | S::F64x2Floor
-            | S::F64x2Trunc
-            | S::F64x2Nearest
-            | S::F64x2Abs
-            | S::F64x2Neg
-            | S::F64x2Sqrt
-            | S::I32x4TruncSatF32x4S
-            | S::I32x4TruncSatF32x4U
-            | S::F32x4ConvertI32x4S
-            | S::F32x4ConvertI32x4U
-            | S::I32x4TruncSatF64x2SZero
-            | S::I32x4TruncSatF64x2UZero
-            | S::F64x2ConvertLowI32x4S
-            | S::F64x2ConvertLowI32x4U
-            | S::F32x4DemoteF64x2Zero
-            | S::F64x2PromoteLowF32x4
-            | S::V128Bitselect
-    )
-}
 
 /// An `i32` result (a boolean or a bitmask) as a slot.
 fn bool_slot(b: bool) -> Slot {
@@ -224,8 +132,9 @@ fn pmax64(a: u64, b: u64) -> u64 {
     if float64::lt(a, b) { b } else { a }
 }
 
-fn unary(op: SimdOp, a: Slot) -> Slot {
-    use SimdOp as S;
+/// `v128.vunop` and the other one-operand instructions.
+pub fn unary(op: SimdUnary, a: Slot) -> Slot {
+    use SimdUnary as S;
     match op {
         // ---- splat: the operand is a scalar.
         S::I8x16Splat => u8x16::splat(a as u8),
@@ -322,12 +231,12 @@ fn unary(op: SimdOp, a: Slot) -> Slot {
             let x = f32x4::lanes(a);
             f64x2::from_lanes([x[0], x[1]].map(numeric::f64_promote))
         }
-        _ => unreachable!("not a unary SIMD instruction: {op:?}"),
     }
 }
 
-fn binary(op: SimdOp, a: Slot, b: Slot) -> Slot {
-    use SimdOp as S;
+/// `v128.vbinop`: two vectors to one.
+pub fn binary(op: SimdBinary, a: Slot, b: Slot) -> Slot {
+    use SimdBinary as S;
     match op {
         // ---- Bitwise.
         S::V128And => a & b,
@@ -392,20 +301,6 @@ fn binary(op: SimdOp, a: Slot, b: Slot) -> Slot {
         S::F64x2Gt => f64x2::cmp(a, b, float64::gt),
         S::F64x2Le => f64x2::cmp(a, b, float64::le),
         S::F64x2Ge => f64x2::cmp(a, b, float64::ge),
-
-        // ---- Shifts: `b` is an i32 count, taken modulo the lane width.
-        S::I8x16Shl => u8x16::map(a, |x| x << (b as u32 % 8)),
-        S::I8x16ShrS => i8x16::map(a, |x| x >> (b as u32 % 8)),
-        S::I8x16ShrU => u8x16::map(a, |x| x >> (b as u32 % 8)),
-        S::I16x8Shl => u16x8::map(a, |x| x << (b as u32 % 16)),
-        S::I16x8ShrS => i16x8::map(a, |x| x >> (b as u32 % 16)),
-        S::I16x8ShrU => u16x8::map(a, |x| x >> (b as u32 % 16)),
-        S::I32x4Shl => u32x4::map(a, |x| x << (b as u32 % 32)),
-        S::I32x4ShrS => i32x4::map(a, |x| x >> (b as u32 % 32)),
-        S::I32x4ShrU => u32x4::map(a, |x| x >> (b as u32 % 32)),
-        S::I64x2Shl => u64x2::map(a, |x| x << (b as u32 % 64)),
-        S::I64x2ShrS => i64x2::map(a, |x| x >> (b as u32 % 64)),
-        S::I64x2ShrU => u64x2::map(a, |x| x >> (b as u32 % 64)),
 
         // ---- Integer arithmetic (wrapping unless saturating).
         S::I8x16Add => u8x16::zip(a, b, u8::wrapping_add),
@@ -481,48 +376,67 @@ fn binary(op: SimdOp, a: Slot, b: Slot) -> Slot {
         S::F64x2Max => f64x2::zip(a, b, float64::max),
         S::F64x2PMin => f64x2::zip(a, b, pmin64),
         S::F64x2PMax => f64x2::zip(a, b, pmax64),
-        _ => unreachable!("not a binary SIMD instruction: {op:?}"),
     }
 }
 
-/// `extract_lane` and `replace_lane` (`replace_lane` takes a vector and a scalar).
-pub fn exec_lane(op: SimdLaneOp, lane: u8, stack: &mut Vec<Slot>) {
-    use SimdLaneOp as S;
-    let l = lane as usize;
-    let mut pop = || stack.pop().unwrap_or_default();
-    let r = match op {
-        S::I8x16ExtractLaneS => Slot::from(i8x16::lanes(pop())[l] as i32 as u32),
-        S::I8x16ExtractLaneU => Slot::from(u8x16::lanes(pop())[l]),
-        S::I16x8ExtractLaneS => Slot::from(i16x8::lanes(pop())[l] as i32 as u32),
-        S::I16x8ExtractLaneU => Slot::from(u16x8::lanes(pop())[l]),
-        S::I32x4ExtractLane | S::F32x4ExtractLane => Slot::from(u32x4::lanes(pop())[l]),
-        S::I64x2ExtractLane | S::F64x2ExtractLane => Slot::from(u64x2::lanes(pop())[l]),
-        S::I8x16ReplaceLane => {
-            let (x, v) = (pop(), pop());
-            let mut a = u8x16::lanes(v);
-            a[l] = x as u8;
-            u8x16::from_lanes(a)
-        }
-        S::I16x8ReplaceLane => {
-            let (x, v) = (pop(), pop());
-            let mut a = u16x8::lanes(v);
-            a[l] = x as u16;
-            u16x8::from_lanes(a)
-        }
-        S::I32x4ReplaceLane | S::F32x4ReplaceLane => {
-            let (x, v) = (pop(), pop());
-            let mut a = u32x4::lanes(v);
-            a[l] = x as u32;
-            u32x4::from_lanes(a)
-        }
-        S::I64x2ReplaceLane | S::F64x2ReplaceLane => {
-            let (x, v) = (pop(), pop());
-            let mut a = u64x2::lanes(v);
-            a[l] = x as u64;
-            u64x2::from_lanes(a)
-        }
-    };
-    stack.push(r);
+/// `v128.vternop`: three vectors to one.
+pub fn ternary(op: SimdTernary, a: Slot, b: Slot, c: Slot) -> Slot {
+    match op {
+        // Bits of `a` where `c` is set, of `b` elsewhere.
+        SimdTernary::V128Bitselect => (a & c) | (b & !c),
+    }
+}
+
+/// `ishape.vshiftop`: the count `n` is taken modulo the lane width.
+pub fn shift(op: SimdShift, a: Slot, n: u32) -> Slot {
+    use SimdShift as S;
+    match op {
+        S::I8x16Shl => u8x16::map(a, |x| x << (n % 8)),
+        S::I8x16ShrS => i8x16::map(a, |x| x >> (n % 8)),
+        S::I8x16ShrU => u8x16::map(a, |x| x >> (n % 8)),
+        S::I16x8Shl => u16x8::map(a, |x| x << (n % 16)),
+        S::I16x8ShrS => i16x8::map(a, |x| x >> (n % 16)),
+        S::I16x8ShrU => u16x8::map(a, |x| x >> (n % 16)),
+        S::I32x4Shl => u32x4::map(a, |x| x << (n % 32)),
+        S::I32x4ShrS => i32x4::map(a, |x| x >> (n % 32)),
+        S::I32x4ShrU => u32x4::map(a, |x| x >> (n % 32)),
+        S::I64x2Shl => u64x2::map(a, |x| x << (n % 64)),
+        S::I64x2ShrS => i64x2::map(a, |x| x >> (n % 64)),
+        S::I64x2ShrU => u64x2::map(a, |x| x >> (n % 64)),
+    }
+}
+
+/// `shape.extract_lane_sx l`: the scalar in lane `l`.
+pub fn extract_lane(op: SimdExtractLane, l: u8, v: Slot) -> Slot {
+    use SimdExtractLane as S;
+    let l = l as usize;
+    match op {
+        S::I8x16ExtractLaneS => Slot::from(i8x16::lanes(v)[l] as i32 as u32),
+        S::I8x16ExtractLaneU => Slot::from(u8x16::lanes(v)[l]),
+        S::I16x8ExtractLaneS => Slot::from(i16x8::lanes(v)[l] as i32 as u32),
+        S::I16x8ExtractLaneU => Slot::from(u16x8::lanes(v)[l]),
+        S::I32x4ExtractLane | S::F32x4ExtractLane => Slot::from(u32x4::lanes(v)[l]),
+        S::I64x2ExtractLane | S::F64x2ExtractLane => Slot::from(u64x2::lanes(v)[l]),
+    }
+}
+
+/// `shape.replace_lane l`: `v` with lane `l` set to the scalar `x`.
+pub fn replace_lane(op: SimdReplaceLane, l: u8, v: Slot, x: Slot) -> Slot {
+    use SimdReplaceLane as S;
+    let l = l as usize;
+    macro_rules! replace {
+        ($shape:ident, $t:ty) => {{
+            let mut a = $shape::lanes(v);
+            a[l] = x as $t;
+            $shape::from_lanes(a)
+        }};
+    }
+    match op {
+        S::I8x16ReplaceLane => replace!(u8x16, u8),
+        S::I16x8ReplaceLane => replace!(u16x8, u16),
+        S::I32x4ReplaceLane | S::F32x4ReplaceLane => replace!(u32x4, u32),
+        S::I64x2ReplaceLane | S::F64x2ReplaceLane => replace!(u64x2, u64),
+    }
 }
 
 /// `i8x16.shuffle`: lane `s[i]` of the 32 lanes of `a` then `b`.

@@ -8,32 +8,19 @@ use super::extend;
 use super::lanes::{i8x16, i16x8, i32x4, i64x2, u8x16, u16x8, u32x4, u64x2};
 use crate::TrapKind;
 use crate::exec::memory::{load, store};
-use crate::instr::{MemArg, SimdMemLaneOp, SimdMemOp};
+use crate::instr::{MemArg, SimdLoad, SimdMemLaneOp};
 use crate::value::Slot;
 
 /// 64 bits from memory, as the low half of a vector.
-fn half(mem: &[u8], addr: u32, offset: u32) -> Result<u128, TrapKind> {
+fn half(mem: &[u8], addr: u64, offset: u64) -> Result<u128, TrapKind> {
     Ok(u128::from(u64::from_le_bytes(load(mem, addr, offset)?)))
 }
 
-/// Pop the operands of `op`, access `mem`, push the result (if any).
-pub fn exec(
-    op: SimdMemOp,
-    m: MemArg,
-    mem: &mut [u8],
-    stack: &mut Vec<Slot>,
-) -> Result<(), TrapKind> {
-    use SimdMemOp as S;
-    if op == S::V128Store {
-        let v = stack.pop().unwrap_or_default();
-        let addr = stack.pop().unwrap_or_default() as u32;
-        return store(mem, addr, m.offset, v.to_le_bytes());
-    }
-    let addr = stack.pop().unwrap_or_default() as u32;
-    let o = m.offset;
-    let v = match op {
+/// `v128.load*` at `addr + o`: the vector read. (`v128.store` is the scalar store rule.)
+pub fn load_vector(op: SimdLoad, mem: &[u8], addr: u64, o: u64) -> Result<Slot, TrapKind> {
+    use SimdLoad as S;
+    Ok(match op {
         S::V128Load => u128::from_le_bytes(load(mem, addr, o)?),
-        // `v128.loadMxN_sx`: N lanes of M bits, each extended to 2M bits.
         // `v128.loadMxN_sx`: N lanes of M bits, each extended to 2M bits.
         S::V128Load8x8S => extend!(i8x16 => i16x8, low, half(mem, addr, o)?),
         S::V128Load8x8U => extend!(u8x16 => u16x8, low, half(mem, addr, o)?),
@@ -49,10 +36,7 @@ pub fn exec(
         // `v128.loadN_zero`: the value in lane 0, zeros elsewhere.
         S::V128Load32Zero => u128::from(u32::from_le_bytes(load(mem, addr, o)?)),
         S::V128Load64Zero => u128::from(u64::from_le_bytes(load(mem, addr, o)?)),
-        S::V128Store => unreachable!("handled above"),
-    };
-    stack.push(v);
-    Ok(())
+    })
 }
 
 /// `v128.loadN_lane` and `v128.storeN_lane`: the operands are an address and a vector.
@@ -65,8 +49,8 @@ pub fn exec_lane(
 ) -> Result<(), TrapKind> {
     use SimdMemLaneOp as S;
     let v = stack.pop().unwrap_or_default();
-    let addr = stack.pop().unwrap_or_default() as u32;
-    let (o, l) = (m.offset, lane as usize);
+    let addr = stack.pop().unwrap_or_default() as u64;
+    let (o, l) = (m.offset(), lane as usize);
     match op {
         S::V128Load8Lane => {
             let mut x = u8x16::lanes(v);

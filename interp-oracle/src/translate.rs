@@ -1,0 +1,536 @@
+//! The pre-pass: one function body, as wasmparser decodes it, becomes the flat instruction
+//! vector of `instr.rs` (see there for the shape). It runs while the body is validated,
+//! operator by operator, because the validator's operand-stack height before each operator
+//! is what resolves the height of every label.
+
+use wasmparser::{
+    BinaryReaderError, BlockType, FuncValidator, FunctionBody, Operator, ValidatorResources,
+};
+
+use crate::FuncType;
+use crate::instr::{
+    Branch, FuncCode, Instr, MemArg, SimdBinary, SimdExtractLane, SimdLoad, SimdMemLaneOp,
+    SimdReplaceLane, SimdShift, SimdTernary, SimdUnary,
+};
+
+/// A label of the pre-pass's control stack.
+struct Ctrl {
+    kind: CtrlKind,
+    /// Operand-stack height below the label's parameters.
+    height: u32,
+    params: u32,
+    results: u32,
+    /// First instruction of a loop (a branch to a loop goes back there).
+    start: u32,
+    /// Forward branches to patch with the `end` position.
+    fixups: Vec<Fixup>,
+    /// The `BrUnless` of an `if`, to patch with the `else` (or `end`) position.
+    if_fixup: Option<usize>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CtrlKind {
+    Function,
+    Block,
+    Loop,
+    If,
+}
+
+enum Fixup {
+    Instr(usize),
+    Table(usize),
+}
+
+struct Translator<'m> {
+    /// The module's types (for block types given by index).
+    types: &'m [FuncType],
+    instrs: Vec<Instr>,
+    br_tables: Vec<Branch>,
+    v128s: Vec<u128>,
+    ctrls: Vec<Ctrl>,
+}
+
+impl Translator<'_> {
+    fn pc(&self) -> u32 {
+        self.instrs.len() as u32
+    }
+
+    fn block_arity(&self, bt: BlockType) -> (u32, u32) {
+        match bt {
+            BlockType::Empty => (0, 0),
+            BlockType::Type(_) => (0, 1),
+            BlockType::FuncType(t) => match self.types.get(t as usize) {
+                Some(f) => (f.params.len() as u32, f.results.len() as u32),
+                None => (0, 0),
+            },
+        }
+    }
+
+    fn push_ctrl(&mut self, kind: CtrlKind, height: u32, bt: BlockType) {
+        let (params, results) = self.block_arity(bt);
+        let start = self.pc();
+        self.ctrls.push(Ctrl {
+            kind,
+            height: height.saturating_sub(params),
+            params,
+            results,
+            start,
+            fixups: Vec::new(),
+            if_fixup: None,
+        });
+    }
+
+    /// Resolve the label at `depth`. Forward targets are recorded for patching with `fixup`.
+    fn branch(&mut self, depth: u32, fixup: Fixup) -> Branch {
+        let i = self.ctrls.len().saturating_sub(1 + depth as usize);
+        let ctrl = &mut self.ctrls[i];
+        match ctrl.kind {
+            CtrlKind::Function => Branch {
+                target: Branch::RETURN,
+                height: 0,
+                arity: ctrl.results,
+            },
+            CtrlKind::Loop => Branch {
+                target: ctrl.start,
+                height: ctrl.height,
+                arity: ctrl.params,
+            },
+            CtrlKind::Block | CtrlKind::If => {
+                ctrl.fixups.push(fixup);
+                Branch {
+                    target: 0,
+                    height: ctrl.height,
+                    arity: ctrl.results,
+                }
+            }
+        }
+    }
+
+    fn patch(&mut self, fixup: Fixup, target: u32) {
+        match fixup {
+            Fixup::Instr(i) => match &mut self.instrs[i] {
+                Instr::Br(b) | Instr::BrIf(b) | Instr::BrOnNull(b) | Instr::BrOnNonNull(b) => {
+                    b.target = target
+                }
+                Instr::Jump(t) | Instr::BrUnless(t) => *t = target,
+                _ => {}
+            },
+            Fixup::Table(i) => self.br_tables[i].target = target,
+        }
+    }
+
+    fn end(&mut self) {
+        let Some(ctrl) = self.ctrls.pop() else { return };
+        if ctrl.kind == CtrlKind::Function {
+            self.instrs.push(Instr::Return);
+            return;
+        }
+        let here = self.pc();
+        if let Some(i) = ctrl.if_fixup {
+            self.patch(Fixup::Instr(i), here);
+        }
+        for f in ctrl.fixups {
+            self.patch(f, here);
+        }
+    }
+
+    fn else_(&mut self) {
+        let jump = self.instrs.len();
+        self.instrs.push(Instr::Jump(0));
+        let here = self.pc();
+        if let Some(ctrl) = self.ctrls.last_mut() {
+            ctrl.fixups.push(Fixup::Instr(jump));
+            if let Some(i) = ctrl.if_fixup.take() {
+                self.patch(Fixup::Instr(i), here);
+            }
+        }
+    }
+
+    /// Translate one operator; `height` is the operand-stack height before it.
+    fn op(&mut self, op: &Operator<'_>, height: u32) {
+        use Operator as O;
+        let memarg = |m: &wasmparser::MemArg| -> Option<MemArg> {
+            match m.target {
+                wasmparser::MemArgTarget::Memory(i) => Some(MemArg::new(m.offset, i)),
+                wasmparser::MemArgTarget::Array(_) => None,
+            }
+        };
+        macro_rules! mem {
+            ($variant:ident, $m:expr) => {
+                match memarg($m) {
+                    Some(m) => Instr::$variant(m),
+                    None => Instr::Unsupported,
+                }
+            };
+        }
+        let instr = match op {
+            O::Unreachable => Instr::Unreachable,
+            O::Nop => return,
+            O::Block { blockty } => {
+                self.push_ctrl(CtrlKind::Block, height, *blockty);
+                return;
+            }
+            O::Loop { blockty } => {
+                self.push_ctrl(CtrlKind::Loop, height, *blockty);
+                return;
+            }
+            O::If { blockty } => {
+                let at = self.instrs.len();
+                self.instrs.push(Instr::BrUnless(0));
+                self.push_ctrl(CtrlKind::If, height.saturating_sub(1), *blockty);
+                if let Some(c) = self.ctrls.last_mut() {
+                    c.if_fixup = Some(at);
+                }
+                return;
+            }
+            O::Else => {
+                self.else_();
+                return;
+            }
+            O::End => {
+                self.end();
+                return;
+            }
+            O::Br { relative_depth } => {
+                let at = self.instrs.len();
+                Instr::Br(self.branch(*relative_depth, Fixup::Instr(at)))
+            }
+            O::BrIf { relative_depth } => {
+                let at = self.instrs.len();
+                Instr::BrIf(self.branch(*relative_depth, Fixup::Instr(at)))
+            }
+            O::BrTable { targets } => {
+                let start = self.br_tables.len() as u32;
+                let depths: Vec<u32> = targets
+                    .targets()
+                    .filter_map(|t| t.ok())
+                    .chain(std::iter::once(targets.default()))
+                    .collect();
+                for d in depths {
+                    let at = self.br_tables.len();
+                    let b = self.branch(d, Fixup::Table(at));
+                    self.br_tables.push(b);
+                }
+                Instr::BrTable {
+                    start,
+                    len: self.br_tables.len() as u32 - start,
+                }
+            }
+            O::BrOnNull { relative_depth } => {
+                let at = self.instrs.len();
+                Instr::BrOnNull(self.branch(*relative_depth, Fixup::Instr(at)))
+            }
+            O::BrOnNonNull { relative_depth } => {
+                let at = self.instrs.len();
+                Instr::BrOnNonNull(self.branch(*relative_depth, Fixup::Instr(at)))
+            }
+            O::Return => Instr::Return,
+            O::CallRef { .. } => Instr::CallRef,
+            O::ReturnCallRef { .. } => Instr::ReturnCallRef,
+            O::Call { function_index } => Instr::Call(*function_index),
+            O::CallIndirect {
+                type_index,
+                table_index,
+            } => Instr::CallIndirect {
+                type_index: *type_index,
+                table: *table_index,
+            },
+            O::ReturnCall { function_index } => Instr::ReturnCall(*function_index),
+            O::ReturnCallIndirect {
+                type_index,
+                table_index,
+            } => Instr::ReturnCallIndirect {
+                type_index: *type_index,
+                table: *table_index,
+            },
+            O::Drop => Instr::Drop,
+            O::Select | O::TypedSelect { .. } => Instr::Select,
+            O::LocalGet { local_index } => Instr::LocalGet(*local_index),
+            O::LocalSet { local_index } => Instr::LocalSet(*local_index),
+            O::LocalTee { local_index } => Instr::LocalTee(*local_index),
+            O::GlobalGet { global_index } => Instr::GlobalGet(*global_index),
+            O::GlobalSet { global_index } => Instr::GlobalSet(*global_index),
+            O::TableGet { table } => Instr::TableGet(*table),
+            O::TableSet { table } => Instr::TableSet(*table),
+            O::TableSize { table } => Instr::TableSize(*table),
+            O::TableGrow { table } => Instr::TableGrow(*table),
+            O::TableFill { table } => Instr::TableFill(*table),
+            O::TableCopy {
+                dst_table,
+                src_table,
+            } => Instr::TableCopy {
+                dst: *dst_table,
+                src: *src_table,
+            },
+            O::TableInit { elem_index, table } => Instr::TableInit {
+                elem: *elem_index,
+                table: *table,
+            },
+            O::ElemDrop { elem_index } => Instr::ElemDrop(*elem_index),
+            O::I32Load { memarg } => mem!(I32Load, memarg),
+            O::I64Load { memarg } => mem!(I64Load, memarg),
+            O::F32Load { memarg } => mem!(F32Load, memarg),
+            O::F64Load { memarg } => mem!(F64Load, memarg),
+            O::I32Load8S { memarg } => mem!(I32Load8S, memarg),
+            O::I32Load8U { memarg } => mem!(I32Load8U, memarg),
+            O::I32Load16S { memarg } => mem!(I32Load16S, memarg),
+            O::I32Load16U { memarg } => mem!(I32Load16U, memarg),
+            O::I64Load8S { memarg } => mem!(I64Load8S, memarg),
+            O::I64Load8U { memarg } => mem!(I64Load8U, memarg),
+            O::I64Load16S { memarg } => mem!(I64Load16S, memarg),
+            O::I64Load16U { memarg } => mem!(I64Load16U, memarg),
+            O::I64Load32S { memarg } => mem!(I64Load32S, memarg),
+            O::I64Load32U { memarg } => mem!(I64Load32U, memarg),
+            O::I32Store { memarg } => mem!(I32Store, memarg),
+            O::I64Store { memarg } => mem!(I64Store, memarg),
+            O::F32Store { memarg } => mem!(F32Store, memarg),
+            O::F64Store { memarg } => mem!(F64Store, memarg),
+            O::I32Store8 { memarg } => mem!(I32Store8, memarg),
+            O::I32Store16 { memarg } => mem!(I32Store16, memarg),
+            O::I64Store8 { memarg } => mem!(I64Store8, memarg),
+            O::I64Store16 { memarg } => mem!(I64Store16, memarg),
+            O::I64Store32 { memarg } => mem!(I64Store32, memarg),
+            O::V128Store { memarg } => mem!(V128Store, memarg),
+            O::MemorySize { mem } => Instr::MemorySize(*mem),
+            O::MemoryGrow { mem } => Instr::MemoryGrow(*mem),
+            O::MemoryInit { data_index, mem } => Instr::MemoryInit {
+                data: *data_index,
+                mem: *mem,
+            },
+            O::DataDrop { data_index } => Instr::DataDrop(*data_index),
+            O::MemoryCopy { dst_mem, src_mem } => Instr::MemoryCopy {
+                dst: *dst_mem,
+                src: *src_mem,
+            },
+            O::MemoryFill { mem } => Instr::MemoryFill(*mem),
+            O::RefNull { .. } => Instr::RefNull,
+            O::RefIsNull => Instr::RefIsNull,
+            O::RefAsNonNull => Instr::RefAsNonNull,
+            O::RefFunc { function_index } => Instr::RefFunc(*function_index),
+            O::I32Const { value } => Instr::Const32(*value as u32),
+            O::I64Const { value } => Instr::Const64(*value as u64),
+            O::F32Const { value } => Instr::Const32(value.bits()),
+            O::F64Const { value } => Instr::Const64(value.bits()),
+            O::I32Eqz => Instr::I32Eqz,
+            O::I32Eq => Instr::I32Eq,
+            O::I32Ne => Instr::I32Ne,
+            O::I32LtS => Instr::I32LtS,
+            O::I32LtU => Instr::I32LtU,
+            O::I32GtS => Instr::I32GtS,
+            O::I32GtU => Instr::I32GtU,
+            O::I32LeS => Instr::I32LeS,
+            O::I32LeU => Instr::I32LeU,
+            O::I32GeS => Instr::I32GeS,
+            O::I32GeU => Instr::I32GeU,
+            O::I64Eqz => Instr::I64Eqz,
+            O::I64Eq => Instr::I64Eq,
+            O::I64Ne => Instr::I64Ne,
+            O::I64LtS => Instr::I64LtS,
+            O::I64LtU => Instr::I64LtU,
+            O::I64GtS => Instr::I64GtS,
+            O::I64GtU => Instr::I64GtU,
+            O::I64LeS => Instr::I64LeS,
+            O::I64LeU => Instr::I64LeU,
+            O::I64GeS => Instr::I64GeS,
+            O::I64GeU => Instr::I64GeU,
+            O::F32Eq => Instr::F32Eq,
+            O::F32Ne => Instr::F32Ne,
+            O::F32Lt => Instr::F32Lt,
+            O::F32Gt => Instr::F32Gt,
+            O::F32Le => Instr::F32Le,
+            O::F32Ge => Instr::F32Ge,
+            O::F64Eq => Instr::F64Eq,
+            O::F64Ne => Instr::F64Ne,
+            O::F64Lt => Instr::F64Lt,
+            O::F64Gt => Instr::F64Gt,
+            O::F64Le => Instr::F64Le,
+            O::F64Ge => Instr::F64Ge,
+            O::I32Clz => Instr::I32Clz,
+            O::I32Ctz => Instr::I32Ctz,
+            O::I32Popcnt => Instr::I32Popcnt,
+            O::I32Add => Instr::I32Add,
+            O::I32Sub => Instr::I32Sub,
+            O::I32Mul => Instr::I32Mul,
+            O::I32DivS => Instr::I32DivS,
+            O::I32DivU => Instr::I32DivU,
+            O::I32RemS => Instr::I32RemS,
+            O::I32RemU => Instr::I32RemU,
+            O::I32And => Instr::I32And,
+            O::I32Or => Instr::I32Or,
+            O::I32Xor => Instr::I32Xor,
+            O::I32Shl => Instr::I32Shl,
+            O::I32ShrS => Instr::I32ShrS,
+            O::I32ShrU => Instr::I32ShrU,
+            O::I32Rotl => Instr::I32Rotl,
+            O::I32Rotr => Instr::I32Rotr,
+            O::I64Clz => Instr::I64Clz,
+            O::I64Ctz => Instr::I64Ctz,
+            O::I64Popcnt => Instr::I64Popcnt,
+            O::I64Add => Instr::I64Add,
+            O::I64Sub => Instr::I64Sub,
+            O::I64Mul => Instr::I64Mul,
+            O::I64DivS => Instr::I64DivS,
+            O::I64DivU => Instr::I64DivU,
+            O::I64RemS => Instr::I64RemS,
+            O::I64RemU => Instr::I64RemU,
+            O::I64And => Instr::I64And,
+            O::I64Or => Instr::I64Or,
+            O::I64Xor => Instr::I64Xor,
+            O::I64Shl => Instr::I64Shl,
+            O::I64ShrS => Instr::I64ShrS,
+            O::I64ShrU => Instr::I64ShrU,
+            O::I64Rotl => Instr::I64Rotl,
+            O::I64Rotr => Instr::I64Rotr,
+            O::F32Abs => Instr::F32Abs,
+            O::F32Neg => Instr::F32Neg,
+            O::F32Ceil => Instr::F32Ceil,
+            O::F32Floor => Instr::F32Floor,
+            O::F32Trunc => Instr::F32Trunc,
+            O::F32Nearest => Instr::F32Nearest,
+            O::F32Sqrt => Instr::F32Sqrt,
+            O::F32Add => Instr::F32Add,
+            O::F32Sub => Instr::F32Sub,
+            O::F32Mul => Instr::F32Mul,
+            O::F32Div => Instr::F32Div,
+            O::F32Min => Instr::F32Min,
+            O::F32Max => Instr::F32Max,
+            O::F32Copysign => Instr::F32Copysign,
+            O::F64Abs => Instr::F64Abs,
+            O::F64Neg => Instr::F64Neg,
+            O::F64Ceil => Instr::F64Ceil,
+            O::F64Floor => Instr::F64Floor,
+            O::F64Trunc => Instr::F64Trunc,
+            O::F64Nearest => Instr::F64Nearest,
+            O::F64Sqrt => Instr::F64Sqrt,
+            O::F64Add => Instr::F64Add,
+            O::F64Sub => Instr::F64Sub,
+            O::F64Mul => Instr::F64Mul,
+            O::F64Div => Instr::F64Div,
+            O::F64Min => Instr::F64Min,
+            O::F64Max => Instr::F64Max,
+            O::F64Copysign => Instr::F64Copysign,
+            O::I32WrapI64 => Instr::I32WrapI64,
+            O::I32TruncF32S => Instr::I32TruncF32S,
+            O::I32TruncF32U => Instr::I32TruncF32U,
+            O::I32TruncF64S => Instr::I32TruncF64S,
+            O::I32TruncF64U => Instr::I32TruncF64U,
+            O::I64ExtendI32S => Instr::I64ExtendI32S,
+            O::I64ExtendI32U => Instr::I64ExtendI32U,
+            O::I64TruncF32S => Instr::I64TruncF32S,
+            O::I64TruncF32U => Instr::I64TruncF32U,
+            O::I64TruncF64S => Instr::I64TruncF64S,
+            O::I64TruncF64U => Instr::I64TruncF64U,
+            O::F32ConvertI32S => Instr::F32ConvertI32S,
+            O::F32ConvertI32U => Instr::F32ConvertI32U,
+            O::F32ConvertI64S => Instr::F32ConvertI64S,
+            O::F32ConvertI64U => Instr::F32ConvertI64U,
+            O::F32DemoteF64 => Instr::F32DemoteF64,
+            O::F64ConvertI32S => Instr::F64ConvertI32S,
+            O::F64ConvertI32U => Instr::F64ConvertI32U,
+            O::F64ConvertI64S => Instr::F64ConvertI64S,
+            O::F64ConvertI64U => Instr::F64ConvertI64U,
+            O::F64PromoteF32 => Instr::F64PromoteF32,
+            O::I32ReinterpretF32
+            | O::I64ReinterpretF64
+            | O::F32ReinterpretI32
+            | O::F64ReinterpretI64 => Instr::Reinterpret,
+            O::I32Extend8S => Instr::I32Extend8S,
+            O::I32Extend16S => Instr::I32Extend16S,
+            O::I64Extend8S => Instr::I64Extend8S,
+            O::I64Extend16S => Instr::I64Extend16S,
+            O::I64Extend32S => Instr::I64Extend32S,
+            O::I32TruncSatF32S => Instr::I32TruncSatF32S,
+            O::I32TruncSatF32U => Instr::I32TruncSatF32U,
+            O::I32TruncSatF64S => Instr::I32TruncSatF64S,
+            O::I32TruncSatF64U => Instr::I32TruncSatF64U,
+            O::I64TruncSatF32S => Instr::I64TruncSatF32S,
+            O::I64TruncSatF32U => Instr::I64TruncSatF32U,
+            O::I64TruncSatF64S => Instr::I64TruncSatF64S,
+            O::I64TruncSatF64U => Instr::I64TruncSatF64U,
+            O::V128Const { value } => {
+                self.v128s.push(value.i128() as u128);
+                Instr::V128Const(self.v128s.len() as u32 - 1)
+            }
+            O::I8x16Shuffle { lanes } => {
+                self.v128s.push(u128::from_le_bytes(*lanes));
+                Instr::I8x16Shuffle(self.v128s.len() as u32 - 1)
+            }
+            _ => {
+                if let Some(op) = SimdUnary::from_operator(op) {
+                    Instr::SimdUnary(op)
+                } else if let Some(op) = SimdBinary::from_operator(op) {
+                    Instr::SimdBinary(op)
+                } else if let Some(op) = SimdTernary::from_operator(op) {
+                    Instr::SimdTernary(op)
+                } else if let Some(op) = SimdShift::from_operator(op) {
+                    Instr::SimdShift(op)
+                } else if let Some((op, lane)) = SimdExtractLane::from_operator(op) {
+                    Instr::SimdExtractLane(op, lane)
+                } else if let Some((op, lane)) = SimdReplaceLane::from_operator(op) {
+                    Instr::SimdReplaceLane(op, lane)
+                } else if let Some((op, m)) = SimdLoad::from_operator(op) {
+                    match memarg(m) {
+                        Some(m) => Instr::SimdLoad(op, m),
+                        None => Instr::Unsupported,
+                    }
+                } else if let Some((op, lane, m)) = SimdMemLaneOp::from_operator(op) {
+                    match memarg(m) {
+                        Some(m) => Instr::SimdMemLane(op, lane, m),
+                        None => Instr::Unsupported,
+                    }
+                } else {
+                    Instr::Unsupported
+                }
+            }
+        };
+        self.instrs.push(instr);
+    }
+}
+
+/// Validate one function body operator by operator and translate it.
+pub(crate) fn translate(
+    mut v: FuncValidator<ValidatorResources>,
+    body: &FunctionBody<'_>,
+    types: &[FuncType],
+    ty: &FuncType,
+) -> Result<FuncCode, BinaryReaderError> {
+    let mut locals = 0usize;
+    let mut reader = body.get_locals_reader()?;
+    for _ in 0..reader.get_count() {
+        let offset = reader.original_position();
+        let (count, t) = reader.read()?;
+        v.define_locals(offset, count, t)?;
+        locals += count as usize;
+    }
+    let mut t = Translator {
+        types,
+        instrs: Vec::new(),
+        br_tables: Vec::new(),
+        v128s: Vec::new(),
+        ctrls: vec![Ctrl {
+            kind: CtrlKind::Function,
+            height: 0,
+            params: 0,
+            results: ty.results.len() as u32,
+            start: 0,
+            fixups: Vec::new(),
+            if_fixup: None,
+        }],
+    };
+    let mut ops = body.get_operators_reader()?;
+    while !ops.eof() {
+        let (op, offset) = ops.read_with_offset()?;
+        let height = v.operand_stack_height();
+        v.op(offset, &op)?;
+        t.op(&op, height);
+    }
+    ops.finish()?;
+    Ok(FuncCode {
+        params: ty.params.len(),
+        results: ty.results.len(),
+        locals,
+        instrs: t.instrs,
+        br_tables: t.br_tables,
+        v128s: t.v128s,
+    })
+}
