@@ -105,6 +105,10 @@ enum Command {
         /// Wall-clock limit of one case, in seconds (a worker past it is a finding).
         #[arg(long, value_name = "SECS", default_value_t = 20)]
         case_timeout: u64,
+        /// Engine to compare (repeatable; default: every built engine). The first is the
+        /// reference; with three or more, each divergence's report names the odd one out.
+        #[arg(long = "engine", value_name = "ENGINE")]
+        engines: Vec<String>,
         /// Wall-clock limit of shrinking one finding, in seconds.
         #[arg(long, value_name = "SECS", default_value_t = 60)]
         shrink_seconds: u64,
@@ -119,6 +123,9 @@ enum Command {
         /// Seed of the planned calls (a fuzz finding's case seed reproduces its calls).
         #[arg(long, value_name = "S", default_value_t = 0)]
         seed: u64,
+        /// Engine to compare (repeatable; default: every built engine).
+        #[arg(long = "engine", value_name = "ENGINE")]
+        engines: Vec<String>,
         /// Compare NaNs exactly (the module canonicalizes NaNs).
         #[arg(long)]
         exact_nans: bool,
@@ -128,6 +135,13 @@ enum Command {
     FuzzWorker {
         #[arg(long, default_value = "all")]
         features: String,
+        #[arg(long = "engine")]
+        engines: Vec<String>,
+    },
+    /// Summarise a findings folder (what `lockstep fuzz --out DIR` wrote) as a table.
+    Report {
+        /// The findings folder.
+        dir: PathBuf,
     },
 }
 
@@ -158,6 +172,7 @@ fn main() -> ExitCode {
             out,
             case_timeout,
             shrink_seconds,
+            engines,
         } => {
             let features = match lockstep_harness::features::Features::parse(&features) {
                 Ok(f) => f,
@@ -179,6 +194,7 @@ fn main() -> ExitCode {
                 seed,
                 features,
                 out,
+                engines,
                 worker: None,
                 case_timeout: std::time::Duration::from_secs(case_timeout.max(1)),
                 shrink_budget: std::time::Duration::from_secs(shrink_seconds),
@@ -197,8 +213,9 @@ fn main() -> ExitCode {
             output,
             seed,
             exact_nans,
+            engines,
         } => {
-            return match fuzz::shrink_file(&input, &output, seed, exact_nans) {
+            return match fuzz::shrink_file(&input, &output, seed, exact_nans, &engines) {
                 Ok(Ok(msg)) => {
                     println!("{msg}");
                     ExitCode::SUCCESS
@@ -213,10 +230,22 @@ fn main() -> ExitCode {
                 }
             };
         }
-        Command::FuzzWorker { features } => {
+        Command::FuzzWorker { features, engines } => {
             let features =
                 lockstep_harness::features::Features::parse(&features).unwrap_or_default();
-            return ExitCode::from(fuzz::worker::serve(features) as u8);
+            return ExitCode::from(fuzz::worker::serve(features, &engines) as u8);
+        }
+        Command::Report { dir } => {
+            return match fuzz::findings::table(&dir) {
+                Ok(t) => {
+                    print!("{t}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("lockstep: {e}");
+                    ExitCode::from(2)
+                }
+            };
         }
         Command::Wast {
             engines,
