@@ -111,6 +111,7 @@ fn spec_with_list(list: &str) -> i32 {
             quiet: true,
             show_messages: false,
             timeout: None,
+            ..Default::default()
         },
         suites: vec!["proposal:mutable-global".to_string()],
         testsuite: None,
