@@ -132,17 +132,16 @@ impl RuntimeSession {
                         .expect("spectest global"),
                     )
                 }
-                // The runtime's host API makes 32-bit tables only so far: a script importing
-                // `table64` gets "unknown import" until its owner adds them.
-                spectest::Item::Table { table64: true, .. } => continue,
-                spectest::Item::Table { min, max, .. } => rt::Extern::Table(
+                spectest::Item::Table {
+                    min, max, table64, ..
+                } => rt::Extern::Table(
                     rt::Table::new(
                         &mut store,
                         rt::TableType {
                             element: rt::ValType::FuncRef,
                             minimum: min.into(),
                             maximum: max.map(Into::into),
-                            table64: false,
+                            table64,
                         },
                         rt::Val::FuncRef(None),
                     )
