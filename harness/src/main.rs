@@ -87,8 +87,9 @@ enum Command {
         #[arg(long, value_name = "S")]
         seed: Option<u64>,
         /// Features cases may use (comma-separated): bulk-memory, reference-types, multi-value,
-        /// sign-extension, saturating-float-to-int, floats, simd, or all (narrowed to what
-        /// every engine executes).
+        /// sign-extension, saturating-float-to-int, floats, simd, tail-call, multi-memory,
+        /// memory64, gc, exceptions, extended-const, or all (narrowed to what every engine
+        /// executes).
         #[arg(long, value_name = "LIST", default_value = "all")]
         features: String,
         /// Where findings are written (one directory per finding).

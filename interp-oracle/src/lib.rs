@@ -361,6 +361,16 @@ impl Store {
         self.push_func(type_id, FuncKind::Host(f))
     }
     pub fn alloc_table(&mut self, element: ValType, limits: Limits, init: Value) -> TableAddr {
+        self.alloc_table_at(AddrType::I32, element, limits, init)
+    }
+    /// Like [`Store::alloc_table`], for a table indexed by `addr` (a host `table64`).
+    pub fn alloc_table_at(
+        &mut self,
+        addr: AddrType,
+        element: ValType,
+        limits: Limits,
+        init: Value,
+    ) -> TableAddr {
         let def = match types::from_coarse(element) {
             types::Ty::Ref(r) => r,
             // A table of numbers does not exist: the host gets a table of `funcref`.
@@ -369,7 +379,7 @@ impl Store {
                 heap: types::Heap::Abs(types::AbsHeap::Func),
             },
         };
-        self.push_table(def, AddrType::I32, limits, value_to_slot(init))
+        self.push_table(def, addr, limits, value_to_slot(init))
     }
     /// Allocates `limits.min` pages (at most 65536; an allocation failure gives an empty
     /// memory rather than a panic).

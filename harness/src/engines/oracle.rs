@@ -138,10 +138,14 @@ impl OracleSession {
                         to_oracle(value).expect("the spectest globals are numbers"),
                     ))
                 }
-                // The oracle's host API makes 32-bit tables only so far: a script importing
-                // `table64` gets "unknown import" until its owner adds them.
-                spectest::Item::Table { table64: true, .. } => continue,
-                spectest::Item::Table { min, max, .. } => oracle::Extern::Table(store.alloc_table(
+                spectest::Item::Table {
+                    min, max, table64, ..
+                } => oracle::Extern::Table(store.alloc_table_at(
+                    if table64 {
+                        oracle::AddrType::I64
+                    } else {
+                        oracle::AddrType::I32
+                    },
                     oracle::ValType::FuncRef,
                     oracle::Limits {
                         min: min.into(),

@@ -126,8 +126,7 @@ impl RuntimeSession {
                         .expect("spectest global"),
                     )
                 }
-                // The runtime's host API makes 32-bit tables only so far: a script importing
-                // `table64` gets "unknown import" until its owner adds them.
+                // The runtime has no table64 yet: leaving it out makes importing it a link error.
                 spectest::Item::Table { table64: true, .. } => continue,
                 spectest::Item::Table { min, max, .. } => rt::Extern::Table(
                     rt::Table::new(

@@ -202,11 +202,17 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
                                     s.failed += 1;
                                     Some(("panic", r))
                                 }
-                                ReplyVerdict::Ran(CaseVerdict::Diverged { .. })
-                                | ReplyVerdict::Lost(_) => {
+                                ReplyVerdict::Ran(CaseVerdict::Diverged { .. }) => {
                                     s.divergences += 1;
                                     s.failed += 1;
                                     Some(("divergence", r))
+                                }
+                                // Only the supervisor makes these; a worker that sends one is
+                                // broken, which is a crash of its own.
+                                ReplyVerdict::Lost(_) => {
+                                    s.crashes += 1;
+                                    s.failed += 1;
+                                    Some(("crash", r))
                                 }
                             }
                         }

@@ -305,3 +305,28 @@ pub fn serve(features: Features) -> i32 {
     }
     0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every kind of reply survives the JSON line the worker writes.
+    #[test]
+    fn replies_round_trip_through_json() {
+        for verdict in [
+            ReplyVerdict::Ran(CaseVerdict::Pass),
+            ReplyVerdict::Ran(CaseVerdict::Inconclusive(
+                "call stack exhausted".to_string(),
+            )),
+            ReplyVerdict::Ran(CaseVerdict::Rejected("compile: invalid".to_string())),
+            ReplyVerdict::Skipped("generator: config".to_string()),
+        ] {
+            let mut reply = CaseReply::new(7, verdict);
+            reply.outcomes = vec![("oracle".to_string(), "returned []".to_string())];
+            let text = serde_json::to_string(&reply).expect("serialisable");
+            let back: CaseReply = serde_json::from_str(&text).expect("parses");
+            assert_eq!(back.verdict, reply.verdict);
+            assert_eq!((back.seed, back.outcomes), (7, reply.outcomes));
+        }
+    }
+}
