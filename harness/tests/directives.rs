@@ -1,8 +1,11 @@
 //! Each directive kind, run on the oracle: the right expectation passes, a wrong one fails.
 
-use lockstep_harness::engine::Engine;
+use lockstep_harness::engine::{
+    AnyRef, CompileError, Engine, ExnRefId, HeapRefId, InstanceId, InstantiateError, InvokeError,
+    ModuleId, Session, Val, WasmFeatures,
+};
 use lockstep_harness::engines::oracle::OracleEngine;
-use lockstep_harness::suite::features_2_0;
+use lockstep_harness::suite::{features_2_0, features_3_0};
 use lockstep_harness::wast::{EngineFileResult, run_script};
 
 fn run(text: &str) -> EngineFileResult {
@@ -339,11 +342,233 @@ fn references() {
 }
 
 #[test]
-fn unsupported_directives_fail() {
-    fails_at(
+fn assert_exception_fails_when_the_call_returns() {
+    let r = fails_at(
         r#"(module (func (export "f")))
 (assert_exception (invoke "f"))"#,
         &[2],
+    );
+    assert!(
+        r.failures[0]
+            .message
+            .contains("expected an uncaught exception"),
+        "{}",
+        r.failures[0].message
+    );
+}
+
+#[test]
+fn directives_the_engines_cannot_run_are_skipped_with_a_reason() {
+    let r = run(r#"(module (func (export "f")))
+(thread $T (invoke "f"))
+(wait $T)
+(assert_malformed_custom (module binary "\00asm\01\00\00\00") "x")
+(invoke "f")"#);
+    assert_eq!((r.passed, r.failed, r.skipped), (2, 0, 3), "{r:#?}");
+    let skipped: Vec<(usize, &str)> = r
+        .skips
+        .iter()
+        .map(|k| (k.line, k.directive.as_str()))
+        .collect();
+    assert_eq!(
+        skipped,
+        vec![(2, "thread"), (3, "wait"), (4, "assert_malformed_custom")]
+    );
+    assert!(r.skips.iter().all(|k| !k.message.is_empty()));
+}
+
+/// A stand-in engine whose exports return fixed 3.0 values, so the result patterns and the
+/// cross-engine rules can be tested before the real engines produce those values. `ids` offsets
+/// every identity it hands out, as two real engines' ids would differ; `i31` is the payload of
+/// its `i31` export.
+struct Fixed {
+    name: &'static str,
+    ids: u64,
+    i31: u32,
+    features: WasmFeatures,
+}
+
+struct FixedSession {
+    ids: u64,
+    i31: u32,
+}
+
+impl Engine for Fixed {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn supported_features(&self) -> WasmFeatures {
+        self.features
+    }
+    fn new_session(&self, _: WasmFeatures) -> Box<dyn Session> {
+        Box::new(FixedSession {
+            ids: self.ids,
+            i31: self.i31,
+        })
+    }
+}
+
+impl Session for FixedSession {
+    fn compile(&mut self, _: &[u8]) -> Result<ModuleId, CompileError> {
+        Ok(ModuleId(0))
+    }
+    fn instantiate(&mut self, _: ModuleId) -> Result<InstanceId, InstantiateError> {
+        Ok(InstanceId(0))
+    }
+    fn register(&mut self, _: &str, _: InstanceId) {}
+    fn invoke(
+        &mut self,
+        _: InstanceId,
+        export: &str,
+        args: &[Val],
+    ) -> Result<Vec<Val>, InvokeError> {
+        let id = HeapRefId(self.ids);
+        Ok(vec![match export {
+            "i31" => Val::AnyRef(Some(AnyRef::I31(self.i31))),
+            "struct" => Val::AnyRef(Some(AnyRef::Struct(id))),
+            "array" => Val::AnyRef(Some(AnyRef::Array(id))),
+            "externalized" => Val::externalize(Some(AnyRef::Struct(id))),
+            "exn" => Val::ExnRef(Some(ExnRefId(self.ids))),
+            "throw" => {
+                return Err(InvokeError::Exception {
+                    payload: vec![Val::I32(7)],
+                });
+            }
+            // Echo the argument: nulls of every hierarchy and host values round-trip.
+            "id" => args[0],
+            "internalize" => match args[0].internalize() {
+                Some(any) => Val::AnyRef(any),
+                None => return Err(InvokeError::Other("not an externref".to_string())),
+            },
+            "externalize" => match args[0] {
+                Val::AnyRef(any) => Val::externalize(any),
+                _ => return Err(InvokeError::Other("not an anyref".to_string())),
+            },
+            _ => return Err(InvokeError::Other(format!("no export {export:?}"))),
+        }])
+    }
+    fn get_global(&mut self, _: InstanceId, export: &str) -> Result<Val, String> {
+        Err(format!("no global {export:?}"))
+    }
+}
+
+fn fixed(name: &'static str, ids: u64, i31: u32) -> Fixed {
+    Fixed {
+        name,
+        ids,
+        i31,
+        features: features_3_0(),
+    }
+}
+
+/// The module the stand-in "runs": its exports only name the calls (the stand-in ignores it).
+const GC_EXPORTS: &str = r#"(module
+  (type $s (struct))
+  (func (export "i31") (result i31ref) (ref.i31 (i32.const 5)))
+  (func (export "struct") (result structref) (struct.new $s)))
+"#;
+
+fn run_fixed(text: &str, engines: &[&dyn Engine]) -> Vec<EngineFileResult> {
+    run_script("gc.wast", text, engines, features_3_0()).engines
+}
+
+#[test]
+fn gc_result_patterns() {
+    let e = fixed("fixed", 1, 5);
+    let text = format!(
+        r#"{GC_EXPORTS}
+(assert_return (invoke "i31") (ref.i31))
+(assert_return (invoke "i31") (ref.eq))
+(assert_return (invoke "i31") (ref.any))
+(assert_return (invoke "struct") (ref.struct))
+(assert_return (invoke "struct") (ref.eq))
+(assert_return (invoke "array") (ref.array))
+(assert_return (invoke "externalized") (ref.extern))
+(assert_return (invoke "id" (ref.host 3)) (ref.host 3))
+(assert_return (invoke "id" (ref.host 3)) (ref.any))
+(assert_return (invoke "internalize" (ref.extern 4)) (ref.host 4))
+(assert_return (invoke "externalize" (ref.host 2)) (ref.extern 2))
+(assert_return (invoke "id" (ref.null any)) (ref.null none))
+(assert_return (invoke "id" (ref.null struct)) (ref.null any))
+(assert_return (invoke "id" (ref.null noexn)) (ref.null exn))
+(assert_return (invoke "id" (ref.null nofunc)) (ref.null func))
+(assert_return (invoke "id" (ref.null none)) (ref.null))
+(assert_return (invoke "i31") (either (ref.null) (ref.i31)))
+(assert_exception (invoke "throw"))"#
+    );
+    let r = &run_fixed(&text, &[&e])[0];
+    assert!(r.failures.is_empty(), "{:#?}", r.failures);
+    assert_eq!(r.passed, 19);
+
+    // Each pattern rejects the kinds it does not name.
+    let text = format!(
+        r#"{GC_EXPORTS}
+(assert_return (invoke "i31") (ref.struct))
+(assert_return (invoke "struct") (ref.array))
+(assert_return (invoke "struct") (ref.i31))
+(assert_return (invoke "id" (ref.host 3)) (ref.eq))
+(assert_return (invoke "id" (ref.host 3)) (ref.host 4))
+(assert_return (invoke "externalized") (ref.extern 1))
+(assert_return (invoke "externalized") (ref.any))
+(assert_return (invoke "id" (ref.null any)) (ref.null func))
+(assert_return (invoke "id" (ref.null exn)) (ref.null extern))
+(assert_return (invoke "id" (ref.null extern)) (ref.null none))
+(assert_return (invoke "exn") (ref.null exn))
+(assert_exception (invoke "i31"))"#
+    );
+    let r = &run_fixed(&text, &[&e])[0];
+    let lines: Vec<usize> = r.failures.iter().map(|f| f.line).collect();
+    assert_eq!(lines, (6..=17).collect::<Vec<_>>(), "{:#?}", r.failures);
+}
+
+#[test]
+fn references_compare_across_engines_by_shape_not_identity() {
+    // Different ids for "the same" struct, array and exception: no divergence.
+    let (a, b) = (fixed("a", 1, 5), fixed("b", 99, 5));
+    let text = format!(
+        r#"{GC_EXPORTS}
+(invoke "struct")
+(invoke "array")
+(invoke "externalized")
+(invoke "exn")
+(invoke "i31")
+(assert_exception (invoke "throw"))"#
+    );
+    let r = run_fixed(&text, &[&a, &b]);
+    assert_eq!((r[1].divergences, r[1].failed), (0, 0), "{:#?}", r[1]);
+    // A different i31 payload is a divergence even where the script asserts nothing specific.
+    let c = fixed("c", 1, 6);
+    let r = run_fixed(&text, &[&a, &c]);
+    assert_eq!(r[1].divergences, 1, "{:#?}", r[1]);
+    assert_eq!(r[1].failures[0].line, 10, "{:#?}", r[1].failures);
+}
+
+#[test]
+fn an_engine_sits_out_a_file_that_needs_a_feature_it_does_not_execute() {
+    let full = fixed("full", 1, 5);
+    let partial = Fixed {
+        features: features_2_0(),
+        ..fixed("partial", 1, 5)
+    };
+    let text = format!("{GC_EXPORTS}(assert_return (invoke \"i31\") (ref.i31))");
+    let r = run_fixed(&text, &[&full, &partial]);
+    assert_eq!(
+        (r[0].passed, r[0].sat_out.as_deref()),
+        (2, None),
+        "{:#?}",
+        r[0]
+    );
+    let reason = r[1].sat_out.as_deref().expect("sat out");
+    assert!(reason.contains("gc"), "{reason}");
+    assert_eq!((r[1].passed, r[1].failed, r[1].skipped), (0, 0, 0));
+    // A file of 2.0 modules runs on both.
+    let r = run_fixed(
+        "(module (func (export \"i31\")))\n(invoke \"i31\")",
+        &[&full, &partial],
+    );
+    assert!(
+        r.iter().all(|e| e.sat_out.is_none() && e.passed == 2),
+        "{r:#?}"
     );
 }
 

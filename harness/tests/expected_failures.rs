@@ -113,6 +113,7 @@ fn spec_with_list(list: &str) -> i32 {
             timeout: None,
         },
         suites: vec!["proposal:mutable-global".to_string()],
+        testsuite: None,
         junit: None,
         expected_failures: Some(path),
     })

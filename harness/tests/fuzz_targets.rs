@@ -24,13 +24,13 @@ const FIXED: &[&[u8]] = &[
 ];
 
 fn features() -> lockstep_harness::engine::WasmFeatures {
-    targets::common_features(&engines::built())
+    lockstep_harness::features::common(&engines::all())
 }
 
 /// The features a target generates (what its seeds are made for).
 fn features_of(target: &str) -> lockstep_harness::engine::WasmFeatures {
     match target {
-        "single_op" => targets::run_case_capped(&engines::built()),
+        "single_op" => targets::differential_features(&engines::all()),
         _ => features(),
     }
 }
@@ -117,22 +117,6 @@ fn every_target_is_tested_and_has_a_fuzz_crate_entry() {
             this.contains(&format!("fn {name}()")),
             "no replay test for {name}"
         );
-    }
-}
-
-/// Every instruction of the `single_op` table makes a module every engine accepts.
-#[test]
-fn single_op_table_is_valid() {
-    let f = features();
-    let mut v = wasmparser::Validator::new_with_features(f);
-    for (i, _) in targets::ops::supported(f).iter().enumerate() {
-        let input = targets::ops::Instance::input(i, &[]);
-        let mut u = arbitrary::Unstructured::new(&input);
-        let op = targets::ops::Instance::arbitrary(&mut u, f).expect("an instruction");
-        let wasm = op.module(f).unwrap_or_else(|e| panic!("{op}: {e}"));
-        v.validate_all(&wasm)
-            .unwrap_or_else(|e| panic!("{op}: {e}\n{}", op.wat(f)));
-        v.reset();
     }
 }
 

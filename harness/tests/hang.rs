@@ -65,6 +65,7 @@ fn hang_child() {
             ..Default::default()
         },
         paths: vec![path],
+        ..Default::default()
     };
     let _ = run::wast_with(&opts, vec![Box::new(Hangs)]);
     // Not reached: the watchdog ends the process.

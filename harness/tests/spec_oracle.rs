@@ -14,6 +14,7 @@ fn oracle_passes_the_2_0_suites() {
             timeout: None,
         },
         suites: Vec::new(),
+        testsuite: None,
         junit: None,
         expected_failures: None,
     })

@@ -28,9 +28,11 @@
 //! 5. **Call-stack exhaustion** on either side makes the comparison [`Comparison::Inconclusive`]:
 //!    engines legitimately run out of stack at different depths. It is neither a pass nor a
 //!    failure; callers count it and stop comparing that case (the states may have drifted).
-//! 6. **Function references** are compared only as null versus non-null: each engine names its
-//!    functions in its own way. Extern references are the harness's own numbers and are compared
-//!    exactly.
+//! 6. **References** are compared by shape ([`Val::shape`]): the same hierarchy and nullness,
+//!    the same kind (struct, array, i31, host, externalized), the same i31 payload and host
+//!    number. Functions, structs, arrays and exceptions are known by engine-specific ids, which are
+//!    ignored. Extern references are the harness's own numbers and are compared exactly. Uncaught
+//!    exceptions agree when their payloads agree by these rules.
 //! 7. **Memories** are compared by size, then by hash; only when the hashes differ are the bytes
 //!    scanned for the first differing range, which the divergence reports. Memory is bytes: a
 //!    NaN stored there (scalar or a v128 lane) is compared bit for bit. The fuzz campaign sets
@@ -45,6 +47,8 @@
 
 use std::fmt::{self, Write as _};
 
+use serde::{Deserialize, Serialize};
+
 use crate::engine::{InvokeError, Snapshot, TrapCode, Val};
 
 /// How strictly to compare.
@@ -57,9 +61,12 @@ pub struct Rules {
 /// The result of a call, as an engine reports it.
 pub type CallResult = Result<Vec<Val>, InvokeError>;
 
+/// An engine's snapshot of exported state, or why it has none.
+pub type SnapshotResult = Result<Snapshot, String>;
+
 /// What kind of difference a divergence is. Shrinking keeps a module only while it still diverges
 /// with the same [`Divergence::signature`].
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum DivergenceKind {
     /// One side returned, the other trapped (or failed to make the call).
     ReturnVsTrap,
@@ -80,7 +87,7 @@ pub enum DivergenceKind {
 }
 
 /// A difference between two engines.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Divergence {
     pub kind: DivergenceKind,
     /// A short, stable description of what differs (no values): e.g. `trap:unreachable/return`,
@@ -150,6 +157,7 @@ pub fn describe(r: &CallResult) -> String {
                 .join(" ")
         ),
         Err(InvokeError::Trap(t)) => format!("trapped: {:?} ({})", t.code, t.message),
+        Err(e @ InvokeError::Exception { .. }) => e.to_string(),
         Err(InvokeError::Other(m)) => format!("failed to call: {m}"),
     }
 }
@@ -176,8 +184,8 @@ pub fn same_val(a: &Val, b: &Val, rules: Rules) -> bool {
                 x == y
             }
         }
-        (Val::FuncRef(x), Val::FuncRef(y)) => x.is_some() == y.is_some(),
-        (Val::ExternRef(x), Val::ExternRef(y)) => x == y,
+        // Rule 6: references by shape (kind, nullness, i31 payload, host number), never by id.
+        (x, y) if x.is_ref() => x.shape() == y.shape(),
         _ => false,
     }
 }
@@ -281,11 +289,26 @@ pub fn compare_calls(
                 ))
             }
         }
+        (
+            Err(InvokeError::Exception { payload: x }),
+            Err(InvokeError::Exception { payload: y }),
+        ) => {
+            if x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_val(p, q, rules)) {
+                Comparison::Same
+            } else {
+                Comparison::Diverged(Divergence::new(
+                    DivergenceKind::Results,
+                    "exception-payload",
+                    both(),
+                ))
+            }
+        }
         (Err(InvokeError::Other(_)), Err(InvokeError::Other(_))) => Comparison::Same,
         _ => {
             let tag = |r: &CallResult| match r {
                 Ok(_) => "return".to_string(),
                 Err(InvokeError::Trap(t)) => format!("trap:{}", code_name(t.code)),
+                Err(InvokeError::Exception { .. }) => "exception".to_string(),
                 Err(InvokeError::Other(_)) => "error".to_string(),
             };
             Comparison::Diverged(Divergence::new(
@@ -328,18 +351,32 @@ fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// A memory or table whose sizes differ (`unit`: what the size counts).
+fn size_differs(
+    kind: DivergenceKind,
+    (what, unit): (&str, &str),
+    export: &str,
+    names: (&str, &str),
+    sizes: (usize, usize),
+) -> Divergence {
+    Divergence::new(
+        kind,
+        format!("{what}-size:{export}"),
+        format!(
+            "{what} {export:?} has {} {unit} on {} and {} {unit} on {}",
+            sizes.0, names.0, sizes.1, names.1
+        ),
+    )
+}
+
 fn compare_memory(names: (&str, &str), export: &str, a: &[u8], b: &[u8]) -> Option<Divergence> {
     if a.len() != b.len() {
-        return Some(Divergence::new(
+        return Some(size_differs(
             DivergenceKind::Memory,
-            format!("memory-size:{export}"),
-            format!(
-                "memory {export:?} has {} bytes on {} and {} bytes on {}",
-                a.len(),
-                names.0,
-                b.len(),
-                names.1
-            ),
+            ("memory", "bytes"),
+            export,
+            names,
+            (a.len(), b.len()),
         ));
     }
     if hash_bytes(a) == hash_bytes(b) && a == b {
@@ -411,16 +448,12 @@ pub fn compare_snapshots(
     }
     for ((name, x), (_, y)) in a.tables.iter().zip(&b.tables) {
         if x.len() != y.len() {
-            return Some(Divergence::new(
+            return Some(size_differs(
                 DivergenceKind::Table,
-                format!("table-size:{name}"),
-                format!(
-                    "table {name:?} has {} elements on {} and {} on {}",
-                    x.len(),
-                    names.0,
-                    y.len(),
-                    names.1
-                ),
+                ("table", "elements"),
+                name,
+                names,
+                (x.len(), y.len()),
             ));
         }
         if let Some(i) = x.iter().zip(y).position(|(p, q)| !same_val(p, q, rules)) {
@@ -440,8 +473,8 @@ pub fn compare_snapshots(
 /// Compare two engines' snapshots, either of which may be unavailable.
 pub fn compare_states(
     names: (&str, &str),
-    a: &Result<Snapshot, String>,
-    b: &Result<Snapshot, String>,
+    a: &SnapshotResult,
+    b: &SnapshotResult,
     rules: Rules,
 ) -> StateComparison {
     match (a, b) {

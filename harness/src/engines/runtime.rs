@@ -18,10 +18,10 @@ pub struct RuntimeEngine {
 }
 
 /// The engine list's constructor.
-pub fn engine() -> Option<Box<dyn Engine>> {
-    Some(Box::new(RuntimeEngine {
+pub fn engine() -> Box<dyn Engine> {
+    Box::new(RuntimeEngine {
         engines: Mutex::new(HashMap::new()),
-    }))
+    })
 }
 
 impl Engine for RuntimeEngine {
@@ -206,6 +206,10 @@ impl RuntimeSession {
                     }
                 };
                 rt::Val::ExternRef(Some(r))
+            }
+            // The runtime has no GC or exception values yet (its owner adds them).
+            Val::AnyRef(_) | Val::Externalized(_) | Val::ExnRef(_) => {
+                return Err(format!("unsupported argument for the runtime: {v}"));
             }
         })
     }

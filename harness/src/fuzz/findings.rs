@@ -5,9 +5,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::case::{self, Call, Verdict};
+use super::case::{self, Call};
 use crate::diff::{Rules, hash_bytes};
 use crate::engine::{Engine, Val};
+use crate::lockstep::CaseVerdict;
 
 /// Shrink `wasm` while its plan (drawn from `plan_seed`) still diverges with the same key
 /// ([`crate::diff::Divergence::key`]). Gives up improving after `budget`. Returns the smallest
@@ -29,7 +30,9 @@ pub fn shrink(
             return Ok(false);
         };
         let r = case::run_case(engines, candidate, &calls, rules);
-        Ok(matches!(&r.verdict, Verdict::Diverged { divergence, .. } if divergence.key() == key))
+        Ok(
+            matches!(&r.verdict, CaseVerdict::Diverged { divergence, .. } if divergence.key() == key),
+        )
     };
     match wasm_shrink::WasmShrink::default()
         .attempts(400)
@@ -93,6 +96,13 @@ fn wast_val(v: &Val) -> String {
         Val::FuncRef(_) => "(ref.null func)".to_string(),
         Val::ExternRef(None) => "(ref.null extern)".to_string(),
         Val::ExternRef(Some(n)) => format!("(ref.extern {n})"),
+        // A script passes only nulls and host numbers (campaign arguments are nothing else);
+        // engine-made references have no text form, so they print as their hierarchy's null,
+        // like function references above.
+        Val::AnyRef(Some(crate::engine::AnyRef::Host(n))) => format!("(ref.host {n})"),
+        Val::AnyRef(_) => "(ref.null any)".to_string(),
+        Val::Externalized(_) => "(ref.null extern)".to_string(),
+        Val::ExnRef(_) => "(ref.null exn)".to_string(),
     }
 }
 

@@ -1,10 +1,11 @@
 //! `lockstep fuzz`: differential campaigns of wasm-smith modules, and `lockstep shrink`.
 //!
-//! - [`case`]: a swarm configuration and module from a seed, the plan of edge-biased calls, and
-//!   running a case on every engine with the [`crate::diff`] rules;
+//! - [`case`]: a swarm configuration and module from a seed (`generate`), the plan of
+//!   edge-biased calls (`plan`), and running a case on every engine step by step (`run`, with
+//!   [`crate::lockstep`]);
 //! - [`worker`]: the supervised worker processes (the same binary, hidden `fuzz-worker`
-//!   subcommand, JSON lines over stdin/stdout); a worker that dies or hangs is a finding and is
-//!   restarted;
+//!   subcommand, JSON lines over stdin/stdout, answering with a typed verdict); a worker that
+//!   dies or hangs is a finding and is restarted;
 //! - [`findings`]: shrinking and the files written for each finding;
 //! - [`rng`]: the deterministic generator. Case `i` of a campaign seeded with `S` uses the seed
 //!   `rng::case_seed(S, i)`, printed with every finding.
@@ -19,8 +20,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use case::Features;
-use worker::{Reply, Worker};
+use crate::features::Features;
+use crate::lockstep::{CaseVerdict, guarded};
+use worker::{Reply, ReplyVerdict, Worker};
 
 /// `lockstep fuzz` options.
 #[derive(Clone, Debug)]
@@ -97,15 +99,9 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
             std::env::current_exe().map_err(|e| format!("cannot find the lockstep binary: {e}"))?
         }
     };
-    let built = crate::engines::built();
-    let engines: Vec<&dyn crate::engine::Engine> = built.iter().map(|e| e.as_ref()).collect();
+    let all = crate::engines::all();
+    let engines: Vec<&dyn crate::engine::Engine> = all.iter().map(|e| e.as_ref()).collect();
     let names: Vec<&str> = engines.iter().map(|e| e.name()).collect();
-    if names.len() < 2 {
-        return Err(format!(
-            "fuzzing compares engines, and only {} is built",
-            names.join(", ")
-        ));
-    }
     // The campaign runs what was asked for and every engine executes (SIMD only once all do).
     let features = opts.features.intersect(Features::supported_by(&engines));
     let dropped = opts.features.without(features);
@@ -183,29 +179,31 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
                             if s.state_note.is_none() {
                                 s.state_note = r.state_note.clone();
                             }
-                            match r.verdict.as_str() {
-                                "pass" => {
+                            match &r.verdict {
+                                ReplyVerdict::Ran(CaseVerdict::Pass) => {
                                     s.passed += 1;
                                     None
                                 }
-                                "inconclusive" => {
+                                ReplyVerdict::Ran(CaseVerdict::Inconclusive(_)) => {
                                     s.inconclusive += 1;
                                     None
                                 }
-                                "nan-nondeterminism" => {
+                                ReplyVerdict::Ran(CaseVerdict::NanBitsOnly { .. }) => {
                                     s.nan_nondeterminism += 1;
                                     None
                                 }
-                                "rejected" | "skipped" => {
+                                ReplyVerdict::Ran(CaseVerdict::Rejected(_))
+                                | ReplyVerdict::Skipped(_) => {
                                     s.rejected += 1;
                                     None
                                 }
-                                "panic" => {
+                                ReplyVerdict::Ran(CaseVerdict::Panicked { .. }) => {
                                     s.panics += 1;
                                     s.failed += 1;
                                     Some(("panic", r))
                                 }
-                                _ => {
+                                ReplyVerdict::Ran(CaseVerdict::Diverged { .. })
+                                | ReplyVerdict::Lost(_) => {
                                     s.divergences += 1;
                                     s.failed += 1;
                                     Some(("divergence", r))
@@ -251,7 +249,7 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
                                 if !opts.quiet {
                                     println!(
                                         "finding ({kind}): case seed {seed}: {} -> {}",
-                                        crate::report::one_line(&r.detail, 200),
+                                        crate::report::one_line(&r.detail(), 200),
                                         p.display()
                                     );
                                 }
@@ -332,7 +330,7 @@ fn record(
     w: &mut Option<Worker>,
 ) -> Result<PathBuf, String> {
     let seed = r.seed;
-    let generated = crate::wast::runner::guarded(|| case::generate(seed, opts.features))
+    let generated = guarded(|| case::generate(seed, opts.features))
         .map_err(|p| format!("the generator panicked: {p}"))??;
     let mut finding = findings::Finding {
         kind: kind.to_string(),
@@ -342,26 +340,27 @@ fn record(
         wasm: generated.wasm.clone(),
         config: generated.summary.clone(),
         exact_nans: generated.canonical_nans,
-        call: r.call,
+        call: r.divergence().and_then(|(call, _)| call),
         calls: case::plan(&generated.wasm, seed).unwrap_or_default(),
-        detail: r.detail.clone(),
+        detail: r.detail(),
         outcomes: r.outcomes.clone(),
     };
     if kind == "divergence"
-        && let Some(key) = &r.key
+        && let Some((_, divergence)) = r.divergence()
     {
+        let key = divergence.key();
         // Shrinking runs engine code too: it happens in a worker.
         if w.is_none() {
             *w = Worker::spawn(exe, opts.features).ok();
         }
         if let Some(worker) = w.as_mut() {
-            match worker.shrink(seed, key, opts.shrink_budget) {
+            match worker.shrink(seed, &key, opts.shrink_budget) {
                 Reply::Case(s) if s.wasm.is_some() => {
                     let wasm = worker::from_hex(s.wasm.as_deref().unwrap_or_default());
                     finding.calls = case::plan(&wasm, seed).unwrap_or_default();
                     finding.wasm = wasm;
-                    finding.call = s.call;
-                    finding.detail = s.detail;
+                    finding.call = s.divergence().and_then(|(call, _)| call);
+                    finding.detail = s.detail();
                     finding.outcomes = s.outcomes;
                 }
                 Reply::Case(_) => {}
@@ -388,15 +387,12 @@ pub fn shrink_file(
             .map_err(|e| format!("{} is neither wasm nor wat: {e}", input.display()))?
             .into_owned()
     };
-    let engines = crate::engines::built();
+    let engines = crate::engines::all();
     let engines: Vec<&dyn crate::engine::Engine> = engines.iter().map(|e| e.as_ref()).collect();
-    if engines.len() < 2 {
-        return Err("shrinking a divergence needs two engines".to_string());
-    }
     let rules = crate::diff::Rules { exact_nans };
     let calls = case::plan(&wasm, plan_seed)?;
     let r = case::run_case(&engines, &wasm, &calls, rules);
-    let case::Verdict::Diverged { divergence, .. } = r.verdict else {
+    let CaseVerdict::Diverged { divergence, .. } = r.verdict else {
         return Ok(Err(format!(
             "the module does not diverge with the calls of seed {plan_seed} ({:?}); nothing to shrink",
             r.verdict

@@ -11,11 +11,12 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::case::{self, Features, Verdict};
+use super::case;
 use super::findings;
 use crate::diff::Rules;
 use crate::engine::Engine;
-use crate::wast::runner::guarded;
+use crate::features::Features;
+use crate::lockstep::{CaseVerdict, guarded, nan_twin};
 
 /// A request to a worker.
 #[derive(Debug, Serialize, Deserialize)]
@@ -32,16 +33,11 @@ pub enum Request {
 }
 
 /// A worker's answer.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CaseReply {
     pub seed: u64,
-    /// pass, diverged, inconclusive, rejected, skipped (the generator failed) or panic.
-    pub verdict: String,
+    pub verdict: ReplyVerdict,
     pub calls: u64,
-    /// The divergence's key (what a shrunk module must keep).
-    pub key: Option<String>,
-    pub call: Option<usize>,
-    pub detail: String,
     pub state_note: Option<String>,
     /// Each engine's outcome of the diverging call.
     pub outcomes: Vec<(String, String)>,
@@ -49,14 +45,58 @@ pub struct CaseReply {
     pub wasm: Option<String>,
 }
 
+/// What a worker made of a request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "case", rename_all = "kebab-case")]
+pub enum ReplyVerdict {
+    /// The case ran; how it ended.
+    Ran(CaseVerdict),
+    /// There was no case to run: the generator or the call planner failed (why).
+    Skipped(String),
+    /// The worker died or hung on it (how); made by the supervisor, never sent.
+    Lost(String),
+}
+
 impl CaseReply {
-    /// The reply for a case whose worker never answered.
-    pub fn lost(seed: u64, detail: String) -> CaseReply {
+    fn new(seed: u64, verdict: ReplyVerdict) -> CaseReply {
         CaseReply {
             seed,
-            verdict: "lost".to_string(),
-            detail,
-            ..Default::default()
+            verdict,
+            calls: 0,
+            state_note: None,
+            outcomes: Vec::new(),
+            wasm: None,
+        }
+    }
+
+    /// The reply for a case whose worker never answered.
+    pub fn lost(seed: u64, detail: String) -> CaseReply {
+        CaseReply::new(seed, ReplyVerdict::Lost(detail))
+    }
+
+    /// The divergence, if the case diverged.
+    pub fn divergence(&self) -> Option<(Option<usize>, &crate::diff::Divergence)> {
+        match &self.verdict {
+            ReplyVerdict::Ran(CaseVerdict::Diverged { call, divergence }) => {
+                Some((*call, divergence))
+            }
+            _ => None,
+        }
+    }
+
+    /// What happened, in one paragraph (finding reports).
+    pub fn detail(&self) -> String {
+        match &self.verdict {
+            ReplyVerdict::Ran(v) => match v {
+                CaseVerdict::Pass => "every engine agreed".to_string(),
+                CaseVerdict::Diverged { divergence, .. }
+                | CaseVerdict::NanBitsOnly { divergence, .. } => divergence.detail.clone(),
+                CaseVerdict::Inconclusive(m) | CaseVerdict::Rejected(m) => m.clone(),
+                CaseVerdict::Panicked { engine, message } => {
+                    format!("{engine} panicked: {message}")
+                }
+            },
+            ReplyVerdict::Skipped(m) | ReplyVerdict::Lost(m) => m.clone(),
         }
     }
 }
@@ -169,90 +209,51 @@ pub fn from_hex(s: &str) -> Vec<u8> {
         .collect()
 }
 
-/// Run one case in this process and describe it.
+/// Run one case in this process, with the NaN-twin rule ([`nan_twin`]).
 pub fn run_one(engines: &[&dyn Engine], seed: u64, features: Features) -> CaseReply {
-    let mut reply = CaseReply {
-        seed,
-        ..Default::default()
-    };
     let generated = match guarded(|| case::generate(seed, features)) {
         Ok(Ok(g)) => g,
         Ok(Err(e)) | Err(e) => {
-            reply.verdict = "skipped".to_string();
-            reply.detail = format!("generator: {e}");
-            return reply;
+            return CaseReply::new(seed, ReplyVerdict::Skipped(format!("generator: {e}")));
         }
     };
     let rules = Rules {
         exact_nans: generated.canonical_nans,
     };
-    describe(engines, &generated.wasm, seed, rules, &mut reply);
-    // Without NaN canonicalization, NaN bits the spec leaves open can reach integers, memory and
-    // globals (reinterpret, store), so a divergence there may be legitimate. Such a divergence
-    // counts only if the same case with canonicalization on still diverges.
-    if reply.verdict == "diverged" && !generated.canonical_nans {
-        let twin = guarded(|| case::generate_with(seed, features, Some(true)));
-        if let Ok(Ok(twin)) = twin {
-            let mut other = CaseReply {
-                seed,
-                ..Default::default()
-            };
-            describe(
-                engines,
-                &twin.wasm,
-                seed,
-                Rules { exact_nans: true },
-                &mut other,
-            );
-            if other.verdict == "pass" {
-                reply.verdict = "nan-nondeterminism".to_string();
+    let mut reply = run_module(engines, &generated.wasm, seed, rules);
+    if let ReplyVerdict::Ran(verdict) = reply.verdict {
+        reply.verdict = ReplyVerdict::Ran(nan_twin(verdict, generated.canonical_nans, || {
+            let twin = guarded(|| case::generate_with(seed, features, Some(true)))
+                .ok()?
+                .ok()?;
+            match run_module(engines, &twin.wasm, seed, Rules { exact_nans: true }).verdict {
+                ReplyVerdict::Ran(v) => Some(v),
+                _ => None,
             }
-        }
+        }));
     }
     reply
 }
 
-fn describe(engines: &[&dyn Engine], wasm: &[u8], seed: u64, rules: Rules, reply: &mut CaseReply) {
+/// Plan and run `wasm`'s calls; for a divergence at a call, each engine's outcome of it.
+fn run_module(engines: &[&dyn Engine], wasm: &[u8], seed: u64, rules: Rules) -> CaseReply {
     let calls = match case::plan(wasm, seed) {
         Ok(c) => c,
-        Err(e) => {
-            reply.verdict = "skipped".to_string();
-            reply.detail = format!("plan: {e}");
-            return;
-        }
+        Err(e) => return CaseReply::new(seed, ReplyVerdict::Skipped(format!("plan: {e}"))),
     };
     let r = case::run_case(engines, wasm, &calls, rules);
+    let mut reply = CaseReply::new(seed, ReplyVerdict::Ran(r.verdict));
     reply.calls = r.calls as u64;
     reply.state_note = r.state_note;
-    match r.verdict {
-        Verdict::Pass => reply.verdict = "pass".to_string(),
-        Verdict::Inconclusive(m) => {
-            reply.verdict = "inconclusive".to_string();
-            reply.detail = m;
-        }
-        Verdict::Rejected(m) => {
-            reply.verdict = "rejected".to_string();
-            reply.detail = m;
-        }
-        Verdict::Panicked { engine, message } => {
-            reply.verdict = "panic".to_string();
-            reply.detail = format!("{engine} panicked: {message}");
-        }
-        Verdict::Diverged { call, divergence } => {
-            reply.verdict = "diverged".to_string();
-            reply.key = Some(divergence.key());
-            reply.call = call;
-            reply.detail = divergence.detail;
-            if let Some(i) = call {
-                reply.outcomes = case::outcomes_of(engines, wasm, &calls, i);
-            }
-        }
+    if let Some((Some(i), _)) = reply.divergence() {
+        reply.outcomes = case::outcomes_of(engines, wasm, &calls, i);
     }
+    reply
 }
 
 /// The worker's main loop (`lockstep fuzz-worker`). Returns the exit code.
 pub fn serve(features: Features) -> i32 {
-    let built = crate::engines::built();
+    let built = crate::engines::all();
     let engines: Vec<&dyn Engine> = built.iter().map(|e| e.as_ref()).collect();
     // The supervisor already narrowed the list; a worker started by hand narrows it too.
     let features = features.intersect(Features::supported_by(&engines));
@@ -266,12 +267,8 @@ pub fn serve(features: Features) -> i32 {
                 seed,
                 key,
                 budget_ms,
-            }) => {
-                let mut reply = CaseReply {
-                    seed,
-                    ..Default::default()
-                };
-                if let Ok(Ok(g)) = guarded(|| case::generate(seed, features)) {
+            }) => match guarded(|| case::generate(seed, features)) {
+                Ok(Ok(g)) => {
                     let rules = Rules {
                         exact_nans: g.canonical_nans,
                     };
@@ -283,11 +280,14 @@ pub fn serve(features: Features) -> i32 {
                         &key,
                         Duration::from_millis(budget_ms),
                     );
-                    describe(&engines, &small, seed, rules, &mut reply);
+                    let mut reply = run_module(&engines, &small, seed, rules);
                     reply.wasm = Some(to_hex(&small));
+                    reply
                 }
-                reply
-            }
+                Ok(Err(e)) | Err(e) => {
+                    CaseReply::new(seed, ReplyVerdict::Skipped(format!("generator: {e}")))
+                }
+            },
             Err(e) => {
                 return {
                     eprintln!("lockstep fuzz-worker: bad request {line:?}: {e}");

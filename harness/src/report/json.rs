@@ -1,7 +1,9 @@
-//! `--json`: `{"totals": {"<engine>": {"passed", "failed", "skipped"}}, "files": [...]}`.
+//! `--json`: `{"totals": {"<engine>": {"passed", "failed", "skipped", "sat_out"}}, "files": [...]}`.
 //!
 //! Totals and file entries also carry the cross-engine counts `divergences`, `inconclusive` and
-//! `state_unavailable` (zero when one engine ran).
+//! `state_unavailable` (zero when one engine ran). A file entry lists its `failures` and its
+//! `skips` (line, directive, reason); `sat_out` is the reason the engine did not take part in
+//! the file, or null. In totals, `sat_out` counts files.
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -16,10 +18,12 @@ struct FileEntry<'a> {
     passed: usize,
     failed: usize,
     skipped: usize,
+    sat_out: Option<&'a str>,
     divergences: usize,
     inconclusive: usize,
     state_unavailable: usize,
     failures: &'a [Failure],
+    skips: &'a [Failure],
 }
 
 /// The JSON report of a run.
@@ -36,6 +40,7 @@ pub fn report(groups: &[Group]) -> Value {
                 "passed": c.passed,
                 "failed": c.failed,
                 "skipped": c.skipped,
+                "sat_out": c.sat_out,
                 "divergences": c.divergences,
                 "inconclusive": c.inconclusive,
                 "state_unavailable": c.state_unavailable,
@@ -52,10 +57,12 @@ pub fn report(groups: &[Group]) -> Value {
                     passed: e.passed,
                     failed: e.failed,
                     skipped: e.skipped,
+                    sat_out: e.sat_out.as_deref(),
                     divergences: e.divergences,
                     inconclusive: e.inconclusive,
                     state_unavailable: e.state_unavailable,
                     failures: &e.failures,
+                    skips: &e.skips,
                 })
                 .expect("serialisable"),
             );

@@ -1,6 +1,7 @@
 //! `--junit`: JUnit XML. One testsuite per suite and engine, one testcase per file. A file's
 //! unexpected failures are a `<failure>`; a file whose failures are all listed as expected is
-//! `<skipped>`; a listed failure that passed is a `<failure>` too.
+//! `<skipped>`, and so is a file the engine sat out (with the reason); a listed failure that
+//! passed is a `<failure>` too. Skipped directives are listed in the testcase's `<system-out>`.
 
 use std::fmt::Write as _;
 
@@ -29,7 +30,10 @@ struct Case {
     name: String,
     time: f64,
     failure: Option<(String, String)>,
-    skipped: Option<String>,
+    /// `(message, body)`.
+    skipped: Option<(String, String)>,
+    /// The skipped directives, one per line.
+    out: String,
 }
 
 /// The JUnit document of a run.
@@ -92,16 +96,25 @@ pub fn report(groups: &[Group], expected: &ExpectedFailures) -> String {
                         body.join("\n"),
                     ))
                 };
-                let skipped = if failure.is_none() && !listed.is_empty() {
-                    Some(listed.join("\n"))
+                let skipped = if let Some(reason) = &e.sat_out {
+                    Some(("sat out".to_string(), reason.clone()))
+                } else if failure.is_none() && !listed.is_empty() {
+                    Some(("expected failures".to_string(), listed.join("\n")))
                 } else {
                     None
                 };
+                let out = e
+                    .skips
+                    .iter()
+                    .map(|k| format!("skipped line {}: {}: {}", k.line, k.directive, k.message))
+                    .collect::<Vec<_>>()
+                    .join("\n");
                 cases.push(Case {
                     name: f.path.clone(),
                     time: e.elapsed.as_secs_f64(),
                     failure,
                     skipped,
+                    out,
                 });
             }
             suites.push((format!("{}.{}", g.name, engine), cases));
@@ -137,21 +150,30 @@ pub fn report(groups: &[Group], expected: &ExpectedFailures) -> String {
                 escape(&c.name),
                 c.time
             );
+            let out = if c.out.is_empty() {
+                String::new()
+            } else {
+                format!("\n      <system-out>{}</system-out>", escape(&c.out))
+            };
             match (&c.failure, &c.skipped) {
                 (Some((msg, body)), _) => {
                     let _ = writeln!(
                         s,
-                        ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>",
+                        ">\n      <failure message=\"{}\">{}</failure>{out}\n    </testcase>",
                         escape(msg),
                         escape(body)
                     );
                 }
-                (None, Some(body)) => {
+                (None, Some((msg, body))) => {
                     let _ = writeln!(
                         s,
-                        ">\n      <skipped message=\"expected failures\">{}</skipped>\n    </testcase>",
+                        ">\n      <skipped message=\"{}\">{}</skipped>{out}\n    </testcase>",
+                        escape(msg),
                         escape(body)
                     );
+                }
+                (None, None) if !out.is_empty() => {
+                    let _ = writeln!(s, ">{out}\n    </testcase>");
                 }
                 (None, None) => {
                     let _ = writeln!(s, "/>");

@@ -21,7 +21,10 @@ pub struct Group {
 pub struct Counts {
     pub passed: usize,
     pub failed: usize,
+    /// Directives not run, each with a reason (`thread`, `wait`, a dead session, ...).
     pub skipped: usize,
+    /// Files the engine did not take part in (it does not execute a feature they need).
+    pub sat_out: usize,
     pub message_mismatches: usize,
     /// Cross-engine comparison (`--engine all`): divergences from the reference engine.
     pub divergences: usize,
@@ -47,6 +50,7 @@ pub fn counts(files: &[FileResult]) -> Vec<(String, Counts)> {
             c.passed += e.passed;
             c.failed += e.failed;
             c.skipped += e.skipped;
+            c.sat_out += usize::from(e.sat_out.is_some());
             c.message_mismatches += e.message_mismatches.len();
             c.divergences += e.divergences;
             c.inconclusive += e.inconclusive;
@@ -67,22 +71,70 @@ pub fn table(groups: &[Group]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:<width$}  {:>5}  {:<8}  {:>8}  {:>8}  {:>8}",
-        "suite", "files", "engine", "passed", "failed", "skipped"
+        "{:<width$}  {:>5}  {:<8}  {:>8}  {:>8}  {:>8}  {:>7}",
+        "suite", "files", "engine", "passed", "failed", "skipped", "sat out"
     );
     for g in groups {
         for (engine, c) in counts(&g.files) {
             let _ = writeln!(
                 s,
-                "{:<width$}  {:>5}  {:<8}  {:>8}  {:>8}  {:>8}",
+                "{:<width$}  {:>5}  {:<8}  {:>8}  {:>8}  {:>8}  {:>7}",
                 g.name,
                 g.files.len(),
                 engine,
                 c.passed,
                 c.failed,
-                c.skipped
+                c.skipped,
+                c.sat_out
             );
         }
+    }
+    s
+}
+
+/// Why directives were skipped and files sat out: one line per engine and distinct reason, with
+/// how often it happened (at most `limit` files named per sat-out reason).
+pub fn not_run(groups: &[Group], limit: usize) -> String {
+    // (engine, reason) -> (count, example files), in first-seen order.
+    let mut skips: Vec<((String, String), usize)> = Vec::new();
+    let mut sat: Vec<((String, String), Vec<String>)> = Vec::new();
+    for f in groups.iter().flat_map(|g| &g.files) {
+        for e in &f.engines {
+            for k in &e.skips {
+                let key = (e.engine.clone(), format!("{}: {}", k.directive, k.message));
+                match skips.iter_mut().find(|(x, _)| *x == key) {
+                    Some((_, n)) => *n += 1,
+                    None => skips.push((key, 1)),
+                }
+            }
+            if let Some(reason) = &e.sat_out {
+                let key = (e.engine.clone(), reason.clone());
+                match sat.iter_mut().find(|(x, _)| *x == key) {
+                    Some((_, files)) => files.push(f.path.clone()),
+                    None => sat.push((key, vec![f.path.clone()])),
+                }
+            }
+        }
+    }
+    let mut s = String::new();
+    for ((engine, reason), n) in &skips {
+        let what = if *n == 1 { "directive" } else { "directives" };
+        let _ = writeln!(s, "skipped: [{engine}] {n} {what}: {reason}");
+    }
+    for ((engine, reason), files) in &sat {
+        let shown: Vec<&str> = files.iter().take(limit).map(String::as_str).collect();
+        let more = if files.len() > limit {
+            format!(" and {} more", files.len() - limit)
+        } else {
+            String::new()
+        };
+        let what = if files.len() == 1 { "file" } else { "files" };
+        let _ = writeln!(
+            s,
+            "sat out: [{engine}] {} {what} {reason}: {}{more}",
+            files.len(),
+            shown.join(" ")
+        );
     }
     s
 }
@@ -200,16 +252,23 @@ pub fn verdict(groups: &[Group], verdict: &Verdict, limit: usize) -> String {
     s
 }
 
-/// The last line: totals over every engine.
+/// The last line: directive totals over every engine, `N passed, N failed`, followed by
+/// `, N skipped` when directives were skipped. Files sat out are not directives: [`table`] and
+/// [`not_run`] count them.
 pub fn last_line(groups: &[Group]) -> String {
-    let (mut passed, mut failed) = (0, 0);
+    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     for g in groups {
         for (_, c) in counts(&g.files) {
             passed += c.passed;
             failed += c.failed;
+            skipped += c.skipped;
         }
     }
-    format!("{passed} passed, {failed} failed")
+    if skipped > 0 {
+        format!("{passed} passed, {failed} failed, {skipped} skipped")
+    } else {
+        format!("{passed} passed, {failed} failed")
+    }
 }
 
 /// Shorten a message to one line of at most `max` characters.

@@ -14,22 +14,23 @@
 //! - [`differential`]: a wasm-smith module, each export called on every engine;
 //! - [`compile`]: arbitrary bytes, every engine accepts or every engine rejects;
 //! - [`instantiate`]: a wasm-smith module under random runtime and module limits;
-//! - [`single_op`]: one instruction with random operands (see [`ops`]);
+//! - [`single_op`]: one instruction of [`crate::ops`] with random operands (see [`one_op`]);
 //! - [`wast`]: an official spec script under a random feature set and engine order;
 //! - [`modules`]: wasm-smith configurations drawn from the bytes;
 //! - [`seeds`]: the deterministic seed inputs of each target (corpus and replay test).
 
 pub mod modules;
-pub mod ops;
+pub mod one_op;
 pub mod seeds;
 
 use arbitrary::Unstructured;
 
 use crate::diff::Rules;
 use crate::engine::{Engine, InstantiateError, Session, TrapCode, WasmFeatures};
-use crate::fuzz::case::{self, Call, Verdict};
+use crate::features::{self, Features};
+use crate::fuzz::case::{self, Call};
 use crate::fuzz::rng::Rng;
-use crate::wast::runner::guarded;
+use crate::lockstep::{CaseVerdict, guarded, nan_twin};
 
 /// A target: its name (the fuzz/fuzz_targets file and the corpus folder) and its function.
 pub type Target = fn(&[u8]);
@@ -48,27 +49,18 @@ fn finding(target: &str, what: std::fmt::Arguments<'_>) -> ! {
     panic!("lockstep {target} finding: {what}")
 }
 
-/// Every built engine, fresh (engines cache per-signature code; fresh ones keep inputs
+/// Every engine, fresh (engines cache per-signature code; fresh ones keep inputs
 /// independent and memory flat over millions of runs).
 fn engines() -> Vec<Box<dyn Engine>> {
-    crate::engines::built()
-}
-
-/// The features every engine executes: targets generate only these, so they follow the engines
-/// as the engines grow (the runtime gaining SIMD turns SIMD on here).
-pub fn common_features(engines: &[Box<dyn Engine>]) -> WasmFeatures {
-    engines
-        .iter()
-        .map(|e| e.supported_features())
-        .reduce(|a, b| a & b)
-        .unwrap_or(WasmFeatures::empty())
+    crate::engines::all()
 }
 
 /// The features `differential` and `single_op` generate: what [`case::run_case`] validates with
-/// on these engines (the 2.0 set plus SIMD once every engine executes it), within `common`.
-pub fn run_case_capped(engines: &[Box<dyn Engine>]) -> WasmFeatures {
+/// on these engines (the 2.0 set plus SIMD once every engine executes it), within what every
+/// engine executes ([`features::common`]).
+pub fn differential_features(engines: &[Box<dyn Engine>]) -> WasmFeatures {
     let refs = as_refs(engines);
-    common_features(engines) & case::Features::supported_by(&refs).session_features()
+    features::common(engines) & Features::supported_by(&refs).session_features()
 }
 
 fn as_refs(engines: &[Box<dyn Engine>]) -> Vec<&dyn Engine> {
@@ -80,13 +72,11 @@ fn as_refs(engines: &[Box<dyn Engine>]) -> Vec<&dyn Engine> {
 /// ([`case::run_case`], the campaign's own comparison).
 ///
 /// As in `lockstep fuzz`, a divergence of a module that does not canonicalize NaNs counts only if
-/// the same module with canonicalization still diverges: NaN bits are the spec's free choice.
+/// the same module with canonicalization does not pass ([`nan_twin`]): NaN bits are the spec's
+/// free choice.
 pub fn differential(data: &[u8]) {
     let engines = engines();
-    if engines.len() < 2 {
-        return;
-    }
-    let features = run_case_capped(&engines);
+    let features = differential_features(&engines);
     let Some((seed, generated)) = modules::differential(data, features, None) else {
         return;
     };
@@ -98,43 +88,29 @@ pub fn differential(data: &[u8]) {
         exact_nans: generated.canonical_nans,
     };
     let verdict = case::run_case(&refs, &generated.wasm, &calls, rules).verdict;
+    let verdict = nan_twin(verdict, generated.canonical_nans, || {
+        let (_, twin) = modules::differential(data, features, Some(true))?;
+        let calls = case::plan(&twin.wasm, seed).ok()?;
+        Some(case::run_case(&refs, &twin.wasm, &calls, Rules { exact_nans: true }).verdict)
+    });
     match verdict {
-        Verdict::Pass | Verdict::Inconclusive(_) | Verdict::Rejected(_) => {}
-        Verdict::Panicked { engine, message } => {
+        CaseVerdict::Pass
+        | CaseVerdict::NanBitsOnly { .. }
+        | CaseVerdict::Inconclusive(_)
+        | CaseVerdict::Rejected(_) => {}
+        CaseVerdict::Panicked { engine, message } => {
             finding("differential", format_args!("{engine} panicked: {message}"))
         }
-        Verdict::Diverged { call, divergence } => {
-            let (wasm, call, divergence) = if generated.canonical_nans {
-                (generated.wasm, call, divergence)
-            } else {
-                let Some((_, twin)) = modules::differential(data, features, Some(true)) else {
-                    return;
-                };
-                let Ok(calls) = case::plan(&twin.wasm, seed) else {
-                    return;
-                };
-                match case::run_case(&refs, &twin.wasm, &calls, Rules { exact_nans: true }).verdict
-                {
-                    Verdict::Diverged { call, divergence } => (twin.wasm, call, divergence),
-                    Verdict::Panicked { engine, message } => finding(
-                        "differential",
-                        format_args!("{engine} panicked (NaN-canonicalized twin): {message}"),
-                    ),
-                    // Only NaN bits differed.
-                    _ => return,
-                }
-            };
-            finding(
-                "differential",
-                format_args!(
-                    "divergence at {}: {divergence}\nconfig: {}\nmodule ({} bytes): {}",
-                    call.map_or("instantiation".to_string(), |i| format!("call {i}")),
-                    generated.summary,
-                    wasm.len(),
-                    crate::fuzz::worker::to_hex(&wasm)
-                ),
-            )
-        }
+        CaseVerdict::Diverged { call, divergence } => finding(
+            "differential",
+            format_args!(
+                "divergence at {}: {divergence}\nconfig: {}\nmodule ({} bytes): {}",
+                call.map_or("instantiation".to_string(), |i| format!("call {i}")),
+                generated.summary,
+                generated.wasm.len(),
+                crate::fuzz::worker::to_hex(&generated.wasm)
+            ),
+        ),
     }
 }
 
@@ -142,7 +118,7 @@ pub fn differential(data: &[u8]) {
 /// and none may panic. (Malformed versus invalid is not compared: that is the message's job.)
 pub fn compile(data: &[u8]) {
     let engines = engines();
-    let features = common_features(&engines);
+    let features = features::common(&engines);
     let mut verdicts: Vec<(&str, Result<(), String>)> = Vec::new();
     for e in &engines {
         let r = guarded(|| {
@@ -202,7 +178,7 @@ impl Instantiated {
 /// not reject what the oracle accepts.
 pub fn instantiate(data: &[u8]) {
     let engines = engines();
-    let features = common_features(&engines);
+    let features = features::common(&engines);
     let mut u = Unstructured::new(data);
     let Ok((config, reservation)) = modules::runtime_config(&mut u, features) else {
         return;
@@ -287,18 +263,15 @@ fn instantiate_session(s: &mut dyn Session, wasm: &[u8]) -> Instantiated {
     }
 }
 
-/// `single_op`: one instruction ([`ops::all`], only those every engine executes) with operands
-/// drawn from the bytes, half raw and half edge-biased ([`case::edge_value`]), in a module with a
+/// `single_op`: one instruction ([`crate::ops::all`], only those every engine executes) with operands
+/// drawn from the bytes, half raw and half edge-biased ([`crate::edge::edge_value`]), in a module with a
 /// small memory and a table, run on every engine and compared with the campaign's rules
 /// (result or trap, then exported memory, globals and tables).
 pub fn single_op(data: &[u8]) {
     let engines = engines();
-    if engines.len() < 2 {
-        return;
-    }
-    let features = run_case_capped(&engines);
+    let features = differential_features(&engines);
     let mut u = Unstructured::new(data);
-    let Ok(op) = ops::Instance::arbitrary(&mut u, features) else {
+    let Ok(op) = one_op::Instance::arbitrary(&mut u, features) else {
         return;
     };
     let wasm = match op.module(features) {
@@ -309,7 +282,7 @@ pub fn single_op(data: &[u8]) {
     let args = op
         .params()
         .iter()
-        .map(|&t| ops::operand(&mut u, &mut rng, t))
+        .map(|&t| one_op::operand(&mut u, &mut rng, t))
         .collect();
     let calls = [Call {
         export: "f".to_string(),
@@ -317,16 +290,16 @@ pub fn single_op(data: &[u8]) {
     }];
     let refs = as_refs(&engines);
     match case::run_case(&refs, &wasm, &calls, Rules::default()).verdict {
-        Verdict::Pass | Verdict::Inconclusive(_) => {}
-        Verdict::Rejected(m) => finding(
+        CaseVerdict::Pass | CaseVerdict::Inconclusive(_) | CaseVerdict::NanBitsOnly { .. } => {}
+        CaseVerdict::Rejected(m) => finding(
             "single_op",
             format_args!("every engine rejects the module of {op}: {m}"),
         ),
-        Verdict::Panicked { engine, message } => finding(
+        CaseVerdict::Panicked { engine, message } => finding(
             "single_op",
             format_args!("{engine} panicked on {op}: {message}"),
         ),
-        Verdict::Diverged { divergence, .. } => finding(
+        CaseVerdict::Diverged { divergence, .. } => finding(
             "single_op",
             format_args!(
                 "{op} with ({}): {divergence}",
@@ -367,10 +340,7 @@ pub fn wast_input(file: u16, config: u8) -> Vec<u8> {
 /// expected failures are shared), no call may diverge, and no engine may panic.
 pub fn wast(data: &[u8]) {
     let mut engines = engines();
-    if engines.len() < 2 {
-        return;
-    }
-    let files = seeds::spec_files(common_features(&engines));
+    let files = seeds::spec_files(features::common(&engines));
     if files.is_empty() {
         return;
     }

@@ -9,7 +9,7 @@
 
 use std::collections::HashSet;
 
-use super::ops;
+use super::one_op;
 use crate::engine::WasmFeatures;
 use crate::fuzz::rng::Rng;
 use crate::suite::Suite;
@@ -90,7 +90,7 @@ fn spec_modules(files: &[SpecFile]) -> Vec<Vec<u8>> {
 }
 
 /// The seeds of `target` for engines executing `features` (for `single_op`, pass the features
-/// it generates, [`super::run_case_capped`]).
+/// it generates, [`super::differential_features`]).
 pub fn seeds(target: &str, features: WasmFeatures, amount: Amount) -> Vec<Vec<u8>> {
     let sample = amount == Amount::Sample;
     match target {
@@ -111,11 +111,11 @@ pub fn seeds(target: &str, features: WasmFeatures, amount: Amount) -> Vec<Vec<u8
         }
         "single_op" => {
             let mut rng = Rng::new(3);
-            (0..ops::supported(features).len())
+            (0..crate::ops::supported(features).len())
                 .map(|i| {
                     let mut rest = vec![0u8; 40];
                     rng.fill(&mut rest);
-                    ops::Instance::input(i, &rest)
+                    one_op::Instance::input(i, &rest)
                 })
                 .collect()
         }

@@ -75,6 +75,10 @@ pub enum Command {
         invoke: Invoke,
         message: String,
     },
+    /// `assert_exception`: the call must end in an exception that nothing caught.
+    AssertException {
+        exec: Exec,
+    },
     AssertInvalid {
         module: ModuleSource,
         message: String,
@@ -87,8 +91,9 @@ pub enum Command {
         module: ModuleSource,
         message: String,
     },
-    /// A directive lockstep does not run. Reported as a failure, never passed silently.
-    Unsupported {
+    /// A directive lockstep's engines cannot run (threads, custom-section checks, components):
+    /// reported as skipped with the reason, never passed.
+    Skip {
         reason: String,
     },
 }
@@ -202,11 +207,11 @@ fn exec(e: WastExecute<'_>) -> Exec {
     }
 }
 
-fn unsupported(kind: &'static str, reason: &str) -> (&'static str, Command) {
+fn skip(kind: &'static str, reason: &str) -> (&'static str, Command) {
     (
         kind,
-        Command::Unsupported {
-            reason: format!("{kind}: {reason}"),
+        Command::Skip {
+            reason: reason.to_string(),
         },
     )
 }
@@ -215,7 +220,7 @@ fn convert(d: WastDirective<'_>) -> (&'static str, Command) {
     match d {
         WastDirective::Module(mut m) => {
             if is_component(&m) {
-                return unsupported("module", "components are not supported");
+                return skip("module", "components are not supported");
             }
             let kind = if matches!(m, QuoteWat::QuoteModule(..)) {
                 "module quote"
@@ -233,7 +238,7 @@ fn convert(d: WastDirective<'_>) -> (&'static str, Command) {
         }
         WastDirective::ModuleDefinition(mut m) => {
             if is_component(&m) {
-                return unsupported("module definition", "components are not supported");
+                return skip("module definition", "components are not supported");
             }
             (
                 "module definition",
@@ -267,7 +272,7 @@ fn convert(d: WastDirective<'_>) -> (&'static str, Command) {
             exec: e, results, ..
         } => {
             if let WastExecute::Wat(wast::Wat::Component(_)) = e {
-                return unsupported("assert_return", "components are not supported");
+                return skip("assert_return", "components are not supported");
             }
             (
                 "assert_return",
@@ -281,7 +286,7 @@ fn convert(d: WastDirective<'_>) -> (&'static str, Command) {
             exec: e, message, ..
         } => {
             if let WastExecute::Wat(wast::Wat::Component(_)) = e {
-                return unsupported("assert_trap", "components are not supported");
+                return skip("assert_trap", "components are not supported");
             }
             (
                 "assert_trap",
@@ -304,7 +309,7 @@ fn convert(d: WastDirective<'_>) -> (&'static str, Command) {
             ..
         } => {
             if is_component(&module) {
-                return unsupported("assert_invalid", "components are not supported");
+                return skip("assert_invalid", "components are not supported");
             }
             (
                 "assert_invalid",
@@ -320,7 +325,7 @@ fn convert(d: WastDirective<'_>) -> (&'static str, Command) {
             ..
         } => {
             if is_component(&module) {
-                return unsupported("assert_malformed", "components are not supported");
+                return skip("assert_malformed", "components are not supported");
             }
             (
                 "assert_malformed",
@@ -335,7 +340,7 @@ fn convert(d: WastDirective<'_>) -> (&'static str, Command) {
         } => {
             let mut module = QuoteWat::Wat(module);
             if is_component(&module) {
-                return unsupported("assert_unlinkable", "components are not supported");
+                return skip("assert_unlinkable", "components are not supported");
             }
             (
                 "assert_unlinkable",
@@ -345,22 +350,37 @@ fn convert(d: WastDirective<'_>) -> (&'static str, Command) {
                 },
             )
         }
-        WastDirective::AssertInvalidCustom { .. } => unsupported(
+        // Custom sections (name, branch hints, ...) are outside core validation: the engines
+        // do not decode their contents, so nothing here could judge them.
+        WastDirective::AssertInvalidCustom { .. } => skip(
             "assert_invalid_custom",
-            "custom-section checks are not supported",
+            "custom-section contents are not checked by lockstep's engines",
         ),
-        WastDirective::AssertMalformedCustom { .. } => unsupported(
+        WastDirective::AssertMalformedCustom { .. } => skip(
             "assert_malformed_custom",
-            "custom-section checks are not supported",
+            "custom-section contents are not checked by lockstep's engines",
         ),
-        WastDirective::AssertException { .. } => {
-            unsupported("assert_exception", "exceptions are not supported")
+        WastDirective::AssertException { exec: e, .. } => {
+            if let WastExecute::Wat(wast::Wat::Component(_)) = e {
+                return skip("assert_exception", "components are not supported");
+            }
+            (
+                "assert_exception",
+                Command::AssertException { exec: exec(e) },
+            )
         }
-        WastDirective::AssertSuspension { .. } => {
-            unsupported("assert_suspension", "stack switching is not supported")
-        }
-        WastDirective::Thread(_) => unsupported("thread", "threads are not supported"),
-        WastDirective::Wait { .. } => unsupported("wait", "threads are not supported"),
+        WastDirective::AssertSuspension { .. } => skip(
+            "assert_suspension",
+            "stack switching is not executed by lockstep's engines",
+        ),
+        WastDirective::Thread(_) => skip(
+            "thread",
+            "script threads (shared-memory concurrency) are not run by the harness",
+        ),
+        WastDirective::Wait { .. } => skip(
+            "wait",
+            "script threads (shared-memory concurrency) are not run by the harness",
+        ),
     }
 }
 
@@ -441,10 +461,12 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_directives_are_kept() {
-        let text = r#"(module) (assert_exception (invoke "f"))"#;
+    fn directives_the_engines_cannot_run_are_kept_as_skips() {
+        let text = r#"(module) (assert_exception (invoke "f")) (thread $T (invoke "f")) (wait $T)"#;
         let ds = parse_script(text).unwrap();
-        assert!(matches!(ds[1].command, Command::Unsupported { .. }));
+        assert!(matches!(ds[1].command, Command::AssertException { .. }));
+        assert!(matches!(ds[2].command, Command::Skip { .. }));
+        assert!(matches!(ds[3].command, Command::Skip { .. }));
     }
 
     #[test]

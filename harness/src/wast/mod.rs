@@ -2,6 +2,7 @@
 //! module, and running scripts on engines in lockstep.
 
 pub mod directives;
+pub mod needs;
 pub mod runner;
 pub mod spectest;
 pub mod values;

@@ -5,11 +5,7 @@
 //! gathered in a [`Step`] before the next directive runs, which is where cross-engine comparison
 //! plugs in.
 
-use std::any::Any;
-use std::cell::RefCell;
 use std::collections::HashMap;
-use std::panic::{self, AssertUnwindSafe};
-use std::sync::Once;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -29,7 +25,8 @@ pub enum Outcome {
         note: Option<String>,
     },
     Fail(String),
-    /// Not executed (the engine's session died earlier in this file).
+    /// Not executed, for the reason given: a directive the engines cannot run (`thread`,
+    /// `wait`, ...), or the engine's session died earlier in this file.
     Skip(String),
 }
 
@@ -76,6 +73,11 @@ pub struct EngineFileResult {
     /// `message` says how.
     pub message_mismatches: Vec<Failure>,
     pub failures: Vec<Failure>,
+    /// Skipped directives, each with its reason in `message`.
+    pub skips: Vec<Failure>,
+    /// The engine did not take part in this file, for this reason (it does not execute a
+    /// feature the file needs; see [`super::needs`]). Its counts are all zero.
+    pub sat_out: Option<String>,
     /// Time spent in this engine (and in judging its results).
     pub elapsed: Duration,
     /// Calls (and the state after them) on which this engine disagreed with the reference engine
@@ -127,7 +129,9 @@ impl Position {
     }
 }
 
-/// Run a script's text on `engines`, each in a fresh session validating with `features`.
+/// Run a script's text on `engines`, each in a fresh session validating with `features`. An
+/// engine takes part only when it executes every feature the script needs
+/// ([`super::needs::required_features`]); otherwise its result says why it sat out.
 pub fn run_script(
     path: &str,
     text: &str,
@@ -177,6 +181,50 @@ pub fn run_script_at(
         }
     };
 
+    let needs = super::needs::required_features(&directives, features);
+    let mut taking_part = Vec::new();
+    for (i, e) in engines.iter().enumerate() {
+        let missing = needs.difference(e.supported_features());
+        if missing.is_empty() {
+            taking_part.push(i);
+        } else {
+            results[i].sat_out = Some(format!(
+                "needs {}, which {} does not execute",
+                super::needs::names(missing),
+                e.name()
+            ));
+        }
+    }
+    if taking_part.len() < engines.len() {
+        let engines: Vec<&dyn Engine> = taking_part.iter().map(|&i| engines[i]).collect();
+        let mut ran = run_directives(&directives, &engines, features, position).into_iter();
+        for &i in &taking_part {
+            results[i] = ran.next().expect("one result per engine that took part");
+        }
+    } else {
+        results = run_directives(&directives, engines, features, position);
+    }
+    FileResult {
+        path: path.to_string(),
+        engines: results,
+    }
+}
+
+/// Run parsed directives on every one of `engines`.
+fn run_directives(
+    directives: &[Directive],
+    engines: &[&dyn Engine],
+    features: WasmFeatures,
+    position: &Position,
+) -> Vec<EngineFileResult> {
+    let mut results: Vec<EngineFileResult> = engines
+        .iter()
+        .map(|e| EngineFileResult {
+            engine: e.name().to_string(),
+            ..Default::default()
+        })
+        .collect();
+
     let mut states: Vec<EngineState> = engines
         .iter()
         .map(|e| {
@@ -206,7 +254,7 @@ pub fn run_script_at(
         }
     }
 
-    for directive in &directives {
+    for directive in directives {
         let mut step = run_directive(directive, &mut states, position);
         if engines.len() > 1 {
             cross_check(directive, &mut step, &mut states, engines, &mut results);
@@ -232,7 +280,14 @@ pub fn run_script_at(
                         message,
                     });
                 }
-                Outcome::Skip(_) => r.skipped += 1,
+                Outcome::Skip(message) => {
+                    r.skipped += 1;
+                    r.skips.push(Failure {
+                        line: step.line,
+                        directive: step.kind.to_string(),
+                        message,
+                    });
+                }
             }
         }
     }
@@ -243,11 +298,7 @@ pub fn run_script_at(
             let _ = guarded(move || drop(session));
         }
     }
-
-    FileResult {
-        path: path.to_string(),
-        engines: results,
-    }
+    results
 }
 
 /// The instance a call directive invokes, or `None` for directives that call nothing. `Some(None)`
@@ -256,7 +307,8 @@ fn call_target(command: &Command) -> Option<(Option<&str>, bool)> {
     let exec = match command {
         Command::Action(e)
         | Command::AssertReturn { exec: e, .. }
-        | Command::AssertTrap { exec: e, .. } => e,
+        | Command::AssertTrap { exec: e, .. }
+        | Command::AssertException { exec: e } => e,
         Command::AssertExhaustion { invoke, .. } => return Some((invoke.module.as_deref(), true)),
         _ => return None,
     };
@@ -387,55 +439,7 @@ fn run_directive(directive: &Directive, states: &mut [EngineState], position: &P
     }
 }
 
-thread_local! {
-    static GUARDED: RefCell<Option<Option<String>>> = const { RefCell::new(None) };
-}
-
-/// Run `f`, turning a panic into `Err(message)`. Panics inside are recorded quietly (with their
-/// location) instead of being printed by the default hook; panics elsewhere print as usual.
-pub fn guarded<R>(f: impl FnOnce() -> R) -> Result<R, String> {
-    static HOOK: Once = Once::new();
-    HOOK.call_once(|| {
-        let previous = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            let recorded = GUARDED.with(|g| {
-                let mut g = g.borrow_mut();
-                match g.as_mut() {
-                    Some(slot) => {
-                        let msg = payload_message(info.payload());
-                        *slot = Some(match info.location() {
-                            Some(l) => format!("{msg} (at {}:{})", l.file(), l.line()),
-                            None => msg,
-                        });
-                        true
-                    }
-                    None => false,
-                }
-            });
-            if !recorded {
-                previous(info);
-            }
-        }));
-    });
-    let outer = GUARDED.with(|g| g.borrow_mut().replace(None));
-    let r = panic::catch_unwind(AssertUnwindSafe(f));
-    let recorded = GUARDED.with(|g| std::mem::replace(&mut *g.borrow_mut(), outer));
-    r.map_err(|payload| {
-        recorded
-            .flatten()
-            .unwrap_or_else(|| payload_message(payload.as_ref()))
-    })
-}
-
-fn payload_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        s.to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "panic with a non-string payload".to_string()
-    }
-}
+pub use crate::lockstep::guarded;
 
 fn contains(actual: &str, expected: &str) -> bool {
     actual.contains(expected)
@@ -620,9 +624,33 @@ fn execute(state: &mut EngineState, command: &Command) -> EngineStep {
                 ))),
             }
         }
-        Command::Unsupported { reason } => {
-            step(Outcome::Fail(format!("unsupported directive: {reason}")))
-        }
+        Command::AssertException { exec } => match run_exec(state, exec) {
+            Err(ExecError::Invoke(e @ InvokeError::Exception { .. })) => EngineStep {
+                elapsed: Duration::ZERO,
+                outcome: Outcome::pass(),
+                result: Some(Err(e)),
+            },
+            Ok(vals) => EngineStep {
+                elapsed: Duration::ZERO,
+                outcome: Outcome::Fail(format!(
+                    "expected an uncaught exception, got [{}]",
+                    vals.iter()
+                        .map(|v| v.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                )),
+                result: Some(Ok(vals)),
+            },
+            Err(ExecError::Invoke(e)) => EngineStep {
+                elapsed: Duration::ZERO,
+                outcome: Outcome::Fail(format!("expected an uncaught exception, got {e}")),
+                result: Some(Err(e)),
+            },
+            Err(ExecError::Other(e)) => step(Outcome::Fail(format!(
+                "expected an uncaught exception, got {e}"
+            ))),
+        },
+        Command::Skip { reason } => step(Outcome::Skip(reason.clone())),
     }
 }
 

@@ -1,12 +1,18 @@
 //! Script values: converting `.wast` arguments to [`Val`]s, and matching results against the
 //! script's expected patterns (exact values, NaN patterns, v128 lanes, references, `either`).
+//!
+//! Reference patterns follow the spec interpreter's meaning: `ref.null T` matches the null of
+//! `T`'s hierarchy (a bare `ref.null` matches any null); `ref.func`, `ref.extern`, `ref.any`,
+//! `ref.eq`, `ref.struct`, `ref.array` and `ref.i31` match any non-null reference of that type
+//! (`ref.extern` includes externalized internal references, `ref.any` includes host values,
+//! `ref.eq` excludes them); `ref.extern n` and `ref.host n` match exactly that host value.
 
 use std::fmt;
 
 use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
 use wast::{WastArg, WastRet};
 
-use crate::engine::Val;
+use crate::engine::{AnyRef, Val};
 
 /// A float expectation: an exact bit pattern or one of the spec's NaN classes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,15 +36,35 @@ pub enum V128Pat {
     F64x2([FloatPat<u64>; 2]),
 }
 
-/// Which null reference is expected.
+/// Which null reference is expected: the hierarchy of the pattern's heap type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NullKind {
-    /// `ref.null` with no type, or a type from the `any` hierarchy: any null matches.
+    /// `ref.null` with no type, or with a type index (whose hierarchy the harness does not
+    /// track): any null matches.
+    Unspecified,
+    /// `ref.null any`, `eq`, `i31`, `struct`, `array` or `none`.
     Any,
     /// `ref.null func` (or `nofunc`).
     Func,
     /// `ref.null extern` (or `noextern`).
     Extern,
+    /// `ref.null exn` (or `noexn`).
+    Exn,
+}
+
+/// A non-null reference pattern that names a type, not a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefKind {
+    /// `ref.func`: any non-null function reference (the index, if given, is not checked: it is
+    /// not observable).
+    Func,
+    /// `ref.any`: any non-null reference of the `any` hierarchy, host values included.
+    Any,
+    /// `ref.eq`: an i31, a struct or an array.
+    Eq,
+    Struct,
+    Array,
+    I31,
 }
 
 /// One expected result of an `assert_return`.
@@ -50,13 +76,15 @@ pub enum Expected {
     F64(FloatPat<u64>),
     V128(V128Pat),
     RefNull(NullKind),
-    /// A non-null function reference (the index, if given, is not checked: it is not observable).
-    RefFunc,
+    /// A non-null reference of a type (see [`RefKind`]).
+    Ref(RefKind),
     /// `ref.extern N` (`Some(N)`) or any non-null externref (`None`).
     RefExtern(Option<u32>),
+    /// `ref.host N`: the host value `N` inside the `any` hierarchy.
+    RefHost(u32),
     /// Any of the alternatives.
     Either(Vec<Expected>),
-    /// A pattern lockstep's engines cannot produce (GC and host references).
+    /// A pattern lockstep does not know (shared references).
     Unsupported(String),
 }
 
@@ -153,13 +181,32 @@ impl Expected {
             (Expected::V128(p), Val::V128(a)) => p.matches(*a),
             (Expected::RefNull(k), a) => matches!(
                 (k, a),
-                (NullKind::Any, Val::FuncRef(None) | Val::ExternRef(None))
+                (
+                    NullKind::Unspecified,
+                    Val::FuncRef(None)
+                        | Val::ExternRef(None)
+                        | Val::AnyRef(None)
+                        | Val::ExnRef(None)
+                ) | (NullKind::Any, Val::AnyRef(None))
                     | (NullKind::Func, Val::FuncRef(None))
                     | (NullKind::Extern, Val::ExternRef(None))
+                    | (NullKind::Exn, Val::ExnRef(None))
             ),
-            (Expected::RefFunc, Val::FuncRef(Some(_))) => true,
-            (Expected::RefExtern(None), Val::ExternRef(Some(_))) => true,
+            (Expected::Ref(k), a) => matches!(
+                (k, a),
+                (RefKind::Func, Val::FuncRef(Some(_)))
+                    | (RefKind::Any, Val::AnyRef(Some(_)))
+                    | (
+                        RefKind::Eq,
+                        Val::AnyRef(Some(AnyRef::I31(_) | AnyRef::Struct(_) | AnyRef::Array(_)))
+                    )
+                    | (RefKind::Struct, Val::AnyRef(Some(AnyRef::Struct(_))))
+                    | (RefKind::Array, Val::AnyRef(Some(AnyRef::Array(_))))
+                    | (RefKind::I31, Val::AnyRef(Some(AnyRef::I31(_))))
+            ),
+            (Expected::RefExtern(None), Val::ExternRef(Some(_)) | Val::Externalized(_)) => true,
             (Expected::RefExtern(Some(n)), Val::ExternRef(Some(a))) => n == a,
+            (Expected::RefHost(n), Val::AnyRef(Some(AnyRef::Host(a)))) => n == a,
             (Expected::Either(alts), a) => alts.iter().any(|e| e.matches(a)),
             _ => false,
         }
@@ -201,12 +248,22 @@ impl fmt::Display for Expected {
                 V128Pat::F32x4(l) => write!(f, "v128:f32x4[{}]", join(l)),
                 V128Pat::F64x2(l) => write!(f, "v128:f64x2[{}]", join(l)),
             },
-            Expected::RefNull(NullKind::Any) => f.write_str("ref.null"),
+            Expected::RefNull(NullKind::Unspecified) => f.write_str("ref.null"),
+            Expected::RefNull(NullKind::Any) => f.write_str("ref.null any"),
             Expected::RefNull(NullKind::Func) => f.write_str("ref.null func"),
             Expected::RefNull(NullKind::Extern) => f.write_str("ref.null extern"),
-            Expected::RefFunc => f.write_str("ref.func"),
+            Expected::RefNull(NullKind::Exn) => f.write_str("ref.null exn"),
+            Expected::Ref(k) => f.write_str(match k {
+                RefKind::Func => "ref.func",
+                RefKind::Any => "ref.any",
+                RefKind::Eq => "ref.eq",
+                RefKind::Struct => "ref.struct",
+                RefKind::Array => "ref.array",
+                RefKind::I31 => "ref.i31",
+            }),
             Expected::RefExtern(None) => f.write_str("ref.extern"),
             Expected::RefExtern(Some(n)) => write!(f, "ref.extern {n}"),
+            Expected::RefHost(n) => write!(f, "ref.host {n}"),
             Expected::Either(alts) => write!(f, "(either {})", join(alts)),
             Expected::Unsupported(s) => write!(f, "<unsupported {s}>"),
         }
@@ -240,8 +297,10 @@ fn null_kind(heap: &HeapType<'_>) -> Result<NullKind, String> {
             | AbstractHeapType::Array
             | AbstractHeapType::I31
             | AbstractHeapType::None => Ok(NullKind::Any),
+            AbstractHeapType::Exn | AbstractHeapType::NoExn => Ok(NullKind::Exn),
             other => Err(format!("ref.null {other:?}")),
         },
+        HeapType::Concrete(_) | HeapType::Exact(_) => Ok(NullKind::Unspecified),
         other => Err(format!("ref.null {other:?}")),
     }
 }
@@ -268,20 +327,20 @@ fn expected_core(ret: &WastRetCore<'_>) -> Expected {
             V128Pattern::F32x4(l) => V128Pat::F32x4(std::array::from_fn(|i| float_pat32(&l[i]))),
             V128Pattern::F64x2(l) => V128Pat::F64x2(std::array::from_fn(|i| float_pat64(&l[i]))),
         }),
-        WastRetCore::RefNull(None) => Expected::RefNull(NullKind::Any),
+        WastRetCore::RefNull(None) => Expected::RefNull(NullKind::Unspecified),
         WastRetCore::RefNull(Some(h)) => match null_kind(h) {
             Ok(k) => Expected::RefNull(k),
             Err(e) => Expected::Unsupported(e),
         },
-        WastRetCore::RefFunc(_) => Expected::RefFunc,
+        WastRetCore::RefFunc(_) => Expected::Ref(RefKind::Func),
         WastRetCore::RefExtern(n) => Expected::RefExtern(*n),
         WastRetCore::Either(alts) => Expected::Either(alts.iter().map(expected_core).collect()),
-        WastRetCore::RefHost(n) => Expected::Unsupported(format!("ref.host {n}")),
-        WastRetCore::RefAny => Expected::Unsupported("ref.any".to_string()),
-        WastRetCore::RefEq => Expected::Unsupported("ref.eq".to_string()),
-        WastRetCore::RefArray => Expected::Unsupported("ref.array".to_string()),
-        WastRetCore::RefStruct => Expected::Unsupported("ref.struct".to_string()),
-        WastRetCore::RefI31 => Expected::Unsupported("ref.i31".to_string()),
+        WastRetCore::RefHost(n) => Expected::RefHost(*n),
+        WastRetCore::RefAny => Expected::Ref(RefKind::Any),
+        WastRetCore::RefEq => Expected::Ref(RefKind::Eq),
+        WastRetCore::RefArray => Expected::Ref(RefKind::Array),
+        WastRetCore::RefStruct => Expected::Ref(RefKind::Struct),
+        WastRetCore::RefI31 => Expected::Ref(RefKind::I31),
         WastRetCore::RefI31Shared => Expected::Unsupported("ref.i31_shared".to_string()),
     }
 }
@@ -298,10 +357,14 @@ pub fn arg(arg: &WastArg<'_>) -> Result<Val, String> {
             WastArgCore::RefNull(h) => match null_kind(h)? {
                 NullKind::Func => Ok(Val::FuncRef(None)),
                 NullKind::Extern => Ok(Val::ExternRef(None)),
-                NullKind::Any => Err("unsupported argument: ref.null of the any hierarchy".into()),
+                NullKind::Any => Ok(Val::AnyRef(None)),
+                NullKind::Exn => Ok(Val::ExnRef(None)),
+                NullKind::Unspecified => {
+                    Err("unsupported argument: ref.null of a type index".to_string())
+                }
             },
             WastArgCore::RefExtern(n) => Ok(Val::ExternRef(Some(*n))),
-            WastArgCore::RefHost(n) => Err(format!("unsupported argument: ref.host {n}")),
+            WastArgCore::RefHost(n) => Ok(Val::AnyRef(Some(AnyRef::Host(*n)))),
         },
         _ => Err("unsupported argument: component value".to_string()),
     }
@@ -420,14 +483,16 @@ mod tests {
         assert!(Expected::RefNull(NullKind::Func).matches(&Val::FuncRef(None)));
         assert!(!Expected::RefNull(NullKind::Func).matches(&Val::ExternRef(None)));
         assert!(Expected::RefNull(NullKind::Extern).matches(&Val::ExternRef(None)));
-        assert!(Expected::RefNull(NullKind::Any).matches(&Val::ExternRef(None)));
-        assert!(!Expected::RefNull(NullKind::Any).matches(&Val::ExternRef(Some(1))));
+        assert!(Expected::RefNull(NullKind::Unspecified).matches(&Val::ExternRef(None)));
+        assert!(!Expected::RefNull(NullKind::Unspecified).matches(&Val::ExternRef(Some(1))));
+        assert!(!Expected::RefNull(NullKind::Any).matches(&Val::ExternRef(None)));
         assert!(Expected::RefExtern(Some(3)).matches(&Val::ExternRef(Some(3))));
         assert!(!Expected::RefExtern(Some(3)).matches(&Val::ExternRef(Some(4))));
         assert!(Expected::RefExtern(None).matches(&Val::ExternRef(Some(4))));
         assert!(!Expected::RefExtern(None).matches(&Val::ExternRef(None)));
-        assert!(Expected::RefFunc.matches(&Val::FuncRef(Some(crate::engine::FuncRefId(9)))));
-        assert!(!Expected::RefFunc.matches(&Val::FuncRef(None)));
+        let func = Expected::Ref(RefKind::Func);
+        assert!(func.matches(&Val::FuncRef(Some(crate::engine::FuncRefId(9)))));
+        assert!(!func.matches(&Val::FuncRef(None)));
         let either = Expected::Either(vec![Expected::I32(1), Expected::I32(2)]);
         assert!(either.matches(&Val::I32(2)));
         assert!(!either.matches(&Val::I32(3)));
@@ -481,7 +546,7 @@ mod tests {
             ]))
         );
         assert_eq!(exp[4], Expected::RefNull(NullKind::Func));
-        assert_eq!(exp[5], Expected::RefFunc);
+        assert_eq!(exp[5], Expected::Ref(RefKind::Func));
         assert_eq!(
             exp[6],
             Expected::Either(vec![Expected::I32(1), Expected::I32(2)])

@@ -1,19 +1,24 @@
 //! Shared by the proptest suites (`proptest_ops.rs`, `proptest_simd.rs`): every engine in
-//! lockstep on one instance, the deterministic proptest runner, and edge-biased scalar operands.
+//! lockstep on one instance ([`lockstep_harness::lockstep`]), the deterministic proptest runner,
+//! edge-biased operands ([`lockstep_harness::edge`]) and one-instruction functions of the
+//! instruction table ([`lockstep_harness::ops`]).
 #![allow(dead_code)] // Each test crate uses its own part.
 
-use lockstep_harness::diff::{self, Comparison, Rules, StateComparison};
-use lockstep_harness::engine::{Engine, InstanceId, Session, Val, WasmFeatures};
-use lockstep_harness::engines;
+use lockstep_harness::diff::{CallResult, Rules};
+use lockstep_harness::edge::{edge_v128, edge_value};
+use lockstep_harness::engine::{Engine, Val, WasmFeatures};
+use lockstep_harness::fuzz::rng::Rng;
+use lockstep_harness::lockstep::{self, NotInstantiated, StepVerdict};
+use lockstep_harness::ops::{Op, type_name};
 use lockstep_harness::suite::required_2_0;
-use lockstep_harness::wast::runner::guarded;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use wasmparser::ValType;
 
-/// Every engine given with a session holding one instance of `wat`.
+/// Every engine given, each with a session holding one instance of `wat`, in lockstep.
 pub struct Lockstep {
     pub engines: Vec<Box<dyn Engine>>,
-    pub sessions: Vec<(Box<dyn Session>, InstanceId)>,
+    run: lockstep::Lockstep,
 }
 
 impl Lockstep {
@@ -22,28 +27,21 @@ impl Lockstep {
         Lockstep::with_features(engines, wat, required_2_0())
     }
 
+    /// Every engine must compile and instantiate `wat` (the failure names the engine and the
+    /// module otherwise).
     pub fn with_features(
         engines: Vec<Box<dyn Engine>>,
         wat: &str,
         features: WasmFeatures,
     ) -> Lockstep {
         let bytes = wat::parse_str(wat).unwrap_or_else(|e| panic!("{e}\n{wat}"));
-        let sessions = engines
-            .iter()
-            .map(|e| {
-                // An engine that panics is named, with the module, in the failure.
-                let panicked = |m: String| -> ! { panic!("{} panicked: {m}\n{wat}", e.name()) };
-                let mut s = guarded(|| e.new_session(features)).unwrap_or_else(|m| panicked(m));
-                let m = guarded(|| s.compile(&bytes))
-                    .unwrap_or_else(|m| panicked(m))
-                    .unwrap_or_else(|err| panic!("{}: {err}\n{wat}", e.name()));
-                let i = guarded(|| s.instantiate(m))
-                    .unwrap_or_else(|m| panicked(m))
-                    .unwrap_or_else(|err| panic!("{}: {err}\n{wat}", e.name()));
-                (s, i)
-            })
-            .collect();
-        Lockstep { engines, sessions }
+        let refs: Vec<&dyn Engine> = engines.iter().map(|e| e.as_ref()).collect();
+        let run = lockstep::Lockstep::instantiate(&refs, features, &bytes, Rules::default())
+            .unwrap_or_else(|e| match e {
+                NotInstantiated::Verdict(v) => panic!("{v:?}\n{wat}"),
+                NotInstantiated::TrappedEverywhere => panic!("instantiation traps\n{wat}"),
+            });
+        Lockstep { engines, run }
     }
 
     /// Call `export` everywhere and compare results, then exported state.
@@ -58,56 +56,33 @@ impl Lockstep {
         args: &[Val],
         rules: Rules,
     ) -> Result<(), TestCaseError> {
-        let mut outs = Vec::new();
-        for (k, (s, i)) in self.sessions.iter_mut().enumerate() {
-            match guarded(|| s.invoke(*i, export, args)) {
-                Ok(r) => outs.push(r),
-                Err(m) => {
-                    return Err(TestCaseError::fail(format!(
-                        "{export}: {} panicked: {m}",
-                        self.engines[k].name()
-                    )));
-                }
-            }
+        match self.run.call(export, args, rules) {
+            StepVerdict::Agreed { .. } | StepVerdict::Inconclusive(_) => Ok(()),
+            StepVerdict::Diverged(d) => Err(TestCaseError::fail(format!(
+                "{export}({}): {d}",
+                args.iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+            StepVerdict::Panicked { engine, message } => Err(TestCaseError::fail(format!(
+                "{export}: {engine} panicked: {message}"
+            ))),
         }
-        let n0 = self.engines[0].name();
-        for k in 1..outs.len() {
-            let names = (n0, self.engines[k].name());
-            if let Comparison::Diverged(d) = diff::compare_calls(names, &outs[0], &outs[k], rules) {
-                return Err(TestCaseError::fail(format!(
-                    "{export}({}): {d}",
-                    args.iter()
-                        .map(|a| a.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )));
-            }
-        }
-        let snaps: Vec<_> = self
-            .sessions
-            .iter_mut()
-            .map(|(s, i)| s.snapshot(*i))
-            .collect();
-        for k in 1..snaps.len() {
-            let names = (n0, self.engines[k].name());
-            if let StateComparison::Diverged(d) =
-                diff::compare_states(names, &snaps[0], &snaps[k], rules)
-            {
-                return Err(TestCaseError::fail(format!("after {export}: {d}")));
-            }
-        }
-        Ok(())
     }
-}
 
-/// The engines to compare, or `None` (the test is a no-op) when fewer than two are built.
-pub fn engines() -> Option<Vec<Box<dyn Engine>>> {
-    let e = engines::built();
-    if e.len() < 2 {
-        eprintln!("fewer than two engines are built: nothing to compare");
-        return None;
+    /// Each engine's outcome of calling `export` (names in engine order).
+    pub fn outcomes(
+        &mut self,
+        export: &str,
+        args: &[Val],
+    ) -> Result<Vec<(&'static str, CallResult)>, TestCaseError> {
+        let names = self.run.names().to_vec();
+        match self.run.invoke(export, args) {
+            Ok(outcomes) => Ok(names.into_iter().zip(outcomes).collect()),
+            Err(v) => Err(TestCaseError::fail(format!("{export}: {v:?}"))),
+        }
     }
-    Some(e)
 }
 
 pub fn runner(cases: u32, seed_name: &str) -> TestRunner {
@@ -128,103 +103,58 @@ pub fn runner(cases: u32, seed_name: &str) -> TestRunner {
     )
 }
 
-pub fn int32() -> BoxedStrategy<u32> {
-    prop_oneof![
-        prop::sample::select(vec![
-            0u32,
-            1,
-            2,
-            31,
-            32,
-            33,
-            u32::MAX,
-            0x8000_0000,
-            0x7fff_ffff,
-            0xffff_fffe
-        ]),
-        (0u32..32).prop_map(|k| 1u32 << k),
-        any::<u32>(),
-    ]
-    .boxed()
+/// An edge-biased value of `ty`: the campaign's generator ([`edge_value`]) seeded by proptest.
+pub fn value(ty: ValType) -> BoxedStrategy<Val> {
+    any::<u64>()
+        .prop_map(move |seed| edge_value(&mut Rng::new(seed), ty))
+        .boxed()
 }
 
-pub fn int64() -> BoxedStrategy<u64> {
-    prop_oneof![
-        prop::sample::select(vec![
-            0u64,
-            1,
-            2,
-            63,
-            64,
-            65,
-            u64::MAX,
-            1 << 63,
-            (1 << 63) - 1,
-            0xffff_ffff,
-            1 << 32
-        ]),
-        (0u32..64).prop_map(|k| 1u64 << k),
-        any::<u64>(),
-    ]
-    .boxed()
+/// An edge-biased v128 ([`edge_v128`]: lanes of a random shape).
+pub fn v128() -> BoxedStrategy<u128> {
+    any::<u64>()
+        .prop_map(|seed| edge_v128(&mut Rng::new(seed)))
+        .boxed()
 }
 
-pub fn float32() -> BoxedStrategy<u32> {
-    prop_oneof![
-        prop::sample::select(vec![
-            0u32,
-            0x8000_0000,
-            0x7f80_0000,
-            0xff80_0000,
-            0x7fc0_0000,
-            0xffc0_0000,
-            0x7fa0_0001,
-            0x7f7f_ffff,
-            1,
-            0x8000_0001,
-            0x3f00_0000,
-            0x3fc0_0000,
-            0x4020_0000,
-            0x4f00_0000,
-            0xcf00_0000,
-            0x4f80_0000,
-            0x5f00_0000,
-            0xdf00_0000,
-            0x3f80_0000,
-            0xbf80_0000,
-        ]),
-        (-40i32..40).prop_map(|k| 2f32.powi(k).to_bits()),
-        any::<i32>().prop_map(|x| (x as f32).to_bits()),
-        any::<u32>(),
-    ]
-    .boxed()
+/// One module with every op of `ops` exported under its name (lane ops with the lane in the
+/// name: `"i8x16.extract_lane 3"`) as `(op (local.get 0) ...)`, the result routed through a
+/// local and a block (see [`routed`]).
+pub fn module_of(ops: &[(String, &Op)]) -> String {
+    let mut wat = String::from("(module\n");
+    for (text, op) in ops {
+        wat.push_str(&func(text, text, &op.params, op.results.first().copied()));
+    }
+    wat.push(')');
+    wat
 }
 
-pub fn float64() -> BoxedStrategy<u64> {
-    prop_oneof![
-        prop::sample::select(vec![
-            0u64,
-            1 << 63,
-            0x7ff0_0000_0000_0000,
-            0xfff0_0000_0000_0000,
-            0x7ff8_0000_0000_0000,
-            0xfff8_0000_0000_0000,
-            0x7ff4_0000_0000_0001,
-            0x7fef_ffff_ffff_ffff,
-            1,
-            0x3fe0_0000_0000_0000,
-            0x3ff8_0000_0000_0000,
-            0x4004_0000_0000_0000,
-            0x41e0_0000_0000_0000,
-            0xc1e0_0000_0020_0000,
-            0x41f0_0000_0000_0000,
-            0x43e0_0000_0000_0000,
-            0xc3e0_0000_0000_0000,
-            0x43f0_0000_0000_0000,
-        ]),
-        (-80i32..80).prop_map(|k| 2f64.powi(k).to_bits()),
-        any::<i64>().prop_map(|x| (x as f64).to_bits()),
-        any::<u64>(),
-    ]
-    .boxed()
+/// A function exporting `(instr (local.get 0) ...)`.
+pub fn func(export: &str, instr: &str, params: &[ValType], result: Option<ValType>) -> String {
+    let ps: Vec<&str> = params.iter().map(|t| type_name(*t)).collect();
+    let gets: String = (0..params.len())
+        .map(|i| format!(" (local.get {i})"))
+        .collect();
+    format!(
+        "  (func (export \"{export}\") (param {}){})\n",
+        ps.join(" "),
+        routed(
+            &format!("({instr}{gets})"),
+            params.len(),
+            result.map(type_name)
+        )
+    )
+}
+
+/// The rest of a function header and its body computing `expr` (after `nparams` parameters):
+/// a result goes through a local and a block result before it is returned, as values do in real
+/// code. Each hop is a place where an engine can lose track of a v128's lane type (extending
+/// loads once panicked the runtime's translator there while a direct return worked).
+pub fn routed(expr: &str, nparams: usize, result: Option<&str>) -> String {
+    match result {
+        None => format!(" {expr}"),
+        Some(t) => format!(
+            " (result {t}) (local {t}) (local.set {nparams} {expr}) (block (result {t}) (local.get {nparams}))"
+        ),
+    }
 }

@@ -1,0 +1,88 @@
+//! Planning a case's calls: every exported function, a few times, with edge-biased arguments.
+
+use crate::edge::edge_value;
+use crate::engine::Val;
+use crate::fuzz::rng::Rng;
+
+/// One planned call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    pub export: String,
+    pub args: Vec<Val>,
+}
+
+/// Calls per exported function.
+pub const CALLS_PER_EXPORT: usize = 3;
+/// At most this many calls per case.
+pub const MAX_CALLS: usize = 60;
+
+/// The exported functions of `wasm` with their parameter types, in export order.
+pub fn exported_funcs(wasm: &[u8]) -> Result<Vec<(String, Vec<wasmparser::ValType>)>, String> {
+    use wasmparser::{Payload, TypeRef};
+    let mut types: Vec<Option<Vec<wasmparser::ValType>>> = Vec::new();
+    let mut funcs: Vec<u32> = Vec::new();
+    let mut exports = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        match payload.map_err(|e| e.to_string())? {
+            Payload::TypeSection(r) => {
+                for group in r {
+                    for ty in group.map_err(|e| e.to_string())?.into_types() {
+                        types.push(match &ty.composite_type.inner {
+                            wasmparser::CompositeInnerType::Func(f) => Some(f.params().to_vec()),
+                            _ => None,
+                        });
+                    }
+                }
+            }
+            Payload::ImportSection(r) => {
+                for imp in r.into_imports() {
+                    if let TypeRef::Func(t) = imp.map_err(|e| e.to_string())?.ty {
+                        funcs.push(t);
+                    }
+                }
+            }
+            Payload::FunctionSection(r) => {
+                for t in r {
+                    funcs.push(t.map_err(|e| e.to_string())?);
+                }
+            }
+            Payload::ExportSection(r) => {
+                for e in r {
+                    let e = e.map_err(|e| e.to_string())?;
+                    if e.kind == wasmparser::ExternalKind::Func {
+                        exports.push((e.name.to_string(), e.index));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    exports
+        .into_iter()
+        .map(|(name, f)| {
+            let params = funcs
+                .get(f as usize)
+                .and_then(|&t| types.get(t as usize).cloned().flatten())
+                .ok_or_else(|| format!("export {name:?}: no function type"))?;
+            Ok((name, params))
+        })
+        .collect()
+}
+
+/// The calls of a case: [`CALLS_PER_EXPORT`] per exported function, arguments drawn from a seed
+/// derived from `seed` and the export's name, so removing other exports (shrinking) keeps them.
+pub fn plan(wasm: &[u8], seed: u64) -> Result<Vec<Call>, String> {
+    let funcs = exported_funcs(wasm)?;
+    let mut calls = Vec::new();
+    for round in 0..CALLS_PER_EXPORT {
+        for (name, params) in &funcs {
+            let mut rng = Rng::new(seed ^ crate::fuzz::rng::hash_str(name) ^ round as u64);
+            calls.push(Call {
+                export: name.clone(),
+                args: params.iter().map(|t| edge_value(&mut rng, *t)).collect(),
+            });
+        }
+    }
+    calls.truncate(MAX_CALLS);
+    Ok(calls)
+}

@@ -1,0 +1,115 @@
+use super::*;
+use crate::diff::Rules;
+use crate::engine::{Engine, Val, WasmFeatures};
+use crate::features::Features;
+use crate::lockstep::CaseVerdict;
+
+/// The campaign's features without SIMD: what it runs while an engine lacks SIMD.
+fn no_simd() -> Features {
+    Features {
+        simd: false,
+        ..Features::v2_0()
+    }
+}
+
+#[test]
+fn generation_is_deterministic_and_valid_2_0() {
+    let mut exports = 0;
+    let mut calls = 0;
+    for seed in 0..100 {
+        let a = generate(seed, no_simd()).expect("generates");
+        let b = generate(seed, no_simd()).expect("generates");
+        assert_eq!(a.wasm, b.wasm, "seed {seed}");
+        let mut v = wasmparser::Validator::new_with_features(crate::suite::required_2_0());
+        v.validate_all(&a.wasm)
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        exports += exported_funcs(&a.wasm).unwrap().len();
+        let p = plan(&a.wasm, seed).unwrap();
+        assert_eq!(p, plan(&a.wasm, seed).unwrap());
+        calls += p.len();
+    }
+    eprintln!("100 modules: {exports} exported functions, {calls} calls");
+    assert!(exports > 100, "modules export functions: {exports}");
+}
+
+#[test]
+fn simd_cases_use_simd_and_get_v128_arguments() {
+    let simd = crate::suite::required_2_0() | WasmFeatures::SIMD;
+    let (mut uses_simd, mut v128_args, mut configs) = (0, 0, 0);
+    for seed in 0..100 {
+        let g = generate(seed, Features::v2_0()).expect("generates");
+        assert_eq!(
+            g.wasm,
+            generate(seed, Features::v2_0()).unwrap().wasm,
+            "deterministic"
+        );
+        configs += g.summary.contains("simd=true") as usize;
+        wasmparser::Validator::new_with_features(simd)
+            .validate_all(&g.wasm)
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let relaxed = simd | WasmFeatures::RELAXED_SIMD;
+        assert!(
+            wasmparser::Validator::new_with_features(relaxed)
+                .validate_all(&g.wasm)
+                .is_ok()
+        );
+        if wasmparser::Validator::new_with_features(crate::suite::required_2_0())
+            .validate_all(&g.wasm)
+            .is_err()
+        {
+            uses_simd += 1;
+        }
+        v128_args += plan(&g.wasm, seed)
+            .unwrap()
+            .iter()
+            .flat_map(|c| &c.args)
+            .filter(|a| matches!(a, Val::V128(_)))
+            .count();
+        // Without SIMD the same seed draws a module that needs no SIMD.
+        let plain = generate(seed, no_simd()).unwrap();
+        assert!(!plain.summary.contains("simd=true"));
+    }
+    eprintln!(
+        "100 modules: {configs} SIMD configurations, {uses_simd} use SIMD, {v128_args} v128 arguments"
+    );
+    assert!(configs > 10 && uses_simd > 5, "{configs} {uses_simd}");
+    assert!(v128_args > 0);
+}
+
+/// The SIMD path end to end on the engines that execute SIMD today (the oracle, twice):
+/// sessions validate SIMD, v128 arguments go in, v128 results, globals and memories come
+/// back and compare equal.
+#[test]
+fn simd_cases_run_on_simd_engines() {
+    let a = crate::engines::oracle::engine();
+    let b = crate::engines::oracle::engine();
+    let engines: Vec<&dyn Engine> = vec![a.as_ref(), b.as_ref()];
+    assert!(Features::supported_by(&engines).simd);
+    let (mut simd_modules, mut v128_calls) = (0, 0);
+    for seed in 0..60 {
+        let g = generate(seed, Features::v2_0()).unwrap();
+        if !g.summary.contains("simd=true") {
+            continue;
+        }
+        simd_modules += 1;
+        let calls = plan(&g.wasm, seed).unwrap();
+        v128_calls += calls
+            .iter()
+            .filter(|c| c.args.iter().any(|a| matches!(a, Val::V128(_))))
+            .count();
+        let rules = Rules {
+            exact_nans: g.canonical_nans,
+        };
+        let r = run_case(&engines, &g.wasm, &calls, rules);
+        assert!(
+            matches!(r.verdict, CaseVerdict::Pass | CaseVerdict::Inconclusive(_)),
+            "seed {seed}: {:?}",
+            r.verdict
+        );
+        assert_eq!(r.state_note, None);
+    }
+    assert!(
+        simd_modules > 5 && v128_calls > 0,
+        "{simd_modules} {v128_calls}"
+    );
+}
