@@ -232,6 +232,16 @@ impl fmt::Display for Val {
     }
 }
 
+/// Values (or patterns) printed one after another, separated by spaces: how messages show a
+/// result list.
+pub fn space_separated<T: fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Why [`Session::compile`] rejected a module.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CompileError {
@@ -295,15 +305,9 @@ impl fmt::Display for InvokeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             InvokeError::Trap(t) => write!(f, "trap: {t}"),
-            InvokeError::Exception { payload } => write!(
-                f,
-                "uncaught exception [{}]",
-                payload
-                    .iter()
-                    .map(|v| v.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ),
+            InvokeError::Exception { payload } => {
+                write!(f, "uncaught exception [{}]", space_separated(payload))
+            }
             InvokeError::Other(m) => write!(f, "error: {m}"),
         }
     }
@@ -336,6 +340,10 @@ pub enum TrapCode {
     IndirectCallTypeMismatch,
     CallStackExhausted,
     NullReference,
+    /// An out-of-bounds table index, from an engine that does not say whether it was
+    /// `call_indirect`'s "undefined element" or a table instruction's "out of bounds table
+    /// access" (wasmi). It agrees with either ([`TrapCode::agrees_with`]).
+    TableOutOfBounds,
     /// A host function failed.
     Host,
     /// Anything the engine could not classify.
@@ -357,9 +365,22 @@ impl TrapCode {
             TrapCode::IndirectCallTypeMismatch => "indirect call type mismatch",
             TrapCode::CallStackExhausted => "call stack exhausted",
             TrapCode::NullReference => "null",
+            TrapCode::TableOutOfBounds => "out of bounds table access",
             TrapCode::Host => "host",
             TrapCode::Other => "",
         }
+    }
+
+    /// Whether two engines reporting `self` and `other` trapped the same way: equal codes, or
+    /// [`TrapCode::TableOutOfBounds`] beside either of the two codes it stands for.
+    pub fn agrees_with(self, other: TrapCode) -> bool {
+        use TrapCode::{OutOfBoundsTableAccess, TableOutOfBounds, UndefinedElement};
+        self == other
+            || matches!(
+                (self, other),
+                (TableOutOfBounds, UndefinedElement | OutOfBoundsTableAccess)
+                    | (UndefinedElement | OutOfBoundsTableAccess, TableOutOfBounds)
+            )
     }
 
     /// Classify a spec-style trap message (the inverse of [`TrapCode::spec_message`]).
@@ -397,6 +418,59 @@ mod tests {
     use super::*;
 
     #[test]
+    fn externalizing_a_host_value_gives_its_externref_and_back() {
+        for any in [
+            None,
+            Some(AnyRef::Host(3)),
+            Some(AnyRef::I31(0x7fff_ffff)),
+            Some(AnyRef::Struct(HeapRefId(9))),
+            Some(AnyRef::Array(HeapRefId(1))),
+        ] {
+            assert_eq!(Val::externalize(any).internalize(), Some(any), "{any:?}");
+        }
+        assert_eq!(
+            Val::externalize(Some(AnyRef::Host(3))),
+            Val::ExternRef(Some(3))
+        );
+        assert_eq!(Val::externalize(None), Val::ExternRef(None));
+        assert_eq!(Val::I32(0).internalize(), None);
+        assert_eq!(Val::AnyRef(None).internalize(), None);
+    }
+
+    #[test]
+    fn shapes_erase_identities_only() {
+        let s = |v: Val| v.shape();
+        assert_eq!(
+            s(Val::AnyRef(Some(AnyRef::Struct(HeapRefId(1))))),
+            s(Val::AnyRef(Some(AnyRef::Struct(HeapRefId(2)))))
+        );
+        assert_ne!(
+            s(Val::AnyRef(Some(AnyRef::Struct(HeapRefId(1))))),
+            s(Val::AnyRef(Some(AnyRef::Array(HeapRefId(1)))))
+        );
+        assert_ne!(
+            s(Val::AnyRef(Some(AnyRef::I31(1)))),
+            s(Val::AnyRef(Some(AnyRef::I31(2))))
+        );
+        assert_ne!(
+            s(Val::AnyRef(Some(AnyRef::Host(1)))),
+            s(Val::AnyRef(Some(AnyRef::Host(2))))
+        );
+        assert_eq!(
+            s(Val::ExnRef(Some(ExnRefId(4)))),
+            s(Val::ExnRef(Some(ExnRefId(5))))
+        );
+        assert_ne!(s(Val::ExnRef(Some(ExnRefId(4)))), s(Val::ExnRef(None)));
+        assert_eq!(
+            s(Val::FuncRef(Some(FuncRefId(4)))),
+            s(Val::FuncRef(Some(FuncRefId(7))))
+        );
+        assert_ne!(s(Val::AnyRef(None)), s(Val::ExternRef(None)));
+        assert_eq!(s(Val::I64(5)), Val::I64(5));
+        assert!(Val::ExnRef(None).is_ref() && !Val::V128(0).is_ref());
+    }
+
+    #[test]
     fn trap_codes_round_trip_through_messages() {
         for code in [
             TrapCode::Unreachable,
@@ -417,5 +491,16 @@ mod tests {
             TrapCode::UninitializedElement
         );
         assert_eq!(TrapCode::from_message("something else"), TrapCode::Other);
+    }
+
+    #[test]
+    fn an_unspecific_table_trap_agrees_with_both_table_traps_only() {
+        use TrapCode::*;
+        for c in [UndefinedElement, OutOfBoundsTableAccess, TableOutOfBounds] {
+            assert!(TableOutOfBounds.agrees_with(c) && c.agrees_with(TableOutOfBounds));
+        }
+        assert!(!UndefinedElement.agrees_with(OutOfBoundsTableAccess));
+        assert!(!TableOutOfBounds.agrees_with(UninitializedElement));
+        assert!(!OutOfBoundsMemoryAccess.agrees_with(TableOutOfBounds));
     }
 }

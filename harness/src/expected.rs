@@ -53,7 +53,7 @@ pub struct Unexpected {
 
 /// How a run compares with the list.
 #[derive(Clone, Debug, Default)]
-pub struct Verdict {
+pub struct ListVerdict {
     /// Failures no entry covers.
     pub unexpected: Vec<Unexpected>,
     /// Failures covered by an entry.
@@ -62,7 +62,7 @@ pub struct Verdict {
     pub now_passing: Vec<Entry>,
 }
 
-impl Verdict {
+impl ListVerdict {
     /// Everything went as expected.
     pub fn ok(&self) -> bool {
         self.unexpected.is_empty() && self.now_passing.is_empty()
@@ -99,8 +99,8 @@ impl ExpectedFailures {
     }
 
     /// Compare a run's results with the list.
-    pub fn check(&self, results: &[FileResult]) -> Verdict {
-        let mut verdict = Verdict::default();
+    pub fn check(&self, results: &[FileResult]) -> ListVerdict {
+        let mut verdict = ListVerdict::default();
         let mut used: HashSet<usize> = HashSet::new();
         let mut ran: HashSet<(&str, &str)> = HashSet::new();
         for file in results {

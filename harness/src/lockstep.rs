@@ -130,7 +130,7 @@ pub enum StepVerdict {
 /// How a case (a module and its calls, compared step by step) ended. This is what a campaign
 /// worker sends back and what the fuzz targets judge.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "verdict", rename_all = "kebab-case")]
+#[serde(tag = "verdict", content = "of", rename_all = "kebab-case")]
 pub enum CaseVerdict {
     /// Every engine agreed on every call and on the state after it.
     Pass,
@@ -323,5 +323,75 @@ impl Lockstep {
             }
         }
         StepVerdict::Agreed { state_note }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn diverged() -> CaseVerdict {
+        CaseVerdict::Diverged {
+            call: Some(2),
+            divergence: Divergence {
+                kind: DivergenceKind::Memory,
+                signature: "memory:mem".to_string(),
+                detail: "memory \"mem\" first differs".to_string(),
+            },
+        }
+    }
+
+    #[test]
+    fn the_nan_twin_sets_a_divergence_aside_only_when_the_twin_passes() {
+        let with_twin = |twin: Option<CaseVerdict>| nan_twin(diverged(), false, || twin);
+        assert!(matches!(
+            with_twin(Some(CaseVerdict::Pass)),
+            CaseVerdict::NanBitsOnly { call: Some(2), .. }
+        ));
+        for twin in [
+            Some(diverged()),
+            Some(CaseVerdict::Inconclusive("stack".to_string())),
+            None,
+        ] {
+            assert_eq!(with_twin(twin), diverged());
+        }
+        // A module that canonicalizes NaNs has no twin to ask.
+        let asked = std::cell::Cell::new(false);
+        let v = nan_twin(diverged(), true, || {
+            asked.set(true);
+            Some(CaseVerdict::Pass)
+        });
+        assert_eq!(v, diverged());
+        assert!(!asked.get());
+        assert_eq!(
+            nan_twin(CaseVerdict::Pass, false, || unreachable!()),
+            CaseVerdict::Pass
+        );
+    }
+
+    #[test]
+    fn case_verdicts_round_trip_through_json() {
+        for v in [
+            CaseVerdict::Pass,
+            diverged(),
+            CaseVerdict::Rejected("compile: invalid".to_string()),
+            CaseVerdict::Panicked {
+                engine: "runtime".to_string(),
+                message: "boom".to_string(),
+            },
+        ] {
+            let text = serde_json::to_string(&v).expect("serialisable");
+            assert_eq!(
+                serde_json::from_str::<CaseVerdict>(&text).expect("parses"),
+                v
+            );
+        }
+    }
+
+    #[test]
+    fn guarded_turns_a_panic_into_its_message() {
+        assert_eq!(guarded(|| 7), Ok(7));
+        let e = guarded(|| panic!("boom {}", 1)).expect_err("a panic");
+        assert!(e.starts_with("boom 1 (at "), "{e}");
     }
 }

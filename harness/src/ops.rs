@@ -1,4 +1,5 @@
-//! The instruction table: every instruction lockstep's engines execute, one row each (a few
+//! The instruction table: every instruction of WebAssembly 2.0 and of the 3.0 features added so
+//! far (tail calls), one row each (a few
 //! polymorphic ones, such as `drop` or `table.get`, once per operand type), with its signature
 //! in a one-instruction function, its immediates, its memory access and the features it needs.
 //!
@@ -204,6 +205,7 @@ fn build() -> Vec<Op> {
     memory(&mut t);
     tables_and_references(&mut t);
     simd(&mut t);
+    tail_calls(&mut t);
     t.ops
 }
 
@@ -398,6 +400,21 @@ fn tables_and_references(t: &mut Table) {
     t.with("ref.func", &[], &[FUNCREF], Imm::Text("$g"), none);
     let typed = Imm::SelectType("(result f64)");
     t.with("select", &[F64, F64, I32], &[F64], typed, none);
+    t.needs = WasmFeatures::empty();
+}
+
+/// Wasm 3.0's tail calls (`return_call_ref` comes with typed function references).
+fn tail_calls(t: &mut Table) {
+    t.needs = WasmFeatures::TAIL_CALL;
+    t.with("return_call", &[], &[I32], Imm::Text("$g"), Access::None);
+    let indirect = Imm::Text("$t (type $v)");
+    t.with(
+        "return_call_indirect",
+        &[I32],
+        &[I32],
+        indirect,
+        Access::None,
+    );
     t.needs = WasmFeatures::empty();
 }
 

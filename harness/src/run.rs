@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::engine::{Engine, WasmFeatures};
 use crate::engines;
-use crate::expected::{self, ExpectedFailures, Verdict};
+use crate::expected::{self, ExpectedFailures, ListVerdict};
 use crate::report::{self, Group, progress::Progress};
 use crate::suite::{BaseFeatures, Suite, Testsuite};
 use crate::wast::{EngineFileResult, Failure, FileResult, Position, run_script_at};
@@ -26,9 +26,10 @@ impl std::fmt::Display for UsageError {
     }
 }
 
-/// Options shared by both commands.
+/// The options of every script run, `wast` and `spec` alike: which engines, which reports,
+/// and the time limit.
 #[derive(Clone, Debug, Default)]
-pub struct Common {
+pub struct RunOptions {
     /// `--engine` values (empty: every built engine).
     pub engines: Vec<String>,
     pub json: Option<PathBuf>,
@@ -38,12 +39,25 @@ pub struct Common {
     pub show_messages: bool,
     /// Give up on the run when one file takes longer than this (an engine hangs).
     pub timeout: Option<Duration>,
+    /// Every engine canonicalizes NaN results (`--canonicalize-nans`); engines without the
+    /// switch cannot be selected.
+    pub canonicalize_nans: bool,
+}
+
+impl RunOptions {
+    /// The `--engine` selection under these options' parity settings.
+    fn engines(&self) -> Result<Vec<Box<dyn Engine>>, UsageError> {
+        let parity = engines::Parity {
+            canonicalize_nans: self.canonicalize_nans,
+        };
+        engines::select_with(&self.engines, &parity).map_err(UsageError)
+    }
 }
 
 /// `lockstep spec` options.
 #[derive(Clone, Debug, Default)]
 pub struct SpecOptions {
-    pub common: Common,
+    pub run: RunOptions,
     /// `--suite` values (empty: the default suites, unless `testsuite` is given).
     pub suites: Vec<String>,
     /// `--testsuite DIR`: a checkout of WebAssembly/testsuite (see [`Testsuite`]).
@@ -55,7 +69,7 @@ pub struct SpecOptions {
 /// `lockstep wast` options.
 #[derive(Clone, Debug, Default)]
 pub struct WastOptions {
-    pub common: Common,
+    pub run: RunOptions,
     pub paths: Vec<PathBuf>,
     /// `--features`: the base feature set (by default decided by each file's path).
     pub features: BaseFeatures,
@@ -65,7 +79,7 @@ pub struct WastOptions {
 #[derive(Debug)]
 pub struct RunSummary {
     pub groups: Vec<Group>,
-    pub verdict: Verdict,
+    pub verdict: ListVerdict,
     pub elapsed: Duration,
 }
 
@@ -240,7 +254,7 @@ fn write_file(path: &Path, contents: &str) -> Result<(), UsageError> {
 }
 
 fn finish(
-    common: &Common,
+    run: &RunOptions,
     groups: Vec<Group>,
     expected: &ExpectedFailures,
     junit: Option<&Path>,
@@ -253,7 +267,7 @@ fn finish(
             .collect::<Vec<_>>(),
     );
     let elapsed = started.elapsed();
-    if let Some(path) = &common.json {
+    if let Some(path) = &run.json {
         let json = serde_json::to_string_pretty(&report::json::report(&groups))
             .expect("serialisable report");
         write_file(path, &json)?;
@@ -261,9 +275,9 @@ fn finish(
     if let Some(path) = junit {
         write_file(path, &report::junit::report(&groups, expected))?;
     }
-    if !common.quiet {
+    if !run.quiet {
         println!();
-        if common.show_messages {
+        if run.show_messages {
             println!("rejections with a message other than the script's:");
             print!("{}", report::message_mismatches(&groups));
         }
@@ -285,7 +299,7 @@ fn finish(
 /// `lockstep spec`.
 pub fn spec(opts: &SpecOptions) -> Result<RunSummary, UsageError> {
     let started = Instant::now();
-    let engines = engines::select(&opts.common.engines).map_err(UsageError)?;
+    let engines = opts.run.engines()?;
     let explicit = !opts.suites.is_empty();
     let testsuite = match &opts.testsuite {
         Some(dir) => Some(Testsuite::open(dir).map_err(UsageError)?),
@@ -360,29 +374,17 @@ pub fn spec(opts: &SpecOptions) -> Result<RunSummary, UsageError> {
         }
     }
 
-    let progress = Progress::new(jobs.len(), opts.common.quiet);
+    let progress = Progress::new(jobs.len(), opts.run.quiet);
     let on_hang = |results| {
         let groups = group_results(names.clone(), &jobs, results);
-        if let Err(e) = finish(
-            &opts.common,
-            groups,
-            &expected,
-            opts.junit.as_deref(),
-            started,
-        ) {
+        if let Err(e) = finish(&opts.run, groups, &expected, opts.junit.as_deref(), started) {
             eprintln!("lockstep: {e}");
         }
     };
-    let results = run_jobs(&jobs, &engines, &progress, opts.common.timeout, &on_hang);
+    let results = run_jobs(&jobs, &engines, &progress, opts.run.timeout, &on_hang);
     progress.finish();
     let groups = group_results(names, &jobs, results);
-    finish(
-        &opts.common,
-        groups,
-        &expected,
-        opts.junit.as_deref(),
-        started,
-    )
+    finish(&opts.run, groups, &expected, opts.junit.as_deref(), started)
 }
 
 fn collect_wast(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), UsageError> {
@@ -407,11 +409,11 @@ fn collect_wast(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), UsageError> {
 
 /// `lockstep wast`.
 pub fn wast(opts: &WastOptions) -> Result<RunSummary, UsageError> {
-    let engines = engines::select(&opts.common.engines).map_err(UsageError)?;
+    let engines = opts.run.engines()?;
     wast_with(opts, engines)
 }
 
-/// `lockstep wast` on the given engines (`opts.common.engines` is ignored).
+/// `lockstep wast` on the given engines (`opts.run.engines` is ignored).
 pub fn wast_with(
     opts: &WastOptions,
     engines: Vec<Box<dyn Engine>>,
@@ -436,11 +438,11 @@ pub fn wast_with(
             engines: (0..engines.len()).collect(),
         });
     }
-    let progress = Progress::new(jobs.len(), opts.common.quiet);
+    let progress = Progress::new(jobs.len(), opts.run.quiet);
     let on_hang = |results| {
         let groups = group_results(vec!["wast".to_string()], &jobs, results);
         if let Err(e) = finish(
-            &opts.common,
+            &opts.run,
             groups,
             &ExpectedFailures::default(),
             None,
@@ -449,11 +451,11 @@ pub fn wast_with(
             eprintln!("lockstep: {e}");
         }
     };
-    let results = run_jobs(&jobs, &engines, &progress, opts.common.timeout, &on_hang);
+    let results = run_jobs(&jobs, &engines, &progress, opts.run.timeout, &on_hang);
     progress.finish();
     let groups = group_results(vec!["wast".to_string()], &jobs, results);
     finish(
-        &opts.common,
+        &opts.run,
         groups,
         &ExpectedFailures::default(),
         None,

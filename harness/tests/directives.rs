@@ -579,3 +579,65 @@ fn a_script_that_does_not_parse_fails() {
     assert_eq!(r.failures[0].line, 2);
     assert_eq!(r.failures[0].directive, "script");
 }
+
+/// Every directive and value form of the upstream testsuite checkout beside the repository
+/// (when present) is understood: each script parses, no result pattern or argument is
+/// unsupported, and the only skipped directives are the ones engines cannot run (script
+/// threads, custom-section contents).
+#[test]
+fn the_upstream_testsuite_uses_only_forms_the_harness_knows() {
+    use lockstep_harness::wast::directives::{Command, Exec, parse_script};
+    use lockstep_harness::wast::values::Expected;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/testsuite");
+    let Ok(suite) = lockstep_harness::suite::Testsuite::open(&root) else {
+        eprintln!("not checked: no testsuite checkout at {}", root.display());
+        return;
+    };
+    fn unsupported(e: &Expected) -> bool {
+        match e {
+            Expected::Unsupported(_) => true,
+            Expected::Either(alts) => alts.iter().any(unsupported),
+            _ => false,
+        }
+    }
+    let mut files = 0;
+    for (path, file) in suite.groups.iter().flat_map(|g| &g.files) {
+        files += 1;
+        let text = std::fs::read_to_string(file).unwrap();
+        let directives =
+            parse_script(&text).unwrap_or_else(|e| panic!("{path}:{}: {}", e.line, e.message));
+        for d in directives {
+            let at = format!("{path}:{}", d.line);
+            let invoke_args = |exec: &Exec| match exec {
+                Exec::Invoke(i) => i.args.clone().map(|_| ()),
+                _ => Ok(()),
+            };
+            match &d.command {
+                Command::Skip { reason } => assert!(
+                    matches!(
+                        d.kind,
+                        "thread" | "wait" | "assert_malformed_custom" | "assert_invalid_custom"
+                    ),
+                    "{at}: {} skipped: {reason}",
+                    d.kind
+                ),
+                Command::AssertReturn { exec, results } => {
+                    assert!(!results.iter().any(unsupported), "{at}: {results:?}");
+                    invoke_args(exec).unwrap_or_else(|e| panic!("{at}: {e}"));
+                }
+                Command::Action(exec)
+                | Command::AssertTrap { exec, .. }
+                | Command::AssertException { exec } => {
+                    invoke_args(exec).unwrap_or_else(|e| panic!("{at}: {e}"))
+                }
+                Command::AssertExhaustion { invoke, .. } => {
+                    if let Err(e) = &invoke.args {
+                        panic!("{at}: {e}");
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(files > 250, "{files}");
+}

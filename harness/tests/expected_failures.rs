@@ -2,7 +2,7 @@
 //! that passes.
 
 use lockstep_harness::expected::ExpectedFailures;
-use lockstep_harness::run::{self, Common, SpecOptions};
+use lockstep_harness::run::{self, RunOptions, SpecOptions};
 use lockstep_harness::wast::{EngineFileResult, Failure, FileResult};
 
 fn file(path: &str, engine: &str, failing_lines: &[usize]) -> FileResult {
@@ -105,12 +105,13 @@ fn spec_with_list(list: &str) -> i32 {
     let path = dir.join("expected.toml");
     std::fs::write(&path, list).unwrap();
     let summary = run::spec(&SpecOptions {
-        common: Common {
+        run: RunOptions {
             engines: vec!["oracle".to_string()],
             json: None,
             quiet: true,
             show_messages: false,
             timeout: None,
+            ..Default::default()
         },
         suites: vec!["proposal:mutable-global".to_string()],
         testsuite: None,

@@ -8,7 +8,7 @@ use lockstep_harness::engine::{
     CompileError, Engine, InstanceId, InstantiateError, InvokeError, ModuleId, Session, Val,
     WasmFeatures,
 };
-use lockstep_harness::run::{self, Common, WastOptions};
+use lockstep_harness::run::{self, RunOptions, WastOptions};
 use lockstep_harness::suite::features_2_0;
 
 /// Instantiates anything; every call spins forever.
@@ -60,7 +60,7 @@ fn hang_child() {
     )
     .unwrap();
     let opts = WastOptions {
-        common: Common {
+        run: RunOptions {
             timeout: Some(Duration::from_secs(1)),
             ..Default::default()
         },

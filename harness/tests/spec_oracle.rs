@@ -1,17 +1,18 @@
 //! The oracle over wasm-v1, wasm-v2, the 2.0-era proposal folders and simd: zero unexpected results.
 //! This is what `cargo test --workspace --release` checks of the spec run.
 
-use lockstep_harness::run::{self, Common, SpecOptions};
+use lockstep_harness::run::{self, RunOptions, SpecOptions};
 
 #[test]
 fn oracle_passes_the_2_0_suites() {
     let summary = run::spec(&SpecOptions {
-        common: Common {
+        run: RunOptions {
             engines: vec!["oracle".to_string()],
             json: None,
             quiet: true,
             show_messages: false,
             timeout: None,
+            ..Default::default()
         },
         suites: Vec::new(),
         testsuite: None,

@@ -132,14 +132,16 @@ impl RuntimeSession {
                         .expect("spectest global"),
                     )
                 }
-                spectest::Item::Table { min, max, .. } => rt::Extern::Table(
+                spectest::Item::Table {
+                    min, max, table64, ..
+                } => rt::Extern::Table(
                     rt::Table::new(
                         &mut store,
                         rt::TableType {
                             element: rt::ValType::FuncRef,
                             minimum: min.into(),
                             maximum: max.map(Into::into),
-                            table64: false,
+                            table64,
                         },
                         rt::Val::FuncRef(None),
                     )

@@ -42,17 +42,24 @@ impl Progress {
             bar.set_message(result.path.clone());
             bar.inc(1);
         } else if self.total > 0 {
-            let status = if failed == 0 { "ok  " } else { "FAIL" };
+            let status = if failed > 0 {
+                "FAIL"
+            } else if result.engines.iter().all(|e| e.sat_out.is_some()) {
+                "out "
+            } else {
+                "ok  "
+            };
             let per_engine: Vec<String> = result
                 .engines
                 .iter()
-                .map(|e| {
-                    format!(
+                .map(|e| match &e.sat_out {
+                    Some(_) => format!("{} sat out", e.engine),
+                    None => format!(
                         "{} {}/{}",
                         e.engine,
                         e.passed,
                         e.passed + e.failed + e.skipped
-                    )
+                    ),
                 })
                 .collect();
             println!(

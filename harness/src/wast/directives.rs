@@ -123,6 +123,8 @@ const UNINSTANTIABLE_AS_TRAP: &str = "(assert_trap          ";
 
 /// Parse and encode a whole script.
 pub fn parse_script(text: &str) -> Result<Vec<Directive>, ScriptError> {
+    let unfolded = super::legacy_try::unfold(text);
+    let text = unfolded.as_deref().unwrap_or(text);
     let mut uninstantiable_offsets = Vec::new();
     let rewritten;
     let text = if text.contains(UNINSTANTIABLE) {

@@ -33,11 +33,13 @@ pub enum Item {
         ty: ValType,
         value: Val,
     },
-    /// A table of `funcref`, initialised with null.
+    /// A table of `funcref`, initialised with null. `table64` tables are indexed by i64
+    /// (Wasm 3.0's table64); the others by i32.
     Table {
         name: &'static str,
         min: u32,
         max: Option<u32>,
+        table64: bool,
     },
     /// A memory (limits in 64 KiB pages), zero-filled.
     Memory {
@@ -114,6 +116,13 @@ pub const ITEMS: &[Item] = &[
         name: "table",
         min: 10,
         max: Some(20),
+        table64: false,
+    },
+    Item::Table {
+        name: "table64",
+        min: 10,
+        max: Some(20),
+        table64: true,
     },
     Item::Memory {
         name: "memory",

@@ -12,7 +12,7 @@ use std::fmt;
 use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
 use wast::{WastArg, WastRet};
 
-use crate::engine::{AnyRef, Val};
+use crate::engine::{AnyRef, Val, space_separated};
 
 /// A float expectation: an exact bit pattern or one of the spec's NaN classes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -223,14 +223,6 @@ impl<T: fmt::LowerHex + Copy> fmt::Display for FloatPat<T> {
     }
 }
 
-fn join<T: fmt::Display>(items: &[T]) -> String {
-    items
-        .iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 impl fmt::Display for Expected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -241,12 +233,12 @@ impl fmt::Display for Expected {
             Expected::F32(p) => write!(f, "f32:{p}"),
             Expected::F64(p) => write!(f, "f64:{p}"),
             Expected::V128(p) => match p {
-                V128Pat::I8x16(l) => write!(f, "v128:i8x16[{}]", join(l)),
-                V128Pat::I16x8(l) => write!(f, "v128:i16x8[{}]", join(l)),
-                V128Pat::I32x4(l) => write!(f, "v128:i32x4[{}]", join(l)),
-                V128Pat::I64x2(l) => write!(f, "v128:i64x2[{}]", join(l)),
-                V128Pat::F32x4(l) => write!(f, "v128:f32x4[{}]", join(l)),
-                V128Pat::F64x2(l) => write!(f, "v128:f64x2[{}]", join(l)),
+                V128Pat::I8x16(l) => write!(f, "v128:i8x16[{}]", space_separated(l)),
+                V128Pat::I16x8(l) => write!(f, "v128:i16x8[{}]", space_separated(l)),
+                V128Pat::I32x4(l) => write!(f, "v128:i32x4[{}]", space_separated(l)),
+                V128Pat::I64x2(l) => write!(f, "v128:i64x2[{}]", space_separated(l)),
+                V128Pat::F32x4(l) => write!(f, "v128:f32x4[{}]", space_separated(l)),
+                V128Pat::F64x2(l) => write!(f, "v128:f64x2[{}]", space_separated(l)),
             },
             Expected::RefNull(NullKind::Unspecified) => f.write_str("ref.null"),
             Expected::RefNull(NullKind::Any) => f.write_str("ref.null any"),
@@ -264,7 +256,7 @@ impl fmt::Display for Expected {
             Expected::RefExtern(None) => f.write_str("ref.extern"),
             Expected::RefExtern(Some(n)) => write!(f, "ref.extern {n}"),
             Expected::RefHost(n) => write!(f, "ref.host {n}"),
-            Expected::Either(alts) => write!(f, "(either {})", join(alts)),
+            Expected::Either(alts) => write!(f, "(either {})", space_separated(alts)),
             Expected::Unsupported(s) => write!(f, "<unsupported {s}>"),
         }
     }
@@ -385,8 +377,8 @@ pub fn match_results(expected: &[Expected], actual: &[Val]) -> Result<(), String
     } else {
         Err(format!(
             "expected [{}], got [{}]",
-            join(expected),
-            join(actual)
+            space_separated(expected),
+            space_separated(actual)
         ))
     }
 }

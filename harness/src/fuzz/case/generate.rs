@@ -20,7 +20,7 @@ pub struct Generated {
 pub const FUEL: u32 = 1_000;
 
 /// The bounds every generator of differential modules applies (the campaign's and the fuzz
-/// targets'): one memory, few tables, no imports (every export is callable without a host) and
+/// targets'): one memory (a campaign with multi-memory on raises it again), few tables, no imports (every export is callable without a host) and
 /// small, bounded memories, tables, bodies and segments, which keep snapshots cheap and growth
 /// finite. Memory size and function counts are left to the caller.
 pub fn bound_module(c: &mut Config) {

@@ -113,3 +113,72 @@ fn simd_cases_run_on_simd_engines() {
         "{simd_modules} {v128_calls}"
     );
 }
+
+/// With every switch on (engines that execute Wasm 3.0), the campaign draws modules that use the
+/// 3.0 features, each valid under the features its sessions validate with, and planned calls.
+#[test]
+fn wasm_3_cases_use_3_0_features() {
+    let all = Features::default();
+    let v2 = Features::v2_0().session_features();
+    let (mut uses_3_0, mut planned) = (0, 0);
+    for seed in 0..100 {
+        let Ok(g) = generate(seed, all) else { continue };
+        wasmparser::Validator::new_with_features(all.session_features())
+            .validate_all(&g.wasm)
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}\n{}", g.summary));
+        if wasmparser::Validator::new_with_features(v2)
+            .validate_all(&g.wasm)
+            .is_err()
+        {
+            uses_3_0 += 1;
+        }
+        planned += plan(&g.wasm, seed).is_ok() as usize;
+    }
+    eprintln!("100 seeds: {uses_3_0} modules use a 3.0 feature, {planned} planned");
+    assert!(uses_3_0 > 10, "{uses_3_0} modules use a 3.0 feature");
+    assert!(planned > 50, "{planned} modules have a plan");
+}
+
+/// The 3.0 path end to end on an engine pair that executes some of it (the oracle, twice): the
+/// campaign turns on exactly the 3.0 switches the oracle declares, its modules use them, and
+/// every case runs and compares equal.
+#[test]
+fn wasm_3_cases_run_on_engines_that_execute_them() {
+    let a = crate::engines::oracle::engine();
+    let b = crate::engines::oracle::engine();
+    let engines: Vec<&dyn Engine> = vec![a.as_ref(), b.as_ref()];
+    let f = Features::default().intersect(Features::supported_by(&engines));
+    let declared = a.supported_features();
+    assert_eq!(f.tail_call, declared.contains(WasmFeatures::TAIL_CALL));
+    assert_eq!(f.memory64, declared.contains(WasmFeatures::MEMORY64));
+    let v2 = Features::v2_0().session_features();
+    let (mut uses_3_0, mut calls) = (0, 0);
+    for seed in 0..60 {
+        let Ok(g) = generate(seed, f) else { continue };
+        if wasmparser::Validator::new_with_features(v2)
+            .validate_all(&g.wasm)
+            .is_err()
+        {
+            uses_3_0 += 1;
+        }
+        let plan = plan(&g.wasm, seed).unwrap();
+        let rules = Rules {
+            exact_nans: g.canonical_nans,
+        };
+        let r = run_case(&engines, &g.wasm, &plan, rules);
+        assert!(
+            matches!(r.verdict, CaseVerdict::Pass | CaseVerdict::Inconclusive(_)),
+            "seed {seed} ({}): {:?}",
+            g.summary,
+            r.verdict
+        );
+        calls += r.calls;
+    }
+    eprintln!(
+        "60 seeds on {}: {uses_3_0} modules use a 3.0 feature, {calls} calls",
+        f.to_list()
+    );
+    if f.tail_call || f.memory64 || f.multi_memory {
+        assert!(uses_3_0 > 5, "{uses_3_0}");
+    }
+}
