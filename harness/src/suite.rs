@@ -81,7 +81,11 @@ fn proposal_features(p: Proposal) -> WasmFeatures {
         Proposal::Memory64 => F::MEMORY64,
         Proposal::CustomPageSizes => F::CUSTOM_PAGE_SIZES | F::MULTI_MEMORY | F::MEMORY64,
         Proposal::WideArithmetic => F::WIDE_ARITHMETIC,
-        Proposal::ExceptionHandling => F::EXCEPTIONS,
+        // The folder is the proposal's repository after it was rebased on function references
+        // and GC: tag.wast declares rec groups and try_table.wast tail-calls.
+        Proposal::ExceptionHandling => {
+            F::EXCEPTIONS | F::FUNCTION_REFERENCES | F::GC | F::TAIL_CALL
+        }
         // The function-references proposal was built on tail calls (its folder tests
         // `return_call_ref` beside copies of the tail-call tests), and GC on function references.
         Proposal::FunctionReferences => F::FUNCTION_REFERENCES | F::TAIL_CALL,
