@@ -1,5 +1,5 @@
 //! Findings: shrinking a divergence with wasm-shrink, and writing `DIR/<hash>/` with the module
-//! (`.wasm`, `.wat`), a `.wast` reproducer for `lockstep wast --engine all`, and a text report.
+//! (`.wasm`, `.wat`), a `.wast` reproducer for `lockstep wast --features wasm3 --engine all`, and a text report.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -177,7 +177,9 @@ pub fn write(dir: &Path, f: &Finding) -> std::io::Result<PathBuf> {
     std::fs::write(out.join("module.wat"), wat)?;
     let seed = f.seed.map_or("-".to_string(), |s| s.to_string());
     let header = format!(
-        "lockstep fuzz finding ({}), case seed {seed}\nreplay: lockstep wast {} repro.wast",
+        // The campaign draws 3.0 features (tail calls, memory64, ...) whenever every engine
+        // executes them, so the replay validates with the 3.0 set.
+        "lockstep fuzz finding ({}), case seed {seed}\nreplay: lockstep wast --features wasm3 {} repro.wast",
         f.kind,
         f.engines
             .iter()
