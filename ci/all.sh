@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Everything CI runs, in order. `.ci/run` and .github/workflows/ci.yml both call this.
-# The campaign runs last so that the run closes on its `N passed, N failed` line.
+# The campaigns run last so that the run closes on an `N passed, N failed` line; the peers step
+# (Wasmtime and wasmi beside lockstep's engines) comes after the default build's steps because its
+# build replaces target/release/lockstep.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -11,3 +13,4 @@ step fault-injection; bash ci/fault-injection.sh
 step spec;  bash ci/spec.sh
 step fuzz-targets; bash ci/fuzz-targets.sh
 step fuzz;  bash ci/fuzz.sh
+step peers; bash ci/peers.sh

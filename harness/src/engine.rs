@@ -340,6 +340,10 @@ pub enum TrapCode {
     IndirectCallTypeMismatch,
     CallStackExhausted,
     NullReference,
+    /// An out-of-bounds table index, from an engine that does not say whether it was
+    /// `call_indirect`'s "undefined element" or a table instruction's "out of bounds table
+    /// access" (wasmi). It agrees with either ([`TrapCode::agrees_with`]).
+    TableOutOfBounds,
     /// A host function failed.
     Host,
     /// Anything the engine could not classify.
@@ -361,9 +365,22 @@ impl TrapCode {
             TrapCode::IndirectCallTypeMismatch => "indirect call type mismatch",
             TrapCode::CallStackExhausted => "call stack exhausted",
             TrapCode::NullReference => "null",
+            TrapCode::TableOutOfBounds => "out of bounds table access",
             TrapCode::Host => "host",
             TrapCode::Other => "",
         }
+    }
+
+    /// Whether two engines reporting `self` and `other` trapped the same way: equal codes, or
+    /// [`TrapCode::TableOutOfBounds`] beside either of the two codes it stands for.
+    pub fn agrees_with(self, other: TrapCode) -> bool {
+        use TrapCode::{OutOfBoundsTableAccess, TableOutOfBounds, UndefinedElement};
+        self == other
+            || matches!(
+                (self, other),
+                (TableOutOfBounds, UndefinedElement | OutOfBoundsTableAccess)
+                    | (UndefinedElement | OutOfBoundsTableAccess, TableOutOfBounds)
+            )
     }
 
     /// Classify a spec-style trap message (the inverse of [`TrapCode::spec_message`]).
@@ -474,5 +491,16 @@ mod tests {
             TrapCode::UninitializedElement
         );
         assert_eq!(TrapCode::from_message("something else"), TrapCode::Other);
+    }
+
+    #[test]
+    fn an_unspecific_table_trap_agrees_with_both_table_traps_only() {
+        use TrapCode::*;
+        for c in [UndefinedElement, OutOfBoundsTableAccess, TableOutOfBounds] {
+            assert!(TableOutOfBounds.agrees_with(c) && c.agrees_with(TableOutOfBounds));
+        }
+        assert!(!UndefinedElement.agrees_with(OutOfBoundsTableAccess));
+        assert!(!TableOutOfBounds.agrees_with(UninitializedElement));
+        assert!(!OutOfBoundsMemoryAccess.agrees_with(TableOutOfBounds));
     }
 }

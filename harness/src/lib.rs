@@ -2,9 +2,10 @@
 //! in lockstep, and reports what each engine did.
 //!
 //! - [`engine`]: the engine-neutral [`engine::Engine`] / [`engine::Session`] traits;
-//! - [`engines`]: one adapter per engine;
+//! - [`engines`]: one adapter per engine (Wasmtime and wasmi with the `peers` feature);
 //! - [`diff`]: the differential comparison rules (outcomes and exported state);
 //! - [`lockstep`]: one lockstep step (guarded calls on every engine, compared) and its verdicts;
+//! - [`vote`]: with three engines or more, which engine of a divergence is the odd one out;
 //! - [`features`]: feature sets, narrowed to what every engine executes;
 //! - [`edge`]: the edge-biased value generator;
 //! - [`ops`]: the instruction table;
@@ -13,7 +14,7 @@
 //! - [`expected`]: the expected-failure list;
 //! - [`report`]: progress, summary table, JSON, JUnit;
 //! - [`run`]: the `wast` and `spec` commands;
-//! - [`fuzz`]: `lockstep fuzz` campaigns, worker processes and shrinking;
+//! - [`fuzz`]: `lockstep fuzz` campaigns, worker processes, shrinking and `lockstep report`;
 //! - [`targets`]: the cargo-fuzz targets' logic (`fuzz/`), one function per target.
 
 pub mod diff;
@@ -29,4 +30,5 @@ pub mod report;
 pub mod run;
 pub mod suite;
 pub mod targets;
+pub mod vote;
 pub mod wast;

@@ -22,7 +22,8 @@ struct Cli {
 enum Command {
     /// Run .wast scripts (files, or directories searched for *.wast).
     Wast {
-        /// Engine to run: oracle, runtime or all (repeatable; default: every built engine).
+        /// Engine to run: oracle, runtime, wasmtime, wasmi or all (repeatable; default: every
+        /// built engine; wasmtime and wasmi need the `peers` build feature).
         #[arg(long = "engine", value_name = "ENGINE")]
         engines: Vec<String>,
         /// Write a JSON report to PATH.
@@ -34,6 +35,9 @@ enum Command {
         /// Stop the run when one file takes longer than SECS (an engine hangs); 0: never.
         #[arg(long, value_name = "SECS", default_value_t = 600)]
         timeout: u64,
+        /// Every engine canonicalizes NaN results (only engines with the switch can run).
+        #[arg(long)]
+        canonicalize_nans: bool,
         /// Base feature set: wasm2, wasm3, or path (2.0, or 3.0 under a wasm-v3 folder). A
         /// proposal folder in the path adds its proposal, a `legacy` folder the legacy
         /// exception instructions.
@@ -53,7 +57,8 @@ enum Command {
         /// proposals/NAME/ with 3.0 plus that proposal, legacy/ with the legacy exceptions.
         #[arg(long, value_name = "DIR")]
         testsuite: Option<PathBuf>,
-        /// Engine to run: oracle, runtime or all (repeatable; default: every built engine).
+        /// Engine to run: oracle, runtime, wasmtime, wasmi or all (repeatable; default: every
+        /// built engine; wasmtime and wasmi need the `peers` build feature).
         #[arg(long = "engine", value_name = "ENGINE")]
         engines: Vec<String>,
         /// Write a JSON report to PATH.
@@ -71,6 +76,9 @@ enum Command {
         /// Stop the run when one file takes longer than SECS (an engine hangs); 0: never.
         #[arg(long, value_name = "SECS", default_value_t = 600)]
         timeout: u64,
+        /// Every engine canonicalizes NaN results (only engines with the switch can run).
+        #[arg(long)]
+        canonicalize_nans: bool,
     },
     /// Differential campaign: wasm-smith modules on every engine, compared call by call.
     Fuzz {
@@ -98,6 +106,10 @@ enum Command {
         /// Wall-clock limit of one case, in seconds (a worker past it is a finding).
         #[arg(long, value_name = "SECS", default_value_t = 20)]
         case_timeout: u64,
+        /// Engine to compare (repeatable; default: every built engine). The first is the
+        /// reference; with three or more, each divergence's report names the odd one out.
+        #[arg(long = "engine", value_name = "ENGINE")]
+        engines: Vec<String>,
         /// Wall-clock limit of shrinking one finding, in seconds.
         #[arg(long, value_name = "SECS", default_value_t = 60)]
         shrink_seconds: u64,
@@ -112,6 +124,9 @@ enum Command {
         /// Seed of the planned calls (a fuzz finding's case seed reproduces its calls).
         #[arg(long, value_name = "S", default_value_t = 0)]
         seed: u64,
+        /// Engine to compare (repeatable; default: every built engine).
+        #[arg(long = "engine", value_name = "ENGINE")]
+        engines: Vec<String>,
         /// Compare NaNs exactly (the module canonicalizes NaNs).
         #[arg(long)]
         exact_nans: bool,
@@ -121,6 +136,13 @@ enum Command {
     FuzzWorker {
         #[arg(long, default_value = "all")]
         features: String,
+        #[arg(long = "engine")]
+        engines: Vec<String>,
+    },
+    /// Summarise a findings folder (what `lockstep fuzz --out DIR` wrote) as a table.
+    Report {
+        /// The findings folder.
+        dir: PathBuf,
     },
 }
 
@@ -151,6 +173,7 @@ fn main() -> ExitCode {
             out,
             case_timeout,
             shrink_seconds,
+            engines,
         } => {
             let features = match lockstep_harness::features::Features::parse(&features) {
                 Ok(f) => f,
@@ -172,6 +195,7 @@ fn main() -> ExitCode {
                 seed,
                 features,
                 out,
+                engines,
                 worker: None,
                 case_timeout: std::time::Duration::from_secs(case_timeout.max(1)),
                 shrink_budget: std::time::Duration::from_secs(shrink_seconds),
@@ -190,8 +214,9 @@ fn main() -> ExitCode {
             output,
             seed,
             exact_nans,
+            engines,
         } => {
-            return match fuzz::shrink_file(&input, &output, seed, exact_nans) {
+            return match fuzz::shrink_file(&input, &output, seed, exact_nans, &engines) {
                 Ok(Ok(msg)) => {
                     println!("{msg}");
                     ExitCode::SUCCESS
@@ -206,16 +231,29 @@ fn main() -> ExitCode {
                 }
             };
         }
-        Command::FuzzWorker { features } => {
+        Command::FuzzWorker { features, engines } => {
             let features =
                 lockstep_harness::features::Features::parse(&features).unwrap_or_default();
-            return ExitCode::from(fuzz::worker::serve(features) as u8);
+            return ExitCode::from(fuzz::worker::serve(features, &engines) as u8);
+        }
+        Command::Report { dir } => {
+            return match fuzz::findings::table(&dir) {
+                Ok(t) => {
+                    print!("{t}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("lockstep: {e}");
+                    ExitCode::from(2)
+                }
+            };
         }
         Command::Wast {
             engines,
             json,
             show_messages,
             timeout,
+            canonicalize_nans,
             features,
             paths,
         } => {
@@ -233,6 +271,7 @@ fn main() -> ExitCode {
                     quiet: false,
                     show_messages,
                     timeout: secs(timeout),
+                    canonicalize_nans,
                 },
                 paths,
                 features,
@@ -247,6 +286,7 @@ fn main() -> ExitCode {
             expected_failures,
             show_messages,
             timeout,
+            canonicalize_nans,
         } => run::spec(&SpecOptions {
             run: RunOptions {
                 engines,
@@ -254,6 +294,7 @@ fn main() -> ExitCode {
                 quiet: false,
                 show_messages,
                 timeout: secs(timeout),
+                canonicalize_nans,
             },
             suites,
             testsuite,

@@ -39,6 +39,19 @@ pub struct RunOptions {
     pub show_messages: bool,
     /// Give up on the run when one file takes longer than this (an engine hangs).
     pub timeout: Option<Duration>,
+    /// Every engine canonicalizes NaN results (`--canonicalize-nans`); engines without the
+    /// switch cannot be selected.
+    pub canonicalize_nans: bool,
+}
+
+impl RunOptions {
+    /// The `--engine` selection under these options' parity settings.
+    fn engines(&self) -> Result<Vec<Box<dyn Engine>>, UsageError> {
+        let parity = engines::Parity {
+            canonicalize_nans: self.canonicalize_nans,
+        };
+        engines::select_with(&self.engines, &parity).map_err(UsageError)
+    }
 }
 
 /// `lockstep spec` options.
@@ -286,7 +299,7 @@ fn finish(
 /// `lockstep spec`.
 pub fn spec(opts: &SpecOptions) -> Result<RunSummary, UsageError> {
     let started = Instant::now();
-    let engines = engines::select(&opts.run.engines).map_err(UsageError)?;
+    let engines = opts.run.engines()?;
     let explicit = !opts.suites.is_empty();
     let testsuite = match &opts.testsuite {
         Some(dir) => Some(Testsuite::open(dir).map_err(UsageError)?),
@@ -396,7 +409,7 @@ fn collect_wast(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), UsageError> {
 
 /// `lockstep wast`.
 pub fn wast(opts: &WastOptions) -> Result<RunSummary, UsageError> {
-    let engines = engines::select(&opts.run.engines).map_err(UsageError)?;
+    let engines = opts.run.engines()?;
     wast_with(opts, engines)
 }
 

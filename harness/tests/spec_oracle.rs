@@ -12,6 +12,7 @@ fn oracle_passes_the_2_0_suites() {
             quiet: true,
             show_messages: false,
             timeout: None,
+            ..Default::default()
         },
         suites: Vec::new(),
         testsuite: None,

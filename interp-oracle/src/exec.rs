@@ -12,6 +12,7 @@
 //! `exec/memory.rs`, `exec/table.rs`, `exec/control.rs` and `exec/simd.rs`.
 
 mod control;
+pub(crate) mod gc;
 mod memory;
 mod numeric;
 mod simd;
@@ -20,16 +21,43 @@ mod table;
 use std::mem;
 use std::sync::Arc;
 
-use crate::instance::{FuncKind, Instance};
+use crate::instance::{ExnInst, FuncKind, Instance};
 use crate::instr::FuncCode;
 use crate::instr::{Branch, Instr, MemArg};
-use crate::value::{DEFAULT_SLOT, Slot, funcref_slot, slot_funcref, slot_to_value, value_to_slot};
-use crate::{FuncAddr, Store, Trap, TrapKind, Value};
+use crate::value::{
+    DEFAULT_SLOT, RefKind, Slot, funcref_slot, ref_slot, slot_funcref, slot_ref, slot_to_value,
+    value_to_slot,
+};
+use crate::{CallError, ExnAddr, FuncAddr, Store, Trap, TrapKind, Value};
 use numeric::{float32, float64};
+
+/// The number of alternatives of the relaxed SIMD rules.
+pub(crate) const fn relaxed_alternatives() -> usize {
+    simd::relaxed::ALTERNATIVES
+}
 
 /// Bound on the operand stack (locals included), in slots, as a second guard against
 /// exhausting memory with deep recursion of functions with many locals.
 const MAX_STACK_SLOTS: usize = 16 * 1024 * 1024;
+
+/// Why the loop stopped before its entry function returned.
+pub(crate) enum Stop {
+    Trap(Trap),
+    /// An exception (the index of its object) that no handler caught.
+    Throw(u32),
+}
+
+impl From<Trap> for Stop {
+    fn from(t: Trap) -> Stop {
+        Stop::Trap(t)
+    }
+}
+
+impl From<TrapKind> for Stop {
+    fn from(k: TrapKind) -> Stop {
+        Stop::Trap(Trap::new(k))
+    }
+}
 
 /// A suspended caller.
 struct Frame {
@@ -54,24 +82,32 @@ fn two_mut<T>(v: &mut [T], a: usize, b: usize) -> (&mut T, &mut T) {
 
 impl Store {
     /// Invoke a function: type-check the arguments, run, read the results.
-    pub(crate) fn call(&mut self, func: FuncAddr, args: &[Value]) -> Result<Vec<Value>, Trap> {
+    pub(crate) fn call(&mut self, func: FuncAddr, args: &[Value]) -> Result<Vec<Value>, CallError> {
         let Some(f) = self.funcs.get(func.0 as usize) else {
-            return Err(Trap::host(format!("unknown function address {}", func.0)));
+            return Err(Trap::host(format!("unknown function address {}", func.0)).into());
         };
         let ty = self.types.defs[f.type_id as usize].func.clone();
         if !control::check_types(args, &ty.params) {
             return Err(Trap::host(format!(
                 "argument type mismatch: expected {:?}, got {:?}",
                 ty.params, args
-            )));
+            ))
+            .into());
         }
         let mut stack = mem::take(&mut self.stack);
         stack.clear();
         stack.extend(args.iter().map(|v| value_to_slot(*v)));
         let result = match &mut self.funcs[func.0 as usize].kind {
-            FuncKind::Host(h) => control::call_host(h, &ty, &mut stack),
+            FuncKind::Host(h) => control::call_host(h, &ty, &mut stack).map_err(Stop::Trap),
             FuncKind::Wasm { .. } => self.run(&mut stack, func),
         };
+        let result = result.map_err(|stop| match stop {
+            Stop::Trap(t) => CallError::Trap(t),
+            Stop::Throw(exn) => match self.exception(ExnAddr(exn)) {
+                Some(e) => CallError::Exception(e),
+                None => CallError::Trap(Trap::host("lost exception object")),
+            },
+        });
         let out = result.map(|()| {
             let start = stack.len().saturating_sub(ty.results.len());
             stack[start..]
@@ -87,7 +123,7 @@ impl Store {
 
     /// Run wasm function `entry`, whose arguments are on `stack`, until it returns.
     /// Remaining fuel is written back to the store however the run ends.
-    fn run(&mut self, stack: &mut Vec<Slot>, entry: FuncAddr) -> Result<(), Trap> {
+    fn run(&mut self, stack: &mut Vec<Slot>, entry: FuncAddr) -> Result<(), Stop> {
         let metered = self.fuel.is_some();
         let mut fuel = self.fuel.unwrap_or(u64::MAX);
         let result = self.run_metered(stack, entry, &mut fuel);
@@ -102,7 +138,7 @@ impl Store {
         stack: &mut Vec<Slot>,
         entry: FuncAddr,
         fuel: &mut u64,
-    ) -> Result<(), Trap> {
+    ) -> Result<(), Stop> {
         let FuncKind::Wasm { instance, code } = &self.funcs[entry.0 as usize].kind else {
             return Ok(());
         };
@@ -178,7 +214,7 @@ impl Store {
         macro_rules! consume_fuel {
             () => {{
                 if *fuel == 0 {
-                    return Err(Trap::host("all fuel consumed"));
+                    return Err(Trap::host("all fuel consumed").into());
                 }
                 *fuel -= 1;
             }};
@@ -251,7 +287,7 @@ impl Store {
                             stack.truncate(locals + params);
                         } else {
                             if frames.len() + 1 >= max_depth || stack.len() > MAX_STACK_SLOTS {
-                                return Err(Trap::new(TrapKind::CallStackExhausted));
+                                return Err(Trap::new(TrapKind::CallStackExhausted).into());
                             }
                             frames.push(caller);
                             locals = args;
@@ -276,7 +312,11 @@ impl Store {
                 let f: FuncAddr = $f;
                 match self.funcs.get(f.0 as usize) {
                     Some(callee) => (f, callee.type_id),
-                    None => return Err(Trap::host(format!("invalid function reference {}", f.0))),
+                    None => {
+                        return Err(
+                            Trap::host(format!("invalid function reference {}", f.0)).into()
+                        );
+                    }
                 }
             }};
         }
@@ -287,14 +327,14 @@ impl Store {
                 let i = pop!() as u64;
                 let t = &self.tables[table_index!($t)];
                 let Some(&slot) = t.elems.get(i as usize) else {
-                    return Err(Trap::new(TrapKind::UndefinedElement));
+                    return Err(Trap::new(TrapKind::UndefinedElement).into());
                 };
                 let Some(f) = slot_funcref(slot) else {
-                    return Err(Trap::uninitialized_element(i));
+                    return Err(Trap::uninitialized_element(i).into());
                 };
                 let (f, type_id) = func_of!(f);
                 if !self.types.def_sub(type_id, inst.type_ids[$ty as usize]) {
-                    return Err(Trap::new(TrapKind::IndirectCallTypeMismatch));
+                    return Err(Trap::new(TrapKind::IndirectCallTypeMismatch).into());
                 }
                 f
             }};
@@ -303,9 +343,70 @@ impl Store {
         macro_rules! ref_callee {
             () => {{
                 let Some(f) = slot_funcref(pop!()) else {
-                    return Err(Trap::null_function_reference());
+                    return Err(Trap::null_function_reference().into());
                 };
                 func_of!(f).0
+            }};
+        }
+
+        // The heap object a struct or array reference names; null traps ("null structure
+        // reference", "null array reference").
+        macro_rules! object {
+            ($r:expr, $what:literal) => {{
+                let Some((_, a)) = slot_ref($r) else {
+                    return Err(Trap::null($what).into());
+                };
+                a as usize
+            }};
+        }
+        // An array length from `array.new*`, within the store's limit.
+        macro_rules! array_len {
+            ($n:expr) => {{
+                let n: u32 = $n;
+                if u64::from(n) > gc::MAX_ARRAY_LEN {
+                    return Err(Trap::host("allocation limit exceeded").into());
+                }
+                n as usize
+            }};
+        }
+        // Throw exception object `exn` from the instruction before `pc`: find the innermost
+        // handler that catches it, in this frame or in a caller's (unwinding the frames on
+        // the way), and continue there; with none, the exception leaves the run.
+        macro_rules! throw {
+            ($exn:expr) => {{
+                let exn: u32 = $exn;
+                let tag = self.exns[exn as usize].tag;
+                loop {
+                    if let Some(c) = control::find_catch(&code, &inst, pc as u32 - 1, tag) {
+                        stack.truncate(base + c.to.height as usize);
+                        if c.tag.is_some() {
+                            stack.extend_from_slice(&self.exns[exn as usize].payload);
+                        }
+                        let r = ref_slot(RefKind::Exn, exn);
+                        if c.with_ref {
+                            stack.push(r);
+                        }
+                        if let Some(l) = c.exn_local {
+                            stack[locals + l as usize] = r;
+                        }
+                        if c.to.target == Branch::RETURN {
+                            do_return!();
+                        } else {
+                            pc = c.to.target as usize;
+                        }
+                        break;
+                    }
+                    match frames.pop() {
+                        None => return Err(Stop::Throw(exn)),
+                        Some(f) => {
+                            code = f.code;
+                            inst = f.inst;
+                            pc = f.pc;
+                            locals = f.locals;
+                            base = locals + code.params + code.locals;
+                        }
+                    }
+                }
             }};
         }
 
@@ -314,9 +415,9 @@ impl Store {
             pc += 1;
             match instr {
                 // ---- Control.
-                Instr::Unreachable => return Err(Trap::new(TrapKind::Unreachable)),
+                Instr::Unreachable => return Err(TrapKind::Unreachable.into()),
                 Instr::Unsupported => {
-                    return Err(Trap::host("instruction not supported by the oracle"));
+                    return Err(Trap::host("instruction not supported by the oracle").into());
                 }
                 Instr::Jump(target) => pc = target as usize,
                 Instr::BrUnless(target) => {
@@ -359,6 +460,27 @@ impl Store {
                     call!(indirect_callee!(type_index, table), tail: true)
                 }
                 Instr::ReturnCallRef => call!(ref_callee!(), tail: true),
+                Instr::Throw(x) => {
+                    let tag = inst.tags[x as usize];
+                    let ty = &self.types.defs[self.tags[tag as usize].type_id as usize].func;
+                    let payload = stack.split_off(stack.len() - ty.params.len());
+                    if self.objects.len() + self.exns.len() >= self.config.max_objects {
+                        return Err(Trap::host("allocation limit exceeded").into());
+                    }
+                    self.exns.push(ExnInst { tag, payload });
+                    throw!(self.exns.len() as u32 - 1);
+                }
+                Instr::ThrowRef => {
+                    let Some((_, exn)) = slot_ref(pop!()) else {
+                        return Err(Trap::new(TrapKind::NullExceptionReference).into());
+                    };
+                    throw!(exn);
+                }
+                Instr::Rethrow(l) => {
+                    // The catch clause wrote the exception there: never null.
+                    let exn = slot_ref(stack[locals + l as usize]).map_or(0, |(_, e)| e);
+                    throw!(exn);
+                }
 
                 // ---- Parametric.
                 Instr::Drop => {
@@ -495,13 +617,199 @@ impl Store {
 
                 // ---- References.
                 Instr::RefNull => push!(0),
-                Instr::RefIsNull => unary!(u64, r => r == 0),
+                Instr::RefIsNull => unary!(u128, r => r == 0),
                 Instr::RefAsNonNull => {
                     if stack.last() == Some(&0) {
-                        return Err(Trap::new(TrapKind::NullReference));
+                        return Err(Trap::new(TrapKind::NullReference).into());
                     }
                 }
                 Instr::RefFunc(f) => push!(funcref_slot(Some(inst.funcs[f as usize]))),
+
+                Instr::RefEq => binary!(u128, a, b => a == b),
+                Instr::RefTest(c) => {
+                    let to = code.casts[c as usize]
+                        .to
+                        .map(&|t| inst.type_ids[t as usize]);
+                    let r = pop!();
+                    push!(Slot::from(self.ref_matches(r, to)));
+                }
+                Instr::RefCast(c) => {
+                    let to = code.casts[c as usize]
+                        .to
+                        .map(&|t| inst.type_ids[t as usize]);
+                    if !self.ref_matches(stack.last().copied().unwrap_or_default(), to) {
+                        return Err(Trap::new(TrapKind::CastFailure).into());
+                    }
+                }
+                Instr::BrOnCast(c) | Instr::BrOnCastFail(c) => {
+                    let cast = code.casts[c as usize];
+                    let to = cast.to.map(&|t| inst.type_ids[t as usize]);
+                    let matches = self.ref_matches(stack.last().copied().unwrap_or_default(), to);
+                    if matches == matches!(instr, Instr::BrOnCast(_)) {
+                        branch!(cast.branch);
+                    }
+                }
+
+                // ---- Aggregates and i31 (see `exec/gc.rs`).
+                Instr::RefI31 => unary!(u32, x => ref_slot(RefKind::I31, x & 0x7fff_ffff)),
+                Instr::I31Get(sign) => {
+                    let Some((_, x)) = slot_ref(pop!()) else {
+                        return Err(Trap::null("i31").into());
+                    };
+                    push!(Slot::from(gc::i31_get(x, sign)));
+                }
+                Instr::StructNew(t) => {
+                    let id = inst.type_ids[t as usize];
+                    let n = gc::field_count(&self.types, id);
+                    let mut fields = stack.split_off(stack.len() - n);
+                    for (i, f) in fields.iter_mut().enumerate() {
+                        *f = gc::pack(gc::storage(&self.types, id, i), *f);
+                    }
+                    push!(self.alloc(RefKind::Struct, id, fields)?);
+                }
+                Instr::StructNewDefault(t) => {
+                    let id = inst.type_ids[t as usize];
+                    let fields = vec![DEFAULT_SLOT; gc::field_count(&self.types, id)];
+                    push!(self.alloc(RefKind::Struct, id, fields)?);
+                }
+                Instr::StructGet { ty, field, sign } => {
+                    let a = object!(pop!(), "structure");
+                    let s = gc::storage(&self.types, inst.type_ids[ty as usize], field as usize);
+                    push!(gc::unpack(s, self.objects[a].fields[field as usize], sign));
+                }
+                Instr::StructSet { ty, field } => {
+                    let v = pop!();
+                    let a = object!(pop!(), "structure");
+                    let s = gc::storage(&self.types, inst.type_ids[ty as usize], field as usize);
+                    self.objects[a].fields[field as usize] = gc::pack(s, v);
+                }
+                Instr::ArrayNew(t) => {
+                    let n = array_len!(pop!() as u32);
+                    let id = inst.type_ids[t as usize];
+                    let v = gc::pack(gc::storage(&self.types, id, 0), pop!());
+                    push!(self.alloc(RefKind::Array, id, vec![v; n])?);
+                }
+                Instr::ArrayNewDefault(t) => {
+                    let n = array_len!(pop!() as u32);
+                    let id = inst.type_ids[t as usize];
+                    push!(self.alloc(RefKind::Array, id, vec![DEFAULT_SLOT; n])?);
+                }
+                Instr::ArrayNewFixed { ty, n } => {
+                    let id = inst.type_ids[ty as usize];
+                    let s = gc::storage(&self.types, id, 0);
+                    let elems = stack.split_off(stack.len() - n as usize);
+                    let elems = elems.into_iter().map(|v| gc::pack(s, v)).collect();
+                    push!(self.alloc(RefKind::Array, id, elems)?);
+                }
+                Instr::ArrayNewData { ty, data } => {
+                    let n = array_len!(pop!() as u32);
+                    let s = pop!() as u32;
+                    let id = inst.type_ids[ty as usize];
+                    let size = gc::storage_bytes(gc::storage(&self.types, id, 0));
+                    let bytes = &self.datas[inst.datas[data as usize] as usize].bytes;
+                    let Some(elems) = gc::read_elements(bytes, u64::from(s), n as u64, size) else {
+                        return Err(TrapKind::OutOfBoundsMemoryAccess.into());
+                    };
+                    push!(self.alloc(RefKind::Array, id, elems)?);
+                }
+                Instr::ArrayNewElem { ty, elem } => {
+                    let n = array_len!(pop!() as u32);
+                    let s = pop!() as u32;
+                    let id = inst.type_ids[ty as usize];
+                    let segment = &self.elems[inst.elems[elem as usize] as usize].elems;
+                    let Some(r) = gc::range(segment.len(), u64::from(s), n as u64) else {
+                        return Err(TrapKind::OutOfBoundsTableAccess.into());
+                    };
+                    let elems = segment[r].to_vec();
+                    push!(self.alloc(RefKind::Array, id, elems)?);
+                }
+                Instr::ArrayGet { ty, sign } => {
+                    let i = pop!() as u32;
+                    let a = object!(pop!(), "array");
+                    let s = gc::storage(&self.types, inst.type_ids[ty as usize], 0);
+                    let Some(&v) = self.objects[a].fields.get(i as usize) else {
+                        return Err(TrapKind::OutOfBoundsArrayAccess.into());
+                    };
+                    push!(gc::unpack(s, v, sign));
+                }
+                Instr::ArraySet(t) => {
+                    let v = pop!();
+                    let i = pop!() as u32;
+                    let a = object!(pop!(), "array");
+                    let s = gc::storage(&self.types, inst.type_ids[t as usize], 0);
+                    let Some(e) = self.objects[a].fields.get_mut(i as usize) else {
+                        return Err(TrapKind::OutOfBoundsArrayAccess.into());
+                    };
+                    *e = gc::pack(s, v);
+                }
+                Instr::ArrayLen => {
+                    let a = object!(pop!(), "array");
+                    push!(Slot::from(self.objects[a].fields.len() as u32));
+                }
+                Instr::ArrayFill(t) => {
+                    let n = pop!() as u32;
+                    let v = pop!();
+                    let d = pop!() as u32;
+                    let a = object!(pop!(), "array");
+                    let s = gc::storage(&self.types, inst.type_ids[t as usize], 0);
+                    let fields = &mut self.objects[a].fields;
+                    let Some(r) = gc::range(fields.len(), u64::from(d), u64::from(n)) else {
+                        return Err(TrapKind::OutOfBoundsArrayAccess.into());
+                    };
+                    fields[r].fill(gc::pack(s, v));
+                }
+                Instr::ArrayCopy { .. } => {
+                    let n = u64::from(pop!() as u32);
+                    let s = u64::from(pop!() as u32);
+                    let src = object!(pop!(), "array");
+                    let d = u64::from(pop!() as u32);
+                    let dst = object!(pop!(), "array");
+                    let (dst_len, src_len) = (
+                        self.objects[dst].fields.len(),
+                        self.objects[src].fields.len(),
+                    );
+                    let (Some(dr), Some(sr)) = (gc::range(dst_len, d, n), gc::range(src_len, s, n))
+                    else {
+                        return Err(TrapKind::OutOfBoundsArrayAccess.into());
+                    };
+                    // Both types' elements have the same storage type, so slots copy as they are.
+                    if dst == src {
+                        self.objects[dst].fields.copy_within(sr, dr.start);
+                    } else {
+                        let (dt, st) = two_mut(&mut self.objects, dst, src);
+                        dt.fields[dr].copy_from_slice(&st.fields[sr]);
+                    }
+                }
+                Instr::ArrayInitData { ty, data } => {
+                    let n = u64::from(pop!() as u32);
+                    let s = u64::from(pop!() as u32);
+                    let d = u64::from(pop!() as u32);
+                    let a = object!(pop!(), "array");
+                    let size =
+                        gc::storage_bytes(gc::storage(&self.types, inst.type_ids[ty as usize], 0));
+                    let Some(r) = gc::range(self.objects[a].fields.len(), d, n) else {
+                        return Err(TrapKind::OutOfBoundsArrayAccess.into());
+                    };
+                    let bytes = &self.datas[inst.datas[data as usize] as usize].bytes;
+                    let Some(elems) = gc::read_elements(bytes, s, n, size) else {
+                        return Err(TrapKind::OutOfBoundsMemoryAccess.into());
+                    };
+                    self.objects[a].fields[r].copy_from_slice(&elems);
+                }
+                Instr::ArrayInitElem { elem, .. } => {
+                    let n = u64::from(pop!() as u32);
+                    let s = u64::from(pop!() as u32);
+                    let d = u64::from(pop!() as u32);
+                    let a = object!(pop!(), "array");
+                    let Some(r) = gc::range(self.objects[a].fields.len(), d, n) else {
+                        return Err(TrapKind::OutOfBoundsArrayAccess.into());
+                    };
+                    let segment = &self.elems[inst.elems[elem as usize] as usize].elems;
+                    let Some(sr) = gc::range(segment.len(), s, n) else {
+                        return Err(TrapKind::OutOfBoundsTableAccess.into());
+                    };
+                    self.objects[a].fields[r].copy_from_slice(&segment[sr]);
+                }
 
                 // ---- Constants.
                 Instr::Const32(x) => push!(Slot::from(x)),
@@ -690,6 +998,16 @@ impl Store {
                 Instr::SimdShift(op) => {
                     let n = pop!() as u32;
                     unary!(u128, a => simd::shift(op, a, n));
+                }
+                Instr::RelaxedUnary(op) => {
+                    unary!(u128, a => simd::relaxed::unary(op, self.relaxed_choice, a))
+                }
+                Instr::RelaxedBinary(op) => {
+                    binary!(u128, a, b => simd::relaxed::binary(op, self.relaxed_choice, a, b))
+                }
+                Instr::RelaxedTernary(op) => {
+                    let (c, b, a) = (pop!(), pop!(), pop!());
+                    push!(simd::relaxed::ternary(op, self.relaxed_choice, a, b, c));
                 }
                 Instr::SimdExtractLane(op, l) => unary!(u128, a => simd::extract_lane(op, l, a)),
                 Instr::SimdReplaceLane(op, l) => {

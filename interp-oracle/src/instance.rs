@@ -3,13 +3,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::exec::gc;
 use crate::instr::FuncCode;
 use crate::module::{ConstExpr, ConstOp, ExportKind, ImportDesc, ModuleInner, SegmentMode};
-use crate::types::{Canon, RefTy, Ty, TypeId, coarse};
-use crate::value::{Slot, slot_to_value, value_to_slot};
+use crate::types::{Canon, RefTy, Ty, TypeId};
+use crate::value::{RefKind, Slot, funcref_slot, ref_slot, slot_to_value};
 use crate::{
-    AddrType, Extern, ExternType, FuncAddr, GlobalAddr, HostFunc, InstanceAddr, InstantiateError,
-    Limits, MemAddr, Store, TableAddr, Trap, TrapKind, ValType, Value,
+    AddrType, CallError, Extern, ExternType, FuncAddr, GlobalAddr, HostFunc, InstanceAddr,
+    InstantiateError, Limits, MemAddr, Store, TableAddr, TagAddr, Trap, TrapKind, ValType, Value,
 };
 
 /// Size of a memory page.
@@ -81,6 +82,23 @@ pub(crate) struct GlobalInst {
     pub value: Slot,
 }
 
+/// A struct or an array: its defined type and its fields (an array's elements).
+pub(crate) struct Object {
+    pub type_id: TypeId,
+    pub fields: Vec<Slot>,
+}
+
+/// A tag instance: its function type (the payload is its parameters).
+pub(crate) struct TagInst {
+    pub type_id: TypeId,
+}
+
+/// An exception object: the tag it was thrown with and its payload.
+pub(crate) struct ExnInst {
+    pub tag: u32,
+    pub payload: Vec<Slot>,
+}
+
 /// An element instance: a (droppable) vector of references.
 pub(crate) struct ElemInst {
     pub elems: Vec<Slot>,
@@ -99,6 +117,7 @@ pub(crate) struct Instance {
     pub tables: Vec<u32>,
     pub mems: Vec<u32>,
     pub globals: Vec<u32>,
+    pub tags: Vec<u32>,
     pub elems: Vec<u32>,
     pub datas: Vec<u32>,
     pub exports: HashMap<String, Extern>,
@@ -161,7 +180,7 @@ impl Store {
     ) -> TableAddr {
         let n = limits.min.min(MAX_TABLE_ELEMENTS) as usize;
         self.tables.push(TableInst {
-            element: coarse(Ty::Ref(def)),
+            element: self.types.coarse(Ty::Ref(def)),
             def,
             addr,
             elems: vec![init; n],
@@ -185,13 +204,13 @@ impl Store {
         &mut self,
         def: Ty<TypeId>,
         mutable: bool,
-        value: Value,
+        value: Slot,
     ) -> GlobalAddr {
         self.globals.push(GlobalInst {
-            ty: coarse(def),
+            ty: self.types.coarse(def),
             def,
             mutable,
-            value: value_to_slot(value),
+            value,
         });
         GlobalAddr(self.globals.len() as u32 - 1)
     }
@@ -228,6 +247,10 @@ impl Store {
                     },
                 }
             }
+            Extern::Tag(t) => {
+                let type_id = self.tags.get(t.0 as usize)?.type_id;
+                ExternType::Tag(self.types.defs[type_id as usize].func.clone())
+            }
             Extern::Global(g) => {
                 let g = self.globals.get(g.0 as usize)?;
                 ExternType::Global {
@@ -238,50 +261,78 @@ impl Store {
         })
     }
 
-    /// Evaluate a constant expression. `globals` and `funcs` are the instance's addresses.
-    fn eval_const(&self, expr: &ConstExpr, globals: &[u32], funcs: &[FuncAddr]) -> Value {
-        let mut stack: Vec<Value> = Vec::with_capacity(2);
+    /// Evaluate a constant expression of (the partly built) instance `inst`: its types,
+    /// functions and the globals defined so far.
+    fn eval_const(&mut self, expr: &ConstExpr, inst: &Instance) -> Result<Slot, Trap> {
+        let mut stack: Vec<Slot> = Vec::with_capacity(2);
+        let pop = |stack: &mut Vec<Slot>| stack.pop().unwrap_or_default();
         for op in &expr.0 {
             let v = match *op {
-                ConstOp::I32(x) => Value::I32(x),
-                ConstOp::I64(x) => Value::I64(x),
-                ConstOp::F32(x) => Value::F32(x),
-                ConstOp::F64(x) => Value::F64(x),
-                ConstOp::V128(x) => Value::V128(x),
-                ConstOp::RefNull(ValType::FuncRef) => Value::FuncRef(None),
-                ConstOp::RefNull(_) => Value::ExternRef(None),
-                ConstOp::RefFunc(i) => Value::FuncRef(funcs.get(i as usize).copied()),
-                ConstOp::GlobalGet(i) => match globals.get(i as usize) {
-                    Some(&g) => self.global_value(&self.globals[g as usize]),
-                    None => Value::I32(0),
-                },
+                ConstOp::I32(x) | ConstOp::F32(x) => Slot::from(x),
+                ConstOp::I64(x) | ConstOp::F64(x) => Slot::from(x),
+                ConstOp::V128(x) => x,
+                ConstOp::RefNull => 0,
+                ConstOp::RefFunc(i) => funcref_slot(inst.funcs.get(i as usize).copied()),
+                ConstOp::GlobalGet(i) => inst
+                    .globals
+                    .get(i as usize)
+                    .map_or(0, |&g| self.globals[g as usize].value),
                 ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
-                    let (Some(Value::I32(b)), Some(Value::I32(a))) = (stack.pop(), stack.pop())
-                    else {
-                        return Value::I32(0);
-                    };
-                    Value::I32(match op {
+                    let (b, a) = (pop(&mut stack) as u32, pop(&mut stack) as u32);
+                    Slot::from(match op {
                         ConstOp::I32Add => a.wrapping_add(b),
                         ConstOp::I32Sub => a.wrapping_sub(b),
                         _ => a.wrapping_mul(b),
                     })
                 }
                 ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => {
-                    let (Some(Value::I64(b)), Some(Value::I64(a))) = (stack.pop(), stack.pop())
-                    else {
-                        return Value::I64(0);
-                    };
-                    Value::I64(match op {
+                    let (b, a) = (pop(&mut stack) as u64, pop(&mut stack) as u64);
+                    Slot::from(match op {
                         ConstOp::I64Add => a.wrapping_add(b),
                         ConstOp::I64Sub => a.wrapping_sub(b),
                         _ => a.wrapping_mul(b),
                     })
                 }
-                ConstOp::Unsupported => Value::I32(0),
+                ConstOp::RefI31 => ref_slot(RefKind::I31, pop(&mut stack) as u32 & 0x7fff_ffff),
+                ConstOp::StructNew(t) | ConstOp::StructNewDefault(t) => {
+                    let id = inst.type_ids[t as usize];
+                    let n = gc::field_count(&self.types, id);
+                    let fields = if matches!(op, ConstOp::StructNew(_)) {
+                        let fields = stack.split_off(stack.len().saturating_sub(n));
+                        (0..n)
+                            .map(|i| gc::pack(gc::storage(&self.types, id, i), fields[i]))
+                            .collect()
+                    } else {
+                        vec![0; n]
+                    };
+                    self.alloc(RefKind::Struct, id, fields)?
+                }
+                ConstOp::ArrayNew(t) | ConstOp::ArrayNewDefault(t) => {
+                    let n = pop(&mut stack) as u32;
+                    if u64::from(n) > gc::MAX_ARRAY_LEN {
+                        return Err(Trap::host("allocation limit exceeded"));
+                    }
+                    let id = inst.type_ids[t as usize];
+                    let init = match op {
+                        ConstOp::ArrayNew(_) => {
+                            gc::pack(gc::storage(&self.types, id, 0), pop(&mut stack))
+                        }
+                        _ => 0,
+                    };
+                    self.alloc(RefKind::Array, id, vec![init; n as usize])?
+                }
+                ConstOp::ArrayNewFixed { ty, n } => {
+                    let id = inst.type_ids[ty as usize];
+                    let s = gc::storage(&self.types, id, 0);
+                    let elems = stack.split_off(stack.len().saturating_sub(n as usize));
+                    let elems = elems.into_iter().map(|v| gc::pack(s, v)).collect();
+                    self.alloc(RefKind::Array, id, elems)?
+                }
+                ConstOp::Unsupported => 0,
             };
             stack.push(v);
         }
-        stack.pop().unwrap_or(Value::I32(0))
+        Ok(stack.pop().unwrap_or_default())
     }
 
     /// Instantiate `module` with `imports` (in import order).
@@ -306,6 +357,7 @@ impl Store {
             tables: Vec::new(),
             mems: Vec::new(),
             globals: Vec::new(),
+            tags: Vec::new(),
             elems: Vec::new(),
             datas: Vec::new(),
             exports: HashMap::new(),
@@ -365,6 +417,13 @@ impl Store {
                     }
                     inst.globals.push(a.0);
                 }
+                (ImportDesc::Tag(t), Extern::Tag(a), ExternType::Tag(_)) => {
+                    // Tag types are invariant.
+                    if self.tags[a.0 as usize].type_id != resolve(*t) {
+                        return Err(incompatible(&format!("{name}: tag type mismatch")));
+                    }
+                    inst.tags.push(a.0);
+                }
                 _ => return Err(incompatible(&format!("{name}: wrong kind of extern"))),
             }
         }
@@ -390,18 +449,25 @@ impl Store {
         }
         // Global initialisers see the imported globals and every function (2.0's
         // auxiliary instance); extended-const lets them see earlier globals too.
+        let trapped = InstantiateError::Trap;
         for g in &module.globals {
-            let v = self.eval_const(&g.init, &inst.globals, &inst.funcs);
+            let v = self.eval_const(&g.init, &inst).map_err(trapped)?;
             let a = self.push_global(g.ty.def.map(&resolve), g.ty.mutable, v);
             inst.globals.push(a.0);
         }
         for t in &module.tables {
             let init = match &t.init {
-                Some(e) => value_to_slot(self.eval_const(e, &inst.globals, &inst.funcs)),
+                Some(e) => self.eval_const(e, &inst).map_err(trapped)?,
                 None => 0,
             };
             let a = self.push_table(t.ty.def.map(&resolve), t.ty.addr, t.ty.limits, init);
             inst.tables.push(a.0);
+        }
+        for t in &module.tags {
+            self.tags.push(TagInst {
+                type_id: resolve(*t),
+            });
+            inst.tags.push(self.tags.len() as u32 - 1);
         }
         for m in &module.memories {
             let Some(a) = self.push_memory(m.addr, m.limits) else {
@@ -412,11 +478,10 @@ impl Store {
             inst.mems.push(a.0);
         }
         for e in &module.elems {
-            let elems = e
-                .items
-                .iter()
-                .map(|item| value_to_slot(self.eval_const(item, &inst.globals, &inst.funcs)))
-                .collect();
+            let mut elems = Vec::with_capacity(e.items.len());
+            for item in &e.items {
+                elems.push(self.eval_const(item, &inst).map_err(trapped)?);
+            }
             self.elems.push(ElemInst { elems });
             inst.elems.push(self.elems.len() as u32 - 1);
         }
@@ -433,7 +498,7 @@ impl Store {
                 ExportKind::Table => inst.tables.get(i).map(|t| Extern::Table(TableAddr(*t))),
                 ExportKind::Memory => inst.mems.get(i).map(|m| Extern::Memory(MemAddr(*m))),
                 ExportKind::Global => inst.globals.get(i).map(|g| Extern::Global(GlobalAddr(*g))),
-                ExportKind::Unsupported => None,
+                ExportKind::Tag => inst.tags.get(i).map(|t| Extern::Tag(TagAddr(*t))),
             };
             if let Some(ext) = ext {
                 inst.exports.insert(e.name.clone(), ext);
@@ -448,11 +513,8 @@ impl Store {
             let ea = inst.elems[i] as usize;
             match &e.mode {
                 SegmentMode::Active { index, offset } => {
-                    let offset = match self.eval_const(offset, &inst.globals, &inst.funcs) {
-                        Value::I32(x) => u64::from(x),
-                        Value::I64(x) => x,
-                        _ => 0,
-                    };
+                    // An i32 or i64 offset: either way the slot's low 64 bits.
+                    let offset = self.eval_const(offset, &inst).map_err(trapped)? as u64;
                     let ta = inst.tables.get(*index as usize).copied().unwrap_or(0) as usize;
                     let items = std::mem::take(&mut self.elems[ea].elems);
                     let table = &mut self.tables[ta].elems;
@@ -476,11 +538,7 @@ impl Store {
         for (i, d) in module.datas.iter().enumerate() {
             let da = inst.datas[i] as usize;
             if let SegmentMode::Active { index, offset } = &d.mode {
-                let offset = match self.eval_const(offset, &inst.globals, &inst.funcs) {
-                    Value::I32(x) => u64::from(x),
-                    Value::I64(x) => x,
-                    _ => 0,
-                };
+                let offset = self.eval_const(offset, &inst).map_err(trapped)? as u64;
                 let ma = inst.mems.get(*index as usize).copied().unwrap_or(0) as usize;
                 let bytes = std::mem::replace(&mut self.datas[da].bytes, Arc::from([]));
                 let mem = &mut self.mems[ma].data;
@@ -501,7 +559,10 @@ impl Store {
         if let Some(start) = module.start
             && let Some(&f) = inst.funcs.get(start as usize)
         {
-            self.call(f, &[]).map_err(InstantiateError::Trap)?;
+            self.call(f, &[]).map_err(|e| match e {
+                CallError::Trap(t) => InstantiateError::Trap(t),
+                CallError::Exception(e) => InstantiateError::Exception(e),
+            })?;
         }
         Ok(InstanceAddr(addr))
     }

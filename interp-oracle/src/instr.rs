@@ -19,6 +19,8 @@
 
 use wasmparser::Operator;
 
+use crate::types::RefTy;
+
 /// A resolved branch: the spec's `br l` with the label `l` looked up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Branch {
@@ -71,6 +73,61 @@ pub(crate) struct FuncCode {
     pub br_tables: Vec<Branch>,
     /// 16-byte immediates of `v128.const` and `i8x16.shuffle` (see [`Instr::V128Const`]).
     pub v128s: Vec<u128>,
+    /// Targets of `ref.test`, `ref.cast` and `br_on_cast*` (see [`Instr::RefTest`]).
+    pub casts: Vec<Cast>,
+    /// The `try_table` and legacy `try` bodies, in the order they begin.
+    pub regions: Vec<Region>,
+}
+
+/// How `struct.get`/`array.get` read a field: packed fields are sign- or zero-extended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sign {
+    /// `struct.get` and `array.get` (not packed).
+    Plain,
+    S,
+    U,
+}
+
+/// A cast's target type (defined types by module index) and, for `br_on_cast*`, its branch.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Cast {
+    pub to: RefTy<u32>,
+    pub branch: Branch,
+}
+
+/// A `try_table` (or legacy `try`) body: an exception thrown at a pc in `start..end`, in this
+/// frame or in a callee, is offered to its handlers.
+#[derive(Debug)]
+pub(crate) struct Region {
+    pub start: u32,
+    pub end: u32,
+    /// The try's nesting depth (its index on the control stack): of the regions around a
+    /// pc, the innermost is the deepest.
+    pub depth: u32,
+    pub handlers: Handlers,
+}
+
+#[derive(Debug)]
+pub(crate) enum Handlers {
+    /// The catch clauses, in order.
+    Catch(Vec<Catch>),
+    /// Legacy `delegate l`: the search goes on among the regions no deeper than `l`'s block.
+    Delegate(u32),
+}
+
+/// A catch clause, resolved.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Catch {
+    /// The tag index; `None` catches every exception (`catch_all`).
+    pub tag: Option<u32>,
+    /// Push the exnref after the payload (`catch_ref`, `catch_all_ref`).
+    pub with_ref: bool,
+    /// Where the handler continues, at the height of its label: a label of the enclosing
+    /// blocks (`try_table`) or the handler's code (legacy `catch`). (Its arity is not used:
+    /// the values a handler keeps are the payload and the exnref it pushes.)
+    pub to: Branch,
+    /// Legacy `catch`: the hidden local that keeps the exception for `rethrow`.
+    pub exn_local: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -108,6 +165,12 @@ pub(crate) enum Instr {
         table: u32,
     },
     ReturnCallRef,
+    /// `throw x`: pop the tag's payload, allocate an exception and throw it.
+    Throw(u32),
+    /// `throw_ref`: throw the exception an exnref names (again).
+    ThrowRef,
+    /// Legacy `rethrow`: throw again the exception in this hidden local (see [`Catch`]).
+    Rethrow(u32),
 
     // Parametric.
     Drop,
@@ -177,6 +240,61 @@ pub(crate) enum Instr {
     RefNull,
     RefIsNull,
     RefAsNonNull,
+    RefEq,
+    /// `ref.test`: the target type is `FuncCode::casts[i].to`.
+    RefTest(u32),
+    RefCast(u32),
+    /// `br_on_cast`: branch `FuncCode::casts[i].branch` if the reference matches.
+    BrOnCast(u32),
+    BrOnCastFail(u32),
+
+    // Aggregates (the type immediates are module type indices; see `exec/gc.rs`).
+    StructNew(u32),
+    StructNewDefault(u32),
+    StructGet {
+        ty: u32,
+        field: u32,
+        sign: Sign,
+    },
+    StructSet {
+        ty: u32,
+        field: u32,
+    },
+    ArrayNew(u32),
+    ArrayNewDefault(u32),
+    ArrayNewFixed {
+        ty: u32,
+        n: u32,
+    },
+    ArrayNewData {
+        ty: u32,
+        data: u32,
+    },
+    ArrayNewElem {
+        ty: u32,
+        elem: u32,
+    },
+    ArrayGet {
+        ty: u32,
+        sign: Sign,
+    },
+    ArraySet(u32),
+    ArrayLen,
+    ArrayFill(u32),
+    ArrayCopy {
+        dst: u32,
+        src: u32,
+    },
+    ArrayInitData {
+        ty: u32,
+        data: u32,
+    },
+    ArrayInitElem {
+        ty: u32,
+        elem: u32,
+    },
+    RefI31,
+    I31Get(Sign),
     RefFunc(u32),
 
     // Constants: `i32.const`/`f32.const` push 32 bits, `i64.const`/`f64.const` 64 bits.
@@ -340,6 +458,9 @@ pub(crate) enum Instr {
     SimdBinary(SimdBinary),
     SimdTernary(SimdTernary),
     SimdShift(SimdShift),
+    RelaxedUnary(RelaxedUnary),
+    RelaxedBinary(RelaxedBinary),
+    RelaxedTernary(RelaxedTernary),
     SimdExtractLane(SimdExtractLane, u8),
     SimdReplaceLane(SimdReplaceLane, u8),
     V128Store(MemArg),
@@ -680,6 +801,41 @@ simd_ops!(
     /// A SIMD instruction of three `v128` operands.
     SimdTernary,
     V128Bitselect,
+);
+
+simd_ops!(
+    /// A relaxed SIMD instruction of one `v128` (see `exec/simd/relaxed.rs`).
+    RelaxedUnary,
+    I32x4RelaxedTruncF32x4S,
+    I32x4RelaxedTruncF32x4U,
+    I32x4RelaxedTruncF64x2SZero,
+    I32x4RelaxedTruncF64x2UZero,
+);
+
+simd_ops!(
+    /// A relaxed SIMD instruction of two `v128`s.
+    RelaxedBinary,
+    I8x16RelaxedSwizzle,
+    F32x4RelaxedMin,
+    F32x4RelaxedMax,
+    F64x2RelaxedMin,
+    F64x2RelaxedMax,
+    I16x8RelaxedQ15mulrS,
+    I16x8RelaxedDotI8x16I7x16S,
+);
+
+simd_ops!(
+    /// A relaxed SIMD instruction of three `v128`s.
+    RelaxedTernary,
+    F32x4RelaxedMadd,
+    F32x4RelaxedNmadd,
+    F64x2RelaxedMadd,
+    F64x2RelaxedNmadd,
+    I8x16RelaxedLaneselect,
+    I16x8RelaxedLaneselect,
+    I32x4RelaxedLaneselect,
+    I64x2RelaxedLaneselect,
+    I32x4RelaxedDotI8x16I7x16AddS,
 );
 
 simd_ops!(

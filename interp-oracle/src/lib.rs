@@ -12,15 +12,25 @@
 //! - the `*_get` / `*_set` / `memory_data*` accessors read and write exported state.
 //!
 //! # Scope
-//! WebAssembly 2.0: MVP, mutable-global import/export, sign extension, non-trapping
-//! float-to-int, multi-value, bulk memory, reference types, passive and declarative
-//! segments, the start function, and 128-bit SIMD (every fixed-width instruction; not
-//! relaxed SIMD). Of 3.0: tail calls, extended constant expressions, multi-memory,
-//! memory64 and table64 (64-bit addresses, [`AddrType`]), typed function references, and
-//! recursive type groups with their iso-recursive equivalence and declared subtyping (for
-//! import matching and `call_indirect`). A module that validates under
-//! wider features (GC, exceptions, relaxed SIMD, ...) still loads, but its unsupported
-//! instructions trap (kind [`TrapKind::Host`]) when executed.
+//! WebAssembly 3.0 (execution of threads aside):
+//! - 2.0: MVP, mutable-global import/export, sign extension, non-trapping float-to-int,
+//!   multi-value, bulk memory, reference types, passive and declarative segments, the
+//!   start function, and 128-bit SIMD;
+//! - tail calls, extended constant expressions, multi-memory, memory64 and table64
+//!   (64-bit addresses, [`AddrType`]);
+//! - typed function references, and recursive type groups with their iso-recursive
+//!   equivalence and declared subtyping (for import matching and `call_indirect`);
+//! - GC: structs, arrays with packed fields, `i31`, `ref.eq`, casts, `any`/`extern`
+//!   conversions; heap objects live in the store and are never freed, up to
+//!   [`Config::max_objects`];
+//! - exception handling: tags, `throw`, `throw_ref`, `try_table`, `exnref`, and the legacy
+//!   `try`/`catch`/`delegate`/`rethrow`. An exception that nothing catches reaches the
+//!   host as [`CallError::Exception`], with its tag and payload;
+//! - relaxed SIMD: by default one deterministic result of the ones the spec permits;
+//!   [`Store::set_relaxed_choice`] selects the others.
+//!
+//! A module that validates under wider features (threads, ...) still loads, but its
+//! unsupported instructions trap (kind [`TrapKind::Host`]) when executed.
 //!
 //! # How it maps onto the spec
 //! - `module.rs`: decoding (errors are "malformed") happens on the whole binary before
@@ -35,11 +45,14 @@
 //! - `instance.rs`: allocation, import matching and instantiation (2.0 semantics: segments
 //!   are applied in order, a trap keeps the effects of earlier segments).
 //! - `exec.rs`: the interpreter loop, with `exec/numeric.rs`, `exec/memory.rs`,
-//!   `exec/table.rs`, `exec/control.rs` and `exec/simd.rs` holding the rules of each
-//!   instruction family. SIMD rules apply the scalar rules lane by lane through the lane
-//!   views of `exec/simd/lanes.rs`, so float lanes follow exactly the scalar NaN rules.
+//!   `exec/table.rs`, `exec/control.rs`, `exec/gc.rs` (structs, arrays, `i31`, casts) and
+//!   `exec/simd.rs` holding the rules of each instruction family. SIMD rules apply the
+//!   scalar rules lane by lane through the lane views of `exec/simd/lanes.rs`, so float
+//!   lanes follow exactly the scalar NaN rules.
 //!   Calls push a frame on an explicit frame stack and never recurse in Rust; the call
 //!   depth limit of [`Config::max_call_depth`] is a counter ("call stack exhausted").
+//!   Try bodies are pc ranges resolved at load time; a throw looks for the innermost one
+//!   around the throwing pc, frame by frame, popping the frames it leaves.
 //! - `value.rs`: values are untyped 128-bit slots on the operand stack (types are static
 //!   after validation; 128 bits hold a `v128`); floats are kept as bits so NaN payloads
 //!   are exact.
@@ -57,10 +70,16 @@ mod value;
 use std::fmt;
 use std::sync::Arc;
 
-use instance::{DataInst, ElemInst, FuncInst, FuncKind, GlobalInst, Instance, MemInst, TableInst};
+use instance::{
+    DataInst, ElemInst, ExnInst, FuncInst, FuncKind, GlobalInst, Instance, MemInst, TableInst,
+    TagInst,
+};
 use value::{slot_to_value, value_to_slot};
 
 pub use wasmparser::WasmFeatures;
+
+/// The number of relaxed SIMD choices (see [`Store::set_relaxed_choice`]).
+pub const RELAXED_CHOICES: usize = exec::relaxed_alternatives();
 
 /// A runtime value. Floats are kept as raw bits so NaN payloads survive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -74,6 +93,27 @@ pub enum Value {
     FuncRef(Option<FuncAddr>),
     /// `None` is `ref.null extern`; `Some(n)` is the host reference `ref.extern n`.
     ExternRef(Option<u32>),
+    /// `None` is `ref.null exn`; `Some` is an exception (see [`Store::exception`]).
+    ExnRef(Option<ExnAddr>),
+    /// `None` is the null of the `any` hierarchy (`any`, `eq`, `i31`, `struct`, `array`,
+    /// `none` and the defined struct and array types).
+    AnyRef(Option<AnyRef>),
+    /// An externref made by `extern.convert_any` of an internal reference (an `i31`, a struct
+    /// or an array); that of a host reference `AnyRef::Host(n)` is `ExternRef(Some(n))`.
+    Externalized(AnyRef),
+}
+
+/// A non-null reference of the `any` hierarchy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AnyRef {
+    /// The 31 bits, zero-extended.
+    I31(u32),
+    /// A struct, by identity.
+    Struct(ObjAddr),
+    /// An array, by identity.
+    Array(ObjAddr),
+    /// A host reference inside the `any` hierarchy (`any.convert_extern` of `ref.extern n`).
+    Host(u32),
 }
 
 /// Value types the oracle knows about (a subset of `wasmparser::ValType`).
@@ -86,6 +126,8 @@ pub enum ValType {
     V128,
     FuncRef,
     ExternRef,
+    ExnRef,
+    AnyRef,
 }
 
 /// Addresses into the store, as in the spec's abstract machine.
@@ -99,6 +141,14 @@ pub struct MemAddr(pub u32);
 pub struct GlobalAddr(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct InstanceAddr(pub u32);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TagAddr(pub u32);
+/// A struct or array in the store's heap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjAddr(pub u32);
+/// An exception object: its identity (what `throw_ref` rethrows) in the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ExnAddr(pub u32);
 
 /// An external value: what an import is satisfied with and what an export yields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -107,6 +157,7 @@ pub enum Extern {
     Table(TableAddr),
     Memory(MemAddr),
     Global(GlobalAddr),
+    Tag(TagAddr),
 }
 
 /// A function signature.
@@ -147,6 +198,11 @@ pub enum TrapKind {
     /// `ref.as_non_null`, `call_ref` (message "null function reference") and other uses of
     /// a null reference that need a non-null one.
     NullReference,
+    /// `throw_ref` of a null exnref.
+    NullExceptionReference,
+    /// `ref.cast` of a reference of another type.
+    CastFailure,
+    OutOfBoundsArrayAccess,
     /// A host function returned an error.
     Host,
 }
@@ -185,6 +241,42 @@ pub enum InstantiateError {
     /// A trap while initialising segments or running the start function.
     /// Per 2.0 semantics, segments applied before the trap stay applied.
     Trap(Trap),
+    /// The start function threw an exception that nothing caught.
+    Exception(Exception),
+}
+
+/// An exception that escaped to the host: the exception object, its tag and its payload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exception {
+    pub exn: ExnAddr,
+    pub tag: TagAddr,
+    pub payload: Vec<Value>,
+}
+
+/// Why a call did not return: a trap, or an exception nothing caught.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallError {
+    Trap(Trap),
+    Exception(Exception),
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallError::Trap(t) => write!(f, "{t}"),
+            CallError::Exception(e) => {
+                write!(f, "uncaught exception (tag {}): {:?}", e.tag.0, e.payload)
+            }
+        }
+    }
+}
+
+impl std::error::Error for CallError {}
+
+impl From<Trap> for CallError {
+    fn from(t: Trap) -> CallError {
+        CallError::Trap(t)
+    }
 }
 
 /// Configuration of a store.
@@ -194,16 +286,22 @@ pub struct Config {
     pub features: WasmFeatures,
     /// Maximum depth of nested wasm calls before "call stack exhausted".
     pub max_call_depth: usize,
+    /// Maximum number of objects (structs, arrays and exceptions) the store allocates; one
+    /// more traps with "allocation limit exceeded" instead of exhausting the host (as does
+    /// an array longer than 2^24 elements).
+    pub max_objects: usize,
 }
 
 impl Default for Config {
-    /// All of Wasm 2.0, SIMD included (`WasmFeatures::WASM2`), and a call depth of 10,000.
+    /// All of Wasm 2.0, SIMD included (`WasmFeatures::WASM2`), a call depth of 10,000 and
+    /// 2^20 objects.
     /// For 2.0 without SIMD, use `WasmFeatures::WASM2.difference(WasmFeatures::SIMD)`: SIMD
     /// opcodes are then malformed and the `v128` type invalid.
     fn default() -> Self {
         Config {
             features: WasmFeatures::WASM2,
             max_call_depth: 10_000,
+            max_objects: 1 << 20,
         }
     }
 }
@@ -256,6 +354,8 @@ pub enum ExternType {
         ty: ValType,
         mutable: bool,
     },
+    /// A tag: an exception's payload has the types of the parameters.
+    Tag(FuncType),
 }
 
 /// A host function: receives arguments, returns results or a trap.
@@ -273,10 +373,18 @@ pub struct Store {
     elems: Vec<ElemInst>,
     datas: Vec<DataInst>,
     instances: Vec<Arc<Instance>>,
+    tags: Vec<TagInst>,
+    /// Every exception object ever thrown (exnrefs name them; none is ever freed).
+    exns: Vec<ExnInst>,
+    /// Every struct and array ever allocated (none is ever freed).
+    objects: Vec<instance::Object>,
     /// The operand stack, kept between invocations to reuse its allocation.
     stack: Vec<value::Slot>,
     /// Remaining fuel, if execution is metered (see [`Store::set_fuel`]).
     fuel: Option<u64>,
+    /// The alternative every relaxed SIMD instruction computes (see
+    /// [`Store::set_relaxed_choice`]).
+    relaxed_choice: usize,
 }
 
 impl Default for Store {
@@ -297,8 +405,12 @@ impl Store {
             elems: Vec::new(),
             datas: Vec::new(),
             instances: Vec::new(),
+            tags: Vec::new(),
+            exns: Vec::new(),
+            objects: Vec::new(),
             stack: Vec::new(),
             fuel: None,
+            relaxed_choice: 0,
         }
     }
     /// Meter execution (for fuzzing, where a module may loop forever). With `Some(n)`,
@@ -307,6 +419,23 @@ impl Store {
     /// shared by all later invocations until set again. `None` (the default) disables metering.
     pub fn set_fuel(&mut self, fuel: Option<u64>) {
         self.fuel = fuel;
+    }
+    /// Choose which of the results the spec permits every relaxed SIMD instruction gives from
+    /// now on, `choice` in `0..RELAXED_CHOICES`. Choice 0, the default, is the oracle's own
+    /// deterministic one: each instruction behaves as the non-relaxed instruction it
+    /// relaxes (`swizzle`, `trunc_sat`, `min`, `bitselect`, ...) and `madd` is fused.
+    ///
+    /// An engine that picks one hardware behaviour per instruction gives, for a call, the
+    /// oracle's result under one of the choices. So a harness holding another engine's
+    /// result of a call that runs relaxed instructions accepts it when it equals this
+    /// store's result, from the same state, under some choice: the call's permitted
+    /// results are the (at most [`RELAXED_CHOICES`]) results of running it under each.
+    pub fn set_relaxed_choice(&mut self, choice: usize) {
+        self.relaxed_choice = choice.min(RELAXED_CHOICES - 1);
+    }
+    /// The current relaxed SIMD choice.
+    pub fn relaxed_choice(&self) -> usize {
+        self.relaxed_choice
     }
     /// The remaining fuel (`None` when execution is not metered).
     pub fn fuel(&self) -> Option<u64> {
@@ -340,8 +469,29 @@ impl Store {
             .copied()
     }
     /// Call a function (wasm or host) with arguments; type-checks the arguments.
-    pub fn invoke(&mut self, func: FuncAddr, args: &[Value]) -> Result<Vec<Value>, Trap> {
+    pub fn invoke(&mut self, func: FuncAddr, args: &[Value]) -> Result<Vec<Value>, CallError> {
         self.call(func, args)
+    }
+    /// The tag and payload of an exception object (`None` for an address not in the store).
+    pub fn exception(&self, exn: ExnAddr) -> Option<Exception> {
+        let e = self.exns.get(exn.0 as usize)?;
+        let ty = &self.types.defs[self.tags[e.tag as usize].type_id as usize].func;
+        Some(Exception {
+            exn,
+            tag: TagAddr(e.tag),
+            payload: e
+                .payload
+                .iter()
+                .zip(&ty.params)
+                .map(|(s, t)| slot_to_value(*t, *s))
+                .collect(),
+        })
+    }
+    /// Allocate a tag whose exceptions carry values of the types `ty.params`.
+    pub fn alloc_tag(&mut self, ty: FuncType) -> TagAddr {
+        let type_id = self.types.intern_host_func(&ty);
+        self.tags.push(TagInst { type_id });
+        TagAddr(self.tags.len() as u32 - 1)
     }
     /// The type of any extern in the store (used for import matching and by the harness).
     ///
@@ -397,7 +547,7 @@ impl Store {
         }
     }
     pub fn alloc_global(&mut self, ty: ValType, mutable: bool, value: Value) -> GlobalAddr {
-        self.push_global(types::from_coarse(ty), mutable, value)
+        self.push_global(types::from_coarse(ty), mutable, value_to_slot(value))
     }
 
     // State access for the harness (reading and writing exported state).

@@ -9,14 +9,14 @@
 use std::sync::Arc;
 
 use wasmparser::{
-    BinaryReaderError, CompositeInnerType, DataKind, ElementItems, ElementKind, ExternalKind,
-    Operator, Parser, Payload, TableInit, TypeRef, ValidPayload, Validator, WasmFeatures,
+    BinaryReaderError, DataKind, ElementItems, ElementKind, ExternalKind, Operator, Parser,
+    Payload, TableInit, TypeRef, ValidPayload, Validator, WasmFeatures,
 };
 
 use crate::instr::FuncCode;
 use crate::translate::translate;
 use crate::types::{
-    AbsHeap, Heap, RefTy, SubType, Ty, coarse, heap_from, ref_from, sub_type_from, ty_from,
+    AbsHeap, Composite, Heap, RefTy, SubType, Ty, coarse, ref_from, sub_type_from, ty_from,
 };
 use crate::{AddrType, CompileError, ExternType, FuncType, Limits, ValType};
 
@@ -36,6 +36,8 @@ pub(crate) struct ModuleInner {
     pub code: Vec<Arc<FuncCode>>,
     pub tables: Vec<TableDef>,
     pub memories: Vec<MemTy>,
+    /// Type index of each tag defined (not imported) by the module.
+    pub tags: Vec<u32>,
     pub globals: Vec<GlobalDef>,
     pub exports: Vec<Export>,
     pub start: Option<u32>,
@@ -57,8 +59,8 @@ pub(crate) enum ImportDesc {
     Table(TableTy),
     Memory(MemTy),
     Global(GlobalTy),
-    /// An import kind the oracle does not support (tags): never links.
-    Unsupported,
+    /// A tag, by the type index of its function type (the payload is its parameters).
+    Tag(u32),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,7 +105,7 @@ pub(crate) enum ExportKind {
     Table,
     Memory,
     Global,
-    Unsupported,
+    Tag,
 }
 
 #[derive(Debug)]
@@ -143,7 +145,7 @@ pub(crate) enum ConstOp {
     F32(u32),
     F64(u64),
     V128(u128),
-    RefNull(ValType),
+    RefNull,
     RefFunc(u32),
     GlobalGet(u32),
     I32Add,
@@ -152,6 +154,12 @@ pub(crate) enum ConstOp {
     I64Add,
     I64Sub,
     I64Mul,
+    RefI31,
+    StructNew(u32),
+    StructNewDefault(u32),
+    ArrayNew(u32),
+    ArrayNewDefault(u32),
+    ArrayNewFixed { ty: u32, n: u32 },
     Unsupported,
 }
 
@@ -173,10 +181,7 @@ impl ModuleInner {
     pub fn extern_type_of_import(&self, desc: &ImportDesc) -> ExternType {
         match *desc {
             ImportDesc::Func(t) => ExternType::Func(self.types[t as usize].clone()),
-            ImportDesc::Unsupported => ExternType::Func(FuncType {
-                params: vec![],
-                results: vec![],
-            }),
+            ImportDesc::Tag(t) => ExternType::Tag(self.types[t as usize].clone()),
             ImportDesc::Table(t) => ExternType::Table {
                 element: t.element,
                 addr: t.addr,
@@ -205,7 +210,26 @@ impl ModuleInner {
         };
         let idx = e.index as usize;
         match e.kind {
-            ExportKind::Func | ExportKind::Unsupported => {
+            ExportKind::Tag => {
+                let n = self
+                    .imports
+                    .iter()
+                    .filter(|i| matches!(i.desc, ImportDesc::Tag(_)))
+                    .count();
+                let t = if idx < n {
+                    match nth_import(&|d| matches!(d, ImportDesc::Tag(_)), idx) {
+                        Some(ImportDesc::Tag(t)) => t,
+                        _ => 0,
+                    }
+                } else {
+                    self.tags.get(idx - n).copied().unwrap_or(0)
+                };
+                ExternType::Tag(self.types.get(t as usize).cloned().unwrap_or(FuncType {
+                    params: vec![],
+                    results: vec![],
+                }))
+            }
+            ExportKind::Func => {
                 let t = self.func_type_index(e.index).unwrap_or(0) as usize;
                 ExternType::Func(self.types.get(t).cloned().unwrap_or(FuncType {
                     params: vec![],
@@ -332,9 +356,17 @@ fn addr_type(is64: bool) -> AddrType {
     if is64 { AddrType::I64 } else { AddrType::I32 }
 }
 
-fn limits_of_table(t: &wasmparser::TableType) -> TableTy {
+/// Whether type `t` of a module is a function type.
+fn is_func(defs: &[SubType<u32>], t: u32) -> bool {
+    matches!(
+        defs.get(t as usize).map(|d| &d.composite),
+        Some(Composite::Func { .. })
+    )
+}
+
+fn limits_of_table(t: &wasmparser::TableType, defs: &[SubType<u32>]) -> TableTy {
     TableTy {
-        element: coarse(Ty::Ref(ref_from(t.element_type))),
+        element: coarse(Ty::Ref(ref_from(t.element_type)), &|i| is_func(defs, i)),
         def: ref_from(t.element_type),
         addr: addr_type(t.table64),
         limits: Limits {
@@ -354,9 +386,9 @@ fn limits_of_memory(m: &wasmparser::MemoryType) -> MemTy {
     }
 }
 
-fn global_ty(g: &wasmparser::GlobalType) -> GlobalTy {
+fn global_ty(g: &wasmparser::GlobalType, defs: &[SubType<u32>]) -> GlobalTy {
     GlobalTy {
-        ty: coarse(ty_from(g.content_type)),
+        ty: coarse(ty_from(g.content_type), &|i| is_func(defs, i)),
         def: ty_from(g.content_type),
         mutable: g.mutable,
     }
@@ -384,31 +416,27 @@ fn decode(bytes: &[u8], features: WasmFeatures) -> Result<ModuleInner, DecodeErr
                     m.rec_groups.push(group.types().len() as u32);
                     for sub in group.types() {
                         m.defs.push(sub_type_from(sub));
-                        m.types.push(match &sub.composite_type.inner {
-                            CompositeInnerType::Func(f) => FuncType {
-                                params: f.params().iter().map(|t| coarse(ty_from(*t))).collect(),
-                                results: f.results().iter().map(|t| coarse(ty_from(*t))).collect(),
-                            },
-                            _ => FuncType {
-                                params: vec![],
-                                results: vec![],
-                            },
-                        });
                     }
                 }
+                // Function types may name any type of the section: all are decoded now.
+                m.types = m
+                    .defs
+                    .iter()
+                    .map(|d| d.composite.coarse_func(&|t| is_func(&m.defs, t)))
+                    .collect();
             }
             Payload::ImportSection(reader) => {
                 for import in reader.into_imports() {
                     let import = import?;
                     let desc = match import.ty {
                         TypeRef::Func(t) | TypeRef::FuncExact(t) => ImportDesc::Func(t),
-                        TypeRef::Table(t) => ImportDesc::Table(limits_of_table(&t)),
+                        TypeRef::Table(t) => ImportDesc::Table(limits_of_table(&t, &m.defs)),
                         TypeRef::Memory(mt) => ImportDesc::Memory(limits_of_memory(&mt)),
                         TypeRef::Global(g) => {
                             check_global_type(&g, features)?;
-                            ImportDesc::Global(global_ty(&g))
+                            ImportDesc::Global(global_ty(&g, &m.defs))
                         }
-                        TypeRef::Tag(_) => ImportDesc::Unsupported,
+                        TypeRef::Tag(t) => ImportDesc::Tag(t.func_type_idx),
                     };
                     m.imports.push(Import {
                         module: import.module.to_string(),
@@ -430,7 +458,7 @@ fn decode(bytes: &[u8], features: WasmFeatures) -> Result<ModuleInner, DecodeErr
                         TableInit::Expr(e) => Some(const_expr(&e, features)?),
                     };
                     m.tables.push(TableDef {
-                        ty: limits_of_table(&t.ty),
+                        ty: limits_of_table(&t.ty, &m.defs),
                         init,
                     });
                 }
@@ -442,7 +470,7 @@ fn decode(bytes: &[u8], features: WasmFeatures) -> Result<ModuleInner, DecodeErr
             }
             Payload::TagSection(reader) => {
                 for t in reader {
-                    t?;
+                    m.tags.push(t?.func_type_idx);
                 }
             }
             Payload::GlobalSection(reader) => {
@@ -450,7 +478,7 @@ fn decode(bytes: &[u8], features: WasmFeatures) -> Result<ModuleInner, DecodeErr
                     let g = g?;
                     check_global_type(&g.ty, features)?;
                     m.globals.push(GlobalDef {
-                        ty: global_ty(&g.ty),
+                        ty: global_ty(&g.ty, &m.defs),
                         init: const_expr(&g.init_expr, features)?,
                     });
                 }
@@ -463,7 +491,7 @@ fn decode(bytes: &[u8], features: WasmFeatures) -> Result<ModuleInner, DecodeErr
                         ExternalKind::Table => ExportKind::Table,
                         ExternalKind::Memory => ExportKind::Memory,
                         ExternalKind::Global => ExportKind::Global,
-                        ExternalKind::Tag => ExportKind::Unsupported,
+                        ExternalKind::Tag => ExportKind::Tag,
                     };
                     m.exports.push(Export {
                         name: e.name.to_string(),
@@ -655,10 +683,7 @@ fn const_expr(
             Operator::F32Const { value } => ConstOp::F32(value.bits()),
             Operator::F64Const { value } => ConstOp::F64(value.bits()),
             Operator::V128Const { value } => ConstOp::V128(value.i128() as u128),
-            Operator::RefNull { hty } => ConstOp::RefNull(coarse(Ty::Ref(RefTy {
-                nullable: true,
-                heap: heap_from(hty),
-            }))),
+            Operator::RefNull { .. } => ConstOp::RefNull,
             Operator::RefFunc { function_index } => ConstOp::RefFunc(function_index),
             Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
             Operator::I32Add => ConstOp::I32Add,
@@ -667,6 +692,24 @@ fn const_expr(
             Operator::I64Add => ConstOp::I64Add,
             Operator::I64Sub => ConstOp::I64Sub,
             Operator::I64Mul => ConstOp::I64Mul,
+            Operator::RefI31 => ConstOp::RefI31,
+            Operator::StructNew { struct_type_index } => ConstOp::StructNew(struct_type_index),
+            Operator::StructNewDefault { struct_type_index } => {
+                ConstOp::StructNewDefault(struct_type_index)
+            }
+            Operator::ArrayNew { array_type_index } => ConstOp::ArrayNew(array_type_index),
+            Operator::ArrayNewDefault { array_type_index } => {
+                ConstOp::ArrayNewDefault(array_type_index)
+            }
+            Operator::ArrayNewFixed {
+                array_type_index,
+                array_size,
+            } => ConstOp::ArrayNewFixed {
+                ty: array_type_index,
+                n: array_size,
+            },
+            // The slot encoding tells the kinds apart: the conversions change nothing.
+            Operator::AnyConvertExtern | Operator::ExternConvertAny => continue,
             _ => ConstOp::Unsupported,
         });
     }

@@ -26,7 +26,7 @@ fn call(
     inst: InstanceAddr,
     name: &str,
     args: &[Value],
-) -> Result<Vec<Value>, Trap> {
+) -> Result<Vec<Value>, CallError> {
     let f = func(store, inst, name);
     store.invoke(f, args)
 }
@@ -38,7 +38,15 @@ fn call1(store: &mut Store, inst: InstanceAddr, name: &str, args: &[Value]) -> V
 }
 
 fn trap(store: &mut Store, inst: InstanceAddr, name: &str, args: &[Value]) -> Trap {
-    call(store, inst, name, args).expect_err("trap")
+    trapped(call(store, inst, name, args))
+}
+
+/// The trap a call ended with.
+fn trapped(r: Result<Vec<Value>, CallError>) -> Trap {
+    match r {
+        Err(CallError::Trap(t)) => t,
+        other => panic!("expected a trap, got {other:?}"),
+    }
 }
 
 const F32_CANON: u32 = 0x7fc0_0000;
@@ -665,11 +673,11 @@ fn linking_checks_import_types() {
         .unwrap_err();
     assert!(matches!(err, InstantiateError::Link(_)));
     // A host function returning the wrong type traps instead of panicking.
-    let t = s.invoke(bad, &[]).unwrap_err();
+    let t = trapped(s.invoke(bad, &[]));
     assert_eq!(t.kind, TrapKind::Host);
     // Wrong argument types are reported, not panicked on.
     let run = func(&s, i, "run");
-    let t = s.invoke(run, &[Value::I32(1)]).unwrap_err();
+    let t = trapped(s.invoke(run, &[Value::I32(1)]));
     assert_eq!(t.kind, TrapKind::Host);
 }
 
@@ -784,6 +792,7 @@ fn config_without_simd_rejects_simd() {
     let s = Store::new(Config {
         features: WasmFeatures::WASM2.difference(WasmFeatures::SIMD),
         max_call_depth: 100,
+        ..Config::default()
     });
     // An opcode of a disabled proposal does not exist: malformed. A SIMD type alone is invalid.
     let bytes = wat::parse_str("(module (func (result v128) (v128.const i64x2 0 0)))").unwrap();
@@ -890,6 +899,7 @@ fn store_3_0(depth: usize) -> Store {
     Store::new(Config {
         features: WasmFeatures::WASM3,
         max_call_depth: depth,
+        ..Config::default()
     })
 }
 
@@ -899,6 +909,9 @@ fn setup_3_0(depth: usize, wat: &str) -> (Store, InstanceAddr) {
     (store, inst)
 }
 
+mod exceptions;
 mod func_refs;
+mod gc;
 mod memory64;
+mod relaxed_simd;
 mod tail_calls;

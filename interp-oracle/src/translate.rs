@@ -9,9 +9,11 @@ use wasmparser::{
 
 use crate::FuncType;
 use crate::instr::{
-    Branch, FuncCode, Instr, MemArg, SimdBinary, SimdExtractLane, SimdLoad, SimdMemLaneOp,
-    SimdReplaceLane, SimdShift, SimdTernary, SimdUnary,
+    Branch, Cast, Catch, FuncCode, Handlers, Instr, MemArg, Region, RelaxedBinary, RelaxedTernary,
+    RelaxedUnary, Sign, SimdBinary, SimdExtractLane, SimdLoad, SimdMemLaneOp, SimdReplaceLane,
+    SimdShift, SimdTernary, SimdUnary,
 };
+use crate::types::{RefTy, heap_from};
 
 /// A label of the pre-pass's control stack.
 struct Ctrl {
@@ -26,6 +28,10 @@ struct Ctrl {
     fixups: Vec<Fixup>,
     /// The `BrUnless` of an `if`, to patch with the `else` (or `end`) position.
     if_fixup: Option<usize>,
+    /// A `try_table` or legacy `try`: its region in `Translator::regions`.
+    region: Option<usize>,
+    /// A legacy `try`: the hidden local its `catch` clauses keep the exception in.
+    exn_local: Option<u32>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -39,6 +45,10 @@ enum CtrlKind {
 enum Fixup {
     Instr(usize),
     Table(usize),
+    /// Catch clause `.1` of region `.0`.
+    Catch(usize, usize),
+    /// The branch of cast `.0`.
+    Cast(usize),
 }
 
 struct Translator<'m> {
@@ -47,7 +57,11 @@ struct Translator<'m> {
     instrs: Vec<Instr>,
     br_tables: Vec<Branch>,
     v128s: Vec<u128>,
+    casts: Vec<Cast>,
+    regions: Vec<Region>,
     ctrls: Vec<Ctrl>,
+    /// The index of the next hidden local (after the parameters and declared locals).
+    next_local: u32,
 }
 
 impl Translator<'_> {
@@ -77,7 +91,80 @@ impl Translator<'_> {
             start,
             fixups: Vec::new(),
             if_fixup: None,
+            region: None,
+            exn_local: None,
         });
+    }
+
+    /// Record a cast to `(ref null? hty)`, with the branch of label `depth` for `br_on_cast*`.
+    fn cast(&mut self, nullable: bool, hty: wasmparser::HeapType, depth: Option<u32>) -> u32 {
+        let at = self.casts.len();
+        let branch = match depth {
+            Some(d) => self.branch(d, Fixup::Cast(at)),
+            None => Branch {
+                target: 0,
+                height: 0,
+                arity: 0,
+            },
+        };
+        self.casts.push(Cast {
+            to: RefTy {
+                nullable,
+                heap: heap_from(hty),
+            },
+            branch,
+        });
+        at as u32
+    }
+
+    /// Begin the region of a try body, whose handlers are added as they are translated.
+    fn open_region(&mut self, handlers: Handlers) -> usize {
+        self.regions.push(Region {
+            start: self.pc(),
+            end: u32::MAX,
+            depth: self.ctrls.len() as u32,
+            handlers,
+        });
+        self.regions.len() - 1
+    }
+
+    /// End the innermost try's region here, if it is still open.
+    fn close_region(&mut self) {
+        let here = self.pc();
+        if let Some(r) = self.ctrls.last().and_then(|c| c.region) {
+            let region = &mut self.regions[r];
+            if region.end == u32::MAX {
+                region.end = here;
+            }
+        }
+    }
+
+    /// A legacy `catch` or `catch_all`: the try body ends, the previous clause's code jumps to
+    /// the end, and this clause's code starts here.
+    fn legacy_catch(&mut self, tag: Option<u32>) {
+        let jump = self.instrs.len();
+        self.instrs.push(Instr::Jump(0));
+        self.close_region();
+        let here = self.pc();
+        let Some(ctrl) = self.ctrls.last_mut() else {
+            return;
+        };
+        ctrl.fixups.push(Fixup::Instr(jump));
+        let catch = Catch {
+            tag,
+            with_ref: false,
+            to: Branch {
+                target: here,
+                height: ctrl.height,
+                arity: 0,
+            },
+            exn_local: ctrl.exn_local,
+        };
+        if let Some(r) = ctrl.region
+            && let Handlers::Catch(catches) = &mut self.regions[r].handlers
+        {
+            catches.push(catch);
+        }
     }
 
     /// Resolve the label at `depth`. Forward targets are recorded for patching with `fixup`.
@@ -116,10 +203,17 @@ impl Translator<'_> {
                 _ => {}
             },
             Fixup::Table(i) => self.br_tables[i].target = target,
+            Fixup::Cast(i) => self.casts[i].branch.target = target,
+            Fixup::Catch(r, k) => {
+                if let Handlers::Catch(catches) = &mut self.regions[r].handlers {
+                    catches[k].to.target = target;
+                }
+            }
         }
     }
 
     fn end(&mut self) {
+        self.close_region();
         let Some(ctrl) = self.ctrls.pop() else { return };
         if ctrl.kind == CtrlKind::Function {
             self.instrs.push(Instr::Return);
@@ -224,6 +318,70 @@ impl Translator<'_> {
                 let at = self.instrs.len();
                 Instr::BrOnNonNull(self.branch(*relative_depth, Fixup::Instr(at)))
             }
+            O::TryTable { try_table } => {
+                // Catch labels are those around the `try_table`, so resolve them first.
+                let r = self.open_region(Handlers::Catch(Vec::new()));
+                for (k, c) in try_table.catches.iter().enumerate() {
+                    use wasmparser::Catch as C;
+                    let (tag, with_ref, label) = match *c {
+                        C::One { tag, label } => (Some(tag), false, label),
+                        C::OneRef { tag, label } => (Some(tag), true, label),
+                        C::All { label } => (None, false, label),
+                        C::AllRef { label } => (None, true, label),
+                    };
+                    let to = self.branch(label, Fixup::Catch(r, k));
+                    if let Handlers::Catch(catches) = &mut self.regions[r].handlers {
+                        catches.push(Catch {
+                            tag,
+                            with_ref,
+                            to,
+                            exn_local: None,
+                        });
+                    }
+                }
+                self.push_ctrl(CtrlKind::Block, height, try_table.ty);
+                if let Some(c) = self.ctrls.last_mut() {
+                    c.region = Some(r);
+                }
+                return;
+            }
+            O::Try { blockty } => {
+                let r = self.open_region(Handlers::Catch(Vec::new()));
+                self.push_ctrl(CtrlKind::Block, height, *blockty);
+                let local = self.next_local;
+                self.next_local += 1;
+                if let Some(c) = self.ctrls.last_mut() {
+                    c.region = Some(r);
+                    c.exn_local = Some(local);
+                }
+                return;
+            }
+            O::Catch { tag_index } => {
+                self.legacy_catch(Some(*tag_index));
+                return;
+            }
+            O::CatchAll => {
+                self.legacy_catch(None);
+                return;
+            }
+            O::Delegate { relative_depth } => {
+                // The label is counted from outside the `try`, whose own index is the last.
+                let target = (self.ctrls.len() as u32 - 1).saturating_sub(1 + relative_depth);
+                if let Some(r) = self.ctrls.last().and_then(|c| c.region) {
+                    self.regions[r].handlers = Handlers::Delegate(target);
+                }
+                self.end();
+                return;
+            }
+            O::Throw { tag_index } => Instr::Throw(*tag_index),
+            O::ThrowRef => Instr::ThrowRef,
+            O::Rethrow { relative_depth } => {
+                let i = self
+                    .ctrls
+                    .len()
+                    .saturating_sub(1 + *relative_depth as usize);
+                Instr::Rethrow(self.ctrls[i].exn_local.unwrap_or(0))
+            }
             O::Return => Instr::Return,
             O::CallRef { .. } => Instr::CallRef,
             O::ReturnCallRef { .. } => Instr::ReturnCallRef,
@@ -306,6 +464,123 @@ impl Translator<'_> {
             O::RefNull { .. } => Instr::RefNull,
             O::RefIsNull => Instr::RefIsNull,
             O::RefAsNonNull => Instr::RefAsNonNull,
+            O::RefEq => Instr::RefEq,
+            O::RefTestNonNull { hty } => Instr::RefTest(self.cast(false, *hty, None)),
+            O::RefTestNullable { hty } => Instr::RefTest(self.cast(true, *hty, None)),
+            O::RefCastNonNull { hty } => Instr::RefCast(self.cast(false, *hty, None)),
+            O::RefCastNullable { hty } => Instr::RefCast(self.cast(true, *hty, None)),
+            O::BrOnCast {
+                relative_depth,
+                to_ref_type: to,
+                ..
+            } => {
+                Instr::BrOnCast(self.cast(to.is_nullable(), to.heap_type(), Some(*relative_depth)))
+            }
+            O::BrOnCastFail {
+                relative_depth,
+                to_ref_type: to,
+                ..
+            } => Instr::BrOnCastFail(self.cast(
+                to.is_nullable(),
+                to.heap_type(),
+                Some(*relative_depth),
+            )),
+            // The slot encoding already tells the kinds apart: the conversions change nothing.
+            O::AnyConvertExtern | O::ExternConvertAny => return,
+            O::RefI31 => Instr::RefI31,
+            O::I31GetS => Instr::I31Get(Sign::S),
+            O::I31GetU => Instr::I31Get(Sign::U),
+            O::StructNew { struct_type_index } => Instr::StructNew(*struct_type_index),
+            O::StructNewDefault { struct_type_index } => {
+                Instr::StructNewDefault(*struct_type_index)
+            }
+            O::StructGet {
+                struct_type_index: ty,
+                field_index: field,
+            } => Instr::StructGet {
+                ty: *ty,
+                field: *field,
+                sign: Sign::Plain,
+            },
+            O::StructGetS {
+                struct_type_index: ty,
+                field_index: field,
+            } => Instr::StructGet {
+                ty: *ty,
+                field: *field,
+                sign: Sign::S,
+            },
+            O::StructGetU {
+                struct_type_index: ty,
+                field_index: field,
+            } => Instr::StructGet {
+                ty: *ty,
+                field: *field,
+                sign: Sign::U,
+            },
+            O::StructSet {
+                struct_type_index: ty,
+                field_index: field,
+            } => Instr::StructSet {
+                ty: *ty,
+                field: *field,
+            },
+            O::ArrayNew { array_type_index } => Instr::ArrayNew(*array_type_index),
+            O::ArrayNewDefault { array_type_index } => Instr::ArrayNewDefault(*array_type_index),
+            O::ArrayNewFixed {
+                array_type_index: ty,
+                array_size: n,
+            } => Instr::ArrayNewFixed { ty: *ty, n: *n },
+            O::ArrayNewData {
+                array_type_index: ty,
+                array_data_index: data,
+            } => Instr::ArrayNewData {
+                ty: *ty,
+                data: *data,
+            },
+            O::ArrayNewElem {
+                array_type_index: ty,
+                array_elem_index: elem,
+            } => Instr::ArrayNewElem {
+                ty: *ty,
+                elem: *elem,
+            },
+            O::ArrayGet { array_type_index } => Instr::ArrayGet {
+                ty: *array_type_index,
+                sign: Sign::Plain,
+            },
+            O::ArrayGetS { array_type_index } => Instr::ArrayGet {
+                ty: *array_type_index,
+                sign: Sign::S,
+            },
+            O::ArrayGetU { array_type_index } => Instr::ArrayGet {
+                ty: *array_type_index,
+                sign: Sign::U,
+            },
+            O::ArraySet { array_type_index } => Instr::ArraySet(*array_type_index),
+            O::ArrayLen => Instr::ArrayLen,
+            O::ArrayFill { array_type_index } => Instr::ArrayFill(*array_type_index),
+            O::ArrayCopy {
+                array_type_index_dst: dst,
+                array_type_index_src: src,
+            } => Instr::ArrayCopy {
+                dst: *dst,
+                src: *src,
+            },
+            O::ArrayInitData {
+                array_type_index: ty,
+                array_data_index: data,
+            } => Instr::ArrayInitData {
+                ty: *ty,
+                data: *data,
+            },
+            O::ArrayInitElem {
+                array_type_index: ty,
+                array_elem_index: elem,
+            } => Instr::ArrayInitElem {
+                ty: *ty,
+                elem: *elem,
+            },
             O::RefFunc { function_index } => Instr::RefFunc(*function_index),
             O::I32Const { value } => Instr::Const32(*value as u32),
             O::I64Const { value } => Instr::Const64(*value as u64),
@@ -464,6 +739,12 @@ impl Translator<'_> {
                     Instr::SimdTernary(op)
                 } else if let Some(op) = SimdShift::from_operator(op) {
                     Instr::SimdShift(op)
+                } else if let Some(op) = RelaxedUnary::from_operator(op) {
+                    Instr::RelaxedUnary(op)
+                } else if let Some(op) = RelaxedBinary::from_operator(op) {
+                    Instr::RelaxedBinary(op)
+                } else if let Some(op) = RelaxedTernary::from_operator(op) {
+                    Instr::RelaxedTernary(op)
                 } else if let Some((op, lane)) = SimdExtractLane::from_operator(op) {
                     Instr::SimdExtractLane(op, lane)
                 } else if let Some((op, lane)) = SimdReplaceLane::from_operator(op) {
@@ -507,6 +788,9 @@ pub(crate) fn translate(
         instrs: Vec::new(),
         br_tables: Vec::new(),
         v128s: Vec::new(),
+        casts: Vec::new(),
+        regions: Vec::new(),
+        next_local: (ty.params.len() + locals) as u32,
         ctrls: vec![Ctrl {
             kind: CtrlKind::Function,
             height: 0,
@@ -515,6 +799,8 @@ pub(crate) fn translate(
             start: 0,
             fixups: Vec::new(),
             if_fixup: None,
+            region: None,
+            exn_local: None,
         }],
     };
     let mut ops = body.get_operators_reader()?;
@@ -528,9 +814,12 @@ pub(crate) fn translate(
     Ok(FuncCode {
         params: ty.params.len(),
         results: ty.results.len(),
-        locals,
+        // The declared locals, then the hidden ones of legacy `try`s.
+        locals: t.next_local as usize - ty.params.len(),
         instrs: t.instrs,
         br_tables: t.br_tables,
         v128s: t.v128s,
+        casts: t.casts,
+        regions: t.regions,
     })
 }

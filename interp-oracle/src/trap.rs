@@ -18,6 +18,9 @@ impl TrapKind {
             TrapKind::IndirectCallTypeMismatch => "indirect call type mismatch",
             TrapKind::CallStackExhausted => "call stack exhausted",
             TrapKind::NullReference => "null reference",
+            TrapKind::NullExceptionReference => "null exception reference",
+            TrapKind::CastFailure => "cast failure",
+            TrapKind::OutOfBoundsArrayAccess => "out of bounds array access",
             TrapKind::Host => "host error",
         }
     }
@@ -43,6 +46,15 @@ impl Trap {
         Trap {
             kind: TrapKind::Host,
             message: message.into(),
+        }
+    }
+
+    /// A null reference where an `i31`, a structure or an array is needed ("null array
+    /// reference", ...).
+    pub(crate) fn null(what: &str) -> Trap {
+        Trap {
+            kind: TrapKind::NullReference,
+            message: format!("null {what} reference"),
         }
     }
 

@@ -158,20 +158,41 @@ impl<T: Copy> SubType<T> {
     }
 }
 
-/// The oracle's value representation of a type: references become `funcref` or `externref`
-/// by hierarchy (the slot encoding does not depend on more).
-pub(crate) fn coarse<T>(t: Ty<T>) -> ValType {
+/// The oracle's value representation of a type: references become `funcref`, `externref`,
+/// `anyref` or `exnref` by hierarchy (the slot encoding does not depend on more).
+/// `is_func` tells whether a defined type is a function type.
+pub(crate) fn coarse<T: Copy>(t: Ty<T>, is_func: &dyn Fn(T) -> bool) -> ValType {
+    use AbsHeap as A;
     match t {
         Ty::I32 => ValType::I32,
         Ty::I64 => ValType::I64,
         Ty::F32 => ValType::F32,
         Ty::F64 => ValType::F64,
         Ty::V128 => ValType::V128,
-        Ty::Ref(RefTy {
-            heap: Heap::Abs(AbsHeap::Func | AbsHeap::NoFunc) | Heap::Def(_),
-            ..
-        }) => ValType::FuncRef,
-        Ty::Ref(_) => ValType::ExternRef,
+        Ty::Ref(r) => match r.heap {
+            Heap::Def(t) if is_func(t) => ValType::FuncRef,
+            Heap::Def(_) => ValType::AnyRef,
+            Heap::Abs(A::Func | A::NoFunc) => ValType::FuncRef,
+            Heap::Abs(A::Extern | A::NoExtern) => ValType::ExternRef,
+            Heap::Abs(A::Exn | A::NoExn) => ValType::ExnRef,
+            Heap::Abs(A::Any | A::Eq | A::I31 | A::Struct | A::Array | A::None) => ValType::AnyRef,
+        },
+    }
+}
+
+impl<T: Copy> Composite<T> {
+    /// A function type's value representation (empty for other types).
+    pub fn coarse_func(&self, is_func: &dyn Fn(T) -> bool) -> FuncType {
+        match self {
+            Composite::Func { params, results } => FuncType {
+                params: params.iter().map(|t| coarse(*t, is_func)).collect(),
+                results: results.iter().map(|t| coarse(*t, is_func)).collect(),
+            },
+            _ => FuncType {
+                params: vec![],
+                results: vec![],
+            },
+        }
     }
 }
 
@@ -191,6 +212,8 @@ pub(crate) fn from_coarse<T>(t: ValType) -> Ty<T> {
         ValType::V128 => Ty::V128,
         ValType::FuncRef => nullable(AbsHeap::Func),
         ValType::ExternRef => nullable(AbsHeap::Extern),
+        ValType::ExnRef => nullable(AbsHeap::Exn),
+        ValType::AnyRef => nullable(AbsHeap::Any),
     }
 }
 
@@ -231,17 +254,22 @@ impl TypeRegistry {
             if let Some(s) = sub.supertype {
                 supers.extend(self.defs[s as usize].supers.iter().copied());
             }
-            let func = match &sub.composite {
-                Composite::Func { params, results } => FuncType {
-                    params: params.iter().map(|t| coarse(*t)).collect(),
-                    results: results.iter().map(|t| coarse(*t)).collect(),
-                },
-                _ => FuncType {
+            self.defs.push(DefType {
+                sub,
+                supers,
+                func: FuncType {
                     params: vec![],
                     results: vec![],
                 },
-            };
-            self.defs.push(DefType { sub, supers, func });
+            });
+        }
+        // Parameters may name any type of the group, so this waits for the whole group.
+        for id in first..first + n {
+            let func = self.defs[id as usize]
+                .sub
+                .composite
+                .coarse_func(&|t| self.is_func(t));
+            self.defs[id as usize].func = func;
         }
         self.groups.insert(group, first);
         (first..first + n).collect()
@@ -259,6 +287,16 @@ impl TypeRegistry {
                 results: tys(&ty.results),
             },
         }])[0]
+    }
+
+    /// Whether a defined type is a function type.
+    pub fn is_func(&self, t: TypeId) -> bool {
+        matches!(self.defs[t as usize].sub.composite, Composite::Func { .. })
+    }
+
+    /// The value representation of a type.
+    pub fn coarse(&self, t: Ty<TypeId>) -> ValType {
+        coarse(t, &|t| self.is_func(t))
     }
 
     /// `a <: b` for defined types.

@@ -85,6 +85,13 @@ pub(crate) fn compile_module(
         offsets: info.offsets(),
         guard_pages: config.guard_pages_active(),
         guard_size: config.memory_guard_size,
+        relaxed_deterministic: config.relaxed_simd_deterministic,
+        has_fma: engine
+            .inner
+            .isa
+            .isa_flags()
+            .iter()
+            .any(|f| f.name == "has_fma" && f.as_bool() == Some(true)),
         frontend: engine.inner.isa.frontend_config(),
     };
     let nimp = info.num_imported_funcs;

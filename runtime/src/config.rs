@@ -30,6 +30,7 @@ pub struct Config {
     pub(crate) memory_guard_size: u64,
     pub(crate) bounds_checks: BoundsChecks,
     pub(crate) verifier: bool,
+    pub(crate) relaxed_simd_deterministic: bool,
 }
 
 impl Default for Config {
@@ -47,6 +48,7 @@ impl Config {
             memory_reservation: 4 << 30,
             memory_guard_size: 2 << 30,
             bounds_checks: BoundsChecks::GuardPages,
+            relaxed_simd_deterministic: false,
             // On in debug builds, or when LOCKSTEP_CRANELIFT_VERIFIER=1.
             verifier: cfg!(debug_assertions)
                 || std::env::var_os("LOCKSTEP_CRANELIFT_VERIFIER").is_some_and(|v| v == "1"),
@@ -61,10 +63,45 @@ impl Config {
         self.opt_level = level;
         self
     }
-    /// The features accepted by validation. Features beyond Wasm 2.0 are
-    /// rejected at compile time with [`crate::Error::Compile`] if a module uses them.
+    /// The features accepted by validation: a module using a feature outside the set fails
+    /// [`crate::Module::new`] with [`crate::Error::Invalid`]. The runtime executes Wasm 2.0
+    /// and the features [`Config::wasm_tail_call`] to [`Config::wasm_relaxed_simd`] switch;
+    /// a module that uses any other feature enabled here (GC, exceptions, threads, ...) fails
+    /// with [`crate::Error::Compile`] naming it.
     pub fn wasm_features(&mut self, features: WasmFeatures) -> &mut Self {
         self.features = features;
+        self
+    }
+
+    fn feature(&mut self, feature: WasmFeatures, on: bool) -> &mut Self {
+        self.features.set(feature, on);
+        self
+    }
+    /// `return_call` and `return_call_indirect` (off by default).
+    pub fn wasm_tail_call(&mut self, on: bool) -> &mut Self {
+        self.feature(WasmFeatures::TAIL_CALL, on)
+    }
+    /// Arithmetic in constant expressions (off by default).
+    pub fn wasm_extended_const(&mut self, on: bool) -> &mut Self {
+        self.feature(WasmFeatures::EXTENDED_CONST, on)
+    }
+    /// More than one memory per module (off by default).
+    pub fn wasm_multi_memory(&mut self, on: bool) -> &mut Self {
+        self.feature(WasmFeatures::MULTI_MEMORY, on)
+    }
+    /// 64-bit memories and tables (off by default). A memory64 memory can grow up to
+    /// [`Config::memory_reservation`] bytes.
+    pub fn wasm_memory64(&mut self, on: bool) -> &mut Self {
+        self.feature(WasmFeatures::MEMORY64, on)
+    }
+    /// Relaxed SIMD (off by default; needs SIMD).
+    pub fn wasm_relaxed_simd(&mut self, on: bool) -> &mut Self {
+        self.feature(WasmFeatures::RELAXED_SIMD, on)
+    }
+    /// Lower relaxed SIMD to its deterministic choice on every host instead of the host's
+    /// fastest permitted result (see `translate/simd/relaxed.rs`).
+    pub fn relaxed_simd_deterministic(&mut self, on: bool) -> &mut Self {
+        self.relaxed_simd_deterministic = on;
         self
     }
     /// Maximum bytes of native stack wasm may use below the outermost host entry.

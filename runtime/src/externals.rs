@@ -50,13 +50,8 @@ impl Memory {
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
         let s = &mut store.ctx_mut().opaque;
         let c = s.engine.config().clone();
-        let lm = LinearMemory::new(
-            ty.minimum,
-            ty.maximum,
-            c.memory_reservation,
-            c.memory_guard_size,
-        )
-        .map_err(Error::Other)?;
+        let lm = LinearMemory::new(&ty, c.memory_reservation, c.memory_guard_size)
+            .map_err(Error::Other)?;
         s.memories.push(lm);
         Ok(Memory {
             store_id: s.id,
@@ -75,10 +70,12 @@ impl Memory {
             Ok(m) => MemoryType {
                 minimum: m.size_pages(),
                 maximum: m.declared_max(),
+                memory64: m.memory64(),
             },
             Err(_) => MemoryType {
                 minimum: 0,
                 maximum: None,
+                memory64: false,
             },
         }
     }
@@ -169,6 +166,7 @@ impl Table {
                 element: crate::types::ValType::FuncRef,
                 minimum: 0,
                 maximum: None,
+                table64: false,
             };
         }
         let t = &s.tables[self.index];
@@ -176,6 +174,7 @@ impl Table {
             element: t.ty.element,
             minimum: t.elems.len() as u64,
             maximum: t.ty.maximum,
+            table64: t.ty.table64,
         }
     }
 

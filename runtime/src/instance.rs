@@ -9,7 +9,7 @@ use crate::trap::{Error, Result, Trap, TrapCode};
 use crate::types::{Mutability, limits_match};
 use crate::values::ValRaw;
 use crate::vm::memory::LinearMemory;
-use crate::vm::vmctx::{VMFuncRef, VMOffsets};
+use crate::vm::vmctx::VMFuncRef;
 use std::cell::Cell;
 
 pub(crate) struct InstanceData {
@@ -178,6 +178,12 @@ fn eval_const(s: &StoreOpaque, inst: &InstanceData, expr: &ConstExpr) -> ValRaw 
     st.pop().unwrap_or(0)
 }
 
+/// A segment offset of an i64 (`is64`) or i32 index type; an i32's slot bits above 32 are not
+/// part of its value.
+fn address(v: ValRaw, is64: bool) -> u64 {
+    if is64 { v as u64 } else { u64::from(v as u32) }
+}
+
 fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Result<Instance> {
     if !s.engine.same(module.engine()) {
         return Err(Error::Other(
@@ -209,15 +215,15 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
                 if fd.sig != info.type_ids[*t as usize] {
                     return Err(link_err(format!("incompatible import type for {}", what())));
                 }
-                // SAFETY-free copy: read the imported funcref's fields through the store.
-                let src = s.funcref_ptr(f.index);
-                funcrefs.push(crate::vm::host::copy_funcref(src));
+                funcrefs.push(crate::vm::instance::import_funcref(s, f.index));
             }
             (ImportKind::Memory(ty), Extern::Memory(mem)) => {
                 s.check(mem.store_id)?;
                 let lm = &s.memories[mem.index];
                 let max = lm.declared_max();
-                if !limits_match(lm.size_pages(), max, ty.minimum, ty.maximum) {
+                if lm.memory64() != ty.memory64
+                    || !limits_match(lm.size_pages(), max, ty.minimum, ty.maximum)
+                {
                     return Err(link_err(format!("incompatible import type for {}", what())));
                 }
                 memories.push(mem.index);
@@ -226,6 +232,7 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
                 s.check(t.store_id)?;
                 let td = &s.tables[t.index];
                 if td.ty.element != ty.element
+                    || td.ty.table64 != ty.table64
                     || !limits_match(td.elems.len() as u64, td.ty.maximum, ty.minimum, ty.maximum)
                 {
                     return Err(link_err(format!("incompatible import type for {}", what())));
@@ -250,13 +257,8 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
     let funcrefs = funcrefs.into_boxed_slice();
     let config = s.engine.config().clone();
     for ty in &info.memories[info.num_imported_memories as usize..] {
-        let lm = LinearMemory::new(
-            ty.minimum,
-            ty.maximum,
-            config.memory_reservation,
-            config.memory_guard_size,
-        )
-        .map_err(Error::Other)?;
+        let lm = LinearMemory::new(ty, config.memory_reservation, config.memory_guard_size)
+            .map_err(Error::Other)?;
         memories.push(s.memories.len());
         s.memories.push(lm);
     }
@@ -304,22 +306,7 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
                 .collect()
         })
         .collect();
-    // Fill the VM context.
-    vmctx[VMOffsets::slot_of(VMOffsets::LIMITS)] = &*s.limits as *const _ as usize;
-    vmctx[VMOffsets::slot_of(VMOffsets::BUILTINS)] = crate::vm::builtins::builtins_addr();
-    vmctx[VMOffsets::slot_of(VMOffsets::FUNCREFS)] = inst.funcrefs.as_ptr() as usize;
-    vmctx[VMOffsets::slot_of(VMOffsets::STORE)] = s as *mut StoreOpaque as usize;
-    vmctx[VMOffsets::slot_of(VMOffsets::INSTANCE)] = s.instances.len();
-    for (i, &mi) in inst.memories.iter().enumerate() {
-        vmctx[VMOffsets::slot_of(offsets.memory(i as u32))] = s.memories[mi].def_ptr() as usize;
-    }
-    for (i, &ti) in inst.tables.iter().enumerate() {
-        vmctx[VMOffsets::slot_of(offsets.table(i as u32))] =
-            &*s.tables[ti].def as *const _ as usize;
-    }
-    for (i, &gi) in inst.globals.iter().enumerate() {
-        vmctx[VMOffsets::slot_of(offsets.global(i as u32))] = s.globals[gi].cell.as_ptr() as usize;
-    }
+    crate::vm::instance::fill_vmctx(&mut vmctx, s, &inst, offsets);
     inst._vmctx = vmctx;
     let index = s.instances.len();
     s.instances.push(inst);
@@ -332,7 +319,10 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
     for (i, seg) in info.elems.iter().enumerate() {
         match &seg.mode {
             ElemMode::Active { table, offset } => {
-                let off = eval_const(s, &s.instances[index], offset) as u32;
+                let off = address(
+                    eval_const(s, &s.instances[index], offset),
+                    info.tables[*table as usize].table64,
+                );
                 let n = seg.items.len() as u32;
                 if s.table_init(index, *table, i as u32, off, 0, n) != 0 {
                     return Err(Trap::from_code(TrapCode::TableOutOfBounds).into());
@@ -347,7 +337,10 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
     }
     for (i, seg) in info.datas.iter().enumerate() {
         if let Some((mem, offset)) = &seg.active {
-            let off = eval_const(s, &s.instances[index], offset) as u32;
+            let off = address(
+                eval_const(s, &s.instances[index], offset),
+                info.memories[*mem as usize].memory64,
+            );
             let n = seg.data.len() as u32;
             if s.memory_init(index, *mem, i as u32, off, 0, n) != 0 {
                 return Err(Trap::from_code(TrapCode::MemoryOutOfBounds).into());
@@ -362,178 +355,6 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
         s.call_raw(f, &mut vals)?;
     }
     Ok(instance)
-}
-
-impl StoreOpaque {
-    fn mem_of(&self, inst: usize, mem: u32) -> usize {
-        self.instances[inst].memories[mem as usize]
-    }
-    fn table_of(&self, inst: usize, table: u32) -> usize {
-        self.instances[inst].tables[table as usize]
-    }
-
-    pub(crate) fn memory_grow(&mut self, inst: usize, mem: u32, delta: u32) -> u32 {
-        let m = self.mem_of(inst, mem);
-        match self.memories[m].grow(u64::from(delta)) {
-            Some(old) => old as u32,
-            None => u32::MAX,
-        }
-    }
-
-    pub(crate) fn memory_fill(
-        &mut self,
-        inst: usize,
-        mem: u32,
-        dst: u32,
-        val: u32,
-        len: u32,
-    ) -> u32 {
-        let m = self.mem_of(inst, mem);
-        let data = self.memories[m].data_mut();
-        let (d, n) = (dst as usize, len as usize);
-        match d.checked_add(n) {
-            Some(end) if end <= data.len() => {
-                data[d..end].fill(val as u8);
-                0
-            }
-            _ => 1,
-        }
-    }
-
-    pub(crate) fn memory_copy(
-        &mut self,
-        inst: usize,
-        dm: u32,
-        sm: u32,
-        dst: u32,
-        src: u32,
-        len: u32,
-    ) -> u32 {
-        let (d, s, n) = (dst as usize, src as usize, len as usize);
-        let dmi = self.mem_of(inst, dm);
-        let smi = self.mem_of(inst, sm);
-        let dlen = self.memories[dmi].data().len();
-        let slen = self.memories[smi].data().len();
-        if d + n > dlen || s + n > slen {
-            return 1;
-        }
-        if dmi == smi {
-            self.memories[dmi].data_mut().copy_within(s..s + n, d);
-        } else {
-            let tmp = self.memories[smi].data()[s..s + n].to_vec();
-            self.memories[dmi].data_mut()[d..d + n].copy_from_slice(&tmp);
-        }
-        0
-    }
-
-    pub(crate) fn memory_init(
-        &mut self,
-        inst: usize,
-        mem: u32,
-        seg: u32,
-        dst: u32,
-        src: u32,
-        len: u32,
-    ) -> u32 {
-        let m = self.mem_of(inst, mem);
-        let i = &self.instances[inst];
-        let data: &[u8] = if i.data_dropped[seg as usize] {
-            &[]
-        } else {
-            &i.module.inner.info.datas[seg as usize].data
-        };
-        let (d, s, n) = (dst as usize, src as usize, len as usize);
-        if s + n > data.len() {
-            return 1;
-        }
-        let src_bytes = data[s..s + n].to_vec();
-        let mem = self.memories[m].data_mut();
-        if d + n > mem.len() {
-            return 1;
-        }
-        mem[d..d + n].copy_from_slice(&src_bytes);
-        0
-    }
-
-    pub(crate) fn data_drop(&mut self, inst: usize, seg: u32) -> u32 {
-        self.instances[inst].data_dropped[seg as usize] = true;
-        0
-    }
-
-    pub(crate) fn table_grow(&mut self, inst: usize, table: u32, init: u64, delta: u32) -> u32 {
-        let t = self.table_of(inst, table);
-        match self.tables[t].grow(u64::from(delta), init) {
-            Some(old) => old as u32,
-            None => u32::MAX,
-        }
-    }
-
-    pub(crate) fn table_fill(
-        &mut self,
-        inst: usize,
-        table: u32,
-        dst: u32,
-        val: u64,
-        len: u32,
-    ) -> u32 {
-        let t = self.table_of(inst, table);
-        let elems = &mut self.tables[t].elems;
-        let (d, n) = (dst as usize, len as usize);
-        if d + n > elems.len() {
-            return 1;
-        }
-        elems[d..d + n].fill(val);
-        0
-    }
-
-    pub(crate) fn table_copy(
-        &mut self,
-        inst: usize,
-        dt: u32,
-        st: u32,
-        dst: u32,
-        src: u32,
-        len: u32,
-    ) -> u32 {
-        let dti = self.table_of(inst, dt);
-        let sti = self.table_of(inst, st);
-        let (d, s, n) = (dst as usize, src as usize, len as usize);
-        if d + n > self.tables[dti].elems.len() || s + n > self.tables[sti].elems.len() {
-            return 1;
-        }
-        if dti == sti {
-            self.tables[dti].elems.copy_within(s..s + n, d);
-        } else {
-            let tmp = self.tables[sti].elems[s..s + n].to_vec();
-            self.tables[dti].elems[d..d + n].copy_from_slice(&tmp);
-        }
-        0
-    }
-
-    pub(crate) fn table_init(
-        &mut self,
-        inst: usize,
-        table: u32,
-        seg: u32,
-        dst: u32,
-        src: u32,
-        len: u32,
-    ) -> u32 {
-        let t = self.table_of(inst, table);
-        let (d, s, n) = (dst as usize, src as usize, len as usize);
-        let items = &self.instances[inst].elems[seg as usize];
-        if s + n > items.len() || d + n > self.tables[t].elems.len() {
-            return 1;
-        }
-        let vals = items[s..s + n].to_vec();
-        self.tables[t].elems[d..d + n].copy_from_slice(&vals);
-        0
-    }
-
-    pub(crate) fn elem_drop(&mut self, inst: usize, seg: u32) -> u32 {
-        self.instances[inst].elems[seg as usize] = Vec::new();
-        0
-    }
 }
 
 pub(crate) fn global_is_mutable(g: &GlobalData) -> bool {

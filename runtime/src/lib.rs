@@ -38,6 +38,8 @@
 //! - Per-thread alternate signal stacks (256 KiB) are installed on first entry and never freed.
 //! - Stores are `!Send`; a store and everything in it must stay on one thread.
 
+#![deny(unsafe_code)]
+
 #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
 compile_error!("lockstep-runtime supports x86_64 Linux only");
 
@@ -56,6 +58,8 @@ mod translate;
 mod trap;
 pub mod types;
 mod values;
+// The only module allowed `unsafe` (its submodules say why each use is sound).
+#[allow(unsafe_code)]
 mod vm;
 
 pub use config::{BoundsChecks, Config, OptLevel, WasmFeatures};

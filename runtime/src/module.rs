@@ -281,23 +281,25 @@ fn valtype(t: wasmparser::ValType) -> Result<ValType> {
 }
 
 fn table_type(t: &wasmparser::TableType) -> Result<TableType> {
-    if t.table64 || t.shared {
-        return Err(unsupported("table64/shared tables"));
+    if t.shared {
+        return Err(unsupported("shared tables"));
     }
     Ok(TableType {
         element: ValType::from_ref(t.element_type).ok_or_else(|| unsupported("table type"))?,
         minimum: t.initial,
         maximum: t.maximum,
+        table64: t.table64,
     })
 }
 
 fn memory_type(m: &wasmparser::MemoryType) -> Result<MemoryType> {
-    if m.memory64 || m.shared || m.page_size_log2.is_some() {
-        return Err(unsupported("memory64/shared/custom-page-size memories"));
+    if m.shared || m.page_size_log2.is_some() {
+        return Err(unsupported("shared/custom-page-size memories"));
     }
     Ok(MemoryType {
         minimum: m.initial,
         maximum: m.maximum,
+        memory64: m.memory64,
     })
 }
 

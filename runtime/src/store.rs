@@ -1,7 +1,7 @@
 //! The store: owns instances, memories, tables, globals, functions and host state.
 
 use crate::engine::Engine;
-use crate::trap::{Error, Result, Trap};
+use crate::trap::{Error, Result};
 use crate::types::{FuncType, GlobalType, TableType};
 use crate::values::{ExternRef, Val, ValRaw};
 use crate::vm::memory::LinearMemory;
@@ -60,11 +60,12 @@ impl TableData {
     pub fn grow(&mut self, delta: u64, init: u64) -> Option<u64> {
         let old = self.elems.len() as u64;
         let new = old.checked_add(delta)?;
-        let max = self
-            .ty
-            .maximum
-            .unwrap_or(u32::MAX as u64)
-            .min(u32::MAX as u64);
+        let index_space = if self.ty.table64 {
+            u64::MAX
+        } else {
+            u64::from(u32::MAX)
+        };
+        let max = self.ty.maximum.unwrap_or(index_space).min(index_space);
         if new > max || new > 10_000_000 {
             return None;
         }
@@ -189,22 +190,6 @@ impl StoreOpaque {
         }
     }
 
-    /// The store-level function index for a funcref address, registering it if new.
-    pub(crate) fn func_for_funcref(&mut self, funcref: usize) -> usize {
-        if let Some(&i) = self.funcref_index.get(&funcref) {
-            return i;
-        }
-        let sig = crate::vm::host::funcref_type_id(funcref);
-        let ty = self.engine.sig_type(sig);
-        self.push_func(FuncData {
-            funcref,
-            sig,
-            ty,
-            _kind: FuncKind::Wasm,
-            array_entry: 0,
-        })
-    }
-
     pub(crate) fn push_func(&mut self, f: FuncData) -> usize {
         let i = self.funcs.len();
         self.funcref_index.insert(f.funcref, i);
@@ -255,36 +240,6 @@ impl StoreOpaque {
             }),
             V::ExternRef => Val::ExternRef(if low == 0 { None } else { Some(ExternRef(low)) }),
         }
-    }
-
-    /// Call the function at store index `func` with raw values (params in, results out).
-    #[inline]
-    pub(crate) fn call_raw(&mut self, func: usize, values: &mut [ValRaw]) -> Result<(), Trap> {
-        let f = &self.funcs[func];
-        let (funcref, sig) = (f.funcref, f.sig);
-        let entry = match f.array_entry {
-            0 => {
-                let t = self
-                    .engine
-                    .trampolines(sig)
-                    .map_err(|e| Trap::new(e.to_string()))?;
-                self.funcs[func].array_entry = t.array_entry;
-                t.array_entry
-            }
-            e => e,
-        };
-        if self.entry_depth == 0 {
-            let sp = crate::vm::traps::current_sp();
-            let max = self.engine.config().max_wasm_stack;
-            let limit = sp
-                .saturating_sub(max)
-                .max(crate::vm::traps::thread_stack_floor());
-            self.limits.stack_limit.set(limit);
-        }
-        self.entry_depth += 1;
-        let r = crate::vm::host::call_funcref(entry, funcref, values);
-        self.entry_depth -= 1;
-        r
     }
 
     pub(crate) fn funcref_ptr(&self, func: usize) -> *const VMFuncRef {

@@ -102,6 +102,8 @@ pub struct GlobalType {
 pub struct MemoryType {
     pub minimum: u64,
     pub maximum: Option<u64>,
+    /// Addresses are i64 (memory64).
+    pub memory64: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -109,6 +111,8 @@ pub struct TableType {
     pub element: ValType,
     pub minimum: u64,
     pub maximum: Option<u64>,
+    /// Indices are i64 (table64).
+    pub table64: bool,
 }
 
 /// The type of an import or export.

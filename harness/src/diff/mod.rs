@@ -24,7 +24,9 @@
 //!    direction, one vector holding NaNs of *both* widths (a shuffle of an `f32x4` NaN lane next to
 //!    an `f64x2` NaN lane) is compared under one view at a time and may be reported even though
 //!    every difference is a NaN payload; such a report names the lanes (see [`describe_v128`]).
-//! 4. **Traps** are compared by [`TrapCode`]; messages are engine-specific and ignored.
+//! 4. **Traps** are compared by [`TrapCode`] ([`TrapCode::agrees_with`]: an engine that reports
+//!    one code for every out-of-bounds table index agrees with both table traps); messages are
+//!    engine-specific and ignored.
 //! 5. **Call-stack exhaustion** on either side makes the comparison [`Comparison::Inconclusive`]:
 //!    engines legitimately run out of stack at different depths. It is neither a pass nor a
 //!    failure; callers count it and stop comparing that case (the states may have drifted).
@@ -279,7 +281,7 @@ pub fn compare_calls(
             }
         }
         (Err(InvokeError::Trap(x)), Err(InvokeError::Trap(y))) => {
-            if x.code == y.code {
+            if x.code.agrees_with(y.code) {
                 Comparison::Same
             } else {
                 Comparison::Diverged(Divergence::new(

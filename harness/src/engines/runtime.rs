@@ -30,8 +30,14 @@ impl Engine for RuntimeEngine {
     }
 
     fn supported_features(&self) -> WasmFeatures {
-        // All of WebAssembly 2.0, SIMD included.
-        crate::suite::required_2_0() | WasmFeatures::SIMD
+        // All of WebAssembly 2.0, SIMD included, and the 3.0 features the runtime compiles.
+        crate::suite::required_2_0()
+            | WasmFeatures::SIMD
+            | WasmFeatures::TAIL_CALL
+            | WasmFeatures::EXTENDED_CONST
+            | WasmFeatures::MULTI_MEMORY
+            | WasmFeatures::MEMORY64
+            | WasmFeatures::RELAXED_SIMD
     }
 
     fn new_session(&self, features: WasmFeatures) -> Box<dyn Session> {
@@ -126,15 +132,16 @@ impl RuntimeSession {
                         .expect("spectest global"),
                     )
                 }
-                // The runtime has no table64 yet: leaving it out makes importing it a link error.
-                spectest::Item::Table { table64: true, .. } => continue,
-                spectest::Item::Table { min, max, .. } => rt::Extern::Table(
+                spectest::Item::Table {
+                    min, max, table64, ..
+                } => rt::Extern::Table(
                     rt::Table::new(
                         &mut store,
                         rt::TableType {
                             element: rt::ValType::FuncRef,
                             minimum: min.into(),
                             maximum: max.map(Into::into),
+                            table64,
                         },
                         rt::Val::FuncRef(None),
                     )
@@ -146,6 +153,7 @@ impl RuntimeSession {
                         rt::MemoryType {
                             minimum: min.into(),
                             maximum: max.map(Into::into),
+                            memory64: false,
                         },
                     )
                     .expect("spectest memory"),

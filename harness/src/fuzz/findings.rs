@@ -5,10 +5,13 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use serde::{Deserialize, Serialize};
+
 use super::case::{self, Call};
 use crate::diff::{Rules, hash_bytes};
 use crate::engine::{Engine, Val};
 use crate::lockstep::CaseVerdict;
+use crate::vote::Vote;
 
 /// Shrink `wasm` while its plan (drawn from `plan_seed`) still diverges with the same key
 /// ([`crate::diff::Divergence::key`]). Gives up improving after `budget`. Returns the smallest
@@ -62,6 +65,28 @@ pub struct Finding {
     pub detail: String,
     /// Each engine's outcome of that call.
     pub outcomes: Vec<(String, String)>,
+    /// The engines of the campaign, the reference first.
+    pub engines: Vec<String>,
+    /// What the finding keeps: a divergence's `kind/signature`, or the crash or hang.
+    pub key: String,
+    /// With three engines or more: who agrees, and who is most likely wrong.
+    pub vote: Option<Vote>,
+}
+
+/// The summary of a finding that `lockstep report` reads (`finding.json` beside `report.txt`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub kind: String,
+    pub seed: Option<u64>,
+    pub engines: Vec<String>,
+    /// The engines most likely wrong, by the vote (empty without one, or without a majority).
+    pub odd_ones_out: Vec<String>,
+    pub vote: Option<String>,
+    /// The divergence's kind and signature, or the crash/hang message.
+    pub key: String,
+    pub module_bytes: usize,
+    pub original_bytes: usize,
+    pub detail: String,
 }
 
 fn wast_val(v: &Val) -> String {
@@ -152,8 +177,13 @@ pub fn write(dir: &Path, f: &Finding) -> std::io::Result<PathBuf> {
     std::fs::write(out.join("module.wat"), wat)?;
     let seed = f.seed.map_or("-".to_string(), |s| s.to_string());
     let header = format!(
-        "lockstep fuzz finding ({}), case seed {seed}\nreplay: lockstep wast --engine all repro.wast",
-        f.kind
+        "lockstep fuzz finding ({}), case seed {seed}\nreplay: lockstep wast {} repro.wast",
+        f.kind,
+        f.engines
+            .iter()
+            .map(|e| format!("--engine {e}"))
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     std::fs::write(
         out.join("repro.wast"),
@@ -198,12 +228,94 @@ pub fn write(dir: &Path, f: &Finding) -> std::io::Result<PathBuf> {
             let _ = writeln!(r, "calls: {} planned (all in repro.wast)", f.calls.len());
         }
     }
+    let _ = writeln!(
+        r,
+        "engines: {} (the first is the reference)",
+        f.engines.join(", ")
+    );
     let _ = writeln!(r, "difference: {}", f.detail);
     for (engine, o) in &f.outcomes {
         let _ = writeln!(r, "  {engine}: {o}");
     }
+    if let Some(v) = &f.vote {
+        let _ = writeln!(r, "vote: {v}");
+    }
     std::fs::write(out.join("report.txt"), r)?;
+    let summary = Summary {
+        kind: f.kind.clone(),
+        seed: f.seed,
+        engines: f.engines.clone(),
+        odd_ones_out: f.vote.as_ref().map_or(Vec::new(), |v| {
+            v.odd_ones_out().into_iter().map(str::to_string).collect()
+        }),
+        vote: f.vote.as_ref().map(|v| v.to_string()),
+        key: f.key.clone(),
+        module_bytes: f.wasm.len(),
+        original_bytes: f.original_size,
+        detail: f.detail.clone(),
+    };
+    let json = serde_json::to_string_pretty(&summary).expect("serialisable summary");
+    std::fs::write(out.join("finding.json"), json)?;
     Ok(out)
+}
+
+/// `lockstep report DIR`: a table of the findings in `dir` (one row per `finding.json`, oldest
+/// format first skipped with a note), with a count per engine most likely wrong.
+pub fn table(dir: &Path) -> Result<String, String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut rows: Vec<(String, Summary)> = Vec::new();
+    let mut unreadable = Vec::new();
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path().join("finding.json");
+        if !entry.path().is_dir() {
+            continue;
+        }
+        match std::fs::read_to_string(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str::<Summary>(&t).map_err(|e| e.to_string()))
+        {
+            Ok(s) => rows.push((entry.file_name().to_string_lossy().into_owned(), s)),
+            Err(e) => unreadable.push(format!("{}: {e}", path.display())),
+        }
+    }
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "{:<16}  {:<10}  {:>20}  {:<26}  {:>7}  {:<40}  key",
+        "finding", "kind", "case seed", "engines", "bytes", "vote"
+    );
+    let mut blamed: std::collections::BTreeMap<&str, usize> = Default::default();
+    for (name, s) in &rows {
+        for e in &s.odd_ones_out {
+            *blamed.entry(e.as_str()).or_default() += 1;
+        }
+        let vote = match (&s.vote, s.odd_ones_out.is_empty()) {
+            (None, _) => "-".to_string(),
+            (Some(_), false) => format!("odd one out: {}", s.odd_ones_out.join(", ")),
+            (Some(v), true) => v.clone(),
+        };
+        let _ = writeln!(
+            t,
+            "{:<16}  {:<10}  {:>20}  {:<26}  {:>7}  {:<40}  {}",
+            name,
+            s.kind,
+            s.seed.map_or("-".to_string(), |x| x.to_string()),
+            s.engines.join(","),
+            s.module_bytes,
+            vote,
+            crate::report::one_line(&s.key, 80)
+        );
+    }
+    let _ = writeln!(t, "{} findings", rows.len());
+    for (engine, n) in &blamed {
+        let _ = writeln!(t, "  {engine}: most likely wrong in {n}");
+    }
+    for u in &unreadable {
+        let _ = writeln!(t, "note: no readable summary: {u}");
+    }
+    Ok(t)
 }
 
 #[cfg(test)]

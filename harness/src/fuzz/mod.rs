@@ -33,6 +33,8 @@ pub struct FuzzOptions {
     pub seed: u64,
     pub features: Features,
     pub out: PathBuf,
+    /// `--engine` values (empty: every built engine); the first engine is the reference.
+    pub engines: Vec<String>,
     /// The `lockstep` binary that runs workers (default: this executable).
     pub worker: Option<PathBuf>,
     /// Wall-clock limit of one case in a worker.
@@ -51,6 +53,7 @@ impl Default for FuzzOptions {
             seed: 0,
             features: Features::default(),
             out: PathBuf::from("lockstep-findings"),
+            engines: Vec::new(),
             worker: None,
             case_timeout: Duration::from_secs(20),
             shrink_budget: Duration::from_secs(60),
@@ -99,9 +102,15 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
             std::env::current_exe().map_err(|e| format!("cannot find the lockstep binary: {e}"))?
         }
     };
-    let all = crate::engines::all();
+    let all = crate::engines::select(&opts.engines)?;
     let engines: Vec<&dyn crate::engine::Engine> = all.iter().map(|e| e.as_ref()).collect();
     let names: Vec<&str> = engines.iter().map(|e| e.name()).collect();
+    if names.len() < 2 {
+        return Err(format!(
+            "a campaign compares engines: {} alone has nothing to agree with",
+            names.join(", ")
+        ));
+    }
     // The campaign runs what was asked for and every engine executes (SIMD only once all do).
     let features = opts.features.intersect(Features::supported_by(&engines));
     let dropped = opts.features.without(features);
@@ -161,7 +170,7 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
                     let seed = rng::case_seed(opts.seed, index);
                     let worker = match &mut w {
                         Some(w) => w,
-                        None => match Worker::spawn(&exe, opts.features) {
+                        None => match Worker::spawn(&exe, opts.features, &opts.engines) {
                             Ok(n) => w.insert(n),
                             Err(e) => {
                                 eprintln!("lockstep: cannot start a worker: {e}");
@@ -253,8 +262,13 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
                         match path {
                             Ok(p) => {
                                 if !opts.quiet {
+                                    let vote = r
+                                        .vote
+                                        .as_ref()
+                                        .map(|v| format!(" [{v}]"))
+                                        .unwrap_or_default();
                                     println!(
-                                        "finding ({kind}): case seed {seed}: {} -> {}",
+                                        "finding ({kind}): case seed {seed}: {}{vote} -> {}",
                                         crate::report::one_line(&r.detail(), 200),
                                         p.display()
                                     );
@@ -327,6 +341,14 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
     Ok(s)
 }
 
+/// The names of the engines `--engine` values select.
+fn names_of(engines: &[String]) -> Result<Vec<String>, String> {
+    Ok(crate::engines::select(engines)?
+        .iter()
+        .map(|e| e.name().to_string())
+        .collect())
+}
+
 /// Shrink (in a fresh worker, for divergences) and write a finding.
 fn record(
     exe: &std::path::Path,
@@ -350,6 +372,9 @@ fn record(
         calls: case::plan(&generated.wasm, seed).unwrap_or_default(),
         detail: r.detail(),
         outcomes: r.outcomes.clone(),
+        engines: names_of(&opts.engines)?,
+        key: r.divergence().map_or_else(|| r.detail(), |(_, d)| d.key()),
+        vote: r.vote.clone(),
     };
     if kind == "divergence"
         && let Some((_, divergence)) = r.divergence()
@@ -357,7 +382,7 @@ fn record(
         let key = divergence.key();
         // Shrinking runs engine code too: it happens in a worker.
         if w.is_none() {
-            *w = Worker::spawn(exe, opts.features).ok();
+            *w = Worker::spawn(exe, opts.features, &opts.engines).ok();
         }
         if let Some(worker) = w.as_mut() {
             match worker.shrink(seed, &key, opts.shrink_budget) {
@@ -367,7 +392,13 @@ fn record(
                     finding.wasm = wasm;
                     finding.call = s.divergence().and_then(|(call, _)| call);
                     finding.detail = s.detail();
+                    if let Some((_, d)) = s.divergence() {
+                        finding.key = d.key();
+                    }
                     finding.outcomes = s.outcomes;
+                    if s.vote.is_some() {
+                        finding.vote = s.vote;
+                    }
                 }
                 Reply::Case(_) => {}
                 _ => *w = None,
@@ -384,6 +415,7 @@ pub fn shrink_file(
     output: &std::path::Path,
     plan_seed: u64,
     exact_nans: bool,
+    engines: &[String],
 ) -> Result<Result<String, String>, String> {
     let wasm = std::fs::read(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
     let wasm = if wasm.starts_with(b"\0asm") {
@@ -393,8 +425,11 @@ pub fn shrink_file(
             .map_err(|e| format!("{} is neither wasm nor wat: {e}", input.display()))?
             .into_owned()
     };
-    let engines = crate::engines::all();
+    let engines = crate::engines::select(engines)?;
     let engines: Vec<&dyn crate::engine::Engine> = engines.iter().map(|e| e.as_ref()).collect();
+    if engines.len() < 2 {
+        return Err("shrinking keeps a divergence: it needs two engines or more".to_string());
+    }
     let rules = crate::diff::Rules { exact_nans };
     let calls = case::plan(&wasm, plan_seed)?;
     let r = case::run_case(&engines, &wasm, &calls, rules);

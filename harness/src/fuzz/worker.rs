@@ -17,6 +17,7 @@ use crate::diff::Rules;
 use crate::engine::Engine;
 use crate::features::Features;
 use crate::lockstep::{CaseVerdict, guarded, nan_twin};
+use crate::vote::Vote;
 
 /// A request to a worker.
 #[derive(Debug, Serialize, Deserialize)]
@@ -43,6 +44,8 @@ pub struct CaseReply {
     pub outcomes: Vec<(String, String)>,
     /// The shrunk module, in hex (shrink requests).
     pub wasm: Option<String>,
+    /// With three engines or more, a divergence's vote ([`crate::vote`]).
+    pub vote: Option<Vote>,
 }
 
 /// What a worker made of a request.
@@ -66,6 +69,7 @@ impl CaseReply {
             state_note: None,
             outcomes: Vec::new(),
             wasm: None,
+            vote: None,
         }
     }
 
@@ -118,9 +122,10 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn spawn(exe: &Path, features: Features) -> std::io::Result<Worker> {
+    pub fn spawn(exe: &Path, features: Features, engines: &[String]) -> std::io::Result<Worker> {
         let mut child = Command::new(exe)
             .args(["fuzz-worker", "--features", &features.to_list()])
+            .args(engines.iter().flat_map(|e| ["--engine", e.as_str()]))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -245,15 +250,25 @@ fn run_module(engines: &[&dyn Engine], wasm: &[u8], seed: u64, rules: Rules) -> 
     let mut reply = CaseReply::new(seed, ReplyVerdict::Ran(r.verdict));
     reply.calls = r.calls as u64;
     reply.state_note = r.state_note;
-    if let Some((Some(i), _)) = reply.divergence() {
-        reply.outcomes = case::outcomes_of(engines, wasm, &calls, i);
+    if let Some((call, _)) = reply.divergence() {
+        if let Some(i) = call {
+            reply.outcomes = case::outcomes_of(engines, wasm, &calls, i);
+        }
+        reply.vote = crate::vote::on_case(engines, wasm, &calls, call, rules);
     }
     reply
 }
 
-/// The worker's main loop (`lockstep fuzz-worker`). Returns the exit code.
-pub fn serve(features: Features) -> i32 {
-    let built = crate::engines::all();
+/// The worker's main loop (`lockstep fuzz-worker`) on the engines named as `--engine` values.
+/// Returns the exit code.
+pub fn serve(features: Features, engines: &[String]) -> i32 {
+    let built = match crate::engines::select(engines) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("lockstep fuzz-worker: {e}");
+            return 2;
+        }
+    };
     let engines: Vec<&dyn Engine> = built.iter().map(|e| e.as_ref()).collect();
     // The supervisor already narrowed the list; a worker started by hand narrows it too.
     let features = features.intersect(Features::supported_by(&engines));

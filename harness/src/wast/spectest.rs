@@ -33,7 +33,8 @@ pub enum Item {
         ty: ValType,
         value: Val,
     },
-    /// A table of `funcref`, initialised with null; `table64` tables take 64-bit indices.
+    /// A table of `funcref`, initialised with null. `table64` tables are indexed by i64
+    /// (Wasm 3.0's table64); the others by i32.
     Table {
         name: &'static str,
         min: u32,
@@ -117,7 +118,6 @@ pub const ITEMS: &[Item] = &[
         max: Some(20),
         table64: false,
     },
-    // The reference interpreter's 64-bit twin of `table` (imported by table64.wast).
     Item::Table {
         name: "table64",
         min: 10,

@@ -127,6 +127,14 @@ macro_rules! float_ops {
             pub fn div(a: $bits, b: $bits) -> $bits {
                 arith2(a, b, f(a) / f(b))
             }
+            /// `a * b + c` rounded once (relaxed SIMD's fused multiply-add).
+            pub fn fma(a: $bits, b: $bits, c: $bits) -> $bits {
+                if is_nan(a) || is_nan(b) {
+                    arith2(a, b, 0.0)
+                } else {
+                    arith2(c, c, f(a).mul_add(f(b), f(c)))
+                }
+            }
             pub fn sqrt(a: $bits) -> $bits {
                 arith1(a, f(a).sqrt())
             }

@@ -16,6 +16,7 @@
 
 mod lanes;
 pub mod memory;
+pub mod relaxed;
 #[cfg(test)]
 mod tests;
 

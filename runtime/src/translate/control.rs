@@ -1,12 +1,12 @@
 //! Structured control flow: block, loop, if/else, br, br_if, br_table, return, unreachable.
 
-use super::{Frame, FrameKind, FuncTranslator, block_args, codes};
+use super::{Frame, FrameKind, FuncTranslator, block_args, codes, misrouted};
 use crate::trap::Result;
 use cranelift_codegen::ir::{BlockCall, InstBuilder, JumpTableData};
 use std::collections::HashMap;
 
 impl FuncTranslator<'_, '_> {
-    pub(super) fn translate_control(&mut self, op: &wasmparser::Operator<'_>) -> Result<bool> {
+    pub(super) fn translate_control(&mut self, op: &wasmparser::Operator<'_>) -> Result<()> {
         use wasmparser::Operator as O;
         match *op {
             O::Nop => {}
@@ -198,9 +198,9 @@ impl FuncTranslator<'_, '_> {
                 self.b.ins().return_(&rets);
                 self.reachable = false;
             }
-            _ => return Ok(false),
+            _ => return Err(misrouted(op)),
         }
-        Ok(true)
+        Ok(())
     }
 
     /// The Cranelift block a branch to `depth` goes to, and how many values it carries.

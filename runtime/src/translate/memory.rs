@@ -1,6 +1,6 @@
 //! Linear memory: loads, stores, size/grow and the bulk-memory operations (as libcalls).
 
-use super::FuncTranslator;
+use super::{FuncTranslator, misrouted};
 use crate::trap::Result;
 use crate::vm::builtins as bi;
 use crate::vm::vmctx::VMMemoryDef;
@@ -14,7 +14,24 @@ fn mem_index(ma: &wasmparser::MemArg) -> u32 {
     }
 }
 
+// Bounds checks. A 32-bit memory reserves 4 GiB plus a guard (see `vm::memory`): any i32
+// index plus a static offset below the guard size lands inside the reservation, so with guard
+// pages such an access needs no check and an out-of-bounds one faults on a PROT_NONE page. A
+// static offset reaching past the guard, a reservation below 4 GiB, or
+// `BoundsChecks::Explicit` fall back to the explicit check `index + offset + size > length`,
+// computed in 64 bits where i32 operands cannot overflow.
+//
+// A memory64 index spans 2^64 bytes, which no reservation covers, so every memory64 access
+// is checked explicitly: `index + (offset + size)` with a trapping unsigned add (an effective
+// address past 2^64 traps instead of wrapping to a small one), then compared against the
+// length. `offset + size` itself is folded at compile time and saturates: an offset within
+// `size` bytes of 2^64 can never be in bounds (lengths stay below 2^48 + a page), so the
+// saturated constant makes every such access trap.
 impl FuncTranslator<'_, '_> {
+    fn memory64(&self, mem: u32) -> bool {
+        self.env.info.memories[mem as usize].memory64
+    }
+
     /// Pop the index operand and compute the native address of an access of `size` bytes at
     /// static `offset`. Returns the address and the remaining static offset to fold into the
     /// instruction.
@@ -22,6 +39,20 @@ impl FuncTranslator<'_, '_> {
         let index = self.pop();
         let def = self.load_readonly(types::I64, self.vmctx, self.env.offsets.memory(mem));
         let base = self.load_readonly(types::I64, def, VMMemoryDef::BASE);
+        if self.memory64(mem) {
+            let end = offset.saturating_add(u64::from(size));
+            let len = self.load_trusted(types::I64, def, VMMemoryDef::LEN);
+            let end = self.b.ins().iconst(types::I64, end as i64);
+            let last = self
+                .b
+                .ins()
+                .uadd_overflow_trap(index, end, TrapCode::HEAP_OUT_OF_BOUNDS);
+            let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, last, len);
+            self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
+            // In bounds: index + offset < length, so neither add below wraps.
+            let addr = self.b.ins().iadd(base, index);
+            return self.fold_offset(addr, offset);
+        }
         let idx = self.b.ins().uextend(types::I64, index);
         let end = offset + u64::from(size);
         let guarded = self.env.guard_pages && end <= self.env.guard_size;
@@ -33,10 +64,35 @@ impl FuncTranslator<'_, '_> {
             self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
         }
         let addr = self.b.ins().iadd(base, idx);
+        self.fold_offset(addr, offset)
+    }
+
+    /// Split a checked static offset into what fits the instruction's 32-bit immediate.
+    fn fold_offset(&mut self, addr: Value, offset: u64) -> (Value, i32) {
         if offset <= i32::MAX as u64 {
             (addr, offset as i32)
         } else {
             (self.b.ins().iadd_imm_s(addr, offset as i64), 0)
+        }
+    }
+
+    /// An address, length or delta operand as i64 (i32 operands of 32-bit memories and tables
+    /// are zero-extended for the libcalls).
+    pub(super) fn to_u64(&mut self, v: Value) -> Value {
+        if self.b.func.dfg.value_type(v) == types::I32 {
+            self.b.ins().uextend(types::I64, v)
+        } else {
+            v
+        }
+    }
+
+    /// A u64 libcall result (an old size, or -1) as the index type of a 64-bit (`is64`) or
+    /// 32-bit memory or table.
+    pub(super) fn from_u64(&mut self, v: Value, is64: bool) -> Value {
+        if is64 {
+            v
+        } else {
+            self.b.ins().ireduce(types::I32, v)
         }
     }
 
@@ -78,7 +134,7 @@ impl FuncTranslator<'_, '_> {
         }
     }
 
-    pub(super) fn translate_memory(&mut self, op: &wasmparser::Operator<'_>) -> Result<bool> {
+    pub(super) fn translate_memory(&mut self, op: &wasmparser::Operator<'_>) -> Result<()> {
         use types::{F32, F64, I8, I16, I32, I64};
         use wasmparser::Operator as O;
         match *op {
@@ -137,41 +193,46 @@ impl FuncTranslator<'_, '_> {
                 let def = self.load_readonly(I64, self.vmctx, self.env.offsets.memory(mem));
                 let len = self.load_trusted(I64, def, VMMemoryDef::LEN);
                 let pages = self.b.ins().ushr_imm_u(len, 16);
-                let v = self.b.ins().ireduce(I32, pages);
+                let v = self.from_u64(pages, self.memory64(mem));
                 self.push(v);
             }
             O::MemoryGrow { mem } => {
                 let delta = self.pop();
+                let delta = self.to_u64(delta);
                 let m = self.b.ins().iconst(I32, i64::from(mem));
-                let v = self.call_builtin(bi::MEMORY_GROW, &[m, delta]);
+                let old = self.call_builtin(bi::MEMORY_GROW, &[m, delta], I64);
+                let v = self.from_u64(old, self.memory64(mem));
                 self.push(v);
             }
             O::MemoryFill { mem } => {
                 let (dst, val, len) = self.pop3();
+                let (dst, len) = (self.to_u64(dst), self.to_u64(len));
                 let m = self.b.ins().iconst(I32, i64::from(mem));
-                let st = self.call_builtin(bi::MEMORY_FILL, &[m, dst, val, len]);
+                let st = self.call_builtin(bi::MEMORY_FILL, &[m, dst, val, len], I32);
                 self.b.ins().trapnz(st, TrapCode::HEAP_OUT_OF_BOUNDS);
             }
             O::MemoryCopy { dst_mem, src_mem } => {
                 let (dst, src, len) = self.pop3();
+                let (dst, src, len) = (self.to_u64(dst), self.to_u64(src), self.to_u64(len));
                 let dm = self.b.ins().iconst(I32, i64::from(dst_mem));
                 let sm = self.b.ins().iconst(I32, i64::from(src_mem));
-                let st = self.call_builtin(bi::MEMORY_COPY, &[dm, sm, dst, src, len]);
+                let st = self.call_builtin(bi::MEMORY_COPY, &[dm, sm, dst, src, len], I32);
                 self.b.ins().trapnz(st, TrapCode::HEAP_OUT_OF_BOUNDS);
             }
             O::MemoryInit { data_index, mem } => {
                 let (dst, src, len) = self.pop3();
+                let dst = self.to_u64(dst);
                 let m = self.b.ins().iconst(I32, i64::from(mem));
                 let seg = self.b.ins().iconst(I32, i64::from(data_index));
-                let st = self.call_builtin(bi::MEMORY_INIT, &[m, seg, dst, src, len]);
+                let st = self.call_builtin(bi::MEMORY_INIT, &[m, seg, dst, src, len], I32);
                 self.b.ins().trapnz(st, TrapCode::HEAP_OUT_OF_BOUNDS);
             }
             O::DataDrop { data_index } => {
                 let seg = self.b.ins().iconst(I32, i64::from(data_index));
-                self.call_builtin(bi::DATA_DROP, &[seg]);
+                self.call_builtin(bi::DATA_DROP, &[seg], I32);
             }
-            _ => return Ok(false),
+            _ => return Err(misrouted(op)),
         }
-        Ok(true)
+        Ok(())
     }
 }

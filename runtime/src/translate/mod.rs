@@ -8,6 +8,7 @@ mod call;
 mod control;
 mod memory;
 mod numeric;
+mod route;
 mod simd;
 mod table;
 mod variables;
@@ -22,6 +23,7 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use route::{Family, OpKind};
 use std::collections::HashMap;
 
 /// Trap codes used by generated code, and their mapping back to [`TrapCode`].
@@ -105,6 +107,10 @@ pub(crate) struct Env<'a> {
     pub offsets: VMOffsets,
     pub guard_pages: bool,
     pub guard_size: u64,
+    /// Relaxed SIMD takes its deterministic lowering (`Config::relaxed_simd_deterministic`).
+    pub relaxed_deterministic: bool,
+    /// The host has FMA (relaxed `madd` can fuse natively).
+    pub has_fma: bool,
     pub frontend: cranelift_codegen::isa::TargetFrontendConfig,
 }
 
@@ -167,6 +173,13 @@ pub(crate) struct FuncTranslator<'a, 'b> {
 
 fn unsupported(what: impl std::fmt::Display) -> Error {
     Error::Compile(format!("unsupported operator: {what}"))
+}
+
+/// A family was handed an operator [`route::family`] does not send to it: a bug in this crate.
+fn misrouted(op: &wasmparser::Operator<'_>) -> Error {
+    Error::Compile(format!(
+        "internal error: operator {op:?} reached the wrong family"
+    ))
 }
 
 pub(crate) fn block_args(vals: &[Value]) -> Vec<BlockArg> {
@@ -271,17 +284,20 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
                 _ => return Ok(()),
             }
         }
-        if self.translate_control(op)?
-            || self.translate_variables(op)?
-            || self.translate_numeric(op)?
-            || self.translate_memory(op)?
-            || self.translate_table(op)?
-            || self.translate_call(op)?
-            || self.translate_simd(op)?
-        {
-            Ok(())
-        } else {
-            Err(unsupported(format!("{op:?}")))
+        let kind = OpKind::of(op).ok_or_else(|| unsupported(format!("{op:?}")))?;
+        match route::family(kind) {
+            Family::Control => self.translate_control(op),
+            Family::Variables => self.translate_variables(op),
+            Family::Numeric => self.translate_numeric(op),
+            Family::Memory => self.translate_memory(op),
+            Family::Table => self.translate_table(op),
+            Family::Call => self.translate_call(op),
+            Family::Simd => self.translate_simd(op),
+            Family::RelaxedSimd => self.translate_relaxed_simd(op),
+            Family::Unsupported => Err(Error::Compile(format!(
+                "unsupported feature `{}`: {op:?}",
+                kind.proposal()
+            ))),
         }
     }
 
@@ -341,8 +357,9 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         s
     }
 
-    /// Call builtin libcall `index` (see [`crate::vm::builtins`]) with `args` after vmctx.
-    fn call_builtin(&mut self, index: usize, args: &[Value]) -> Value {
+    /// Call builtin libcall `index` (see [`crate::vm::builtins`]) with `args` after vmctx;
+    /// it returns one value of type `ret`.
+    fn call_builtin(&mut self, index: usize, args: &[Value], ret: Type) -> Value {
         let sig = match self.builtin_sigs.get(&index) {
             Some(&s) => s,
             None => {
@@ -352,7 +369,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
                     let ty = self.b.func.dfg.value_type(a);
                     sig.params.push(AbiParam::new(ty));
                 }
-                sig.returns.push(AbiParam::new(types::I32));
+                sig.returns.push(AbiParam::new(ret));
                 let s = self.b.import_signature(sig);
                 self.builtin_sigs.insert(index, s);
                 s

@@ -1,6 +1,6 @@
 //! Constants, integer and float arithmetic, comparisons and conversions.
 
-use super::FuncTranslator;
+use super::{FuncTranslator, misrouted};
 use crate::trap::Result;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::immediates::{Ieee32, Ieee64};
@@ -33,7 +33,7 @@ impl FuncTranslator<'_, '_> {
         self.push(v);
     }
 
-    pub(super) fn translate_numeric(&mut self, op: &wasmparser::Operator<'_>) -> Result<bool> {
+    pub(super) fn translate_numeric(&mut self, op: &wasmparser::Operator<'_>) -> Result<()> {
         use types::{F32, F64, I8, I16, I32, I64};
         use wasmparser::Operator as O;
         match *op {
@@ -196,8 +196,8 @@ impl FuncTranslator<'_, '_> {
                 let n = s.b.ins().ireduce(I32, a);
                 s.b.ins().sextend(I64, n)
             }),
-            _ => return Ok(false),
+            _ => return Err(misrouted(op)),
         }
-        Ok(true)
+        Ok(())
     }
 }

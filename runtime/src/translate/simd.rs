@@ -13,7 +13,9 @@
 //! `pmin`/`pmax`, extended multiplication, pairwise addition, the dot product and the
 //! conversions that go through 64-bit lanes.
 
-use super::FuncTranslator;
+mod relaxed;
+
+use super::{FuncTranslator, misrouted};
 use crate::trap::Result;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
@@ -194,7 +196,7 @@ impl FuncTranslator<'_, '_> {
         });
     }
 
-    pub(super) fn translate_simd(&mut self, op: &wasmparser::Operator<'_>) -> Result<bool> {
+    pub(super) fn translate_simd(&mut self, op: &wasmparser::Operator<'_>) -> Result<()> {
         use wasmparser::Operator as O;
         match *op {
             // Memory.
@@ -518,9 +520,9 @@ impl FuncTranslator<'_, '_> {
             }),
             O::F32x4DemoteF64x2Zero => self.v_unop(F64X2, |s, a| s.b.ins().fvdemote(a)),
             O::F64x2PromoteLowF32x4 => self.v_unop(F32X4, |s, a| s.b.ins().fvpromote_low(a)),
-            _ => return Ok(false),
+            _ => return Err(misrouted(op)),
         }
-        Ok(true)
+        Ok(())
     }
 
     /// A load whose result is a vector of any shape, pushed as the canonical `i8x16` (the

@@ -1,6 +1,6 @@
 //! Tables and references: table.get/set/size inline; grow/fill/copy/init/drop as libcalls.
 
-use super::{FuncTranslator, codes};
+use super::{FuncTranslator, codes, misrouted};
 use crate::trap::Result;
 use crate::vm::builtins as bi;
 use crate::vm::vmctx::{VMFuncRef, VMOffsets, VMTableDef};
@@ -13,7 +13,7 @@ impl FuncTranslator<'_, '_> {
     pub(super) fn table_elem_addr(&mut self, table: u32, index: Value, code: TrapCode) -> Value {
         let def = self.load_readonly(types::I64, self.vmctx, self.env.offsets.table(table));
         let len = self.load_trusted(types::I64, def, VMTableDef::LEN);
-        let idx = self.b.ins().uextend(types::I64, index);
+        let idx = self.to_u64(index);
         let oob = self
             .b
             .ins()
@@ -24,6 +24,10 @@ impl FuncTranslator<'_, '_> {
         self.b.ins().iadd(base, scaled)
     }
 
+    fn table64(&self, table: u32) -> bool {
+        self.env.info.tables[table as usize].table64
+    }
+
     /// Address of the funcref record of function `index` of this instance.
     pub(super) fn funcref_addr(&mut self, index: u32) -> Value {
         let arr = self.load_readonly(types::I64, self.vmctx, VMOffsets::FUNCREFS);
@@ -32,7 +36,7 @@ impl FuncTranslator<'_, '_> {
             .iadd_imm_s(arr, i64::from(index) * VMFuncRef::SIZE)
     }
 
-    pub(super) fn translate_table(&mut self, op: &wasmparser::Operator<'_>) -> Result<bool> {
+    pub(super) fn translate_table(&mut self, op: &wasmparser::Operator<'_>) -> Result<()> {
         use types::{I32, I64};
         use wasmparser::Operator as O;
         match *op {
@@ -66,19 +70,22 @@ impl FuncTranslator<'_, '_> {
             O::TableSize { table } => {
                 let def = self.load_readonly(I64, self.vmctx, self.env.offsets.table(table));
                 let len = self.load_trusted(I64, def, VMTableDef::LEN);
-                let v = self.b.ins().ireduce(I32, len);
+                let v = self.from_u64(len, self.table64(table));
                 self.push(v);
             }
             O::TableGrow { table } => {
                 let (init, delta) = self.pop2();
+                let delta = self.to_u64(delta);
                 let t = self.b.ins().iconst(I32, i64::from(table));
-                let v = self.call_builtin(bi::TABLE_GROW, &[t, init, delta]);
+                let old = self.call_builtin(bi::TABLE_GROW, &[t, init, delta], I64);
+                let v = self.from_u64(old, self.table64(table));
                 self.push(v);
             }
             O::TableFill { table } => {
                 let (dst, val, len) = self.pop3();
+                let (dst, len) = (self.to_u64(dst), self.to_u64(len));
                 let t = self.b.ins().iconst(I32, i64::from(table));
-                let st = self.call_builtin(bi::TABLE_FILL, &[t, dst, val, len]);
+                let st = self.call_builtin(bi::TABLE_FILL, &[t, dst, val, len], I32);
                 self.b.ins().trapnz(st, codes::TABLE_OOB);
             }
             O::TableCopy {
@@ -86,24 +93,26 @@ impl FuncTranslator<'_, '_> {
                 src_table,
             } => {
                 let (dst, src, len) = self.pop3();
+                let (dst, src, len) = (self.to_u64(dst), self.to_u64(src), self.to_u64(len));
                 let dt = self.b.ins().iconst(I32, i64::from(dst_table));
                 let sr = self.b.ins().iconst(I32, i64::from(src_table));
-                let st = self.call_builtin(bi::TABLE_COPY, &[dt, sr, dst, src, len]);
+                let st = self.call_builtin(bi::TABLE_COPY, &[dt, sr, dst, src, len], I32);
                 self.b.ins().trapnz(st, codes::TABLE_OOB);
             }
             O::TableInit { elem_index, table } => {
                 let (dst, src, len) = self.pop3();
+                let dst = self.to_u64(dst);
                 let t = self.b.ins().iconst(I32, i64::from(table));
                 let seg = self.b.ins().iconst(I32, i64::from(elem_index));
-                let st = self.call_builtin(bi::TABLE_INIT, &[t, seg, dst, src, len]);
+                let st = self.call_builtin(bi::TABLE_INIT, &[t, seg, dst, src, len], I32);
                 self.b.ins().trapnz(st, codes::TABLE_OOB);
             }
             O::ElemDrop { elem_index } => {
                 let seg = self.b.ins().iconst(I32, i64::from(elem_index));
-                self.call_builtin(bi::ELEM_DROP, &[seg]);
+                self.call_builtin(bi::ELEM_DROP, &[seg], I32);
             }
-            _ => return Ok(false),
+            _ => return Err(misrouted(op)),
         }
-        Ok(true)
+        Ok(())
     }
 }

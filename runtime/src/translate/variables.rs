@@ -1,11 +1,11 @@
 //! Locals and globals.
 
-use super::{FuncTranslator, clif_type};
+use super::{FuncTranslator, clif_type, misrouted};
 use crate::trap::Result;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Value, types};
 
 impl FuncTranslator<'_, '_> {
-    pub(super) fn translate_variables(&mut self, op: &wasmparser::Operator<'_>) -> Result<bool> {
+    pub(super) fn translate_variables(&mut self, op: &wasmparser::Operator<'_>) -> Result<()> {
         use wasmparser::Operator as O;
         match *op {
             O::LocalGet { local_index } => {
@@ -31,9 +31,9 @@ impl FuncTranslator<'_, '_> {
                 let ptr = self.global_ptr(global_index);
                 self.b.ins().store(MemFlagsData::trusted(), v, ptr, 0);
             }
-            _ => return Ok(false),
+            _ => return Err(misrouted(op)),
         }
-        Ok(true)
+        Ok(())
     }
 
     fn global_ptr(&mut self, index: u32) -> Value {

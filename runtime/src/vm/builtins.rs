@@ -1,5 +1,7 @@
 //! Libcalls reached by generated code through the table at `vmctx[BUILTINS]`. Each takes the
-//! caller's vmctx first and returns a status (0 = ok, nonzero = trap) or a result.
+//! caller's vmctx first and returns a status (0 = ok, nonzero = trap) or a result. Addresses,
+//! lengths and grow deltas are u64 for both index types (generated code zero-extends i32
+//! operands); segment offsets and lengths are u32.
 
 use super::vmctx::VMOffsets;
 use crate::store::StoreOpaque;
@@ -19,17 +21,17 @@ pub(crate) const RECORD_TRAP_INDEX: usize = 10;
 /// The table itself, laid out as consecutive function pointers in the order above.
 #[repr(C)]
 pub(crate) struct Builtins {
-    memory_grow: extern "C" fn(usize, u32, u32) -> u32,
-    memory_fill: extern "C" fn(usize, u32, u32, u32, u32) -> u32,
-    memory_copy: extern "C" fn(usize, u32, u32, u32, u32, u32) -> u32,
-    memory_init: extern "C" fn(usize, u32, u32, u32, u32, u32) -> u32,
+    memory_grow: extern "C" fn(usize, u32, u64) -> u64,
+    memory_fill: extern "C" fn(usize, u32, u64, u32, u64) -> u32,
+    memory_copy: extern "C" fn(usize, u32, u32, u64, u64, u64) -> u32,
+    memory_init: extern "C" fn(usize, u32, u32, u64, u32, u32) -> u32,
     data_drop: extern "C" fn(usize, u32) -> u32,
-    table_grow: extern "C" fn(usize, u32, u64, u32) -> u32,
-    table_fill: extern "C" fn(usize, u32, u32, u64, u32) -> u32,
-    table_copy: extern "C" fn(usize, u32, u32, u32, u32, u32) -> u32,
-    table_init: extern "C" fn(usize, u32, u32, u32, u32, u32) -> u32,
+    table_grow: extern "C" fn(usize, u32, u64, u64) -> u64,
+    table_fill: extern "C" fn(usize, u32, u64, u64, u64) -> u32,
+    table_copy: extern "C" fn(usize, u32, u32, u64, u64, u64) -> u32,
+    table_init: extern "C" fn(usize, u32, u32, u64, u32, u32) -> u32,
     elem_drop: extern "C" fn(usize, u32) -> u32,
-    record_trap_index: extern "C" fn(usize, u32) -> u32,
+    record_trap_index: extern "C" fn(usize, u64) -> u32,
 }
 
 pub(crate) static BUILTINS: Builtins = Builtins {
@@ -51,11 +53,7 @@ pub(crate) fn builtins_addr() -> usize {
 }
 
 /// Run `f` on the store and instance owning `vmctx`, turning panics into `on_panic`.
-fn with_instance(
-    vmctx: usize,
-    on_panic: u32,
-    f: impl FnOnce(&mut StoreOpaque, usize) -> u32,
-) -> u32 {
+fn with_instance<R>(vmctx: usize, on_panic: R, f: impl FnOnce(&mut StoreOpaque, usize) -> R) -> R {
     // SAFETY: `vmctx` is the context of the calling wasm instance; slots STORE and INSTANCE
     // were written at instantiation and the store outlives every call into its instances.
     // While wasm runs the host holds no other reference into the store.
@@ -68,37 +66,37 @@ fn with_instance(
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(store, inst))).unwrap_or(on_panic)
 }
 
-extern "C" fn memory_grow(vmctx: usize, mem: u32, delta: u32) -> u32 {
-    with_instance(vmctx, u32::MAX, |s, i| s.memory_grow(i, mem, delta))
+extern "C" fn memory_grow(vmctx: usize, mem: u32, delta: u64) -> u64 {
+    with_instance(vmctx, u64::MAX, |s, i| s.memory_grow(i, mem, delta))
 }
-extern "C" fn memory_fill(vmctx: usize, mem: u32, dst: u32, val: u32, len: u32) -> u32 {
+extern "C" fn memory_fill(vmctx: usize, mem: u32, dst: u64, val: u32, len: u64) -> u32 {
     with_instance(vmctx, 1, |s, i| s.memory_fill(i, mem, dst, val, len))
 }
-extern "C" fn memory_copy(vmctx: usize, dm: u32, sm: u32, dst: u32, src: u32, len: u32) -> u32 {
+extern "C" fn memory_copy(vmctx: usize, dm: u32, sm: u32, dst: u64, src: u64, len: u64) -> u32 {
     with_instance(vmctx, 1, |s, i| s.memory_copy(i, dm, sm, dst, src, len))
 }
-extern "C" fn memory_init(vmctx: usize, mem: u32, seg: u32, dst: u32, src: u32, len: u32) -> u32 {
+extern "C" fn memory_init(vmctx: usize, mem: u32, seg: u32, dst: u64, src: u32, len: u32) -> u32 {
     with_instance(vmctx, 1, |s, i| s.memory_init(i, mem, seg, dst, src, len))
 }
 extern "C" fn data_drop(vmctx: usize, seg: u32) -> u32 {
     with_instance(vmctx, 0, |s, i| s.data_drop(i, seg))
 }
-extern "C" fn table_grow(vmctx: usize, table: u32, init: u64, delta: u32) -> u32 {
-    with_instance(vmctx, u32::MAX, |s, i| s.table_grow(i, table, init, delta))
+extern "C" fn table_grow(vmctx: usize, table: u32, init: u64, delta: u64) -> u64 {
+    with_instance(vmctx, u64::MAX, |s, i| s.table_grow(i, table, init, delta))
 }
-extern "C" fn table_fill(vmctx: usize, table: u32, dst: u32, val: u64, len: u32) -> u32 {
+extern "C" fn table_fill(vmctx: usize, table: u32, dst: u64, val: u64, len: u64) -> u32 {
     with_instance(vmctx, 1, |s, i| s.table_fill(i, table, dst, val, len))
 }
-extern "C" fn table_copy(vmctx: usize, dt: u32, st: u32, dst: u32, src: u32, len: u32) -> u32 {
+extern "C" fn table_copy(vmctx: usize, dt: u32, st: u32, dst: u64, src: u64, len: u64) -> u32 {
     with_instance(vmctx, 1, |s, i| s.table_copy(i, dt, st, dst, src, len))
 }
-extern "C" fn table_init(vmctx: usize, table: u32, seg: u32, dst: u32, src: u32, len: u32) -> u32 {
+extern "C" fn table_init(vmctx: usize, table: u32, seg: u32, dst: u64, src: u32, len: u32) -> u32 {
     with_instance(vmctx, 1, |s, i| s.table_init(i, table, seg, dst, src, len))
 }
 extern "C" fn elem_drop(vmctx: usize, seg: u32) -> u32 {
     with_instance(vmctx, 0, |s, i| s.elem_drop(i, seg))
 }
-extern "C" fn record_trap_index(_vmctx: usize, index: u32) -> u32 {
+extern "C" fn record_trap_index(_vmctx: usize, index: u64) -> u32 {
     super::traps::set_trap_index(index);
     0
 }

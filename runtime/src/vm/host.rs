@@ -3,7 +3,7 @@
 
 use super::traps;
 use super::vmctx::VMFuncRef;
-use crate::store::StoreInner;
+use crate::store::{FuncData, FuncKind, StoreInner, StoreOpaque};
 use crate::trap::Trap;
 use crate::values::ValRaw;
 use std::sync::Arc;
@@ -79,23 +79,27 @@ unsafe extern "C" fn host_entry<T>(ctx: *const HostFuncCtx<T>, values: *mut ValR
 }
 
 /// The engine-wide signature id stored in a funcref.
-pub(crate) fn funcref_type_id(funcref: usize) -> u32 {
-    // SAFETY: callers pass funcref addresses that came out of this store's tables, instances
-    // or host contexts (see `StoreOpaque::func_for_funcref`), all of which outlive the store's
-    // use of them.
+///
+/// # Safety
+/// `funcref` must be the address of a live [`VMFuncRef`].
+unsafe fn funcref_type_id(funcref: usize) -> u32 {
+    // SAFETY: the caller guarantees `funcref` points at a live record.
     unsafe { (*(funcref as *const VMFuncRef)).type_id.get() as u32 }
 }
 
 /// Call a funcref through an array-entry trampoline for its signature.
+///
+/// # Safety
+/// `funcref` must be the address of a live [`VMFuncRef`], `array_entry` the array-entry
+/// trampoline of its signature, and `values` must hold at least max(params, results) slots
+/// whose parameters have that signature's types.
 #[inline]
-pub(crate) fn call_funcref(
+unsafe fn call_funcref(
     array_entry: usize,
     funcref: usize,
     values: &mut [ValRaw],
 ) -> Result<(), Trap> {
-    // SAFETY: `funcref` is a live VMFuncRef of the calling store; `array_entry` is the
-    // trampoline for its signature and `values` has max(params, results) slots (checked by
-    // every caller against the function type).
+    // SAFETY: guaranteed by the caller.
     unsafe {
         let fr = &*(funcref as *const VMFuncRef);
         traps::invoke(
@@ -108,9 +112,77 @@ pub(crate) fn call_funcref(
     }
 }
 
-/// Copy an imported function's funcref into an importing instance's funcref array.
-pub(crate) fn copy_funcref(src: *const VMFuncRef) -> VMFuncRef {
-    // SAFETY: `src` is a live funcref owned by the same store (checked by the caller).
+/// Copy a funcref (for an importing instance's funcref array).
+///
+/// # Safety
+/// `src` must point at a live [`VMFuncRef`].
+pub(crate) unsafe fn copy_funcref(src: *const VMFuncRef) -> VMFuncRef {
+    // SAFETY: guaranteed by the caller.
     let s = unsafe { &*src };
     VMFuncRef::new(s.code.get(), s.type_id.get() as u32, s.vmctx.get())
+}
+
+// The store's side of the bridge. Store invariant relied on below: every funcref address the
+// store holds or receives from generated code (instance funcref arrays, host contexts, table
+// elements, `ref.func` results) is a record owned by this store, alive as long as the store.
+impl StoreOpaque {
+    /// The store-level function index for a funcref address, registering it if new.
+    pub(crate) fn func_for_funcref(&mut self, funcref: usize) -> usize {
+        if let Some(&i) = self.funcref_index.get(&funcref) {
+            return i;
+        }
+        // SAFETY: by the store invariant above `funcref` is a live record of this store.
+        let sig = unsafe { funcref_type_id(funcref) };
+        let ty = self.engine.sig_type(sig);
+        self.push_func(FuncData {
+            funcref,
+            sig,
+            ty,
+            _kind: FuncKind::Wasm,
+            array_entry: 0,
+        })
+    }
+
+    /// Call the function at store index `func` with raw values (params in, results out).
+    /// `values` must have max(params, results) slots holding arguments of the function's
+    /// parameter types (checked by every caller against the function type).
+    #[inline]
+    pub(crate) fn call_raw(&mut self, func: usize, values: &mut [ValRaw]) -> Result<(), Trap> {
+        let f = &self.funcs[func];
+        let (funcref, sig) = (f.funcref, f.sig);
+        let entry = match f.array_entry {
+            0 => {
+                let t = self
+                    .engine
+                    .trampolines(sig)
+                    .map_err(|e| Trap::new(e.to_string()))?;
+                self.funcs[func].array_entry = t.array_entry;
+                t.array_entry
+            }
+            e => e,
+        };
+        if self.entry_depth == 0 {
+            let sp = traps::current_sp();
+            let max = self.engine.config().max_wasm_stack;
+            let limit = sp.saturating_sub(max).max(traps::thread_stack_floor());
+            self.limits.stack_limit.set(limit);
+        }
+        let needed = value_slots(&self.funcs[func].ty);
+        if values.len() < needed {
+            return Err(Trap::new(
+                "internal error: too few value slots for the call",
+            ));
+        }
+        self.entry_depth += 1;
+        // SAFETY: `funcref` is this store's live record (store invariant), `entry` is the
+        // trampoline of its signature `sig`, and `values` is long enough (checked above).
+        let r = unsafe { call_funcref(entry, funcref, values) };
+        self.entry_depth -= 1;
+        r
+    }
+}
+
+/// Value slots a call of `ty` needs: arguments in, results out, at least one.
+fn value_slots(ty: &crate::types::FuncType) -> usize {
+    ty.params().len().max(ty.results().len())
 }

@@ -2,6 +2,7 @@
 //! read/write; the rest of the reservation and the guard are `PROT_NONE`. The base never moves.
 
 use super::vmctx::VMMemoryDef;
+use crate::types::MemoryType;
 
 pub(crate) const WASM_PAGE: u64 = 65536;
 
@@ -11,25 +12,27 @@ pub(crate) struct LinearMemory {
     mapping_len: usize,
     /// Bytes that may ever become accessible (reservation without guard).
     capacity: u64,
-    /// Declared maximum in pages (bounded by 65536).
+    /// Declared maximum in pages (bounded by the index space: 2^16 or 2^48 pages).
     max_pages: u64,
     declared_max: Option<u64>,
+    memory64: bool,
 }
 
 impl LinearMemory {
     /// Reserve `reservation + guard` bytes (at least the minimum size) and make the first
-    /// `min_pages` pages accessible.
-    pub fn new(
-        min_pages: u64,
-        max_pages: Option<u64>,
-        reservation: u64,
-        guard: u64,
-    ) -> Result<LinearMemory, String> {
-        let declared_max = max_pages;
-        let max_pages = max_pages.unwrap_or(65536).min(65536);
-        let min_bytes = min_pages
+    /// `ty.minimum` pages accessible. A 32-bit memory is capped at 4 GiB; a memory64 memory at
+    /// its reservation, so `Config::memory_reservation` is the limit on memories above 4 GiB.
+    pub fn new(ty: &MemoryType, reservation: u64, guard: u64) -> Result<LinearMemory, String> {
+        let declared_max = ty.maximum;
+        let index_space_pages = if ty.memory64 { 1 << 48 } else { 1 << 16 };
+        let max_pages = ty
+            .maximum
+            .unwrap_or(index_space_pages)
+            .min(index_space_pages);
+        let min_bytes = ty
+            .minimum
             .checked_mul(WASM_PAGE)
-            .filter(|&b| b <= 4 << 30)
+            .filter(|&b| b <= if ty.memory64 { reservation } else { 4 << 30 })
             .ok_or("memory minimum too large")?;
         // The whole reservation is mapped even when the declared maximum is smaller: code
         // compiled for guard pages omits bounds checks for any 32-bit index plus a static offset
@@ -66,6 +69,7 @@ impl LinearMemory {
             capacity,
             max_pages,
             declared_max,
+            memory64: ty.memory64,
         };
         if min_bytes > 0 {
             mem.commit(min_bytes)?;
@@ -106,6 +110,10 @@ impl LinearMemory {
         self.declared_max
     }
 
+    pub fn memory64(&self) -> bool {
+        self.memory64
+    }
+
     /// Grow by `delta` pages, returning the old size in pages, or `None` if not possible.
     pub fn grow(&mut self, delta: u64) -> Option<u64> {
         let old = self.size_pages();
@@ -113,6 +121,7 @@ impl LinearMemory {
         if new > self.max_pages {
             return None;
         }
+        // new <= max_pages <= 2^48: no overflow.
         let new_bytes = new * WASM_PAGE;
         if new_bytes > self.capacity {
             return None;

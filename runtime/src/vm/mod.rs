@@ -6,11 +6,14 @@
 //! - [`code`]: executable code memory and the global registry of code ranges and trap tables.
 //! - [`traps`]: signal handlers, the setjmp/longjmp entry, stack limits and backtraces.
 //! - [`builtins`]: libcalls that generated code reaches through the VM context.
-//! - [`host`]: the array-ABI bridge from generated wasm->host shims into Rust closures.
+//! - [`host`]: the array-ABI bridge from generated wasm->host shims into Rust closures, and
+//!   the store's calls into generated code.
+//! - [`instance`]: an instance's VM context slots and the memory/table libcall bodies.
 
 pub(crate) mod builtins;
 pub(crate) mod code;
 pub(crate) mod host;
+pub(crate) mod instance;
 pub(crate) mod memory;
 pub(crate) mod traps;
 pub(crate) mod vmctx;

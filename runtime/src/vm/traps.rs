@@ -44,7 +44,7 @@ thread_local! {
         }
     };
     static HOST_TRAP: RefCell<Option<Trap>> = const { RefCell::new(None) };
-    static TRAP_INDEX: Cell<Option<u32>> = const { Cell::new(None) };
+    static TRAP_INDEX: Cell<Option<u64>> = const { Cell::new(None) };
     static ALTSTACK_READY: Cell<bool> = const { Cell::new(false) };
     static STACK_LOW: Cell<usize> = const { Cell::new(0) };
 }
@@ -230,7 +230,7 @@ pub(crate) fn set_host_trap(t: Trap) {
 }
 
 /// Remember the element index of an imminent "uninitialized element" trap.
-pub(crate) fn set_trap_index(index: u32) {
+pub(crate) fn set_trap_index(index: u64) {
     TRAP_INDEX.with(|t| t.set(Some(index)));
 }
 
