@@ -702,22 +702,24 @@ impl Store {
                     push!(self.alloc(RefKind::Array, id, elems)?);
                 }
                 Instr::ArrayNewData { ty, data } => {
-                    let n = array_len!(pop!() as u32);
+                    // The segment bounds the length: its check comes first.
+                    let n = pop!() as u32;
                     let s = pop!() as u32;
                     let id = inst.type_ids[ty as usize];
                     let size = gc::storage_bytes(gc::storage(&self.types, id, 0));
                     let bytes = &self.datas[inst.datas[data as usize] as usize].bytes;
-                    let Some(elems) = gc::read_elements(bytes, u64::from(s), n as u64, size) else {
+                    let Some(elems) = gc::read_elements(bytes, u64::from(s), u64::from(n), size)
+                    else {
                         return Err(TrapKind::OutOfBoundsMemoryAccess.into());
                     };
                     push!(self.alloc(RefKind::Array, id, elems)?);
                 }
                 Instr::ArrayNewElem { ty, elem } => {
-                    let n = array_len!(pop!() as u32);
+                    let n = pop!() as u32;
                     let s = pop!() as u32;
                     let id = inst.type_ids[ty as usize];
                     let segment = &self.elems[inst.elems[elem as usize] as usize].elems;
-                    let Some(r) = gc::range(segment.len(), u64::from(s), n as u64) else {
+                    let Some(r) = gc::range(segment.len(), u64::from(s), u64::from(n)) else {
                         return Err(TrapKind::OutOfBoundsTableAccess.into());
                     };
                     let elems = segment[r].to_vec();

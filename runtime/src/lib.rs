@@ -23,9 +23,23 @@
 //!   a trap instruction if the host reported an error, so `siglongjmp` never crosses Rust frames.
 //! - Linear memories reserve 4 GiB + a guard (2 GiB by default) and never move; accesses whose
 //!   static offset reaches past the guard, or all accesses with
-//!   [`BoundsChecks::Explicit`], are compared against the current length.
+//!   [`BoundsChecks::Explicit`], are compared against the current length. memory64 accesses
+//!   are always checked explicitly, with an add that traps on overflow, so an effective
+//!   address past 2^64 traps instead of wrapping (`translate/memory.rs` explains the
+//!   strategy); a memory64 memory grows up to [`Config::memory_reservation`].
+//! - Each memory of a multi-memory instance has its own reservation and guard.
+//! - `return_call`/`return_call_indirect` are Cranelift tail calls in the `tail` convention
+//!   that every wasm function already uses, so only the host entry trampoline changes
+//!   convention.
+//! - `translate/route.rs` names every wasmparser operator once and sends it to its family
+//!   file; operators of features the runtime does not execute form one listed group.
+//! - Relaxed SIMD takes the host's fastest permitted result, or with
+//!   [`Config::relaxed_simd_deterministic`] the same result on every host
+//!   (`translate/simd/relaxed.rs`).
 //! - Bulk memory/table operations and `memory.grow`/`table.grow` are libcalls reached through
-//!   a function-pointer table in the VM context (`vm/builtins.rs`).
+//!   a function-pointer table in the VM context (`vm/builtins.rs`, bodies in
+//!   `vm/instance.rs`).
+//! - `unsafe` is denied outside `vm/`.
 //!
 //! # Unsafe-design caveats
 //! - A host function reconstructs `&mut StoreInner<T>` from the pointer stored in its context

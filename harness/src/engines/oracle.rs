@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use lockstep_oracle as oracle;
 
 use crate::engine::{
-    CompileError, Engine, FuncRefId, InstanceId, InstantiateError, InvokeError, ModuleId, Session,
-    Snapshot, Trap, TrapCode, Val, WasmFeatures,
+    AnyRef, CompileError, Engine, ExnRefId, FuncRefId, HeapRefId, InstanceId, InstantiateError,
+    InvokeError, ModuleId, Session, Snapshot, Trap, TrapCode, Val, WasmFeatures,
 };
 use crate::wast::spectest;
 
@@ -67,9 +67,27 @@ fn val_type(t: spectest::ValType) -> oracle::ValType {
     }
 }
 
-/// Harness value to oracle value (`Err` for the kinds the oracle does not have yet).
-pub fn to_oracle(v: Val) -> Result<oracle::Value, String> {
-    Ok(match v {
+fn any_to_oracle(r: AnyRef) -> oracle::AnyRef {
+    match r {
+        AnyRef::I31(x) => oracle::AnyRef::I31(x),
+        AnyRef::Struct(id) => oracle::AnyRef::Struct(oracle::ObjAddr(id.0 as u32)),
+        AnyRef::Array(id) => oracle::AnyRef::Array(oracle::ObjAddr(id.0 as u32)),
+        AnyRef::Host(n) => oracle::AnyRef::Host(n),
+    }
+}
+
+fn any_from_oracle(r: oracle::AnyRef) -> AnyRef {
+    match r {
+        oracle::AnyRef::I31(x) => AnyRef::I31(x),
+        oracle::AnyRef::Struct(a) => AnyRef::Struct(HeapRefId(u64::from(a.0))),
+        oracle::AnyRef::Array(a) => AnyRef::Array(HeapRefId(u64::from(a.0))),
+        oracle::AnyRef::Host(n) => AnyRef::Host(n),
+    }
+}
+
+/// Harness value to oracle value.
+pub fn to_oracle(v: Val) -> oracle::Value {
+    match v {
         Val::I32(x) => oracle::Value::I32(x),
         Val::I64(x) => oracle::Value::I64(x),
         Val::F32(x) => oracle::Value::F32(x),
@@ -77,16 +95,15 @@ pub fn to_oracle(v: Val) -> Result<oracle::Value, String> {
         Val::V128(x) => oracle::Value::V128(x),
         Val::FuncRef(f) => oracle::Value::FuncRef(f.map(|id| oracle::FuncAddr(id.0 as u32))),
         Val::ExternRef(e) => oracle::Value::ExternRef(e),
-        // GC and exception values arrive with those features (the oracle's owner adds them).
-        Val::AnyRef(_) | Val::Externalized(_) | Val::ExnRef(_) => {
-            return Err(format!("unsupported argument for the oracle: {v}"));
-        }
-    })
+        Val::AnyRef(r) => oracle::Value::AnyRef(r.map(any_to_oracle)),
+        Val::Externalized(r) => oracle::Value::Externalized(any_to_oracle(r)),
+        Val::ExnRef(e) => oracle::Value::ExnRef(e.map(|id| oracle::ExnAddr(id.0 as u32))),
+    }
 }
 
-/// Oracle value to harness value (`Err` for the kinds the harness does not have yet).
-pub fn from_oracle(v: oracle::Value) -> Result<Val, String> {
-    Ok(match v {
+/// Oracle value to harness value.
+pub fn from_oracle(v: oracle::Value) -> Val {
+    match v {
         oracle::Value::I32(x) => Val::I32(x),
         oracle::Value::I64(x) => Val::I64(x),
         oracle::Value::F32(x) => Val::F32(x),
@@ -94,15 +111,13 @@ pub fn from_oracle(v: oracle::Value) -> Result<Val, String> {
         oracle::Value::V128(x) => Val::V128(x),
         oracle::Value::FuncRef(f) => Val::FuncRef(f.map(|a| FuncRefId(a.0 as u64))),
         oracle::Value::ExternRef(e) => Val::ExternRef(e),
-        oracle::Value::ExnRef(_) | oracle::Value::AnyRef(_) | oracle::Value::Externalized(_) => {
-            return Err(format!(
-                "the harness has no 3.0 reference values yet: {v:?}"
-            ));
-        }
-    })
+        oracle::Value::AnyRef(r) => Val::AnyRef(r.map(any_from_oracle)),
+        oracle::Value::Externalized(r) => Val::externalize(Some(any_from_oracle(r))),
+        oracle::Value::ExnRef(e) => Val::ExnRef(e.map(|a| ExnRefId(u64::from(a.0)))),
+    }
 }
 
-/// An exception that escaped to the host, described (the harness has no exception outcome yet).
+/// An exception that escaped instantiation, described (the harness has no such outcome).
 fn uncaught(e: &oracle::Exception) -> String {
     format!("uncaught exception of tag {}: {:?}", e.tag.0, e.payload)
 }
@@ -148,13 +163,9 @@ impl OracleSession {
                     };
                     oracle::Extern::Func(store.alloc_host_func(ty, Box::new(|_| Ok(vec![]))))
                 }
-                spectest::Item::Global { ty, value, .. } => {
-                    oracle::Extern::Global(store.alloc_global(
-                        val_type(ty),
-                        false,
-                        to_oracle(value).expect("the spectest globals are numbers"),
-                    ))
-                }
+                spectest::Item::Global { ty, value, .. } => oracle::Extern::Global(
+                    store.alloc_global(val_type(ty), false, to_oracle(value)),
+                ),
                 spectest::Item::Table {
                     min, max, table64, ..
                 } => oracle::Extern::Table(store.alloc_table_at(
@@ -270,26 +281,20 @@ impl Session for OracleSession {
             }
             None => return Err(InvokeError::Other(format!("no export {export:?}"))),
         };
-        let args: Vec<oracle::Value> = args
-            .iter()
-            .map(|v| to_oracle(*v))
-            .collect::<Result<_, _>>()
-            .map_err(InvokeError::Other)?;
+        let args: Vec<oracle::Value> = args.iter().map(|v| to_oracle(*v)).collect();
         match self.store.invoke(func, &args) {
-            Ok(vals) => vals
-                .into_iter()
-                .map(from_oracle)
-                .collect::<Result<_, _>>()
-                .map_err(InvokeError::Other),
+            Ok(vals) => Ok(vals.into_iter().map(from_oracle).collect()),
             Err(oracle::CallError::Trap(t)) => Err(InvokeError::Trap(trap(t))),
-            Err(oracle::CallError::Exception(e)) => Err(InvokeError::Other(uncaught(&e))),
+            Err(oracle::CallError::Exception(e)) => Err(InvokeError::Exception {
+                payload: e.payload.into_iter().map(from_oracle).collect(),
+            }),
         }
     }
 
     fn get_global(&mut self, instance: InstanceId, export: &str) -> Result<Val, String> {
         let (addr, _) = self.instance(instance)?;
         match self.store.export(addr, export) {
-            Some(oracle::Extern::Global(g)) => from_oracle(self.store.global_get(g)),
+            Some(oracle::Extern::Global(g)) => Ok(from_oracle(self.store.global_get(g))),
             Some(other) => Err(format!("export {export:?} is not a global: {other:?}")),
             None => Err(format!("no export {export:?}")),
         }
@@ -306,7 +311,7 @@ impl Session for OracleSession {
                 }
                 Some(oracle::Extern::Global(g)) => {
                     snap.globals
-                        .push((name, from_oracle(self.store.global_get(g))?));
+                        .push((name, from_oracle(self.store.global_get(g))));
                 }
                 Some(oracle::Extern::Table(t)) => {
                     let size = self.store.table_size(t);
@@ -314,9 +319,9 @@ impl Session for OracleSession {
                         .map(|i| {
                             self.store
                                 .table_get(t, i)
-                                .map_or(Ok(Val::FuncRef(None)), from_oracle)
+                                .map_or(Val::FuncRef(None), from_oracle)
                         })
-                        .collect::<Result<_, _>>()?;
+                        .collect();
                     snap.tables.push((name, elems));
                 }
                 Some(oracle::Extern::Func(_) | oracle::Extern::Tag(_)) | None => {}

@@ -21,6 +21,7 @@ struct FileEntry<'a> {
     sat_out: Option<&'a str>,
     divergences: usize,
     inconclusive: usize,
+    relaxed_permitted: usize,
     state_unavailable: usize,
     failures: &'a [Failure],
     skips: &'a [Failure],
@@ -43,6 +44,7 @@ pub fn report(groups: &[Group]) -> Value {
                 "sat_out": c.sat_out,
                 "divergences": c.divergences,
                 "inconclusive": c.inconclusive,
+                "relaxed_permitted": c.relaxed_permitted,
                 "state_unavailable": c.state_unavailable,
             }),
         );
@@ -60,6 +62,7 @@ pub fn report(groups: &[Group]) -> Value {
                     sat_out: e.sat_out.as_deref(),
                     divergences: e.divergences,
                     inconclusive: e.inconclusive,
+                    relaxed_permitted: e.relaxed_permitted,
                     state_unavailable: e.state_unavailable,
                     failures: &e.failures,
                     skips: &e.skips,

@@ -30,6 +30,8 @@ pub struct Counts {
     pub divergences: usize,
     /// Cross-engine comparison: calls that could not be compared (call-stack exhaustion).
     pub inconclusive: usize,
+    /// Cross-engine comparison: relaxed SIMD results that differ within the permitted set.
+    pub relaxed_permitted: usize,
     /// Cross-engine comparison: calls after which state could not be compared.
     pub state_unavailable: usize,
 }
@@ -54,6 +56,7 @@ pub fn counts(files: &[FileResult]) -> Vec<(String, Counts)> {
             c.message_mismatches += e.message_mismatches.len();
             c.divergences += e.divergences;
             c.inconclusive += e.inconclusive;
+            c.relaxed_permitted += e.relaxed_permitted;
             c.state_unavailable += e.state_unavailable;
         }
     }
@@ -158,6 +161,14 @@ pub fn cross_engine(groups: &[Group]) -> String {
         "cross-engine comparison against {}: {div} divergences, {inc} inconclusive (call stack exhausted)",
         c[0].0
     );
+    let relaxed: usize = c.iter().map(|(_, c)| c.relaxed_permitted).sum();
+    if relaxed > 0 {
+        let _ = writeln!(
+            s,
+            "note: {relaxed} relaxed SIMD results differed from {} within the results the script permits",
+            c[0].0
+        );
+    }
     for (engine, c) in &c {
         if c.state_unavailable > 0 {
             let note = all

@@ -7,7 +7,7 @@ use super::results::{EngineFileResult, Outcome};
 use super::runner::Step;
 use super::session_state::{EngineState, instance, session};
 use crate::diff::{Rules, SnapshotResult};
-use crate::engine::Engine;
+use crate::engine::{Engine, WasmFeatures};
 use crate::lockstep::{Agreement, agreement, guarded};
 
 /// The instance a call directive invokes, or `None` for directives that call nothing. `Some(None)`
@@ -31,11 +31,17 @@ fn call_target(command: &Command) -> Option<(Option<&str>, bool)> {
 /// Compare every engine with the reference engine (the first) on a call directive: the call's
 /// outcome by the [`crate::diff`] rules, then the invoked instance's exported state.
 ///
+/// Relaxed SIMD: where the file needs relaxed SIMD and every engine's result of an
+/// `assert_return` satisfied the script (whose `(either ...)` results list what the spec
+/// permits), a difference in results is permitted nondeterminism, counted apart
+/// (`relaxed_permitted`), not a divergence.
+///
 /// A divergence is a failure even where the script asserted nothing. It is charged to the other
 /// engine, unless only the reference engine failed the script's expectation (then the reference
 /// is the one that is wrong, and its directive already fails).
 pub(super) fn cross_check(
     directive: &Directive,
+    needs: WasmFeatures,
     step: &mut Step,
     states: &mut [EngineState],
     engines: &[&dyn Engine],
@@ -85,6 +91,15 @@ pub(super) fn cross_check(
             }
             Agreement::Diverged(d) => d,
         };
+        let passed = |o: &Outcome| matches!(o, Outcome::Pass { .. });
+        if needs.contains(WasmFeatures::RELAXED_SIMD)
+            && matches!(directive.command, Command::AssertReturn { .. })
+            && passed(&step.engines[0].outcome)
+            && passed(&step.engines[i].outcome)
+        {
+            results[i].relaxed_permitted += 1;
+            continue;
+        }
         let message = format!("diverges from {reference}: {d}");
         let ref_failed = matches!(step.engines[0].outcome, Outcome::Fail(_));
         let other_failed = matches!(step.engines[i].outcome, Outcome::Fail(_));

@@ -55,6 +55,10 @@ pub struct EngineFileResult {
     /// Calls that could not be compared with the reference engine (call-stack exhaustion on
     /// either side): neither passes nor failures of the comparison.
     pub inconclusive: usize,
+    /// Calls of a file that needs relaxed SIMD whose results differed from the reference
+    /// engine's while every engine's result satisfied the script's assertion: the spec
+    /// permits each (see [`super::cross_check`]). Not divergences.
+    pub relaxed_permitted: usize,
     /// Calls after which exported state could not be compared (no snapshot from an engine).
     pub state_unavailable: usize,
     /// Why state could not be compared, the first time it happened in this file.

@@ -114,12 +114,12 @@ pub fn run_script_at(
     }
     if taking_part.len() < engines.len() {
         let engines: Vec<&dyn Engine> = taking_part.iter().map(|&i| engines[i]).collect();
-        let mut ran = run_directives(&directives, &engines, features, position).into_iter();
+        let mut ran = run_directives(&directives, &engines, features, needs, position).into_iter();
         for &i in &taking_part {
             results[i] = ran.next().expect("one result per engine that took part");
         }
     } else {
-        results = run_directives(&directives, engines, features, position);
+        results = run_directives(&directives, engines, features, needs, position);
     }
     FileResult {
         path: path.to_string(),
@@ -127,11 +127,12 @@ pub fn run_script_at(
     }
 }
 
-/// Run parsed directives on every one of `engines`.
+/// Run parsed directives on every one of `engines` (`needs`: the features the script needs).
 fn run_directives(
     directives: &[Directive],
     engines: &[&dyn Engine],
     features: WasmFeatures,
+    needs: WasmFeatures,
     position: &Position,
 ) -> Vec<EngineFileResult> {
     let mut results: Vec<EngineFileResult> = engines
@@ -174,7 +175,14 @@ fn run_directives(
     for directive in directives {
         let mut step = run_directive(directive, &mut states, position);
         if engines.len() > 1 {
-            cross_check(directive, &mut step, &mut states, engines, &mut results);
+            cross_check(
+                directive,
+                needs,
+                &mut step,
+                &mut states,
+                engines,
+                &mut results,
+            );
         }
         for (r, e) in results.iter_mut().zip(step.engines) {
             r.elapsed += e.elapsed;

@@ -70,6 +70,9 @@ fn arrays_and_their_bounds() {
     assert_eq!(call1(&mut s, i, "get", &i32s(&[0])), Value::I32(2));
     let t = trap(&mut s, i, "from_data", &i32s(&[2, 3]));
     assert_eq!(t.kind, TrapKind::OutOfBoundsMemoryAccess);
+    // A length beyond the segment is out of bounds, however large.
+    let t = trap(&mut s, i, "from_data", &i32s(&[0, -1]));
+    assert_eq!(t.kind, TrapKind::OutOfBoundsMemoryAccess);
     // Overlapping copy within one array moves like memmove: [2, 3, 4] -> [2, 2, 3].
     call(&mut s, i, "copy", &i32s(&[1, 0, 2])).unwrap();
     let got: Vec<Value> = (0..3)

@@ -94,7 +94,7 @@ impl FuncTranslator<'_, '_> {
         self.b.seal_block(cont);
         self.b.set_cold_block(cold);
         self.b.switch_to_block(cold);
-        let wide = self.to_u64(idx);
+        let wide = self.widen_operand(idx);
         self.call_builtin(crate::vm::builtins::RECORD_TRAP_INDEX, &[wide], types::I32);
         self.b.ins().trap(codes::UNINIT_ELEM);
         self.b.switch_to_block(cont);

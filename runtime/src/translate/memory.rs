@@ -78,7 +78,7 @@ impl FuncTranslator<'_, '_> {
 
     /// An address, length or delta operand as i64 (i32 operands of 32-bit memories and tables
     /// are zero-extended for the libcalls).
-    pub(super) fn to_u64(&mut self, v: Value) -> Value {
+    pub(super) fn widen_operand(&mut self, v: Value) -> Value {
         if self.b.func.dfg.value_type(v) == types::I32 {
             self.b.ins().uextend(types::I64, v)
         } else {
@@ -88,7 +88,7 @@ impl FuncTranslator<'_, '_> {
 
     /// A u64 libcall result (an old size, or -1) as the index type of a 64-bit (`is64`) or
     /// 32-bit memory or table.
-    pub(super) fn from_u64(&mut self, v: Value, is64: bool) -> Value {
+    pub(super) fn index_result(&mut self, v: Value, is64: bool) -> Value {
         if is64 {
             v
         } else {
@@ -193,27 +193,31 @@ impl FuncTranslator<'_, '_> {
                 let def = self.load_readonly(I64, self.vmctx, self.env.offsets.memory(mem));
                 let len = self.load_trusted(I64, def, VMMemoryDef::LEN);
                 let pages = self.b.ins().ushr_imm_u(len, 16);
-                let v = self.from_u64(pages, self.memory64(mem));
+                let v = self.index_result(pages, self.memory64(mem));
                 self.push(v);
             }
             O::MemoryGrow { mem } => {
                 let delta = self.pop();
-                let delta = self.to_u64(delta);
+                let delta = self.widen_operand(delta);
                 let m = self.b.ins().iconst(I32, i64::from(mem));
                 let old = self.call_builtin(bi::MEMORY_GROW, &[m, delta], I64);
-                let v = self.from_u64(old, self.memory64(mem));
+                let v = self.index_result(old, self.memory64(mem));
                 self.push(v);
             }
             O::MemoryFill { mem } => {
                 let (dst, val, len) = self.pop3();
-                let (dst, len) = (self.to_u64(dst), self.to_u64(len));
+                let (dst, len) = (self.widen_operand(dst), self.widen_operand(len));
                 let m = self.b.ins().iconst(I32, i64::from(mem));
                 let st = self.call_builtin(bi::MEMORY_FILL, &[m, dst, val, len], I32);
                 self.b.ins().trapnz(st, TrapCode::HEAP_OUT_OF_BOUNDS);
             }
             O::MemoryCopy { dst_mem, src_mem } => {
                 let (dst, src, len) = self.pop3();
-                let (dst, src, len) = (self.to_u64(dst), self.to_u64(src), self.to_u64(len));
+                let (dst, src, len) = (
+                    self.widen_operand(dst),
+                    self.widen_operand(src),
+                    self.widen_operand(len),
+                );
                 let dm = self.b.ins().iconst(I32, i64::from(dst_mem));
                 let sm = self.b.ins().iconst(I32, i64::from(src_mem));
                 let st = self.call_builtin(bi::MEMORY_COPY, &[dm, sm, dst, src, len], I32);
@@ -221,7 +225,7 @@ impl FuncTranslator<'_, '_> {
             }
             O::MemoryInit { data_index, mem } => {
                 let (dst, src, len) = self.pop3();
-                let dst = self.to_u64(dst);
+                let dst = self.widen_operand(dst);
                 let m = self.b.ins().iconst(I32, i64::from(mem));
                 let seg = self.b.ins().iconst(I32, i64::from(data_index));
                 let st = self.call_builtin(bi::MEMORY_INIT, &[m, seg, dst, src, len], I32);

@@ -13,7 +13,7 @@ impl FuncTranslator<'_, '_> {
     pub(super) fn table_elem_addr(&mut self, table: u32, index: Value, code: TrapCode) -> Value {
         let def = self.load_readonly(types::I64, self.vmctx, self.env.offsets.table(table));
         let len = self.load_trusted(types::I64, def, VMTableDef::LEN);
-        let idx = self.to_u64(index);
+        let idx = self.widen_operand(index);
         let oob = self
             .b
             .ins()
@@ -70,20 +70,20 @@ impl FuncTranslator<'_, '_> {
             O::TableSize { table } => {
                 let def = self.load_readonly(I64, self.vmctx, self.env.offsets.table(table));
                 let len = self.load_trusted(I64, def, VMTableDef::LEN);
-                let v = self.from_u64(len, self.table64(table));
+                let v = self.index_result(len, self.table64(table));
                 self.push(v);
             }
             O::TableGrow { table } => {
                 let (init, delta) = self.pop2();
-                let delta = self.to_u64(delta);
+                let delta = self.widen_operand(delta);
                 let t = self.b.ins().iconst(I32, i64::from(table));
                 let old = self.call_builtin(bi::TABLE_GROW, &[t, init, delta], I64);
-                let v = self.from_u64(old, self.table64(table));
+                let v = self.index_result(old, self.table64(table));
                 self.push(v);
             }
             O::TableFill { table } => {
                 let (dst, val, len) = self.pop3();
-                let (dst, len) = (self.to_u64(dst), self.to_u64(len));
+                let (dst, len) = (self.widen_operand(dst), self.widen_operand(len));
                 let t = self.b.ins().iconst(I32, i64::from(table));
                 let st = self.call_builtin(bi::TABLE_FILL, &[t, dst, val, len], I32);
                 self.b.ins().trapnz(st, codes::TABLE_OOB);
@@ -93,7 +93,11 @@ impl FuncTranslator<'_, '_> {
                 src_table,
             } => {
                 let (dst, src, len) = self.pop3();
-                let (dst, src, len) = (self.to_u64(dst), self.to_u64(src), self.to_u64(len));
+                let (dst, src, len) = (
+                    self.widen_operand(dst),
+                    self.widen_operand(src),
+                    self.widen_operand(len),
+                );
                 let dt = self.b.ins().iconst(I32, i64::from(dst_table));
                 let sr = self.b.ins().iconst(I32, i64::from(src_table));
                 let st = self.call_builtin(bi::TABLE_COPY, &[dt, sr, dst, src, len], I32);
@@ -101,7 +105,7 @@ impl FuncTranslator<'_, '_> {
             }
             O::TableInit { elem_index, table } => {
                 let (dst, src, len) = self.pop3();
-                let dst = self.to_u64(dst);
+                let dst = self.widen_operand(dst);
                 let t = self.b.ins().iconst(I32, i64::from(table));
                 let seg = self.b.ins().iconst(I32, i64::from(elem_index));
                 let st = self.call_builtin(bi::TABLE_INIT, &[t, seg, dst, src, len], I32);
