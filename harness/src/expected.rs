@@ -6,7 +6,12 @@
 //! file = "proposals/bulk-memory/table_init.wast"
 //! line = 123          # optional: without it, the entry covers every failure of the file
 //! reason = "needs the function-references proposal"
+//! compared_with = "oracle"  # optional: the entry applies only when this engine ran the file too
 //! ```
+//!
+//! `compared_with` is for divergences: failures that exist only because the cross-engine check
+//! compared the engine with that reference engine. A run without the reference ignores the
+//! entry, as it ignores entries for files it did not run.
 //!
 //! A run is as expected when every failure is covered by an entry and every entry still fails.
 //! An entry whose failure now passes makes the run fail too, so the list stays true. Entries for
@@ -28,6 +33,8 @@ pub struct Entry {
     pub file: String,
     pub line: Option<usize>,
     pub reason: String,
+    #[serde(default)]
+    pub compared_with: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -94,26 +101,52 @@ impl ExpectedFailures {
         Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
-    fn covers(entry: &Entry, engine: &str, path: &str, failure: &Failure) -> bool {
-        entry.engine == engine && entry.file == path && entry.line.is_none_or(|l| l == failure.line)
+    /// Does `entry` apply to `engine`'s run of `file`: the same engine and file, the engine took
+    /// part, and so did the `compared_with` engine if one is named?
+    fn applies(entry: &Entry, engine: &str, file: &FileResult) -> bool {
+        let took_part = |name: &str| {
+            file.engines
+                .iter()
+                .any(|e| e.engine == name && e.sat_out.is_none())
+        };
+        entry.engine == engine
+            && entry.file == file.path
+            && took_part(engine)
+            && entry.compared_with.as_deref().is_none_or(took_part)
+    }
+
+    fn covers(entry: &Entry, engine: &str, file: &FileResult, failure: &Failure) -> bool {
+        Self::applies(entry, engine, file) && entry.line.is_none_or(|l| l == failure.line)
+    }
+
+    /// The entries that apply to `engine`'s run of `file` (see [`Entry::compared_with`]).
+    pub fn entries_for<'a>(
+        &'a self,
+        engine: &'a str,
+        file: &'a FileResult,
+    ) -> impl Iterator<Item = &'a Entry> + 'a {
+        self.entries
+            .iter()
+            .filter(move |e| Self::applies(e, engine, file))
     }
 
     /// Compare a run's results with the list.
     pub fn check(&self, results: &[FileResult]) -> ListVerdict {
         let mut verdict = ListVerdict::default();
         let mut used: HashSet<usize> = HashSet::new();
-        let mut ran: HashSet<(&str, &str)> = HashSet::new();
+        let mut applied: HashSet<usize> = HashSet::new();
         for file in results {
             for engine in &file.engines {
-                // A file the engine sat out did not run on it.
-                if engine.sat_out.is_none() {
-                    ran.insert((engine.engine.as_str(), file.path.as_str()));
-                }
+                // A file the engine sat out did not run on it: no entry applies.
+                applied.extend(
+                    (0..self.entries.len())
+                        .filter(|&i| Self::applies(&self.entries[i], &engine.engine, file)),
+                );
                 for failure in &engine.failures {
                     let hit = self
                         .entries
                         .iter()
-                        .position(|e| Self::covers(e, &engine.engine, &file.path, failure));
+                        .position(|e| Self::covers(e, &engine.engine, file, failure));
                     match hit {
                         Some(i) => {
                             used.insert(i);
@@ -129,17 +162,17 @@ impl ExpectedFailures {
             }
         }
         for (i, entry) in self.entries.iter().enumerate() {
-            if ran.contains(&(entry.engine.as_str(), entry.file.as_str())) && !used.contains(&i) {
+            if applied.contains(&i) && !used.contains(&i) {
                 verdict.now_passing.push(entry.clone());
             }
         }
         verdict
     }
 
-    /// The entry covering a failure, if any.
-    pub fn entry_for(&self, engine: &str, path: &str, failure: &Failure) -> Option<&Entry> {
+    /// The entry covering a failure of `engine` in `file`, if any.
+    pub fn entry_for(&self, engine: &str, file: &FileResult, failure: &Failure) -> Option<&Entry> {
         self.entries
             .iter()
-            .find(|e| Self::covers(e, engine, path, failure))
+            .find(|e| Self::covers(e, engine, file, failure))
     }
 }

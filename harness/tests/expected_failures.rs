@@ -85,6 +85,46 @@ fn entries_for_files_not_run_are_ignored() {
 }
 
 #[test]
+fn entries_for_a_file_an_engine_sat_out_are_ignored() {
+    let list = ExpectedFailures::parse(LIST).unwrap();
+    let mut b = file("b.wast", "oracle", &[]);
+    b.engines[0].sat_out = Some("needs gc".to_string());
+    let v = list.check(&[b]);
+    assert!(v.ok(), "{v:#?}");
+}
+
+#[test]
+fn a_divergence_entry_applies_only_when_its_reference_ran_too() {
+    let list = ExpectedFailures::parse(
+        r#"
+[[failure]]
+engine = "runtime"
+file = "r.wast"
+reason = "relaxed SIMD"
+compared_with = "oracle"
+"#,
+    )
+    .unwrap();
+    let both = |runtime_failures: &[usize]| {
+        let mut f = file("r.wast", "oracle", &[]);
+        f.engines
+            .extend(file("r.wast", "runtime", runtime_failures).engines);
+        f
+    };
+    // With the oracle: the divergence is expected, and its absence is a stale entry.
+    assert!(list.check(&[both(&[5])]).ok());
+    assert_eq!(list.check(&[both(&[])]).now_passing.len(), 1);
+    // The runtime alone: the entry does not apply, so it neither covers nor goes stale.
+    assert!(list.check(&[file("r.wast", "runtime", &[])]).ok());
+    assert_eq!(
+        list.check(&[file("r.wast", "runtime", &[5])])
+            .unexpected
+            .len(),
+        1
+    );
+}
+
+#[test]
 fn malformed_lists_are_rejected() {
     assert!(ExpectedFailures::parse("[[failure]]\nengine = \"oracle\"").is_err());
     assert!(

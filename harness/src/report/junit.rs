@@ -61,15 +61,13 @@ pub fn report(groups: &[Group], expected: &ExpectedFailures) -> String {
                         "line {}: {}: {}",
                         failure.line, failure.directive, failure.message
                     );
-                    match expected.entry_for(&engine, &f.path, failure) {
+                    match expected.entry_for(&engine, f, failure) {
                         Some(entry) => listed.push(format!("{line} (expected: {})", entry.reason)),
                         None => unexpected.push(line),
                     }
                 }
                 let stale: Vec<String> = expected
-                    .entries
-                    .iter()
-                    .filter(|x| x.engine == engine && x.file == f.path)
+                    .entries_for(&engine, f)
                     .filter(|x| match x.line {
                         Some(l) => !e.failures.iter().any(|fl| fl.line == l),
                         None => e.failures.is_empty(),
