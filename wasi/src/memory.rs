@@ -51,8 +51,8 @@ pub(crate) fn range(
     Ok(start..end)
 }
 
-/// A plain byte vector as guest memory (tests, and engines that hand out a slice).
-impl GuestMemory for [u8] {
+/// A plain byte vector as guest memory (tests).
+impl GuestMemory for Vec<u8> {
     fn read(&mut self, addr: u32, buf: &mut [u8]) -> Result<(), MemoryError> {
         let r = range(addr, buf.len(), self.len())?;
         buf.copy_from_slice(&self[r]);
