@@ -14,6 +14,7 @@
 //! - [`expected`]: the expected-failure list;
 //! - [`report`]: progress, summary table, JSON, JUnit;
 //! - [`run`]: the `wast` and `spec` commands;
+//! - [`run_program`]: `lockstep run`, a WASI program on every engine, compared;
 //! - [`fuzz`]: `lockstep fuzz` campaigns, worker processes, shrinking and `lockstep report`;
 //! - [`targets`]: the cargo-fuzz targets' logic (`fuzz/`), one function per target.
 
@@ -28,6 +29,7 @@ pub mod lockstep;
 pub mod ops;
 pub mod report;
 pub mod run;
+pub mod run_program;
 pub mod suite;
 pub mod targets;
 pub mod vote;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use lockstep_harness::fuzz;
 use lockstep_harness::run::{self, RunOptions, SpecOptions, WastOptions};
+use lockstep_harness::run_program::{self, ProgramOptions};
 
 #[derive(Parser)]
 #[command(
@@ -131,6 +132,33 @@ enum Command {
         #[arg(long)]
         exact_nans: bool,
     },
+    /// Run a WASI preview1 command module on each engine and compare stdout, stderr, exit
+    /// code and final memory (exit 1 on a divergence). With one engine it behaves like
+    /// `wasmtime run`: output passes through and the exit code is the program's.
+    Run {
+        /// The program (.wasm).
+        program: PathBuf,
+        /// Engine to run: oracle, runtime or all (repeatable; default: all).
+        #[arg(long = "engine", value_name = "ENGINE")]
+        engines: Vec<String>,
+        /// Preopen host directory HOST as GUEST (HOST::GUEST, or a path preopened as itself).
+        /// Nothing is preopened unless asked for.
+        #[arg(long = "dir", value_name = "HOST::GUEST")]
+        dirs: Vec<String>,
+        /// An environment variable for the program (repeatable).
+        #[arg(long = "env", value_name = "K=V")]
+        env: Vec<String>,
+        /// Fixed clocks and random bytes (always on when more than one engine runs, so the
+        /// engines see the same inputs).
+        #[arg(long)]
+        deterministic: bool,
+        /// Report the time between the program's bench.start and bench.end calls.
+        #[arg(long)]
+        bench: bool,
+        /// Arguments passed to the program.
+        #[arg(last = true, value_name = "ARGS")]
+        args: Vec<String>,
+    },
     /// A fuzz worker process (internal).
     #[command(hide = true)]
     FuzzWorker {
@@ -227,6 +255,33 @@ fn main() -> ExitCode {
                 }
                 Err(e) => {
                     eprintln!("lockstep: {e}");
+                    ExitCode::from(2)
+                }
+            };
+        }
+        Command::Run {
+            program,
+            engines,
+            dirs,
+            env,
+            deterministic,
+            bench,
+            args,
+        } => {
+            let env: Result<Vec<_>, _> = env.iter().map(|e| ProgramOptions::parse_env(e)).collect();
+            let opts = env.map(|env| ProgramOptions {
+                program,
+                engines,
+                dirs: dirs.iter().map(|d| ProgramOptions::parse_dir(d)).collect(),
+                env,
+                deterministic,
+                bench,
+                args,
+            });
+            return match opts.and_then(|o| run_program::run(&o)) {
+                Ok(code) => ExitCode::from(code),
+                Err(e) => {
+                    eprintln!("lockstep: {e:#}");
                     ExitCode::from(2)
                 }
             };
