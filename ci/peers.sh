@@ -23,4 +23,3 @@ target/release/lockstep spec --engine all --suite wasm-v1 --suite wasm-v2 --suit
 step "three-engine campaign"
 target/release/lockstep fuzz --seconds "${LOCKSTEP_PEERS_FUZZ_SECONDS:-60}" --seed 1 --jobs 2 \
   --engine oracle --engine runtime --engine wasmtime --out target/reports/peers-findings
-step done
