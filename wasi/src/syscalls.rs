@@ -451,11 +451,9 @@ fn fd_prestat_dir_name(
     Ok(())
 }
 
-/// A preview1 `filestat` (64 bytes). Device and inode numbers are left 0: they differ between
-/// hosts and no program should depend on them.
-fn write_filestat(ctx: &WasiCtx, mem: &mut dyn GuestMemory, out: u32, md: &Metadata) -> R {
-    let ft = md.file_type();
-    let ty = if ft.is_dir() {
+/// The preview1 file type of a host file type (`fd_filestat_get` and `fd_readdir` alike).
+fn filetype_of(ft: cap_std::fs::FileType) -> u8 {
+    if ft.is_dir() {
         filetype::DIRECTORY
     } else if ft.is_file() {
         filetype::REGULAR_FILE
@@ -463,7 +461,14 @@ fn write_filestat(ctx: &WasiCtx, mem: &mut dyn GuestMemory, out: u32, md: &Metad
         filetype::SYMBOLIC_LINK
     } else {
         filetype::UNKNOWN
-    };
+    }
+}
+
+/// A preview1 `filestat` (64 bytes). Device and inode numbers are left 0: they differ between
+/// hosts and no program should depend on them.
+fn write_filestat(ctx: &WasiCtx, mem: &mut dyn GuestMemory, out: u32, md: &Metadata) -> R {
+    let ft = md.file_type();
+    let ty = filetype_of(ft);
     let time = |t: std::io::Result<cap_std::time::SystemTime>| -> u64 {
         if ctx.deterministic.is_some() {
             return 0;
@@ -606,15 +611,7 @@ fn fd_readdir(
     for e in d.entries()? {
         let e = e?;
         let ft = e.file_type()?;
-        let ty = if ft.is_dir() {
-            filetype::DIRECTORY
-        } else if ft.is_file() {
-            filetype::REGULAR_FILE
-        } else if ft.is_symlink() {
-            filetype::SYMBOLIC_LINK
-        } else {
-            filetype::UNKNOWN
-        };
+        let ty = filetype_of(ft);
         rest.push((e.file_name().into_encoded_bytes(), ty));
     }
     rest.sort();

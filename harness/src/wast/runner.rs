@@ -66,13 +66,7 @@ pub fn run_script_at(
     features: WasmFeatures,
     position: &Position,
 ) -> FileResult {
-    let mut results: Vec<EngineFileResult> = engines
-        .iter()
-        .map(|e| EngineFileResult {
-            engine: e.name().to_string(),
-            ..Default::default()
-        })
-        .collect();
+    let mut results = empty_results(engines);
 
     let parsed = guarded(|| directives::parse_script(text)).unwrap_or_else(|panic| {
         Err(directives::ScriptError {
@@ -135,13 +129,7 @@ fn run_directives(
     needs: WasmFeatures,
     position: &Position,
 ) -> Vec<EngineFileResult> {
-    let mut results: Vec<EngineFileResult> = engines
-        .iter()
-        .map(|e| EngineFileResult {
-            engine: e.name().to_string(),
-            ..Default::default()
-        })
-        .collect();
+    let mut results = empty_results(engines);
 
     let mut states: Vec<EngineState> = engines
         .iter()
@@ -263,4 +251,15 @@ fn run_directive(directive: &Directive, states: &mut [EngineState], position: &P
         kind: directive.kind,
         engines,
     }
+}
+
+/// One result per engine, with nothing counted yet.
+fn empty_results(engines: &[&dyn Engine]) -> Vec<EngineFileResult> {
+    engines
+        .iter()
+        .map(|e| EngineFileResult {
+            engine: e.name().to_string(),
+            ..Default::default()
+        })
+        .collect()
 }
