@@ -12,7 +12,7 @@ use lockstep_runtime as rt;
 use wasm_smith::{Config, Module};
 
 use crate::engine::WasmFeatures;
-use crate::fuzz::case::{FUEL, Generated, bound_module};
+use crate::fuzz::case::{FUEL, Generated, bound_module, cap_memory_bytes};
 
 /// Switch off every wasm-smith proposal outside `features` (wasm-smith only ever turns a feature
 /// off in `sanitize`, so switching off here is all that is needed).
@@ -63,7 +63,7 @@ pub fn differential(
     } else {
         c.canonicalize_nans = bool::arbitrary(&mut u).ok()?;
     }
-    c.max_memory32_bytes = c.max_memory32_bytes.min(1 << 20);
+    cap_memory_bytes(&mut c, 1 << 20);
     c.max_funcs = c.max_funcs.clamp(1, 40);
     c.min_funcs = 1;
     let summary = format!(
@@ -93,7 +93,10 @@ pub fn instantiable(u: &mut Unstructured<'_>, features: WasmFeatures) -> Option<
     c.max_imports = 0;
     c.min_imports = 0;
     c.memory_max_size_required = true;
-    c.max_memory32_bytes = c.max_memory32_bytes.min(16 << 20);
+    cap_memory_bytes(&mut c, 16 << 20);
+    // A few memories at most: with multi-memory, wasm-smith's default of 100 at 16 MiB each is
+    // more than one input should cost.
+    c.max_memories = c.max_memories.min(4);
     c.table_max_size_required = true;
     c.max_table_elements = c.max_table_elements.min(100_000);
     c.max_funcs = c.max_funcs.min(20);
@@ -145,4 +148,51 @@ pub fn reservation_covers(wasm: &[u8], reservation: u64) -> bool {
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fuzz::rng::Rng;
+
+    /// Every memory's index type (whether 64-bit) and declared maximum in bytes, of each module the byte-driven generators make
+    /// from `inputs` random inputs.
+    fn max_memory_bytes(make: impl Fn(&[u8]) -> Option<Vec<u8>>, inputs: u64) -> Vec<(bool, u64)> {
+        let mut found = Vec::new();
+        for seed in 0..inputs {
+            let mut rng = Rng::new(seed);
+            let mut data = vec![0u8; 4096];
+            rng.fill(&mut data);
+            let Some(wasm) = make(&data) else { continue };
+            for payload in wasmparser::Parser::new(0).parse_all(&wasm) {
+                if let Ok(wasmparser::Payload::MemorySection(r)) = payload {
+                    for m in r {
+                        let m = m.unwrap();
+                        let page = 1u64 << m.page_size_log2.unwrap_or(16);
+                        found.push((m.memory64, m.maximum.unwrap().saturating_mul(page)));
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    /// The targets' memories stay within their caps for 64-bit memories too (an uncapped
+    /// memory64 once made the `differential` target allocate gigabytes).
+    #[test]
+    fn generated_memories_stay_within_their_caps() {
+        let features = WasmFeatures::all();
+        let diff = max_memory_bytes(
+            |d| differential(d, features, None).map(|(_, g)| g.wasm),
+            300,
+        );
+        let inst = max_memory_bytes(|d| instantiable(&mut Unstructured::new(d), features), 300);
+        for (name, found, cap) in [
+            ("differential", diff, 1 << 20),
+            ("instantiate", inst, 16 << 20),
+        ] {
+            assert!(found.iter().any(|m| m.0), "{name}: no 64-bit memory drawn");
+            assert!(found.iter().all(|m| m.1 <= cap), "{name}: {found:?}");
+        }
+    }
 }

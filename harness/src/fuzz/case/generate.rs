@@ -41,6 +41,14 @@ pub fn bound_module(c: &mut Config) {
     c.max_elements = c.max_elements.min(100);
 }
 
+/// Cap every memory, 32- or 64-bit, at `bytes`. wasm-smith bounds the two index types separately,
+/// and its 64-bit default reaches terabytes: an uncapped memory64 minimum or `memory.grow` makes
+/// the oracle allocate it for real (the `differential` fuzz target ran out of memory that way).
+pub fn cap_memory_bytes(c: &mut Config, bytes: u64) {
+    c.max_memory32_bytes = c.max_memory32_bytes.min(bytes);
+    c.max_memory64_bytes = c.max_memory64_bytes.min(u128::from(bytes));
+}
+
 /// Draw a swarm configuration and a module from `seed`.
 pub fn generate(seed: u64, allowed: Features) -> Result<Generated, String> {
     generate_with(seed, allowed, None)
@@ -90,10 +98,7 @@ pub fn generate_with(
     if let Some(force) = canonicalize_nans {
         c.canonicalize_nans = force;
     }
-    c.max_memory32_bytes = c
-        .max_memory32_bytes
-        .min([1 << 16, 1 << 17, 1 << 20][rng.below(3) as usize]);
-    c.max_memory64_bytes = c.max_memory64_bytes.min(u128::from(c.max_memory32_bytes));
+    cap_memory_bytes(&mut c, [1 << 16, 1 << 17, 1 << 20][rng.below(3) as usize]);
     // At least a few functions: a module without exports tests only instantiation.
     c.max_funcs = c.max_funcs.clamp(4, 40);
     c.min_funcs = 1 + rng.below(4) as usize;

@@ -5,7 +5,7 @@ pub mod generate;
 pub mod plan;
 pub mod run;
 
-pub use generate::{FUEL, Generated, bound_module, generate, generate_with};
+pub use generate::{FUEL, Generated, bound_module, cap_memory_bytes, generate, generate_with};
 pub use plan::{CALLS_PER_EXPORT, Call, MAX_CALLS, exported_funcs, plan};
 pub use run::{CaseResult, outcomes_of, run_case};
 
