@@ -352,7 +352,7 @@ pub fn spec(opts: &SpecOptions) -> Result<RunSummary, UsageError> {
                 group,
                 path: file.path,
                 text: Cow::Borrowed(file.text),
-                features: suite.features(),
+                features: file.features,
                 engines: selected.clone(),
             });
         }

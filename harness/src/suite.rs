@@ -50,7 +50,20 @@ pub struct ScriptFile {
     /// `proposals/bulk-memory/table_init.wast`. Expected-failure entries use it.
     pub path: String,
     pub text: &'static str,
+    /// The features its modules are validated with: the suite's, plus [`LATER_FEATURES`].
+    pub features: WasmFeatures,
 }
+
+/// Files of a proposal folder that the proposal's repository gained after a later proposal
+/// was merged, and that use it: they validate with that proposal too. The upstream 3.0 suite
+/// has the same files at its root, where every 3.0 feature is on.
+pub const LATER_FEATURES: &[(&str, WasmFeatures)] = &[
+    // Loads and stores naming memory indices (added to the SIMD folder with multi-memory).
+    (
+        "proposals/simd/simd_memory-multi.wast",
+        WasmFeatures::MULTI_MEMORY,
+    ),
+];
 
 /// The 2.0 feature set used for validation (SIMD included, as in the 2.0 spec).
 pub fn features_2_0() -> WasmFeatures {
@@ -145,9 +158,17 @@ impl Suite {
         let mut files: Vec<ScriptFile> = items
             .into_iter()
             .filter(|f| f.name().ends_with(".wast"))
-            .map(|f| ScriptFile {
-                path: format!("{dir}/{}", f.name()),
-                text: f.raw(),
+            .map(|f| {
+                let path = format!("{dir}/{}", f.name());
+                let later = LATER_FEATURES
+                    .iter()
+                    .filter(|(p, _)| *p == path)
+                    .fold(WasmFeatures::empty(), |acc, (_, f)| acc | *f);
+                ScriptFile {
+                    path,
+                    text: f.raw(),
+                    features: self.features() | later,
+                }
             })
             .collect();
         files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -254,6 +275,11 @@ pub fn features_for_path(path: &std::path::Path, base: BaseFeatures) -> WasmFeat
             features |= WasmFeatures::LEGACY_EXCEPTIONS;
         } else if let Ok(p) = Proposal::from_str(&comp) {
             features |= proposal_features(p);
+        }
+    }
+    for (later, extra) in LATER_FEATURES {
+        if path.ends_with(later) {
+            features |= *extra;
         }
     }
     features
@@ -404,6 +430,25 @@ mod tests {
             features_3_0()
                 .contains(WasmFeatures::GC | WasmFeatures::EXCEPTIONS | WasmFeatures::MEMORY64)
         );
+    }
+
+    #[test]
+    fn later_features_name_real_files() {
+        for (path, extra) in LATER_FEATURES {
+            let folder = path.rsplit_once('/').unwrap().0;
+            let suite = Suite::defaults()
+                .into_iter()
+                .find(|s| s.dir() == folder)
+                .unwrap_or_else(|| panic!("{path}: no default suite holds it"));
+            let files = suite.files();
+            let file = files.iter().find(|f| f.path == *path);
+            let file = file.unwrap_or_else(|| panic!("{path}: not in {suite}"));
+            assert_eq!(file.features, suite.features() | *extra);
+            let others = files.iter().filter(|f| f.path != *path);
+            assert!(others.into_iter().all(|f| f.features == suite.features()));
+            let by_path = features_for_path(std::path::Path::new(path), BaseFeatures::ByPath);
+            assert!(by_path.contains(*extra));
+        }
     }
 
     #[test]

@@ -30,10 +30,10 @@ pub fn spec_files(features: WasmFeatures) -> Vec<SpecFile> {
         .into_iter()
         .filter(|s| features.contains(s.required()))
         .flat_map(|s| {
-            s.files().into_iter().map(move |f| SpecFile {
+            s.files().into_iter().map(|f| SpecFile {
                 path: f.path,
                 text: f.text,
-                features: s.features(),
+                features: f.features,
             })
         })
         .collect()
