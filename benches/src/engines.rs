@@ -119,8 +119,11 @@ impl Compiler {
     }
 }
 
+/// The runtime with its defaults plus memory64 (the `sieve64` kernel).
 pub fn ours_engine() -> lockstep_runtime::Engine {
-    lockstep_runtime::Engine::new(&lockstep_runtime::Config::new()).expect("default engine")
+    let mut config = lockstep_runtime::Config::new();
+    config.wasm_memory64(true);
+    lockstep_runtime::Engine::new(&config).expect("default engine")
 }
 
 /// Instantiate a kernel module (no imports) on `kind`.
@@ -168,8 +171,12 @@ pub struct OracleKernel {
 
 impl OracleKernel {
     pub fn new(wasm: &[u8]) -> Result<OracleKernel> {
-        use lockstep_oracle::{Extern, Store};
-        let mut store = Store::default();
+        use lockstep_oracle::{Config, Extern, Store, WasmFeatures};
+        // 2.0 plus memory64, like the other engines here (the `sieve64` kernel).
+        let mut store = Store::new(Config {
+            features: WasmFeatures::WASM2 | WasmFeatures::MEMORY64,
+            ..Config::default()
+        });
         let module = store.compile(wasm).map_err(|e| anyhow!("compile: {e:?}"))?;
         let inst = store
             .instantiate(&module, &[])
@@ -227,6 +234,7 @@ pub mod peers {
     pub fn wasmtime_engine() -> wasmtime::Engine {
         let mut config = wasmtime::Config::new();
         config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+        config.wasm_memory64(true);
         wasmtime::Engine::new(&config).expect("wasmtime engine")
     }
 
@@ -269,7 +277,9 @@ pub mod peers {
     }
 
     pub fn wasmi_kernel(wasm: &[u8]) -> Result<Box<dyn KernelInstance>> {
-        let engine = wasmi::Engine::default();
+        let mut config = wasmi::Config::default();
+        config.wasm_memory64(true);
+        let engine = wasmi::Engine::new(&config);
         let module = wasmi::Module::new(&engine, wasm).map_err(|e| anyhow!("{e}"))?;
         let mut store = wasmi::Store::new(&engine, ());
         let linker = wasmi::Linker::<()>::new(&engine);

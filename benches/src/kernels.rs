@@ -42,6 +42,14 @@ pub const KERNELS: &[Kernel] = &[
         reference: sieve,
     },
     Kernel {
+        name: "sieve64",
+        wat: include_str!("../kernels/sieve64.wat"),
+        jit_n: 2_000_000,
+        interp_n: 200_000,
+        tiny_n: 10_000,
+        reference: sieve,
+    },
+    Kernel {
         name: "matmul",
         wat: include_str!("../kernels/matmul.wat"),
         jit_n: 160,
