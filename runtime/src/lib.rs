@@ -87,7 +87,9 @@ pub use linker::Linker;
 pub use module::Module;
 pub use store::{AsContextMut, Store, StoreInner, StoreOpaque};
 pub use trap::{Error, FrameInfo, Result, Trap, TrapCode};
-pub use types::{ExternType, FuncType, GlobalType, MemoryType, Mutability, TableType, ValType};
+pub use types::{
+    ExternType, FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType, TableType, ValType,
+};
 pub use values::{ExternRef, Val, ValRaw};
 
 impl<T> Store<T> {
