@@ -137,9 +137,11 @@ impl Config {
     }
 }
 
-/// Wasm 2.0, fixed-width SIMD included.
+/// Wasm 2.0, fixed-width SIMD included. `GC_TYPES` is wasmparser's gate for `externref` (and,
+/// with GC, the GC heap types), so 2.0's `externref` needs it too.
 pub fn default_features() -> WasmFeatures {
-    WasmFeatures::MUTABLE_GLOBAL
+    WasmFeatures::GC_TYPES
+        | WasmFeatures::MUTABLE_GLOBAL
         | WasmFeatures::SATURATING_FLOAT_TO_INT
         | WasmFeatures::SIGN_EXTENSION
         | WasmFeatures::MULTI_VALUE
