@@ -364,3 +364,32 @@ fn gc_heap_types_are_a_compile_error_not_a_panic() {
         .expect("anyref is GC");
     assert!(matches!(e, Error::Compile(_)), "{e:?}");
 }
+
+#[test]
+fn branches_on_statically_non_null_references() {
+    // The operands are ref.func and a non-null local, so neither branch tests at run time.
+    let wat = r#"(module
+        (type $t (func (result i32)))
+        (func $f (type $t) i32.const 3)
+        (elem declare func $f)
+        (func (export "never") (result i32)
+          (block $null
+            ref.func $f br_on_null $null
+            call_ref $t
+            return)
+          i32.const -1)
+        (func (export "always") (result i32) (local $r (ref $t))
+          ref.func $f local.set $r
+          (block $some (result (ref $t))
+            local.get $r br_on_non_null $some
+            i32.const -1
+            return)
+          call_ref $t))"#;
+    let (mut store, inst) = setup(&engine(), wat, &[]);
+    let never = inst.get_typed_func::<(), i32>(&mut store, "never").unwrap();
+    let always = inst
+        .get_typed_func::<(), i32>(&mut store, "always")
+        .unwrap();
+    assert_eq!(never.call(&mut store, ()).unwrap(), 3);
+    assert_eq!(always.call(&mut store, ()).unwrap(), 3);
+}

@@ -5,8 +5,8 @@
 //! code pointer and the callee's vmctx straight from the record; validation has already
 //! proved that the reference's type is the instruction's, so no signature check is needed
 //! (unlike `call_indirect`, whose table may hold any function). A null reference traps
-//! before the load, unless the translator knows the operand is not null: the values in
-//! `non_null` come from `ref.func`, `ref.as_non_null`, the fall-through of `br_on_null`, and
+//! before the load, unless the translator knows the operand is not null (then `br_on_null`
+//! and `br_on_non_null` need no test either): the values in `non_null` come from `ref.func`, `ref.as_non_null`, the fall-through of `br_on_null`, and
 //! reads of non-null locals and globals.
 
 use super::{FuncTranslator, block_args, codes, misrouted};
@@ -26,6 +26,11 @@ impl FuncTranslator<'_, '_> {
             }
             O::BrOnNull { relative_depth } => {
                 let r = self.pop();
+                if self.non_null.contains(&r) {
+                    // Never taken.
+                    self.push(r);
+                    return Ok(());
+                }
                 let (target, arity) = self.branch_target(relative_depth);
                 let args = self.peekn(arity).to_vec();
                 let next = self.b.create_block();
@@ -41,6 +46,12 @@ impl FuncTranslator<'_, '_> {
                 // The target's last result is the reference itself.
                 let mut args = self.peekn(arity - 1).to_vec();
                 args.push(r);
+                if self.non_null.contains(&r) {
+                    // Always taken.
+                    self.b.ins().jump(target, &block_args(&args));
+                    self.reachable = false;
+                    return Ok(());
+                }
                 let next = self.b.create_block();
                 self.b.ins().brif(r, target, &block_args(&args), next, &[]);
                 self.b.seal_block(next);
