@@ -393,3 +393,19 @@ fn branches_on_statically_non_null_references() {
     assert_eq!(never.call(&mut store, ()).unwrap(), 3);
     assert_eq!(always.call(&mut store, ()).unwrap(), 3);
 }
+
+#[test]
+fn a_recursive_function_type_is_invalid_without_gc_and_a_compile_error_with_it() {
+    let wat = "(module (type $t (func (param (ref null $t)))))";
+    let e = Module::new(&engine(), wat).err().expect("needs GC");
+    assert!(matches!(e, Error::Invalid(_)), "{e:?}");
+    // With GC enabled it validates, but the runtime does not execute recursive types.
+    let mut config = Config::new();
+    config.wasm_features(
+        config::default_features() | WasmFeatures::FUNCTION_REFERENCES | WasmFeatures::GC,
+    );
+    let e = Module::new(&Engine::new(&config).unwrap(), wat)
+        .err()
+        .expect("a type naming itself is not interned");
+    assert!(matches!(e, Error::Compile(_)), "{e:?}");
+}
