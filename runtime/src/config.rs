@@ -65,7 +65,8 @@ impl Config {
     }
     /// The features accepted by validation: a module using a feature outside the set fails
     /// [`crate::Module::new`] with [`crate::Error::Invalid`]. The runtime executes Wasm 2.0
-    /// and the features [`Config::wasm_tail_call`] to [`Config::wasm_relaxed_simd`] switch;
+    /// and the features [`Config::wasm_tail_call`] to [`Config::wasm_relaxed_simd`] switch
+    /// (and [`Config::wasm_function_references`]);
     /// a module that uses any other feature enabled here (GC, exceptions, threads, ...) fails
     /// with [`crate::Error::Compile`] naming it.
     pub fn wasm_features(&mut self, features: WasmFeatures) -> &mut Self {
@@ -93,6 +94,12 @@ impl Config {
     /// [`Config::memory_reservation`] bytes.
     pub fn wasm_memory64(&mut self, on: bool) -> &mut Self {
         self.feature(WasmFeatures::MEMORY64, on)
+    }
+    /// Typed function references (off by default): `(ref $t)` types, `call_ref`,
+    /// `return_call_ref` (with tail calls), `ref.as_non_null`, `br_on_null`,
+    /// `br_on_non_null`, non-null locals and tables with initialisers.
+    pub fn wasm_function_references(&mut self, on: bool) -> &mut Self {
+        self.feature(WasmFeatures::FUNCTION_REFERENCES, on)
     }
     /// Relaxed SIMD (off by default; needs SIMD).
     pub fn wasm_relaxed_simd(&mut self, on: bool) -> &mut Self {
@@ -130,9 +137,11 @@ impl Config {
     }
 }
 
-/// Wasm 2.0, fixed-width SIMD included.
+/// Wasm 2.0, fixed-width SIMD included. `GC_TYPES` is wasmparser's gate for `externref` (and,
+/// with GC, the GC heap types), so 2.0's `externref` needs it too.
 pub fn default_features() -> WasmFeatures {
-    WasmFeatures::MUTABLE_GLOBAL
+    WasmFeatures::GC_TYPES
+        | WasmFeatures::MUTABLE_GLOBAL
         | WasmFeatures::SATURATING_FLOAT_TO_INT
         | WasmFeatures::SIGN_EXTENSION
         | WasmFeatures::MULTI_VALUE

@@ -145,7 +145,7 @@ pub struct Table {
 impl Table {
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
         let s = &mut store.ctx_mut().opaque;
-        if init.ty() != ty.element {
+        if !s.val_matches(&init, ty.element) {
             return Err(Error::Other(
                 "table initial value has the wrong type".into(),
             ));
@@ -198,7 +198,7 @@ impl Table {
     pub fn set(&self, mut store: impl AsContextMut, index: u64, val: Val) -> Result<()> {
         let s = &mut store.ctx_mut().opaque;
         s.check(self.store_id)?;
-        if val.ty() != s.tables[self.index].ty.element {
+        if !s.val_matches(&val, s.tables[self.index].ty.element) {
             return Err(Error::Other(
                 "value has the wrong type for this table".into(),
             ));
@@ -216,7 +216,7 @@ impl Table {
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
         let s = &mut store.ctx_mut().opaque;
         s.check(self.store_id)?;
-        if init.ty() != s.tables[self.index].ty.element {
+        if !s.val_matches(&init, s.tables[self.index].ty.element) {
             return Err(Error::Other(
                 "value has the wrong type for this table".into(),
             ));
@@ -238,7 +238,7 @@ pub struct Global {
 impl Global {
     pub fn new(mut store: impl AsContextMut, ty: GlobalType, val: Val) -> Result<Global> {
         let s = &mut store.ctx_mut().opaque;
-        if val.ty() != ty.content {
+        if !s.val_matches(&val, ty.content) {
             return Err(Error::Other("global value has the wrong type".into()));
         }
         let raw = s.val_to_raw(&val)?;
@@ -281,7 +281,7 @@ impl Global {
         if !global_is_mutable(g) {
             return Err(Error::Other("global is immutable".into()));
         }
-        if val.ty() != g.ty.content {
+        if !s.val_matches(&val, g.ty.content) {
             return Err(Error::Other(
                 "value has the wrong type for this global".into(),
             ));

@@ -100,7 +100,10 @@ impl Func {
         s.check(self.store_id)?;
         let ty = s.funcs[self.index].ty.clone();
         if params.len() != ty.params().len()
-            || params.iter().zip(ty.params()).any(|(v, t)| v.ty() != *t)
+            || params
+                .iter()
+                .zip(ty.params())
+                .any(|(v, t)| !s.val_matches(v, *t))
         {
             return Err(Error::Other(format!(
                 "argument type mismatch: expected {:?}",
@@ -158,7 +161,7 @@ pub(crate) fn dynamic_host_fn<T: 'static>(
         f(Caller { inner: &mut *store }, &params, &mut results)?;
         let s = &store.opaque;
         for (i, (v, &t)) in results.iter().zip(ty.results()).enumerate() {
-            if v.ty() != t {
+            if !s.val_matches(v, t) {
                 return Err(Trap::new(
                     "host function returned a value of the wrong type",
                 ));

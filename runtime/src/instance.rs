@@ -241,7 +241,16 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
             }
             (ImportKind::Global(ty), Extern::Global(g)) => {
                 s.check(g.store_id)?;
-                if s.globals[g.index].ty != *ty {
+                // An immutable global may be of a subtype (a `(ref $t)` global satisfies a
+                // `(ref null func)` import); a mutable one is read and written, so its type
+                // must be the same.
+                let actual = s.globals[g.index].ty;
+                let fits = actual.mutability == ty.mutability
+                    && match ty.mutability {
+                        Mutability::Const => actual.content.is_subtype_of(ty.content),
+                        Mutability::Var => actual.content == ty.content,
+                    };
+                if !fits {
                     return Err(link_err(format!("incompatible import type for {}", what())));
                 }
                 globals.push(g.index);

@@ -31,6 +31,10 @@
 //! - `return_call`/`return_call_indirect` are Cranelift tail calls in the `tail` convention
 //!   that every wasm function already uses, so only the host entry trampoline changes
 //!   convention.
+//! - Typed function references ([`Config::wasm_function_references`]): a reference value is
+//!   the address of a `VMFuncRef` (0 = null) whatever its static type, so `call_ref` and
+//!   `return_call_ref` call through the record directly, and a concrete `(ref $t)` names the
+//!   engine-wide signature id ([`HeapType::Concrete`]).
 //! - `translate/route.rs` names every wasmparser operator once and sends it to its family
 //!   file; operators of features the runtime does not execute form one listed group.
 //! - Relaxed SIMD takes the host's fastest permitted result, or with
@@ -87,7 +91,9 @@ pub use linker::Linker;
 pub use module::Module;
 pub use store::{AsContextMut, Store, StoreInner, StoreOpaque};
 pub use trap::{Error, FrameInfo, Result, Trap, TrapCode};
-pub use types::{ExternType, FuncType, GlobalType, MemoryType, Mutability, TableType, ValType};
+pub use types::{
+    ExternType, FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType, TableType, ValType,
+};
 pub use values::{ExternRef, Val, ValRaw};
 
 impl<T> Store<T> {

@@ -276,16 +276,19 @@ fn unsupported(what: &str) -> Error {
     Error::Compile(format!("unsupported: {what}"))
 }
 
-fn valtype(t: wasmparser::ValType) -> Result<ValType> {
-    ValType::from_wasm(t).ok_or_else(|| unsupported("value type"))
+/// `type_ids` holds the engine-wide ids of the types interned so far: a function type that
+/// names itself or a later type (a recursive type, which needs GC's rec groups) has none.
+fn valtype(t: wasmparser::ValType, type_ids: &[u32]) -> Result<ValType> {
+    ValType::from_wasm(t, type_ids).ok_or_else(|| unsupported(&format!("value type {t}")))
 }
 
-fn table_type(t: &wasmparser::TableType) -> Result<TableType> {
+fn table_type(t: &wasmparser::TableType, type_ids: &[u32]) -> Result<TableType> {
     if t.shared {
         return Err(unsupported("shared tables"));
     }
     Ok(TableType {
-        element: ValType::from_ref(t.element_type).ok_or_else(|| unsupported("table type"))?,
+        element: ValType::from_ref(t.element_type, type_ids)
+            .ok_or_else(|| unsupported(&format!("table type {}", t.element_type)))?,
         minimum: t.initial,
         maximum: t.maximum,
         table64: t.table64,
@@ -303,9 +306,9 @@ fn memory_type(m: &wasmparser::MemoryType) -> Result<MemoryType> {
     })
 }
 
-fn global_type(g: &wasmparser::GlobalType) -> Result<GlobalType> {
+fn global_type(g: &wasmparser::GlobalType, type_ids: &[u32]) -> Result<GlobalType> {
     Ok(GlobalType {
-        content: valtype(g.content_type)?,
+        content: valtype(g.content_type, type_ids)?,
         mutability: if g.mutable {
             Mutability::Var
         } else {
@@ -350,7 +353,7 @@ fn add_import(info: &mut ModuleInfo, module: &str, name: &str, ty: TypeRef) -> R
             ImportKind::Func(t)
         }
         TypeRef::Table(t) => {
-            let t = table_type(&t)?;
+            let t = table_type(&t, &info.type_ids)?;
             info.tables.push(t);
             info.num_imported_tables += 1;
             ImportKind::Table(t)
@@ -362,7 +365,7 @@ fn add_import(info: &mut ModuleInfo, module: &str, name: &str, ty: TypeRef) -> R
             ImportKind::Memory(m)
         }
         TypeRef::Global(g) => {
-            let g = global_type(&g)?;
+            let g = global_type(&g, &info.type_ids)?;
             info.globals.push(g);
             info.num_imported_globals += 1;
             ImportKind::Global(g)
@@ -394,12 +397,12 @@ fn parse<'a>(
                     let params = ty
                         .params()
                         .iter()
-                        .map(|&t| valtype(t))
+                        .map(|&t| valtype(t, &info.type_ids))
                         .collect::<Result<Vec<_>>>()?;
                     let results = ty
                         .results()
                         .iter()
-                        .map(|&t| valtype(t))
+                        .map(|&t| valtype(t, &info.type_ids))
                         .collect::<Result<Vec<_>>>()?;
                     let ft = FuncType::new(params, results);
                     info.type_ids.push(engine.sig_id(&ft));
@@ -435,7 +438,7 @@ fn parse<'a>(
             Payload::TableSection(r) => {
                 for t in r {
                     let t = t.map_err(malformed)?;
-                    info.tables.push(table_type(&t.ty)?);
+                    info.tables.push(table_type(&t.ty, &info.type_ids)?);
                     info.table_inits.push(match &t.init {
                         wasmparser::TableInit::RefNull => None,
                         wasmparser::TableInit::Expr(e) => Some(const_expr(e)?),
@@ -450,7 +453,7 @@ fn parse<'a>(
             Payload::GlobalSection(r) => {
                 for g in r {
                     let g = g.map_err(malformed)?;
-                    info.globals.push(global_type(&g.ty)?);
+                    info.globals.push(global_type(&g.ty, &info.type_ids)?);
                     info.global_inits.push(const_expr(&g.init_expr)?);
                 }
             }

@@ -218,8 +218,34 @@ impl StoreOpaque {
         })
     }
 
+    /// Whether `v` is a value of type `t` (with subtyping: a function fits `(ref $t)` when its
+    /// signature is `$t`, and null fits only nullable reference types).
+    pub(crate) fn val_matches(&self, v: &Val, t: crate::types::ValType) -> bool {
+        use crate::types::HeapType as H;
+        let Some(r) = t.ref_type() else {
+            return v.ty() == t;
+        };
+        match *v {
+            Val::FuncRef(None) => r.nullable && matches!(r.heap, H::Func | H::Concrete(_)),
+            Val::ExternRef(None) => r.nullable && r.heap == H::Extern,
+            Val::FuncRef(Some(f)) => match r.heap {
+                H::Func => true,
+                H::Concrete(id) => self.check(f.store_id).is_ok() && self.funcs[f.index].sig == id,
+                H::Extern => false,
+            },
+            Val::ExternRef(Some(_)) => r.heap == H::Extern,
+            _ => false,
+        }
+    }
+
     pub(crate) fn raw_to_val(&mut self, raw: ValRaw, ty: crate::types::ValType) -> Val {
         use crate::types::ValType as V;
+        // Typed references read like their top type.
+        let ty = match ty.ref_type() {
+            Some(r) if r.heap == crate::types::HeapType::Extern => V::ExternRef,
+            Some(_) => V::FuncRef,
+            None => ty,
+        };
         // Code writes only the low 64 bits of a scalar or reference result; the rest of the
         // slot may still hold a v128 argument.
         let low = raw as u64;
@@ -238,7 +264,9 @@ impl StoreOpaque {
                     index,
                 })
             }),
-            V::ExternRef => Val::ExternRef(if low == 0 { None } else { Some(ExternRef(low)) }),
+            V::ExternRef | V::Ref(_) => {
+                Val::ExternRef(if low == 0 { None } else { Some(ExternRef(low)) })
+            }
         }
     }
 

@@ -15,6 +15,10 @@ pub enum TrapCode {
     UninitializedElement,
     IndirectCallTypeMismatch,
     StackOverflow,
+    /// `ref.as_non_null` of a null reference.
+    NullReference,
+    /// `call_ref` or `return_call_ref` of a null reference.
+    NullFunctionReference,
     /// A host function returned an error (or panicked).
     Host,
 }
@@ -33,6 +37,8 @@ impl TrapCode {
             TrapCode::UninitializedElement => "uninitialized element",
             TrapCode::IndirectCallTypeMismatch => "indirect call type mismatch",
             TrapCode::StackOverflow => "call stack exhausted",
+            TrapCode::NullReference => "null reference",
+            TrapCode::NullFunctionReference => "null function reference",
             TrapCode::Host => "host function error",
         }
     }

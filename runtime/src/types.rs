@@ -2,8 +2,58 @@
 
 use std::fmt;
 
-/// A value type (Wasm 2.0).
+/// The heap type of a reference (typed function references).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HeapType {
+    /// Any function (`func`).
+    Func,
+    /// Any host reference (`extern`).
+    Extern,
+    /// Functions of one signature, named by the engine-wide id the engine interns for
+    /// `call_indirect`: equal function types of any module of one engine share an id, so
+    /// `(ref $t)` of two modules match when their `$t` are the same function type.
+    Concrete(u32),
+}
+
+/// A reference type: a heap type and whether null belongs to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RefType {
+    pub nullable: bool,
+    pub heap: HeapType,
+}
+
+impl RefType {
+    /// `funcref`, that is `(ref null func)`.
+    pub const FUNCREF: RefType = RefType {
+        nullable: true,
+        heap: HeapType::Func,
+    };
+    /// `externref`, that is `(ref null extern)`.
+    pub const EXTERNREF: RefType = RefType {
+        nullable: true,
+        heap: HeapType::Extern,
+    };
+
+    /// Subtyping of function references without GC: a concrete function type is below
+    /// `func`, and a non-null type is below its nullable form. Function types themselves
+    /// are final, so two concrete types match only when equal.
+    pub fn is_subtype_of(self, other: RefType) -> bool {
+        if self.nullable && !other.nullable {
+            return false;
+        }
+        match (self.heap, other.heap) {
+            (HeapType::Concrete(_), HeapType::Func) => true,
+            (a, b) => a == b,
+        }
+    }
+}
+
+/// A value type (Wasm 2.0 and typed function references).
+///
+/// `funcref` and `externref` have two spellings, `FuncRef`/`ExternRef` and
+/// `Ref(RefType::FUNCREF)`/`Ref(RefType::EXTERNREF)`; equality and hashing treat them as the
+/// same type, and the runtime itself always produces the short form ([`ValType::reference`]).
+#[derive(Clone, Copy, Debug)]
 pub enum ValType {
     I32,
     I64,
@@ -13,10 +63,62 @@ pub enum ValType {
     V128,
     FuncRef,
     ExternRef,
+    /// Any other reference type: `(ref $t)`, `(ref null $t)`, `(ref func)`, `(ref extern)`.
+    Ref(RefType),
+}
+
+impl PartialEq for ValType {
+    fn eq(&self, other: &ValType) -> bool {
+        match (self.ref_type(), other.ref_type()) {
+            (Some(a), Some(b)) => a == b,
+            (None, None) => std::mem::discriminant(self) == std::mem::discriminant(other),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for ValType {}
+
+impl std::hash::Hash for ValType {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        match self.ref_type() {
+            Some(r) => r.hash(state),
+            None => std::mem::discriminant(self).hash(state),
+        }
+    }
 }
 
 impl ValType {
-    pub(crate) fn from_wasm(t: wasmparser::ValType) -> Option<ValType> {
+    /// A reference type in its short form when it has one.
+    pub fn reference(r: RefType) -> ValType {
+        match r {
+            RefType::FUNCREF => ValType::FuncRef,
+            RefType::EXTERNREF => ValType::ExternRef,
+            r => ValType::Ref(r),
+        }
+    }
+
+    /// The reference type of a reference value type.
+    pub fn ref_type(self) -> Option<RefType> {
+        match self {
+            ValType::FuncRef => Some(RefType::FUNCREF),
+            ValType::ExternRef => Some(RefType::EXTERNREF),
+            ValType::Ref(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// Value subtyping: numeric and vector types match only themselves.
+    pub fn is_subtype_of(self, other: ValType) -> bool {
+        match (self.ref_type(), other.ref_type()) {
+            (Some(a), Some(b)) => a.is_subtype_of(b),
+            _ => self == other,
+        }
+    }
+
+    /// `type_ids` maps the module's type indices to engine-wide ids; `None` for a type the
+    /// runtime does not execute (GC heap types) or a reference to a type not yet interned.
+    pub(crate) fn from_wasm(t: wasmparser::ValType, type_ids: &[u32]) -> Option<ValType> {
         use wasmparser::ValType as W;
         Some(match t {
             W::I32 => ValType::I32,
@@ -24,23 +126,38 @@ impl ValType {
             W::F32 => ValType::F32,
             W::F64 => ValType::F64,
             W::V128 => ValType::V128,
-            W::Ref(r) => Self::from_ref(r)?,
+            W::Ref(r) => Self::from_ref(r, type_ids)?,
         })
     }
 
-    pub(crate) fn from_ref(r: wasmparser::RefType) -> Option<ValType> {
-        if r == wasmparser::RefType::FUNCREF {
-            Some(ValType::FuncRef)
-        } else if r == wasmparser::RefType::EXTERNREF {
-            Some(ValType::ExternRef)
-        } else {
-            None
-        }
+    pub(crate) fn from_ref(r: wasmparser::RefType, type_ids: &[u32]) -> Option<ValType> {
+        use wasmparser::{AbstractHeapType as A, HeapType as H};
+        let heap = match r.heap_type() {
+            H::Abstract {
+                shared: false,
+                ty: A::Func,
+            } => HeapType::Func,
+            H::Abstract {
+                shared: false,
+                ty: A::Extern,
+            } => HeapType::Extern,
+            H::Concrete(i) => HeapType::Concrete(*type_ids.get(i.as_module_index()? as usize)?),
+            _ => return None,
+        };
+        Some(ValType::reference(RefType {
+            nullable: r.is_nullable(),
+            heap,
+        }))
     }
 
     /// Whether this is a reference type.
     pub fn is_ref(self) -> bool {
-        matches!(self, ValType::FuncRef | ValType::ExternRef)
+        self.ref_type().is_some()
+    }
+
+    /// Whether this is a reference type without null.
+    pub fn is_non_null_ref(self) -> bool {
+        self.ref_type().is_some_and(|r| !r.nullable)
     }
 }
 
@@ -54,6 +171,15 @@ impl fmt::Display for ValType {
             ValType::V128 => "v128",
             ValType::FuncRef => "funcref",
             ValType::ExternRef => "externref",
+            ValType::Ref(r) => {
+                f.write_str(if r.nullable { "(ref null " } else { "(ref " })?;
+                match r.heap {
+                    HeapType::Func => f.write_str("func")?,
+                    HeapType::Extern => f.write_str("extern")?,
+                    HeapType::Concrete(id) => write!(f, "type#{id}")?,
+                }
+                return f.write_str(")");
+            }
         };
         f.write_str(s)
     }

@@ -1,7 +1,7 @@
 //! Values crossing the host/wasm boundary.
 
 use crate::func::Func;
-use crate::types::ValType;
+use crate::types::{HeapType, ValType};
 
 /// The raw, untyped 128-bit representation of a value in the "array" calling convention
 /// used by trampolines and global cells: i32/f32 in the low 32 bits, i64/f64 in the low 64,
@@ -36,6 +36,9 @@ pub enum Val {
 }
 
 impl Val {
+    /// The type of the value, with references at their top type (`funcref`, `externref`);
+    /// whether a value fits a typed reference depends on its function's signature
+    /// ([`crate::Func::ty`]).
     pub fn ty(&self) -> ValType {
         match self {
             Val::I32(_) => ValType::I32,
@@ -82,7 +85,8 @@ impl Val {
             None
         }
     }
-    /// The zero/null value of a type.
+    /// The zero/null value of a type (null also for a non-null reference type, which has no
+    /// default: a placeholder to overwrite).
     pub fn default_for(ty: ValType) -> Val {
         match ty {
             ValType::I32 => Val::I32(0),
@@ -92,6 +96,10 @@ impl Val {
             ValType::V128 => Val::V128(0),
             ValType::FuncRef => Val::FuncRef(None),
             ValType::ExternRef => Val::ExternRef(None),
+            ValType::Ref(r) => match r.heap {
+                HeapType::Extern => Val::ExternRef(None),
+                HeapType::Func | HeapType::Concrete(_) => Val::FuncRef(None),
+            },
         }
     }
 }

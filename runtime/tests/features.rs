@@ -49,7 +49,7 @@ fn extended_constants_in_globals_data_and_element_offsets() {
 #[test]
 fn each_switch_turns_its_feature_off_with_a_validation_error() {
     type Switch = fn(&mut Config, bool) -> &mut Config;
-    let cases: [(&str, Switch, &str); 5] = [
+    let cases: [(&str, Switch, &str); 6] = [
         (EXTENDED, Config::wasm_extended_const, "constant expression"),
         (
             "(module (func $f return_call $f))",
@@ -62,6 +62,11 @@ fn each_switch_turns_its_feature_off_with_a_validation_error() {
             "multiple memories",
         ),
         ("(module (memory i64 0))", Config::wasm_memory64, "memory64"),
+        (
+            "(module (type $t (func)) (func (param (ref null $t))))",
+            Config::wasm_function_references,
+            "function references",
+        ),
         (
             "(module (func (param v128) (result v128) local.get 0 local.get 0 i8x16.relaxed_swizzle))",
             Config::wasm_relaxed_simd,
@@ -97,4 +102,15 @@ fn an_enabled_feature_the_runtime_does_not_execute_is_a_compile_error() {
         e.to_string().contains("unsupported feature `threads`"),
         "{e}"
     );
+}
+
+#[test]
+fn the_default_config_takes_externref() {
+    // wasmparser gates `externref` behind GC_TYPES, which the 2.0 default set must include.
+    let engine = Engine::new(&Config::new()).unwrap();
+    Module::new(
+        &engine,
+        "(module (global (export \"g\") externref (ref.null extern)) (table 1 externref))",
+    )
+    .unwrap();
 }

@@ -38,6 +38,7 @@ impl Engine for RuntimeEngine {
             | WasmFeatures::MULTI_MEMORY
             | WasmFeatures::MEMORY64
             | WasmFeatures::RELAXED_SIMD
+            | WasmFeatures::FUNCTION_REFERENCES
     }
 
     fn new_session(&self, features: WasmFeatures) -> Box<dyn Session> {
@@ -92,6 +93,7 @@ fn trap(t: &rt::Trap) -> Trap {
         K::UninitializedElement => TrapCode::UninitializedElement,
         K::IndirectCallTypeMismatch => TrapCode::IndirectCallTypeMismatch,
         K::StackOverflow => TrapCode::CallStackExhausted,
+        K::NullReference | K::NullFunctionReference => TrapCode::NullReference,
         K::Host => TrapCode::Host,
     };
     Trap {

@@ -22,7 +22,13 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// Call (or, with `tail`, tail-call) through a `VMFuncRef` with `nargs` stack arguments.
-    fn call_through_funcref(&mut self, type_index: u32, fref: Value, nargs: usize, tail: bool) {
+    pub(super) fn call_through_funcref(
+        &mut self,
+        type_index: u32,
+        fref: Value,
+        nargs: usize,
+        tail: bool,
+    ) {
         let code = self.load_trusted(types::I64, fref, VMFuncRef::CODE);
         let callee_vmctx = self.load_trusted(types::I64, fref, VMFuncRef::VMCTX);
         let mut args = vec![callee_vmctx];

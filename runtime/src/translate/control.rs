@@ -204,7 +204,7 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// The Cranelift block a branch to `depth` goes to, and how many values it carries.
-    fn branch_target(&mut self, depth: u32) -> (cranelift_codegen::ir::Block, usize) {
+    pub(super) fn branch_target(&mut self, depth: u32) -> (cranelift_codegen::ir::Block, usize) {
         let i = self.control.len() - 1 - depth as usize;
         let f = &mut self.control[i];
         match f.kind {

@@ -6,6 +6,7 @@
 
 mod call;
 mod control;
+mod funcref;
 mod memory;
 mod numeric;
 mod route;
@@ -24,7 +25,7 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use route::{Family, OpKind};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Trap codes used by generated code, and their mapping back to [`TrapCode`].
 pub(crate) mod codes {
@@ -36,6 +37,8 @@ pub(crate) mod codes {
     pub const BAD_SIG: C = C::unwrap_user(4);
     pub const UNDEF_ELEM: C = C::unwrap_user(5);
     pub const HOST: C = C::unwrap_user(6);
+    pub const NULL_REF: C = C::unwrap_user(7);
+    pub const NULL_FUNC_REF: C = C::unwrap_user(8);
 
     pub fn to_trap(c: C) -> Option<TrapCode> {
         Some(match c {
@@ -50,6 +53,8 @@ pub(crate) mod codes {
             BAD_SIG => TrapCode::IndirectCallTypeMismatch,
             UNDEF_ELEM => TrapCode::UndefinedElement,
             HOST => TrapCode::Host,
+            NULL_REF => TrapCode::NullReference,
+            NULL_FUNC_REF => TrapCode::NullFunctionReference,
             _ => return None,
         })
     }
@@ -62,7 +67,7 @@ pub(crate) fn clif_type(t: ValType) -> Type {
         ValType::F32 => types::F32,
         ValType::F64 => types::F64,
         ValType::V128 => types::I8X16,
-        ValType::FuncRef | ValType::ExternRef => types::I64,
+        ValType::FuncRef | ValType::ExternRef | ValType::Ref(_) => types::I64,
     }
 }
 
@@ -166,6 +171,10 @@ pub(crate) struct FuncTranslator<'a, 'b> {
     reachable: bool,
     unreachable_depth: u32,
     locals: Vec<Variable>,
+    /// The type of each local (a non-null reference local yields non-null values).
+    local_types: Vec<ValType>,
+    /// Values known not to be null (see `funcref.rs`), so `call_ref` skips its check.
+    non_null: HashSet<Value>,
     func_refs: HashMap<u32, ir::FuncRef>,
     sig_refs: HashMap<u32, ir::SigRef>,
     builtin_sigs: HashMap<usize, ir::SigRef>,
@@ -207,6 +216,7 @@ pub(crate) fn translate_function(
         let params = b.block_params(entry).to_vec();
         let vmctx = params[0];
         let mut locals = Vec::new();
+        let mut local_types = ft.params().to_vec();
         for (i, &t) in ft.params().iter().enumerate() {
             let v = b.declare_var(clif_type(t));
             b.def_var(v, params[i + 1]);
@@ -215,9 +225,13 @@ pub(crate) fn translate_function(
         let mut lr = body.get_locals_reader().map_err(malformed)?;
         for _ in 0..lr.get_count() {
             let (n, t) = lr.read().map_err(malformed)?;
-            let t = ValType::from_wasm(t).ok_or_else(|| unsupported("local type"))?;
+            let t = ValType::from_wasm(t, &env.info.type_ids)
+                .ok_or_else(|| unsupported(format!("local type {t}")))?;
             let ty = clif_type(t);
             for _ in 0..n {
+                // A non-null local starts as null too: validation guarantees that it is set
+                // before any read, so the null is never observed.
+                local_types.push(t);
                 let v = b.declare_var(ty);
                 let zero = zero_value(&mut b, ty);
                 b.def_var(v, zero);
@@ -237,6 +251,8 @@ pub(crate) fn translate_function(
             reachable: true,
             unreachable_depth: 0,
             locals,
+            local_types,
+            non_null: HashSet::new(),
             func_refs: HashMap::new(),
             sig_refs: HashMap::new(),
             builtin_sigs: HashMap::new(),
@@ -292,6 +308,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             Family::Memory => self.translate_memory(op),
             Family::Table => self.translate_table(op),
             Family::Call => self.translate_call(op),
+            Family::FuncRef => self.translate_funcref(op),
             Family::Simd => self.translate_simd(op),
             Family::RelaxedSimd => self.translate_relaxed_simd(op),
             Family::Unsupported => Err(Error::Compile(format!(
@@ -389,7 +406,8 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             wasmparser::BlockType::Type(t) => (
                 vec![],
                 vec![clif_type(
-                    ValType::from_wasm(t).ok_or_else(|| unsupported("block type"))?,
+                    ValType::from_wasm(t, &self.env.info.type_ids)
+                        .ok_or_else(|| unsupported(format!("block type {t}")))?,
                 )],
             ),
             wasmparser::BlockType::FuncType(i) => {

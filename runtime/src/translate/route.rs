@@ -14,6 +14,8 @@ pub(super) enum Family {
     Memory,
     Table,
     Call,
+    /// Typed function references: call_ref, ref.as_non_null, br_on_null/br_on_non_null.
+    FuncRef,
     Simd,
     RelaxedSimd,
     /// An operator of a feature the runtime does not implement; validation rejects it unless
@@ -91,6 +93,8 @@ pub(super) fn family(kind: OpKind) -> Family {
         | TableSet | TableGrow | TableSize => Family::Table,
         // call.rs
         Call | CallIndirect | ReturnCall | ReturnCallIndirect => Family::Call,
+        // funcref.rs
+        CallRef | ReturnCallRef | RefAsNonNull | BrOnNull | BrOnNonNull => Family::FuncRef,
         // simd.rs
         V128Load
         | V128Load8x8S
@@ -502,11 +506,6 @@ pub(super) fn family(kind: OpKind) -> Family {
         | ArrayAtomicRmwXchg
         | ArrayAtomicRmwCmpxchg
         | RefI31Shared
-        | CallRef
-        | ReturnCallRef
-        | RefAsNonNull
-        | BrOnNull
-        | BrOnNonNull
         | ContNew
         | ContBind
         | Suspend

@@ -52,7 +52,7 @@ impl FuncTranslator<'_, '_> {
             }
             O::RefFunc { function_index } => {
                 let v = self.funcref_addr(function_index);
-                self.push(v);
+                self.push_non_null(v);
             }
             O::TableGet { table } => {
                 let idx = self.pop();

@@ -10,7 +10,11 @@ impl FuncTranslator<'_, '_> {
         match *op {
             O::LocalGet { local_index } => {
                 let v = self.b.use_var(self.locals[local_index as usize]);
-                self.push(v);
+                if self.local_types[local_index as usize].is_non_null_ref() {
+                    self.push_non_null(v);
+                } else {
+                    self.push(v);
+                }
             }
             O::LocalSet { local_index } => {
                 let v = self.pop();
@@ -21,10 +25,17 @@ impl FuncTranslator<'_, '_> {
                 self.b.def_var(self.locals[local_index as usize], v);
             }
             O::GlobalGet { global_index } => {
-                let ty = clif_type(self.env.info.globals[global_index as usize].content);
+                let content = self.env.info.globals[global_index as usize].content;
                 let ptr = self.global_ptr(global_index);
-                let v = self.b.ins().load(ty, MemFlagsData::trusted(), ptr, 0);
-                self.push(v);
+                let v = self
+                    .b
+                    .ins()
+                    .load(clif_type(content), MemFlagsData::trusted(), ptr, 0);
+                if content.is_non_null_ref() {
+                    self.push_non_null(v);
+                } else {
+                    self.push(v);
+                }
             }
             O::GlobalSet { global_index } => {
                 let v = self.pop();
