@@ -12,6 +12,7 @@
 
 pub mod case;
 pub mod findings;
+pub mod phases;
 pub mod rng;
 pub mod worker;
 
@@ -42,6 +43,8 @@ pub struct FuzzOptions {
     /// Wall-clock limit of shrinking one finding.
     pub shrink_budget: Duration,
     pub quiet: bool,
+    /// Print where the time went, by phase ([`phases`]).
+    pub phase_times: bool,
 }
 
 impl Default for FuzzOptions {
@@ -58,6 +61,7 @@ impl Default for FuzzOptions {
             case_timeout: Duration::from_secs(20),
             shrink_budget: Duration::from_secs(60),
             quiet: false,
+            phase_times: false,
         }
     }
 }
@@ -86,6 +90,8 @@ pub struct FuzzSummary {
     pub findings: Vec<PathBuf>,
     /// The first reason state could not be compared, if it could not.
     pub state_note: Option<String>,
+    /// Where the workers' time went, summed over the cases that reported it.
+    pub phases: phases::Phases,
 }
 
 impl FuzzSummary {
@@ -150,6 +156,7 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
             );
         }
     }
+    let compile_threads = compile_threads(opts.jobs);
     let next = AtomicU64::new(0);
     let summary = Mutex::new(FuzzSummary::default());
     let stop = AtomicBool::new(false);
@@ -170,14 +177,17 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
                     let seed = rng::case_seed(opts.seed, index);
                     let worker = match &mut w {
                         Some(w) => w,
-                        None => match Worker::spawn(&exe, opts.features, &opts.engines) {
-                            Ok(n) => w.insert(n),
-                            Err(e) => {
-                                eprintln!("lockstep: cannot start a worker: {e}");
-                                stop.store(true, Ordering::Relaxed);
-                                break;
+                        None => {
+                            match Worker::spawn(&exe, opts.features, &opts.engines, compile_threads)
+                            {
+                                Ok(n) => w.insert(n),
+                                Err(e) => {
+                                    eprintln!("lockstep: cannot start a worker: {e}");
+                                    stop.store(true, Ordering::Relaxed);
+                                    break;
+                                }
                             }
-                        },
+                        }
                     };
                     let reply = worker.case(seed, opts.case_timeout);
                     let finding = match reply {
@@ -185,6 +195,9 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
                             let mut s = lock();
                             s.cases += 1;
                             s.calls += r.calls;
+                            if let Some(p) = &r.phases {
+                                s.phases.add(p);
+                            }
                             if s.state_note.is_none() {
                                 s.state_note = r.state_note.clone();
                             }
@@ -336,9 +349,24 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
         if let Some(n) = &s.state_note {
             println!("note: exported state was NOT compared on some calls: {n}");
         }
+        if opts.phase_times {
+            println!(
+                "where the time went ({} cases, wall clock in the workers, summed over {} jobs):",
+                s.phases.cases,
+                opts.jobs.max(1)
+            );
+            print!("{}", s.phases.table(&names));
+        }
         println!("{} passed, {} failed", s.passed, s.failed);
     }
     Ok(s)
+}
+
+/// Threads each of `jobs` workers compiles a module on: the cores left to it. A campaign runs a
+/// worker per core, and then more compile threads only take turns with the other workers.
+fn compile_threads(jobs: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores / jobs.max(1)).max(1)
 }
 
 /// The names of the engines `--engine` values select.
@@ -382,7 +410,13 @@ fn record(
         let key = divergence.key();
         // Shrinking runs engine code too: it happens in a worker.
         if w.is_none() {
-            *w = Worker::spawn(exe, opts.features, &opts.engines).ok();
+            *w = Worker::spawn(
+                exe,
+                opts.features,
+                &opts.engines,
+                compile_threads(opts.jobs),
+            )
+            .ok();
         }
         if let Some(worker) = w.as_mut() {
             match worker.shrink(seed, &key, opts.shrink_budget) {
