@@ -16,6 +16,7 @@ pub mod phases;
 pub mod rng;
 pub mod worker;
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -24,6 +25,10 @@ use std::time::{Duration, Instant};
 use crate::features::Features;
 use crate::lockstep::{CaseVerdict, guarded};
 use worker::{Reply, ReplyVerdict, Worker};
+
+/// Case requests queued in each worker: the next case is waiting when the worker answers one, so
+/// a worker never sits idle while the supervisor reads its answer and sends the next request.
+const IN_FLIGHT: usize = 2;
 
 /// `lockstep fuzz` options.
 #[derive(Clone, Debug)]
@@ -166,30 +171,53 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
         for _ in 0..opts.jobs.max(1) {
             scope.spawn(|| {
                 let mut w: Option<Worker> = None;
+                // Seeds sent to `w` and not answered yet, oldest first. A worker lost with some
+                // in flight never started the later ones: they go to `retry`.
+                let mut pending: VecDeque<u64> = VecDeque::new();
+                let mut retry: VecDeque<u64> = VecDeque::new();
                 loop {
-                    if stop.load(Ordering::Relaxed) || limit.is_some_and(|l| Instant::now() >= l) {
-                        break;
-                    }
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    if index >= iterations {
-                        break;
-                    }
-                    let seed = rng::case_seed(opts.seed, index);
-                    let worker = match &mut w {
-                        Some(w) => w,
-                        None => {
-                            match Worker::spawn(&exe, opts.features, &opts.engines, compile_threads)
-                            {
+                    let open = !stop.load(Ordering::Relaxed)
+                        && !limit.is_some_and(|l| Instant::now() >= l);
+                    while open && pending.len() < IN_FLIGHT {
+                        let seed = match retry.pop_front() {
+                            Some(seed) => seed,
+                            None => {
+                                let index = next.fetch_add(1, Ordering::Relaxed);
+                                if index >= iterations {
+                                    break;
+                                }
+                                rng::case_seed(opts.seed, index)
+                            }
+                        };
+                        let worker = match &mut w {
+                            Some(w) => w,
+                            None => match Worker::spawn(
+                                &exe,
+                                opts.features,
+                                &opts.engines,
+                                compile_threads,
+                            ) {
                                 Ok(n) => w.insert(n),
                                 Err(e) => {
                                     eprintln!("lockstep: cannot start a worker: {e}");
                                     stop.store(true, Ordering::Relaxed);
                                     break;
                                 }
-                            }
+                            },
+                        };
+                        pending.push_back(seed);
+                        if !worker.send_case(seed) {
+                            // Gone: receiving says how.
+                            break;
                         }
+                    }
+                    let Some(seed) = pending.pop_front() else {
+                        break;
                     };
-                    let reply = worker.case(seed, opts.case_timeout);
+                    let Some(worker) = w.as_mut() else {
+                        break;
+                    };
+                    let reply = worker.receive(opts.case_timeout);
                     let finding = match reply {
                         Reply::Case(r) => {
                             let mut s = lock();
@@ -269,8 +297,12 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
                             ))
                         }
                     };
+                    if w.is_none() {
+                        retry.extend(pending.drain(..));
+                    }
                     if let Some((kind, r)) = finding {
-                        let path = record(&exe, opts, kind, &r, &mut w);
+                        // Shrinking has a worker of its own: `w` has cases in flight.
+                        let path = record(&exe, opts, kind, &r, &mut None);
                         let mut s = lock();
                         match path {
                             Ok(p) => {
@@ -377,7 +409,7 @@ fn names_of(engines: &[String]) -> Result<Vec<String>, String> {
         .collect())
 }
 
-/// Shrink (in a fresh worker, for divergences) and write a finding.
+/// Shrink (in the worker `w`, started if `None`, for divergences) and write a finding.
 fn record(
     exe: &std::path::Path,
     opts: &FuzzOptions,

@@ -124,6 +124,10 @@ pub struct Worker {
     child: Child,
     stdin: ChildStdin,
     lines: Receiver<String>,
+    /// When each request in flight was sent, oldest first.
+    sent: std::collections::VecDeque<std::time::Instant>,
+    /// When the last answer came.
+    answered: Option<std::time::Instant>,
 }
 
 impl Worker {
@@ -157,23 +161,40 @@ impl Worker {
             child,
             stdin,
             lines,
+            sent: Default::default(),
+            answered: None,
         })
     }
 
-    fn request(&mut self, req: &Request, timeout: Duration) -> Reply {
-        let started = std::time::Instant::now();
+    /// Write a request without waiting for its answer. False if the worker is gone (its
+    /// [`Worker::receive`] then says how).
+    fn send(&mut self, req: &Request) -> bool {
         let line = serde_json::to_string(req).expect("serialisable request");
-        if writeln!(self.stdin, "{line}")
+        let ok = writeln!(self.stdin, "{line}")
             .and_then(|_| self.stdin.flush())
-            .is_err()
-        {
-            return Reply::Died(self.status());
+            .is_ok();
+        if ok {
+            self.sent.push_back(std::time::Instant::now());
         }
+        ok
+    }
+
+    /// The answer to the oldest request not answered yet, waiting at most `timeout` for it. The
+    /// worker answers in order, so a worker that dies or hangs did so on that request.
+    pub fn receive(&mut self, timeout: Duration) -> Reply {
+        let Some(sent) = self.sent.pop_front() else {
+            return Reply::Died("no request was sent".to_string());
+        };
         match self.lines.recv_timeout(timeout) {
             Ok(line) => match serde_json::from_str::<CaseReply>(&line) {
                 Ok(mut r) => {
+                    let now = std::time::Instant::now();
+                    // The worker started on this request when it was sent or when it answered
+                    // the one before, whichever came last.
+                    let start = self.answered.map_or(sent, |a| a.max(sent));
+                    self.answered = Some(now);
                     if let Some(p) = &mut r.phases {
-                        p.round_trip = phases::since(started);
+                        p.round_trip = phases::nanos(now - start);
                     }
                     Reply::Case(r)
                 }
@@ -186,6 +207,18 @@ impl Worker {
             }
             Err(RecvTimeoutError::Disconnected) => Reply::Died(self.status()),
         }
+    }
+
+    /// Requests sent and not answered yet.
+    pub fn in_flight(&self) -> usize {
+        self.sent.len()
+    }
+
+    fn request(&mut self, req: &Request, timeout: Duration) -> Reply {
+        if !self.send(req) {
+            return Reply::Died(self.status());
+        }
+        self.receive(timeout)
     }
 
     fn status(&mut self) -> String {
@@ -201,6 +234,11 @@ impl Worker {
 
     pub fn case(&mut self, seed: u64, timeout: Duration) -> Reply {
         self.request(&Request::Case { seed }, timeout)
+    }
+
+    /// Queue case `seed` behind the requests in flight ([`Worker::receive`] answers it).
+    pub fn send_case(&mut self, seed: u64) -> bool {
+        self.send(&Request::Case { seed })
     }
 
     pub fn shrink(&mut self, seed: u64, key: &str, budget: Duration) -> Reply {
