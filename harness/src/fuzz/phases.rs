@@ -63,8 +63,14 @@ pub struct Phases {
     pub twin: u64,
     /// The whole request in the worker, from reading it to writing the reply.
     pub worker: u64,
-    /// The whole request seen from the supervisor: `round_trip - worker` is process traffic.
+    /// The whole request seen from the supervisor, from when the worker could start on it (sent,
+    /// or the previous answer received) to its answer: `round_trip - worker` is process traffic,
+    /// the supervisor's own latency included.
     pub round_trip: u64,
+    /// What the worker waited for this request after answering the one before: the traffic
+    /// that actually held the worker up.
+    #[serde(default)]
+    pub waited: u64,
 }
 
 impl Phases {
@@ -84,6 +90,7 @@ impl Phases {
         self.twin += o.twin;
         self.worker += o.worker;
         self.round_trip += o.round_trip;
+        self.waited += o.waited;
     }
 
     fn accounted(&self) -> u64 {
@@ -130,6 +137,7 @@ impl Phases {
             "process traffic",
             self.round_trip.saturating_sub(self.worker),
         );
+        row("  of which the worker waited", self.waited);
         row("round trip (100%)", self.round_trip);
         out
     }
@@ -252,6 +260,12 @@ impl Session for TimedSession {
 
     fn snapshot(&mut self, instance: InstanceId) -> Result<Snapshot, String> {
         timed(&self.counters.snapshot, || self.inner.snapshot(instance))
+    }
+
+    fn snapshot_into(&mut self, instance: InstanceId, into: &mut Snapshot) -> Result<(), String> {
+        timed(&self.counters.snapshot, || {
+            self.inner.snapshot_into(instance, into)
+        })
     }
 }
 

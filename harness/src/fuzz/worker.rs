@@ -404,9 +404,12 @@ fn serve_here(features: Features, engines: &[String]) -> i32 {
     let features = features.intersect(Features::supported_by(&engines));
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout().lock();
+    // When the last reply was written: from then to the next request the worker waited.
+    let mut replied: Option<std::time::Instant> = None;
     for line in stdin.lock().lines() {
         let Ok(line) = line else { return 0 };
         let started = std::time::Instant::now();
+        let waited = replied.map_or(0, |r| phases::nanos(started - r));
         let mut reply = match serde_json::from_str::<Request>(&line) {
             Ok(Request::Case { seed }) => run_one(&timed, seed, features),
             Ok(Request::Shrink {
@@ -443,6 +446,7 @@ fn serve_here(features: Features, engines: &[String]) -> i32 {
         };
         if let Some(p) = &mut reply.phases {
             p.worker = phases::since(started);
+            p.waited = waited;
         }
         let text = serde_json::to_string(&reply).expect("serialisable reply");
         if writeln!(stdout, "{text}")
@@ -451,6 +455,7 @@ fn serve_here(features: Features, engines: &[String]) -> i32 {
         {
             return 0;
         }
+        replied = Some(std::time::Instant::now());
     }
     0
 }
