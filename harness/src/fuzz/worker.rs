@@ -323,12 +323,17 @@ pub fn run_one(engines: &[Timed<'_>], seed: u64, features: Features) -> CaseRepl
         // The twin's engine time is counted in `twin`.
         phases::take_all(engines);
     }
+    // Only a divergence that stands (not NaN bits the twin explains) is worth its report.
+    let t = std::time::Instant::now();
+    report(&mut reply, &dyn_engines, &generated.wasm, seed, rules);
+    p.report = phases::since(t);
+    phases::take_all(engines);
     reply.phases = Some(p);
     reply
 }
 
-/// Plan and run `wasm`'s calls; for a divergence at a call, each engine's outcome of it. With
-/// `phases`, the time planning, running (in `compare`, engines included) and reporting.
+/// Plan and run `wasm`'s calls. With `phases`, the time planning and running (in `compare`,
+/// engines included).
 fn run_module(
     engines: &[&dyn Engine],
     wasm: &[u8],
@@ -347,23 +352,28 @@ fn run_module(
     };
     let t = std::time::Instant::now();
     let r = case::run_case(engines, wasm, &calls, rules);
-    if let Some(p) = phases.as_deref_mut() {
+    if let Some(p) = phases {
         p.compare = phases::since(t);
     }
-    let t = std::time::Instant::now();
     let mut reply = CaseReply::new(seed, ReplyVerdict::Ran(r.verdict));
     reply.calls = r.calls as u64;
     reply.state_note = r.state_note;
-    if let Some((call, _)) = reply.divergence() {
-        if let Some(i) = call {
-            reply.outcomes = case::outcomes_of(engines, wasm, &calls, i);
-        }
-        reply.vote = crate::vote::on_case(engines, wasm, &calls, call, rules);
-    }
-    if let Some(p) = phases {
-        p.report = phases::since(t);
-    }
     reply
+}
+
+/// For a divergence, each engine's outcome of the diverging call and (three engines or more)
+/// the vote, from fresh instances of `wasm`.
+fn report(reply: &mut CaseReply, engines: &[&dyn Engine], wasm: &[u8], seed: u64, rules: Rules) {
+    let Some((call, _)) = reply.divergence() else {
+        return;
+    };
+    let Ok(calls) = case::plan(wasm, seed) else {
+        return;
+    };
+    if let Some(i) = call {
+        reply.outcomes = case::outcomes_of(engines, wasm, &calls, i);
+    }
+    reply.vote = crate::vote::on_case(engines, wasm, &calls, call, rules);
 }
 
 /// The worker's main loop (`lockstep fuzz-worker`) on the engines named as `--engine` values,
@@ -430,6 +440,7 @@ fn serve_here(features: Features, engines: &[String]) -> i32 {
                         Duration::from_millis(budget_ms),
                     );
                     let mut reply = run_module(&engines, &small, seed, rules, None);
+                    report(&mut reply, &engines, &small, seed, rules);
                     reply.wasm = Some(to_hex(&small));
                     reply
                 }
