@@ -176,8 +176,8 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
                 let mut pending: VecDeque<u64> = VecDeque::new();
                 let mut retry: VecDeque<u64> = VecDeque::new();
                 loop {
-                    let open = !stop.load(Ordering::Relaxed)
-                        && !limit.is_some_and(|l| Instant::now() >= l);
+                    let open =
+                        !stop.load(Ordering::Relaxed) && limit.is_none_or(|l| Instant::now() < l);
                     while open && pending.len() < IN_FLIGHT {
                         let seed = match retry.pop_front() {
                             Some(seed) => seed,

@@ -49,7 +49,7 @@ pub struct CaseReply {
     pub vote: Option<Vote>,
     /// Where the worker's time went (case requests).
     #[serde(default)]
-    pub phases: Option<Phases>,
+    pub phases: Option<Box<Phases>>,
 }
 
 /// What a worker made of a request.
@@ -284,7 +284,7 @@ pub fn run_one(engines: &[Timed<'_>], seed: u64, features: Features) -> CaseRepl
         Ok(Ok(g)) => g,
         Ok(Err(e)) | Err(e) => {
             let mut reply = CaseReply::new(seed, ReplyVerdict::Skipped(format!("generator: {e}")));
-            reply.phases = Some(p);
+            reply.phases = Some(Box::new(p));
             return reply;
         }
     };
@@ -328,7 +328,7 @@ pub fn run_one(engines: &[Timed<'_>], seed: u64, features: Features) -> CaseRepl
     report(&mut reply, &dyn_engines, &generated.wasm, seed, rules);
     p.report = phases::since(t);
     phases::take_all(engines);
-    reply.phases = Some(p);
+    reply.phases = Some(Box::new(p));
     reply
 }
 
