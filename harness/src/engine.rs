@@ -55,6 +55,13 @@ pub trait Session {
         let _ = instance;
         Err("this engine does not take snapshots".to_string())
     }
+
+    /// [`Session::snapshot`] into `into`, reusing its buffers: a campaign snapshots after every
+    /// call, and a fresh copy of a large memory each time costs an allocation and its page faults.
+    fn snapshot_into(&mut self, instance: InstanceId, into: &mut Snapshot) -> Result<(), String> {
+        *into = self.snapshot(instance)?;
+        Ok(())
+    }
 }
 
 /// A compiled module inside a [`Session`]. Only meaningful to the session that made it.
@@ -413,9 +420,53 @@ pub struct Snapshot {
     pub tables: Vec<(String, Vec<Val>)>,
 }
 
+impl Snapshot {
+    /// Empty the snapshot for refilling ([`Session::snapshot_into`]); its memory buffers are kept
+    /// for [`SpareBuffers::copy`].
+    pub fn reset(&mut self) -> SpareBuffers {
+        self.globals.clear();
+        self.tables.clear();
+        SpareBuffers(std::mem::take(&mut self.memories).into_iter())
+    }
+}
+
+/// The memory buffers of a [`Snapshot`] being refilled, in their old order.
+pub struct SpareBuffers(std::vec::IntoIter<(String, Vec<u8>)>);
+
+impl SpareBuffers {
+    /// `data` in the next spare buffer (a new one when none is left).
+    pub fn copy(&mut self, data: &[u8]) -> Vec<u8> {
+        let mut buf = self.0.next().map(|(_, b)| b).unwrap_or_default();
+        buf.clear();
+        buf.extend_from_slice(data);
+        buf
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A refilled snapshot holds exactly the new state, whatever the old one held.
+    #[test]
+    fn a_reset_snapshot_refills_with_exactly_the_new_state() {
+        let mut snap = Snapshot {
+            memories: vec![("m".to_string(), vec![7; 100])],
+            globals: vec![("g".to_string(), Val::I32(1))],
+            tables: vec![("t".to_string(), vec![Val::FuncRef(None)])],
+        };
+        let mut spare = snap.reset();
+        snap.memories
+            .push(("a".to_string(), spare.copy(&[1, 2, 3])));
+        snap.memories.push(("b".to_string(), spare.copy(&[4])));
+        assert_eq!(
+            snap,
+            Snapshot {
+                memories: vec![("a".to_string(), vec![1, 2, 3]), ("b".to_string(), vec![4])],
+                ..Snapshot::default()
+            }
+        );
+    }
 
     #[test]
     fn externalizing_a_host_value_gives_its_externref_and_back() {

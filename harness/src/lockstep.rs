@@ -20,7 +20,7 @@ use crate::diff::{
     StateComparison,
 };
 use crate::engine::{
-    Engine, InstanceId, InstantiateError, InvokeError, Session, Val, WasmFeatures,
+    Engine, InstanceId, InstantiateError, InvokeError, Session, Snapshot, Val, WasmFeatures,
 };
 
 thread_local! {
@@ -176,6 +176,8 @@ pub struct Lockstep {
     names: Vec<&'static str>,
     sessions: Vec<Box<dyn Session>>,
     instances: Vec<InstanceId>,
+    /// Each engine's last snapshot, refilled by the next ([`Session::snapshot_into`]).
+    snapshots: Vec<SnapshotResult>,
 }
 
 /// Why [`Lockstep::instantiate`] made no instances.
@@ -257,6 +259,7 @@ impl Lockstep {
             names,
             sessions,
             instances,
+            snapshots: Vec::new(),
         })
     }
 
@@ -303,14 +306,22 @@ impl Lockstep {
 
     /// Snapshot every engine's instance and compare each state with the reference's.
     pub fn compare_state(&mut self, rules: Rules) -> StepVerdict {
-        let snapshots: Vec<SnapshotResult> = self
+        self.snapshots
+            .resize_with(self.sessions.len(), || Ok(Snapshot::default()));
+        for ((s, &i), slot) in self
             .sessions
             .iter_mut()
             .zip(&self.instances)
-            .map(|(s, &i)| {
-                guarded(|| s.snapshot(i)).unwrap_or_else(|p| Err(format!("panicked: {p}")))
-            })
-            .collect();
+            .zip(&mut self.snapshots)
+        {
+            let mut snap = std::mem::replace(slot, Ok(Snapshot::default())).unwrap_or_default();
+            *slot = match guarded(|| s.snapshot_into(i, &mut snap)) {
+                Ok(Ok(())) => Ok(snap),
+                Ok(Err(e)) => Err(e),
+                Err(p) => Err(format!("panicked: {p}")),
+            };
+        }
+        let snapshots = &self.snapshots;
         let mut state_note = None;
         for k in 1..snapshots.len() {
             let names = (self.names[0], self.names[k]);

@@ -114,6 +114,10 @@ enum Command {
         /// Wall-clock limit of shrinking one finding, in seconds.
         #[arg(long, value_name = "SECS", default_value_t = 60)]
         shrink_seconds: u64,
+        /// Print where the workers' time went, by phase (generation, each engine's compile,
+        /// instantiation, calls and snapshots, comparison, process traffic).
+        #[arg(long)]
+        phase_times: bool,
     },
     /// Shrink a module that makes the engines diverge, keeping the same divergence.
     Shrink {
@@ -166,6 +170,9 @@ enum Command {
         features: String,
         #[arg(long = "engine")]
         engines: Vec<String>,
+        /// Threads a module compiles on.
+        #[arg(long, default_value_t = 1)]
+        compile_threads: usize,
     },
     /// Summarise a findings folder (what `lockstep fuzz --out DIR` wrote) as a table.
     Report {
@@ -202,6 +209,7 @@ fn main() -> ExitCode {
             case_timeout,
             shrink_seconds,
             engines,
+            phase_times,
         } => {
             let features = match lockstep_harness::features::Features::parse(&features) {
                 Ok(f) => f,
@@ -228,6 +236,7 @@ fn main() -> ExitCode {
                 case_timeout: std::time::Duration::from_secs(case_timeout.max(1)),
                 shrink_budget: std::time::Duration::from_secs(shrink_seconds),
                 quiet: false,
+                phase_times,
             };
             return match fuzz::run(&opts) {
                 Ok(s) => ExitCode::from(s.exit_code() as u8),
@@ -286,10 +295,14 @@ fn main() -> ExitCode {
                 }
             };
         }
-        Command::FuzzWorker { features, engines } => {
+        Command::FuzzWorker {
+            features,
+            engines,
+            compile_threads,
+        } => {
             let features =
                 lockstep_harness::features::Features::parse(&features).unwrap_or_default();
-            return ExitCode::from(fuzz::worker::serve(features, &engines) as u8);
+            return ExitCode::from(fuzz::worker::serve(features, &engines, compile_threads) as u8);
         }
         Command::Report { dir } => {
             return match fuzz::findings::table(&dir) {

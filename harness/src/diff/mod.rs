@@ -381,7 +381,9 @@ fn compare_memory(names: (&str, &str), export: &str, a: &[u8], b: &[u8]) -> Opti
             (a.len(), b.len()),
         ));
     }
-    if hash_bytes(a) == hash_bytes(b) && a == b {
+    // One pass of memcmp: hashing both sides first read every byte twice more, at a fraction
+    // of memcmp's speed (it was most of the campaign's comparison time).
+    if a == b {
         return None;
     }
     let range = first_difference(a, b)?;

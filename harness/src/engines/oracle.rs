@@ -301,13 +301,19 @@ impl Session for OracleSession {
     }
 
     fn snapshot(&mut self, instance: InstanceId) -> Result<Snapshot, String> {
-        let (addr, module) = self.instance(instance)?;
         let mut snap = Snapshot::default();
+        self.snapshot_into(instance, &mut snap)?;
+        Ok(snap)
+    }
+
+    fn snapshot_into(&mut self, instance: InstanceId, snap: &mut Snapshot) -> Result<(), String> {
+        let (addr, module) = self.instance(instance)?;
+        let mut spare = snap.reset();
         for (name, _) in self.modules[module].exports() {
             match self.store.export(addr, &name) {
                 Some(oracle::Extern::Memory(m)) => {
-                    snap.memories
-                        .push((name, self.store.memory_data(m).to_vec()));
+                    let data = spare.copy(self.store.memory_data(m));
+                    snap.memories.push((name, data));
                 }
                 Some(oracle::Extern::Global(g)) => {
                     snap.globals
@@ -327,6 +333,6 @@ impl Session for OracleSession {
                 Some(oracle::Extern::Func(_) | oracle::Extern::Tag(_)) | None => {}
             }
         }
-        Ok(snap)
+        Ok(())
     }
 }

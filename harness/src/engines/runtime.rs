@@ -352,12 +352,18 @@ impl Session for RuntimeSession {
     }
 
     fn snapshot(&mut self, instance: InstanceId) -> Result<Snapshot, String> {
-        let inst = self.instance(instance)?;
         let mut snap = Snapshot::default();
+        self.snapshot_into(instance, &mut snap)?;
+        Ok(snap)
+    }
+
+    fn snapshot_into(&mut self, instance: InstanceId, snap: &mut Snapshot) -> Result<(), String> {
+        let inst = self.instance(instance)?;
+        let mut spare = snap.reset();
         for (name, ext) in inst.exports(&mut self.store) {
             match ext {
                 rt::Extern::Memory(m) => {
-                    let data = m.data(&mut self.store).to_vec();
+                    let data = spare.copy(m.data(&mut self.store));
                     snap.memories.push((name, data));
                 }
                 rt::Extern::Global(g) => {
@@ -377,6 +383,6 @@ impl Session for RuntimeSession {
                 rt::Extern::Func(_) => {}
             }
         }
-        Ok(snap)
+        Ok(())
     }
 }

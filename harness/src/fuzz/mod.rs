@@ -12,9 +12,11 @@
 
 pub mod case;
 pub mod findings;
+pub mod phases;
 pub mod rng;
 pub mod worker;
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -23,6 +25,10 @@ use std::time::{Duration, Instant};
 use crate::features::Features;
 use crate::lockstep::{CaseVerdict, guarded};
 use worker::{Reply, ReplyVerdict, Worker};
+
+/// Case requests queued in each worker: the next case is waiting when the worker answers one, so
+/// a worker never sits idle while the supervisor reads its answer and sends the next request.
+const IN_FLIGHT: usize = 2;
 
 /// `lockstep fuzz` options.
 #[derive(Clone, Debug)]
@@ -42,6 +48,8 @@ pub struct FuzzOptions {
     /// Wall-clock limit of shrinking one finding.
     pub shrink_budget: Duration,
     pub quiet: bool,
+    /// Print where the time went, by phase ([`phases`]).
+    pub phase_times: bool,
 }
 
 impl Default for FuzzOptions {
@@ -58,6 +66,7 @@ impl Default for FuzzOptions {
             case_timeout: Duration::from_secs(20),
             shrink_budget: Duration::from_secs(60),
             quiet: false,
+            phase_times: false,
         }
     }
 }
@@ -86,6 +95,8 @@ pub struct FuzzSummary {
     pub findings: Vec<PathBuf>,
     /// The first reason state could not be compared, if it could not.
     pub state_note: Option<String>,
+    /// Where the workers' time went, summed over the cases that reported it.
+    pub phases: phases::Phases,
 }
 
 impl FuzzSummary {
@@ -150,6 +161,7 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
             );
         }
     }
+    let compile_threads = compile_threads(opts.jobs);
     let next = AtomicU64::new(0);
     let summary = Mutex::new(FuzzSummary::default());
     let stop = AtomicBool::new(false);
@@ -159,32 +171,61 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
         for _ in 0..opts.jobs.max(1) {
             scope.spawn(|| {
                 let mut w: Option<Worker> = None;
+                // Seeds sent to `w` and not answered yet, oldest first. A worker lost with some
+                // in flight never started the later ones: they go to `retry`.
+                let mut pending: VecDeque<u64> = VecDeque::new();
+                let mut retry: VecDeque<u64> = VecDeque::new();
                 loop {
-                    if stop.load(Ordering::Relaxed) || limit.is_some_and(|l| Instant::now() >= l) {
-                        break;
-                    }
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    if index >= iterations {
-                        break;
-                    }
-                    let seed = rng::case_seed(opts.seed, index);
-                    let worker = match &mut w {
-                        Some(w) => w,
-                        None => match Worker::spawn(&exe, opts.features, &opts.engines) {
-                            Ok(n) => w.insert(n),
-                            Err(e) => {
-                                eprintln!("lockstep: cannot start a worker: {e}");
-                                stop.store(true, Ordering::Relaxed);
-                                break;
+                    let open =
+                        !stop.load(Ordering::Relaxed) && limit.is_none_or(|l| Instant::now() < l);
+                    while open && pending.len() < IN_FLIGHT {
+                        let seed = match retry.pop_front() {
+                            Some(seed) => seed,
+                            None => {
+                                let index = next.fetch_add(1, Ordering::Relaxed);
+                                if index >= iterations {
+                                    break;
+                                }
+                                rng::case_seed(opts.seed, index)
                             }
-                        },
+                        };
+                        let worker = match &mut w {
+                            Some(w) => w,
+                            None => match Worker::spawn(
+                                &exe,
+                                opts.features,
+                                &opts.engines,
+                                compile_threads,
+                            ) {
+                                Ok(n) => w.insert(n),
+                                Err(e) => {
+                                    eprintln!("lockstep: cannot start a worker: {e}");
+                                    stop.store(true, Ordering::Relaxed);
+                                    break;
+                                }
+                            },
+                        };
+                        pending.push_back(seed);
+                        if !worker.send_case(seed) {
+                            // Gone: receiving says how.
+                            break;
+                        }
+                    }
+                    let Some(seed) = pending.pop_front() else {
+                        break;
                     };
-                    let reply = worker.case(seed, opts.case_timeout);
+                    let Some(worker) = w.as_mut() else {
+                        break;
+                    };
+                    let reply = worker.receive(opts.case_timeout);
                     let finding = match reply {
                         Reply::Case(r) => {
                             let mut s = lock();
                             s.cases += 1;
                             s.calls += r.calls;
+                            if let Some(p) = &r.phases {
+                                s.phases.add(p);
+                            }
                             if s.state_note.is_none() {
                                 s.state_note = r.state_note.clone();
                             }
@@ -256,8 +297,12 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
                             ))
                         }
                     };
+                    if w.is_none() {
+                        retry.extend(pending.drain(..));
+                    }
                     if let Some((kind, r)) = finding {
-                        let path = record(&exe, opts, kind, &r, &mut w);
+                        // Shrinking has a worker of its own: `w` has cases in flight.
+                        let path = record(&exe, opts, kind, &r, &mut None);
                         let mut s = lock();
                         match path {
                             Ok(p) => {
@@ -336,9 +381,24 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
         if let Some(n) = &s.state_note {
             println!("note: exported state was NOT compared on some calls: {n}");
         }
+        if opts.phase_times {
+            println!(
+                "where the time went ({} cases, wall clock in the workers, summed over {} jobs):",
+                s.phases.cases,
+                opts.jobs.max(1)
+            );
+            print!("{}", s.phases.table(&names));
+        }
         println!("{} passed, {} failed", s.passed, s.failed);
     }
     Ok(s)
+}
+
+/// Threads each of `jobs` workers compiles a module on: the cores left to it. A campaign runs a
+/// worker per core, and then more compile threads only take turns with the other workers.
+fn compile_threads(jobs: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores / jobs.max(1)).max(1)
 }
 
 /// The names of the engines `--engine` values select.
@@ -349,7 +409,7 @@ fn names_of(engines: &[String]) -> Result<Vec<String>, String> {
         .collect())
 }
 
-/// Shrink (in a fresh worker, for divergences) and write a finding.
+/// Shrink (in the worker `w`, started if `None`, for divergences) and write a finding.
 fn record(
     exe: &std::path::Path,
     opts: &FuzzOptions,
@@ -382,7 +442,13 @@ fn record(
         let key = divergence.key();
         // Shrinking runs engine code too: it happens in a worker.
         if w.is_none() {
-            *w = Worker::spawn(exe, opts.features, &opts.engines).ok();
+            *w = Worker::spawn(
+                exe,
+                opts.features,
+                &opts.engines,
+                compile_threads(opts.jobs),
+            )
+            .ok();
         }
         if let Some(worker) = w.as_mut() {
             match worker.shrink(seed, &key, opts.shrink_budget) {

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::case;
 use super::findings;
+use super::phases::{self, Phases, Timed};
 use crate::diff::Rules;
 use crate::engine::Engine;
 use crate::features::Features;
@@ -46,6 +47,9 @@ pub struct CaseReply {
     pub wasm: Option<String>,
     /// With three engines or more, a divergence's vote ([`crate::vote`]).
     pub vote: Option<Vote>,
+    /// Where the worker's time went (case requests).
+    #[serde(default)]
+    pub phases: Option<Box<Phases>>,
 }
 
 /// What a worker made of a request.
@@ -70,6 +74,7 @@ impl CaseReply {
             outcomes: Vec::new(),
             wasm: None,
             vote: None,
+            phases: None,
         }
     }
 
@@ -119,12 +124,23 @@ pub struct Worker {
     child: Child,
     stdin: ChildStdin,
     lines: Receiver<String>,
+    /// When each request in flight was sent, oldest first.
+    sent: std::collections::VecDeque<std::time::Instant>,
+    /// When the last answer came.
+    answered: Option<std::time::Instant>,
 }
 
 impl Worker {
-    pub fn spawn(exe: &Path, features: Features, engines: &[String]) -> std::io::Result<Worker> {
+    /// Start a worker; its engines compile each module on `compile_threads` threads.
+    pub fn spawn(
+        exe: &Path,
+        features: Features,
+        engines: &[String],
+        compile_threads: usize,
+    ) -> std::io::Result<Worker> {
         let mut child = Command::new(exe)
             .args(["fuzz-worker", "--features", &features.to_list()])
+            .args(["--compile-threads", &compile_threads.max(1).to_string()])
             .args(engines.iter().flat_map(|e| ["--engine", e.as_str()]))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -145,20 +161,43 @@ impl Worker {
             child,
             stdin,
             lines,
+            sent: Default::default(),
+            answered: None,
         })
     }
 
-    fn request(&mut self, req: &Request, timeout: Duration) -> Reply {
+    /// Write a request without waiting for its answer. False if the worker is gone (its
+    /// [`Worker::receive`] then says how).
+    fn send(&mut self, req: &Request) -> bool {
         let line = serde_json::to_string(req).expect("serialisable request");
-        if writeln!(self.stdin, "{line}")
+        let ok = writeln!(self.stdin, "{line}")
             .and_then(|_| self.stdin.flush())
-            .is_err()
-        {
-            return Reply::Died(self.status());
+            .is_ok();
+        if ok {
+            self.sent.push_back(std::time::Instant::now());
         }
+        ok
+    }
+
+    /// The answer to the oldest request not answered yet, waiting at most `timeout` for it. The
+    /// worker answers in order, so a worker that dies or hangs did so on that request.
+    pub fn receive(&mut self, timeout: Duration) -> Reply {
+        let Some(sent) = self.sent.pop_front() else {
+            return Reply::Died("no request was sent".to_string());
+        };
         match self.lines.recv_timeout(timeout) {
-            Ok(line) => match serde_json::from_str(&line) {
-                Ok(r) => Reply::Case(r),
+            Ok(line) => match serde_json::from_str::<CaseReply>(&line) {
+                Ok(mut r) => {
+                    let now = std::time::Instant::now();
+                    // The worker started on this request when it was sent or when it answered
+                    // the one before, whichever came last.
+                    let start = self.answered.map_or(sent, |a| a.max(sent));
+                    self.answered = Some(now);
+                    if let Some(p) = &mut r.phases {
+                        p.round_trip = phases::nanos(now - start);
+                    }
+                    Reply::Case(r)
+                }
                 Err(e) => Reply::Died(format!("unreadable answer {line:?}: {e}")),
             },
             Err(RecvTimeoutError::Timeout) => {
@@ -168,6 +207,18 @@ impl Worker {
             }
             Err(RecvTimeoutError::Disconnected) => Reply::Died(self.status()),
         }
+    }
+
+    /// Requests sent and not answered yet.
+    pub fn in_flight(&self) -> usize {
+        self.sent.len()
+    }
+
+    fn request(&mut self, req: &Request, timeout: Duration) -> Reply {
+        if !self.send(req) {
+            return Reply::Died(self.status());
+        }
+        self.receive(timeout)
     }
 
     fn status(&mut self) -> String {
@@ -183,6 +234,11 @@ impl Worker {
 
     pub fn case(&mut self, seed: u64, timeout: Duration) -> Reply {
         self.request(&Request::Case { seed }, timeout)
+    }
+
+    /// Queue case `seed` behind the requests in flight ([`Worker::receive`] answers it).
+    pub fn send_case(&mut self, seed: u64) -> bool {
+        self.send(&Request::Case { seed })
     }
 
     pub fn shrink(&mut self, seed: u64, key: &str, budget: Duration) -> Reply {
@@ -214,54 +270,137 @@ pub fn from_hex(s: &str) -> Vec<u8> {
         .collect()
 }
 
-/// Run one case in this process, with the NaN-twin rule ([`nan_twin`]).
-pub fn run_one(engines: &[&dyn Engine], seed: u64, features: Features) -> CaseReply {
-    let generated = match guarded(|| case::generate(seed, features)) {
+/// Run one case in this process, with the NaN-twin rule ([`nan_twin`]), counting where the time
+/// goes in the reply's `phases` (the engines' phases through `engines`' counters).
+pub fn run_one(engines: &[Timed<'_>], seed: u64, features: Features) -> CaseReply {
+    let mut p = Phases {
+        cases: 1,
+        ..Phases::default()
+    };
+    let t = std::time::Instant::now();
+    let generated = guarded(|| case::generate(seed, features));
+    p.generate = phases::since(t);
+    let generated = match generated {
         Ok(Ok(g)) => g,
         Ok(Err(e)) | Err(e) => {
-            return CaseReply::new(seed, ReplyVerdict::Skipped(format!("generator: {e}")));
+            let mut reply = CaseReply::new(seed, ReplyVerdict::Skipped(format!("generator: {e}")));
+            reply.phases = Some(Box::new(p));
+            return reply;
         }
     };
+    let dyn_engines: Vec<&dyn Engine> = engines.iter().map(|e| e as &dyn Engine).collect();
     let rules = Rules {
         exact_nans: generated.canonical_nans,
     };
-    let mut reply = run_module(engines, &generated.wasm, seed, rules);
+    let mut reply = run_module(&dyn_engines, &generated.wasm, seed, rules, Some(&mut p));
+    p.engines = phases::take_all(engines);
+    p.compare = p.compare.saturating_sub(
+        p.engines
+            .iter()
+            .map(|e| e.session + e.compile + e.instantiate + e.calls + e.snapshot)
+            .sum(),
+    );
     if let ReplyVerdict::Ran(verdict) = reply.verdict {
+        let t = std::time::Instant::now();
         reply.verdict = ReplyVerdict::Ran(nan_twin(verdict, generated.canonical_nans, || {
             let twin = guarded(|| case::generate_with(seed, features, Some(true)))
                 .ok()?
                 .ok()?;
-            match run_module(engines, &twin.wasm, seed, Rules { exact_nans: true }).verdict {
+            match run_module(
+                &dyn_engines,
+                &twin.wasm,
+                seed,
+                Rules { exact_nans: true },
+                None,
+            )
+            .verdict
+            {
                 ReplyVerdict::Ran(v) => Some(v),
                 _ => None,
             }
         }));
+        p.twin = phases::since(t);
+        // The twin's engine time is counted in `twin`.
+        phases::take_all(engines);
     }
+    // Only a divergence that stands (not NaN bits the twin explains) is worth its report.
+    let t = std::time::Instant::now();
+    report(&mut reply, &dyn_engines, &generated.wasm, seed, rules);
+    p.report = phases::since(t);
+    phases::take_all(engines);
+    reply.phases = Some(Box::new(p));
     reply
 }
 
-/// Plan and run `wasm`'s calls; for a divergence at a call, each engine's outcome of it.
-fn run_module(engines: &[&dyn Engine], wasm: &[u8], seed: u64, rules: Rules) -> CaseReply {
-    let calls = match case::plan(wasm, seed) {
+/// Plan and run `wasm`'s calls. With `phases`, the time planning and running (in `compare`,
+/// engines included).
+fn run_module(
+    engines: &[&dyn Engine],
+    wasm: &[u8],
+    seed: u64,
+    rules: Rules,
+    mut phases: Option<&mut Phases>,
+) -> CaseReply {
+    let t = std::time::Instant::now();
+    let calls = case::plan(wasm, seed);
+    if let Some(p) = phases.as_deref_mut() {
+        p.plan = phases::since(t);
+    }
+    let calls = match calls {
         Ok(c) => c,
         Err(e) => return CaseReply::new(seed, ReplyVerdict::Skipped(format!("plan: {e}"))),
     };
+    let t = std::time::Instant::now();
     let r = case::run_case(engines, wasm, &calls, rules);
+    if let Some(p) = phases {
+        p.compare = phases::since(t);
+    }
     let mut reply = CaseReply::new(seed, ReplyVerdict::Ran(r.verdict));
     reply.calls = r.calls as u64;
     reply.state_note = r.state_note;
-    if let Some((call, _)) = reply.divergence() {
-        if let Some(i) = call {
-            reply.outcomes = case::outcomes_of(engines, wasm, &calls, i);
-        }
-        reply.vote = crate::vote::on_case(engines, wasm, &calls, call, rules);
-    }
     reply
 }
 
-/// The worker's main loop (`lockstep fuzz-worker`) on the engines named as `--engine` values.
-/// Returns the exit code.
-pub fn serve(features: Features, engines: &[String]) -> i32 {
+/// For a divergence, each engine's outcome of the diverging call and (three engines or more)
+/// the vote, from fresh instances of `wasm`.
+fn report(reply: &mut CaseReply, engines: &[&dyn Engine], wasm: &[u8], seed: u64, rules: Rules) {
+    let Some((call, _)) = reply.divergence() else {
+        return;
+    };
+    let Ok(calls) = case::plan(wasm, seed) else {
+        return;
+    };
+    if let Some(i) = call {
+        reply.outcomes = case::outcomes_of(engines, wasm, &calls, i);
+    }
+    reply.vote = crate::vote::on_case(engines, wasm, &calls, call, rules);
+}
+
+/// The worker's main loop (`lockstep fuzz-worker`) on the engines named as `--engine` values,
+/// in a thread pool of `compile_threads` threads. Returns the exit code.
+///
+/// The pool is what the engines' parallel compilation (rayon) runs on. A campaign runs as many
+/// workers as there are cores, so a worker's compile threads only compete with the other
+/// workers: with one thread, a module's functions compile on the worker's own thread, without
+/// waking (and spinning) a pool per worker.
+pub fn serve(features: Features, engines: &[String], compile_threads: usize) -> i32 {
+    // Big stacks, like the spec runner's: engines that run wasm on the native stack reserve
+    // their own limit below this.
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(compile_threads.max(1))
+        .stack_size(64 << 20)
+        .build()
+    {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("lockstep fuzz-worker: cannot start its threads: {e}");
+            return 2;
+        }
+    };
+    pool.install(|| serve_here(features, engines))
+}
+
+fn serve_here(features: Features, engines: &[String]) -> i32 {
     let built = match crate::engines::select(engines) {
         Ok(e) => e,
         Err(e) => {
@@ -269,15 +408,20 @@ pub fn serve(features: Features, engines: &[String]) -> i32 {
             return 2;
         }
     };
+    let timed: Vec<Timed<'_>> = built.iter().map(|e| Timed::new(e.as_ref())).collect();
     let engines: Vec<&dyn Engine> = built.iter().map(|e| e.as_ref()).collect();
     // The supervisor already narrowed the list; a worker started by hand narrows it too.
     let features = features.intersect(Features::supported_by(&engines));
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout().lock();
+    // When the last reply was written: from then to the next request the worker waited.
+    let mut replied: Option<std::time::Instant> = None;
     for line in stdin.lock().lines() {
         let Ok(line) = line else { return 0 };
-        let reply = match serde_json::from_str::<Request>(&line) {
-            Ok(Request::Case { seed }) => run_one(&engines, seed, features),
+        let started = std::time::Instant::now();
+        let waited = replied.map_or(0, |r| phases::nanos(started - r));
+        let mut reply = match serde_json::from_str::<Request>(&line) {
+            Ok(Request::Case { seed }) => run_one(&timed, seed, features),
             Ok(Request::Shrink {
                 seed,
                 key,
@@ -295,7 +439,8 @@ pub fn serve(features: Features, engines: &[String]) -> i32 {
                         &key,
                         Duration::from_millis(budget_ms),
                     );
-                    let mut reply = run_module(&engines, &small, seed, rules);
+                    let mut reply = run_module(&engines, &small, seed, rules, None);
+                    report(&mut reply, &engines, &small, seed, rules);
                     reply.wasm = Some(to_hex(&small));
                     reply
                 }
@@ -310,6 +455,10 @@ pub fn serve(features: Features, engines: &[String]) -> i32 {
                 };
             }
         };
+        if let Some(p) = &mut reply.phases {
+            p.worker = phases::since(started);
+            p.waited = waited;
+        }
         let text = serde_json::to_string(&reply).expect("serialisable reply");
         if writeln!(stdout, "{text}")
             .and_then(|_| stdout.flush())
@@ -317,6 +466,7 @@ pub fn serve(features: Features, engines: &[String]) -> i32 {
         {
             return 0;
         }
+        replied = Some(std::time::Instant::now());
     }
     0
 }

@@ -1,0 +1,51 @@
+//! The campaign's supervisor with requests in flight: a worker that dies or hangs is charged
+//! with the case it was running (the oldest request), the case queued behind it is re-run on
+//! the next worker, and every case is counted exactly once.
+
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+use lockstep_harness::fuzz::{self, FuzzOptions, rng::case_seed};
+
+/// A stand-in worker speaking the JSON-lines protocol: every case passes, except that it exits
+/// on the case seeded `CRASH` and sleeps on the one seeded `HANG` (set in the script).
+const WORKER: &str = r#"while read -r line; do
+  seed=$(printf '%s' "$line" | sed 's/.*"seed":\([0-9]*\).*/\1/')
+  if [ "$seed" = "$CRASH" ]; then exit 3; fi
+  if [ "$seed" = "$HANG" ]; then exec sleep 30; fi
+  printf '{"seed":%s,"verdict":{"kind":"ran","case":{"verdict":"pass"}},"calls":1,"state_note":null,"outcomes":[],"wasm":null,"vote":null}\n' "$seed"
+done
+"#;
+
+#[test]
+fn a_lost_worker_costs_its_own_case_and_the_queued_one_is_rerun() {
+    let dir = std::env::temp_dir().join(format!("lockstep-campaign-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let worker = dir.join("worker.sh");
+    let script = format!(
+        "#!/usr/bin/env bash\nCRASH={}\nHANG={}\n{WORKER}",
+        case_seed(5, 3),
+        case_seed(5, 7)
+    );
+    std::fs::write(&worker, script).unwrap();
+    std::fs::set_permissions(&worker, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let opts = FuzzOptions {
+        iterations: Some(12),
+        jobs: 1,
+        seed: 5,
+        out: dir.join("findings"),
+        worker: Some(worker),
+        case_timeout: Duration::from_secs(2),
+        quiet: true,
+        ..FuzzOptions::default()
+    };
+    let s = fuzz::run(&opts).expect("the campaign runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        (s.cases, s.passed, s.crashes, s.hangs, s.failed),
+        (12, 10, 1, 1, 2),
+        "{s:?}"
+    );
+    assert_eq!(s.calls, 10);
+    assert_eq!(s.findings.len(), 2, "{s:?}");
+}
