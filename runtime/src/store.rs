@@ -112,6 +112,10 @@ pub struct StoreOpaque {
     pub(crate) funcref_index: HashMap<usize, usize>,
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
     pub(crate) host_ctxs: Vec<Box<dyn crate::vm::host::ErasedHostCtx>>,
+    pub(crate) tags: Vec<crate::exception::TagData>,
+    /// Exception objects (see `exception.rs`), and each one's index by address.
+    pub(crate) exns: Vec<Box<[ValRaw]>>,
+    pub(crate) exn_index: HashMap<u64, usize>,
 }
 
 impl<T> Store<T> {
@@ -131,6 +135,9 @@ impl<T> Store<T> {
                     funcref_index: HashMap::new(),
                     externrefs: Vec::new(),
                     host_ctxs: Vec::new(),
+                    tags: Vec::new(),
+                    exns: Vec::new(),
+                    exn_index: HashMap::new(),
                 },
                 data,
             }),
@@ -215,6 +222,14 @@ impl StoreOpaque {
                 self.funcs[f.index].funcref as ValRaw
             }
             Val::ExternRef(Some(r)) => r.0 as ValRaw,
+            Val::ExnRef(None) => 0,
+            Val::ExnRef(Some(r)) => {
+                // Generated code dereferences an exnref: only this store's objects pass.
+                if !self.owns_exn(r) {
+                    return Err(Error::Other("exnref of another store".into()));
+                }
+                r.0 as ValRaw
+            }
         })
     }
 
@@ -239,6 +254,11 @@ impl StoreOpaque {
                 })
             }),
             V::ExternRef => Val::ExternRef(if low == 0 { None } else { Some(ExternRef(low)) }),
+            V::ExnRef => Val::ExnRef(if low == 0 {
+                None
+            } else {
+                Some(crate::values::ExnRef(low))
+            }),
         }
     }
 

@@ -13,6 +13,8 @@ pub enum ValType {
     V128,
     FuncRef,
     ExternRef,
+    /// A reference to an exception (exception handling; `ref.null exn` is its null).
+    ExnRef,
 }
 
 impl ValType {
@@ -33,6 +35,8 @@ impl ValType {
             Some(ValType::FuncRef)
         } else if r == wasmparser::RefType::EXTERNREF {
             Some(ValType::ExternRef)
+        } else if r == wasmparser::RefType::EXNREF {
+            Some(ValType::ExnRef)
         } else {
             None
         }
@@ -40,7 +44,10 @@ impl ValType {
 
     /// Whether this is a reference type.
     pub fn is_ref(self) -> bool {
-        matches!(self, ValType::FuncRef | ValType::ExternRef)
+        matches!(
+            self,
+            ValType::FuncRef | ValType::ExternRef | ValType::ExnRef
+        )
     }
 }
 
@@ -54,6 +61,7 @@ impl fmt::Display for ValType {
             ValType::V128 => "v128",
             ValType::FuncRef => "funcref",
             ValType::ExternRef => "externref",
+            ValType::ExnRef => "exnref",
         };
         f.write_str(s)
     }
@@ -122,6 +130,26 @@ pub enum ExternType {
     Global(GlobalType),
     Memory(MemoryType),
     Table(TableType),
+    Tag(TagType),
+}
+
+/// The type of an exception tag: the types of its payload (a tag's function type has no
+/// results).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TagType {
+    params: Box<[ValType]>,
+}
+
+impl TagType {
+    pub fn new(params: impl IntoIterator<Item = ValType>) -> TagType {
+        TagType {
+            params: params.into_iter().collect(),
+        }
+    }
+    /// The payload's types.
+    pub fn params(&self) -> &[ValType] {
+        &self.params
+    }
 }
 
 pub(crate) fn limits_match(

@@ -101,6 +101,9 @@ impl FuncTranslator<'_, '_> {
                     self.b.ins().jump(frame.dest, &block_args(&rets));
                     frame.dest_reached = true;
                 }
+                if let Some((pad, catches)) = frame.try_table.take() {
+                    self.finish_try_table(pad, &catches);
+                }
                 if frame.kind == FrameKind::If && !frame.else_seen {
                     let eb = frame.else_block.expect("if has else block");
                     self.b.switch_to_block(eb);
@@ -204,7 +207,7 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// The Cranelift block a branch to `depth` goes to, and how many values it carries.
-    fn branch_target(&mut self, depth: u32) -> (cranelift_codegen::ir::Block, usize) {
+    pub(super) fn branch_target(&mut self, depth: u32) -> (cranelift_codegen::ir::Block, usize) {
         let i = self.control.len() - 1 - depth as usize;
         let f = &mut self.control[i];
         match f.kind {

@@ -6,6 +6,7 @@
 
 mod call;
 mod control;
+mod exceptions;
 mod memory;
 mod numeric;
 mod route;
@@ -36,6 +37,7 @@ pub(crate) mod codes {
     pub const BAD_SIG: C = C::unwrap_user(4);
     pub const UNDEF_ELEM: C = C::unwrap_user(5);
     pub const HOST: C = C::unwrap_user(6);
+    pub const NULL_REF: C = C::unwrap_user(7);
 
     pub fn to_trap(c: C) -> Option<TrapCode> {
         Some(match c {
@@ -50,6 +52,7 @@ pub(crate) mod codes {
             BAD_SIG => TrapCode::IndirectCallTypeMismatch,
             UNDEF_ELEM => TrapCode::UndefinedElement,
             HOST => TrapCode::Host,
+            NULL_REF => TrapCode::NullReference,
             _ => return None,
         })
     }
@@ -62,7 +65,7 @@ pub(crate) fn clif_type(t: ValType) -> Type {
         ValType::F32 => types::F32,
         ValType::F64 => types::F64,
         ValType::V128 => types::I8X16,
-        ValType::FuncRef | ValType::ExternRef => types::I64,
+        ValType::FuncRef | ValType::ExternRef | ValType::ExnRef => types::I64,
     }
 }
 
@@ -136,6 +139,8 @@ struct Frame {
     /// Operand stack height below the block's params.
     height: usize,
     dest_reached: bool,
+    /// A try_table's landing block and catch clauses (`exceptions.rs`).
+    try_table: Option<(Block, Vec<wasmparser::Catch>)>,
 }
 
 impl Frame {
@@ -153,6 +158,7 @@ impl Frame {
             num_results: results.len(),
             height: stack.len() - params.len(),
             dest_reached: false,
+            try_table: None,
         }
     }
 }
@@ -169,6 +175,8 @@ pub(crate) struct FuncTranslator<'a, 'b> {
     func_refs: HashMap<u32, ir::FuncRef>,
     sig_refs: HashMap<u32, ir::SigRef>,
     builtin_sigs: HashMap<usize, ir::SigRef>,
+    /// Landing blocks of the enclosing try_tables, innermost last.
+    handlers: Vec<Block>,
 }
 
 fn unsupported(what: impl std::fmt::Display) -> Error {
@@ -240,6 +248,7 @@ pub(crate) fn translate_function(
             func_refs: HashMap::new(),
             sig_refs: HashMap::new(),
             builtin_sigs: HashMap::new(),
+            handlers: Vec::new(),
         };
         let mut ops = body.get_operators_reader().map_err(malformed)?;
         while !ops.eof() {
@@ -271,7 +280,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         use wasmparser::Operator as O;
         if !self.reachable {
             match op {
-                O::Block { .. } | O::Loop { .. } | O::If { .. } => {
+                O::Block { .. } | O::Loop { .. } | O::If { .. } | O::TryTable { .. } => {
                     self.unreachable_depth += 1;
                     return Ok(());
                 }
@@ -292,6 +301,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             Family::Memory => self.translate_memory(op),
             Family::Table => self.translate_table(op),
             Family::Call => self.translate_call(op),
+            Family::Exceptions => self.translate_exceptions(op),
             Family::Simd => self.translate_simd(op),
             Family::RelaxedSimd => self.translate_relaxed_simd(op),
             Family::Unsupported => Err(Error::Compile(format!(

@@ -14,6 +14,8 @@ pub(super) enum Family {
     Memory,
     Table,
     Call,
+    /// exceptions.rs
+    Exceptions,
     Simd,
     RelaxedSimd,
     /// An operator of a feature the runtime does not implement; validation rejects it unless
@@ -91,6 +93,8 @@ pub(super) fn family(kind: OpKind) -> Family {
         | TableSet | TableGrow | TableSize => Family::Table,
         // call.rs
         Call | CallIndirect | ReturnCall | ReturnCallIndirect => Family::Call,
+        // exceptions.rs
+        TryTable | Throw | ThrowRef => Family::Exceptions,
         // simd.rs
         V128Load
         | V128Load8x8S
@@ -458,9 +462,6 @@ pub(super) fn family(kind: OpKind) -> Family {
         | I64AtomicRmw8CmpxchgU
         | I64AtomicRmw16CmpxchgU
         | I64AtomicRmw32CmpxchgU
-        | TryTable
-        | Throw
-        | ThrowRef
         | Try
         | Catch
         | Rethrow
