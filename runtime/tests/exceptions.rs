@@ -171,6 +171,45 @@ fn host_throws_into_wasm() {
     let i = Instance::new(&mut s, &module, &[tag.into(), f.into()]).unwrap();
     assert_eq!(call_i32(&mut s, i, "run", &[Val::I32(21)]).unwrap(), 42);
     assert_eq!(call_i32(&mut s, i, "run", &[Val::I32(-5)]).unwrap(), -1);
+    // Called straight from the host, the host function's exception reaches the boundary.
+    match f.call(&mut s, &[Val::I32(4)], &mut []) {
+        Err(Error::Exception(x)) => {
+            assert_eq!(x.tag(), tag);
+            assert_eq!(x.payload(), &[Val::I32(8)][..]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn indirect_and_tail_calls() {
+    let e = engine(None);
+    let (mut s, i) = instance(
+        &e,
+        r#"(module
+          (tag $t (param i32))
+          (type $v (func (param i32)))
+          (table funcref (elem $thrower))
+          (func $thrower (param i32) (throw $t (local.get 0)))
+          (func $tail (param i32)
+            ;; The tail call leaves this frame, and with it the try_table: not caught here.
+            (block $h (result i32)
+              (try_table (catch $t $h) (return_call $thrower (local.get 0)))
+              (return))
+            (drop))
+          (func (export "indirect") (param i32) (result i32)
+            (block $h (result i32)
+              (try_table (catch $t $h)
+                (call_indirect (type $v) (local.get 0) (i32.const 0)))
+              (i32.const -1)))
+          (func (export "tail") (param i32) (result i32)
+            (block $h (result i32)
+              (try_table (catch $t $h) (call $tail (local.get 0)))
+              (i32.const -1))
+            (i32.const 100) (i32.add)))"#,
+    );
+    assert_eq!(call_i32(&mut s, i, "indirect", &[Val::I32(5)]).unwrap(), 5);
+    assert_eq!(call_i32(&mut s, i, "tail", &[Val::I32(5)]).unwrap(), 105);
 }
 
 #[test]

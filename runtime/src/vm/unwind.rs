@@ -66,7 +66,7 @@ pub(crate) unsafe extern "C" fn lockstep_find_handler(
             unsafe {
                 *out = Handler {
                     pc,
-                    sp: caller_fp - frame_offset as usize,
+                    sp: caller_fp.wrapping_sub(frame_offset as usize),
                     fp: caller_fp,
                 };
             }
