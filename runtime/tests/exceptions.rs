@@ -295,3 +295,63 @@ fn tag_identity_and_import_types() {
         .unwrap();
     assert!(matches!(err, Error::Link(_)), "{err}");
 }
+
+#[test]
+fn legacy_try_catch_delegate_rethrow() {
+    let mut c = Config::new();
+    c.wasm_exceptions(true).wasm_legacy_exceptions(true);
+    let e = Engine::new(&c).unwrap();
+    let (mut s, i) = instance(
+        &e,
+        r#"(module
+          (tag $t (param i32))
+          (tag $u)
+          (func $throw (param i32) local.get 0 throw $t)
+          (func (export "delegate") (param i32) (result i32)
+            try (result i32)
+              try
+                local.get 0
+                call $throw
+              delegate 0
+              i32.const -1
+            catch $u
+              i32.const -3
+            catch $t
+            catch_all
+              i32.const -2
+            end)
+          (func (export "delegate_out") (param i32) (result i32)
+            try (result i32)
+              try
+                local.get 0
+                call $throw
+              delegate 1
+              i32.const -1
+            catch_all
+              i32.const -2
+            end)
+          (func (export "rethrow") (param i32) (result i32)
+            try (result i32)
+              try
+                local.get 0
+                throw $t
+              catch $t
+                drop
+                rethrow 0
+              end
+              i32.const -1
+            catch $t
+              i32.const 100
+              i32.add
+            end))"#,
+    );
+    assert_eq!(call_i32(&mut s, i, "delegate", &[Val::I32(3)]).unwrap(), 3);
+    assert_eq!(call_i32(&mut s, i, "rethrow", &[Val::I32(5)]).unwrap(), 105);
+    // `delegate 1` skips the enclosing try: the exception leaves the function.
+    let f = i.get_func(&mut s, "delegate_out").unwrap();
+    let mut r = [Val::I32(0)];
+    match f.call(&mut s, &[Val::I32(7)], &mut r) {
+        Err(Error::Exception(x)) => assert_eq!(x.payload(), &[Val::I32(7)][..]),
+        other => panic!("{other:?}"),
+    }
+}

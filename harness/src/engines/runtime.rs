@@ -39,6 +39,7 @@ impl Engine for RuntimeEngine {
             | WasmFeatures::MEMORY64
             | WasmFeatures::RELAXED_SIMD
             | WasmFeatures::EXCEPTIONS
+            | WasmFeatures::LEGACY_EXCEPTIONS
     }
 
     fn new_session(&self, features: WasmFeatures) -> Box<dyn Session> {

@@ -14,14 +14,31 @@
 
 use super::{FuncTranslator, block_args, codes, misrouted};
 use crate::trap::Result;
+use cranelift_codegen::ir::Block;
 use cranelift_codegen::ir::{
     AbiParam, BlockArg, BlockCall, ExceptionTableData, ExceptionTableItem, FuncRef, InstBuilder,
     MemFlagsData, SigRef, Signature, Value, types,
 };
 use cranelift_codegen::isa::CallConv;
+use cranelift_frontend::Variable;
 
 /// Bytes per slot of an exception object.
 const SLOT: i32 = 16;
+
+/// Where a legacy `try` block is: its body (under its landing block), or its catch clauses,
+/// with the block where the next clause's tag test goes (`None` after a `catch_all`).
+pub(super) enum LegacyState {
+    Body,
+    Catches { next: Option<Block> },
+}
+
+/// A legacy `try` block: its landing block, the variable holding the caught exnref (for
+/// `rethrow`, once the catches began) and where it is.
+pub(super) struct LegacyTry {
+    pad: Block,
+    exn: Option<Variable>,
+    state: LegacyState,
+}
 
 /// What a call goes to.
 pub(super) enum Callee {
@@ -162,6 +179,137 @@ impl FuncTranslator<'_, '_> {
         self.throw_exn(exn);
     }
 
+    /// Load the payload of an exception of `tag` onto the operand stack.
+    fn push_payload(&mut self, tag: u32, exn: Value) {
+        for (i, t) in self.tag_params(tag).into_iter().enumerate() {
+            let v = self.load_trusted(super::clif_type(t), exn, SLOT * (i as i32 + 1));
+            self.push(v);
+        }
+    }
+
+    /// Leave a legacy try body: its landing block takes over, with the exnref in a variable.
+    fn enter_landing(&mut self, lt: &mut LegacyTry) -> Value {
+        let popped = self.handlers.pop();
+        debug_assert_eq!(popped, Some(lt.pad));
+        self.b.seal_block(lt.pad);
+        self.b.switch_to_block(lt.pad);
+        self.b.set_cold_block(lt.pad);
+        let exn = self.b.block_params(lt.pad)[0];
+        let var = self.b.declare_var(types::I64);
+        self.b.def_var(var, exn);
+        lt.exn = Some(var);
+        exn
+    }
+
+    /// `catch` (`Some(tag)`) or `catch_all` (`None`) of the innermost legacy try block.
+    fn legacy_catch(&mut self, tag: Option<u32>) {
+        let mut lt = self
+            .control
+            .last_mut()
+            .and_then(|f| f.legacy.take())
+            .expect("validated: catch in a try");
+        let (dest, n, height) = {
+            let f = self.control.last().expect("frame");
+            (f.dest, f.num_results, f.height)
+        };
+        if self.reachable {
+            let rets = self.popn(n);
+            self.b.ins().jump(dest, &block_args(&rets));
+            self.control.last_mut().expect("frame").dest_reached = true;
+        }
+        self.stack.truncate(height);
+        let exn = match lt.state {
+            LegacyState::Body => self.enter_landing(&mut lt),
+            LegacyState::Catches { next } => {
+                let next = next.expect("validated: no catch after catch_all");
+                self.b.switch_to_block(next);
+                let var = lt.exn.expect("set with the first catch");
+                self.b.use_var(var)
+            }
+        };
+        match tag {
+            Some(tag) => {
+                let tag_id = self.load_trusted(types::I64, exn, 0);
+                let want = self.load_readonly(types::I64, self.vmctx, self.env.offsets.tag(tag));
+                let hit =
+                    self.b
+                        .ins()
+                        .icmp(cranelift_codegen::ir::condcodes::IntCC::Equal, tag_id, want);
+                let yes = self.b.create_block();
+                let no = self.b.create_block();
+                self.b.ins().brif(hit, yes, &[], no, &[]);
+                self.b.seal_block(yes);
+                self.b.seal_block(no);
+                self.b.switch_to_block(yes);
+                self.push_payload(tag, exn);
+                lt.state = LegacyState::Catches { next: Some(no) };
+            }
+            None => lt.state = LegacyState::Catches { next: None },
+        }
+        self.reachable = true;
+        self.control.last_mut().expect("frame").legacy = Some(lt);
+    }
+
+    /// The `end` of a legacy try block (its frame popped, its results already passed on): an
+    /// exception no clause took goes on outwards.
+    pub(super) fn finish_legacy_try(&mut self, mut lt: LegacyTry) {
+        match lt.state {
+            LegacyState::Body => {
+                let exn = self.enter_landing(&mut lt);
+                self.throw_exn(exn);
+            }
+            LegacyState::Catches { next: Some(no) } => {
+                self.b.switch_to_block(no);
+                let var = lt.exn.expect("set with the first catch");
+                let exn = self.b.use_var(var);
+                self.throw_exn(exn);
+            }
+            LegacyState::Catches { next: None } => {}
+        }
+    }
+
+    /// `delegate l`: end the try block; its landing block hands the exception to the handler
+    /// in force at label `l` (counted outside the try), or out of the function.
+    fn legacy_delegate(&mut self, depth: u32) {
+        let mut frame = self.control.pop().expect("validated: delegate ends a try");
+        if self.reachable {
+            let rets = self.popn(frame.num_results);
+            self.b.ins().jump(frame.dest, &block_args(&rets));
+            frame.dest_reached = true;
+        }
+        let mut lt = frame.legacy.take().expect("validated: delegate ends a try");
+        let exn = self.enter_landing(&mut lt);
+        // The handlers in force inside label `depth` are those of the frames up to it whose
+        // bodies are under a landing block; `handlers` lists exactly those, outermost first.
+        let upto = self.control.len() - depth as usize;
+        let active = self.control[..upto]
+            .iter()
+            .filter(|f| {
+                f.try_table.is_some()
+                    || matches!(
+                        f.legacy,
+                        Some(LegacyTry {
+                            state: LegacyState::Body,
+                            ..
+                        })
+                    )
+            })
+            .count();
+        let saved = self.handlers.split_off(active);
+        self.throw_exn(exn);
+        self.handlers.extend(saved);
+        self.stack.truncate(frame.height);
+        if frame.dest_reached {
+            self.b.switch_to_block(frame.dest);
+            self.b.seal_block(frame.dest);
+            let ps = self.b.block_params(frame.dest).to_vec();
+            self.stack.extend(ps);
+            self.reachable = true;
+        } else {
+            self.reachable = false;
+        }
+    }
+
     pub(super) fn translate_exceptions(&mut self, op: &wasmparser::Operator<'_>) -> Result<()> {
         use wasmparser::Operator as O;
         match op {
@@ -198,6 +346,44 @@ impl FuncTranslator<'_, '_> {
                         .ins()
                         .store(MemFlagsData::trusted(), v, exn, SLOT * (i as i32 + 1));
                 }
+                self.throw_exn(exn);
+            }
+            O::Try { blockty } => {
+                let (params, results) = self.block_type(*blockty)?;
+                let dest = self.b.create_block();
+                for &t in &results {
+                    self.b.append_block_param(dest, t);
+                }
+                let pad = self.b.create_block();
+                self.b.append_block_param(pad, types::I64);
+                let frame = super::Frame::new(
+                    super::FrameKind::Block,
+                    dest,
+                    &params,
+                    &results,
+                    &self.stack,
+                );
+                self.control.push(super::Frame {
+                    legacy: Some(LegacyTry {
+                        pad,
+                        exn: None,
+                        state: LegacyState::Body,
+                    }),
+                    ..frame
+                });
+                self.handlers.push(pad);
+            }
+            O::Catch { tag_index } => self.legacy_catch(Some(*tag_index)),
+            O::CatchAll => self.legacy_catch(None),
+            O::Delegate { relative_depth } => self.legacy_delegate(*relative_depth),
+            O::Rethrow { relative_depth } => {
+                let i = self.control.len() - 1 - *relative_depth as usize;
+                let var = self.control[i]
+                    .legacy
+                    .as_ref()
+                    .and_then(|l| l.exn)
+                    .expect("validated: rethrow names a catch");
+                let exn = self.b.use_var(var);
                 self.throw_exn(exn);
             }
             O::ThrowRef => {

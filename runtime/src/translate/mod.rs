@@ -141,6 +141,8 @@ struct Frame {
     dest_reached: bool,
     /// A try_table's landing block and catch clauses (`exceptions.rs`).
     try_table: Option<(Block, Vec<wasmparser::Catch>)>,
+    /// A legacy `try` block's state (`exceptions.rs`).
+    legacy: Option<exceptions::LegacyTry>,
 }
 
 impl Frame {
@@ -159,6 +161,7 @@ impl Frame {
             height: stack.len() - params.len(),
             dest_reached: false,
             try_table: None,
+            legacy: None,
         }
     }
 }
@@ -280,13 +283,17 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         use wasmparser::Operator as O;
         if !self.reachable {
             match op {
-                O::Block { .. } | O::Loop { .. } | O::If { .. } | O::TryTable { .. } => {
+                O::Block { .. }
+                | O::Loop { .. }
+                | O::If { .. }
+                | O::TryTable { .. }
+                | O::Try { .. } => {
                     self.unreachable_depth += 1;
                     return Ok(());
                 }
-                O::Else if self.unreachable_depth == 0 => {}
-                O::End if self.unreachable_depth == 0 => {}
-                O::End => {
+                O::Else | O::Catch { .. } | O::CatchAll if self.unreachable_depth == 0 => {}
+                O::End | O::Delegate { .. } if self.unreachable_depth == 0 => {}
+                O::End | O::Delegate { .. } => {
                     self.unreachable_depth -= 1;
                     return Ok(());
                 }

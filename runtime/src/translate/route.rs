@@ -94,7 +94,9 @@ pub(super) fn family(kind: OpKind) -> Family {
         // call.rs
         Call | CallIndirect | ReturnCall | ReturnCallIndirect => Family::Call,
         // exceptions.rs
-        TryTable | Throw | ThrowRef => Family::Exceptions,
+        TryTable | Throw | ThrowRef | Try | Catch | CatchAll | Rethrow | Delegate => {
+            Family::Exceptions
+        }
         // simd.rs
         V128Load
         | V128Load8x8S
@@ -462,11 +464,6 @@ pub(super) fn family(kind: OpKind) -> Family {
         | I64AtomicRmw8CmpxchgU
         | I64AtomicRmw16CmpxchgU
         | I64AtomicRmw32CmpxchgU
-        | Try
-        | Catch
-        | Rethrow
-        | Delegate
-        | CatchAll
         | GlobalAtomicGet
         | GlobalAtomicSet
         | GlobalAtomicRmwAdd
