@@ -64,6 +64,18 @@ pub fn edge_value(rng: &mut Rng, ty: wasmparser::ValType) -> Val {
             _ => rng.next_u64(),
         }),
         T::V128 => Val::V128(edge_v128(rng)),
+        // The host can make no exception, so an exnref argument is always null.
+        T::Ref(r)
+            if matches!(
+                r.heap_type(),
+                wasmparser::HeapType::Abstract {
+                    ty: wasmparser::AbstractHeapType::Exn | wasmparser::AbstractHeapType::NoExn,
+                    ..
+                }
+            ) =>
+        {
+            Val::ExnRef(None)
+        }
         T::Ref(r) => {
             if r.is_func_ref() || rng.below(2) == 0 {
                 if r.is_func_ref() {

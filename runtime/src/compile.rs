@@ -8,7 +8,6 @@ use crate::trap::{Error, Result, TrapCode};
 use crate::types::FuncType;
 use crate::vm::code::CodeMemory;
 use cranelift_codegen::Context;
-use cranelift_codegen::FinalizedRelocTarget;
 use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{
@@ -16,6 +15,7 @@ use cranelift_codegen::ir::{
     StackSlotKind, UserFuncName, types,
 };
 use cranelift_codegen::isa::CallConv;
+use cranelift_codegen::{FinalizedMachExceptionHandler, FinalizedRelocTarget};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -29,12 +29,14 @@ struct CompiledFunc {
     traps: Vec<(u32, TrapCode)>,
     /// (offset, kind, callee function index, addend)
     relocs: Vec<(u32, Reloc, u32, i64)>,
+    /// `try_call` sites: (return address, handler, frame offset), offsets in the function.
+    handlers: Vec<(u32, u32, u32)>,
 }
 
 fn compile_function(engine: &Engine, func: Function) -> Result<CompiledFunc> {
     let isa = &*engine.inner.isa;
     let mut ctx = Context::for_function(func);
-    let (bytes, traps, raw_relocs) = {
+    let (bytes, traps, raw_relocs, handlers) = {
         let code = ctx
             .compile(isa, &mut ControlPlane::default())
             .map_err(|e| Error::Compile(format!("{:?}", e.inner)))?;
@@ -50,7 +52,18 @@ fn compile_function(engine: &Engine, func: Function) -> Result<CompiledFunc> {
             .iter()
             .map(|r| (r.offset, r.kind, r.target.clone(), r.addend))
             .collect::<Vec<_>>();
-        (code.code_buffer().to_vec(), traps, relocs)
+        let mut handlers = Vec::new();
+        for site in code.buffer.call_sites() {
+            for h in site.exception_handlers {
+                if let FinalizedMachExceptionHandler::Default(off) = *h {
+                    let frame = site.frame_offset.ok_or_else(|| {
+                        Error::Compile("try_call site without a frame offset".into())
+                    })?;
+                    handlers.push((site.ret_addr, off, frame));
+                }
+            }
+        }
+        (code.code_buffer().to_vec(), traps, relocs, handlers)
     };
     let mut relocs = Vec::new();
     for (off, kind, target, addend) in raw_relocs {
@@ -70,6 +83,7 @@ fn compile_function(engine: &Engine, func: Function) -> Result<CompiledFunc> {
         bytes,
         traps,
         relocs,
+        handlers,
     })
 }
 
@@ -109,6 +123,7 @@ pub(crate) fn compile_module(
     let mut offsets = Vec::with_capacity(compiled.len());
     let mut traps = Vec::new();
     let mut funcs = Vec::new();
+    let mut handlers = Vec::new();
     for (i, f) in compiled.iter().enumerate() {
         while !image.len().is_multiple_of(16) {
             image.push(0xcc);
@@ -117,6 +132,11 @@ pub(crate) fn compile_module(
         offsets.push(start);
         image.extend_from_slice(&f.bytes);
         traps.extend(f.traps.iter().map(|&(o, c)| (start + o, c)));
+        handlers.extend(
+            f.handlers
+                .iter()
+                .map(|&(r, h, fo)| (start + r, start + h, fo)),
+        );
         funcs.push((start, image.len() as u32, nimp + i as u32));
     }
     let patch = |base: usize, buf: &mut [u8]| -> std::result::Result<(), String> {
@@ -142,8 +162,8 @@ pub(crate) fn compile_module(
         }
         Ok(())
     };
-    let code =
-        CodeMemory::new(&image, patch, traps, funcs, info.names.clone()).map_err(Error::Compile)?;
+    let code = CodeMemory::new(&image, patch, traps, funcs, info.names.clone(), handlers)
+        .map_err(Error::Compile)?;
     let base = code.base();
     let addrs = offsets.iter().map(|&o| base + o as usize).collect();
     Ok((code, addrs))
@@ -217,7 +237,40 @@ pub(crate) fn compile_trampolines(engine: &Engine, ty: &FuncType) -> Result<Tram
         let hsig = b.import_signature(hsig);
         let call = b.ins().call_indirect(hsig, fptr, &[p[0], addr]);
         let status = b.inst_results(call)[0];
-        b.ins().trapnz(status, codes::HOST);
+        // 0: return; 1: trap (the error waits in `traps`); 2: throw the exnref in slot 0
+        // into our wasm caller, walking from this frame.
+        let ok = b.create_block();
+        let not_ok = b.create_block();
+        let throw = b.create_block();
+        b.ins().brif(status, not_ok, &[], ok, &[]);
+        b.seal_block(not_ok);
+        b.switch_to_block(not_ok);
+        b.set_cold_block(not_ok);
+        let is_trap = b
+            .ins()
+            .icmp_imm_u(ir::condcodes::IntCC::NotEqual, status, 2);
+        b.ins().trapnz(is_trap, codes::HOST);
+        b.ins().jump(throw, &[]);
+        b.seal_block(throw);
+        b.switch_to_block(throw);
+        b.set_cold_block(throw);
+        {
+            let exn = b.ins().load(types::I64, MemFlagsData::trusted(), addr, 0);
+            let mut tsig = Signature::new(CallConv::SystemV);
+            for _ in 0..3 {
+                tsig.params.push(AbiParam::new(types::I64));
+            }
+            let tsig = b.import_signature(tsig);
+            let f = b
+                .ins()
+                .iconst(types::I64, crate::vm::unwind::throw_addr() as i64);
+            let zero = b.ins().iconst(types::I64, 0);
+            let fp = b.ins().get_frame_pointer(types::I64);
+            b.ins().call_indirect(tsig, f, &[zero, exn, fp]);
+            b.ins().trap(codes::UNREACHABLE);
+        }
+        b.seal_block(ok);
+        b.switch_to_block(ok);
         let mut rets = Vec::new();
         for (i, &t) in ty.results().iter().enumerate() {
             rets.push(b.ins().load(
@@ -250,6 +303,7 @@ pub(crate) fn compile_trampolines(engine: &Engine, ty: &FuncType) -> Result<Tram
         traps,
         Vec::new(),
         Arc::new(HashMap::new()),
+        Vec::new(),
     )
     .map_err(Error::Compile)?;
     let base = code.base();

@@ -65,7 +65,7 @@ impl Config {
     }
     /// The features accepted by validation: a module using a feature outside the set fails
     /// [`crate::Module::new`] with [`crate::Error::Invalid`]. The runtime executes Wasm 2.0
-    /// and the features [`Config::wasm_tail_call`] to [`Config::wasm_relaxed_simd`] switch
+    /// and the features [`Config::wasm_tail_call`] to [`Config::wasm_legacy_exceptions`] switch
     /// (and [`Config::wasm_function_references`]);
     /// a module that uses any other feature enabled here (GC, exceptions, threads, ...) fails
     /// with [`crate::Error::Compile`] naming it.
@@ -104,6 +104,16 @@ impl Config {
     /// Relaxed SIMD (off by default; needs SIMD).
     pub fn wasm_relaxed_simd(&mut self, on: bool) -> &mut Self {
         self.feature(WasmFeatures::RELAXED_SIMD, on)
+    }
+    /// Exception handling: tags, `throw`, `throw_ref`, `try_table` and `exnref` (off by
+    /// default).
+    pub fn wasm_exceptions(&mut self, on: bool) -> &mut Self {
+        self.feature(WasmFeatures::EXCEPTIONS, on)
+    }
+    /// The legacy exception instructions `try`, `catch`, `catch_all`, `delegate` and
+    /// `rethrow` (off by default; needs [`Config::wasm_exceptions`]).
+    pub fn wasm_legacy_exceptions(&mut self, on: bool) -> &mut Self {
+        self.feature(WasmFeatures::LEGACY_EXCEPTIONS, on)
     }
     /// Lower relaxed SIMD to its deterministic choice on every host instead of the host's
     /// fastest permitted result (see `translate/simd/relaxed.rs`).

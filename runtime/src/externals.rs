@@ -16,6 +16,13 @@ pub enum Extern {
     Memory(Memory),
     Table(Table),
     Global(Global),
+    Tag(crate::exception::Tag),
+}
+
+impl From<crate::exception::Tag> for Extern {
+    fn from(t: crate::exception::Tag) -> Extern {
+        Extern::Tag(t)
+    }
 }
 
 impl From<Func> for Extern {

@@ -19,6 +19,8 @@ pub(crate) struct InstanceData {
     pub memories: Vec<usize>,
     pub tables: Vec<usize>,
     pub globals: Vec<usize>,
+    /// Store tag index of each tag (imports first).
+    pub tags: Vec<usize>,
     pub data_dropped: Vec<bool>,
     pub elems: Vec<Vec<u64>>,
 }
@@ -82,6 +84,10 @@ impl Instance {
             ExportIndex::Global(g) => Extern::Global(Global {
                 store_id: id,
                 index: inst.globals[g as usize],
+            }),
+            ExportIndex::Tag(t) => Extern::Tag(crate::exception::Tag {
+                store_id: id,
+                index: inst.tags[t as usize],
             }),
         }
     }
@@ -206,6 +212,7 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
     let mut memories = Vec::new();
     let mut tables = Vec::new();
     let mut globals = Vec::new();
+    let mut tags = Vec::new();
     for (imp, ext) in info.imports.iter().zip(imports) {
         let what = || format!("{}::{}", imp.module, imp.name);
         match (&imp.kind, ext) {
@@ -255,6 +262,13 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
                 }
                 globals.push(g.index);
             }
+            (ImportKind::Tag(t), Extern::Tag(tag)) => {
+                s.check(tag.store_id)?;
+                if s.tags[tag.index].sig != info.type_ids[*t as usize] {
+                    return Err(link_err(format!("incompatible import type for {}", what())));
+                }
+                tags.push(tag.index);
+            }
             _ => return Err(link_err(format!("incompatible import type for {}", what()))),
         }
     }
@@ -264,6 +278,10 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
         funcrefs.push(VMFuncRef::new(addr, sig, vmctx_addr));
     }
     let funcrefs = funcrefs.into_boxed_slice();
+    for &t in &info.tags[info.num_imported_tags as usize..] {
+        let ty = crate::module::tag_type(&info.types[t as usize]);
+        tags.push(s.new_tag(ty).index);
+    }
     let config = s.engine.config().clone();
     for ty in &info.memories[info.num_imported_memories as usize..] {
         let lm = LinearMemory::new(ty, config.memory_reservation, config.memory_guard_size)
@@ -279,6 +297,7 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
         memories,
         tables: Vec::new(),
         globals,
+        tags,
         data_dropped: vec![false; info.datas.len()],
         elems: Vec::new(),
     };

@@ -64,6 +64,7 @@ compile_error!("lockstep-runtime supports x86_64 Linux only");
 mod compile;
 pub mod config;
 mod engine;
+mod exception;
 mod externals;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
@@ -82,6 +83,7 @@ mod vm;
 
 pub use config::{BoundsChecks, Config, OptLevel, WasmFeatures};
 pub use engine::Engine;
+pub use exception::{Exception, Tag};
 pub use externals::{Extern, Global, Memory, Table};
 pub use func::{
     Caller, Func, HostResult, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy, WasmTyList,
@@ -92,9 +94,10 @@ pub use module::Module;
 pub use store::{AsContextMut, Store, StoreInner, StoreOpaque};
 pub use trap::{Error, FrameInfo, Result, Trap, TrapCode};
 pub use types::{
-    ExternType, FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType, TableType, ValType,
+    ExternType, FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType, TableType,
+    TagType, ValType,
 };
-pub use values::{ExternRef, Val, ValRaw};
+pub use values::{ExnRef, ExternRef, Val, ValRaw};
 
 impl<T> Store<T> {
     /// Create a host reference whose payload the store keeps alive.

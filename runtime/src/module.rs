@@ -36,6 +36,8 @@ pub(crate) enum ImportKind {
     Table(TableType),
     Memory(MemoryType),
     Global(GlobalType),
+    /// A tag of this function type index.
+    Tag(u32),
 }
 
 #[derive(Clone, Debug)]
@@ -51,6 +53,7 @@ pub(crate) enum ExportIndex {
     Table(u32),
     Memory(u32),
     Global(u32),
+    Tag(u32),
 }
 
 #[derive(Clone, Debug)]
@@ -91,6 +94,9 @@ pub(crate) struct ModuleInfo {
     pub globals: Vec<GlobalType>,
     pub global_inits: Vec<ConstExpr>,
     pub num_imported_globals: u32,
+    /// Function type index of every tag (imports first).
+    pub tags: Vec<u32>,
+    pub num_imported_tags: u32,
     pub exports: Vec<(String, ExportIndex)>,
     pub start: Option<u32>,
     pub elems: Vec<ElemSegment>,
@@ -107,6 +113,7 @@ impl ModuleInfo {
             num_memories: self.memories.len() as u32,
             num_tables: self.tables.len() as u32,
             num_globals: self.globals.len() as u32,
+            num_tags: self.tags.len() as u32,
         }
     }
 }
@@ -174,6 +181,7 @@ impl Module {
                 ImportKind::Table(t) => ExternType::Table(*t),
                 ImportKind::Memory(m) => ExternType::Memory(*m),
                 ImportKind::Global(g) => ExternType::Global(*g),
+                ImportKind::Tag(t) => ExternType::Tag(tag_type(&info.types[*t as usize])),
             };
             (i.module.as_str(), i.name.as_str(), ty)
         })
@@ -188,6 +196,9 @@ impl Module {
                 ExportIndex::Table(t) => ExternType::Table(info.tables[t as usize]),
                 ExportIndex::Memory(m) => ExternType::Memory(info.memories[m as usize]),
                 ExportIndex::Global(g) => ExternType::Global(info.globals[g as usize]),
+                ExportIndex::Tag(t) => {
+                    ExternType::Tag(tag_type(&info.types[info.tags[t as usize] as usize]))
+                }
             };
             (n.as_str(), ty)
         })
@@ -274,6 +285,11 @@ fn parses(bytes: &[u8]) -> bool {
 
 fn unsupported(what: &str) -> Error {
     Error::Compile(format!("unsupported: {what}"))
+}
+
+/// A tag's type from its function type (validation guarantees no results).
+pub(crate) fn tag_type(ft: &FuncType) -> crate::types::TagType {
+    crate::types::TagType::new(ft.params().iter().copied())
 }
 
 /// `type_ids` holds the engine-wide ids of the types interned so far: a function type that
@@ -370,7 +386,11 @@ fn add_import(info: &mut ModuleInfo, module: &str, name: &str, ty: TypeRef) -> R
             info.num_imported_globals += 1;
             ImportKind::Global(g)
         }
-        TypeRef::Tag(_) => return Err(unsupported("tags")),
+        TypeRef::Tag(t) => {
+            info.tags.push(t.func_type_idx);
+            info.num_imported_tags += 1;
+            ImportKind::Tag(t.func_type_idx)
+        }
     };
     info.imports.push(ImportInfo {
         module: module.to_string(),
@@ -467,7 +487,7 @@ fn parse<'a>(
                         wasmparser::ExternalKind::Table => ExportIndex::Table(e.index),
                         wasmparser::ExternalKind::Memory => ExportIndex::Memory(e.index),
                         wasmparser::ExternalKind::Global => ExportIndex::Global(e.index),
-                        wasmparser::ExternalKind::Tag => return Err(unsupported("tags")),
+                        wasmparser::ExternalKind::Tag => ExportIndex::Tag(e.index),
                     };
                     info.exports.push((e.name.to_string(), idx));
                 }
@@ -531,7 +551,11 @@ fn parse<'a>(
                     }
                 }
             }
-            Payload::TagSection(_) => return Err(unsupported("exception handling")),
+            Payload::TagSection(r) => {
+                for t in r {
+                    info.tags.push(t.map_err(malformed)?.func_type_idx);
+                }
+            }
             _ => {}
         }
     }

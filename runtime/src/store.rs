@@ -112,6 +112,10 @@ pub struct StoreOpaque {
     pub(crate) funcref_index: HashMap<usize, usize>,
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
     pub(crate) host_ctxs: Vec<Box<dyn crate::vm::host::ErasedHostCtx>>,
+    pub(crate) tags: Vec<crate::exception::TagData>,
+    /// Exception objects (see `exception.rs`), and each one's index by address.
+    pub(crate) exns: Vec<Box<[ValRaw]>>,
+    pub(crate) exn_index: HashMap<u64, usize>,
 }
 
 impl<T> Store<T> {
@@ -131,6 +135,9 @@ impl<T> Store<T> {
                     funcref_index: HashMap::new(),
                     externrefs: Vec::new(),
                     host_ctxs: Vec::new(),
+                    tags: Vec::new(),
+                    exns: Vec::new(),
+                    exn_index: HashMap::new(),
                 },
                 data,
             }),
@@ -215,6 +222,14 @@ impl StoreOpaque {
                 self.funcs[f.index].funcref as ValRaw
             }
             Val::ExternRef(Some(r)) => r.0 as ValRaw,
+            Val::ExnRef(None) => 0,
+            Val::ExnRef(Some(r)) => {
+                // Generated code dereferences an exnref: only this store's objects pass.
+                if !self.owns_exn(r) {
+                    return Err(Error::Other("exnref of another store".into()));
+                }
+                r.0 as ValRaw
+            }
         })
     }
 
@@ -231,9 +246,11 @@ impl StoreOpaque {
             Val::FuncRef(Some(f)) => match r.heap {
                 H::Func => true,
                 H::Concrete(id) => self.check(f.store_id).is_ok() && self.funcs[f.index].sig == id,
-                H::Extern => false,
+                H::Extern | H::Exn => false,
             },
             Val::ExternRef(Some(_)) => r.heap == H::Extern,
+            Val::ExnRef(None) => r.nullable && r.heap == H::Exn,
+            Val::ExnRef(Some(_)) => r.heap == H::Exn,
             _ => false,
         }
     }
@@ -243,6 +260,7 @@ impl StoreOpaque {
         // Typed references read like their top type.
         let ty = match ty.ref_type() {
             Some(r) if r.heap == crate::types::HeapType::Extern => V::ExternRef,
+            Some(r) if r.heap == crate::types::HeapType::Exn => V::ExnRef,
             Some(_) => V::FuncRef,
             None => ty,
         };
@@ -264,9 +282,13 @@ impl StoreOpaque {
                     index,
                 })
             }),
-            V::ExternRef | V::Ref(_) => {
-                Val::ExternRef(if low == 0 { None } else { Some(ExternRef(low)) })
-            }
+            V::ExternRef => Val::ExternRef(if low == 0 { None } else { Some(ExternRef(low)) }),
+            V::ExnRef => Val::ExnRef(if low == 0 {
+                None
+            } else {
+                Some(crate::values::ExnRef(low))
+            }),
+            V::Ref(_) => unreachable!("typed references were mapped to their top type above"),
         }
     }
 

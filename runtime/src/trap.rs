@@ -1,5 +1,6 @@
 //! Traps and errors.
 
+use crate::exception::Exception;
 use std::fmt;
 
 /// Why wasm execution stopped abnormally.
@@ -21,6 +22,10 @@ pub enum TrapCode {
     NullFunctionReference,
     /// A host function returned an error (or panicked).
     Host,
+    /// `throw_ref` of a null `exnref`.
+    NullExceptionReference,
+    /// An exception reached the embedding boundary uncaught (see [`Trap::exception`]).
+    UncaughtException,
 }
 
 impl TrapCode {
@@ -40,6 +45,8 @@ impl TrapCode {
             TrapCode::NullReference => "null reference",
             TrapCode::NullFunctionReference => "null function reference",
             TrapCode::Host => "host function error",
+            TrapCode::NullExceptionReference => "null exception reference",
+            TrapCode::UncaughtException => "uncaught exception",
         }
     }
 }
@@ -65,6 +72,11 @@ pub struct Trap {
     code: TrapCode,
     message: String,
     backtrace: Vec<FrameInfo>,
+    /// The exception of an [`TrapCode::UncaughtException`]: thrown by wasm and not caught,
+    /// or returned by a host function to throw it into its wasm caller.
+    exception: Option<Box<Exception>>,
+    /// The raw exnref of an uncaught exception until the store resolves it (0: none).
+    pending: u64,
 }
 
 impl Trap {
@@ -73,6 +85,8 @@ impl Trap {
             code,
             message: code.message().to_string(),
             backtrace: Vec::new(),
+            exception: None,
+            pending: 0,
         }
     }
 
@@ -81,6 +95,8 @@ impl Trap {
             code,
             message,
             backtrace: Vec::new(),
+            exception: None,
+            pending: 0,
         }
     }
 
@@ -90,7 +106,39 @@ impl Trap {
             code: TrapCode::Host,
             message: message.into(),
             backtrace: Vec::new(),
+            exception: None,
+            pending: 0,
         }
+    }
+
+    /// An exception in flight: what an uncaught throw becomes, and what a host function
+    /// returns to throw into wasm.
+    pub fn exception(e: Exception) -> Trap {
+        Trap {
+            code: TrapCode::UncaughtException,
+            message: e.to_string(),
+            backtrace: Vec::new(),
+            exception: Some(Box::new(e)),
+            pending: 0,
+        }
+    }
+
+    /// An exception that left wasm uncaught, before the store resolves its exnref.
+    pub(crate) fn pending_exception(exn: u64) -> Trap {
+        let mut t = Trap::from_code(TrapCode::UncaughtException);
+        t.pending = exn;
+        t
+    }
+
+    /// The exnref of a [`Trap::pending_exception`] (taken once).
+    pub(crate) fn take_pending(&mut self) -> Option<u64> {
+        let e = std::mem::take(&mut self.pending);
+        (e != 0).then_some(e)
+    }
+
+    /// The exception this trap carries, if it is an uncaught exception.
+    pub fn as_exception(&self) -> Option<&Exception> {
+        self.exception.as_deref()
     }
 
     pub(crate) fn with_backtrace(mut self, backtrace: Vec<FrameInfo>) -> Trap {
@@ -130,6 +178,12 @@ impl fmt::Display for Trap {
 
 impl std::error::Error for Trap {}
 
+impl From<Exception> for Trap {
+    fn from(e: Exception) -> Trap {
+        Trap::exception(e)
+    }
+}
+
 impl From<TrapCode> for Trap {
     fn from(code: TrapCode) -> Trap {
         Trap::from_code(code)
@@ -154,14 +208,32 @@ pub enum Error {
     /// Wasm code trapped.
     #[error("{0}")]
     Trap(Trap),
+    /// An exception was thrown and not caught (exception handling).
+    #[error("{0}")]
+    Exception(Box<Exception>),
     /// Wrong argument types, foreign store, resource limits...
     #[error("{0}")]
     Other(String),
 }
 
 impl From<Trap> for Error {
-    fn from(t: Trap) -> Error {
-        Error::Trap(t)
+    fn from(mut t: Trap) -> Error {
+        match t.exception.take() {
+            Some(e) => Error::Exception(e),
+            None => Error::Trap(t),
+        }
+    }
+}
+
+impl From<Error> for Trap {
+    /// For host functions that call back into wasm: an exception keeps flowing, any other
+    /// error becomes a host trap.
+    fn from(e: Error) -> Trap {
+        match e {
+            Error::Trap(t) => t,
+            Error::Exception(e) => Trap::exception(*e),
+            other => Trap::new(other.to_string()),
+        }
     }
 }
 

@@ -9,6 +9,8 @@ pub enum HeapType {
     Func,
     /// Any host reference (`extern`).
     Extern,
+    /// Any exception (`exn`, exception handling).
+    Exn,
     /// Functions of one signature, named by the engine-wide id the engine interns for
     /// `call_indirect`: equal function types of any module of one engine share an id, so
     /// `(ref $t)` of two modules match when their `$t` are the same function type.
@@ -33,6 +35,11 @@ impl RefType {
         nullable: true,
         heap: HeapType::Extern,
     };
+    /// `exnref`, that is `(ref null exn)`.
+    pub const EXNREF: RefType = RefType {
+        nullable: true,
+        heap: HeapType::Exn,
+    };
 
     /// Subtyping of function references without GC: a concrete function type is below
     /// `func`, and a non-null type is below its nullable form. Function types themselves
@@ -48,10 +55,10 @@ impl RefType {
     }
 }
 
-/// A value type (Wasm 2.0 and typed function references).
+/// A value type (Wasm 2.0, typed function references and exception handling).
 ///
-/// `funcref` and `externref` have two spellings, `FuncRef`/`ExternRef` and
-/// `Ref(RefType::FUNCREF)`/`Ref(RefType::EXTERNREF)`; equality and hashing treat them as the
+/// `funcref`, `externref` and `exnref` have two spellings, `FuncRef`/`ExternRef`/`ExnRef` and
+/// `Ref(RefType::FUNCREF)`/`Ref(RefType::EXTERNREF)`/`Ref(RefType::EXNREF)`; equality and hashing treat them as the
 /// same type, and the runtime itself always produces the short form ([`ValType::reference`]).
 #[derive(Clone, Copy, Debug)]
 pub enum ValType {
@@ -63,7 +70,10 @@ pub enum ValType {
     V128,
     FuncRef,
     ExternRef,
-    /// Any other reference type: `(ref $t)`, `(ref null $t)`, `(ref func)`, `(ref extern)`.
+    /// `exnref`, that is `(ref null exn)` (exception handling).
+    ExnRef,
+    /// Any other reference type: `(ref $t)`, `(ref null $t)`, `(ref func)`, `(ref extern)`,
+    /// `(ref exn)`.
     Ref(RefType),
 }
 
@@ -94,6 +104,7 @@ impl ValType {
         match r {
             RefType::FUNCREF => ValType::FuncRef,
             RefType::EXTERNREF => ValType::ExternRef,
+            RefType::EXNREF => ValType::ExnRef,
             r => ValType::Ref(r),
         }
     }
@@ -103,6 +114,7 @@ impl ValType {
         match self {
             ValType::FuncRef => Some(RefType::FUNCREF),
             ValType::ExternRef => Some(RefType::EXTERNREF),
+            ValType::ExnRef => Some(RefType::EXNREF),
             ValType::Ref(r) => Some(r),
             _ => None,
         }
@@ -141,6 +153,10 @@ impl ValType {
                 shared: false,
                 ty: A::Extern,
             } => HeapType::Extern,
+            H::Abstract {
+                shared: false,
+                ty: A::Exn,
+            } => HeapType::Exn,
             H::Concrete(i) => HeapType::Concrete(*type_ids.get(i.as_module_index()? as usize)?),
             _ => return None,
         };
@@ -171,11 +187,13 @@ impl fmt::Display for ValType {
             ValType::V128 => "v128",
             ValType::FuncRef => "funcref",
             ValType::ExternRef => "externref",
+            ValType::ExnRef => "exnref",
             ValType::Ref(r) => {
                 f.write_str(if r.nullable { "(ref null " } else { "(ref " })?;
                 match r.heap {
                     HeapType::Func => f.write_str("func")?,
                     HeapType::Extern => f.write_str("extern")?,
+                    HeapType::Exn => f.write_str("exn")?,
                     HeapType::Concrete(id) => write!(f, "type#{id}")?,
                 }
                 return f.write_str(")");
@@ -248,6 +266,26 @@ pub enum ExternType {
     Global(GlobalType),
     Memory(MemoryType),
     Table(TableType),
+    Tag(TagType),
+}
+
+/// The type of an exception tag: the types of its payload (a tag's function type has no
+/// results).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TagType {
+    params: Box<[ValType]>,
+}
+
+impl TagType {
+    pub fn new(params: impl IntoIterator<Item = ValType>) -> TagType {
+        TagType {
+            params: params.into_iter().collect(),
+        }
+    }
+    /// The payload's types.
+    pub fn params(&self) -> &[ValType] {
+        &self.params
+    }
 }
 
 pub(crate) fn limits_match(

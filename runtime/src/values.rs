@@ -20,6 +20,11 @@ impl ExternRef {
     }
 }
 
+/// A reference to an exception object owned by a store (the number is its handle, never 0).
+/// Create one with [`crate::Exception::new`]; read it with [`crate::Exception::from_ref`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ExnRef(pub(crate) u64);
+
 /// A Wasm value.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Val {
@@ -33,6 +38,7 @@ pub enum Val {
     V128(u128),
     FuncRef(Option<Func>),
     ExternRef(Option<ExternRef>),
+    ExnRef(Option<ExnRef>),
 }
 
 impl Val {
@@ -48,6 +54,7 @@ impl Val {
             Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FuncRef,
             Val::ExternRef(_) => ValType::ExternRef,
+            Val::ExnRef(_) => ValType::ExnRef,
         }
     }
     pub fn i32(&self) -> Option<i32> {
@@ -96,8 +103,10 @@ impl Val {
             ValType::V128 => Val::V128(0),
             ValType::FuncRef => Val::FuncRef(None),
             ValType::ExternRef => Val::ExternRef(None),
+            ValType::ExnRef => Val::ExnRef(None),
             ValType::Ref(r) => match r.heap {
                 HeapType::Extern => Val::ExternRef(None),
+                HeapType::Exn => Val::ExnRef(None),
                 HeapType::Func | HeapType::Concrete(_) => Val::FuncRef(None),
             },
         }

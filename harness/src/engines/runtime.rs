@@ -6,8 +6,8 @@ use std::sync::Mutex;
 use lockstep_runtime as rt;
 
 use crate::engine::{
-    CompileError, Engine, FuncRefId, InstanceId, InstantiateError, InvokeError, ModuleId, Session,
-    Snapshot, Trap, TrapCode, Val, WasmFeatures,
+    CompileError, Engine, ExnRefId, FuncRefId, InstanceId, InstantiateError, InvokeError, ModuleId,
+    Session, Snapshot, Trap, TrapCode, Val, WasmFeatures,
 };
 use crate::wast::spectest;
 
@@ -39,6 +39,8 @@ impl Engine for RuntimeEngine {
             | WasmFeatures::MEMORY64
             | WasmFeatures::RELAXED_SIMD
             | WasmFeatures::FUNCTION_REFERENCES
+            | WasmFeatures::EXCEPTIONS
+            | WasmFeatures::LEGACY_EXCEPTIONS
     }
 
     fn new_session(&self, features: WasmFeatures) -> Box<dyn Session> {
@@ -68,6 +70,8 @@ pub struct RuntimeSession {
     funcs: Vec<rt::Func>,
     func_ids: HashMap<rt::Func, u64>,
     externs: HashMap<u32, rt::ExternRef>,
+    /// Harness exnref ids are indices into this list.
+    exns: Vec<rt::ExnRef>,
 }
 
 fn val_type(t: spectest::ValType) -> rt::ValType {
@@ -95,6 +99,9 @@ fn trap(t: &rt::Trap) -> Trap {
         K::StackOverflow => TrapCode::CallStackExhausted,
         K::NullReference | K::NullFunctionReference => TrapCode::NullReference,
         K::Host => TrapCode::Host,
+        K::NullExceptionReference => TrapCode::NullReference,
+        // Uncaught exceptions reach the adapter as `Error::Exception`, never as a trap.
+        K::UncaughtException => TrapCode::Other,
     };
     Trap {
         code,
@@ -173,6 +180,7 @@ impl RuntimeSession {
             funcs: Vec::new(),
             func_ids: HashMap::new(),
             externs: HashMap::new(),
+            exns: Vec::new(),
         }
     }
 
@@ -219,8 +227,15 @@ impl RuntimeSession {
                 };
                 rt::Val::ExternRef(Some(r))
             }
-            // The runtime has no GC or exception values yet (its owner adds them).
-            Val::AnyRef(_) | Val::Externalized(_) | Val::ExnRef(_) => {
+            Val::ExnRef(None) => rt::Val::ExnRef(None),
+            Val::ExnRef(Some(id)) => rt::Val::ExnRef(Some(
+                *self
+                    .exns
+                    .get(id.0 as usize)
+                    .ok_or_else(|| format!("unknown exnref id {}", id.0))?,
+            )),
+            // The runtime has no GC values yet (its owner adds them).
+            Val::AnyRef(_) | Val::Externalized(_) => {
                 return Err(format!("unsupported argument for the runtime: {v}"));
             }
         })
@@ -255,6 +270,11 @@ impl RuntimeSession {
                     .copied()
                     .unwrap_or(u32::MAX);
                 Val::ExternRef(Some(n))
+            }
+            rt::Val::ExnRef(None) => Val::ExnRef(None),
+            rt::Val::ExnRef(Some(r)) => {
+                self.exns.push(r);
+                Val::ExnRef(Some(ExnRefId(self.exns.len() as u64 - 1)))
             }
         }
     }
@@ -300,6 +320,7 @@ impl Session for RuntimeSession {
             }
             Err(rt::Error::Link(m)) => Err(InstantiateError::Link(m)),
             Err(rt::Error::Trap(t)) => Err(InstantiateError::Trap(trap(&t))),
+            // Like the oracle adapter: the harness has no "uncaught at instantiation" outcome.
             Err(e) => Err(InstantiateError::Other(e.to_string())),
         }
     }
@@ -335,6 +356,9 @@ impl Session for RuntimeSession {
         match func.call(&mut self.store, &rargs, &mut results) {
             Ok(()) => Ok(results.into_iter().map(|v| self.val_out(v)).collect()),
             Err(rt::Error::Trap(t)) => Err(InvokeError::Trap(trap(&t))),
+            Err(rt::Error::Exception(e)) => Err(InvokeError::Exception {
+                payload: e.payload().iter().map(|v| self.val_out(*v)).collect(),
+            }),
             Err(e) => Err(InvokeError::Other(e.to_string())),
         }
     }
@@ -380,7 +404,7 @@ impl Session for RuntimeSession {
                     }
                     snap.tables.push((name, elems));
                 }
-                rt::Extern::Func(_) => {}
+                rt::Extern::Func(_) | rt::Extern::Tag(_) => {}
             }
         }
         Ok(())

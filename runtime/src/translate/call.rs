@@ -7,6 +7,7 @@
 //! makes an ordinary call into the `tail` convention, so tail calls never cross the host
 //! boundary. Each callee's prologue still checks the stack limit.
 
+use super::exceptions::Callee;
 use super::{FuncTranslator, codes, misrouted};
 use crate::trap::Result;
 use crate::vm::vmctx::VMFuncRef;
@@ -16,11 +17,6 @@ use cranelift_codegen::ir::{
 };
 
 impl FuncTranslator<'_, '_> {
-    fn finish_call(&mut self, inst: cranelift_codegen::ir::Inst) {
-        let rets = self.b.inst_results(inst).to_vec();
-        self.stack.extend(rets);
-    }
-
     /// Call (or, with `tail`, tail-call) through a `VMFuncRef` with `nargs` stack arguments.
     pub(super) fn call_through_funcref(
         &mut self,
@@ -38,8 +34,8 @@ impl FuncTranslator<'_, '_> {
             self.b.ins().return_call_indirect(sig, code, &args);
             self.reachable = false;
         } else {
-            let inst = self.b.ins().call_indirect(sig, code, &args);
-            self.finish_call(inst);
+            let rets = self.emit_call(Callee::Indirect(sig, code), &args);
+            self.stack.extend(rets);
         }
     }
 
@@ -80,8 +76,8 @@ impl FuncTranslator<'_, '_> {
             self.b.ins().return_call(fr, &args);
             self.reachable = false;
         } else {
-            let inst = self.b.ins().call(fr, &args);
-            self.finish_call(inst);
+            let rets = self.emit_call(Callee::Direct(fr), &args);
+            self.stack.extend(rets);
         }
     }
 

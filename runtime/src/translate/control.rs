@@ -101,6 +101,12 @@ impl FuncTranslator<'_, '_> {
                     self.b.ins().jump(frame.dest, &block_args(&rets));
                     frame.dest_reached = true;
                 }
+                if let Some((pad, catches)) = frame.try_table.take() {
+                    self.finish_try_table(pad, &catches);
+                }
+                if let Some(legacy) = frame.legacy.take() {
+                    self.finish_legacy_try(legacy);
+                }
                 if frame.kind == FrameKind::If && !frame.else_seen {
                     let eb = frame.else_block.expect("if has else block");
                     self.b.switch_to_block(eb);

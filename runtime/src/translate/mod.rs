@@ -6,6 +6,7 @@
 
 mod call;
 mod control;
+mod exceptions;
 mod funcref;
 mod memory;
 mod numeric;
@@ -39,6 +40,7 @@ pub(crate) mod codes {
     pub const HOST: C = C::unwrap_user(6);
     pub const NULL_REF: C = C::unwrap_user(7);
     pub const NULL_FUNC_REF: C = C::unwrap_user(8);
+    pub const NULL_EXN_REF: C = C::unwrap_user(9);
 
     pub fn to_trap(c: C) -> Option<TrapCode> {
         Some(match c {
@@ -55,6 +57,7 @@ pub(crate) mod codes {
             HOST => TrapCode::Host,
             NULL_REF => TrapCode::NullReference,
             NULL_FUNC_REF => TrapCode::NullFunctionReference,
+            NULL_EXN_REF => TrapCode::NullExceptionReference,
             _ => return None,
         })
     }
@@ -67,7 +70,7 @@ pub(crate) fn clif_type(t: ValType) -> Type {
         ValType::F32 => types::F32,
         ValType::F64 => types::F64,
         ValType::V128 => types::I8X16,
-        ValType::FuncRef | ValType::ExternRef | ValType::Ref(_) => types::I64,
+        ValType::FuncRef | ValType::ExternRef | ValType::ExnRef | ValType::Ref(_) => types::I64,
     }
 }
 
@@ -141,6 +144,10 @@ struct Frame {
     /// Operand stack height below the block's params.
     height: usize,
     dest_reached: bool,
+    /// A try_table's landing block and catch clauses (`exceptions.rs`).
+    try_table: Option<(Block, Vec<wasmparser::Catch>)>,
+    /// A legacy `try` block's state (`exceptions.rs`).
+    legacy: Option<exceptions::LegacyTry>,
 }
 
 impl Frame {
@@ -158,6 +165,8 @@ impl Frame {
             num_results: results.len(),
             height: stack.len() - params.len(),
             dest_reached: false,
+            try_table: None,
+            legacy: None,
         }
     }
 }
@@ -178,6 +187,8 @@ pub(crate) struct FuncTranslator<'a, 'b> {
     func_refs: HashMap<u32, ir::FuncRef>,
     sig_refs: HashMap<u32, ir::SigRef>,
     builtin_sigs: HashMap<usize, ir::SigRef>,
+    /// Landing blocks of the enclosing try_tables, innermost last.
+    handlers: Vec<Block>,
 }
 
 fn unsupported(what: impl std::fmt::Display) -> Error {
@@ -256,6 +267,7 @@ pub(crate) fn translate_function(
             func_refs: HashMap::new(),
             sig_refs: HashMap::new(),
             builtin_sigs: HashMap::new(),
+            handlers: Vec::new(),
         };
         let mut ops = body.get_operators_reader().map_err(malformed)?;
         while !ops.eof() {
@@ -287,13 +299,17 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         use wasmparser::Operator as O;
         if !self.reachable {
             match op {
-                O::Block { .. } | O::Loop { .. } | O::If { .. } => {
+                O::Block { .. }
+                | O::Loop { .. }
+                | O::If { .. }
+                | O::TryTable { .. }
+                | O::Try { .. } => {
                     self.unreachable_depth += 1;
                     return Ok(());
                 }
-                O::Else if self.unreachable_depth == 0 => {}
-                O::End if self.unreachable_depth == 0 => {}
-                O::End => {
+                O::Else | O::Catch { .. } | O::CatchAll if self.unreachable_depth == 0 => {}
+                O::End | O::Delegate { .. } if self.unreachable_depth == 0 => {}
+                O::End | O::Delegate { .. } => {
                     self.unreachable_depth -= 1;
                     return Ok(());
                 }
@@ -309,6 +325,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             Family::Table => self.translate_table(op),
             Family::Call => self.translate_call(op),
             Family::FuncRef => self.translate_funcref(op),
+            Family::Exceptions => self.translate_exceptions(op),
             Family::Simd => self.translate_simd(op),
             Family::RelaxedSimd => self.translate_relaxed_simd(op),
             Family::Unsupported => Err(Error::Compile(format!(

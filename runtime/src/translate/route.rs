@@ -16,6 +16,8 @@ pub(super) enum Family {
     Call,
     /// Typed function references: call_ref, ref.as_non_null, br_on_null/br_on_non_null.
     FuncRef,
+    /// exceptions.rs
+    Exceptions,
     Simd,
     RelaxedSimd,
     /// An operator of a feature the runtime does not implement; validation rejects it unless
@@ -95,6 +97,10 @@ pub(super) fn family(kind: OpKind) -> Family {
         Call | CallIndirect | ReturnCall | ReturnCallIndirect => Family::Call,
         // funcref.rs
         CallRef | ReturnCallRef | RefAsNonNull | BrOnNull | BrOnNonNull => Family::FuncRef,
+        // exceptions.rs
+        TryTable | Throw | ThrowRef | Try | Catch | CatchAll | Rethrow | Delegate => {
+            Family::Exceptions
+        }
         // simd.rs
         V128Load
         | V128Load8x8S
@@ -462,14 +468,6 @@ pub(super) fn family(kind: OpKind) -> Family {
         | I64AtomicRmw8CmpxchgU
         | I64AtomicRmw16CmpxchgU
         | I64AtomicRmw32CmpxchgU
-        | TryTable
-        | Throw
-        | ThrowRef
-        | Try
-        | Catch
-        | Rethrow
-        | Delegate
-        | CatchAll
         | GlobalAtomicGet
         | GlobalAtomicSet
         | GlobalAtomicRmwAdd

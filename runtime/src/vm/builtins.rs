@@ -17,6 +17,7 @@ pub(crate) const TABLE_COPY: usize = 7;
 pub(crate) const TABLE_INIT: usize = 8;
 pub(crate) const ELEM_DROP: usize = 9;
 pub(crate) const RECORD_TRAP_INDEX: usize = 10;
+pub(crate) const EXN_NEW: usize = 11;
 
 /// The table itself, laid out as consecutive function pointers in the order above.
 #[repr(C)]
@@ -32,6 +33,7 @@ pub(crate) struct Builtins {
     table_init: extern "C" fn(usize, u32, u32, u64, u32, u32) -> u32,
     elem_drop: extern "C" fn(usize, u32) -> u32,
     record_trap_index: extern "C" fn(usize, u64) -> u32,
+    exn_new: extern "C" fn(usize, u32) -> u64,
 }
 
 pub(crate) static BUILTINS: Builtins = Builtins {
@@ -46,6 +48,7 @@ pub(crate) static BUILTINS: Builtins = Builtins {
     table_init,
     elem_drop,
     record_trap_index,
+    exn_new,
 };
 
 pub(crate) fn builtins_addr() -> usize {
@@ -99,4 +102,15 @@ extern "C" fn elem_drop(vmctx: usize, seg: u32) -> u32 {
 extern "C" fn record_trap_index(_vmctx: usize, index: u64) -> u32 {
     super::traps::set_trap_index(index);
     0
+}
+
+/// A new exception object of the instance's tag `tag` with a zeroed payload, which the caller
+/// then writes; returns its exnref (0 only if the store panicked, which generated code turns
+/// into a trap by dereferencing nothing: see `translate/exceptions.rs`).
+extern "C" fn exn_new(vmctx: usize, tag: u32) -> u64 {
+    with_instance(vmctx, 0, |s, i| {
+        let t = s.instances[i].tags[tag as usize];
+        let n = s.tags[t].ty.params().len();
+        s.new_exception(t, &vec![0; n]).0
+    })
 }

@@ -19,6 +19,9 @@ pub(crate) struct CodeInfo {
     /// (start offset, end offset, wasm function index), sorted; empty for trampolines.
     pub funcs: Vec<(u32, u32, u32)>,
     pub names: Arc<HashMap<u32, String>>,
+    /// Exception handlers of `try_call` sites: (return-address offset, handler offset, the
+    /// caller's frame offset from FP down to SP), sorted by return address.
+    pub handlers: Vec<(u32, u32, u32)>,
 }
 
 impl CodeInfo {
@@ -26,6 +29,14 @@ impl CodeInfo {
         let off = u32::try_from(pc.checked_sub(self.start)?).ok()?;
         let i = self.traps.binary_search_by_key(&off, |t| t.0).ok()?;
         Some(self.traps[i].1)
+    }
+
+    /// The handler address and frame offset of the `try_call` returning to `ret`.
+    pub fn handler_at(&self, ret: usize) -> Option<(usize, u32)> {
+        let off = u32::try_from(ret.checked_sub(self.start)?).ok()?;
+        let i = self.handlers.binary_search_by_key(&off, |h| h.0).ok()?;
+        let (_, h, frame) = self.handlers[i];
+        Some((self.start + h as usize, frame))
     }
 
     pub fn func_at(&self, pc: usize) -> Option<u32> {
@@ -61,6 +72,7 @@ impl CodeMemory {
         traps: Vec<(u32, TrapCode)>,
         funcs: Vec<(u32, u32, u32)>,
         names: Arc<HashMap<u32, String>>,
+        handlers: Vec<(u32, u32, u32)>,
     ) -> Result<CodeMemory, String> {
         let page = 4096;
         let len = bytes.len().max(1).div_ceil(page) * page;
@@ -97,12 +109,15 @@ impl CodeMemory {
         traps.sort_by_key(|t| t.0);
         let mut funcs = funcs;
         funcs.sort_by_key(|f| f.0);
+        let mut handlers = handlers;
+        handlers.sort_by_key(|h| h.0);
         let info = Arc::new(CodeInfo {
             start: mem.ptr,
             end: mem.ptr + bytes.len().max(1),
             traps,
             funcs,
             names,
+            handlers,
         });
         REGISTRY
             .write()

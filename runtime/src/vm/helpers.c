@@ -25,3 +25,37 @@ int lockstep_invoke(lockstep_tramp_t tramp, void *vmctx, void *code, void *value
 int lockstep_in_wasm(void) { return lockstep_current != NULL; }
 
 void lockstep_unwind(void) { siglongjmp(*lockstep_current, 1); }
+
+/* Exception unwinding (see unwind.rs). Generated code calls `lockstep_throw` with the
+ * exception and the frame pointer of the throwing frame; the Rust walker finds the nearest
+ * handler and returns normally, so no Rust frame is skipped. Then either we resume at the
+ * handler (the frames skipped are generated wasm frames and this C frame, none of which has
+ * callee-saved registers to restore: wasm uses Cranelift's `tail` convention, where every
+ * register is caller-saved, and the handler reloads what it needs from its frame), or, with
+ * no handler before the host boundary, we leave through the sigsetjmp point like a trap. */
+#include <stdint.h>
+
+struct lockstep_handler {
+    uintptr_t pc, sp, fp;
+};
+
+extern int lockstep_find_handler(uintptr_t fp, uint64_t exn, struct lockstep_handler *out);
+
+__attribute__((noreturn)) void lockstep_throw(uint64_t unused, uint64_t exn, uintptr_t fp) {
+    (void)unused;
+    struct lockstep_handler h;
+    if (lockstep_find_handler(fp, exn, &h)) {
+        /* The handler takes the exception in the first payload register (rax on x86-64 for
+         * the `tail` convention). Fixed registers for the inputs, so none is overwritten
+         * before it is read. */
+        __asm__ volatile("mov %0, %%rsp\n\t"
+                         "mov %1, %%rbp\n\t"
+                         "jmp *%2"
+                         :
+                         : "D"(h.sp), "S"(h.fp), "c"(h.pc), "a"(exn)
+                         : "memory");
+        __builtin_unreachable();
+    }
+    lockstep_unwind();
+    __builtin_unreachable();
+}

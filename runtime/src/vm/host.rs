@@ -67,6 +67,14 @@ unsafe extern "C" fn host_entry<T>(ctx: *const HostFuncCtx<T>, values: *mut ValR
     };
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| func(store, vals))) {
         Ok(Ok(())) => 0,
+        // Status 2: the shim throws the exception in slot 0 into its wasm caller.
+        Ok(Err(t))
+            if t.as_exception()
+                .is_some_and(|e| store.opaque.owns_exn(e.exn)) =>
+        {
+            vals[0] = t.as_exception().map_or(0, |e| e.exn.0 as ValRaw);
+            2
+        }
         Ok(Err(t)) => {
             traps::set_host_trap(t);
             1
@@ -178,7 +186,13 @@ impl StoreOpaque {
         // trampoline of its signature `sig`, and `values` is long enough (checked above).
         let r = unsafe { call_funcref(entry, funcref, values) };
         self.entry_depth -= 1;
-        r
+        r.map_err(|mut t| match t.take_pending() {
+            Some(exn) => match self.exception(crate::values::ExnRef(exn)) {
+                Some(e) => Trap::exception(e),
+                None => Trap::new("internal error: unknown exception object"),
+            },
+            None => t,
+        })
     }
 }
 

@@ -35,6 +35,9 @@ pub(crate) fn fill_vmctx(
     for (i, &gi) in inst.globals.iter().enumerate() {
         vmctx[VMOffsets::slot_of(offsets.global(i as u32))] = s.globals[gi].cell.as_ptr() as usize;
     }
+    for (i, &ti) in inst.tags.iter().enumerate() {
+        vmctx[VMOffsets::slot_of(offsets.tag(i as u32))] = ti + 1;
+    }
 }
 
 /// The range `[start, start + len)` if it lies within `0..size`. Computed in u64 with a

@@ -8,6 +8,7 @@
 //! - [`builtins`]: libcalls that generated code reaches through the VM context.
 //! - [`host`]: the array-ABI bridge from generated wasm->host shims into Rust closures, and
 //!   the store's calls into generated code.
+//! - [`unwind`]: the exception frame walker (`try_call` handlers) behind `lockstep_throw`.
 //! - [`instance`]: an instance's VM context slots and the memory/table libcall bodies.
 
 pub(crate) mod builtins;
@@ -16,4 +17,5 @@ pub(crate) mod host;
 pub(crate) mod instance;
 pub(crate) mod memory;
 pub(crate) mod traps;
+pub(crate) mod unwind;
 pub(crate) mod vmctx;

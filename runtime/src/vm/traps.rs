@@ -258,6 +258,10 @@ pub(crate) unsafe fn invoke(
 
 #[cold]
 fn collect_trap(names: &dyn Fn(usize) -> Option<FrameInfo>) -> Trap {
+    if let Some(exn) = super::unwind::take_pending() {
+        // The store fills in the tag and payload (`StoreOpaque::call_raw`).
+        return Trap::pending_exception(exn);
+    }
     let (code, pcs, n) = RECORD.with(|r| (r.code.take(), r.pcs.get(), r.npcs.get()));
     let code = code.unwrap_or(TrapCode::Unreachable);
     let bt: Vec<FrameInfo> = pcs[..n].iter().filter_map(|&pc| names(pc)).collect();

@@ -10,7 +10,7 @@
 //! | 2 | `*const VMFuncRef` array of all functions of the instance (imports first) |
 //! | 3 | `*mut StoreOpaque` owning the instance |
 //! | 4 | instance index within the store |
-//! | 5.. | one `*mut VMMemoryDef` per memory, then `*mut VMTableDef` per table, then `*mut u64` per global |
+//! | 5.. | one `*mut VMMemoryDef` per memory, then `*mut VMTableDef` per table, then `*mut u64` per global, then the id of each tag (store index + 1) |
 //!
 //! The offsets are computed once per module by [`VMOffsets`] and used by both the translator
 //! and the Rust side.
@@ -86,6 +86,7 @@ pub(crate) struct VMOffsets {
     pub num_memories: u32,
     pub num_tables: u32,
     pub num_globals: u32,
+    pub num_tags: u32,
 }
 
 impl VMOffsets {
@@ -105,9 +106,17 @@ impl VMOffsets {
     pub fn global(&self, i: u32) -> i32 {
         ((Self::HEADER_SLOTS + self.num_memories + self.num_tables + i) * 8) as i32
     }
+    pub fn tag(&self, i: u32) -> i32 {
+        ((Self::HEADER_SLOTS + self.num_memories + self.num_tables + self.num_globals + i) * 8)
+            as i32
+    }
     /// Number of pointer-sized slots.
     pub fn slots(&self) -> usize {
-        (Self::HEADER_SLOTS + self.num_memories + self.num_tables + self.num_globals) as usize
+        (Self::HEADER_SLOTS
+            + self.num_memories
+            + self.num_tables
+            + self.num_globals
+            + self.num_tags) as usize
     }
     pub fn slot_of(offset: i32) -> usize {
         (offset / 8) as usize
