@@ -48,21 +48,21 @@ fn range(addr: u32, len: usize, size: usize) -> Result<std::ops::Range<usize>, M
 }
 
 /// Read `buf.len()` bytes at `addr` of `data`, a memory's bytes (each binding's `read`).
-pub(crate) fn read_from(data: &[u8], addr: u32, buf: &mut [u8]) -> Result<(), MemoryError> {
+pub fn read_from(data: &[u8], addr: u32, buf: &mut [u8]) -> Result<(), MemoryError> {
     let r = range(addr, buf.len(), data.len())?;
     buf.copy_from_slice(&data[r]);
     Ok(())
 }
 
 /// Write `bytes` at `addr` of `data`, a memory's bytes (each binding's `write`).
-pub(crate) fn write_into(data: &mut [u8], addr: u32, bytes: &[u8]) -> Result<(), MemoryError> {
+pub fn write_into(data: &mut [u8], addr: u32, bytes: &[u8]) -> Result<(), MemoryError> {
     let r = range(addr, bytes.len(), data.len())?;
     data[r].copy_from_slice(bytes);
     Ok(())
 }
 
 /// The error of a call that needs memory when the program exports none.
-pub(crate) fn no_memory() -> MemoryError {
+pub fn no_memory() -> MemoryError {
     MemoryError::Unavailable("wasi: the program exports no memory".into())
 }
 
