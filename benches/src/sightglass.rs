@@ -169,10 +169,7 @@ pub fn runner(engine: EngineKind, p: &Program) -> Result<Box<dyn Runner>> {
         EngineKind::Ours => Ok(Box::new(Ours::new(p)?)),
         // TODO(issue 15): Wasmtime, through `sightglass_wasmtime.rs` (a draft the peers
         // build has not compiled yet).
-        other => bail!(
-            "sightglass programs run on ours and wasmtime, not {}",
-            other.name()
-        ),
+        other => bail!("sightglass programs run on ours only, not {}", other.name()),
     }
 }
 

@@ -48,7 +48,7 @@ impl Runtime {
     fn new(ctx: WasiCtx) -> Runtime {
         use lockstep_runtime as rt;
         let engine = rt::Engine::new(&rt::Config::new()).unwrap();
-        let module = rt::Module::new(&engine, &wat::parse_str(OPENER).unwrap()).unwrap();
+        let module = rt::Module::new(&engine, wat::parse_str(OPENER).unwrap()).unwrap();
         let mut linker = rt::Linker::<RuntimeWasi>::new(&engine);
         lockstep_wasi::runtime::add_to_linker(&mut linker, |s| s).unwrap();
         let mut store = rt::Store::new(&engine, RuntimeWasi { ctx, memory: None });
