@@ -9,7 +9,10 @@
 //! - [`Store::compile`] decodes and validates bytes into a [`Module`];
 //! - [`Store::instantiate`] links a module against resolved [`Extern`]s, in import order;
 //! - [`Store::invoke`] calls a function with [`Value`]s;
-//! - the `*_get` / `*_set` / `memory_data*` accessors read and write exported state.
+//! - the `*_get` / `*_set` / `memory_data*` accessors read and write exported state;
+//! - [`Store::alloc_host_func`] makes a host function that sees its arguments only, and
+//!   [`Store::alloc_host_func_with_caller`] one that is also lent a [`Caller`] (the store and
+//!   the calling instance's exports), as a WASI host needs to reach the caller's memory.
 //!
 //! # Scope
 //! WebAssembly 3.0 (execution of threads aside):
