@@ -6,6 +6,8 @@
 //!   wasmtime and wasmi, so every engine runs the same modules the same way.
 //! - [`workloads`]: generated modules for compile-time and instantiation benches.
 //! - [`corpus`]: the third-party modules under `../shared/corpus`, when present.
+//! - [`sightglass`]: the corpus's Sightglass programs (WASI commands) end to end, output
+//!   checked, on ours.
 //! - [`measure`], [`report`]: timing loops, the peer comparison, the regression gate, the chart.
 //!
 //! The criterion benches live in `benches/benches/`, the `lockstep-bench` command in
@@ -17,6 +19,7 @@ pub mod engines;
 pub mod kernels;
 pub mod measure;
 pub mod report;
+pub mod sightglass;
 pub mod workloads;
 
 /// Compile a WAT text to a binary module (every engine gets the same bytes).
@@ -43,6 +46,20 @@ mod tests {
         for e in EngineKind::available() {
             crate::calls::call_bench(e).unwrap();
             (crate::calls::instantiate_bench(e).unwrap())();
+        }
+    }
+
+    #[test]
+    fn the_gates_sightglass_programs_print_their_expected_output() {
+        if crate::corpus::dir().is_none() {
+            eprintln!("{}", crate::corpus::absent_message());
+            return;
+        }
+        for p in crate::sightglass::find(crate::report::GATE_PROGRAMS).unwrap() {
+            crate::sightglass::runner(EngineKind::Ours, &p)
+                .unwrap()
+                .run()
+                .unwrap();
         }
     }
 

@@ -12,7 +12,9 @@ usage: lockstep-bench <command> [options]
 commands:
   compare   run the figures on every engine and print them with ratios ours/wasmtime and
             oracle/wasmi (build with --features peers for the peers)
-              --groups kernels,calls,compile,coremark   (default: kernels,calls,compile)
+              --groups kernels,calls,compile,sightglass,coremark
+                                (default: kernels,calls,compile; sightglass runs the
+                                corpus's WASI programs on ours)
               --engines ours,oracle,wasmtime,wasmi      (default: every engine built in)
               --quick                                   shorter timing budget
               --json PATH       write the figures as JSON
@@ -28,6 +30,8 @@ commands:
               --baseline PATH   (default: benches/baseline.json)
               --rounds N        rounds whose medians are combined (default 3; 5 for --update)
               --update          measure and rewrite the baseline instead
+              --only PREFIX     with --update: keep the baseline, (re)place only the
+                                figures whose key starts with PREFIX (e.g. sightglass/)
 ";
 
 fn default_baseline() -> PathBuf {
@@ -156,6 +160,10 @@ fn main() -> Result<()> {
                 .map(PathBuf::from)
                 .unwrap_or_else(default_baseline);
             let update = a.flag("--update");
+            let only = a.value("--only")?;
+            if only.is_some() && !update {
+                bail!("--only goes with --update");
+            }
             let rounds: usize = match a.value("--rounds")? {
                 Some(r) => r.parse()?,
                 None if update => 5,
@@ -163,7 +171,7 @@ fn main() -> Result<()> {
             };
             a.done()?;
             if update {
-                report::gate_update(&path, rounds)?;
+                report::gate_update(&path, rounds, only.as_deref())?;
             } else {
                 let bad = report::gate_check(&path, rounds)?;
                 if bad > 0 {

@@ -397,6 +397,22 @@ pub fn run_compare(opts: &CompareOpts) -> Result<Results> {
         };
         figures.extend(compile_figures(&opts.engines, b, &w)?);
     }
+    if has("sightglass") {
+        say("sightglass:");
+        let programs = crate::sightglass::programs();
+        if programs.is_empty() {
+            say(crate::corpus::absent_message());
+        }
+        // Ours only: an interpreter takes minutes on the larger programs (`lockstep run`
+        // checks the oracle on them), and Wasmtime's binding is a TODO (sightglass.rs).
+        let engines: Vec<EngineKind> = opts
+            .engines
+            .iter()
+            .copied()
+            .filter(|e| *e == EngineKind::Ours)
+            .collect();
+        figures.extend(sightglass_figures(&engines, budget, &programs)?);
+    }
     if has("coremark") {
         say("coremark:");
         if crate::corpus::coremark().is_none() {
@@ -506,6 +522,19 @@ pub struct Baseline {
     pub date_unix: u64,
     /// key: `id@engine`.
     pub figures: BTreeMap<String, BaselineFigure>,
+    /// Figures measured later than the rest (`check --update --only PREFIX`): when, under
+    /// what load, and which.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partial_updates: Vec<PartialUpdate>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PartialUpdate {
+    pub prefix: String,
+    pub rounds: usize,
+    pub load_before: Option<f64>,
+    pub load_after: Option<f64>,
+    pub date_unix: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -523,8 +552,36 @@ pub const MIN_THRESHOLD: f64 = 0.10;
 /// Threshold = NOISE_FACTOR x measured noise (when above the floor).
 pub const NOISE_FACTOR: f64 = 3.0;
 
+/// The Sightglass programs the gate runs on ours: bench spans of 15-35 ms on ours (a C
+/// compressor, a C sort, a Rust hash), so three rounds stay within seconds.
+pub const GATE_PROGRAMS: &[&str] = &["bz2", "quicksort", "blake3-scalar"];
+
+/// The `sightglass/NAME` figures: each program's bench span, output checked on every run.
+pub fn sightglass_figures(
+    engines: &[EngineKind],
+    budget: Budget,
+    programs: &[crate::sightglass::Program],
+) -> Result<Vec<Figure>> {
+    let mut out = Vec::new();
+    for p in programs {
+        for &e in engines {
+            let mut r = crate::sightglass::runner(e, p)?;
+            let s = crate::sightglass::measure(r.as_mut(), budget)?;
+            say(format!(
+                "  sightglass/{:<16} {:<9} {}",
+                p.name,
+                e.name(),
+                fmt_ns(s.median)
+            ));
+            out.push(Figure::new(&format!("sightglass/{}", p.name), e, s));
+        }
+    }
+    Ok(out)
+}
+
 /// One round of the gate's quick subset: kernels on ours and the oracle, compile of the
-/// medium module, typed calls, wasm→host calls and instantiation on ours.
+/// medium module, typed calls, wasm→host calls and instantiation on ours, and the
+/// [`GATE_PROGRAMS`] on ours when the corpus is present.
 pub fn gate_round() -> Result<Vec<Figure>> {
     let mut figs = kernel_figures(&[EngineKind::Ours, EngineKind::Oracle], Budget::QUICK)?;
     let w: Vec<(String, Vec<u8>)> = compile_workloads(false)
@@ -550,6 +607,16 @@ pub fn gate_round() -> Result<Vec<Figure>> {
     });
     say(format!("  instantiate    ours      {}", fmt_ns(s.median)));
     figs.push(Figure::new("instantiate", EngineKind::Ours, s));
+    if crate::corpus::dir().is_some() {
+        let programs = crate::sightglass::find(GATE_PROGRAMS)?;
+        figs.extend(sightglass_figures(
+            &[EngineKind::Ours],
+            Budget::QUICK,
+            &programs,
+        )?);
+    } else {
+        say(crate::corpus::absent_message());
+    }
     Ok(figs)
 }
 
@@ -583,10 +650,14 @@ pub fn gate_measure(rounds: usize) -> Result<(RoundSummary, Option<f64>)> {
     Ok((out, load_before))
 }
 
-pub fn gate_update(path: &Path, rounds: usize) -> Result<()> {
+/// Measure the gate's figures and write the baseline. With `only`, the baseline at `path` is
+/// kept and only the figures whose key starts with `only` are (re)placed, so adding figures
+/// does not re-measure the others under different load.
+pub fn gate_update(path: &Path, rounds: usize, only: Option<&str>) -> Result<()> {
     let (m, load_before) = gate_measure(rounds)?;
-    let figures = m
+    let measured = m
         .into_iter()
+        .filter(|(k, _)| only.is_none_or(|p| k.starts_with(p)))
         .map(|(k, (median_ns, noise))| {
             let threshold = (NOISE_FACTOR * noise).max(MIN_THRESHOLD);
             (
@@ -597,15 +668,35 @@ pub fn gate_update(path: &Path, rounds: usize) -> Result<()> {
                     threshold,
                 },
             )
-        })
-        .collect();
-    let b = Baseline {
-        machine: Machine::current(),
-        rounds,
-        load_before,
-        load_after: crate::measure::load_average(),
-        date_unix: unix_now(),
-        figures,
+        });
+    let b = match only {
+        None => Baseline {
+            machine: Machine::current(),
+            rounds,
+            load_before,
+            load_after: crate::measure::load_average(),
+            date_unix: unix_now(),
+            figures: measured.collect(),
+            partial_updates: Vec::new(),
+        },
+        Some(prefix) => {
+            let mut b: Baseline = load_json(path)?;
+            if b.machine != Machine::current() {
+                bail!(
+                    "--only keeps a baseline measured on another machine or rustc: use --update alone"
+                );
+            }
+            b.figures.extend(measured);
+            b.partial_updates.retain(|u| u.prefix != prefix);
+            b.partial_updates.push(PartialUpdate {
+                prefix: prefix.to_string(),
+                rounds,
+                load_before,
+                load_after: crate::measure::load_average(),
+                date_unix: unix_now(),
+            });
+            b
+        }
     };
     save_json(path, &b)?;
     println!("baseline written to {} ({rounds} rounds)", path.display());

@@ -28,7 +28,7 @@ use crate::value::{
     DEFAULT_SLOT, RefKind, Slot, funcref_slot, ref_slot, slot_funcref, slot_ref, slot_to_value,
     value_to_slot,
 };
-use crate::{CallError, ExnAddr, FuncAddr, Store, Trap, TrapKind, Value};
+use crate::{CallError, ExnAddr, FuncAddr, InstanceAddr, Store, Trap, TrapKind, Value};
 use numeric::{float32, float64};
 
 /// The number of alternatives of the relaxed SIMD rules.
@@ -97,8 +97,8 @@ impl Store {
         let mut stack = mem::take(&mut self.stack);
         stack.clear();
         stack.extend(args.iter().map(|v| value_to_slot(*v)));
-        let result = match &mut self.funcs[func.0 as usize].kind {
-            FuncKind::Host(h) => control::call_host(h, &ty, &mut stack).map_err(Stop::Trap),
+        let result = match &self.funcs[func.0 as usize].kind {
+            FuncKind::Host(_) => self.call_host(func, None, &mut stack).map_err(Stop::Trap),
             FuncKind::Wasm { .. } => self.run(&mut stack, func),
         };
         let result = result.map_err(|stop| match stop {
@@ -265,7 +265,6 @@ impl Store {
                 let a: FuncAddr = $a;
                 consume_fuel!();
                 let f = &mut self.funcs[a.0 as usize];
-                let type_id = f.type_id as usize;
                 match &mut f.kind {
                     FuncKind::Wasm {
                         instance,
@@ -296,8 +295,17 @@ impl Store {
                         base = stack.len();
                         pc = 0;
                     }
-                    FuncKind::Host(h) => {
-                        control::call_host(h, &self.types.defs[type_id].func, stack)?;
+                    FuncKind::Host(_) => {
+                        // The host function may run wasm again (through `Store::invoke`),
+                        // which meters the store's fuel: lend it the loop's.
+                        if self.fuel.is_some() {
+                            self.fuel = Some(*fuel);
+                        }
+                        let caller = Some(InstanceAddr(inst.addr));
+                        self.call_host(a, caller, stack)?;
+                        if let Some(left) = self.fuel {
+                            *fuel = left;
+                        }
                         if $tail {
                             do_return!();
                         }

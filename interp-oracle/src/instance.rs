@@ -9,8 +9,9 @@ use crate::module::{ConstExpr, ConstOp, ExportKind, ImportDesc, ModuleInner, Seg
 use crate::types::{Canon, RefTy, Ty, TypeId};
 use crate::value::{RefKind, Slot, funcref_slot, ref_slot, slot_to_value};
 use crate::{
-    AddrType, CallError, Extern, ExternType, FuncAddr, GlobalAddr, HostFunc, InstanceAddr,
-    InstantiateError, Limits, MemAddr, Store, TableAddr, TagAddr, Trap, TrapKind, ValType, Value,
+    AddrType, CallError, Extern, ExternType, FuncAddr, GlobalAddr, HostFuncWithCaller,
+    InstanceAddr, InstantiateError, Limits, MemAddr, Store, TableAddr, TagAddr, Trap, TrapKind,
+    ValType, Value,
 };
 
 /// Size of a memory page.
@@ -49,8 +50,13 @@ pub(crate) struct FuncInst {
 }
 
 pub(crate) enum FuncKind {
-    Wasm { instance: u32, code: Arc<FuncCode> },
-    Host(HostFunc),
+    Wasm {
+        instance: u32,
+        code: Arc<FuncCode>,
+    },
+    /// `None` while the function runs: it is taken out of the store so that it can be lent
+    /// the store (see [`crate::Caller`]).
+    Host(Option<HostFuncWithCaller>),
 }
 
 pub(crate) struct TableInst {
@@ -111,6 +117,8 @@ pub(crate) struct DataInst {
 
 /// A module instance: the addresses of everything the module's indices refer to.
 pub(crate) struct Instance {
+    /// This instance's address in the store (what a host function's [`crate::Caller`] names).
+    pub addr: u32,
     /// Store type id of each of the module's types.
     pub type_ids: Vec<u32>,
     pub funcs: Vec<FuncAddr>,
@@ -352,6 +360,7 @@ impl Store {
         let type_ids = self.intern_types(module);
         let resolve = |i: u32| type_ids.get(i as usize).copied().unwrap_or(0);
         let mut inst = Instance {
+            addr: self.instances.len() as u32,
             type_ids: Vec::new(),
             funcs: Vec::new(),
             tables: Vec::new(),
@@ -429,7 +438,7 @@ impl Store {
         }
 
         // 2. Allocate the module's own functions, tables, memories, globals and segments.
-        let addr = self.instances.len() as u32;
+        let addr = inst.addr;
         inst.type_ids = type_ids.clone();
         for (i, code) in module.code.iter().enumerate() {
             let type_id = module

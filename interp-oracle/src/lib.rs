@@ -9,7 +9,10 @@
 //! - [`Store::compile`] decodes and validates bytes into a [`Module`];
 //! - [`Store::instantiate`] links a module against resolved [`Extern`]s, in import order;
 //! - [`Store::invoke`] calls a function with [`Value`]s;
-//! - the `*_get` / `*_set` / `memory_data*` accessors read and write exported state.
+//! - the `*_get` / `*_set` / `memory_data*` accessors read and write exported state;
+//! - [`Store::alloc_host_func`] makes a host function that sees its arguments only, and
+//!   [`Store::alloc_host_func_with_caller`] one that is also lent a [`Caller`] (the store and
+//!   the calling instance's exports), as a WASI host needs to reach the caller's memory.
 //!
 //! # Scope
 //! WebAssembly 3.0 (execution of threads aside):
@@ -358,8 +361,42 @@ pub enum ExternType {
     Tag(FuncType),
 }
 
-/// A host function: receives arguments, returns results or a trap.
+/// A host function that needs nothing but its arguments: returns results or a trap.
 pub type HostFunc = Box<dyn FnMut(&[Value]) -> Result<Vec<Value>, Trap> + Send>;
+
+/// A host function that is lent the store and the calling instance while it runs
+/// ([`Caller`]), as the spec's host functions are: what they return may depend on the store,
+/// and they may change it (write a memory, set a global).
+pub type HostFuncWithCaller =
+    Box<dyn FnMut(&mut Caller<'_>, &[Value]) -> Result<Vec<Value>, Trap> + Send>;
+
+/// What a [`HostFuncWithCaller`] is lent for one call: the store, and the instance whose code
+/// made the call (so it can find, say, that instance's exported `memory`).
+///
+/// The host function itself is out of the store during the call: a call that reaches it again
+/// through [`Store::invoke`] traps (a Rust `FnMut` cannot run twice at once).
+pub struct Caller<'a> {
+    pub(crate) store: &'a mut Store,
+    pub(crate) instance: Option<InstanceAddr>,
+}
+
+impl Caller<'_> {
+    /// The instance of the wasm function that called; `None` when the host invoked the host
+    /// function itself ([`Store::invoke`]).
+    pub fn instance(&self) -> Option<InstanceAddr> {
+        self.instance
+    }
+    /// An export of the calling instance, by name (like Wasmtime's `Caller::get_export`).
+    pub fn get_export(&self, name: &str) -> Option<Extern> {
+        self.store.export(self.instance?, name)
+    }
+    pub fn store(&self) -> &Store {
+        self.store
+    }
+    pub fn store_mut(&mut self) -> &mut Store {
+        self.store
+    }
+}
 
 /// The store: every function, table, memory, global and instance lives here.
 pub struct Store {
@@ -506,9 +543,15 @@ impl Store {
     }
 
     // Host allocation (the harness builds the `spectest` module with these).
-    pub fn alloc_host_func(&mut self, ty: FuncType, f: HostFunc) -> FuncAddr {
+    /// A host function of type `ty` that sees only its arguments.
+    pub fn alloc_host_func(&mut self, ty: FuncType, mut f: HostFunc) -> FuncAddr {
+        self.alloc_host_func_with_caller(ty, Box::new(move |_, args| f(args)))
+    }
+    /// A host function of type `ty` that is lent the store and its caller's instance (to reach
+    /// the caller's memory, as a WASI host does).
+    pub fn alloc_host_func_with_caller(&mut self, ty: FuncType, f: HostFuncWithCaller) -> FuncAddr {
         let type_id = self.types.intern_host_func(&ty);
-        self.push_func(type_id, FuncKind::Host(f))
+        self.push_func(type_id, FuncKind::Host(Some(f)))
     }
     pub fn alloc_table(&mut self, element: ValType, limits: Limits, init: Value) -> TableAddr {
         self.alloc_table_at(AddrType::I32, element, limits, init)

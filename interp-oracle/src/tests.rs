@@ -912,6 +912,7 @@ fn setup_3_0(depth: usize, wat: &str) -> (Store, InstanceAddr) {
 mod exceptions;
 mod func_refs;
 mod gc;
+mod host_caller;
 mod memory64;
 mod relaxed_simd;
 mod tail_calls;

@@ -38,11 +38,7 @@ pub(crate) trait GuestMemoryExt: GuestMemory {
 impl<M: GuestMemory + ?Sized> GuestMemoryExt for M {}
 
 /// Checked `[addr, addr + len)` within a memory of `size` bytes.
-pub(crate) fn range(
-    addr: u32,
-    len: usize,
-    size: usize,
-) -> Result<std::ops::Range<usize>, MemoryError> {
+fn range(addr: u32, len: usize, size: usize) -> Result<std::ops::Range<usize>, MemoryError> {
     let start = addr as usize;
     let end = start.checked_add(len).ok_or(MemoryError::OutOfBounds)?;
     if end > size {
@@ -51,16 +47,31 @@ pub(crate) fn range(
     Ok(start..end)
 }
 
+/// Read `buf.len()` bytes at `addr` of `data`, a memory's bytes (each binding's `read`).
+pub fn read_from(data: &[u8], addr: u32, buf: &mut [u8]) -> Result<(), MemoryError> {
+    let r = range(addr, buf.len(), data.len())?;
+    buf.copy_from_slice(&data[r]);
+    Ok(())
+}
+
+/// Write `bytes` at `addr` of `data`, a memory's bytes (each binding's `write`).
+pub fn write_into(data: &mut [u8], addr: u32, bytes: &[u8]) -> Result<(), MemoryError> {
+    let r = range(addr, bytes.len(), data.len())?;
+    data[r].copy_from_slice(bytes);
+    Ok(())
+}
+
+/// The error of a call that needs memory when the program exports none.
+pub fn no_memory() -> MemoryError {
+    MemoryError::Unavailable("wasi: the program exports no memory".into())
+}
+
 /// A plain byte vector as guest memory (tests).
 impl GuestMemory for Vec<u8> {
     fn read(&mut self, addr: u32, buf: &mut [u8]) -> Result<(), MemoryError> {
-        let r = range(addr, buf.len(), self.len())?;
-        buf.copy_from_slice(&self[r]);
-        Ok(())
+        read_from(self, addr, buf)
     }
     fn write(&mut self, addr: u32, data: &[u8]) -> Result<(), MemoryError> {
-        let r = range(addr, data.len(), self.len())?;
-        self[r].copy_from_slice(data);
-        Ok(())
+        write_into(self, addr, data)
     }
 }

@@ -1,13 +1,14 @@
 //! The binding for lockstep-runtime, in the style of `wasmtime_wasi::add_to_linker`.
 //!
-//! The runtime's `Caller` cannot look up the calling instance's exports, so the embedder
-//! records the instance's memory in [`RuntimeWasi::memory`] after instantiation (before
-//! calling `_start`); the calls reach memory through it.
+//! The runtime's `Caller` cannot look up the calling instance's exports (its calls into the
+//! host pass only the host function's own context, not the caller's instance), so the
+//! embedder records the instance's memory in [`RuntimeWasi::memory`] after instantiation
+//! (before calling `_start`); the calls reach memory through it.
 
 use lockstep_runtime::{Caller, FuncType, Linker, Memory, Module, Result, Trap, Val, ValType};
 
 use crate::WasiCtx;
-use crate::memory::{GuestMemory, MemoryError, range};
+use crate::memory::{GuestMemory, MemoryError, no_memory, read_from, write_into};
 use crate::syscalls::{self, FUNCS, HostError, Ty};
 
 /// What a store's data holds for WASI.
@@ -28,25 +29,17 @@ struct CallerMemory<'a, 'b, T> {
 
 impl<T> CallerMemory<'_, '_, T> {
     fn data(&mut self) -> Result<&mut [u8], MemoryError> {
-        let m = self.memory.ok_or_else(|| {
-            MemoryError::Unavailable("wasi: the program exports no memory".into())
-        })?;
+        let m = self.memory.ok_or_else(no_memory)?;
         Ok(m.data_mut(&mut *self.caller))
     }
 }
 
 impl<T> GuestMemory for CallerMemory<'_, '_, T> {
     fn read(&mut self, addr: u32, buf: &mut [u8]) -> Result<(), MemoryError> {
-        let data = self.data()?;
-        let r = range(addr, buf.len(), data.len())?;
-        buf.copy_from_slice(&data[r]);
-        Ok(())
+        read_from(self.data()?, addr, buf)
     }
     fn write(&mut self, addr: u32, bytes: &[u8]) -> Result<(), MemoryError> {
-        let data = self.data()?;
-        let r = range(addr, bytes.len(), data.len())?;
-        data[r].copy_from_slice(bytes);
-        Ok(())
+        write_into(self.data()?, addr, bytes)
     }
 }
 

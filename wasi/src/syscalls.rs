@@ -192,11 +192,12 @@ pub fn call(
     let w = |i: usize| a[i] as u32;
     let r = match (def.module, def.name) {
         (BENCH_MODULE, "start") => {
-            ctx.bench_start = Some(std::time::Instant::now());
+            ctx.bench_start = Some(ctx.bench_now());
             return Ok(None);
         }
         (BENCH_MODULE, "end") => {
-            ctx.bench_elapsed = ctx.bench_start.map(|s| s.elapsed());
+            let now = ctx.bench_now();
+            ctx.bench_elapsed = ctx.bench_start.map(|s| now.saturating_sub(s));
             return Ok(None);
         }
         (_, "proc_exit") => return Err(HostError::Exit(w(0))),

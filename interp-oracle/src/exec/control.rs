@@ -3,37 +3,67 @@
 //! exception. Wasm-to-wasm calls, returns and branches
 //! are in the loop itself (`exec.rs`), because they replace the loop's current frame.
 
-use crate::instance::Instance;
+use crate::instance::{FuncKind, Instance};
 use crate::instr::{Catch, FuncCode, Handlers};
 use crate::value::{Slot, slot_to_value, value_to_slot};
-use crate::{FuncType, HostFunc, Trap, ValType, Value};
+use crate::{Caller, FuncAddr, InstanceAddr, Store, Trap, ValType, Value};
 
 /// Check that `values` have exactly the types `types`.
 pub fn check_types(values: &[Value], types: &[ValType]) -> bool {
     values.len() == types.len() && values.iter().zip(types).all(|(v, t)| v.ty() == *t)
 }
 
-/// Call a host function with the top `ty.params.len()` slots of the stack as arguments;
-/// replace them by its results. A host function returning the wrong number or types of
-/// values is a trap, not a panic.
-pub fn call_host(f: &mut HostFunc, ty: &FuncType, stack: &mut Vec<Slot>) -> Result<(), Trap> {
-    let n = ty.params.len();
-    let start = stack.len() - n;
-    let args: Vec<Value> = stack[start..]
-        .iter()
-        .zip(&ty.params)
-        .map(|(s, t)| slot_to_value(*t, *s))
-        .collect();
-    stack.truncate(start);
-    let results = f(&args)?;
-    if !check_types(&results, &ty.results) {
-        return Err(Trap::host(format!(
-            "host function returned {:?}, expected types {:?}",
-            results, ty.results
-        )));
+impl Store {
+    /// Call host function `func` with the top slots of the stack as arguments; replace them
+    /// by its results. `caller` is the instance of the calling wasm code (`None` for a direct
+    /// invocation). The function is lent the store through a [`Caller`], so it is taken out
+    /// of its slot for the call and put back after. A host function returning the wrong
+    /// number or types of values is a trap, not a panic.
+    pub(crate) fn call_host(
+        &mut self,
+        func: FuncAddr,
+        caller: Option<InstanceAddr>,
+        stack: &mut Vec<Slot>,
+    ) -> Result<(), Trap> {
+        let f = &mut self.funcs[func.0 as usize];
+        let type_id = f.type_id as usize;
+        let FuncKind::Host(slot) = &mut f.kind else {
+            return Err(Trap::host("not a host function"));
+        };
+        let Some(mut host) = slot.take() else {
+            return Err(Trap::host(format!(
+                "host function {} called again while it runs",
+                func.0
+            )));
+        };
+        let params = &self.types.defs[type_id].func.params;
+        let start = stack.len() - params.len();
+        let args: Vec<Value> = stack[start..]
+            .iter()
+            .zip(params)
+            .map(|(s, t)| slot_to_value(*t, *s))
+            .collect();
+        stack.truncate(start);
+        let results = host(
+            &mut Caller {
+                store: self,
+                instance: caller,
+            },
+            &args,
+        );
+        if let FuncKind::Host(slot) = &mut self.funcs[func.0 as usize].kind {
+            *slot = Some(host);
+        }
+        let results = results?;
+        let expected = &self.types.defs[type_id].func.results;
+        if !check_types(&results, expected) {
+            return Err(Trap::host(format!(
+                "host function returned {results:?}, expected types {expected:?}"
+            )));
+        }
+        stack.extend(results.into_iter().map(value_to_slot));
+        Ok(())
     }
-    stack.extend(results.into_iter().map(value_to_slot));
-    Ok(())
 }
 
 /// The handler that catches an exception of (store) tag `tag` thrown at `pc` of `code`: the
