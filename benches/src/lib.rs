@@ -49,6 +49,14 @@ mod tests {
         }
     }
 
+    /// The engines the Sightglass programs run on: ours, and Wasmtime with `peers`.
+    fn sightglass_engines() -> Vec<EngineKind> {
+        EngineKind::available()
+            .into_iter()
+            .filter(|e| matches!(e, EngineKind::Ours | EngineKind::Wasmtime))
+            .collect()
+    }
+
     #[test]
     fn the_gates_sightglass_programs_print_their_expected_output() {
         if crate::corpus::dir().is_none() {
@@ -56,10 +64,27 @@ mod tests {
             return;
         }
         for p in crate::sightglass::find(crate::report::GATE_PROGRAMS).unwrap() {
-            crate::sightglass::runner(EngineKind::Ours, &p)
+            for e in sightglass_engines() {
+                crate::sightglass::runner(e, &p).unwrap().run().unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn a_sightglass_run_with_other_output_than_expected_fails() {
+        if crate::corpus::dir().is_none() {
+            eprintln!("{}", crate::corpus::absent_message());
+            return;
+        }
+        let mut p = crate::sightglass::find(&["quicksort"]).unwrap().remove(0);
+        p.stdout.push(b'!');
+        for e in sightglass_engines() {
+            let err = crate::sightglass::runner(e, &p)
                 .unwrap()
                 .run()
-                .unwrap();
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("stdout differs"), "{}: {err}", e.name());
         }
     }
 

@@ -14,7 +14,7 @@ commands:
             oracle/wasmi (build with --features peers for the peers)
               --groups kernels,calls,compile,sightglass,coremark
                                 (default: kernels,calls,compile; sightglass runs the
-                                corpus's WASI programs on ours)
+                                corpus's WASI programs on ours and wasmtime)
               --engines ours,oracle,wasmtime,wasmi      (default: every engine built in)
               --quick                                   shorter timing budget
               --json PATH       write the figures as JSON

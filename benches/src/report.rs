@@ -403,13 +403,13 @@ pub fn run_compare(opts: &CompareOpts) -> Result<Results> {
         if programs.is_empty() {
             say(crate::corpus::absent_message());
         }
-        // Ours only: an interpreter takes minutes on the larger programs (`lockstep run`
-        // checks the oracle on them), and Wasmtime's binding is a TODO (sightglass.rs).
+        // The compilers only: an interpreter takes minutes on the larger programs
+        // (`lockstep run` checks the oracle on them).
         let engines: Vec<EngineKind> = opts
             .engines
             .iter()
             .copied()
-            .filter(|e| *e == EngineKind::Ours)
+            .filter(|e| matches!(e, EngineKind::Ours | EngineKind::Wasmtime))
             .collect();
         figures.extend(sightglass_figures(&engines, budget, &programs)?);
     }

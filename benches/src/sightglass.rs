@@ -1,10 +1,10 @@
 //! Sightglass programs (`../shared/corpus/sightglass`, WASI preview1 commands) end to end on
-//! our runtime (Wasmtime: a TODO, see `sightglass_wasmtime.rs`). Every run's stdout, stderr and exit
-//! status are checked against the program's `.expected` files, so a wrong engine never looks
-//! fast.
+//! our runtime and, with the `peers` feature, on Wasmtime. Every run's stdout, stderr and exit
+//! status are checked against the program's `.expected` files (the same [`check`] on both
+//! engines), so a wrong engine never looks fast.
 //!
-//! The engines are to get one WASI host: lockstep-wasi's, through its `add_to_linker` on ours
-//! and bound to Wasmtime's `Linker` (the draft in `sightglass_wasmtime.rs`). The host is not
+//! The engines get one WASI host: lockstep-wasi's, through its `add_to_linker` on ours and
+//! bound to Wasmtime's `Linker` in `sightglass_wasmtime.rs`. The host is not
 //! engine code, so sharing it keeps the comparison about the engines; `wasmtime-wasi` would
 //! need Wasmtime's component model and a Tokio runtime in the peers build.
 //!
@@ -163,13 +163,20 @@ impl Runner for Ours {
     }
 }
 
-/// Compile `p` for `engine` (ours; Wasmtime is still a TODO, see below).
+#[cfg(feature = "peers")]
+#[path = "sightglass_wasmtime.rs"]
+mod wasmtime_wasi;
+
+/// Compile `p` for `engine` (ours, or Wasmtime with the `peers` feature).
 pub fn runner(engine: EngineKind, p: &Program) -> Result<Box<dyn Runner>> {
     match engine {
         EngineKind::Ours => Ok(Box::new(Ours::new(p)?)),
-        // TODO(issue 15): Wasmtime, through `sightglass_wasmtime.rs` (a draft the peers
-        // build has not compiled yet).
-        other => bail!("sightglass programs run on ours only, not {}", other.name()),
+        #[cfg(feature = "peers")]
+        EngineKind::Wasmtime => Ok(Box::new(wasmtime_wasi::Wasmtime::new(p)?)),
+        other => bail!(
+            "sightglass programs run on ours and wasmtime only, not {}",
+            other.name()
+        ),
     }
 }
 

@@ -1,10 +1,6 @@
-//! TODO(issue 15): NOT COMPILED YET. A draft of lockstep-wasi's host calls bound to
-//! Wasmtime's `Linker`, for the Sightglass figures against Wasmtime. No `mod` declaration
-//! names this file: the peers build (Wasmtime from scratch) could not finish on the shared
-//! machine in the session that wrote it. To wire it in: in `sightglass.rs`, add
-//! `#[cfg(feature = "peers")] #[path = "sightglass_wasmtime.rs"] mod wasmtime_wasi;` and the
-//! arm `EngineKind::Wasmtime => Ok(Box::new(wasmtime_wasi::Wasmtime::new(p)?))` in `runner`,
-//! then build with `--features peers` and fix what the compiler says.
+//! lockstep-wasi's host calls bound to Wasmtime's `Linker` (feature `peers`), so the
+//! Sightglass programs run on Wasmtime with the same host, and the same output checks, as
+//! on ours.
 
 use super::*;
 use lockstep_wasi::memory::{GuestMemory, MemoryError, no_memory, read_from, write_into};
@@ -89,7 +85,9 @@ impl Wasmtime {
                 def.results.iter().copied().map(val_type),
             );
             linker
-                .func_new(def.module, def.name, ty, move |c, p, r| call(c, index, p, r))
+                .func_new(def.module, def.name, ty, move |c, p, r| {
+                    call(c, index, p, r)
+                })
                 .map_err(|e| anyhow!("{e:?}"))?;
         }
         // The WASI calls the host leaves out return ENOSYS, as on lockstep's engines.
