@@ -7,7 +7,7 @@
 //! - [`workloads`]: generated modules for compile-time and instantiation benches.
 //! - [`corpus`]: the third-party modules under `../shared/corpus`, when present.
 //! - [`sightglass`]: the corpus's Sightglass programs (WASI commands) end to end, output
-//!   checked, on ours.
+//!   checked, on ours and (feature `peers`) Wasmtime.
 //! - [`measure`], [`report`]: timing loops, the peer comparison, the regression gate, the chart.
 //!
 //! The criterion benches live in `benches/benches/`, the `lockstep-bench` command in
