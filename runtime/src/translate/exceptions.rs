@@ -310,24 +310,34 @@ impl FuncTranslator<'_, '_> {
         }
     }
 
+    /// The block frame of a `try_table` or a legacy `try`, and its landing pad (a block whose
+    /// one parameter is the exception caught there).
+    fn handler_frame(
+        &mut self,
+        blockty: wasmparser::BlockType,
+    ) -> Result<(super::Frame, cranelift_codegen::ir::Block)> {
+        let (params, results) = self.block_type(blockty)?;
+        let dest = self.b.create_block();
+        for &t in &results {
+            self.b.append_block_param(dest, t);
+        }
+        let pad = self.b.create_block();
+        self.b.append_block_param(pad, types::I64);
+        let frame = super::Frame::new(
+            super::FrameKind::Block,
+            dest,
+            &params,
+            &results,
+            &self.stack,
+        );
+        Ok((frame, pad))
+    }
+
     pub(super) fn translate_exceptions(&mut self, op: &wasmparser::Operator<'_>) -> Result<()> {
         use wasmparser::Operator as O;
         match op {
             O::TryTable { try_table } => {
-                let (params, results) = self.block_type(try_table.ty)?;
-                let dest = self.b.create_block();
-                for &t in &results {
-                    self.b.append_block_param(dest, t);
-                }
-                let pad = self.b.create_block();
-                self.b.append_block_param(pad, types::I64);
-                let frame = super::Frame::new(
-                    super::FrameKind::Block,
-                    dest,
-                    &params,
-                    &results,
-                    &self.stack,
-                );
+                let (frame, pad) = self.handler_frame(try_table.ty)?;
                 self.control.push(super::Frame {
                     try_table: Some((pad, try_table.catches.clone())),
                     ..frame
@@ -349,20 +359,7 @@ impl FuncTranslator<'_, '_> {
                 self.throw_exn(exn);
             }
             O::Try { blockty } => {
-                let (params, results) = self.block_type(*blockty)?;
-                let dest = self.b.create_block();
-                for &t in &results {
-                    self.b.append_block_param(dest, t);
-                }
-                let pad = self.b.create_block();
-                self.b.append_block_param(pad, types::I64);
-                let frame = super::Frame::new(
-                    super::FrameKind::Block,
-                    dest,
-                    &params,
-                    &results,
-                    &self.stack,
-                );
+                let (frame, pad) = self.handler_frame(*blockty)?;
                 self.control.push(super::Frame {
                     legacy: Some(LegacyTry {
                         pad,
