@@ -228,6 +228,24 @@ impl WasmtimeSession {
         session
     }
 
+    /// An exception that left the called function: Wasmtime keeps it on the store (its error
+    /// carries no payload), so the payload is read from there, like the other engines report it.
+    fn uncaught_exception(&mut self) -> InvokeError {
+        let fields = (|| -> Result<Vec<wt::Val>, String> {
+            let store = self.store()?;
+            let exn = store
+                .take_pending_exception()
+                .ok_or("wasmtime reported an exception but none is pending")?;
+            let fields = exn.fields(&mut *store).map_err(|e| format!("{e:#}"))?;
+            Ok(fields.collect())
+        })();
+        let payload = fields.and_then(|f| f.into_iter().map(|v| self.val_out(v)).collect());
+        match payload {
+            Ok(payload) => InvokeError::Exception { payload },
+            Err(e) => InvokeError::Other(format!("uncaught exception: {e}")),
+        }
+    }
+
     fn store(&mut self) -> Result<&mut wt::Store<Data>, String> {
         match (&mut self.store, &self.engine) {
             (Some(s), Ok(_)) => Ok(s),
@@ -461,6 +479,7 @@ impl Session for WasmtimeSession {
                 .into_iter()
                 .map(|v| self.val_out(v).map_err(InvokeError::Other))
                 .collect(),
+            Err(e) if e.is::<wt::ThrownException>() => Err(self.uncaught_exception()),
             Err(e) => Err(match trap(&e, &self.modules) {
                 Some(t) => InvokeError::Trap(t),
                 None => InvokeError::Other(format!("{e:#}")),
