@@ -49,3 +49,47 @@ fn a_lost_worker_costs_its_own_case_and_the_queued_one_is_rerun() {
     assert_eq!(s.calls, 10);
     assert_eq!(s.findings.len(), 2, "{s:?}");
 }
+
+/// A worker whose supervisor dies ends too, even while its stdin stays open (as it does when
+/// the supervisor is SIGKILLed while the worker is busy): here a shell starts the real worker
+/// in the background with the test's pipe as its stdin and exits at once.
+#[test]
+fn a_worker_ends_when_its_supervisor_is_gone() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut shell = Command::new("sh")
+        .arg("-c")
+        .arg("exec 3<&0; \"$0\" fuzz-worker --features all <&3 >/dev/null 2>&1 & echo $!")
+        .arg(env!("CARGO_BIN_EXE_lockstep"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Keep the worker's stdin open for the whole test: no EOF tells it anything.
+    let _stdin = shell.stdin.take().unwrap();
+    let mut pid = String::new();
+    shell
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut pid)
+        .unwrap();
+    shell.wait().unwrap();
+    // Running unless gone or a zombie (whoever adopted it may not reap it at once).
+    let stat = format!("/proc/{}/stat", pid.trim());
+    let running = || {
+        std::fs::read_to_string(&stat).is_ok_and(|s| {
+            let state = s.rsplit_once(") ").map(|(_, rest)| rest.chars().next());
+            !matches!(state, Some(Some('Z' | 'X')))
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while running() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !running(),
+        "the worker (pid {}) outlived its supervisor by 10 s",
+        pid.trim()
+    );
+}

@@ -384,6 +384,7 @@ fn report(reply: &mut CaseReply, engines: &[&dyn Engine], wasm: &[u8], seed: u64
 /// workers: with one thread, a module's functions compile on the worker's own thread, without
 /// waking (and spinning) a pool per worker.
 pub fn serve(features: Features, engines: &[String], compile_threads: usize) -> i32 {
+    exit_with_parent();
     // Big stacks, like the spec runner's: engines that run wasm on the native stack reserve
     // their own limit below this.
     let pool = match rayon::ThreadPoolBuilder::new()
@@ -398,6 +399,31 @@ pub fn serve(features: Features, engines: &[String], compile_threads: usize) -> 
         }
     };
     pool.install(|| serve_here(features, engines))
+}
+
+/// End this worker when its supervisor is gone. A supervisor that is killed (SIGKILL, as the
+/// fault-injection test does) closes nothing the worker would notice while it is busy
+/// shrinking or running a case, so the worker used to run on for minutes; a thread that sees the
+/// worker reparented (its parent id changes) ends the process instead.
+fn exit_with_parent() {
+    #[cfg(unix)]
+    {
+        let parent = std::os::unix::process::parent_id();
+        let watch = move || {
+            loop {
+                std::thread::sleep(Duration::from_millis(250));
+                if std::os::unix::process::parent_id() != parent {
+                    std::process::exit(0);
+                }
+            }
+        };
+        if let Err(e) = std::thread::Builder::new()
+            .name("parent-watch".into())
+            .spawn(watch)
+        {
+            eprintln!("lockstep fuzz-worker: cannot watch its supervisor: {e}");
+        }
+    }
 }
 
 fn serve_here(features: Features, engines: &[String]) -> i32 {
