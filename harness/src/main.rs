@@ -173,6 +173,10 @@ enum Command {
         /// Threads a module compiles on.
         #[arg(long, default_value_t = 1)]
         compile_threads: usize,
+        /// The supervising campaign's process id: the worker ends when it is no longer its
+        /// parent.
+        #[arg(long)]
+        supervisor: Option<u32>,
     },
     /// Summarise a findings folder (what `lockstep fuzz --out DIR` wrote) as a table.
     Report {
@@ -299,10 +303,16 @@ fn main() -> ExitCode {
             features,
             engines,
             compile_threads,
+            supervisor,
         } => {
             let features =
                 lockstep_harness::features::Features::parse(&features).unwrap_or_default();
-            return ExitCode::from(fuzz::worker::serve(features, &engines, compile_threads) as u8);
+            return ExitCode::from(fuzz::worker::serve(
+                features,
+                &engines,
+                compile_threads,
+                supervisor,
+            ) as u8);
         }
         Command::Report { dir } => {
             return match fuzz::findings::table(&dir) {

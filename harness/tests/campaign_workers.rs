@@ -59,7 +59,7 @@ fn a_worker_ends_when_its_supervisor_is_gone() {
     use std::process::{Command, Stdio};
     let mut shell = Command::new("sh")
         .arg("-c")
-        .arg("exec 3<&0; \"$0\" fuzz-worker --features all <&3 >/dev/null 2>&1 & echo $!")
+        .arg("exec 3<&0; \"$0\" fuzz-worker --supervisor $$ <&3 >/dev/null 2>&1 & echo $!")
         .arg(env!("CARGO_BIN_EXE_lockstep"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -141,6 +141,7 @@ impl Worker {
         let mut child = Command::new(exe)
             .args(["fuzz-worker", "--features", &features.to_list()])
             .args(["--compile-threads", &compile_threads.max(1).to_string()])
+            .args(["--supervisor", &std::process::id().to_string()])
             .args(engines.iter().flat_map(|e| ["--engine", e.as_str()]))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -377,14 +378,22 @@ fn report(reply: &mut CaseReply, engines: &[&dyn Engine], wasm: &[u8], seed: u64
 }
 
 /// The worker's main loop (`lockstep fuzz-worker`) on the engines named as `--engine` values,
-/// in a thread pool of `compile_threads` threads. Returns the exit code.
+/// in a thread pool of `compile_threads` threads, ending when `supervisor` (a process id) stops
+/// being its parent. Returns the exit code.
 ///
 /// The pool is what the engines' parallel compilation (rayon) runs on. A campaign runs as many
 /// workers as there are cores, so a worker's compile threads only compete with the other
 /// workers: with one thread, a module's functions compile on the worker's own thread, without
 /// waking (and spinning) a pool per worker.
-pub fn serve(features: Features, engines: &[String], compile_threads: usize) -> i32 {
-    exit_with_parent();
+pub fn serve(
+    features: Features,
+    engines: &[String],
+    compile_threads: usize,
+    supervisor: Option<u32>,
+) -> i32 {
+    if let Some(pid) = supervisor {
+        exit_without(pid);
+    }
     // Big stacks, like the spec runner's: engines that run wasm on the native stack reserve
     // their own limit below this.
     let pool = match rayon::ThreadPoolBuilder::new()
@@ -401,29 +410,29 @@ pub fn serve(features: Features, engines: &[String], compile_threads: usize) -> 
     pool.install(|| serve_here(features, engines))
 }
 
-/// End this worker when its supervisor is gone. A supervisor that is killed (SIGKILL, as the
-/// fault-injection test does) closes nothing the worker would notice while it is busy
-/// shrinking or running a case, so the worker used to run on for minutes; a thread that sees the
-/// worker reparented (its parent id changes) ends the process instead.
-fn exit_with_parent() {
+/// End this worker when its supervisor `pid` is gone. A supervisor that is killed (SIGKILL,
+/// as the fault-injection test does) closes nothing the worker would notice while it is busy
+/// shrinking or running a case, so the worker used to run on for minutes; a thread that sees
+/// the worker's parent is no longer the supervisor (it was reparented) ends the process. The
+/// supervisor's id comes on the command line, so a supervisor gone before this runs counts too.
+fn exit_without(pid: u32) {
     #[cfg(unix)]
     {
-        let parent = std::os::unix::process::parent_id();
         let watch = move || {
-            loop {
+            while std::os::unix::process::parent_id() == pid {
                 std::thread::sleep(Duration::from_millis(250));
-                if std::os::unix::process::parent_id() != parent {
-                    std::process::exit(0);
-                }
             }
+            std::process::exit(0);
         };
         if let Err(e) = std::thread::Builder::new()
-            .name("parent-watch".into())
+            .name("supervisor-watch".into())
             .spawn(watch)
         {
             eprintln!("lockstep fuzz-worker: cannot watch its supervisor: {e}");
         }
     }
+    #[cfg(not(unix))]
+    let _ = pid;
 }
 
 fn serve_here(features: Features, engines: &[String]) -> i32 {
