@@ -1,6 +1,8 @@
 //! Exception handling: throw/catch within and across wasm frames, through host frames, host
 //! functions throwing into wasm, uncaught exceptions at the embedding boundary.
 
+mod common;
+
 use lockstep_runtime::*;
 
 fn engine(stack: Option<usize>) -> Engine {
@@ -13,10 +15,7 @@ fn engine(stack: Option<usize>) -> Engine {
 }
 
 fn instance(engine: &Engine, wat: &str) -> (Store<()>, Instance) {
-    let module = Module::new(engine, wat).unwrap();
-    let mut store = Store::new(engine, ());
-    let inst = Instance::new(&mut store, &module, &[]).unwrap();
-    (store, inst)
+    common::setup(engine, wat, &[])
 }
 
 fn call_i32(store: &mut Store<()>, inst: Instance, name: &str, args: &[Val]) -> Result<i32> {

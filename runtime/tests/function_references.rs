@@ -2,19 +2,15 @@
 //! br_on_null/br_on_non_null, typed tables and globals, and subtyping at import and at the
 //! host API.
 
+mod common;
+
+use common::setup;
 use lockstep_runtime::*;
 
 fn engine() -> Engine {
     let mut config = Config::new();
     config.wasm_tail_call(true).wasm_function_references(true);
     Engine::new(&config).unwrap()
-}
-
-fn setup(engine: &Engine, wat: &str, imports: &[Extern]) -> (Store<()>, Instance) {
-    let module = Module::new(engine, wat).unwrap();
-    let mut store = Store::new(engine, ());
-    let inst = Instance::new(&mut store, &module, imports).unwrap();
-    (store, inst)
 }
 
 const CALLS: &str = r#"(module

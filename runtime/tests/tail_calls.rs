@@ -1,18 +1,14 @@
 //! Tail calls: constant native stack, every callee kind, and traps inside tail-called code.
 
+mod common;
+
+use common::setup;
 use lockstep_runtime::*;
 
 fn engine() -> Engine {
     let mut config = Config::new();
     config.wasm_features(config::default_features() | WasmFeatures::TAIL_CALL);
     Engine::new(&config).unwrap()
-}
-
-fn setup(engine: &Engine, wat: &str, imports: &[Extern]) -> (Store<()>, Instance) {
-    let module = Module::new(engine, wat).unwrap();
-    let mut store = Store::new(engine, ());
-    let inst = Instance::new(&mut store, &module, imports).unwrap();
-    (store, inst)
 }
 
 const LOOPS: &str = r#"(module

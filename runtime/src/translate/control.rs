@@ -118,19 +118,10 @@ impl FuncTranslator<'_, '_> {
                 if let Some(h) = frame.header {
                     self.b.seal_block(h);
                 }
-                self.stack.truncate(frame.height);
-                if frame.dest_reached {
-                    self.b.switch_to_block(frame.dest);
-                    self.b.seal_block(frame.dest);
-                    let ps = self.b.block_params(frame.dest).to_vec();
-                    self.stack.extend(ps);
-                    self.reachable = true;
-                    if self.control.is_empty() {
-                        let rets = std::mem::take(&mut self.stack);
-                        self.b.ins().return_(&rets);
-                    }
-                } else {
-                    self.reachable = false;
+                self.resume_after(&frame);
+                if self.reachable && self.control.is_empty() {
+                    let rets = std::mem::take(&mut self.stack);
+                    self.b.ins().return_(&rets);
                 }
             }
             O::Br { relative_depth } => {
@@ -207,6 +198,21 @@ impl FuncTranslator<'_, '_> {
             _ => return Err(misrouted(op)),
         }
         Ok(())
+    }
+
+    /// Continue after `frame` has ended: at its destination block, with the block's results on
+    /// the operand stack, when a branch or the fall-through reaches it; else unreachable.
+    pub(super) fn resume_after(&mut self, frame: &Frame) {
+        self.stack.truncate(frame.height);
+        if frame.dest_reached {
+            self.b.switch_to_block(frame.dest);
+            self.b.seal_block(frame.dest);
+            let ps = self.b.block_params(frame.dest).to_vec();
+            self.stack.extend(ps);
+            self.reachable = true;
+        } else {
+            self.reachable = false;
+        }
     }
 
     /// The Cranelift block a branch to `depth` goes to, and how many values it carries.

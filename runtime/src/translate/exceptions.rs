@@ -298,16 +298,7 @@ impl FuncTranslator<'_, '_> {
         let saved = self.handlers.split_off(active);
         self.throw_exn(exn);
         self.handlers.extend(saved);
-        self.stack.truncate(frame.height);
-        if frame.dest_reached {
-            self.b.switch_to_block(frame.dest);
-            self.b.seal_block(frame.dest);
-            let ps = self.b.block_params(frame.dest).to_vec();
-            self.stack.extend(ps);
-            self.reachable = true;
-        } else {
-            self.reachable = false;
-        }
+        self.resume_after(&frame);
     }
 
     /// The block frame of a `try_table` or a legacy `try`, and its landing pad (a block whose
