@@ -4,6 +4,7 @@
 //! with the harness's `peers` feature (`cargo build --release -p lockstep-harness --features
 //! peers`), configured for parity with lockstep's engines ([`parity`]).
 
+mod instances;
 pub mod oracle;
 pub mod parity;
 pub mod runtime;

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use lockstep_oracle as oracle;
 
+use super::instances::Instances;
 use crate::engine::{
     AnyRef, CompileError, Engine, ExnRefId, FuncRefId, HeapRefId, InstanceId, InstantiateError,
     InvokeError, ModuleId, Session, Snapshot, Trap, TrapCode, Val, WasmFeatures,
@@ -52,8 +53,7 @@ pub struct OracleSession {
     store: oracle::Store,
     modules: Vec<oracle::Module>,
     /// Each instance with the module it was made from (its exports are listed by the module).
-    instances: Vec<(oracle::InstanceAddr, usize)>,
-    registered: HashMap<String, usize>,
+    instances: Instances<(oracle::InstanceAddr, usize)>,
     spectest: HashMap<&'static str, oracle::Extern>,
 }
 
@@ -193,22 +193,17 @@ impl OracleSession {
         OracleSession {
             store,
             modules: Vec::new(),
-            instances: Vec::new(),
-            registered: HashMap::new(),
+            instances: Instances::new(),
             spectest,
         }
     }
 
     fn instance(&self, id: InstanceId) -> Result<(oracle::InstanceAddr, usize), String> {
-        self.instances
-            .get(id.0 as usize)
-            .copied()
-            .ok_or_else(|| format!("no instance {}", id.0))
+        self.instances.get(id)
     }
 
     fn resolve(&self, module: &str, name: &str) -> Option<oracle::Extern> {
-        if let Some(&i) = self.registered.get(module) {
-            let (addr, _) = self.instances[i];
+        if let Some(&(addr, _)) = self.instances.registered(module) {
             return self.store.export(addr, name);
         }
         if module == spectest::MODULE {
@@ -248,10 +243,7 @@ impl Session for OracleSession {
             }
         }
         match self.store.instantiate(m, &imports) {
-            Ok(addr) => {
-                self.instances.push((addr, index));
-                Ok(InstanceId(self.instances.len() as u32 - 1))
-            }
+            Ok(addr) => Ok(self.instances.push((addr, index))),
             Err(oracle::InstantiateError::Link(m)) => Err(InstantiateError::Link(m)),
             Err(oracle::InstantiateError::Trap(t)) => Err(InstantiateError::Trap(trap(t))),
             Err(oracle::InstantiateError::Exception(e)) => {
@@ -261,8 +253,7 @@ impl Session for OracleSession {
     }
 
     fn register(&mut self, name: &str, instance: InstanceId) {
-        self.registered
-            .insert(name.to_string(), instance.0 as usize);
+        self.instances.register(name, instance);
     }
 
     fn invoke(

@@ -5,6 +5,7 @@ use std::sync::Mutex;
 
 use lockstep_runtime as rt;
 
+use super::instances::Instances;
 use crate::engine::{
     CompileError, Engine, ExnRefId, FuncRefId, InstanceId, InstantiateError, InvokeError, ModuleId,
     Session, Snapshot, Trap, TrapCode, Val, WasmFeatures,
@@ -63,8 +64,7 @@ pub struct RuntimeSession {
     engine: rt::Engine,
     store: rt::Store<()>,
     modules: Vec<rt::Module>,
-    instances: Vec<rt::Instance>,
-    registered: HashMap<String, rt::Instance>,
+    instances: Instances<rt::Instance>,
     spectest: HashMap<&'static str, rt::Extern>,
     /// Harness funcref ids are indices into this list.
     funcs: Vec<rt::Func>,
@@ -174,8 +174,7 @@ impl RuntimeSession {
             engine,
             store,
             modules: Vec::new(),
-            instances: Vec::new(),
-            registered: HashMap::new(),
+            instances: Instances::new(),
             spectest,
             funcs: Vec::new(),
             func_ids: HashMap::new(),
@@ -185,14 +184,11 @@ impl RuntimeSession {
     }
 
     fn instance(&self, id: InstanceId) -> Result<rt::Instance, String> {
-        self.instances
-            .get(id.0 as usize)
-            .copied()
-            .ok_or_else(|| format!("no instance {}", id.0))
+        self.instances.get(id)
     }
 
     fn resolve(&mut self, module: &str, name: &str) -> Option<rt::Extern> {
-        if let Some(&inst) = self.registered.get(module) {
+        if let Some(&inst) = self.instances.registered(module) {
             return inst.get_export(&mut self.store, name);
         }
         if module == spectest::MODULE {
@@ -314,10 +310,7 @@ impl Session for RuntimeSession {
             }
         }
         match rt::Instance::new(&mut self.store, &m, &imports) {
-            Ok(inst) => {
-                self.instances.push(inst);
-                Ok(InstanceId(self.instances.len() as u32 - 1))
-            }
+            Ok(inst) => Ok(self.instances.push(inst)),
             Err(rt::Error::Link(m)) => Err(InstantiateError::Link(m)),
             Err(rt::Error::Trap(t)) => Err(InstantiateError::Trap(trap(&t))),
             // Like the oracle adapter: the harness has no "uncaught at instantiation" outcome.
@@ -326,9 +319,7 @@ impl Session for RuntimeSession {
     }
 
     fn register(&mut self, name: &str, instance: InstanceId) {
-        if let Ok(inst) = self.instance(instance) {
-            self.registered.insert(name.to_string(), inst);
-        }
+        self.instances.register(name, instance);
     }
 
     fn invoke(

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 
+use super::instances::Instances;
 use super::parity::{self, Parity};
 use crate::engine::{
     CompileError, Engine, FuncRefId, InstanceId, InstantiateError, InvokeError, ModuleId, Session,
@@ -103,8 +104,7 @@ pub struct WasmiSession {
     /// Each module with its export names in declaration order (wasmi lists them sorted).
     modules: Vec<(wasmi::Module, Vec<String>)>,
     /// Each instance with its module's index.
-    instances: Vec<(wasmi::Instance, usize)>,
-    registered: HashMap<String, wasmi::Instance>,
+    instances: Instances<(wasmi::Instance, usize)>,
     spectest: HashMap<&'static str, wasmi::Extern>,
     /// Harness funcref ids are indices into this list.
     funcs: Vec<wasmi::Func>,
@@ -194,22 +194,18 @@ impl WasmiSession {
             engine,
             store,
             modules: Vec::new(),
-            instances: Vec::new(),
-            registered: HashMap::new(),
+            instances: Instances::new(),
             spectest,
             funcs: Vec::new(),
         }
     }
 
     fn instance(&self, id: InstanceId) -> Result<wasmi::Instance, String> {
-        self.instances
-            .get(id.0 as usize)
-            .map(|(i, _)| *i)
-            .ok_or_else(|| format!("no instance {}", id.0))
+        self.instances.get(id).map(|(i, _)| i)
     }
 
     fn resolve(&self, module: &str, name: &str) -> Option<wasmi::Extern> {
-        if let Some(inst) = self.registered.get(module) {
+        if let Some((inst, _)) = self.instances.registered(module) {
             return inst.get_export(&self.store, name);
         }
         if module == spectest::MODULE {
@@ -296,10 +292,7 @@ impl Session for WasmiSession {
             |module, name| self.resolve(module, name),
         )?;
         match wasmi::Instance::new(&mut self.store, &m, &imports) {
-            Ok(inst) => {
-                self.instances.push((inst, module.0 as usize));
-                Ok(InstanceId(self.instances.len() as u32 - 1))
-            }
+            Ok(inst) => Ok(self.instances.push((inst, module.0 as usize))),
             Err(e) => Err(match (trap(&e), e.kind()) {
                 (Some(t), _) => InstantiateError::Trap(t),
                 (None, ErrorKind::Instantiation(E::ElementSegmentDoesNotFit { .. })) => {
@@ -325,9 +318,7 @@ impl Session for WasmiSession {
     }
 
     fn register(&mut self, name: &str, instance: InstanceId) {
-        if let Ok(inst) = self.instance(instance) {
-            self.registered.insert(name.to_string(), inst);
-        }
+        self.instances.register(name, instance);
     }
 
     fn invoke(
@@ -378,8 +369,7 @@ impl Session for WasmiSession {
     }
 
     fn snapshot(&mut self, instance: InstanceId) -> Result<Snapshot, String> {
-        let inst = self.instance(instance)?;
-        let module = self.instances[instance.0 as usize].1;
+        let (inst, module) = self.instances.get(instance)?;
         let exports: Vec<(String, wasmi::Extern)> = self.modules[module]
             .1
             .iter()

@@ -11,6 +11,7 @@ use std::sync::Mutex;
 
 use wasmtime as wt;
 
+use super::instances::Instances;
 use super::parity::{self, Parity};
 use crate::engine::{
     AnyRef, CompileError, Engine, ExnRefId, FuncRefId, HeapRefId, InstanceId, InstantiateError,
@@ -96,8 +97,7 @@ pub struct WasmtimeSession {
     store: Option<wt::Store<Data>>,
     /// Each module with its bytes (a trap's offset is looked up in them).
     modules: Vec<(wt::Module, Vec<u8>)>,
-    instances: Vec<wt::Instance>,
-    registered: HashMap<String, wt::Instance>,
+    instances: Instances<wt::Instance>,
     spectest: HashMap<&'static str, wt::Extern>,
     /// Harness funcref ids are indices into this list, heap reference ids into `anys`, exnref
     /// ids into `exns`.
@@ -198,8 +198,7 @@ impl WasmtimeSession {
             engine,
             store: None,
             modules: Vec::new(),
-            instances: Vec::new(),
-            registered: HashMap::new(),
+            instances: Instances::new(),
             spectest: HashMap::new(),
             funcs: Vec::new(),
             anys: Vec::new(),
@@ -255,14 +254,11 @@ impl WasmtimeSession {
     }
 
     fn instance(&self, id: InstanceId) -> Result<wt::Instance, String> {
-        self.instances
-            .get(id.0 as usize)
-            .copied()
-            .ok_or_else(|| format!("no instance {}", id.0))
+        self.instances.get(id)
     }
 
     fn resolve(&mut self, module: &str, name: &str) -> Option<wt::Extern> {
-        if let Some(&inst) = self.registered.get(module) {
+        if let Some(&inst) = self.instances.registered(module) {
             return inst.get_export(self.store().ok()?, name);
         }
         if module == spectest::MODULE {
@@ -426,10 +422,7 @@ impl Session for WasmtimeSession {
         )?;
         let store = self.store().map_err(InstantiateError::Other)?;
         match wt::Instance::new(store, &m, &imports) {
-            Ok(inst) => {
-                self.instances.push(inst);
-                Ok(InstanceId(self.instances.len() as u32 - 1))
-            }
+            Ok(inst) => Ok(self.instances.push(inst)),
             Err(e) => {
                 if let Some(t) = trap(&e, &self.modules) {
                     return Err(InstantiateError::Trap(t));
@@ -445,9 +438,7 @@ impl Session for WasmtimeSession {
     }
 
     fn register(&mut self, name: &str, instance: InstanceId) {
-        if let Ok(inst) = self.instance(instance) {
-            self.registered.insert(name.to_string(), inst);
-        }
+        self.instances.register(name, instance);
     }
 
     fn invoke(
