@@ -18,7 +18,10 @@ fn kernels(c: &mut Criterion) {
         g.sample_size(10);
         g.warm_up_time(Duration::from_millis(500));
         g.measurement_time(Duration::from_secs(3));
-        for kind in EngineKind::available() {
+        for kind in EngineKind::available()
+            .into_iter()
+            .filter(|e| e.executes(k.needs))
+        {
             let n = if test_mode {
                 k.tiny_n
             } else {

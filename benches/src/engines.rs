@@ -58,6 +58,16 @@ impl EngineKind {
         matches!(self, EngineKind::Oracle | EngineKind::Wasmi)
     }
 
+    /// Whether this engine executes what a kernel needs. The runtime has no GC yet (issue 13);
+    /// wasmi has neither GC nor exceptions.
+    pub fn executes(self, needs: crate::kernels::Needs) -> bool {
+        match self {
+            EngineKind::Ours => !needs.gc,
+            EngineKind::Oracle | EngineKind::Wasmtime => true,
+            EngineKind::Wasmi => !needs.gc && !needs.exceptions,
+        }
+    }
+
     /// The peer each of our engines is compared with.
     pub fn peer(self) -> Option<EngineKind> {
         match self {
@@ -119,10 +129,11 @@ impl Compiler {
     }
 }
 
-/// The runtime with its defaults plus memory64 (the `sieve64` kernel).
+/// The runtime with its defaults plus memory64 (the `sieve64` kernel) and exceptions (`throw`).
 pub fn ours_engine() -> lockstep_runtime::Engine {
     let mut config = lockstep_runtime::Config::new();
     config.wasm_memory64(true);
+    config.wasm_exceptions(true);
     lockstep_runtime::Engine::new(&config).expect("default engine")
 }
 
@@ -172,9 +183,9 @@ pub struct OracleKernel {
 impl OracleKernel {
     pub fn new(wasm: &[u8]) -> Result<OracleKernel> {
         use lockstep_oracle::{Config, Extern, Store, WasmFeatures};
-        // 2.0 plus memory64, like the other engines here (the `sieve64` kernel).
+        // Wasm 3.0 (memory64 for `sieve64`, exceptions and GC for `throw` and `gc`).
         let mut store = Store::new(Config {
-            features: WasmFeatures::WASM2 | WasmFeatures::MEMORY64,
+            features: WasmFeatures::WASM3,
             ..Config::default()
         });
         let module = store.compile(wasm).map_err(|e| anyhow!("compile: {e:?}"))?;
@@ -217,6 +228,14 @@ pub fn load_checked(
     kernel: &crate::kernels::Kernel,
     n: i32,
 ) -> Result<Box<dyn KernelInstance>> {
+    if !kind.executes(kernel.needs) {
+        bail!(
+            "{} does not execute {} ({:?})",
+            kind.name(),
+            kernel.name,
+            kernel.needs
+        );
+    }
     let mut inst = load_kernel(kind, &kernel.wasm())
         .with_context(|| format!("{} on {}", kernel.name, kind.name()))?;
     run_checked(inst.as_mut(), n, kernel.expected(n))
@@ -235,6 +254,8 @@ pub mod peers {
         let mut config = wasmtime::Config::new();
         config.cranelift_opt_level(wasmtime::OptLevel::Speed);
         config.wasm_memory64(true);
+        config.wasm_exceptions(true);
+        config.wasm_gc(true);
         wasmtime::Engine::new(&config).expect("wasmtime engine")
     }
 

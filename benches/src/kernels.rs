@@ -13,6 +13,23 @@ pub struct Kernel {
     /// A small `n` for test mode and the quick gate on interpreters.
     pub tiny_n: i32,
     pub reference: fn(i32) -> i64,
+    /// The Wasm 3.0 proposals it uses beyond 2.0 and memory64; an engine without one sits the
+    /// kernel out (`EngineKind::executes`).
+    pub needs: Needs,
+}
+
+/// The proposals a kernel needs that not every engine here executes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Needs {
+    pub exceptions: bool,
+    pub gc: bool,
+}
+
+impl Needs {
+    pub const NONE: Needs = Needs {
+        exceptions: false,
+        gc: false,
+    };
 }
 
 impl Kernel {
@@ -32,6 +49,7 @@ pub const KERNELS: &[Kernel] = &[
         interp_n: 24,
         tiny_n: 15,
         reference: fib,
+        needs: Needs::NONE,
     },
     Kernel {
         name: "sieve",
@@ -40,6 +58,7 @@ pub const KERNELS: &[Kernel] = &[
         interp_n: 200_000,
         tiny_n: 10_000,
         reference: sieve,
+        needs: Needs::NONE,
     },
     Kernel {
         name: "sieve64",
@@ -48,6 +67,7 @@ pub const KERNELS: &[Kernel] = &[
         interp_n: 200_000,
         tiny_n: 10_000,
         reference: sieve,
+        needs: Needs::NONE,
     },
     Kernel {
         name: "matmul",
@@ -56,6 +76,7 @@ pub const KERNELS: &[Kernel] = &[
         interp_n: 48,
         tiny_n: 12,
         reference: matmul,
+        needs: Needs::NONE,
     },
     Kernel {
         name: "hash",
@@ -64,6 +85,7 @@ pub const KERNELS: &[Kernel] = &[
         interp_n: 100_000,
         tiny_n: 5_000,
         reference: hash,
+        needs: Needs::NONE,
     },
     Kernel {
         name: "memcopy",
@@ -72,6 +94,7 @@ pub const KERNELS: &[Kernel] = &[
         interp_n: 4,
         tiny_n: 1,
         reference: memcopy,
+        needs: Needs::NONE,
     },
     Kernel {
         name: "indirect",
@@ -80,6 +103,7 @@ pub const KERNELS: &[Kernel] = &[
         interp_n: 200_000,
         tiny_n: 10_000,
         reference: indirect,
+        needs: Needs::NONE,
     },
     Kernel {
         name: "float",
@@ -88,6 +112,7 @@ pub const KERNELS: &[Kernel] = &[
         interp_n: 60,
         tiny_n: 10,
         reference: float,
+        needs: Needs::NONE,
     },
     Kernel {
         name: "simd",
@@ -96,6 +121,31 @@ pub const KERNELS: &[Kernel] = &[
         interp_n: 10,
         tiny_n: 2,
         reference: simd,
+        needs: Needs::NONE,
+    },
+    Kernel {
+        name: "throw",
+        wat: include_str!("../kernels/throw.wat"),
+        jit_n: 1_000_000,
+        interp_n: 50_000,
+        tiny_n: 100,
+        reference: throw,
+        needs: Needs {
+            exceptions: true,
+            gc: false,
+        },
+    },
+    Kernel {
+        name: "gc",
+        wat: include_str!("../kernels/gc.wat"),
+        jit_n: 1_000_000,
+        interp_n: 50_000,
+        tiny_n: 200,
+        reference: gc,
+        needs: Needs {
+            exceptions: false,
+            gc: true,
+        },
     },
 ];
 
@@ -237,6 +287,21 @@ fn float(n: i32) -> i64 {
     total + roots as i64
 }
 
+fn throw(n: i32) -> i64 {
+    (0..n as u64)
+        .map(|i| if i % 4 == 0 { 7 } else { i * 3 + 1 })
+        .fold(0u64, u64::wrapping_add) as i64
+}
+
+fn gc(n: i32) -> i64 {
+    let n = n as u64;
+    let list = n * n.saturating_sub(1) / 2;
+    let points: u64 = (0..n / 64)
+        .map(|r| (0..64).map(|j| r * j).sum::<u64>())
+        .sum();
+    list.wrapping_add(points) as i64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,5 +313,9 @@ mod tests {
         assert_eq!(sieve(100), 25);
         // 2x2: A = [[0,2],[1,3]], B = [[0,1],[3,4]] -> C = [[6,8],[9,13]], sum 36
         assert_eq!(matmul(2), 36);
+        // rounds 0..4: 7, 4, 7, 10
+        assert_eq!(throw(4), 28);
+        // list 0..128 sums to 8128; rounds 0 and 1 of the points: 0 + (0 + 1 + ... + 63)
+        assert_eq!(gc(128), 8128 + 2016);
     }
 }

@@ -90,6 +90,15 @@ pub fn kernel_figures(engines: &[EngineKind], budget: Budget) -> Result<Vec<Figu
     let mut out = Vec::new();
     for k in KERNELS {
         for &e in engines {
+            if !e.executes(k.needs) {
+                say(format!(
+                    "  kernel/{:<9} {:<9} sits out ({:?})",
+                    k.name,
+                    e.name(),
+                    k.needs
+                ));
+                continue;
+            }
             let n = kernel_n(e, k);
             let mut inst = load_checked(e, k, n)?;
             let expected = k.expected(n);
