@@ -80,6 +80,10 @@ const POOL_BLOCK_MAX: usize = 1 << 20;
 
 /// A `len`-byte read/write block: a pooled block of `len..=2*len` bytes, else a fresh mapping.
 /// Returns (base, length, bytes at the start that may hold old code).
+///
+/// Rewriting code at an address that ran before needs no cache maintenance on x86-64 (the only
+/// target: see the relocations in compile.rs); the `mprotect` back to read+execute flushes the
+/// TLBs of every core running this process, with an interrupt that serializes them.
 fn take_block(len: usize) -> Result<(usize, usize, usize), String> {
     let pooled = {
         let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
