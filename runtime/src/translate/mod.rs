@@ -212,14 +212,17 @@ pub(crate) fn translate_function(
     func_index: u32,
     body: &wasmparser::FunctionBody<'_>,
     fctx: &mut FunctionBuilderContext,
-) -> Result<Function> {
+    func: &mut Function,
+) -> Result<()> {
     let ft = env.info.func_type(func_index).clone();
-    let mut func =
-        Function::with_name_signature(UserFuncName::user(0, func_index), wasm_signature(&ft));
-    install_stack_limit(&mut func);
+    // `func` is the caller's reused function: clearing keeps its allocations (see compile.rs).
+    func.clear();
+    func.name = UserFuncName::user(0, func_index);
+    func.signature = wasm_signature(&ft);
+    install_stack_limit(func);
     let malformed = |e: wasmparser::BinaryReaderError| Error::Malformed(e.to_string());
     {
-        let mut b = FunctionBuilder::new(&mut func, fctx);
+        let mut b = FunctionBuilder::new(func, fctx);
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
@@ -279,7 +282,7 @@ pub(crate) fn translate_function(
         }
         tr.b.finalize(env.frontend);
     }
-    Ok(func)
+    Ok(())
 }
 
 fn zero_value(b: &mut FunctionBuilder<'_>, ty: Type) -> Value {

@@ -8,7 +8,7 @@
 
 use crate::trap::TrapCode;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 /// Information about one region of generated code, consulted by the signal handler.
 pub(crate) struct CodeInfo {
@@ -57,10 +57,70 @@ pub(crate) fn lookup(pc: usize) -> Option<Arc<CodeInfo>> {
     (pc < info.end).then(|| info.clone())
 }
 
-/// A block of executable memory, unregistered and unmapped on drop.
+/// A block of executable memory, unregistered and returned to the pool (or unmapped) on drop.
 pub(crate) struct CodeMemory {
     ptr: usize,
     len: usize,
+    /// Bytes of code written at the start (the rest of the block is 0xcc).
+    used: usize,
+}
+
+/// Freed code blocks kept for reuse, process-wide: (base, length, bytes that hold old code),
+/// all unregistered.
+///
+/// Each module used to `mmap` fresh pages, write its code into them (a page fault per page),
+/// `mprotect` them executable and `munmap` them when dropped. The fuzz campaign compiles and
+/// drops thousands of small modules a second; a reused block costs two `mprotect`s and no
+/// page faults, since its pages stay resident.
+static POOL: Mutex<Vec<(usize, usize, usize)>> = Mutex::new(Vec::new());
+
+/// At most this many blocks wait in the pool, each at most `POOL_BLOCK_MAX` bytes.
+const POOL_MAX: usize = 16;
+const POOL_BLOCK_MAX: usize = 1 << 20;
+
+/// A `len`-byte read/write block: a pooled block of `len..=2*len` bytes, else a fresh mapping.
+/// Returns (base, length, bytes at the start that may hold old code).
+///
+/// Rewriting code at an address that ran before needs no cache maintenance on x86-64 (the only
+/// target: see the relocations in compile.rs); the `mprotect` back to read+execute flushes the
+/// TLBs of every core running this process, with an interrupt that serializes them.
+fn take_block(len: usize) -> Result<(usize, usize, usize), String> {
+    let pooled = {
+        let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+        let i = pool.iter().position(|&(_, l, _)| l >= len && l <= 2 * len);
+        i.map(|i| pool.swap_remove(i))
+    };
+    if let Some((ptr, l, used)) = pooled {
+        // SAFETY: the block is ours (taken out of the pool) and unregistered: nothing executes
+        // it or refers to it, so making it writable again affects no one.
+        let rc = unsafe {
+            libc::mprotect(
+                ptr as *mut libc::c_void,
+                l,
+                libc::PROT_READ | libc::PROT_WRITE,
+            )
+        };
+        if rc == 0 {
+            return Ok((ptr, l, used));
+        }
+        // SAFETY: as above; the block is given up.
+        unsafe { libc::munmap(ptr as *mut libc::c_void, l) };
+    }
+    // SAFETY: fresh anonymous private mapping; checked for failure below.
+    let ptr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if ptr == libc::MAP_FAILED {
+        return Err("failed to map code memory".into());
+    }
+    Ok((ptr as usize, len, 0))
 }
 
 impl CodeMemory {
@@ -76,30 +136,24 @@ impl CodeMemory {
     ) -> Result<CodeMemory, String> {
         let page = 4096;
         let len = bytes.len().max(1).div_ceil(page) * page;
-        // SAFETY: fresh anonymous private mapping; checked for failure below.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return Err("failed to map code memory".into());
-        }
+        let (ptr, len, old_used) = take_block(len)?;
         let mem = CodeMemory {
-            ptr: ptr as usize,
+            ptr,
             len,
+            used: bytes.len(),
         };
         {
-            // SAFETY: the mapping is `len >= bytes.len()` bytes, RW, and exclusively ours.
-            let buf = unsafe { std::slice::from_raw_parts_mut(ptr as *mut u8, bytes.len()) };
-            buf.copy_from_slice(bytes);
-            patch(mem.ptr, buf)?;
+            // SAFETY: the block is `len >= bytes.len()` bytes, RW, and exclusively ours.
+            let buf = unsafe { std::slice::from_raw_parts_mut(ptr as *mut u8, len) };
+            buf[..bytes.len()].copy_from_slice(bytes);
+            // A reused block's old code past the new code becomes int3, as if freshly mapped
+            // (fresh pages are zero; either way nothing registered points there).
+            if old_used > bytes.len() {
+                buf[bytes.len()..old_used].fill(0xcc);
+            }
+            patch(mem.ptr, &mut buf[..bytes.len()])?;
         }
+        let ptr = ptr as *mut libc::c_void;
         // SAFETY: changing the protection of our own mapping; nothing holds a slice into it now.
         let rc = unsafe { libc::mprotect(ptr, len, libc::PROT_READ | libc::PROT_EXEC) };
         if rc != 0 {
@@ -137,8 +191,16 @@ impl Drop for CodeMemory {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&self.ptr);
-        // SAFETY: nothing can execute this code any more: every module, instance and
-        // trampoline cache referencing it holds an Arc to us.
+        // Nothing can execute this code any more: every module, instance and trampoline cache
+        // referencing it holds an Arc to us. A pooled block keeps its protection (read+execute,
+        // or read/write if making it executable failed): `take_block` makes it writable again.
+        let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+        if pool.len() < POOL_MAX && self.len <= POOL_BLOCK_MAX {
+            pool.push((self.ptr, self.len, self.used));
+            return;
+        }
+        drop(pool);
+        // SAFETY: as above; unmapping exactly the block we own.
         unsafe {
             libc::munmap(self.ptr as *mut libc::c_void, self.len);
         }

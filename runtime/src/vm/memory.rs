@@ -6,6 +6,103 @@ use crate::types::MemoryType;
 
 pub(crate) const WASM_PAGE: u64 = 65536;
 
+/// Freed reservations kept for reuse, process-wide: (base, total length, bytes left read/write).
+///
+/// Every instance used to `mmap` its reservation, `mprotect` its first pages and `munmap` it
+/// all when dropped: three system calls that each take the address-space lock for writing
+/// and create or tear down a mapping. The fuzz campaign makes and drops thousands of small
+/// memories a second, so that was a visible part of its kernel time. A
+/// dropped memory's reservation now comes back here, zeroed and with its protection already
+/// set, and the next memory of the same reservation size takes it: one `madvise` when dropped,
+/// and no system call at all when the next memory starts at the size the last one ended at.
+static POOL: std::sync::Mutex<Vec<Pooled>> = std::sync::Mutex::new(Vec::new());
+
+/// At most this many reservations wait in the pool (each is only address space, no memory).
+const POOL_MAX: usize = 16;
+
+struct Pooled {
+    base: usize,
+    total: usize,
+    /// `[base, base + rw)` is read/write and reads as zero; the rest is `PROT_NONE`.
+    rw: usize,
+}
+
+/// A `total`-byte reservation whose first `len` bytes are read/write and zero and the rest
+/// `PROT_NONE`: a pooled one if there is one of that size, else a fresh mapping.
+fn reserve(total: usize, len: usize) -> Result<usize, String> {
+    let pooled = {
+        let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+        let i = pool.iter().position(|p| p.total == total);
+        i.map(|i| pool.swap_remove(i))
+    };
+    if let Some(p) = pooled {
+        if let Err(e) = set_rw(p.base, p.rw, len) {
+            // SAFETY: the reservation was ours (taken out of the pool), and nothing refers to it.
+            unsafe { libc::munmap(p.base as *mut libc::c_void, p.total) };
+            return Err(e);
+        }
+        return Ok(p.base);
+    }
+    // SAFETY: an anonymous private PROT_NONE mapping at an address chosen by the kernel
+    // aliases nothing; the result is checked for MAP_FAILED.
+    let ptr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            total,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    if ptr == libc::MAP_FAILED {
+        return Err("failed to reserve linear memory".to_string());
+    }
+    if let Err(e) = set_rw(ptr as usize, 0, len) {
+        // SAFETY: our fresh mapping; nothing refers to it.
+        unsafe { libc::munmap(ptr, total) };
+        return Err(e);
+    }
+    Ok(ptr as usize)
+}
+
+/// Change a reservation whose first `from` bytes are read/write into one whose first `to` are.
+fn set_rw(base: usize, from: usize, to: usize) -> Result<(), String> {
+    let (start, len, prot) = match to.cmp(&from) {
+        std::cmp::Ordering::Equal => return Ok(()),
+        std::cmp::Ordering::Greater => (from, to - from, libc::PROT_READ | libc::PROT_WRITE),
+        std::cmp::Ordering::Less => (to, from - to, libc::PROT_NONE),
+    };
+    // SAFETY: [base + start, base + start + len) lies within the caller's own reservation (both
+    // `from` and `to` are at most its length), so the change affects no one else's memory.
+    let rc = unsafe { libc::mprotect((base + start) as *mut libc::c_void, len, prot) };
+    if rc != 0 {
+        return Err("mprotect failed".to_string());
+    }
+    Ok(())
+}
+
+/// Give back a reservation whose first `rw` bytes are read/write (and may hold data).
+fn release(base: usize, total: usize, rw: usize) {
+    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    if pool.len() < POOL_MAX {
+        // SAFETY: [base, base + rw) is ours and no reference into it survives the memory that
+        // owned it; MADV_DONTNEED on a private anonymous mapping drops its pages, which then
+        // read as zero. (Zeroing in place would first fault in the pages wasm never touched.)
+        let zeroed = rw == 0
+            || unsafe { libc::madvise(base as *mut libc::c_void, rw, libc::MADV_DONTNEED) == 0 };
+        if zeroed {
+            pool.push(Pooled { base, total, rw });
+            return;
+        }
+    }
+    drop(pool);
+    // SAFETY: unmapping exactly a reservation we created; nothing refers to it any more.
+    unsafe {
+        libc::munmap(base as *mut libc::c_void, total);
+    }
+}
+
 pub(crate) struct LinearMemory {
     def: Box<VMMemoryDef>,
     mapping: usize,
@@ -44,36 +141,20 @@ impl LinearMemory {
             .ok_or("memory reservation too large")?;
         let total = usize::try_from(total).map_err(|_| "memory reservation too large")?;
         let total = total.max(4096);
-        // SAFETY: an anonymous private PROT_NONE mapping at an address chosen by the kernel
-        // aliases nothing; the result is checked for MAP_FAILED.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                total,
-                libc::PROT_NONE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return Err("failed to reserve linear memory".to_string());
-        }
+        // min_bytes <= capacity < total, a usize.
+        let ptr = reserve(total, min_bytes as usize)?;
         let mem = LinearMemory {
             def: Box::new(VMMemoryDef {
-                base: std::cell::Cell::new(ptr as usize),
+                base: std::cell::Cell::new(ptr),
                 len: std::cell::Cell::new(0),
             }),
-            mapping: ptr as usize,
+            mapping: ptr,
             mapping_len: total,
             capacity,
             max_pages,
             declared_max,
             memory64: ty.memory64,
         };
-        if min_bytes > 0 {
-            mem.commit(min_bytes)?;
-        }
         mem.def.len.set(min_bytes);
         Ok(mem)
     }
@@ -156,11 +237,9 @@ impl LinearMemory {
 
 impl Drop for LinearMemory {
     fn drop(&mut self) {
-        // SAFETY: unmapping exactly the reservation we created; no references into it outlive
-        // `self` (slices borrow `self`).
-        unsafe {
-            libc::munmap(self.mapping as *mut libc::c_void, self.mapping_len);
-        }
+        // No references into the reservation outlive `self` (slices borrow `self`), so it can
+        // be reused or unmapped.
+        release(self.mapping, self.mapping_len, self.size_bytes() as usize);
     }
 }
 
