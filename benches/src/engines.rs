@@ -137,11 +137,15 @@ pub fn ours_engine() -> lockstep_runtime::Engine {
     lockstep_runtime::Engine::new(&config).expect("default engine")
 }
 
-/// Instantiate a kernel module (no imports) on `kind`.
-pub fn load_kernel(kind: EngineKind, wasm: &[u8]) -> Result<Box<dyn KernelInstance>> {
+/// Instantiate a kernel (no imports) on `kind`.
+pub fn load_kernel(
+    kind: EngineKind,
+    kernel: &crate::kernels::Kernel,
+) -> Result<Box<dyn KernelInstance>> {
+    let wasm = &kernel.wasm();
     match kind {
         EngineKind::Ours => Ok(Box::new(OursKernel::new(wasm)?)),
-        EngineKind::Oracle => Ok(Box::new(OracleKernel::new(wasm)?)),
+        EngineKind::Oracle => Ok(Box::new(OracleKernel::new(wasm, kernel.needs.gc)?)),
         EngineKind::Wasmtime => peers::wasmtime_kernel(wasm),
         EngineKind::Wasmi => peers::wasmi_kernel(wasm),
     }
@@ -178,10 +182,16 @@ impl KernelInstance for OursKernel {
 pub struct OracleKernel {
     store: lockstep_oracle::Store,
     run: lockstep_oracle::FuncAddr,
+    /// The module again when every run needs a fresh store (see [`OracleKernel::new`]).
+    fresh_store_each_run: Option<Vec<u8>>,
 }
 
 impl OracleKernel {
-    pub fn new(wasm: &[u8]) -> Result<OracleKernel> {
+    /// The oracle never frees a heap object (objects live as long as their store, and past
+    /// `Config::max_objects` allocation traps), so a kernel that allocates gets a fresh store for
+    /// each run (`fresh_store_each_run`); decoding and instantiating a kernel costs well under 1%
+    /// of a run.
+    pub fn new(wasm: &[u8], fresh_store_each_run: bool) -> Result<OracleKernel> {
         use lockstep_oracle::{Config, Extern, Store, WasmFeatures};
         // Wasm 3.0 (memory64 for `sieve64`, exceptions and GC for `throw` and `gc`).
         let mut store = Store::new(Config {
@@ -195,13 +205,21 @@ impl OracleKernel {
         let Some(Extern::Func(run)) = store.export(inst, "run") else {
             bail!("no exported function `run`");
         };
-        Ok(OracleKernel { store, run })
+        let fresh_store_each_run = fresh_store_each_run.then(|| wasm.to_vec());
+        Ok(OracleKernel {
+            store,
+            run,
+            fresh_store_each_run,
+        })
     }
 }
 
 impl KernelInstance for OracleKernel {
     fn run(&mut self, n: i32) -> Result<i64> {
         use lockstep_oracle::Value;
+        if let Some(wasm) = self.fresh_store_each_run.take() {
+            *self = OracleKernel::new(&wasm, true)?;
+        }
         let out = self
             .store
             .invoke(self.run, &[Value::I32(n as u32)])
@@ -236,8 +254,8 @@ pub fn load_checked(
             kernel.needs
         );
     }
-    let mut inst = load_kernel(kind, &kernel.wasm())
-        .with_context(|| format!("{} on {}", kernel.name, kind.name()))?;
+    let mut inst =
+        load_kernel(kind, kernel).with_context(|| format!("{} on {}", kernel.name, kind.name()))?;
     run_checked(inst.as_mut(), n, kernel.expected(n))
         .with_context(|| format!("{} on {}", kernel.name, kind.name()))?;
     Ok(inst)

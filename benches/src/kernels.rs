@@ -126,7 +126,7 @@ pub const KERNELS: &[Kernel] = &[
     Kernel {
         name: "throw",
         wat: include_str!("../kernels/throw.wat"),
-        jit_n: 1_000_000,
+        jit_n: 100_000,
         interp_n: 50_000,
         tiny_n: 100,
         reference: throw,
@@ -138,7 +138,7 @@ pub const KERNELS: &[Kernel] = &[
     Kernel {
         name: "gc",
         wat: include_str!("../kernels/gc.wat"),
-        jit_n: 1_000_000,
+        jit_n: 100_000,
         interp_n: 50_000,
         tiny_n: 200,
         reference: gc,
