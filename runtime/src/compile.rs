@@ -31,12 +31,14 @@ struct CompiledFunc {
     relocs: Vec<(u32, Reloc, u32, i64)>,
     /// `try_call` sites: (return address, handler, frame offset), offsets in the function.
     handlers: Vec<(u32, u32, u32)>,
+    /// User stack maps: (return address, SP offsets of live GC references).
+    stack_maps: Vec<(u32, Box<[u32]>)>,
 }
 
 fn compile_function(engine: &Engine, func: Function) -> Result<CompiledFunc> {
     let isa = &*engine.inner.isa;
     let mut ctx = Context::for_function(func);
-    let (bytes, traps, raw_relocs, handlers) = {
+    let (bytes, traps, raw_relocs, handlers, stack_maps) = {
         let code = ctx
             .compile(isa, &mut ControlPlane::default())
             .map_err(|e| Error::Compile(format!("{:?}", e.inner)))?;
@@ -63,7 +65,13 @@ fn compile_function(engine: &Engine, func: Function) -> Result<CompiledFunc> {
                 }
             }
         }
-        (code.code_buffer().to_vec(), traps, relocs, handlers)
+        let stack_maps = code
+            .buffer
+            .user_stack_maps()
+            .iter()
+            .map(|(ret, _, map)| (*ret, map.entries().map(|(_, off)| off).collect()))
+            .collect();
+        (code.code_buffer().to_vec(), traps, relocs, handlers, stack_maps)
     };
     let mut relocs = Vec::new();
     for (off, kind, target, addend) in raw_relocs {
@@ -84,6 +92,7 @@ fn compile_function(engine: &Engine, func: Function) -> Result<CompiledFunc> {
         traps,
         relocs,
         handlers,
+        stack_maps,
     })
 }
 
@@ -124,6 +133,7 @@ pub(crate) fn compile_module(
     let mut traps = Vec::new();
     let mut funcs = Vec::new();
     let mut handlers = Vec::new();
+    let mut stack_maps = Vec::new();
     for (i, f) in compiled.iter().enumerate() {
         while !image.len().is_multiple_of(16) {
             image.push(0xcc);
@@ -136,6 +146,11 @@ pub(crate) fn compile_module(
             f.handlers
                 .iter()
                 .map(|&(r, h, fo)| (start + r, start + h, fo)),
+        );
+        stack_maps.extend(
+            f.stack_maps
+                .iter()
+                .map(|(r, offs)| (start + r, offs.clone())),
         );
         funcs.push((start, image.len() as u32, nimp + i as u32));
     }
@@ -162,8 +177,16 @@ pub(crate) fn compile_module(
         }
         Ok(())
     };
-    let code = CodeMemory::new(&image, patch, traps, funcs, info.names.clone(), handlers)
-        .map_err(Error::Compile)?;
+    let code = CodeMemory::new(
+        &image,
+        patch,
+        traps,
+        funcs,
+        info.names.clone(),
+        handlers,
+        stack_maps,
+    )
+    .map_err(Error::Compile)?;
     let base = code.base();
     let addrs = offsets.iter().map(|&o| base + o as usize).collect();
     Ok((code, addrs))
@@ -303,6 +326,7 @@ pub(crate) fn compile_trampolines(engine: &Engine, ty: &FuncType) -> Result<Tram
         traps,
         Vec::new(),
         Arc::new(HashMap::new()),
+        Vec::new(),
         Vec::new(),
     )
     .map_err(Error::Compile)?;

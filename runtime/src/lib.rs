@@ -69,6 +69,8 @@ mod externals;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
 mod func;
+mod gc;
+mod gctypes;
 mod instance;
 mod linker;
 mod module;
@@ -83,6 +85,7 @@ mod vm;
 
 pub use config::{BoundsChecks, Config, OptLevel, WasmFeatures};
 pub use engine::Engine;
+pub use gc::{ArrayRef, StructRef};
 pub use exception::{Exception, Tag};
 pub use externals::{Extern, Global, Memory, Table};
 pub use func::{
@@ -97,7 +100,7 @@ pub use types::{
     ExternType, FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType, TableType,
     TagType, ValType,
 };
-pub use values::{ExnRef, ExternRef, Val, ValRaw};
+pub use values::{AnyRef, ExnRef, ExternRef, Val, ValRaw};
 
 impl<T> Store<T> {
     /// Create a host reference whose payload the store keeps alive.
@@ -107,7 +110,10 @@ impl<T> Store<T> {
 
     /// The payload of a host reference created by this store.
     pub fn externref_data(&self, r: ExternRef) -> Option<&(dyn std::any::Any + Send + Sync)> {
-        let i = usize::try_from(r.0).ok()?.checked_sub(1)?;
+        if !r.is_host() {
+            return None;
+        }
+        let i = usize::try_from(r.0 >> 2).ok()?.checked_sub(1)?;
         self.inner.opaque.externrefs.get(i).map(|b| &**b)
     }
 }

@@ -18,6 +18,8 @@ pub(super) enum Family {
     FuncRef,
     /// exceptions.rs
     Exceptions,
+    /// gc.rs
+    Gc,
     Simd,
     RelaxedSimd,
     /// An operator of a feature the runtime does not implement; validation rejects it unless
@@ -359,7 +361,7 @@ pub(super) fn family(kind: OpKind) -> Family {
         | I16x8RelaxedQ15mulrS
         | I16x8RelaxedDotI8x16I7x16S
         | I32x4RelaxedDotI8x16I7x16AddS => Family::RelaxedSimd,
-        // Operators of features the runtime does not implement (yet).
+        // gc.rs
         RefEq
         | StructNew
         | StructNewDefault
@@ -391,8 +393,9 @@ pub(super) fn family(kind: OpKind) -> Family {
         | ExternConvertAny
         | RefI31
         | I31GetS
-        | I31GetU
-        | StructNewDesc
+        | I31GetU => Family::Gc,
+        // Operators of features the runtime does not implement (yet).
+        StructNewDesc
         | StructNewDefaultDesc
         | RefGetDesc
         | RefCastDescEqNonNull
