@@ -74,7 +74,6 @@ pub(crate) const STRUCT_DATA: u32 = 8;
 pub(crate) struct TypeInfo {
     pub id: u32,
     pub composite: Composite,
-    pub supertype: Option<u32>,
     pub is_final: bool,
     /// The supertype chain from the root down to this type itself.
     pub display: Vec<u32>,
@@ -294,7 +293,6 @@ impl TypeRegistry {
             self.types.push(Arc::new(TypeInfo {
                 id,
                 composite,
-                supertype,
                 is_final: sub.is_final,
                 display,
                 field_offsets,

@@ -159,7 +159,7 @@ fn eval_const(
     let mut st: Vec<ValRaw> = Vec::new();
     let oom = || Error::from(Trap::from_code(TrapCode::OutOfGcHeap));
     // Constant-expression temporaries are not roots, so these allocations never collect.
-    let mut write = |s: &mut StoreOpaque, obj: u64, off: u32, storage: Storage, v: ValRaw| {
+    let write = |s: &mut StoreOpaque, obj: u64, off: u32, storage: Storage, v: ValRaw| {
         s.gc_write(obj, off as usize, storage.size() as usize, v);
     };
     for op in expr {
