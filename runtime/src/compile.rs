@@ -71,7 +71,13 @@ fn compile_function(engine: &Engine, func: Function) -> Result<CompiledFunc> {
             .iter()
             .map(|(ret, _, map)| (*ret, map.entries().map(|(_, off)| off).collect()))
             .collect();
-        (code.code_buffer().to_vec(), traps, relocs, handlers, stack_maps)
+        (
+            code.code_buffer().to_vec(),
+            traps,
+            relocs,
+            handlers,
+            stack_maps,
+        )
     };
     let mut relocs = Vec::new();
     for (off, kind, target, addend) in raw_relocs {

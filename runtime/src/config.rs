@@ -68,7 +68,7 @@ impl Config {
     /// The features accepted by validation: a module using a feature outside the set fails
     /// [`crate::Module::new`] with [`crate::Error::Invalid`]. The runtime executes Wasm 2.0
     /// and the features [`Config::wasm_tail_call`] to [`Config::wasm_legacy_exceptions`] switch
-    /// (and [`Config::wasm_function_references`]);
+    /// (and [`Config::wasm_function_references`] and [`Config::wasm_gc`]);
     /// a module that uses any other feature enabled here (GC, exceptions, threads, ...) fails
     /// with [`crate::Error::Compile`] naming it.
     pub fn wasm_features(&mut self, features: WasmFeatures) -> &mut Self {

@@ -1,8 +1,8 @@
 //! The engine: configuration, the host ISA, signature interning and trampoline caches.
 
 use crate::config::{Config, OptLevel};
-use crate::trap::{Error, Result};
 use crate::gctypes::{KeyComposite, KeySub, TypeInfo, TypeRegistry, key_val};
+use crate::trap::{Error, Result};
 use crate::types::{FuncType, RefType, ValType};
 use crate::vm::code::CodeMemory;
 use cranelift_codegen::isa::OwnedTargetIsa;
@@ -30,7 +30,6 @@ pub(crate) struct Trampolines {
     pub(crate) array_entry: usize,
     pub(crate) host_shim: usize,
 }
-
 
 impl Default for Engine {
     fn default() -> Engine {

@@ -37,7 +37,9 @@ impl StoreOpaque {
 
     fn write_field(&mut self, obj: u64, off: u32, f: &Field, v: &Val) -> Result<()> {
         if !self.val_matches(v, field_type(f)) {
-            return Err(Error::Other("value has the wrong type for this field".into()));
+            return Err(Error::Other(
+                "value has the wrong type for this field".into(),
+            ));
         }
         let raw: ValRaw = self.val_to_raw(v)?;
         if self.gc_write(obj, off as usize, f.storage.size() as usize, raw) {
@@ -91,7 +93,9 @@ impl StructRef {
         }
         for (f, v) in fs.iter().zip(fields) {
             if !s.val_matches(v, field_type(f)) {
-                return Err(Error::Other("value has the wrong type for this field".into()));
+                return Err(Error::Other(
+                    "value has the wrong type for this field".into(),
+                ));
             }
         }
         let obj = s
@@ -165,7 +169,9 @@ impl ArrayRef {
             return Err(Error::Other("not an array type".into()));
         };
         if !s.val_matches(&elem, field_type(&f)) {
-            return Err(Error::Other("value has the wrong type for this array".into()));
+            return Err(Error::Other(
+                "value has the wrong type for this array".into(),
+            ));
         }
         let obj = s
             .gc_alloc(ti.id, len, None, true)

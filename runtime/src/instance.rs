@@ -388,7 +388,9 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
         .enumerate()
     {
         let init = match &info.table_inits[i] {
-            Some(e) => eval_const(s, inst.funcrefs.as_ptr() as usize, &inst.globals, info, e)? as u64,
+            Some(e) => {
+                eval_const(s, inst.funcrefs.as_ptr() as usize, &inst.globals, info, e)? as u64
+            }
             None => 0,
         };
         tables.push(s.tables.len());
@@ -399,7 +401,9 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
     for e in &info.elems {
         let mut items = Vec::with_capacity(e.items.len());
         for x in &e.items {
-            items.push(eval_const(s, inst.funcrefs.as_ptr() as usize, &inst.globals, info, x)? as u64);
+            items.push(
+                eval_const(s, inst.funcrefs.as_ptr() as usize, &inst.globals, info, x)? as u64,
+            );
         }
         elems.push(items);
     }

@@ -85,12 +85,12 @@ mod vm;
 
 pub use config::{BoundsChecks, Config, OptLevel, WasmFeatures};
 pub use engine::Engine;
-pub use gc::{ArrayRef, StructRef};
 pub use exception::{Exception, Tag};
 pub use externals::{Extern, Global, Memory, Table};
 pub use func::{
     Caller, Func, HostResult, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy, WasmTyList,
 };
+pub use gc::{ArrayRef, StructRef};
 pub use instance::Instance;
 pub use linker::Linker;
 pub use module::Module;

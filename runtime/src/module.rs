@@ -256,12 +256,12 @@ fn parses(bytes: &[u8]) -> bool {
                         ops.read()?;
                     }
                 }
-                    Payload::TypeSection(r) => {
+                Payload::TypeSection(r) => {
                     for x in r {
                         x?;
                     }
                 }
-            Payload::ImportSection(r) => {
+                Payload::ImportSection(r) => {
                     for x in r {
                         x?;
                     }
@@ -438,11 +438,7 @@ fn add_import(info: &mut ModuleInfo, module: &str, name: &str, ty: TypeRef) -> R
     Ok(())
 }
 
-fn key_val(
-    t: wasmparser::ValType,
-    start: u32,
-    type_ids: &[u32],
-) -> Result<crate::gctypes::KeyVal> {
+fn key_val(t: wasmparser::ValType, start: u32, type_ids: &[u32]) -> Result<crate::gctypes::KeyVal> {
     use crate::gctypes::{KeyHeap, KeyRef, KeyVal};
     use wasmparser::HeapType as H;
     let r = match t {
@@ -553,8 +549,9 @@ fn parse<'a>(
     for payload in Parser::new(0).parse_all(bytes) {
         let payload = payload.map_err(malformed)?;
         if let Some(v) = &mut validator
-            && let wasmparser::ValidPayload::Func(f, _) =
-                v.payload(&payload).map_err(|e| Error::Invalid(e.to_string()))?
+            && let wasmparser::ValidPayload::Func(f, _) = v
+                .payload(&payload)
+                .map_err(|e| Error::Invalid(e.to_string()))?
         {
             info.validators.0.push(f);
         }

@@ -87,14 +87,20 @@ fn struct_round_trips() {
     let e = engine(None);
     let (mut s, i) = common::setup(&e, STRUCTS, &[]);
     let r = call(&mut s, i, "round_trip", &[Val::I32(41), Val::I64(-7)]).unwrap();
-    assert_eq!(r, vec![Val::I32(42), Val::I64(-7), Val::I32(-1), Val::I32(0xff)]);
+    assert_eq!(
+        r,
+        vec![Val::I32(42), Val::I64(-7), Val::I32(-1), Val::I32(0xff)]
+    );
     let r = call(&mut s, i, "default", &[]).unwrap();
     assert_eq!(r, vec![Val::I32(0), Val::I64(0), Val::F64(0)]);
     assert_eq!(
         trap_message(call(&mut s, i, "null_get", &[])),
         "null structure reference"
     );
-    assert_eq!(call_i32(&mut s, i, "list_sum", &[Val::I32(100)]).unwrap(), 5050);
+    assert_eq!(
+        call_i32(&mut s, i, "list_sum", &[Val::I32(100)]).unwrap(),
+        5050
+    );
 }
 
 const ARRAYS: &str = r#"(module
@@ -144,7 +150,10 @@ const ARRAYS: &str = r#"(module
 fn array_instructions() {
     let e = engine(None);
     let (mut s, i) = common::setup(&e, ARRAYS, &[]);
-    assert_eq!(call_i32(&mut s, i, "sum", &[Val::I32(5)]).unwrap(), 10 + 4 * 3);
+    assert_eq!(
+        call_i32(&mut s, i, "sum", &[Val::I32(5)]).unwrap(),
+        10 + 4 * 3
+    );
     let r = call(&mut s, i, "packed", &[]).unwrap();
     assert_eq!(r, vec![Val::I32(-2), Val::I32(0xfe), Val::I32(4)]);
     assert_eq!(call_i32(&mut s, i, "copy", &[]).unwrap(), 33);
@@ -213,7 +222,10 @@ fn casts_and_i31() {
         0b0101011,
         "is $s, is $t, struct, eq"
     );
-    assert_eq!(trap_message(call(&mut s, i, "cast_fail", &[])), "cast failure");
+    assert_eq!(
+        trap_message(call(&mut s, i, "cast_fail", &[])),
+        "cast failure"
+    );
     let i31 = Val::AnyRef(Some(AnyRef::from_i31(-5)));
     assert_eq!(call_i32(&mut s, i, "br_on_cast", &[i31]).unwrap(), -5);
     assert_eq!(
@@ -314,7 +326,10 @@ fn stress_reclaims_memory() {
     assert!(bytes <= limit, "heap holds {bytes} bytes");
     if let (Some(b), Some(a)) = (before, rss_kib()) {
         // 400 MiB were allocated in total; resident memory grows by far less.
-        assert!(a.saturating_sub(b) < 64 * 1024, "RSS grew from {b} KiB to {a} KiB");
+        assert!(
+            a.saturating_sub(b) < 64 * 1024,
+            "RSS grew from {b} KiB to {a} KiB"
+        );
     }
 }
 
@@ -323,9 +338,15 @@ fn stack_values_survive_collections() {
     let e = engine(Some(2 << 20));
     let (mut s, i) = common::setup(&e, STRESS, &[]);
     let (c0, _) = s.gc_stats();
-    assert_eq!(call_i32(&mut s, i, "stack_roots", &[]).unwrap(), 500_500 + 7);
+    assert_eq!(
+        call_i32(&mut s, i, "stack_roots", &[]).unwrap(),
+        500_500 + 7
+    );
     let (c1, _) = s.gc_stats();
-    assert!(c1 > c0 + 5, "expected collections during the test ({c0} -> {c1})");
+    assert!(
+        c1 > c0 + 5,
+        "expected collections during the test ({c0} -> {c1})"
+    );
 }
 
 #[test]

@@ -7,8 +7,8 @@ use lockstep_runtime as rt;
 
 use super::instances::Instances;
 use crate::engine::{
-    AnyRef, CompileError, Engine, ExnRefId, FuncRefId, HeapRefId, InstanceId, InstantiateError, InvokeError, ModuleId,
-    Session, Snapshot, Trap, TrapCode, Val, WasmFeatures,
+    AnyRef, CompileError, Engine, ExnRefId, FuncRefId, HeapRefId, InstanceId, InstantiateError,
+    InvokeError, ModuleId, Session, Snapshot, Trap, TrapCode, Val, WasmFeatures,
 };
 use crate::wast::spectest;
 

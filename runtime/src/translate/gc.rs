@@ -147,7 +147,12 @@ impl FuncTranslator<'_, '_> {
                 let (_, storage) = self.array_type(array_type_index);
                 let (arr, idx) = self.pop2();
                 let addr = self.elem_addr(arr, idx, storage);
-                let v = self.load_field(storage, addr, ARRAY_DATA as i32, matches!(op, O::ArrayGetS { .. }));
+                let v = self.load_field(
+                    storage,
+                    addr,
+                    ARRAY_DATA as i32,
+                    matches!(op, O::ArrayGetS { .. }),
+                );
                 self.push_typed(v, storage);
             }
             O::ArraySet { array_type_index } => {
@@ -337,8 +342,8 @@ impl FuncTranslator<'_, '_> {
             }
             Storage::Val(ValType::F64) => (self.b.ins().bitcast(I64, MemFlagsData::new(), v), zero),
             Storage::Val(ValType::V128) => {
-                let flags = MemFlagsData::new()
-                    .with_endianness(cranelift_codegen::ir::Endianness::Little);
+                let flags =
+                    MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little);
                 let x = self.b.ins().bitcast(types::I64X2, flags, v);
                 (
                     self.b.ins().extractlane(x, 0),
@@ -432,20 +437,27 @@ impl FuncTranslator<'_, '_> {
                         let c = self.b.ins().icmp_imm_u(IntCC::Equal, k, i64::from(want));
                         let obj = self.b.create_block();
                         let zero = konst(self, 0);
-                        self.b.ins().brif(c, obj, &[], cont, &[BlockArg::Value(zero)]);
+                        self.b
+                            .ins()
+                            .brif(c, obj, &[], cont, &[BlockArg::Value(zero)]);
                         self.b.seal_block(obj);
                         self.b.switch_to_block(obj);
                         self.load_trusted(I32, v, 0)
                     }
                 };
-                let eq = self.b.ins().icmp_imm_u(IntCC::Equal, actual, i64::from(ti.id));
+                let eq = self
+                    .b
+                    .ins()
+                    .icmp_imm_u(IntCC::Equal, actual, i64::from(ti.id));
                 let eq = self.bool_to_i32(eq);
                 if ti.is_final {
                     self.jump_with(cont, eq);
                 } else {
                     let slow = self.b.create_block();
                     self.b.set_cold_block(slow);
-                    self.b.ins().brif(eq, cont, &[BlockArg::Value(eq)], slow, &[]);
+                    self.b
+                        .ins()
+                        .brif(eq, cont, &[BlockArg::Value(eq)], slow, &[]);
                     self.b.seal_block(slow);
                     self.b.switch_to_block(slow);
                     let want = konst(self, i64::from(ti.id));
@@ -481,7 +493,9 @@ pub(super) fn needs_stack_map(
         return false;
     };
     match r.heap_type() {
-        H::Abstract { ty, .. } => !matches!(ty, A::Func | A::NoFunc | A::Exn | A::NoExn | A::NoExtern),
+        H::Abstract { ty, .. } => {
+            !matches!(ty, A::Func | A::NoFunc | A::Exn | A::NoExn | A::NoExtern)
+        }
         H::Concrete(i) | H::Exact(i) => {
             if let Some(m) = i.as_module_index() {
                 !matches!(

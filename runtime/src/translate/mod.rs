@@ -265,7 +265,9 @@ pub(crate) fn translate_function(
             });
         if let Some(v) = &validator {
             for (i, &t) in ft.params().iter().enumerate() {
-                if t.ref_type().is_some_and(|r| crate::gctypes::heap_may_be_object(r.heap)) {
+                if t.ref_type()
+                    .is_some_and(|r| crate::gctypes::heap_may_be_object(r.heap))
+                {
                     b.declare_var_needs_stack_map(locals[i]);
                 }
             }
@@ -281,9 +283,9 @@ pub(crate) fn translate_function(
             let t = ValType::from_wasm(wt, &env.info.type_ids)
                 .ok_or_else(|| unsupported(format!("local type {wt}")))?;
             let ty = clif_type(t);
-            let gc_local = validator.as_ref().is_some_and(|v| {
-                gc::needs_stack_map(wt, v.resources(), env.info)
-            });
+            let gc_local = validator
+                .as_ref()
+                .is_some_and(|v| gc::needs_stack_map(wt, v.resources(), env.info));
             for _ in 0..n {
                 // A non-null local starts as null too: validation guarantees that it is set
                 // before any read, so the null is never observed.

@@ -182,19 +182,29 @@ extern "C" fn lockstep_gc_alloc_rust(
     })
 }
 extern "C" fn array_fill(vmctx: usize, arr: u64, off: u32, lo: u64, hi: u64, n: u32) -> u32 {
-    with_instance(vmctx, 1, |s, _| gc_status(s.array_fill(arr, off, lo, hi, n)))
+    with_instance(vmctx, 1, |s, _| {
+        gc_status(s.array_fill(arr, off, lo, hi, n))
+    })
 }
 extern "C" fn array_copy(vmctx: usize, dst: u64, di: u32, src: u64, si: u32, n: u32) -> u32 {
-    with_instance(vmctx, 1, |s, _| gc_status(s.array_copy(dst, di, src, si, n)))
+    with_instance(vmctx, 1, |s, _| {
+        gc_status(s.array_copy(dst, di, src, si, n))
+    })
 }
 extern "C" fn array_init_data(vmctx: usize, arr: u64, seg: u32, dst: u32, src: u32, n: u32) -> u32 {
-    with_instance(vmctx, 1, |s, i| gc_status(s.array_init_data(i, arr, seg, dst, src, n)))
+    with_instance(vmctx, 1, |s, i| {
+        gc_status(s.array_init_data(i, arr, seg, dst, src, n))
+    })
 }
 extern "C" fn array_init_elem(vmctx: usize, arr: u64, seg: u32, dst: u32, src: u32, n: u32) -> u32 {
-    with_instance(vmctx, 1, |s, i| gc_status(s.array_init_elem(i, arr, seg, dst, src, n)))
+    with_instance(vmctx, 1, |s, i| {
+        gc_status(s.array_init_elem(i, arr, seg, dst, src, n))
+    })
 }
 /// Whether canonical type `a` is a subtype of `b` (the slow path of casts and
 /// `call_indirect` when the ids differ).
 extern "C" fn is_subtype(vmctx: usize, a: u32, b: u32) -> u32 {
-    with_instance(vmctx, 0, |s, _| u32::from(s.engine.registry().is_subtype_id(a, b)))
+    with_instance(vmctx, 0, |s, _| {
+        u32::from(s.engine.registry().is_subtype_id(a, b))
+    })
 }

@@ -244,7 +244,11 @@ pub(crate) fn stack_roots(fp: Option<usize>, out: &mut Vec<u64>) {
 pub(crate) unsafe fn read_bytes(obj: u64, off: usize, out: &mut [u8]) {
     // SAFETY: caller contract.
     unsafe {
-        std::ptr::copy_nonoverlapping((obj as usize + off) as *const u8, out.as_mut_ptr(), out.len())
+        std::ptr::copy_nonoverlapping(
+            (obj as usize + off) as *const u8,
+            out.as_mut_ptr(),
+            out.len(),
+        )
     };
 }
 
@@ -254,7 +258,9 @@ pub(crate) unsafe fn read_bytes(obj: u64, off: usize, out: &mut [u8]) {
 /// `obj` must be a live object at least `off + data.len()` bytes long.
 pub(crate) unsafe fn write_bytes(obj: u64, off: usize, data: &[u8]) {
     // SAFETY: caller contract.
-    unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), (obj as usize + off) as *mut u8, data.len()) };
+    unsafe {
+        std::ptr::copy_nonoverlapping(data.as_ptr(), (obj as usize + off) as *mut u8, data.len())
+    };
 }
 
 /// Move `n` bytes between (possibly the same) objects.
@@ -264,7 +270,11 @@ pub(crate) unsafe fn write_bytes(obj: u64, off: usize, data: &[u8]) {
 pub(crate) unsafe fn move_bytes(dst: u64, doff: usize, src: u64, soff: usize, n: usize) {
     // SAFETY: caller contract.
     unsafe {
-        std::ptr::copy((src as usize + soff) as *const u8, (dst as usize + doff) as *mut u8, n)
+        std::ptr::copy(
+            (src as usize + soff) as *const u8,
+            (dst as usize + doff) as *mut u8,
+            n,
+        )
     };
 }
 
@@ -338,7 +348,10 @@ impl StoreOpaque {
         fp: Option<usize>,
         collect: bool,
     ) -> Result<u64, TrapCode> {
-        let ti = self.engine.type_info(type_id).ok_or(TrapCode::CastFailure)?;
+        let ti = self
+            .engine
+            .type_info(type_id)
+            .ok_or(TrapCode::CastFailure)?;
         let (size, kind) = match &ti.composite {
             Composite::Struct(_) => (u64::from(ti.size), KIND_STRUCT),
             Composite::Array(f) => (
@@ -442,7 +455,11 @@ impl StoreOpaque {
         for i in 0..n as usize {
             // SAFETY: in bounds of the live array (checked above).
             unsafe {
-                write_bytes(arr, ARRAY_DATA as usize + (off as usize + i) * es, &bytes[..es])
+                write_bytes(
+                    arr,
+                    ARRAY_DATA as usize + (off as usize + i) * es,
+                    &bytes[..es],
+                )
             };
         }
         Ok(())
@@ -534,7 +551,13 @@ impl StoreOpaque {
 
 impl StoreOpaque {
     /// Write the low `size` bytes of `raw` into object `obj` at byte `off`.
-    pub(crate) fn gc_write(&mut self, obj: u64, off: usize, size: usize, raw: crate::values::ValRaw) -> bool {
+    pub(crate) fn gc_write(
+        &mut self,
+        obj: u64,
+        off: usize,
+        size: usize,
+        raw: crate::values::ValRaw,
+    ) -> bool {
         if !self.gc.contains(obj) || off + size > self.gc.object_size(obj) {
             return false;
         }
@@ -544,7 +567,12 @@ impl StoreOpaque {
     }
 
     /// Read `size` bytes of object `obj` at byte `off` (zero-extended).
-    pub(crate) fn gc_read(&self, obj: u64, off: usize, size: usize) -> Option<crate::values::ValRaw> {
+    pub(crate) fn gc_read(
+        &self,
+        obj: u64,
+        off: usize,
+        size: usize,
+    ) -> Option<crate::values::ValRaw> {
         if !self.gc.contains(obj) || off + size > self.gc.object_size(obj) {
             return None;
         }
