@@ -47,11 +47,11 @@ impl AnyRef {
     }
     /// The value of an `i31`, sign-extended (`i31.get_s`).
     pub fn i31_s(self) -> Option<i32> {
-        self.is_i31().then(|| (self.0 as u32 as i32) >> 1)
+        self.is_i31().then_some((self.0 as u32 as i32) >> 1)
     }
     /// The value of an `i31`, zero-extended (`i31.get_u`).
     pub fn i31_u(self) -> Option<u32> {
-        self.is_i31().then(|| (self.0 as u32) >> 1)
+        self.is_i31().then_some((self.0 as u32) >> 1)
     }
     pub fn is_i31(self) -> bool {
         self.0 & 1 == 1

@@ -263,7 +263,8 @@ pub(crate) fn translate_function(
                 }
                 .into_validator(Default::default())
             });
-        if let Some(v) = &validator {
+        if validator.is_some() {
+            // Parameters of a type that may hold an object are roots while live.
             for (i, &t) in ft.params().iter().enumerate() {
                 if t.ref_type()
                     .is_some_and(|r| crate::gctypes::heap_may_be_object(r.heap))
@@ -271,14 +272,13 @@ pub(crate) fn translate_function(
                     b.declare_var_needs_stack_map(locals[i]);
                 }
             }
-            let _ = v;
         }
         let mut lr = body.get_locals_reader().map_err(malformed)?;
         for _ in 0..lr.get_count() {
             let pos = lr.original_position();
             let (n, wt) = lr.read().map_err(malformed)?;
             if let Some(v) = &mut validator {
-                v.define_locals(pos as u64, n, wt).map_err(malformed)?;
+                v.define_locals(pos, n, wt).map_err(malformed)?;
             }
             let t = ValType::from_wasm(wt, &env.info.type_ids)
                 .ok_or_else(|| unsupported(format!("local type {wt}")))?;
@@ -326,7 +326,7 @@ pub(crate) fn translate_function(
             let (op, pos) = ops.read_with_offset().map_err(malformed)?;
             tr.translate(&op)?;
             if tr.validator.is_some() {
-                tr.declare_gc_values(pos as u64, &op)?;
+                tr.declare_gc_values(pos, &op)?;
             }
             if tr.control.is_empty() {
                 break;
