@@ -242,3 +242,10 @@ impl<T> crate::Store<T> {
         )
     }
 }
+
+impl<T> crate::Caller<'_, T> {
+    /// Run the collector from inside a host function: the wasm frames below it are roots.
+    pub fn gc(&mut self) {
+        self.inner.opaque.gc_collect(None);
+    }
+}

@@ -404,3 +404,52 @@ fn host_created_objects() {
     assert_eq!(st.field(&mut s, 2), Some(Val::I32(0x34)));
     assert_eq!(st.num_fields(&mut s), 4);
 }
+
+#[test]
+fn a_collection_inside_a_host_call_keeps_the_callers_references() {
+    let e = engine(Some(2 << 20));
+    let wat = r#"(module
+      (type $node (struct (field $v i32) (field $next (ref null $node))))
+      (import "host" "collect" (func $collect))
+      (func $build (param $n i32) (result (ref null $node))
+        (local $l (ref null $node))
+        (block $d (loop $b
+          (br_if $d (i32.eqz (local.get $n)))
+          (local.set $l (struct.new $node (local.get $n) (local.get $l)))
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (br $b)))
+        (local.get $l))
+      (func $sum (param $l (ref null $node)) (result i32) (local $s i32)
+        (block $e (loop $w
+          (br_if $e (ref.is_null (local.get $l)))
+          (local.set $s (i32.add (local.get $s) (struct.get $node $v (local.get $l))))
+          (local.set $l (struct.get $node $next (local.get $l)))
+          (br $w)))
+        (local.get $s))
+      (func $inner (param $l (ref null $node)) (result i32)
+        (call $collect)
+        (call $sum (local.get $l)))
+      ;; One list on the operand stack of this frame, one passed down to $inner.
+      (func (export "run") (result i32) (local $r i32)
+        (call $build (i32.const 100))
+        (local.set $r (call $inner (call $build (i32.const 10))))
+        (call $collect)
+        (drop (call $build (i32.const 1000)))
+        (call $collect)
+        (i32.add (call $sum) (local.get $r)))
+    )"#;
+    let module = Module::new(&e, wat).unwrap();
+    let mut store = Store::new(&e, ());
+    let collect = Func::new(&mut store, FuncType::new([], []), |mut c, _, _| {
+        c.gc();
+        Ok(())
+    })
+    .unwrap();
+    let inst = Instance::new(&mut store, &module, &[collect.into()]).unwrap();
+    let (c0, _) = store.gc_stats();
+    assert_eq!(call_i32(&mut store, inst, "run", &[]).unwrap(), 5050 + 55);
+    assert_eq!(store.gc_stats().0, c0 + 3);
+    // The 1000-node list died: the heap holds far less than it.
+    store.gc();
+    assert!(store.gc_stats().1 < 1000 * 16, "{:?}", store.gc_stats());
+}
