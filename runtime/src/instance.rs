@@ -214,20 +214,26 @@ fn eval_const(
                 let Some(elem) = ti.array_elem() else {
                     return Err(oom());
                 };
-                let (len, vals) = match *op {
+                // `array.new`'s length is the program's: allocate (which checks it against
+                // the heap limit) before writing any element.
+                let (len, init, vals) = match *op {
                     ConstOp::ArrayNew(_) => {
                         let len = st.pop().unwrap_or(0) as u32;
-                        let init = st.pop().unwrap_or(0);
-                        (len, vec![init; len as usize])
+                        (len, st.pop(), Vec::new())
                     }
-                    ConstOp::ArrayNewDefault(_) => (st.pop().unwrap_or(0) as u32, Vec::new()),
+                    ConstOp::ArrayNewDefault(_) => (st.pop().unwrap_or(0) as u32, None, Vec::new()),
                     ConstOp::ArrayNewFixed(_, n) => {
-                        (n, st.split_off(st.len().saturating_sub(n as usize)))
+                        (n, None, st.split_off(st.len().saturating_sub(n as usize)))
                     }
-                    _ => (0, Vec::new()),
+                    _ => (0, None, Vec::new()),
                 };
                 let obj = s.gc_alloc(ti.id, len, None, false).map_err(|_| oom())?;
                 let es = elem.storage.size();
+                if let Some(init) = init {
+                    for i in 0..len {
+                        write(s, obj, ARRAY_DATA + i * es, elem.storage, init);
+                    }
+                }
                 for (i, v) in vals.into_iter().enumerate() {
                     write(s, obj, ARRAY_DATA + i as u32 * es, elem.storage, v);
                 }
