@@ -230,9 +230,7 @@ fn eval_const(
                 let obj = s.gc_alloc(ti.id, len, None, false).map_err(|_| oom())?;
                 let es = elem.storage.size();
                 if let Some(init) = init {
-                    for i in 0..len {
-                        write(s, obj, ARRAY_DATA + i * es, elem.storage, init);
-                    }
+                    s.gc_fill(obj, ARRAY_DATA as usize, es as usize, len as usize, init);
                 }
                 for (i, v) in vals.into_iter().enumerate() {
                     write(s, obj, ARRAY_DATA + i as u32 * es, elem.storage, v);

@@ -566,6 +566,27 @@ impl StoreOpaque {
         true
     }
 
+    /// Write the low `size` bytes of `raw` `count` times from byte `off` of object `obj`.
+    pub(crate) fn gc_fill(
+        &mut self,
+        obj: u64,
+        off: usize,
+        size: usize,
+        count: usize,
+        raw: crate::values::ValRaw,
+    ) -> bool {
+        let end = size.checked_mul(count).and_then(|n| n.checked_add(off));
+        if !self.gc.contains(obj) || end.is_none_or(|e| e > self.gc.object_size(obj)) {
+            return false;
+        }
+        let bytes = raw.to_le_bytes();
+        for i in 0..count {
+            // SAFETY: the whole range is inside the live object (checked above).
+            unsafe { write_bytes(obj, off + i * size, &bytes[..size]) };
+        }
+        true
+    }
+
     /// Read `size` bytes of object `obj` at byte `off` (zero-extended).
     pub(crate) fn gc_read(
         &self,
