@@ -31,6 +31,8 @@ struct CompiledFunc {
     relocs: Vec<(u32, Reloc, u32, i64)>,
     /// `try_call` sites: (return address, handler, frame offset), offsets in the function.
     handlers: Vec<(u32, u32, u32)>,
+    /// User stack maps: (return address, SP offsets of live GC references).
+    stack_maps: Vec<(u32, Box<[u32]>)>,
 }
 
 /// One thread's reusable compilation state.
@@ -71,7 +73,7 @@ fn with_compiler<R>(f: impl FnOnce(&mut FuncCompiler) -> R) -> R {
 /// Compile the function in `ctx.func`; the context is left for the next function to reuse.
 fn compile_function(engine: &Engine, ctx: &mut Context) -> Result<CompiledFunc> {
     let isa = &*engine.inner.isa;
-    let (bytes, traps, raw_relocs, handlers) = {
+    let (bytes, traps, raw_relocs, handlers, stack_maps) = {
         let code = ctx
             .compile(isa, &mut ControlPlane::default())
             .map_err(|e| Error::Compile(format!("{:?}", e.inner)))?;
@@ -98,7 +100,19 @@ fn compile_function(engine: &Engine, ctx: &mut Context) -> Result<CompiledFunc> 
                 }
             }
         }
-        (code.code_buffer().to_vec(), traps, relocs, handlers)
+        let stack_maps = code
+            .buffer
+            .user_stack_maps()
+            .iter()
+            .map(|(ret, _, map)| (*ret, map.entries().map(|(_, off)| off).collect()))
+            .collect();
+        (
+            code.code_buffer().to_vec(),
+            traps,
+            relocs,
+            handlers,
+            stack_maps,
+        )
     };
     let mut relocs = Vec::new();
     for (off, kind, target, addend) in raw_relocs {
@@ -119,6 +133,7 @@ fn compile_function(engine: &Engine, ctx: &mut Context) -> Result<CompiledFunc> 
         traps,
         relocs,
         handlers,
+        stack_maps,
     })
 }
 
@@ -168,6 +183,7 @@ pub(crate) fn compile_module(
     let mut traps = Vec::new();
     let mut funcs = Vec::new();
     let mut handlers = Vec::new();
+    let mut stack_maps = Vec::new();
     for (i, f) in compiled.iter().enumerate() {
         while !image.len().is_multiple_of(16) {
             image.push(0xcc);
@@ -180,6 +196,11 @@ pub(crate) fn compile_module(
             f.handlers
                 .iter()
                 .map(|&(r, h, fo)| (start + r, start + h, fo)),
+        );
+        stack_maps.extend(
+            f.stack_maps
+                .iter()
+                .map(|(r, offs)| (start + r, offs.clone())),
         );
         funcs.push((start, image.len() as u32, nimp + i as u32));
     }
@@ -206,8 +227,16 @@ pub(crate) fn compile_module(
         }
         Ok(())
     };
-    let code = CodeMemory::new(&image, patch, traps, funcs, info.names.clone(), handlers)
-        .map_err(Error::Compile)?;
+    let code = CodeMemory::new(
+        &image,
+        patch,
+        traps,
+        funcs,
+        info.names.clone(),
+        handlers,
+        stack_maps,
+    )
+    .map_err(Error::Compile)?;
     let base = code.base();
     let addrs = offsets.iter().map(|&o| base + o as usize).collect();
     Ok((code, addrs))
@@ -361,6 +390,7 @@ fn compile_trampolines_with(
         traps,
         Vec::new(),
         Arc::new(HashMap::new()),
+        Vec::new(),
         Vec::new(),
     )
     .map_err(Error::Compile)?;

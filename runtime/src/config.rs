@@ -31,6 +31,7 @@ pub struct Config {
     pub(crate) bounds_checks: BoundsChecks,
     pub(crate) verifier: bool,
     pub(crate) relaxed_simd_deterministic: bool,
+    pub(crate) gc_heap_limit: usize,
 }
 
 impl Default for Config {
@@ -49,6 +50,7 @@ impl Config {
             memory_guard_size: 2 << 30,
             bounds_checks: BoundsChecks::GuardPages,
             relaxed_simd_deterministic: false,
+            gc_heap_limit: 256 << 20,
             // On in debug builds, or when LOCKSTEP_CRANELIFT_VERIFIER=1.
             verifier: cfg!(debug_assertions)
                 || std::env::var_os("LOCKSTEP_CRANELIFT_VERIFIER").is_some_and(|v| v == "1"),
@@ -66,7 +68,7 @@ impl Config {
     /// The features accepted by validation: a module using a feature outside the set fails
     /// [`crate::Module::new`] with [`crate::Error::Invalid`]. The runtime executes Wasm 2.0
     /// and the features [`Config::wasm_tail_call`] to [`Config::wasm_legacy_exceptions`] switch
-    /// (and [`Config::wasm_function_references`]);
+    /// (and [`Config::wasm_function_references`] and [`Config::wasm_gc`]);
     /// a module that uses any other feature enabled here (GC, exceptions, threads, ...) fails
     /// with [`crate::Error::Compile`] naming it.
     pub fn wasm_features(&mut self, features: WasmFeatures) -> &mut Self {
@@ -114,6 +116,17 @@ impl Config {
     /// `rethrow` (off by default; needs [`Config::wasm_exceptions`]).
     pub fn wasm_legacy_exceptions(&mut self, on: bool) -> &mut Self {
         self.feature(WasmFeatures::LEGACY_EXCEPTIONS, on)
+    }
+    /// Wasm GC (off by default): structs, arrays, `i31ref`, casts, recursive types and
+    /// declared subtyping (needs [`Config::wasm_function_references`]).
+    pub fn wasm_gc(&mut self, on: bool) -> &mut Self {
+        self.feature(WasmFeatures::GC, on)
+    }
+    /// The most bytes a store's GC heap may hold (default 256 MiB). An allocation that would
+    /// pass it after a collection traps ("out of GC heap").
+    pub fn gc_heap_limit(&mut self, bytes: usize) -> &mut Self {
+        self.gc_heap_limit = bytes;
+        self
     }
     /// Lower relaxed SIMD to its deterministic choice on every host instead of the host's
     /// fastest permitted result (see `translate/simd/relaxed.rs`).

@@ -1,8 +1,9 @@
 //! The engine: configuration, the host ISA, signature interning and trampoline caches.
 
 use crate::config::{Config, OptLevel};
+use crate::gctypes::{KeyComposite, KeySub, TypeInfo, TypeRegistry, key_val};
 use crate::trap::{Error, Result};
-use crate::types::FuncType;
+use crate::types::{FuncType, RefType, ValType};
 use crate::vm::code::CodeMemory;
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
@@ -18,7 +19,8 @@ pub struct Engine {
 pub(crate) struct EngineInner {
     pub(crate) config: Config,
     pub(crate) isa: OwnedTargetIsa,
-    pub(crate) sigs: Mutex<SigRegistry>,
+    /// Canonical types (`gctypes.rs`); a function type's id is its signature id.
+    pub(crate) types: Mutex<TypeRegistry>,
     /// Per-signature trampolines: (host->wasm array entry, wasm->host shim).
     pub(crate) trampolines: Mutex<HashMap<u32, Arc<Trampolines>>>,
 }
@@ -27,12 +29,6 @@ pub(crate) struct Trampolines {
     pub(crate) _code: Arc<CodeMemory>,
     pub(crate) array_entry: usize,
     pub(crate) host_shim: usize,
-}
-
-#[derive(Default)]
-pub(crate) struct SigRegistry {
-    ids: HashMap<FuncType, u32>,
-    types: Vec<FuncType>,
 }
 
 impl Default for Engine {
@@ -72,7 +68,7 @@ impl Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
                 isa,
-                sigs: Mutex::new(SigRegistry::default()),
+                types: Mutex::new(TypeRegistry::default()),
                 trampolines: Mutex::new(HashMap::new()),
             }),
         })
@@ -82,21 +78,44 @@ impl Engine {
         &self.inner.config
     }
 
-    /// Engine-wide id of a signature; equal types get equal ids.
+    /// The type registry, locked.
+    pub(crate) fn registry(&self) -> std::sync::MutexGuard<'_, TypeRegistry> {
+        self.inner.types.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Engine-wide id of a signature (a final function type of its own recursion group);
+    /// equal types get equal ids.
     pub(crate) fn sig_id(&self, ty: &FuncType) -> u32 {
-        let mut r = self.inner.sigs.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(&id) = r.ids.get(ty) {
-            return id;
-        }
-        let id = r.types.len() as u32;
-        r.types.push(ty.clone());
-        r.ids.insert(ty.clone(), id);
-        id
+        let key = KeySub {
+            is_final: true,
+            supertype: None,
+            composite: KeyComposite::Func(
+                ty.params().iter().map(|&t| key_val(t)).collect(),
+                ty.results().iter().map(|&t| key_val(t)).collect(),
+            ),
+        };
+        self.registry().intern_group(vec![key])
     }
 
     pub(crate) fn sig_type(&self, id: u32) -> FuncType {
-        let r = self.inner.sigs.lock().unwrap_or_else(|e| e.into_inner());
-        r.types.get(id as usize).cloned().unwrap_or_default()
+        self.registry()
+            .get(id)
+            .and_then(|t| t.func().cloned())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn type_info(&self, id: u32) -> Option<Arc<TypeInfo>> {
+        self.registry().get(id).cloned()
+    }
+
+    /// Reference subtyping with the engine's declared subtypes.
+    pub fn ref_subtype(&self, a: RefType, b: RefType) -> bool {
+        self.registry().ref_subtype(a, b)
+    }
+
+    /// Value subtyping with the engine's declared subtypes.
+    pub fn val_subtype(&self, a: ValType, b: ValType) -> bool {
+        self.registry().val_subtype(a, b)
     }
 
     pub(crate) fn same(&self, other: &Engine) -> bool {

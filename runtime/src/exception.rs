@@ -114,6 +114,12 @@ impl StoreOpaque {
         let sig = self
             .engine
             .sig_id(&crate::types::FuncType::new(ty.params().to_vec(), []));
+        self.new_tag_of(ty, sig)
+    }
+
+    /// A tag whose function type is canonical type `sig` (a module's tag type, which may sit
+    /// in a recursion group: its identity is that type's, not its signature's).
+    pub(crate) fn new_tag_of(&mut self, ty: TagType, sig: u32) -> Tag {
         self.tags.push(TagData { ty, sig });
         Tag {
             store_id: self.id,

@@ -148,8 +148,20 @@ impl Instance {
     }
 }
 
-fn eval_const(s: &StoreOpaque, inst: &InstanceData, expr: &ConstExpr) -> ValRaw {
+fn eval_const(
+    s: &mut StoreOpaque,
+    funcrefs: usize,
+    globals: &[usize],
+    info: &crate::module::ModuleInfo,
+    expr: &ConstExpr,
+) -> Result<ValRaw> {
+    use crate::gctypes::{ARRAY_DATA, Storage};
     let mut st: Vec<ValRaw> = Vec::new();
+    let oom = || Error::from(Trap::from_code(TrapCode::OutOfGcHeap));
+    // Constant-expression temporaries are not roots, so these allocations never collect.
+    let write = |s: &mut StoreOpaque, obj: u64, off: u32, storage: Storage, v: ValRaw| {
+        s.gc_write(obj, off as usize, storage.size() as usize, v);
+    };
     for op in expr {
         let v = match *op {
             ConstOp::I32(v) => v as u32 as ValRaw,
@@ -158,8 +170,10 @@ fn eval_const(s: &StoreOpaque, inst: &InstanceData, expr: &ConstExpr) -> ValRaw 
             ConstOp::F64(b) => b as ValRaw,
             ConstOp::V128(v) => v,
             ConstOp::RefNull => 0,
-            ConstOp::RefFunc(f) => &inst.funcrefs[f as usize] as *const VMFuncRef as ValRaw,
-            ConstOp::GlobalGet(g) => s.globals[inst.globals[g as usize]].cell.get(),
+            ConstOp::RefFunc(f) => {
+                (funcrefs + f as usize * std::mem::size_of::<VMFuncRef>()) as ValRaw
+            }
+            ConstOp::GlobalGet(g) => s.globals[globals[g as usize]].cell.get(),
             ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
                 let b = st.pop().unwrap_or(0) as u32;
                 let a = st.pop().unwrap_or(0) as u32;
@@ -178,16 +192,67 @@ fn eval_const(s: &StoreOpaque, inst: &InstanceData, expr: &ConstExpr) -> ValRaw 
                     _ => a.wrapping_mul(b),
                 }) as ValRaw
             }
+            ConstOp::RefI31 => {
+                let v = st.pop().unwrap_or(0) as u32;
+                (u64::from(v << 1) | 1) as ValRaw
+            }
+            ConstOp::Identity => st.pop().unwrap_or(0),
+            ConstOp::StructNew(t) | ConstOp::StructNewDefault(t) => {
+                let ti = info.type_infos[t as usize].clone();
+                let obj = s.gc_alloc(ti.id, 0, None, false).map_err(|_| oom())?;
+                if let ConstOp::StructNew(_) = op {
+                    let fields = ti.struct_fields().unwrap_or(&[]);
+                    let vals = st.split_off(st.len().saturating_sub(fields.len()));
+                    for ((f, &off), v) in fields.iter().zip(&ti.field_offsets).zip(vals) {
+                        write(s, obj, off, f.storage, v);
+                    }
+                }
+                obj as ValRaw
+            }
+            ConstOp::ArrayNew(t) | ConstOp::ArrayNewDefault(t) | ConstOp::ArrayNewFixed(t, _) => {
+                let ti = info.type_infos[t as usize].clone();
+                let Some(elem) = ti.array_elem() else {
+                    return Err(oom());
+                };
+                // `array.new`'s length is the program's: allocate (which checks it against
+                // the heap limit) before writing any element.
+                let (len, init, vals) = match *op {
+                    ConstOp::ArrayNew(_) => {
+                        let len = st.pop().unwrap_or(0) as u32;
+                        (len, st.pop(), Vec::new())
+                    }
+                    ConstOp::ArrayNewDefault(_) => (st.pop().unwrap_or(0) as u32, None, Vec::new()),
+                    ConstOp::ArrayNewFixed(_, n) => {
+                        (n, None, st.split_off(st.len().saturating_sub(n as usize)))
+                    }
+                    _ => (0, None, Vec::new()),
+                };
+                let obj = s.gc_alloc(ti.id, len, None, false).map_err(|_| oom())?;
+                let es = elem.storage.size();
+                if let Some(init) = init {
+                    s.gc_fill(obj, ARRAY_DATA as usize, es as usize, len as usize, init);
+                }
+                for (i, v) in vals.into_iter().enumerate() {
+                    write(s, obj, ARRAY_DATA + i as u32 * es, elem.storage, v);
+                }
+                obj as ValRaw
+            }
         };
         st.push(v);
     }
-    st.pop().unwrap_or(0)
+    Ok(st.pop().unwrap_or(0))
 }
 
 /// A segment offset of an i64 (`is64`) or i32 index type; an i32's slot bits above 32 are not
 /// part of its value.
 fn address(v: ValRaw, is64: bool) -> u64 {
     if is64 { v as u64 } else { u64::from(v as u32) }
+}
+
+/// What constant expressions of instance `index` read: its funcref array and globals.
+fn instance_ctx(s: &StoreOpaque, index: usize) -> (usize, Vec<usize>) {
+    let i = &s.instances[index];
+    (i.funcrefs.as_ptr() as usize, i.globals.clone())
 }
 
 fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Result<Instance> {
@@ -219,7 +284,11 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
             (ImportKind::Func(t), Extern::Func(f)) => {
                 s.check(f.store_id)?;
                 let fd = &s.funcs[f.index];
-                if fd.sig != info.type_ids[*t as usize] {
+                if !s
+                    .engine
+                    .registry()
+                    .is_subtype_id(fd.sig, info.type_ids[*t as usize])
+                {
                     return Err(link_err(format!("incompatible import type for {}", what())));
                 }
                 funcrefs.push(crate::vm::instance::import_funcref(s, f.index));
@@ -254,7 +323,7 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
                 let actual = s.globals[g.index].ty;
                 let fits = actual.mutability == ty.mutability
                     && match ty.mutability {
-                        Mutability::Const => actual.content.is_subtype_of(ty.content),
+                        Mutability::Const => s.engine.val_subtype(actual.content, ty.content),
                         Mutability::Var => actual.content == ty.content,
                     };
                 if !fits {
@@ -280,7 +349,7 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
     let funcrefs = funcrefs.into_boxed_slice();
     for &t in &info.tags[info.num_imported_tags as usize..] {
         let ty = crate::module::tag_type(&info.types[t as usize]);
-        tags.push(s.new_tag(ty).index);
+        tags.push(s.new_tag_of(ty, info.type_ids[t as usize]).index);
     }
     let config = s.engine.config().clone();
     for ty in &info.memories[info.num_imported_memories as usize..] {
@@ -305,7 +374,13 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
         .iter()
         .enumerate()
     {
-        let v = eval_const(s, &inst, &info.global_inits[i]);
+        let v = eval_const(
+            s,
+            inst.funcrefs.as_ptr() as usize,
+            &inst.globals,
+            info,
+            &info.global_inits[i],
+        )?;
         inst.globals.push(s.globals.len());
         s.globals.push(GlobalData {
             cell: Box::new(Cell::new(v)),
@@ -317,23 +392,26 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
         .enumerate()
     {
         let init = match &info.table_inits[i] {
-            Some(e) => eval_const(s, &inst, e) as u64,
+            Some(e) => {
+                eval_const(s, inst.funcrefs.as_ptr() as usize, &inst.globals, info, e)? as u64
+            }
             None => 0,
         };
         tables.push(s.tables.len());
         s.tables.push(TableData::new(*ty, init)?);
     }
     inst.tables = tables;
-    inst.elems = info
-        .elems
-        .iter()
-        .map(|e| {
-            e.items
-                .iter()
-                .map(|x| eval_const(s, &inst, x) as u64)
-                .collect()
-        })
-        .collect();
+    let mut elems = Vec::with_capacity(info.elems.len());
+    for e in &info.elems {
+        let mut items = Vec::with_capacity(e.items.len());
+        for x in &e.items {
+            items.push(
+                eval_const(s, inst.funcrefs.as_ptr() as usize, &inst.globals, info, x)? as u64,
+            );
+        }
+        elems.push(items);
+    }
+    inst.elems = elems;
     crate::vm::instance::fill_vmctx(&mut vmctx, s, &inst, offsets);
     inst._vmctx = vmctx;
     let index = s.instances.len();
@@ -347,8 +425,9 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
     for (i, seg) in info.elems.iter().enumerate() {
         match &seg.mode {
             ElemMode::Active { table, offset } => {
+                let (fr, gl) = instance_ctx(s, index);
                 let off = address(
-                    eval_const(s, &s.instances[index], offset),
+                    eval_const(s, fr, &gl, info, offset)?,
                     info.tables[*table as usize].table64,
                 );
                 let n = seg.items.len() as u32;
@@ -365,8 +444,9 @@ fn instantiate(s: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Resu
     }
     for (i, seg) in info.datas.iter().enumerate() {
         if let Some((mem, offset)) = &seg.active {
+            let (fr, gl) = instance_ctx(s, index);
             let off = address(
-                eval_const(s, &s.instances[index], offset),
+                eval_const(s, fr, &gl, info, offset)?,
                 info.memories[*mem as usize].memory64,
             );
             let n = seg.data.len() as u32;

@@ -69,6 +69,8 @@ mod externals;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
 mod func;
+mod gc;
+mod gctypes;
 mod instance;
 mod linker;
 mod module;
@@ -88,6 +90,7 @@ pub use externals::{Extern, Global, Memory, Table};
 pub use func::{
     Caller, Func, HostResult, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy, WasmTyList,
 };
+pub use gc::{ArrayRef, StructRef};
 pub use instance::Instance;
 pub use linker::Linker;
 pub use module::Module;
@@ -97,7 +100,7 @@ pub use types::{
     ExternType, FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType, TableType,
     TagType, ValType,
 };
-pub use values::{ExnRef, ExternRef, Val, ValRaw};
+pub use values::{AnyRef, ExnRef, ExternRef, Val, ValRaw};
 
 impl<T> Store<T> {
     /// Create a host reference whose payload the store keeps alive.
@@ -107,7 +110,10 @@ impl<T> Store<T> {
 
     /// The payload of a host reference created by this store.
     pub fn externref_data(&self, r: ExternRef) -> Option<&(dyn std::any::Any + Send + Sync)> {
-        let i = usize::try_from(r.0).ok()?.checked_sub(1)?;
+        if !r.is_host() {
+            return None;
+        }
+        let i = usize::try_from(r.0 >> 2).ok()?.checked_sub(1)?;
         self.inner.opaque.externrefs.get(i).map(|b| &**b)
     }
 }

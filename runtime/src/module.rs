@@ -26,6 +26,15 @@ pub(crate) enum ConstOp {
     I64Add,
     I64Sub,
     I64Mul,
+    /// GC constant instructions, by module type index.
+    StructNew(u32),
+    StructNewDefault(u32),
+    ArrayNew(u32),
+    ArrayNewDefault(u32),
+    ArrayNewFixed(u32, u32),
+    RefI31,
+    /// `any.convert_extern` and `extern.convert_any` are the identity on the representation.
+    Identity,
 }
 
 pub(crate) type ConstExpr = Vec<ConstOp>;
@@ -79,9 +88,12 @@ pub(crate) struct DataSegment {
 /// Everything about a module except its code.
 #[derive(Default, Debug)]
 pub(crate) struct ModuleInfo {
+    /// The function type of each type index (empty for struct and array types).
     pub types: Vec<FuncType>,
-    /// Engine-wide signature id per type index.
+    /// Engine-wide canonical id per type index.
     pub type_ids: Vec<u32>,
+    /// The canonical type behind each type index.
+    pub type_infos: Vec<Arc<crate::gctypes::TypeInfo>>,
     pub imports: Vec<ImportInfo>,
     /// Type index of every function (imports first).
     pub funcs: Vec<u32>,
@@ -102,6 +114,20 @@ pub(crate) struct ModuleInfo {
     pub elems: Vec<ElemSegment>,
     pub datas: Vec<DataSegment>,
     pub names: Arc<HashMap<u32, String>>,
+    /// With GC: each defined function's validator inputs, for the translator (which runs
+    /// the validator alongside to learn operand types).
+    pub validators: FuncValidators,
+}
+
+#[derive(Default)]
+pub(crate) struct FuncValidators(
+    pub Vec<wasmparser::FuncToValidate<wasmparser::ValidatorResources>>,
+);
+
+impl std::fmt::Debug for FuncValidators {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FuncValidators({})", self.0.len())
+    }
 }
 
 impl ModuleInfo {
@@ -354,6 +380,18 @@ fn const_expr(e: &wasmparser::ConstExpr) -> Result<ConstExpr> {
             O::I64Add => ConstOp::I64Add,
             O::I64Sub => ConstOp::I64Sub,
             O::I64Mul => ConstOp::I64Mul,
+            O::StructNew { struct_type_index } => ConstOp::StructNew(struct_type_index),
+            O::StructNewDefault { struct_type_index } => {
+                ConstOp::StructNewDefault(struct_type_index)
+            }
+            O::ArrayNew { array_type_index } => ConstOp::ArrayNew(array_type_index),
+            O::ArrayNewDefault { array_type_index } => ConstOp::ArrayNewDefault(array_type_index),
+            O::ArrayNewFixed {
+                array_type_index,
+                array_size,
+            } => ConstOp::ArrayNewFixed(array_type_index, array_size),
+            O::RefI31 => ConstOp::RefI31,
+            O::AnyConvertExtern | O::ExternConvertAny => ConstOp::Identity,
             O::End => break,
             _ => return Err(unsupported("constant expression operator")),
         });
@@ -400,6 +438,101 @@ fn add_import(info: &mut ModuleInfo, module: &str, name: &str, ty: TypeRef) -> R
     Ok(())
 }
 
+fn key_val(t: wasmparser::ValType, start: u32, type_ids: &[u32]) -> Result<crate::gctypes::KeyVal> {
+    use crate::gctypes::{KeyHeap, KeyRef, KeyVal};
+    use wasmparser::HeapType as H;
+    let r = match t {
+        wasmparser::ValType::Ref(r) => r,
+        t => return Ok(crate::gctypes::key_val(valtype(t, &[])?)),
+    };
+    match r.heap_type() {
+        H::Concrete(i) | H::Exact(i) => {
+            let j = i
+                .as_module_index()
+                .ok_or_else(|| unsupported("type reference"))?;
+            let heap = if j >= start {
+                KeyHeap::Concrete(KeyRef::Rec(j - start))
+            } else {
+                KeyHeap::Concrete(KeyRef::Id(
+                    *type_ids
+                        .get(j as usize)
+                        .ok_or_else(|| unsupported("type reference"))?,
+                ))
+            };
+            Ok(KeyVal::Ref {
+                nullable: r.is_nullable(),
+                heap,
+            })
+        }
+        _ => Ok(crate::gctypes::key_val(valtype(t, &[])?)),
+    }
+}
+
+/// Canonicalise one recursion group in the engine and record its types.
+fn intern_group(engine: &Engine, info: &mut ModuleInfo, group: wasmparser::RecGroup) -> Result<()> {
+    use crate::gctypes::{KeyComposite, KeyRef, KeyStorage, KeySub};
+    use wasmparser::{CompositeInnerType as C, StorageType as S};
+    let start = info.type_ids.len() as u32;
+    let mut keys = Vec::new();
+    for sub in group.into_types() {
+        let ct = &sub.composite_type;
+        if ct.shared || ct.descriptor_idx.is_some() || ct.describes_idx.is_some() {
+            return Err(unsupported("shared types and custom descriptors"));
+        }
+        let kv = |t| key_val(t, start, &info.type_ids);
+        let ks = |s: S| -> Result<KeyStorage> {
+            Ok(match s {
+                S::I8 => KeyStorage::I8,
+                S::I16 => KeyStorage::I16,
+                S::Val(v) => KeyStorage::Val(kv(v)?),
+            })
+        };
+        let composite = match &ct.inner {
+            C::Func(f) => KeyComposite::Func(
+                f.params().iter().map(|&t| kv(t)).collect::<Result<_>>()?,
+                f.results().iter().map(|&t| kv(t)).collect::<Result<_>>()?,
+            ),
+            C::Struct(st) => KeyComposite::Struct(
+                st.fields
+                    .iter()
+                    .map(|f| Ok((ks(f.element_type)?, f.mutable)))
+                    .collect::<Result<_>>()?,
+            ),
+            C::Array(a) => KeyComposite::Array(ks(a.0.element_type)?, a.0.mutable),
+            C::Cont(_) => return Err(unsupported("continuation types")),
+        };
+        let supertype = match sub.supertype_idxs.first() {
+            None => None,
+            Some(i) => {
+                let j = i
+                    .as_module_index()
+                    .ok_or_else(|| unsupported("supertype reference"))?;
+                Some(if j >= start {
+                    KeyRef::Rec(j - start)
+                } else {
+                    KeyRef::Id(info.type_ids[j as usize])
+                })
+            }
+        };
+        keys.push(KeySub {
+            is_final: sub.is_final,
+            supertype,
+            composite,
+        });
+    }
+    let n = keys.len() as u32;
+    let base = engine.registry().intern_group(keys);
+    for id in base..base + n {
+        let ti = engine
+            .type_info(id)
+            .ok_or_else(|| Error::Compile("internal error: type not interned".into()))?;
+        info.types.push(ti.func().cloned().unwrap_or_default());
+        info.type_ids.push(id);
+        info.type_infos.push(ti);
+    }
+    Ok(())
+}
+
 /// Collect a validated module's metadata and function bodies.
 fn parse<'a>(
     engine: &Engine,
@@ -409,24 +542,24 @@ fn parse<'a>(
     let mut bodies = Vec::new();
     let mut names = HashMap::new();
     let malformed = |e: wasmparser::BinaryReaderError| Error::Malformed(e.to_string());
+    let features = engine.config().features;
+    let mut validator = features
+        .contains(wasmparser::WasmFeatures::GC)
+        .then(|| Validator::new_with_features(features));
     for payload in Parser::new(0).parse_all(bytes) {
-        match payload.map_err(malformed)? {
+        let payload = payload.map_err(malformed)?;
+        if let Some(v) = &mut validator
+            && let wasmparser::ValidPayload::Func(f, _) = v
+                .payload(&payload)
+                .map_err(|e| Error::Invalid(e.to_string()))?
+        {
+            info.validators.0.push(f);
+        }
+        match payload {
             Payload::TypeSection(r) => {
-                for ty in r.into_iter_err_on_gc_types() {
-                    let ty = ty.map_err(malformed)?;
-                    let params = ty
-                        .params()
-                        .iter()
-                        .map(|&t| valtype(t, &info.type_ids))
-                        .collect::<Result<Vec<_>>>()?;
-                    let results = ty
-                        .results()
-                        .iter()
-                        .map(|&t| valtype(t, &info.type_ids))
-                        .collect::<Result<Vec<_>>>()?;
-                    let ft = FuncType::new(params, results);
-                    info.type_ids.push(engine.sig_id(&ft));
-                    info.types.push(ft);
+                for group in r {
+                    let group = group.map_err(malformed)?;
+                    intern_group(engine, &mut info, group)?;
                 }
             }
             Payload::ImportSection(r) => {

@@ -116,6 +116,8 @@ pub struct StoreOpaque {
     /// Exception objects (see `exception.rs`), and each one's index by address.
     pub(crate) exns: Vec<Box<[ValRaw]>>,
     pub(crate) exn_index: HashMap<u64, usize>,
+    /// The GC heap (`vm/gc.rs`).
+    pub(crate) gc: crate::vm::gc::GcHeap,
 }
 
 impl<T> Store<T> {
@@ -138,6 +140,7 @@ impl<T> Store<T> {
                     tags: Vec::new(),
                     exns: Vec::new(),
                     exn_index: HashMap::new(),
+                    gc: crate::vm::gc::GcHeap::new(engine.config().gc_heap_limit),
                 },
                 data,
             }),
@@ -206,7 +209,43 @@ impl StoreOpaque {
 
     pub(crate) fn new_externref(&mut self, payload: Box<dyn Any + Send + Sync>) -> ExternRef {
         self.externrefs.push(payload);
-        ExternRef(self.externrefs.len() as u64)
+        // Tagged so that the same bits are a valid `any` reference (see `vm/gc.rs`).
+        ExternRef(((self.externrefs.len() as u64) << 2) | 2)
+    }
+
+    /// Check a GC reference (of the `any` or `extern` hierarchy) the host passes in.
+    fn gc_ref_in(&self, raw: u64) -> Result<u64> {
+        let ok = match raw & 3 {
+            0 => self.gc.contains(raw),
+            2 => (raw >> 2) as usize <= self.externrefs.len() && raw >> 2 != 0,
+            _ => true,
+        };
+        if ok {
+            Ok(raw)
+        } else {
+            Err(Error::Other("reference of another store".into()))
+        }
+    }
+
+    /// Root a GC reference handed to the host.
+    fn gc_ref_out(&mut self, raw: u64) -> u64 {
+        if self.gc.contains(raw) {
+            self.gc.host_roots.insert(raw);
+        }
+        raw
+    }
+
+    /// The dynamic heap type of a non-null `any` reference.
+    pub(crate) fn any_heap_type(&self, raw: u64) -> crate::types::HeapType {
+        use crate::types::HeapType as H;
+        if raw & 1 == 1 {
+            H::I31
+        } else if raw & 3 == 2 || !self.gc.contains(raw) {
+            H::Any
+        } else {
+            // SAFETY-free: the header is read by the VM layer.
+            H::Concrete(crate::vm::gc::object_type(raw))
+        }
     }
 
     pub(crate) fn val_to_raw(&self, v: &Val) -> Result<ValRaw> {
@@ -221,7 +260,9 @@ impl StoreOpaque {
                 self.check(f.store_id)?;
                 self.funcs[f.index].funcref as ValRaw
             }
-            Val::ExternRef(Some(r)) => r.0 as ValRaw,
+            Val::ExternRef(Some(r)) => self.gc_ref_in(r.0)? as ValRaw,
+            Val::AnyRef(None) => 0,
+            Val::AnyRef(Some(r)) => self.gc_ref_in(r.0)? as ValRaw,
             Val::ExnRef(None) => 0,
             Val::ExnRef(Some(r)) => {
                 // Generated code dereferences an exnref: only this store's objects pass.
@@ -240,17 +281,22 @@ impl StoreOpaque {
         let Some(r) = t.ref_type() else {
             return v.ty() == t;
         };
+        let reg = self.engine.registry();
+        let top = reg.top(r.heap);
+        let fits = |h: H| reg.heap_subtype(h, r.heap);
         match *v {
-            Val::FuncRef(None) => r.nullable && matches!(r.heap, H::Func | H::Concrete(_)),
-            Val::ExternRef(None) => r.nullable && r.heap == H::Extern,
-            Val::FuncRef(Some(f)) => match r.heap {
-                H::Func => true,
-                H::Concrete(id) => self.check(f.store_id).is_ok() && self.funcs[f.index].sig == id,
-                H::Extern | H::Exn => false,
-            },
+            // Null is 0 in every hierarchy.
+            Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) | Val::AnyRef(None) => {
+                r.nullable
+            }
+            Val::FuncRef(Some(f)) => {
+                top == H::Func
+                    && self.check(f.store_id).is_ok()
+                    && fits(H::Concrete(self.funcs[f.index].sig))
+            }
             Val::ExternRef(Some(_)) => r.heap == H::Extern,
-            Val::ExnRef(None) => r.nullable && r.heap == H::Exn,
             Val::ExnRef(Some(_)) => r.heap == H::Exn,
+            Val::AnyRef(Some(a)) => top == H::Any && fits(self.any_heap_type(a.0)),
             _ => false,
         }
     }
@@ -258,10 +304,19 @@ impl StoreOpaque {
     pub(crate) fn raw_to_val(&mut self, raw: ValRaw, ty: crate::types::ValType) -> Val {
         use crate::types::ValType as V;
         // Typed references read like their top type.
-        let ty = match ty.ref_type() {
-            Some(r) if r.heap == crate::types::HeapType::Extern => V::ExternRef,
-            Some(r) if r.heap == crate::types::HeapType::Exn => V::ExnRef,
-            Some(_) => V::FuncRef,
+        let top = ty.ref_type().map(|r| self.engine.registry().top(r.heap));
+        let ty = match top {
+            Some(top) => match top {
+                crate::types::HeapType::Extern => V::ExternRef,
+                crate::types::HeapType::Exn => V::ExnRef,
+                crate::types::HeapType::Func => V::FuncRef,
+                _ => {
+                    let low = raw as u64;
+                    return Val::AnyRef(
+                        (low != 0).then(|| crate::values::AnyRef(self.gc_ref_out(low))),
+                    );
+                }
+            },
             None => ty,
         };
         // Code writes only the low 64 bits of a scalar or reference result; the rest of the
@@ -282,7 +337,11 @@ impl StoreOpaque {
                     index,
                 })
             }),
-            V::ExternRef => Val::ExternRef(if low == 0 { None } else { Some(ExternRef(low)) }),
+            V::ExternRef => Val::ExternRef(if low == 0 {
+                None
+            } else {
+                Some(ExternRef(self.gc_ref_out(low)))
+            }),
             V::ExnRef => Val::ExnRef(if low == 0 {
                 None
             } else {

@@ -26,6 +26,18 @@ pub enum TrapCode {
     NullExceptionReference,
     /// An exception reached the embedding boundary uncaught (see [`Trap::exception`]).
     UncaughtException,
+    /// A struct access through a null reference.
+    NullStructReference,
+    /// An array access through a null reference.
+    NullArrayReference,
+    /// `i31.get_s`/`i31.get_u` of null.
+    NullI31Reference,
+    /// An array index or range past the array's length.
+    ArrayOutOfBounds,
+    /// `ref.cast` of a reference of another type.
+    CastFailure,
+    /// An allocation would pass the GC heap limit even after a collection.
+    OutOfGcHeap,
 }
 
 impl TrapCode {
@@ -47,6 +59,12 @@ impl TrapCode {
             TrapCode::Host => "host function error",
             TrapCode::NullExceptionReference => "null exception reference",
             TrapCode::UncaughtException => "uncaught exception",
+            TrapCode::NullStructReference => "null structure reference",
+            TrapCode::NullArrayReference => "null array reference",
+            TrapCode::NullI31Reference => "null i31 reference",
+            TrapCode::ArrayOutOfBounds => "out of bounds array access",
+            TrapCode::CastFailure => "cast failure",
+            TrapCode::OutOfGcHeap => "out of GC heap",
         }
     }
 }

@@ -11,9 +11,20 @@ pub enum HeapType {
     Extern,
     /// Any exception (`exn`, exception handling).
     Exn,
-    /// Functions of one signature, named by the engine-wide id the engine interns for
-    /// `call_indirect`: equal function types of any module of one engine share an id, so
-    /// `(ref $t)` of two modules match when their `$t` are the same function type.
+    /// The GC hierarchy's top (`any`) and its abstract subtypes.
+    Any,
+    Eq,
+    I31,
+    Struct,
+    Array,
+    /// The bottom types of the four hierarchies (`none`, `nofunc`, `noextern`, `noexn`).
+    None,
+    NoFunc,
+    NoExtern,
+    NoExn,
+    /// A defined type (function, struct or array), named by its engine-wide canonical id:
+    /// equal types (isorecursive equality of their recursion groups) of any modules of one
+    /// engine share an id, so `(ref $t)` of two modules match when their `$t` are the same.
     Concrete(u32),
 }
 
@@ -41,17 +52,15 @@ impl RefType {
         heap: HeapType::Exn,
     };
 
-    /// Subtyping of function references without GC: a concrete function type is below
-    /// `func`, and a non-null type is below its nullable form. Function types themselves
-    /// are final, so two concrete types match only when equal.
+    /// Subtyping that needs no type registry: abstract heap types, and a concrete type
+    /// below `func` or `any` only as far as its kind is unknown (two concrete types match
+    /// only when equal). The engine's registry decides declared subtyping
+    /// ([`crate::Engine::ref_subtype`]).
     pub fn is_subtype_of(self, other: RefType) -> bool {
         if self.nullable && !other.nullable {
             return false;
         }
-        match (self.heap, other.heap) {
-            (HeapType::Concrete(_), HeapType::Func) => true,
-            (a, b) => a == b,
-        }
+        crate::gctypes::TypeRegistry::default().heap_subtype(self.heap, other.heap)
     }
 }
 
@@ -145,19 +154,24 @@ impl ValType {
     pub(crate) fn from_ref(r: wasmparser::RefType, type_ids: &[u32]) -> Option<ValType> {
         use wasmparser::{AbstractHeapType as A, HeapType as H};
         let heap = match r.heap_type() {
-            H::Abstract {
-                shared: false,
-                ty: A::Func,
-            } => HeapType::Func,
-            H::Abstract {
-                shared: false,
-                ty: A::Extern,
-            } => HeapType::Extern,
-            H::Abstract {
-                shared: false,
-                ty: A::Exn,
-            } => HeapType::Exn,
-            H::Concrete(i) => HeapType::Concrete(*type_ids.get(i.as_module_index()? as usize)?),
+            H::Abstract { shared: false, ty } => match ty {
+                A::Func => HeapType::Func,
+                A::Extern => HeapType::Extern,
+                A::Exn => HeapType::Exn,
+                A::Any => HeapType::Any,
+                A::Eq => HeapType::Eq,
+                A::I31 => HeapType::I31,
+                A::Struct => HeapType::Struct,
+                A::Array => HeapType::Array,
+                A::None => HeapType::None,
+                A::NoFunc => HeapType::NoFunc,
+                A::NoExtern => HeapType::NoExtern,
+                A::NoExn => HeapType::NoExn,
+                _ => return None,
+            },
+            H::Concrete(i) | H::Exact(i) => {
+                HeapType::Concrete(*type_ids.get(i.as_module_index()? as usize)?)
+            }
             _ => return None,
         };
         Some(ValType::reference(RefType {
@@ -191,10 +205,21 @@ impl fmt::Display for ValType {
             ValType::Ref(r) => {
                 f.write_str(if r.nullable { "(ref null " } else { "(ref " })?;
                 match r.heap {
-                    HeapType::Func => f.write_str("func")?,
-                    HeapType::Extern => f.write_str("extern")?,
-                    HeapType::Exn => f.write_str("exn")?,
                     HeapType::Concrete(id) => write!(f, "type#{id}")?,
+                    h => f.write_str(match h {
+                        HeapType::Func => "func",
+                        HeapType::Extern => "extern",
+                        HeapType::Exn => "exn",
+                        HeapType::Any => "any",
+                        HeapType::Eq => "eq",
+                        HeapType::I31 => "i31",
+                        HeapType::Struct => "struct",
+                        HeapType::Array => "array",
+                        HeapType::None => "none",
+                        HeapType::NoFunc => "nofunc",
+                        HeapType::NoExtern => "noextern",
+                        _ => "noexn",
+                    })?,
                 }
                 return f.write_str(")");
             }

@@ -8,14 +8,64 @@ use crate::types::{HeapType, ValType};
 /// v128 in all 128 (little-endian lanes), refs as pointer/handle (0 = null).
 pub type ValRaw = u128;
 
-/// An opaque host reference. The store keeps the payload alive until it is dropped; the
-/// number is the handle the store assigned (never 0).
+/// An `externref`: a host reference, whose payload the store keeps alive until it is
+/// dropped, or an externalised `any` reference (`extern.convert_any`). The number is the
+/// reference's raw bits (never 0; see `vm/gc.rs` for the encoding).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ExternRef(pub(crate) u64);
 
 impl ExternRef {
-    /// The store-assigned handle.
+    /// The raw bits (a host reference's handle is `(index << 2) | 2`).
     pub fn handle(self) -> u64 {
+        self.0
+    }
+    /// Whether this is a host reference (made by `Store::new_externref`) rather than an
+    /// externalised `any` reference.
+    pub fn is_host(self) -> bool {
+        self.0 & 3 == 2
+    }
+    /// `any.convert_extern`: the reference inside the `any` hierarchy.
+    pub fn to_any(self) -> AnyRef {
+        AnyRef(self.0)
+    }
+    /// `extern.convert_any`.
+    pub fn from_any(r: AnyRef) -> ExternRef {
+        ExternRef(r.0)
+    }
+}
+
+/// A non-null reference of the `any` hierarchy: an `i31`, a struct or an array of a store's
+/// GC heap, or a host reference brought in with `any.convert_extern`. A struct or array
+/// handed to the host stays rooted in its store until [`crate::Store::release_host_refs`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AnyRef(pub(crate) u64);
+
+impl AnyRef {
+    /// `ref.i31`: the low 31 bits of `v`.
+    pub fn from_i31(v: i32) -> AnyRef {
+        AnyRef(u64::from((v as u32) << 1) | 1)
+    }
+    /// The value of an `i31`, sign-extended (`i31.get_s`).
+    pub fn i31_s(self) -> Option<i32> {
+        self.is_i31().then_some((self.0 as u32 as i32) >> 1)
+    }
+    /// The value of an `i31`, zero-extended (`i31.get_u`).
+    pub fn i31_u(self) -> Option<u32> {
+        self.is_i31().then_some((self.0 as u32) >> 1)
+    }
+    pub fn is_i31(self) -> bool {
+        self.0 & 1 == 1
+    }
+    /// The host reference this is, when it came from `any.convert_extern` of one.
+    pub fn as_host(self) -> Option<ExternRef> {
+        (self.0 & 3 == 2).then_some(ExternRef(self.0))
+    }
+    /// Whether this is a heap object (a struct or an array).
+    pub fn is_object(self) -> bool {
+        self.0 & 3 == 0
+    }
+    /// The raw bits.
+    pub fn raw(self) -> u64 {
         self.0
     }
 }
@@ -39,6 +89,8 @@ pub enum Val {
     FuncRef(Option<Func>),
     ExternRef(Option<ExternRef>),
     ExnRef(Option<ExnRef>),
+    /// A reference of the `any` hierarchy (`anyref`, `eqref`, structs, arrays, `i31ref`).
+    AnyRef(Option<AnyRef>),
 }
 
 impl Val {
@@ -55,6 +107,10 @@ impl Val {
             Val::FuncRef(_) => ValType::FuncRef,
             Val::ExternRef(_) => ValType::ExternRef,
             Val::ExnRef(_) => ValType::ExnRef,
+            Val::AnyRef(_) => ValType::Ref(crate::types::RefType {
+                nullable: true,
+                heap: HeapType::Any,
+            }),
         }
     }
     pub fn i32(&self) -> Option<i32> {
@@ -105,9 +161,10 @@ impl Val {
             ValType::ExternRef => Val::ExternRef(None),
             ValType::ExnRef => Val::ExnRef(None),
             ValType::Ref(r) => match r.heap {
-                HeapType::Extern => Val::ExternRef(None),
-                HeapType::Exn => Val::ExnRef(None),
-                HeapType::Func | HeapType::Concrete(_) => Val::FuncRef(None),
+                HeapType::Extern | HeapType::NoExtern => Val::ExternRef(None),
+                HeapType::Exn | HeapType::NoExn => Val::ExnRef(None),
+                HeapType::Func | HeapType::NoFunc | HeapType::Concrete(_) => Val::FuncRef(None),
+                _ => Val::AnyRef(None),
             },
         }
     }

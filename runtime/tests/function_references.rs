@@ -349,16 +349,19 @@ fn non_null_locals_need_no_default() {
 }
 
 #[test]
-fn gc_heap_types_are_a_compile_error_not_a_panic() {
+fn gc_heap_types_compile_with_gc() {
     let mut config = Config::new();
     config.wasm_features(
         config::default_features() | WasmFeatures::FUNCTION_REFERENCES | WasmFeatures::GC,
     );
     let engine = Engine::new(&config).unwrap();
-    let e = Module::new(&engine, "(module (func (param anyref)))")
-        .err()
-        .expect("anyref is GC");
-    assert!(matches!(e, Error::Compile(_)), "{e:?}");
+    let wat =
+        "(module (func (export \"f\") (param anyref) (result i32) (ref.is_null (local.get 0))))";
+    let (mut store, inst) = setup(&engine, wat, &[]);
+    let f = inst.get_func(&mut store, "f").unwrap();
+    let mut r = [Val::I32(0)];
+    f.call(&mut store, &[Val::AnyRef(None)], &mut r).unwrap();
+    assert_eq!(r[0], Val::I32(1));
 }
 
 #[test]
@@ -391,17 +394,24 @@ fn branches_on_statically_non_null_references() {
 }
 
 #[test]
-fn a_recursive_function_type_is_invalid_without_gc_and_a_compile_error_with_it() {
-    let wat = "(module (type $t (func (param (ref null $t)))))";
+fn a_recursive_function_type_is_invalid_without_gc_and_runs_with_it() {
+    let wat = r#"(module
+        (type $t (func (param (ref null $t) i32) (result i32)))
+        (func $count (type $t)
+          (if (result i32) (i32.eqz (local.get 1))
+            (then (i32.const 0))
+            (else (i32.add (i32.const 1)
+              (call_ref $t (local.get 0) (i32.sub (local.get 1) (i32.const 1)) (local.get 0))))))
+        (elem declare func $count)
+        (func (export "run") (result i32)
+          (call $count (ref.func $count) (i32.const 5))))"#;
     let e = Module::new(&engine(), wat).err().expect("needs GC");
     assert!(matches!(e, Error::Invalid(_)), "{e:?}");
-    // With GC enabled it validates, but the runtime does not execute recursive types.
     let mut config = Config::new();
     config.wasm_features(
         config::default_features() | WasmFeatures::FUNCTION_REFERENCES | WasmFeatures::GC,
     );
-    let e = Module::new(&Engine::new(&config).unwrap(), wat)
-        .err()
-        .expect("a type naming itself is not interned");
-    assert!(matches!(e, Error::Compile(_)), "{e:?}");
+    let (mut store, inst) = setup(&Engine::new(&config).unwrap(), wat, &[]);
+    let run = inst.get_typed_func::<(), i32>(&mut store, "run").unwrap();
+    assert_eq!(run.call(&mut store, ()).unwrap(), 5);
 }

@@ -7,8 +7,8 @@ use lockstep_runtime as rt;
 
 use super::instances::Instances;
 use crate::engine::{
-    CompileError, Engine, ExnRefId, FuncRefId, InstanceId, InstantiateError, InvokeError, ModuleId,
-    Session, Snapshot, Trap, TrapCode, Val, WasmFeatures,
+    AnyRef, CompileError, Engine, ExnRefId, FuncRefId, HeapRefId, InstanceId, InstantiateError,
+    InvokeError, ModuleId, Session, Snapshot, Trap, TrapCode, Val, WasmFeatures,
 };
 use crate::wast::spectest;
 
@@ -42,6 +42,7 @@ impl Engine for RuntimeEngine {
             | WasmFeatures::FUNCTION_REFERENCES
             | WasmFeatures::EXCEPTIONS
             | WasmFeatures::LEGACY_EXCEPTIONS
+            | WasmFeatures::GC
     }
 
     fn new_session(&self, features: WasmFeatures) -> Box<dyn Session> {
@@ -72,6 +73,9 @@ pub struct RuntimeSession {
     externs: HashMap<u32, rt::ExternRef>,
     /// Harness exnref ids are indices into this list.
     exns: Vec<rt::ExnRef>,
+    /// Harness heap-object ids (structs and arrays) are indices into this list.
+    objects: Vec<rt::AnyRef>,
+    object_ids: HashMap<rt::AnyRef, u64>,
 }
 
 fn val_type(t: spectest::ValType) -> rt::ValType {
@@ -97,7 +101,13 @@ fn trap(t: &rt::Trap) -> Trap {
         K::UninitializedElement => TrapCode::UninitializedElement,
         K::IndirectCallTypeMismatch => TrapCode::IndirectCallTypeMismatch,
         K::StackOverflow => TrapCode::CallStackExhausted,
-        K::NullReference | K::NullFunctionReference => TrapCode::NullReference,
+        K::NullReference
+        | K::NullFunctionReference
+        | K::NullStructReference
+        | K::NullArrayReference
+        | K::NullI31Reference => TrapCode::NullReference,
+        // Like the oracle adapter: the message tells these 3.0 traps apart.
+        K::CastFailure | K::ArrayOutOfBounds | K::OutOfGcHeap => TrapCode::Other,
         K::Host => TrapCode::Host,
         K::NullExceptionReference => TrapCode::NullReference,
         // Uncaught exceptions reach the adapter as `Error::Exception`, never as a trap.
@@ -180,6 +190,8 @@ impl RuntimeSession {
             func_ids: HashMap::new(),
             externs: HashMap::new(),
             exns: Vec::new(),
+            objects: Vec::new(),
+            object_ids: HashMap::new(),
         }
     }
 
@@ -212,17 +224,7 @@ impl RuntimeSession {
                     .ok_or_else(|| format!("unknown funcref id {}", id.0))?,
             )),
             Val::ExternRef(None) => rt::Val::ExternRef(None),
-            Val::ExternRef(Some(n)) => {
-                let r = match self.externs.get(&n) {
-                    Some(r) => *r,
-                    None => {
-                        let r = self.store.new_externref(n);
-                        self.externs.insert(n, r);
-                        r
-                    }
-                };
-                rt::Val::ExternRef(Some(r))
-            }
+            Val::ExternRef(Some(n)) => rt::Val::ExternRef(Some(self.host_ref(n))),
             Val::ExnRef(None) => rt::Val::ExnRef(None),
             Val::ExnRef(Some(id)) => rt::Val::ExnRef(Some(
                 *self
@@ -230,11 +232,65 @@ impl RuntimeSession {
                     .get(id.0 as usize)
                     .ok_or_else(|| format!("unknown exnref id {}", id.0))?,
             )),
-            // The runtime has no GC values yet (its owner adds them).
-            Val::AnyRef(_) | Val::Externalized(_) => {
-                return Err(format!("unsupported argument for the runtime: {v}"));
+            Val::AnyRef(None) => rt::Val::AnyRef(None),
+            Val::AnyRef(Some(a)) => rt::Val::AnyRef(Some(self.any_in(a)?)),
+            Val::Externalized(a) => {
+                rt::Val::ExternRef(Some(rt::ExternRef::from_any(self.any_in(a)?)))
             }
         })
+    }
+
+    fn host_ref(&mut self, n: u32) -> rt::ExternRef {
+        match self.externs.get(&n) {
+            Some(r) => *r,
+            None => {
+                let r = self.store.new_externref(n);
+                self.externs.insert(n, r);
+                r
+            }
+        }
+    }
+
+    fn any_in(&mut self, a: AnyRef) -> Result<rt::AnyRef, String> {
+        Ok(match a {
+            AnyRef::I31(v) => rt::AnyRef::from_i31(v as i32),
+            AnyRef::Host(n) => self.host_ref(n).to_any(),
+            AnyRef::Struct(id) | AnyRef::Array(id) => *self
+                .objects
+                .get(id.0 as usize)
+                .ok_or_else(|| format!("unknown heap reference id {}", id.0))?,
+        })
+    }
+
+    fn any_out(&mut self, a: rt::AnyRef) -> AnyRef {
+        if let Some(v) = a.i31_u() {
+            return AnyRef::I31(v);
+        }
+        if let Some(h) = a.as_host() {
+            return AnyRef::Host(self.host_number(h));
+        }
+        let id = match self.object_ids.get(&a) {
+            Some(&id) => id,
+            None => {
+                let id = self.objects.len() as u64;
+                self.objects.push(a);
+                self.object_ids.insert(a, id);
+                id
+            }
+        };
+        if a.as_array(&mut self.store).is_some() {
+            AnyRef::Array(HeapRefId(id))
+        } else {
+            AnyRef::Struct(HeapRefId(id))
+        }
+    }
+
+    fn host_number(&mut self, r: rt::ExternRef) -> u32 {
+        self.store
+            .externref_data(r)
+            .and_then(|d| d.downcast_ref::<u32>())
+            .copied()
+            .unwrap_or(u32::MAX)
     }
 
     fn val_out(&mut self, v: rt::Val) -> Val {
@@ -258,15 +314,13 @@ impl RuntimeSession {
                 Val::FuncRef(Some(FuncRefId(id)))
             }
             rt::Val::ExternRef(None) => Val::ExternRef(None),
+            rt::Val::ExternRef(Some(r)) if r.is_host() => Val::ExternRef(Some(self.host_number(r))),
             rt::Val::ExternRef(Some(r)) => {
-                let n = self
-                    .store
-                    .externref_data(r)
-                    .and_then(|d| d.downcast_ref::<u32>())
-                    .copied()
-                    .unwrap_or(u32::MAX);
-                Val::ExternRef(Some(n))
+                let a = self.any_out(r.to_any());
+                Val::externalize(Some(a))
             }
+            rt::Val::AnyRef(None) => Val::AnyRef(None),
+            rt::Val::AnyRef(Some(a)) => Val::AnyRef(Some(self.any_out(a))),
             rt::Val::ExnRef(None) => Val::ExnRef(None),
             rt::Val::ExnRef(Some(r)) => {
                 self.exns.push(r);

@@ -103,7 +103,25 @@ impl FuncTranslator<'_, '_> {
         let actual = self.load_trusted(types::I64, fref, VMFuncRef::TYPE_ID);
         let expected = i64::from(self.env.info.type_ids[type_index as usize]);
         let bad = self.b.ins().icmp_imm_s(IntCC::NotEqual, actual, expected);
-        self.b.ins().trapnz(bad, codes::BAD_SIG);
+        if self.env.info.type_infos[type_index as usize].is_final {
+            // No subtypes: equal ids or a mismatch.
+            self.b.ins().trapnz(bad, codes::BAD_SIG);
+        } else {
+            // Different ids may still be a declared subtype: ask the registry (cold).
+            let slow = self.b.create_block();
+            let ok = self.b.create_block();
+            self.b.ins().brif(bad, slow, &[], ok, &[]);
+            self.b.seal_block(slow);
+            self.b.set_cold_block(slow);
+            self.b.switch_to_block(slow);
+            let a = self.b.ins().ireduce(types::I32, actual);
+            let e = self.b.ins().iconst(types::I32, expected);
+            let sub = self.call_builtin(crate::vm::builtins::IS_SUBTYPE, &[a, e], types::I32);
+            self.b.ins().trapz(sub, codes::BAD_SIG);
+            self.b.ins().jump(ok, &[]);
+            self.b.seal_block(ok);
+            self.b.switch_to_block(ok);
+        }
         let nargs = self.env.info.types[type_index as usize].params().len();
         self.call_through_funcref(type_index, fref, nargs, tail);
     }

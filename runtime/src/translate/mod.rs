@@ -8,6 +8,7 @@ mod call;
 mod control;
 mod exceptions;
 mod funcref;
+mod gc;
 mod memory;
 mod numeric;
 mod route;
@@ -41,6 +42,11 @@ pub(crate) mod codes {
     pub const NULL_REF: C = C::unwrap_user(7);
     pub const NULL_FUNC_REF: C = C::unwrap_user(8);
     pub const NULL_EXN_REF: C = C::unwrap_user(9);
+    pub const NULL_STRUCT: C = C::unwrap_user(10);
+    pub const NULL_ARRAY: C = C::unwrap_user(11);
+    pub const NULL_I31: C = C::unwrap_user(12);
+    pub const ARRAY_OOB: C = C::unwrap_user(13);
+    pub const CAST: C = C::unwrap_user(14);
 
     pub fn to_trap(c: C) -> Option<TrapCode> {
         Some(match c {
@@ -58,6 +64,11 @@ pub(crate) mod codes {
             NULL_REF => TrapCode::NullReference,
             NULL_FUNC_REF => TrapCode::NullFunctionReference,
             NULL_EXN_REF => TrapCode::NullExceptionReference,
+            NULL_STRUCT => TrapCode::NullStructReference,
+            NULL_ARRAY => TrapCode::NullArrayReference,
+            NULL_I31 => TrapCode::NullI31Reference,
+            ARRAY_OOB => TrapCode::ArrayOutOfBounds,
+            CAST => TrapCode::CastFailure,
             _ => return None,
         })
     }
@@ -189,6 +200,11 @@ pub(crate) struct FuncTranslator<'a, 'b> {
     builtin_sigs: HashMap<usize, ir::SigRef>,
     /// Landing blocks of the enclosing try_tables, innermost last.
     handlers: Vec<Block>,
+    /// With GC: the function's validator, run alongside translation for the operand types,
+    /// so every value of a GC reference type is declared to Cranelift for stack maps.
+    validator: Option<wasmparser::FuncValidator<wasmparser::ValidatorResources>>,
+    /// Values whose stack-map need was already decided.
+    typed: HashSet<Value>,
 }
 
 fn unsupported(what: impl std::fmt::Display) -> Error {
@@ -236,17 +252,51 @@ pub(crate) fn translate_function(
             b.def_var(v, params[i + 1]);
             locals.push(v);
         }
+        let mut validator = env
+            .info
+            .validators
+            .0
+            .get((func_index - env.info.num_imported_funcs) as usize)
+            .map(|f| {
+                wasmparser::FuncToValidate {
+                    resources: f.resources.clone(),
+                    index: f.index,
+                    ty: f.ty,
+                    features: f.features,
+                }
+                .into_validator(Default::default())
+            });
+        if validator.is_some() {
+            // Parameters of a type that may hold an object are roots while live.
+            for (i, &t) in ft.params().iter().enumerate() {
+                if t.ref_type()
+                    .is_some_and(|r| crate::gctypes::heap_may_be_object(r.heap))
+                {
+                    b.declare_var_needs_stack_map(locals[i]);
+                }
+            }
+        }
         let mut lr = body.get_locals_reader().map_err(malformed)?;
         for _ in 0..lr.get_count() {
-            let (n, t) = lr.read().map_err(malformed)?;
-            let t = ValType::from_wasm(t, &env.info.type_ids)
-                .ok_or_else(|| unsupported(format!("local type {t}")))?;
+            let pos = lr.original_position();
+            let (n, wt) = lr.read().map_err(malformed)?;
+            if let Some(v) = &mut validator {
+                v.define_locals(pos, n, wt).map_err(malformed)?;
+            }
+            let t = ValType::from_wasm(wt, &env.info.type_ids)
+                .ok_or_else(|| unsupported(format!("local type {wt}")))?;
             let ty = clif_type(t);
+            let gc_local = validator
+                .as_ref()
+                .is_some_and(|v| gc::needs_stack_map(wt, v.resources(), env.info));
             for _ in 0..n {
                 // A non-null local starts as null too: validation guarantees that it is set
                 // before any read, so the null is never observed.
                 local_types.push(t);
                 let v = b.declare_var(ty);
+                if gc_local {
+                    b.declare_var_needs_stack_map(v);
+                }
                 let zero = zero_value(&mut b, ty);
                 b.def_var(v, zero);
                 locals.push(v);
@@ -271,11 +321,16 @@ pub(crate) fn translate_function(
             sig_refs: HashMap::new(),
             builtin_sigs: HashMap::new(),
             handlers: Vec::new(),
+            validator,
+            typed: HashSet::new(),
         };
         let mut ops = body.get_operators_reader().map_err(malformed)?;
         while !ops.eof() {
-            let op = ops.read().map_err(malformed)?;
+            let (op, pos) = ops.read_with_offset().map_err(malformed)?;
             tr.translate(&op)?;
+            if tr.validator.is_some() {
+                tr.declare_gc_values(pos, &op)?;
+            }
             if tr.control.is_empty() {
                 break;
             }
@@ -329,6 +384,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             Family::Call => self.translate_call(op),
             Family::FuncRef => self.translate_funcref(op),
             Family::Exceptions => self.translate_exceptions(op),
+            Family::Gc => self.translate_gc(op),
             Family::Simd => self.translate_simd(op),
             Family::RelaxedSimd => self.translate_relaxed_simd(op),
             Family::Unsupported => Err(Error::Compile(format!(
@@ -336,6 +392,42 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
                 kind.proposal()
             ))),
         }
+    }
+
+    /// Advance the validator past `op` and declare the new GC-typed values on the operand
+    /// stack as needing stack maps. New values are on top of the stack: walk down until a
+    /// value already decided.
+    fn declare_gc_values(&mut self, pos: u64, op: &wasmparser::Operator<'_>) -> Result<()> {
+        let Some(v) = self.validator.as_mut() else {
+            return Ok(());
+        };
+        v.op(pos, op)
+            .map_err(|e| Error::Compile(format!("internal error: revalidation: {e}")))?;
+        if !self.reachable {
+            return Ok(());
+        }
+        let v = self.validator.as_ref().expect("checked above");
+        let in_sync = v.operand_stack_height() as usize == self.stack.len();
+        for i in (0..self.stack.len()).rev() {
+            let val = self.stack[i];
+            if !self.typed.insert(val) {
+                break;
+            }
+            let needs = if in_sync {
+                match v.get_operand_type(self.stack.len() - 1 - i) {
+                    Some(Some(t)) => gc::needs_stack_map(t, v.resources(), self.env.info),
+                    _ => false,
+                }
+            } else {
+                // Unexpected: fall back to declaring every 64-bit value (the collector
+                // checks each candidate against its object set, so this is safe).
+                self.b.func.dfg.value_type(val) == types::I64
+            };
+            if needs {
+                self.b.declare_value_needs_stack_map(val);
+            }
+        }
+        Ok(())
     }
 
     fn pop(&mut self) -> Value {

@@ -18,6 +18,8 @@ pub(super) enum Family {
     FuncRef,
     /// exceptions.rs
     Exceptions,
+    /// gc.rs
+    Gc,
     Simd,
     RelaxedSimd,
     /// An operator of a feature the runtime does not implement; validation rejects it unless
@@ -359,40 +361,15 @@ pub(super) fn family(kind: OpKind) -> Family {
         | I16x8RelaxedQ15mulrS
         | I16x8RelaxedDotI8x16I7x16S
         | I32x4RelaxedDotI8x16I7x16AddS => Family::RelaxedSimd,
+        // gc.rs
+        RefEq | StructNew | StructNewDefault | StructGet | StructGetS | StructGetU | StructSet
+        | ArrayNew | ArrayNewDefault | ArrayNewFixed | ArrayNewData | ArrayNewElem | ArrayGet
+        | ArrayGetS | ArrayGetU | ArraySet | ArrayLen | ArrayFill | ArrayCopy | ArrayInitData
+        | ArrayInitElem | RefTestNonNull | RefTestNullable | RefCastNonNull | RefCastNullable
+        | BrOnCast | BrOnCastFail | AnyConvertExtern | ExternConvertAny | RefI31 | I31GetS
+        | I31GetU => Family::Gc,
         // Operators of features the runtime does not implement (yet).
-        RefEq
-        | StructNew
-        | StructNewDefault
-        | StructGet
-        | StructGetS
-        | StructGetU
-        | StructSet
-        | ArrayNew
-        | ArrayNewDefault
-        | ArrayNewFixed
-        | ArrayNewData
-        | ArrayNewElem
-        | ArrayGet
-        | ArrayGetS
-        | ArrayGetU
-        | ArraySet
-        | ArrayLen
-        | ArrayFill
-        | ArrayCopy
-        | ArrayInitData
-        | ArrayInitElem
-        | RefTestNonNull
-        | RefTestNullable
-        | RefCastNonNull
-        | RefCastNullable
-        | BrOnCast
-        | BrOnCastFail
-        | AnyConvertExtern
-        | ExternConvertAny
-        | RefI31
-        | I31GetS
-        | I31GetU
-        | StructNewDesc
+        StructNewDesc
         | StructNewDefaultDesc
         | RefGetDesc
         | RefCastDescEqNonNull

@@ -5,6 +5,7 @@
 
 use super::vmctx::VMOffsets;
 use crate::store::StoreOpaque;
+use crate::trap::TrapCode;
 
 pub(crate) const MEMORY_GROW: usize = 0;
 pub(crate) const MEMORY_FILL: usize = 1;
@@ -18,6 +19,12 @@ pub(crate) const TABLE_INIT: usize = 8;
 pub(crate) const ELEM_DROP: usize = 9;
 pub(crate) const RECORD_TRAP_INDEX: usize = 10;
 pub(crate) const EXN_NEW: usize = 11;
+pub(crate) const GC_ALLOC: usize = 12;
+pub(crate) const ARRAY_FILL: usize = 13;
+pub(crate) const ARRAY_COPY: usize = 14;
+pub(crate) const ARRAY_INIT_DATA: usize = 15;
+pub(crate) const ARRAY_INIT_ELEM: usize = 16;
+pub(crate) const IS_SUBTYPE: usize = 17;
 
 /// The table itself, laid out as consecutive function pointers in the order above.
 #[repr(C)]
@@ -34,6 +41,24 @@ pub(crate) struct Builtins {
     elem_drop: extern "C" fn(usize, u32) -> u32,
     record_trap_index: extern "C" fn(usize, u64) -> u32,
     exn_new: extern "C" fn(usize, u32) -> u64,
+    gc_alloc: unsafe extern "C" fn(usize, u32, u32, u32, u32, u32) -> u64,
+    array_fill: extern "C" fn(usize, u64, u32, u64, u64, u32) -> u32,
+    array_copy: extern "C" fn(usize, u64, u32, u64, u32, u32) -> u32,
+    array_init_data: extern "C" fn(usize, u64, u32, u32, u32, u32) -> u32,
+    array_init_elem: extern "C" fn(usize, u64, u32, u32, u32, u32) -> u32,
+    is_subtype: extern "C" fn(usize, u32, u32) -> u32,
+}
+
+unsafe extern "C" {
+    /// helpers.c: passes its frame pointer on to [`lockstep_gc_alloc_rust`].
+    fn lockstep_gc_alloc(
+        vmctx: usize,
+        type_id: u32,
+        len: u32,
+        seg_kind: u32,
+        seg: u32,
+        seg_off: u32,
+    ) -> u64;
 }
 
 pub(crate) static BUILTINS: Builtins = Builtins {
@@ -49,6 +74,12 @@ pub(crate) static BUILTINS: Builtins = Builtins {
     elem_drop,
     record_trap_index,
     exn_new,
+    gc_alloc: lockstep_gc_alloc,
+    array_fill,
+    array_copy,
+    array_init_data,
+    array_init_elem,
+    is_subtype,
 };
 
 pub(crate) fn builtins_addr() -> usize {
@@ -112,5 +143,68 @@ extern "C" fn exn_new(vmctx: usize, tag: u32) -> u64 {
         let t = s.instances[i].tags[tag as usize];
         let n = s.tags[t].ty.params().len();
         s.new_exception(t, &vec![0; n]).0
+    })
+}
+
+/// Report a GC trap to the trap machinery (generated code then traps with the host code).
+fn gc_status(r: Result<(), TrapCode>) -> u32 {
+    match r {
+        Ok(()) => 0,
+        Err(c) => {
+            super::traps::set_host_trap(crate::trap::Trap::from_code(c));
+            1
+        }
+    }
+}
+
+/// A new object of canonical type `type_id` (an array of `len` elements, initialised from
+/// data segment (`seg_kind` 1) or element segment (2) `seg` at `seg_off` when asked); may
+/// collect first, with the wasm stack's roots found from `fp` (the C helper's frame).
+/// Returns 0 after recording the trap.
+#[unsafe(no_mangle)]
+extern "C" fn lockstep_gc_alloc_rust(
+    vmctx: usize,
+    type_id: u32,
+    len: u32,
+    seg_kind: u32,
+    seg: u32,
+    seg_off: u32,
+    fp: usize,
+) -> u64 {
+    with_instance(vmctx, 0, |s, i| {
+        match s.gc_alloc_seg(i, type_id, len, seg_kind, seg, seg_off, Some(fp)) {
+            Ok(p) => p,
+            Err(c) => {
+                super::traps::set_host_trap(crate::trap::Trap::from_code(c));
+                0
+            }
+        }
+    })
+}
+extern "C" fn array_fill(vmctx: usize, arr: u64, off: u32, lo: u64, hi: u64, n: u32) -> u32 {
+    with_instance(vmctx, 1, |s, _| {
+        gc_status(s.array_fill(arr, off, lo, hi, n))
+    })
+}
+extern "C" fn array_copy(vmctx: usize, dst: u64, di: u32, src: u64, si: u32, n: u32) -> u32 {
+    with_instance(vmctx, 1, |s, _| {
+        gc_status(s.array_copy(dst, di, src, si, n))
+    })
+}
+extern "C" fn array_init_data(vmctx: usize, arr: u64, seg: u32, dst: u32, src: u32, n: u32) -> u32 {
+    with_instance(vmctx, 1, |s, i| {
+        gc_status(s.array_init_data(i, arr, seg, dst, src, n))
+    })
+}
+extern "C" fn array_init_elem(vmctx: usize, arr: u64, seg: u32, dst: u32, src: u32, n: u32) -> u32 {
+    with_instance(vmctx, 1, |s, i| {
+        gc_status(s.array_init_elem(i, arr, seg, dst, src, n))
+    })
+}
+/// Whether canonical type `a` is a subtype of `b` (the slow path of casts and
+/// `call_indirect` when the ids differ).
+extern "C" fn is_subtype(vmctx: usize, a: u32, b: u32) -> u32 {
+    with_instance(vmctx, 0, |s, _| {
+        u32::from(s.engine.registry().is_subtype_id(a, b))
     })
 }

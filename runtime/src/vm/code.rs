@@ -22,6 +22,9 @@ pub(crate) struct CodeInfo {
     /// Exception handlers of `try_call` sites: (return-address offset, handler offset, the
     /// caller's frame offset from FP down to SP), sorted by return address.
     pub handlers: Vec<(u32, u32, u32)>,
+    /// User stack maps of call sites: (return-address offset, SP offsets of the live GC
+    /// references), sorted by return address.
+    pub stack_maps: Vec<(u32, Box<[u32]>)>,
 }
 
 impl CodeInfo {
@@ -37,6 +40,20 @@ impl CodeInfo {
         let i = self.handlers.binary_search_by_key(&off, |h| h.0).ok()?;
         let (_, h, frame) = self.handlers[i];
         Some((self.start + h as usize, frame))
+    }
+
+    /// SP offsets of the GC references live across the call returning to `ret`.
+    pub fn stack_map_at(&self, ret: usize) -> &[u32] {
+        let Some(off) = ret
+            .checked_sub(self.start)
+            .and_then(|o| u32::try_from(o).ok())
+        else {
+            return &[];
+        };
+        match self.stack_maps.binary_search_by_key(&off, |m| m.0) {
+            Ok(i) => &self.stack_maps[i].1,
+            Err(_) => &[],
+        }
     }
 
     pub fn func_at(&self, pc: usize) -> Option<u32> {
@@ -133,6 +150,7 @@ impl CodeMemory {
         funcs: Vec<(u32, u32, u32)>,
         names: Arc<HashMap<u32, String>>,
         handlers: Vec<(u32, u32, u32)>,
+        stack_maps: Vec<(u32, Box<[u32]>)>,
     ) -> Result<CodeMemory, String> {
         let page = 4096;
         let len = bytes.len().max(1).div_ceil(page) * page;
@@ -165,6 +183,8 @@ impl CodeMemory {
         funcs.sort_by_key(|f| f.0);
         let mut handlers = handlers;
         handlers.sort_by_key(|h| h.0);
+        let mut stack_maps = stack_maps;
+        stack_maps.sort_by_key(|m| m.0);
         let info = Arc::new(CodeInfo {
             start: mem.ptr,
             end: mem.ptr + bytes.len().max(1),
@@ -172,6 +192,7 @@ impl CodeMemory {
             funcs,
             names,
             handlers,
+            stack_maps,
         });
         REGISTRY
             .write()

@@ -59,3 +59,44 @@ __attribute__((noreturn)) void lockstep_throw(uint64_t unused, uint64_t exn, uin
     lockstep_unwind();
     __builtin_unreachable();
 }
+
+/* GC roots on the wasm stack (see gc.rs). The allocation helper is called by generated code
+ * and passes its own frame pointer, whose saved return address is in the allocating wasm
+ * function, so the Rust walker can start from there. The empty asm after the call keeps the
+ * compiler from turning it into a tail call, which would pop this frame. */
+extern uint64_t lockstep_gc_alloc_rust(uint64_t vmctx, uint32_t type_id, uint32_t len,
+                                       uint32_t seg_kind, uint32_t seg, uint32_t seg_off,
+                                       uintptr_t fp);
+
+uint64_t lockstep_gc_alloc(uint64_t vmctx, uint32_t type_id, uint32_t len, uint32_t seg_kind,
+                           uint32_t seg, uint32_t seg_off) {
+    uint64_t r = lockstep_gc_alloc_rust(vmctx, type_id, len, seg_kind, seg, seg_off,
+                                        (uintptr_t)__builtin_frame_address(0));
+    __asm__ volatile("" ::: "memory");
+    return r;
+}
+
+/* Every call from wasm into a host function goes through here: the record (on this frame)
+ * lets a collection inside the host function find the wasm frames below it. The shim loads
+ * this function from the host context's first slot and the Rust entry from its second. */
+struct lockstep_host_call_record {
+    uintptr_t fp;
+    struct lockstep_host_call_record *prev;
+};
+
+static __thread struct lockstep_host_call_record *lockstep_host_call_top = NULL;
+
+typedef uint32_t (*lockstep_host_entry_t)(void *ctx, void *values);
+
+uint32_t lockstep_host_call(void *ctx, void *values) {
+    struct lockstep_host_call_record rec;
+    rec.fp = (uintptr_t)__builtin_frame_address(0);
+    rec.prev = lockstep_host_call_top;
+    lockstep_host_call_top = &rec;
+    uint32_t r = ((lockstep_host_entry_t *)ctx)[1](ctx, values);
+    lockstep_host_call_top = rec.prev;
+    __asm__ volatile("" ::: "memory");
+    return r;
+}
+
+struct lockstep_host_call_record *lockstep_host_calls(void) { return lockstep_host_call_top; }

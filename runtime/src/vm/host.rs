@@ -12,6 +12,10 @@ use std::sync::Arc;
 pub(crate) type HostFn<T> =
     Arc<dyn Fn(&mut StoreInner<T>, &mut [ValRaw]) -> Result<(), Trap> + Send + Sync + 'static>;
 
+unsafe extern "C" {
+    fn lockstep_host_call(ctx: *const u8, values: *mut ValRaw) -> u32;
+}
+
 /// Type-erased owner of a host-function context (only dropped, never called through).
 pub(crate) trait ErasedHostCtx {}
 
@@ -19,7 +23,10 @@ pub(crate) trait ErasedHostCtx {}
 /// it with the context pointer and the address of its `ValRaw` array.
 #[repr(C)]
 pub(crate) struct HostFuncCtx<T> {
-    call: unsafe extern "C" fn(*const HostFuncCtx<T>, *mut ValRaw) -> u32,
+    /// `lockstep_host_call` (helpers.c), which records the call for the collector's stack
+    /// walk and then calls `entry`.
+    call: unsafe extern "C" fn(*const u8, *mut ValRaw) -> u32,
+    entry: unsafe extern "C" fn(*const HostFuncCtx<T>, *mut ValRaw) -> u32,
     store: *mut StoreInner<T>,
     nvals: usize,
     func: HostFn<T>,
@@ -38,7 +45,8 @@ pub(crate) fn new_host_func<T: 'static>(
 ) -> usize {
     let store_ptr: *mut StoreInner<T> = store;
     let ctx = Box::new(HostFuncCtx {
-        call: host_entry::<T>,
+        call: lockstep_host_call,
+        entry: host_entry::<T>,
         store: store_ptr,
         nvals: nvals.max(1),
         func,

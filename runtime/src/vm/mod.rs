@@ -13,6 +13,7 @@
 
 pub(crate) mod builtins;
 pub(crate) mod code;
+pub(crate) mod gc;
 pub(crate) mod host;
 pub(crate) mod instance;
 pub(crate) mod memory;

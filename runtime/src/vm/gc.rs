@@ -1,0 +1,611 @@
+//! The GC heap: a non-moving mark-sweep collector over objects allocated from the system
+//! allocator, and the root walk over wasm frames.
+//!
+//! Representation. A GC reference is a 64-bit value: 0 is null, `(v << 1) | 1` an `i31`,
+//! `(handle << 2) | 2` a host reference (externref), anything else the 16-aligned address of
+//! an object. `any.convert_extern` and `extern.convert_any` are therefore the identity. An
+//! object starts with its canonical type id (u32) and a flags word (u32: kind, mark bit);
+//! arrays then hold their length (u32) and their elements from byte 16, structs their fields
+//! from byte 8 (layout in `gctypes.rs`).
+//!
+//! Roots: globals, tables, element segments, exception payloads, host-held references, and
+//! wasm frames. For a frame, the translator declared every GC-typed value to Cranelift
+//! (`declare_value_needs_stack_map`), so every call site has a user stack map listing the SP
+//! offsets of the live references; `CodeInfo::stack_map_at` finds it by return address. The
+//! walk starts from the frame of the allocation helper (`lockstep_gc_alloc` in helpers.c
+//! passes its frame pointer) and follows the frame-pointer chain through wasm frames; older
+//! wasm activations below host calls are reached through the host-call records that
+//! `lockstep_host_call` keeps (each holds the frame pointer of that C frame, whose caller is
+//! the wasm->host shim, whose caller is wasm). Every candidate is checked against the set of
+//! live objects before it is followed, so a root of another store's heap is ignored.
+
+use super::code;
+use crate::gctypes::{KIND_ARRAY, KIND_STRUCT, TypeRegistry};
+use std::alloc::Layout;
+use std::collections::{HashMap, HashSet};
+
+const MARK: u32 = 1 << 8;
+const MIN_THRESHOLD: usize = 1 << 20;
+const ALIGN: usize = 16;
+
+pub(crate) struct GcHeap {
+    /// Live objects: address -> allocation size.
+    objects: HashMap<usize, usize>,
+    bytes: usize,
+    threshold: usize,
+    limit: usize,
+    /// References handed to the host (rooted until released).
+    pub host_roots: HashSet<u64>,
+    pub collections: u64,
+}
+
+impl GcHeap {
+    pub fn new(limit: usize) -> GcHeap {
+        GcHeap {
+            objects: HashMap::new(),
+            bytes: 0,
+            threshold: MIN_THRESHOLD.min(limit),
+            limit,
+            host_roots: HashSet::new(),
+            collections: 0,
+        }
+    }
+
+    pub fn contains(&self, addr: u64) -> bool {
+        addr != 0 && addr & 15 == 0 && self.objects.contains_key(&(addr as usize))
+    }
+
+    pub fn object_size(&self, addr: u64) -> usize {
+        self.objects.get(&(addr as usize)).copied().unwrap_or(0)
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Whether an allocation of `size` bytes should collect first.
+    pub fn wants_collection(&self, size: usize) -> bool {
+        self.bytes.saturating_add(size) > self.threshold
+    }
+
+    /// A zeroed object of `size` bytes with its header written, or `None` past the limit.
+    pub fn alloc(&mut self, size: usize, type_id: u32, kind: u32, len: u32) -> Option<u64> {
+        if self.bytes.checked_add(size)? > self.limit {
+            return None;
+        }
+        let layout = Layout::from_size_align(size.max(ALIGN), ALIGN).ok()?;
+        // SAFETY: the layout has a nonzero size.
+        let p = unsafe { std::alloc::alloc_zeroed(layout) };
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: `p` is a fresh allocation of at least 16 bytes, 16-aligned.
+        unsafe {
+            *(p as *mut u32) = type_id;
+            *(p.add(4) as *mut u32) = kind;
+            if kind == KIND_ARRAY {
+                *(p.add(8) as *mut u32) = len;
+            }
+        }
+        self.objects.insert(p as usize, size.max(ALIGN));
+        self.bytes += size.max(ALIGN);
+        Some(p as u64)
+    }
+
+    /// Mark from `roots`, free every unmarked object, and set the next threshold.
+    pub fn collect(&mut self, roots: &[u64], reg: &TypeRegistry) {
+        self.collections += 1;
+        let mut work: Vec<u64> = Vec::new();
+        let push = |v: u64, heap: &GcHeap, work: &mut Vec<u64>| {
+            if heap.contains(v) {
+                // SAFETY: `v` is a live object of this heap (checked above).
+                let flags = unsafe { &mut *((v as usize + 4) as *mut u32) };
+                if *flags & MARK == 0 {
+                    *flags |= MARK;
+                    work.push(v);
+                }
+            }
+        };
+        for &r in roots.iter().chain(self.host_roots.iter()) {
+            push(r, self, &mut work);
+        }
+        while let Some(obj) = work.pop() {
+            // SAFETY: `obj` is a live object: its header holds its type id and kind.
+            let (id, kind) = unsafe { (*(obj as *const u32), *((obj + 4) as *const u32)) };
+            let Some(ti) = reg.get(id) else { continue };
+            if kind & 3 == KIND_STRUCT {
+                if let Some(fields) = ti.struct_fields() {
+                    for (f, &off) in fields.iter().zip(&ti.field_offsets) {
+                        if f.storage.is_gc_ref() {
+                            // SAFETY: the field lies inside the object (its type's layout).
+                            let v = unsafe { *((obj + u64::from(off)) as *const u64) };
+                            push(v, self, &mut work);
+                        }
+                    }
+                }
+            } else if let Some(elem) = ti.array_elem()
+                && elem.storage.is_gc_ref()
+            {
+                // SAFETY: an array's length is at offset 8, its 8-byte elements from 16.
+                let len = unsafe { *((obj + 8) as *const u32) };
+                for i in 0..u64::from(len) {
+                    let v = unsafe { *((obj + 16 + 8 * i) as *const u64) };
+                    push(v, self, &mut work);
+                }
+            }
+        }
+        let mut freed = 0;
+        self.objects.retain(|&addr, &mut size| {
+            // SAFETY: every key is a live object.
+            let flags = unsafe { &mut *((addr + 4) as *mut u32) };
+            if *flags & MARK != 0 {
+                *flags &= !MARK;
+                true
+            } else {
+                // SAFETY: allocated in `alloc` with this size and alignment, unreachable now.
+                unsafe {
+                    std::alloc::dealloc(
+                        addr as *mut u8,
+                        Layout::from_size_align_unchecked(size, ALIGN),
+                    )
+                };
+                freed += size;
+                false
+            }
+        });
+        self.bytes -= freed;
+        self.threshold = self
+            .bytes
+            .saturating_mul(2)
+            .max(MIN_THRESHOLD)
+            .min(self.limit);
+    }
+}
+
+impl Drop for GcHeap {
+    fn drop(&mut self) {
+        for (&addr, &size) in &self.objects {
+            // SAFETY: allocated in `alloc` with this size and alignment; the store (and so
+            // every reference into the heap) is gone.
+            unsafe {
+                std::alloc::dealloc(
+                    addr as *mut u8,
+                    Layout::from_size_align_unchecked(size, ALIGN),
+                )
+            };
+        }
+    }
+}
+
+#[repr(C)]
+struct HostCallRecord {
+    fp: usize,
+    prev: *const HostCallRecord,
+}
+
+unsafe extern "C" {
+    fn lockstep_host_calls() -> *const HostCallRecord;
+}
+
+/// Push the references in wasm frames reachable from the frame pointer `fp` (a C helper's
+/// frame whose caller is wasm, or with `skip_first`, whose caller is a wasm->host shim).
+///
+/// # Safety
+/// `fp` must be the frame pointer of a live frame on this thread's stack whose chain of saved
+/// frame pointers is intact up to the first frame whose return address is not in wasm code.
+unsafe fn walk(mut fp: usize, mut skip_first: bool, out: &mut Vec<u64>) {
+    loop {
+        if fp == 0 || !fp.is_multiple_of(8) {
+            return;
+        }
+        // SAFETY: `fp` is a frame pointer (contract, then the saved chain of wasm frames):
+        // the caller's FP at [fp], the return address at [fp + 8].
+        let (caller_fp, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+        let Some(info) = code::lookup(ret) else {
+            return;
+        };
+        if info.func_at(ret).is_some() {
+            // The caller's SP at the call is just above the return address.
+            let sp = fp + 16;
+            for &off in info.stack_map_at(ret) {
+                // SAFETY: the stack map names 8-byte slots of the caller's live frame.
+                out.push(unsafe { *((sp + off as usize) as *const u64) });
+            }
+        } else if !skip_first {
+            return;
+        }
+        skip_first = false;
+        fp = caller_fp;
+    }
+}
+
+/// The references in every wasm frame of this thread: from `fp` (the allocation helper's
+/// frame, if the collection started in wasm) and below every host call from wasm.
+pub(crate) fn stack_roots(fp: Option<usize>, out: &mut Vec<u64>) {
+    if let Some(fp) = fp {
+        // SAFETY: `fp` comes from `lockstep_gc_alloc`, whose caller is wasm code.
+        unsafe { walk(fp, false, out) };
+    }
+    // SAFETY: the records live in the frames of active `lockstep_host_call`s.
+    let mut rec = unsafe { lockstep_host_calls() };
+    while !rec.is_null() {
+        // SAFETY: as above; each record's frame is live while it is listed.
+        unsafe {
+            walk((*rec).fp, true, out);
+            rec = (*rec).prev;
+        }
+    }
+}
+
+/// Read `n` bytes of an object's memory at `off`.
+///
+/// # Safety
+/// `obj` must be a live object at least `off + out.len()` bytes long.
+pub(crate) unsafe fn read_bytes(obj: u64, off: usize, out: &mut [u8]) {
+    // SAFETY: caller contract.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            (obj as usize + off) as *const u8,
+            out.as_mut_ptr(),
+            out.len(),
+        )
+    };
+}
+
+/// Write bytes into an object's memory at `off`.
+///
+/// # Safety
+/// `obj` must be a live object at least `off + data.len()` bytes long.
+pub(crate) unsafe fn write_bytes(obj: u64, off: usize, data: &[u8]) {
+    // SAFETY: caller contract.
+    unsafe {
+        std::ptr::copy_nonoverlapping(data.as_ptr(), (obj as usize + off) as *mut u8, data.len())
+    };
+}
+
+/// Move `n` bytes between (possibly the same) objects.
+///
+/// # Safety
+/// Both ranges must lie inside live objects.
+pub(crate) unsafe fn move_bytes(dst: u64, doff: usize, src: u64, soff: usize, n: usize) {
+    // SAFETY: caller contract.
+    unsafe {
+        std::ptr::copy(
+            (src as usize + soff) as *const u8,
+            (dst as usize + doff) as *mut u8,
+            n,
+        )
+    };
+}
+
+/// An object's header: (type id, kind, array length).
+///
+/// # Safety
+/// `obj` must be a live object.
+pub(crate) unsafe fn header(obj: u64) -> (u32, u32, u32) {
+    // SAFETY: caller contract; every object is at least 16 bytes.
+    unsafe {
+        (
+            *(obj as *const u32),
+            *((obj + 4) as *const u32) & 3,
+            *((obj + 8) as *const u32),
+        )
+    }
+}
+
+/// The canonical type id of a live object of a store's heap.
+pub(crate) fn object_type(obj: u64) -> u32 {
+    // SAFETY: callers pass only addresses `GcHeap::contains` accepted.
+    unsafe { header(obj).0 }
+}
+
+use crate::gctypes::{ARRAY_DATA, Composite};
+use crate::store::StoreOpaque;
+use crate::trap::TrapCode;
+
+/// `start + n <= len` without overflow.
+fn fits(start: u32, n: u32, len: u32) -> bool {
+    u64::from(start) + u64::from(n) <= u64::from(len)
+}
+
+impl StoreOpaque {
+    /// Every root outside the wasm stack, plus the stack's (from `fp`, see [`stack_roots`]).
+    fn gc_roots(&self, fp: Option<usize>) -> Vec<u64> {
+        let mut roots = Vec::new();
+        // Globals and tables of any type: a non-reference value that happens to equal an
+        // object's address only keeps that object alive a little longer.
+        roots.extend(self.globals.iter().map(|g| g.cell.get() as u64));
+        for t in &self.tables {
+            roots.extend_from_slice(&t.elems);
+        }
+        for i in &self.instances {
+            for e in &i.elems {
+                roots.extend_from_slice(e);
+            }
+        }
+        for e in &self.exns {
+            roots.extend(e.iter().map(|&v| v as u64));
+        }
+        stack_roots(fp, &mut roots);
+        roots
+    }
+
+    /// Collect now (from the host: the wasm frames below active host calls are roots).
+    pub(crate) fn gc_collect(&mut self, fp: Option<usize>) {
+        let roots = self.gc_roots(fp);
+        let engine = self.engine.clone();
+        let reg = engine.registry();
+        self.gc.collect(&roots, &reg);
+    }
+
+    /// Allocate an object of `type_id` (arrays: `len` elements), collecting first when the
+    /// heap passed its threshold (`fp`: see [`stack_roots`]; `collect = false` only at
+    /// instantiation, whose constant-expression temporaries are not rooted).
+    pub(crate) fn gc_alloc(
+        &mut self,
+        type_id: u32,
+        len: u32,
+        fp: Option<usize>,
+        collect: bool,
+    ) -> Result<u64, TrapCode> {
+        let ti = self
+            .engine
+            .type_info(type_id)
+            .ok_or(TrapCode::CastFailure)?;
+        let (size, kind) = match &ti.composite {
+            Composite::Struct(_) => (u64::from(ti.size), KIND_STRUCT),
+            Composite::Array(f) => (
+                u64::from(ARRAY_DATA) + u64::from(len) * u64::from(f.storage.size()),
+                KIND_ARRAY,
+            ),
+            Composite::Func(_) => return Err(TrapCode::CastFailure),
+        };
+        let size = usize::try_from(size).map_err(|_| TrapCode::OutOfGcHeap)?;
+        if collect && self.gc.wants_collection(size) {
+            self.gc_collect(fp);
+        }
+        self.gc
+            .alloc(size, type_id, kind, len)
+            .ok_or(TrapCode::OutOfGcHeap)
+    }
+
+    /// `gc_alloc` of generated code, with `array.new_data` (`seg_kind` 1) and
+    /// `array.new_elem` (2): the segment range is checked before allocating.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn gc_alloc_seg(
+        &mut self,
+        inst: usize,
+        type_id: u32,
+        len: u32,
+        seg_kind: u32,
+        seg: u32,
+        seg_off: u32,
+        fp: Option<usize>,
+    ) -> Result<u64, TrapCode> {
+        if seg_kind != 0 {
+            let es = self
+                .engine
+                .type_info(type_id)
+                .and_then(|t| t.array_elem())
+                .map_or(8, |f| f.storage.size());
+            let (avail, need, code) = if seg_kind == 1 {
+                (
+                    self.data_len(inst, seg),
+                    u64::from(seg_off) + u64::from(len) * u64::from(es),
+                    TrapCode::MemoryOutOfBounds,
+                )
+            } else {
+                (
+                    self.instances[inst].elems[seg as usize].len() as u64,
+                    u64::from(seg_off) + u64::from(len),
+                    TrapCode::TableOutOfBounds,
+                )
+            };
+            if need > avail {
+                return Err(code);
+            }
+        }
+        let arr = self.gc_alloc(type_id, len, fp, true)?;
+        match seg_kind {
+            1 => self.array_init_data(inst, arr, seg, 0, seg_off, len)?,
+            2 => self.array_init_elem(inst, arr, seg, 0, seg_off, len)?,
+            _ => {}
+        }
+        Ok(arr)
+    }
+
+    fn data_len(&self, inst: usize, seg: u32) -> u64 {
+        let i = &self.instances[inst];
+        if i.data_dropped[seg as usize] {
+            0
+        } else {
+            i.module.inner.info.datas[seg as usize].data.len() as u64
+        }
+    }
+
+    /// An array's element size and length (`arr` is a non-null array of this heap).
+    fn array_shape(&self, arr: u64) -> Result<(u32, u32), TrapCode> {
+        if !self.gc.contains(arr) {
+            return Err(TrapCode::NullArrayReference);
+        }
+        // SAFETY: `arr` is a live object.
+        let (id, _, len) = unsafe { header(arr) };
+        let es = self
+            .engine
+            .type_info(id)
+            .and_then(|t| t.array_elem())
+            .map_or(8, |f| f.storage.size());
+        Ok((es, len))
+    }
+
+    pub(crate) fn array_fill(
+        &mut self,
+        arr: u64,
+        off: u32,
+        lo: u64,
+        hi: u64,
+        n: u32,
+    ) -> Result<(), TrapCode> {
+        let (es, len) = self.array_shape(arr)?;
+        if !fits(off, n, len) {
+            return Err(TrapCode::ArrayOutOfBounds);
+        }
+        let bytes = (u128::from(lo) | (u128::from(hi) << 64)).to_le_bytes();
+        let es = es as usize;
+        for i in 0..n as usize {
+            // SAFETY: in bounds of the live array (checked above).
+            unsafe {
+                write_bytes(
+                    arr,
+                    ARRAY_DATA as usize + (off as usize + i) * es,
+                    &bytes[..es],
+                )
+            };
+        }
+        Ok(())
+    }
+
+    pub(crate) fn array_copy(
+        &mut self,
+        dst: u64,
+        di: u32,
+        src: u64,
+        si: u32,
+        n: u32,
+    ) -> Result<(), TrapCode> {
+        let (es, dlen) = self.array_shape(dst)?;
+        let (_, slen) = self.array_shape(src)?;
+        if !fits(di, n, dlen) || !fits(si, n, slen) {
+            return Err(TrapCode::ArrayOutOfBounds);
+        }
+        let es = es as usize;
+        // SAFETY: both ranges are inside live arrays (checked above); `copy` allows overlap.
+        unsafe {
+            move_bytes(
+                dst,
+                ARRAY_DATA as usize + di as usize * es,
+                src,
+                ARRAY_DATA as usize + si as usize * es,
+                n as usize * es,
+            )
+        };
+        Ok(())
+    }
+
+    pub(crate) fn array_init_data(
+        &mut self,
+        inst: usize,
+        arr: u64,
+        seg: u32,
+        dst: u32,
+        src: u32,
+        n: u32,
+    ) -> Result<(), TrapCode> {
+        let (es, len) = self.array_shape(arr)?;
+        if !fits(dst, n, len) {
+            return Err(TrapCode::ArrayOutOfBounds);
+        }
+        let bytes = u64::from(n) * u64::from(es);
+        if u64::from(src) + bytes > self.data_len(inst, seg) {
+            return Err(TrapCode::MemoryOutOfBounds);
+        }
+        let i = &self.instances[inst];
+        let data = &i.module.inner.info.datas[seg as usize].data
+            [src as usize..src as usize + bytes as usize];
+        // SAFETY: in bounds of the live array (checked above).
+        unsafe { write_bytes(arr, ARRAY_DATA as usize + dst as usize * es as usize, data) };
+        Ok(())
+    }
+
+    pub(crate) fn array_init_elem(
+        &mut self,
+        inst: usize,
+        arr: u64,
+        seg: u32,
+        dst: u32,
+        src: u32,
+        n: u32,
+    ) -> Result<(), TrapCode> {
+        let (_, len) = self.array_shape(arr)?;
+        if !fits(dst, n, len) {
+            return Err(TrapCode::ArrayOutOfBounds);
+        }
+        let items = &self.instances[inst].elems[seg as usize];
+        if !fits(src, n, items.len() as u32) || items.len() > u32::MAX as usize {
+            return Err(TrapCode::TableOutOfBounds);
+        }
+        for k in 0..n as usize {
+            let v = items[src as usize + k];
+            // SAFETY: in bounds of the live array of 8-byte references (checked above).
+            unsafe {
+                write_bytes(
+                    arr,
+                    ARRAY_DATA as usize + (dst as usize + k) * 8,
+                    &v.to_le_bytes(),
+                )
+            };
+        }
+        Ok(())
+    }
+}
+
+impl StoreOpaque {
+    /// Write the low `size` bytes of `raw` into object `obj` at byte `off`.
+    pub(crate) fn gc_write(
+        &mut self,
+        obj: u64,
+        off: usize,
+        size: usize,
+        raw: crate::values::ValRaw,
+    ) -> bool {
+        if !self.gc.contains(obj) || off + size > self.gc.object_size(obj) {
+            return false;
+        }
+        // SAFETY: the range is inside the live object (checked above).
+        unsafe { write_bytes(obj, off, &raw.to_le_bytes()[..size]) };
+        true
+    }
+
+    /// Write the low `size` bytes of `raw` `count` times from byte `off` of object `obj`.
+    pub(crate) fn gc_fill(
+        &mut self,
+        obj: u64,
+        off: usize,
+        size: usize,
+        count: usize,
+        raw: crate::values::ValRaw,
+    ) -> bool {
+        let end = size.checked_mul(count).and_then(|n| n.checked_add(off));
+        if !self.gc.contains(obj) || end.is_none_or(|e| e > self.gc.object_size(obj)) {
+            return false;
+        }
+        let bytes = raw.to_le_bytes();
+        for i in 0..count {
+            // SAFETY: the whole range is inside the live object (checked above).
+            unsafe { write_bytes(obj, off + i * size, &bytes[..size]) };
+        }
+        true
+    }
+
+    /// Read `size` bytes of object `obj` at byte `off` (zero-extended).
+    pub(crate) fn gc_read(
+        &self,
+        obj: u64,
+        off: usize,
+        size: usize,
+    ) -> Option<crate::values::ValRaw> {
+        if !self.gc.contains(obj) || off + size > self.gc.object_size(obj) {
+            return None;
+        }
+        let mut b = [0u8; 16];
+        // SAFETY: the range is inside the live object (checked above).
+        unsafe { read_bytes(obj, off, &mut b[..size]) };
+        Some(u128::from_le_bytes(b))
+    }
+
+    /// (type id, kind, array length) of a live object.
+    pub(crate) fn gc_header(&self, obj: u64) -> Option<(u32, u32, u32)> {
+        // SAFETY: a live object has a header.
+        self.gc.contains(obj).then(|| unsafe { header(obj) })
+    }
+}
