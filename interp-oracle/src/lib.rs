@@ -293,6 +293,13 @@ pub struct Config {
     /// more traps with "allocation limit exceeded" instead of exhausting the host (as does
     /// an array longer than 2^24 elements).
     pub max_objects: usize,
+    /// Every NaN that a float arithmetic instruction produces is the canonical NaN (positive,
+    /// only the quiet bit set), as with Cranelift's `enable_nan_canonicalization`: the same
+    /// instructions (`add`, `sub`, `mul`, `div`, `min`, `max`, `sqrt`, `ceil`, `floor`,
+    /// `trunc`, `nearest`, `demote`, `promote`, their vector forms and relaxed `madd`), so
+    /// that NaN bits agree with a Cranelift engine that sets it. Sign operations (`abs`,
+    /// `neg`, `copysign`), `pmin`/`pmax` and moves keep their operand's bits. Off by default.
+    pub canonicalize_nans: bool,
 }
 
 impl Default for Config {
@@ -305,6 +312,7 @@ impl Default for Config {
             features: WasmFeatures::WASM2,
             max_call_depth: 10_000,
             max_objects: 1 << 20,
+            canonicalize_nans: false,
         }
     }
 }
