@@ -81,6 +81,13 @@ use value::{slot_to_value, value_to_slot};
 
 pub use wasmparser::WasmFeatures;
 
+/// The default [`Config::max_call_depth`]: twice the frames Wasmtime's and the runtime's default
+/// 512 KiB wasm stack can hold (32,768 of 16 bytes, the smallest frame of a function that
+/// calls), so a recursion that returns on them returns here too. Frames are on the heap: 32
+/// bytes each beside their locals and operands, whose stack is capped at 2^24 slots (256 MiB)
+/// at any depth.
+pub const DEFAULT_MAX_CALL_DEPTH: usize = 65_536;
+
 /// The number of relaxed SIMD choices (see [`Store::set_relaxed_choice`]).
 pub const RELAXED_CHOICES: usize = exec::relaxed_alternatives();
 
@@ -303,14 +310,14 @@ pub struct Config {
 }
 
 impl Default for Config {
-    /// All of Wasm 2.0, SIMD included (`WasmFeatures::WASM2`), a call depth of 10,000 and
-    /// 2^20 objects.
+    /// All of Wasm 2.0, SIMD included (`WasmFeatures::WASM2`), a call depth of
+    /// [`DEFAULT_MAX_CALL_DEPTH`] and 2^20 objects.
     /// For 2.0 without SIMD, use `WasmFeatures::WASM2.difference(WasmFeatures::SIMD)`: SIMD
     /// opcodes are then malformed and the `v128` type invalid.
     fn default() -> Self {
         Config {
             features: WasmFeatures::WASM2,
-            max_call_depth: 10_000,
+            max_call_depth: DEFAULT_MAX_CALL_DEPTH,
             max_objects: 1 << 20,
             canonicalize_nans: false,
         }

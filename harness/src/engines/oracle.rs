@@ -12,9 +12,11 @@ use crate::engine::{
 };
 use crate::wast::spectest;
 
-/// Nested wasm calls allowed before "call stack exhausted". The oracle keeps its stacks on the
-/// heap, so this is a counter, not a risk to the Rust stack.
-pub const MAX_CALL_DEPTH: usize = 16_384;
+/// Nested wasm calls allowed before "call stack exhausted": the oracle's default, which reaches
+/// at least the depth of Wasmtime's and the runtime's default 512 KiB stack on every frame
+/// shape. The oracle keeps its stacks on the heap, so this is a counter, not a risk to the Rust
+/// stack.
+pub const MAX_CALL_DEPTH: usize = oracle::DEFAULT_MAX_CALL_DEPTH;
 
 /// The oracle engine.
 #[derive(Clone, Copy, Debug, Default)]
