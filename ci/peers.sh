@@ -20,6 +20,9 @@ step "spec on every engine"
 target/release/lockstep spec --engine all --suite wasm-v1 --suite wasm-v2 --suite proposal:simd \
   --json target/reports/spec-peers.json
 
+step "stack-depth parity"
+cargo test --release -p lockstep-harness --features peers --test stack_depth
+
 step "three-engine campaign"
 target/release/lockstep fuzz --seconds "${LOCKSTEP_PEERS_FUZZ_SECONDS:-60}" --seed 1 --jobs 2 \
   --engine oracle --engine runtime --engine wasmtime --out target/reports/peers-findings

@@ -25,6 +25,13 @@ pub trait Engine: Sync {
 
     /// Open a fresh, isolated store that validates modules with `features`.
     fn new_session(&self, features: WasmFeatures) -> Box<dyn Session>;
+
+    /// Whether every NaN a float arithmetic instruction produces is the canonical NaN (the run's
+    /// [`crate::engines::Parity::canonicalize_nans`]). When every engine of a comparison does,
+    /// NaN bits are compared exactly ([`crate::diff::Rules::for_engines`]).
+    fn canonicalizes_nans(&self) -> bool {
+        false
+    }
 }
 
 /// One isolated store of an engine. Not shared between threads.

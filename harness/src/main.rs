@@ -118,6 +118,10 @@ enum Command {
         /// instantiation, calls and snapshots, comparison, process traffic).
         #[arg(long)]
         phase_times: bool,
+        /// Every engine canonicalizes NaN results, so every case compares NaN bits exactly
+        /// (only engines with the switch can run).
+        #[arg(long)]
+        canonicalize_nans: bool,
     },
     /// Shrink a module that makes the engines diverge, keeping the same divergence.
     Shrink {
@@ -135,6 +139,10 @@ enum Command {
         /// Compare NaNs exactly (the module canonicalizes NaNs).
         #[arg(long)]
         exact_nans: bool,
+        /// Every engine canonicalizes NaN results (implies --exact-nans; only engines with the
+        /// switch can run).
+        #[arg(long)]
+        canonicalize_nans: bool,
     },
     /// Run a WASI preview1 command module on each engine and compare stdout, stderr, exit
     /// code and final memory (exit 1 on a divergence). With one engine it behaves like
@@ -170,6 +178,8 @@ enum Command {
         features: String,
         #[arg(long = "engine")]
         engines: Vec<String>,
+        #[arg(long)]
+        canonicalize_nans: bool,
         /// Threads a module compiles on.
         #[arg(long, default_value_t = 1)]
         compile_threads: usize,
@@ -214,6 +224,7 @@ fn main() -> ExitCode {
             shrink_seconds,
             engines,
             phase_times,
+            canonicalize_nans,
         } => {
             let features = match lockstep_harness::features::Features::parse(&features) {
                 Ok(f) => f,
@@ -241,6 +252,7 @@ fn main() -> ExitCode {
                 shrink_budget: std::time::Duration::from_secs(shrink_seconds),
                 quiet: false,
                 phase_times,
+                canonicalize_nans,
             };
             return match fuzz::run(&opts) {
                 Ok(s) => ExitCode::from(s.exit_code() as u8),
@@ -256,8 +268,16 @@ fn main() -> ExitCode {
             seed,
             exact_nans,
             engines,
+            canonicalize_nans,
         } => {
-            return match fuzz::shrink_file(&input, &output, seed, exact_nans, &engines) {
+            return match fuzz::shrink_file(
+                &input,
+                &output,
+                seed,
+                exact_nans,
+                &engines,
+                canonicalize_nans,
+            ) {
                 Ok(Ok(msg)) => {
                     println!("{msg}");
                     ExitCode::SUCCESS
@@ -302,6 +322,7 @@ fn main() -> ExitCode {
         Command::FuzzWorker {
             features,
             engines,
+            canonicalize_nans,
             compile_threads,
             supervisor,
         } => {
@@ -310,6 +331,7 @@ fn main() -> ExitCode {
             return ExitCode::from(fuzz::worker::serve(
                 features,
                 &engines,
+                canonicalize_nans,
                 compile_threads,
                 supervisor,
             ) as u8);

@@ -31,11 +31,11 @@ impl Engine for Skewed {
         "skewed"
     }
     fn supported_features(&self) -> WasmFeatures {
-        OracleEngine.supported_features()
+        OracleEngine::default().supported_features()
     }
     fn new_session(&self, features: WasmFeatures) -> Box<dyn Session> {
         Box::new(SkewedSession {
-            inner: OracleEngine.new_session(features),
+            inner: OracleEngine::default().new_session(features),
             snapshots: self.snapshots,
             memory_flipped: false,
             global_skewed: false,
@@ -123,7 +123,7 @@ const MODULE: &str = r#"(module
 "#;
 
 fn run(snapshots: bool, body: &str) -> FileResult {
-    let oracle = OracleEngine;
+    let oracle = OracleEngine::default();
     let skewed = Skewed { snapshots };
     let engines: [&dyn Engine; 2] = [&oracle, &skewed];
     run_script(
@@ -222,7 +222,7 @@ const RELAXED: &str = r#"
 "#;
 
 fn run_relaxed(assertion: &str) -> FileResult {
-    let oracle = OracleEngine;
+    let oracle = OracleEngine::default();
     let runtime = lockstep_harness::engines::runtime::engine();
     let engines: [&dyn Engine; 2] = [&oracle, runtime.as_ref()];
     run_script(

@@ -9,7 +9,7 @@ use lockstep_harness::suite::{features_2_0, features_3_0};
 use lockstep_harness::wast::{EngineFileResult, run_script};
 
 fn run(text: &str) -> EngineFileResult {
-    let engine = OracleEngine;
+    let engine = OracleEngine::default();
     let engines: [&dyn Engine; 1] = [&engine];
     let mut r = run_script("test.wast", text, &engines, features_2_0());
     assert_eq!(r.engines.len(), 1);

@@ -47,7 +47,7 @@ fn a_panic_is_a_failure_and_the_rest_is_skipped() {
 (module (func (export "f") (result i32) (i32.const 1)))
 (assert_return (invoke "f") (i32.const 1))
 (assert_return (invoke "f") (i32.const 1))"#;
-    let oracle = OracleEngine;
+    let oracle = OracleEngine::default();
     let panicky = Panicky;
     let engines: [&dyn Engine; 2] = [&panicky, &oracle];
     let r = run_script("p.wast", text, &engines, features_2_0());

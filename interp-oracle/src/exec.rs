@@ -143,6 +143,7 @@ impl Store {
             return Ok(());
         };
         let max_depth = self.config.max_call_depth.max(1);
+        let canon = self.config.canonicalize_nans;
         let mut code: Arc<FuncCode> = code.clone();
         let mut inst: Arc<Instance> = self.instances[*instance as usize].clone();
         let mut frames: Vec<Frame> = Vec::new();
@@ -185,6 +186,21 @@ impl Store {
             ($t:expr) => {
                 inst.tables[$t as usize] as usize
             };
+        }
+        // `arith32!(e)`: the result of an f32 arithmetic instruction, canonical if it is a NaN
+        // and the store canonicalizes NaNs (the instructions Cranelift's `nan_canonicalization`
+        // pass rewrites).
+        macro_rules! arith32 {
+            ($e:expr) => {{
+                let r: u32 = $e;
+                if canon { float32::canonical(r) } else { r }
+            }};
+        }
+        macro_rules! arith64 {
+            ($e:expr) => {{
+                let r: u64 = $e;
+                if canon { float64::canonical(r) } else { r }
+            }};
         }
         // `t.load`: pop the address, read N bytes, push the converted value.
         macro_rules! load {
@@ -896,17 +912,17 @@ impl Store {
                 Instr::F32Ge => binary!(u32, a, b => float32::ge(a, b)),
                 Instr::F32Abs => unary!(u32, a => float32::abs(a)),
                 Instr::F32Neg => unary!(u32, a => float32::neg(a)),
-                Instr::F32Ceil => unary!(u32, a => float32::ceil(a)),
-                Instr::F32Floor => unary!(u32, a => float32::floor(a)),
-                Instr::F32Trunc => unary!(u32, a => float32::trunc(a)),
-                Instr::F32Nearest => unary!(u32, a => float32::nearest(a)),
-                Instr::F32Sqrt => unary!(u32, a => float32::sqrt(a)),
-                Instr::F32Add => binary!(u32, a, b => float32::add(a, b)),
-                Instr::F32Sub => binary!(u32, a, b => float32::sub(a, b)),
-                Instr::F32Mul => binary!(u32, a, b => float32::mul(a, b)),
-                Instr::F32Div => binary!(u32, a, b => float32::div(a, b)),
-                Instr::F32Min => binary!(u32, a, b => float32::min(a, b)),
-                Instr::F32Max => binary!(u32, a, b => float32::max(a, b)),
+                Instr::F32Ceil => unary!(u32, a => arith32!(float32::ceil(a))),
+                Instr::F32Floor => unary!(u32, a => arith32!(float32::floor(a))),
+                Instr::F32Trunc => unary!(u32, a => arith32!(float32::trunc(a))),
+                Instr::F32Nearest => unary!(u32, a => arith32!(float32::nearest(a))),
+                Instr::F32Sqrt => unary!(u32, a => arith32!(float32::sqrt(a))),
+                Instr::F32Add => binary!(u32, a, b => arith32!(float32::add(a, b))),
+                Instr::F32Sub => binary!(u32, a, b => arith32!(float32::sub(a, b))),
+                Instr::F32Mul => binary!(u32, a, b => arith32!(float32::mul(a, b))),
+                Instr::F32Div => binary!(u32, a, b => arith32!(float32::div(a, b))),
+                Instr::F32Min => binary!(u32, a, b => arith32!(float32::min(a, b))),
+                Instr::F32Max => binary!(u32, a, b => arith32!(float32::max(a, b))),
                 Instr::F32Copysign => binary!(u32, a, b => float32::copysign(a, b)),
 
                 // ---- f64.
@@ -918,17 +934,17 @@ impl Store {
                 Instr::F64Ge => binary!(u64, a, b => float64::ge(a, b)),
                 Instr::F64Abs => unary!(u64, a => float64::abs(a)),
                 Instr::F64Neg => unary!(u64, a => float64::neg(a)),
-                Instr::F64Ceil => unary!(u64, a => float64::ceil(a)),
-                Instr::F64Floor => unary!(u64, a => float64::floor(a)),
-                Instr::F64Trunc => unary!(u64, a => float64::trunc(a)),
-                Instr::F64Nearest => unary!(u64, a => float64::nearest(a)),
-                Instr::F64Sqrt => unary!(u64, a => float64::sqrt(a)),
-                Instr::F64Add => binary!(u64, a, b => float64::add(a, b)),
-                Instr::F64Sub => binary!(u64, a, b => float64::sub(a, b)),
-                Instr::F64Mul => binary!(u64, a, b => float64::mul(a, b)),
-                Instr::F64Div => binary!(u64, a, b => float64::div(a, b)),
-                Instr::F64Min => binary!(u64, a, b => float64::min(a, b)),
-                Instr::F64Max => binary!(u64, a, b => float64::max(a, b)),
+                Instr::F64Ceil => unary!(u64, a => arith64!(float64::ceil(a))),
+                Instr::F64Floor => unary!(u64, a => arith64!(float64::floor(a))),
+                Instr::F64Trunc => unary!(u64, a => arith64!(float64::trunc(a))),
+                Instr::F64Nearest => unary!(u64, a => arith64!(float64::nearest(a))),
+                Instr::F64Sqrt => unary!(u64, a => arith64!(float64::sqrt(a))),
+                Instr::F64Add => binary!(u64, a, b => arith64!(float64::add(a, b))),
+                Instr::F64Sub => binary!(u64, a, b => arith64!(float64::sub(a, b))),
+                Instr::F64Mul => binary!(u64, a, b => arith64!(float64::mul(a, b))),
+                Instr::F64Div => binary!(u64, a, b => arith64!(float64::div(a, b))),
+                Instr::F64Min => binary!(u64, a, b => arith64!(float64::min(a, b))),
+                Instr::F64Max => binary!(u64, a, b => arith64!(float64::max(a, b))),
                 Instr::F64Copysign => binary!(u64, a, b => float64::copysign(a, b)),
 
                 // ---- Conversions.
@@ -955,12 +971,12 @@ impl Store {
                 Instr::F32ConvertI32U => unary!(u32, a => numeric::f32_convert_i32_u(a)),
                 Instr::F32ConvertI64S => unary!(u64, a => numeric::f32_convert_i64_s(a)),
                 Instr::F32ConvertI64U => unary!(u64, a => numeric::f32_convert_i64_u(a)),
-                Instr::F32DemoteF64 => unary!(u64, a => numeric::f32_demote(a)),
+                Instr::F32DemoteF64 => unary!(u64, a => arith32!(numeric::f32_demote(a))),
                 Instr::F64ConvertI32S => unary!(u32, a => numeric::f64_convert_i32_s(a)),
                 Instr::F64ConvertI32U => unary!(u32, a => numeric::f64_convert_i32_u(a)),
                 Instr::F64ConvertI64S => unary!(u64, a => numeric::f64_convert_i64_s(a)),
                 Instr::F64ConvertI64U => unary!(u64, a => numeric::f64_convert_i64_u(a)),
-                Instr::F64PromoteF32 => unary!(u32, a => numeric::f64_promote(a)),
+                Instr::F64PromoteF32 => unary!(u32, a => arith64!(numeric::f64_promote(a))),
                 Instr::Reinterpret => {}
 
                 // ---- Sign extension.
@@ -999,8 +1015,14 @@ impl Store {
                 // ---- SIMD.
                 Instr::V128Const(i) => push!(code.v128s[i as usize]),
                 Instr::I8x16Shuffle(i) => simd::shuffle(code.v128s[i as usize], stack),
-                Instr::SimdUnary(op) => unary!(u128, a => simd::unary(op, a)),
-                Instr::SimdBinary(op) => binary!(u128, a, b => simd::binary(op, a, b)),
+                Instr::SimdUnary(op) => unary!(u128, a => {
+                    let r = simd::unary(op, a);
+                    if canon { simd::canonical_unary(op, r) } else { r }
+                }),
+                Instr::SimdBinary(op) => binary!(u128, a, b => {
+                    let r = simd::binary(op, a, b);
+                    if canon { simd::canonical_binary(op, r) } else { r }
+                }),
                 Instr::SimdTernary(op) => {
                     let (c, b, a) = (pop!(), pop!(), pop!());
                     push!(simd::ternary(op, a, b, c));
@@ -1013,11 +1035,19 @@ impl Store {
                     unary!(u128, a => simd::relaxed::unary(op, self.relaxed_choice, a))
                 }
                 Instr::RelaxedBinary(op) => {
-                    binary!(u128, a, b => simd::relaxed::binary(op, self.relaxed_choice, a, b))
+                    let alt = self.relaxed_choice;
+                    binary!(u128, a, b => simd::relaxed::binary(op, alt, canon, a, b))
                 }
                 Instr::RelaxedTernary(op) => {
                     let (c, b, a) = (pop!(), pop!(), pop!());
-                    push!(simd::relaxed::ternary(op, self.relaxed_choice, a, b, c));
+                    push!(simd::relaxed::ternary(
+                        op,
+                        self.relaxed_choice,
+                        canon,
+                        a,
+                        b,
+                        c
+                    ));
                 }
                 Instr::SimdExtractLane(op, l) => unary!(u128, a => simd::extract_lane(op, l, a)),
                 Instr::SimdReplaceLane(op, l) => {

@@ -81,6 +81,13 @@ use value::{slot_to_value, value_to_slot};
 
 pub use wasmparser::WasmFeatures;
 
+/// The default [`Config::max_call_depth`]: twice the frames Wasmtime's and the runtime's default
+/// 512 KiB wasm stack can hold (32,768 of 16 bytes, the smallest frame of a function that
+/// calls), so a recursion that returns on them returns here too. Frames are on the heap: 32
+/// bytes each beside their locals and operands, whose stack is capped at 2^24 slots (256 MiB)
+/// at any depth.
+pub const DEFAULT_MAX_CALL_DEPTH: usize = 65_536;
+
 /// The number of relaxed SIMD choices (see [`Store::set_relaxed_choice`]).
 pub const RELAXED_CHOICES: usize = exec::relaxed_alternatives();
 
@@ -293,18 +300,26 @@ pub struct Config {
     /// more traps with "allocation limit exceeded" instead of exhausting the host (as does
     /// an array longer than 2^24 elements).
     pub max_objects: usize,
+    /// Every NaN that a float arithmetic instruction produces is the canonical NaN (positive,
+    /// only the quiet bit set), as with Cranelift's `enable_nan_canonicalization`: the same
+    /// instructions (`add`, `sub`, `mul`, `div`, `min`, `max`, `sqrt`, `ceil`, `floor`,
+    /// `trunc`, `nearest`, `demote`, `promote`, their vector forms and relaxed `madd`), so
+    /// that NaN bits agree with a Cranelift engine that sets it. Sign operations (`abs`,
+    /// `neg`, `copysign`), `pmin`/`pmax` and moves keep their operand's bits. Off by default.
+    pub canonicalize_nans: bool,
 }
 
 impl Default for Config {
-    /// All of Wasm 2.0, SIMD included (`WasmFeatures::WASM2`), a call depth of 10,000 and
-    /// 2^20 objects.
+    /// All of Wasm 2.0, SIMD included (`WasmFeatures::WASM2`), a call depth of
+    /// [`DEFAULT_MAX_CALL_DEPTH`] and 2^20 objects.
     /// For 2.0 without SIMD, use `WasmFeatures::WASM2.difference(WasmFeatures::SIMD)`: SIMD
     /// opcodes are then malformed and the `v128` type invalid.
     fn default() -> Self {
         Config {
             features: WasmFeatures::WASM2,
-            max_call_depth: 10_000,
+            max_call_depth: DEFAULT_MAX_CALL_DEPTH,
             max_objects: 1 << 20,
+            canonicalize_nans: false,
         }
     }
 }

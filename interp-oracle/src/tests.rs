@@ -909,6 +909,7 @@ fn setup_3_0(depth: usize, wat: &str) -> (Store, InstanceAddr) {
     (store, inst)
 }
 
+mod canonical_nans;
 mod exceptions;
 mod func_refs;
 mod gc;

@@ -32,6 +32,7 @@ pub struct Config {
     pub(crate) verifier: bool,
     pub(crate) relaxed_simd_deterministic: bool,
     pub(crate) gc_heap_limit: usize,
+    pub(crate) canonicalize_nans: bool,
 }
 
 impl Default for Config {
@@ -51,6 +52,7 @@ impl Config {
             bounds_checks: BoundsChecks::GuardPages,
             relaxed_simd_deterministic: false,
             gc_heap_limit: 256 << 20,
+            canonicalize_nans: false,
             // On in debug builds, or when LOCKSTEP_CRANELIFT_VERIFIER=1.
             verifier: cfg!(debug_assertions)
                 || std::env::var_os("LOCKSTEP_CRANELIFT_VERIFIER").is_some_and(|v| v == "1"),
@@ -132,6 +134,15 @@ impl Config {
     /// fastest permitted result (see `translate/simd/relaxed.rs`).
     pub fn relaxed_simd_deterministic(&mut self, on: bool) -> &mut Self {
         self.relaxed_simd_deterministic = on;
+        self
+    }
+    /// Make every NaN a float arithmetic instruction produces the canonical NaN (positive, only
+    /// the quiet bit set), scalar and vector, with Cranelift's `enable_nan_canonicalization`
+    /// (as Wasmtime's `cranelift_nan_canonicalization`), so NaN bits are deterministic. Sign
+    /// operations, `pmin`/`pmax` and the relaxed `min`/`max` of the native lowering keep their
+    /// operand's bits. Off by default (it costs a compare and select per float instruction).
+    pub fn canonicalize_nans(&mut self, on: bool) -> &mut Self {
+        self.canonicalize_nans = on;
         self
     }
     /// Maximum bytes of native stack wasm may use below the outermost host entry.

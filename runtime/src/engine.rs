@@ -58,6 +58,15 @@ impl Engine {
             if config.verifier { "true" } else { "false" },
         )?;
         set(&mut flags, "unwind_info", "false")?;
+        set(
+            &mut flags,
+            "enable_nan_canonicalization",
+            if config.canonicalize_nans {
+                "true"
+            } else {
+                "false"
+            },
+        )?;
         let isa_builder =
             cranelift_native::builder().map_err(|e| Error::Compile(format!("host ISA: {e}")))?;
         let isa = isa_builder

@@ -50,8 +50,8 @@
 //!   while the outer `call` still holds `&mut Store`; this is the same pattern Wasmtime uses
 //!   (the outer borrow is lent to wasm for the duration of the call) and is sound only because
 //!   the outer frame touches nothing while wasm runs.
-//! - The stack limit is `max(SP - max_wasm_stack, thread stack bottom + 128 KiB)` at the
-//!   outermost entry. A host function called at the deepest wasm level gets at least those
+//! - The stack limit is `max(SP - max_wasm_stack, thread stack bottom + 128 KiB)`, with SP
+//!   that of the last host frame before wasm (`lockstep_invoke`) at the outermost entry. A host function called at the deepest wasm level gets at least those
 //!   128 KiB; host code needing more native stack than that can still overflow the thread.
 //! - Per-thread alternate signal stacks (256 KiB) are installed on first entry and never freed.
 //! - Stores are `!Send`; a store and everything in it must stay on one thread.

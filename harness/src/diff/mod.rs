@@ -56,8 +56,19 @@ use crate::engine::{InvokeError, Snapshot, TrapCode, Val};
 /// How strictly to compare.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Rules {
-    /// Compare NaNs bit for bit (the module canonicalizes NaNs).
+    /// Compare NaNs bit for bit (the module or every engine canonicalizes NaNs).
     pub exact_nans: bool,
+}
+
+impl Rules {
+    /// The rules for `engines` on a module: NaNs are compared bit for bit when the module
+    /// canonicalizes its own (`module_canonical`, wasm-smith's `canonicalize_nans`) or every
+    /// engine does (`--canonicalize-nans`); either way every NaN bit is then determined.
+    pub fn for_engines(engines: &[&dyn crate::engine::Engine], module_canonical: bool) -> Rules {
+        Rules {
+            exact_nans: module_canonical || engines.iter().all(|e| e.canonicalizes_nans()),
+        }
+    }
 }
 
 /// The result of a call, as an engine reports it.

@@ -36,14 +36,6 @@ pub fn resolve_imports<'a, E>(
 /// [`Parity`] settings (not built, or lacking a switch the run asks for).
 pub type Constructor = fn(&Parity) -> Result<Box<dyn Engine>, String>;
 
-/// lockstep's own engines have no NaN canonicalization switch yet.
-fn own(parity: &Parity, make: fn() -> Box<dyn Engine>) -> Result<Box<dyn Engine>, String> {
-    if parity.canonicalize_nans {
-        return Err("has no NaN canonicalization switch".to_string());
-    }
-    Ok(make())
-}
-
 #[cfg(not(feature = "peers"))]
 fn not_built(_: &Parity) -> Result<Box<dyn Engine>, String> {
     Err("is built only with the harness's `peers` feature \
@@ -53,8 +45,8 @@ fn not_built(_: &Parity) -> Result<Box<dyn Engine>, String> {
 
 /// Every engine lockstep knows, by name and constructor. The first is the default reference.
 pub const KNOWN: &[(&str, Constructor)] = &[
-    ("oracle", |p| own(p, oracle::engine)),
-    ("runtime", |p| own(p, runtime::engine)),
+    ("oracle", |p| Ok(oracle::engine_with(p))),
+    ("runtime", |p| Ok(runtime::engine_with(p))),
     #[cfg(feature = "peers")]
     ("wasmtime", wasmtime::engine),
     #[cfg(feature = "peers")]
@@ -162,18 +154,27 @@ mod tests {
         let parity = Parity {
             canonicalize_nans: true,
         };
-        let err = select_with(&["oracle".to_string()], &parity)
-            .err()
-            .expect("the oracle has no switch");
-        assert!(err.contains("NaN canonicalization"), "{err}");
-        let all: Vec<_> = all_with(&parity).iter().map(|e| e.name()).collect();
+        let all = all_with(&parity);
+        let names: Vec<_> = all.iter().map(|e| e.name()).collect();
         assert_eq!(
-            all,
+            names,
             if cfg!(feature = "peers") {
-                vec!["wasmtime"]
+                vec!["oracle", "runtime", "wasmtime"]
             } else {
-                vec![]
+                vec!["oracle", "runtime"]
             }
         );
+        assert!(all.iter().all(|e| e.canonicalizes_nans()));
+        assert!(
+            all_with(&Parity::default())
+                .iter()
+                .all(|e| !e.canonicalizes_nans())
+        );
+        if cfg!(feature = "peers") {
+            let err = select_with(&["wasmi".to_string()], &parity)
+                .err()
+                .expect("wasmi has no switch");
+            assert!(err.contains("NaN canonicalization"), "{err}");
+        }
     }
 }

@@ -5,22 +5,36 @@ use std::collections::HashMap;
 use lockstep_oracle as oracle;
 
 use super::instances::Instances;
+use super::parity::Parity;
 use crate::engine::{
     AnyRef, CompileError, Engine, ExnRefId, FuncRefId, HeapRefId, InstanceId, InstantiateError,
     InvokeError, ModuleId, Session, Snapshot, Trap, TrapCode, Val, WasmFeatures,
 };
 use crate::wast::spectest;
 
-/// Nested wasm calls allowed before "call stack exhausted". The oracle keeps its stacks on the
-/// heap, so this is a counter, not a risk to the Rust stack.
-pub const MAX_CALL_DEPTH: usize = 16_384;
+/// Nested wasm calls allowed before "call stack exhausted": the oracle's default, which reaches
+/// at least the depth of Wasmtime's and the runtime's default 512 KiB stack on every frame
+/// shape. The oracle keeps its stacks on the heap, so this is a counter, not a risk to the Rust
+/// stack.
+pub const MAX_CALL_DEPTH: usize = oracle::DEFAULT_MAX_CALL_DEPTH;
 
 /// The oracle engine.
-pub struct OracleEngine;
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OracleEngine {
+    /// `Config::canonicalize_nans` of every store.
+    pub canonicalize_nans: bool,
+}
+
+/// The oracle with the default parity settings.
+pub fn engine() -> Box<dyn Engine> {
+    engine_with(&Parity::default())
+}
 
 /// The engine list's constructor.
-pub fn engine() -> Box<dyn Engine> {
-    Box::new(OracleEngine)
+pub fn engine_with(parity: &Parity) -> Box<dyn Engine> {
+    Box::new(OracleEngine {
+        canonicalize_nans: parity.canonicalize_nans,
+    })
 }
 
 impl Engine for OracleEngine {
@@ -43,8 +57,12 @@ impl Engine for OracleEngine {
             | WasmFeatures::RELAXED_SIMD
     }
 
+    fn canonicalizes_nans(&self) -> bool {
+        self.canonicalize_nans
+    }
+
     fn new_session(&self, features: WasmFeatures) -> Box<dyn Session> {
-        Box::new(OracleSession::new(features))
+        Box::new(OracleSession::new(features, self.canonicalize_nans))
     }
 }
 
@@ -147,10 +165,11 @@ fn trap(t: oracle::Trap) -> Trap {
 }
 
 impl OracleSession {
-    pub fn new(features: WasmFeatures) -> Self {
+    pub fn new(features: WasmFeatures, canonicalize_nans: bool) -> Self {
         let mut store = oracle::Store::new(oracle::Config {
             features,
             max_call_depth: MAX_CALL_DEPTH,
+            canonicalize_nans,
             ..oracle::Config::default()
         });
         let mut spectest = HashMap::new();

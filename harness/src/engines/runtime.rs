@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use lockstep_runtime as rt;
 
 use super::instances::Instances;
+use super::parity::Parity;
 use crate::engine::{
     AnyRef, CompileError, Engine, ExnRefId, FuncRefId, HeapRefId, InstanceId, InstantiateError,
     InvokeError, ModuleId, Session, Snapshot, Trap, TrapCode, Val, WasmFeatures,
@@ -14,13 +15,21 @@ use crate::wast::spectest;
 
 /// The Cranelift runtime engine.
 pub struct RuntimeEngine {
+    /// `Config::canonicalize_nans` of every runtime engine.
+    canonicalize_nans: bool,
     /// One runtime engine per feature set, so compiled trampolines are shared between sessions.
     engines: Mutex<HashMap<WasmFeatures, rt::Engine>>,
 }
 
-/// The engine list's constructor.
+/// The runtime with the default parity settings.
 pub fn engine() -> Box<dyn Engine> {
+    engine_with(&Parity::default())
+}
+
+/// The engine list's constructor.
+pub fn engine_with(parity: &Parity) -> Box<dyn Engine> {
     Box::new(RuntimeEngine {
+        canonicalize_nans: parity.canonicalize_nans,
         engines: Mutex::new(HashMap::new()),
     })
 }
@@ -45,13 +54,19 @@ impl Engine for RuntimeEngine {
             | WasmFeatures::GC
     }
 
+    fn canonicalizes_nans(&self) -> bool {
+        self.canonicalize_nans
+    }
+
     fn new_session(&self, features: WasmFeatures) -> Box<dyn Session> {
         let engine = {
             let mut map = self.engines.lock().unwrap_or_else(|e| e.into_inner());
             map.entry(features)
                 .or_insert_with(|| {
                     let mut config = rt::Config::new();
-                    config.wasm_features(features);
+                    config
+                        .wasm_features(features)
+                        .canonicalize_nans(self.canonicalize_nans);
                     rt::Engine::new(&config).expect("the host ISA is supported")
                 })
                 .clone()

@@ -72,6 +72,10 @@ impl Engine for WasmtimeEngine {
         executes()
     }
 
+    fn canonicalizes_nans(&self) -> bool {
+        self.parity.canonicalize_nans
+    }
+
     fn new_session(&self, features: WasmFeatures) -> Box<dyn Session> {
         let engine = {
             let mut map = self.engines.lock().unwrap_or_else(|e| e.into_inner());

@@ -59,6 +59,8 @@ pub struct Finding {
     pub original_size: usize,
     pub config: String,
     pub exact_nans: bool,
+    /// The engines canonicalized NaNs (`--canonicalize-nans`).
+    pub canonicalize_nans: bool,
     /// The diverging call's index in `calls` (None: compile/instantiate, or every call).
     pub call: Option<usize>,
     pub calls: Vec<Call>,
@@ -179,13 +181,18 @@ pub fn write(dir: &Path, f: &Finding) -> std::io::Result<PathBuf> {
     let header = format!(
         // The campaign draws 3.0 features (tail calls, memory64, ...) whenever every engine
         // executes them, so the replay validates with the 3.0 set.
-        "lockstep fuzz finding ({}), case seed {seed}\nreplay: lockstep wast --features wasm3 {} repro.wast",
+        "lockstep fuzz finding ({}), case seed {seed}\nreplay: lockstep wast --features wasm3 {}{} repro.wast",
         f.kind,
         f.engines
             .iter()
             .map(|e| format!("--engine {e}"))
             .collect::<Vec<_>>()
-            .join(" ")
+            .join(" "),
+        if f.canonicalize_nans {
+            " --canonicalize-nans"
+        } else {
+            ""
+        }
     );
     std::fs::write(
         out.join("repro.wast"),
@@ -204,7 +211,9 @@ pub fn write(dir: &Path, f: &Finding) -> std::io::Result<PathBuf> {
     let _ = writeln!(
         r,
         "NaN comparison: {}",
-        if f.exact_nans {
+        if f.canonicalize_nans {
+            "exact (every engine canonicalizes NaNs: --canonicalize-nans)"
+        } else if f.exact_nans {
             "exact (the module canonicalizes NaNs)"
         } else {
             "both NaN"

@@ -50,6 +50,17 @@ pub struct FuzzOptions {
     pub quiet: bool,
     /// Print where the time went, by phase ([`phases`]).
     pub phase_times: bool,
+    /// Every engine canonicalizes NaNs (`--canonicalize-nans`), so every case compares NaN
+    /// bits exactly; engines without the switch cannot take part.
+    pub canonicalize_nans: bool,
+}
+
+impl FuzzOptions {
+    fn parity(&self) -> crate::engines::Parity {
+        crate::engines::Parity {
+            canonicalize_nans: self.canonicalize_nans,
+        }
+    }
 }
 
 impl Default for FuzzOptions {
@@ -67,6 +78,7 @@ impl Default for FuzzOptions {
             shrink_budget: Duration::from_secs(60),
             quiet: false,
             phase_times: false,
+            canonicalize_nans: false,
         }
     }
 }
@@ -113,7 +125,7 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
             std::env::current_exe().map_err(|e| format!("cannot find the lockstep binary: {e}"))?
         }
     };
-    let all = crate::engines::select(&opts.engines)?;
+    let all = crate::engines::select_with(&opts.engines, &opts.parity())?;
     let engines: Vec<&dyn crate::engine::Engine> = all.iter().map(|e| e.as_ref()).collect();
     let names: Vec<&str> = engines.iter().map(|e| e.name()).collect();
     if names.len() < 2 {
@@ -138,12 +150,17 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
     };
     if !opts.quiet {
         println!(
-            "lockstep fuzz: seed {} ({} vs {}), {} jobs, features {}, findings in {}",
+            "lockstep fuzz: seed {} ({} vs {}), {} jobs, features {}, {}findings in {}",
             opts.seed,
             names[0],
             names[1..].join(", "),
             opts.jobs,
             opts.features.to_list(),
+            if opts.canonicalize_nans {
+                "canonical NaNs, "
+            } else {
+                ""
+            },
             opts.out.display()
         );
         if dropped != Features::none() {
@@ -195,6 +212,7 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
                                 &exe,
                                 opts.features,
                                 &opts.engines,
+                                opts.canonicalize_nans,
                                 compile_threads,
                             ) {
                                 Ok(n) => w.insert(n),
@@ -401,9 +419,9 @@ fn compile_threads(jobs: usize) -> usize {
     (cores / jobs.max(1)).max(1)
 }
 
-/// The names of the engines `--engine` values select.
-fn names_of(engines: &[String]) -> Result<Vec<String>, String> {
-    Ok(crate::engines::select(engines)?
+/// The names of the engines `--engine` values select for a campaign with `opts`.
+fn names_of(opts: &FuzzOptions) -> Result<Vec<String>, String> {
+    Ok(crate::engines::select_with(&opts.engines, &opts.parity())?
         .iter()
         .map(|e| e.name().to_string())
         .collect())
@@ -427,12 +445,13 @@ fn record(
         original_size: generated.wasm.len(),
         wasm: generated.wasm.clone(),
         config: generated.summary.clone(),
-        exact_nans: generated.canonical_nans,
+        exact_nans: generated.canonical_nans || opts.canonicalize_nans,
+        canonicalize_nans: opts.canonicalize_nans,
         call: r.divergence().and_then(|(call, _)| call),
         calls: case::plan(&generated.wasm, seed).unwrap_or_default(),
         detail: r.detail(),
         outcomes: r.outcomes.clone(),
-        engines: names_of(&opts.engines)?,
+        engines: names_of(opts)?,
         key: r.divergence().map_or_else(|| r.detail(), |(_, d)| d.key()),
         vote: r.vote.clone(),
     };
@@ -446,6 +465,7 @@ fn record(
                 exe,
                 opts.features,
                 &opts.engines,
+                opts.canonicalize_nans,
                 compile_threads(opts.jobs),
             )
             .ok();
@@ -482,6 +502,7 @@ pub fn shrink_file(
     plan_seed: u64,
     exact_nans: bool,
     engines: &[String],
+    canonicalize_nans: bool,
 ) -> Result<Result<String, String>, String> {
     let wasm = std::fs::read(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
     let wasm = if wasm.starts_with(b"\0asm") {
@@ -491,12 +512,13 @@ pub fn shrink_file(
             .map_err(|e| format!("{} is neither wasm nor wat: {e}", input.display()))?
             .into_owned()
     };
-    let engines = crate::engines::select(engines)?;
+    let parity = crate::engines::Parity { canonicalize_nans };
+    let engines = crate::engines::select_with(engines, &parity)?;
     let engines: Vec<&dyn crate::engine::Engine> = engines.iter().map(|e| e.as_ref()).collect();
     if engines.len() < 2 {
         return Err("shrinking keeps a divergence: it needs two engines or more".to_string());
     }
-    let rules = crate::diff::Rules { exact_nans };
+    let rules = crate::diff::Rules::for_engines(&engines, exact_nans);
     let calls = case::plan(&wasm, plan_seed)?;
     let r = case::run_case(&engines, &wasm, &calls, rules);
     let CaseVerdict::Diverged { divergence, .. } = r.verdict else {

@@ -212,6 +212,10 @@ impl Engine for Timed<'_> {
         self.inner.supported_features()
     }
 
+    fn canonicalizes_nans(&self) -> bool {
+        self.inner.canonicalizes_nans()
+    }
+
     fn new_session(&self, features: WasmFeatures) -> Box<dyn Session> {
         let inner = timed(&self.counters.session, || self.inner.new_session(features));
         Box::new(TimedSession {

@@ -131,15 +131,18 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Start a worker; its engines compile each module on `compile_threads` threads.
+    /// Start a worker; its engines compile each module on `compile_threads` threads, and
+    /// canonicalize NaNs with `canonicalize_nans`.
     pub fn spawn(
         exe: &Path,
         features: Features,
         engines: &[String],
+        canonicalize_nans: bool,
         compile_threads: usize,
     ) -> std::io::Result<Worker> {
         let mut child = Command::new(exe)
             .args(["fuzz-worker", "--features", &features.to_list()])
+            .args(canonicalize_nans.then_some("--canonicalize-nans"))
             .args(["--compile-threads", &compile_threads.max(1).to_string()])
             .args(["--supervisor", &std::process::id().to_string()])
             .args(engines.iter().flat_map(|e| ["--engine", e.as_str()]))
@@ -290,9 +293,7 @@ pub fn run_one(engines: &[Timed<'_>], seed: u64, features: Features) -> CaseRepl
         }
     };
     let dyn_engines: Vec<&dyn Engine> = engines.iter().map(|e| e as &dyn Engine).collect();
-    let rules = Rules {
-        exact_nans: generated.canonical_nans,
-    };
+    let rules = Rules::for_engines(&dyn_engines, generated.canonical_nans);
     let mut reply = run_module(&dyn_engines, &generated.wasm, seed, rules, Some(&mut p));
     p.engines = phases::take_all(engines);
     p.compare = p.compare.saturating_sub(
@@ -303,7 +304,7 @@ pub fn run_one(engines: &[Timed<'_>], seed: u64, features: Features) -> CaseRepl
     );
     if let ReplyVerdict::Ran(verdict) = reply.verdict {
         let t = std::time::Instant::now();
-        reply.verdict = ReplyVerdict::Ran(nan_twin(verdict, generated.canonical_nans, || {
+        reply.verdict = ReplyVerdict::Ran(nan_twin(verdict, rules.exact_nans, || {
             let twin = guarded(|| case::generate_with(seed, features, Some(true)))
                 .ok()?
                 .ok()?;
@@ -388,6 +389,7 @@ fn report(reply: &mut CaseReply, engines: &[&dyn Engine], wasm: &[u8], seed: u64
 pub fn serve(
     features: Features,
     engines: &[String],
+    canonicalize_nans: bool,
     compile_threads: usize,
     supervisor: Option<u32>,
 ) -> i32 {
@@ -407,7 +409,7 @@ pub fn serve(
             return 2;
         }
     };
-    pool.install(|| serve_here(features, engines))
+    pool.install(|| serve_here(features, engines, canonicalize_nans))
 }
 
 /// End this worker when its supervisor `pid` is gone. A supervisor that is killed (SIGKILL,
@@ -435,8 +437,9 @@ fn exit_without(pid: u32) {
     let _ = pid;
 }
 
-fn serve_here(features: Features, engines: &[String]) -> i32 {
-    let built = match crate::engines::select(engines) {
+fn serve_here(features: Features, engines: &[String], canonicalize_nans: bool) -> i32 {
+    let parity = crate::engines::Parity { canonicalize_nans };
+    let built = match crate::engines::select_with(engines, &parity) {
         Ok(e) => e,
         Err(e) => {
             eprintln!("lockstep fuzz-worker: {e}");
@@ -463,9 +466,7 @@ fn serve_here(features: Features, engines: &[String]) -> i32 {
                 budget_ms,
             }) => match guarded(|| case::generate(seed, features)) {
                 Ok(Ok(g)) => {
-                    let rules = Rules {
-                        exact_nans: g.canonical_nans,
-                    };
+                    let rules = Rules::for_engines(&engines, g.canonical_nans);
                     let small = findings::shrink(
                         &engines,
                         &g.wasm,

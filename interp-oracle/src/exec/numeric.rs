@@ -87,6 +87,11 @@ macro_rules! float_ops {
                 a & EXP == EXP && a & !(SIGN | EXP) != 0
             }
 
+            /// `a`, or the canonical NaN if `a` is a NaN (`Config::canonicalize_nans`).
+            pub fn canonical(a: $bits) -> $bits {
+                if is_nan(a) { CANONICAL_NAN } else { a }
+            }
+
             fn f(a: $bits) -> $float {
                 <$float>::from_bits(a)
             }

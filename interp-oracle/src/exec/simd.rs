@@ -380,6 +380,53 @@ pub fn binary(op: SimdBinary, a: Slot, b: Slot) -> Slot {
     }
 }
 
+/// `Config::canonicalize_nans` on a `v128` result: every NaN lane of the float lanes of the
+/// shape the result has becomes the canonical NaN. Cranelift's pass canonicalizes the result
+/// of the vector `fadd`, `fsub`, `fmul`, `fdiv`, `fmin`, `fmax`, `sqrt`, `ceil`, `floor`,
+/// `trunc`, `nearest`, `fvdemote` and `fvpromote_low` (and `fma`); `pmin`/`pmax` are
+/// compare-and-select there, and keep the operand's bits here too.
+pub(crate) fn canonical_f32x4(v: Slot) -> Slot {
+    f32x4::map(v, float32::canonical)
+}
+
+pub(crate) fn canonical_f64x2(v: Slot) -> Slot {
+    f64x2::map(v, float64::canonical)
+}
+
+/// [`unary`]'s result `r` of `op` with its NaN lanes canonical, where `op` is arithmetic.
+pub fn canonical_unary(op: SimdUnary, r: Slot) -> Slot {
+    use SimdUnary as S;
+    match op {
+        S::F32x4Ceil
+        | S::F32x4Floor
+        | S::F32x4Trunc
+        | S::F32x4Nearest
+        | S::F32x4Sqrt
+        | S::F32x4DemoteF64x2Zero => canonical_f32x4(r),
+        S::F64x2Ceil
+        | S::F64x2Floor
+        | S::F64x2Trunc
+        | S::F64x2Nearest
+        | S::F64x2Sqrt
+        | S::F64x2PromoteLowF32x4 => canonical_f64x2(r),
+        _ => r,
+    }
+}
+
+/// [`binary`]'s result `r` of `op` with its NaN lanes canonical, where `op` is arithmetic.
+pub fn canonical_binary(op: SimdBinary, r: Slot) -> Slot {
+    use SimdBinary as S;
+    match op {
+        S::F32x4Add | S::F32x4Sub | S::F32x4Mul | S::F32x4Div | S::F32x4Min | S::F32x4Max => {
+            canonical_f32x4(r)
+        }
+        S::F64x2Add | S::F64x2Sub | S::F64x2Mul | S::F64x2Div | S::F64x2Min | S::F64x2Max => {
+            canonical_f64x2(r)
+        }
+        _ => r,
+    }
+}
+
 /// `v128.vternop`: three vectors to one.
 pub fn ternary(op: SimdTernary, a: Slot, b: Slot, c: Slot) -> Slot {
     match op {

@@ -3,14 +3,29 @@
  * frame's callees, never Rust frames. */
 #include <setjmp.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef void (*lockstep_tramp_t)(void *vmctx, void *code, void *values);
 
 static __thread sigjmp_buf *lockstep_current = NULL;
 
-int lockstep_invoke(lockstep_tramp_t tramp, void *vmctx, void *code, void *values) {
+/* With `limit` (an outermost entry; NULL when wasm calls the host and the host calls wasm
+ * again, which keeps the limit of the entry that started), the store's stack limit is set
+ * `max` bytes below this frame's stack pointer, never below `floor`. The limit counts from
+ * here, the last host frame before the entry trampoline, and not from the Rust caller: the
+ * caller's frames and this frame's jump buffer (200 bytes) used to be charged to wasm, which
+ * left it about 530 bytes short of `max` (17 to 33 frames short of Wasmtime, which counts from
+ * its entry too). */
+int lockstep_invoke(lockstep_tramp_t tramp, void *vmctx, void *code, void *values,
+                    uintptr_t *limit, uintptr_t max, uintptr_t floor) {
     sigjmp_buf buf;
     sigjmp_buf *volatile prev = lockstep_current;
+    if (limit) {
+        uintptr_t sp;
+        __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+        uintptr_t l = sp > max ? sp - max : 0;
+        *limit = l > floor ? l : floor;
+    }
     /* savemask = 0: the handlers run with SA_NODEFER, so no mask needs restoring. */
     if (sigsetjmp(buf, 0) == 0) {
         lockstep_current = &buf;

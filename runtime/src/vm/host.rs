@@ -114,6 +114,7 @@ unsafe fn call_funcref(
     array_entry: usize,
     funcref: usize,
     values: &mut [ValRaw],
+    limit: Option<traps::EntryLimit<'_>>,
 ) -> Result<(), Trap> {
     // SAFETY: guaranteed by the caller.
     unsafe {
@@ -123,6 +124,7 @@ unsafe fn call_funcref(
             fr.vmctx.get(),
             fr.code.get(),
             values.as_mut_ptr(),
+            limit,
             &traps::frame_info,
         )
     }
@@ -177,12 +179,12 @@ impl StoreOpaque {
             }
             e => e,
         };
-        if self.entry_depth == 0 {
-            let sp = traps::current_sp();
-            let max = self.engine.config().max_wasm_stack;
-            let limit = sp.saturating_sub(max).max(traps::thread_stack_floor());
-            self.limits.stack_limit.set(limit);
-        }
+        // An outermost entry sets the stack limit, from the last host frame before wasm.
+        let limit = (self.entry_depth == 0).then(|| traps::EntryLimit {
+            cell: &self.limits.stack_limit,
+            max: self.engine.config().max_wasm_stack,
+            floor: traps::thread_stack_floor(),
+        });
         let needed = value_slots(&self.funcs[func].ty);
         if values.len() < needed {
             return Err(Trap::new(
@@ -192,7 +194,7 @@ impl StoreOpaque {
         self.entry_depth += 1;
         // SAFETY: `funcref` is this store's live record (store invariant), `entry` is the
         // trampoline of its signature `sig`, and `values` is long enough (checked above).
-        let r = unsafe { call_funcref(entry, funcref, values) };
+        let r = unsafe { call_funcref(entry, funcref, values, limit) };
         self.entry_depth -= 1;
         r.map_err(|mut t| match t.take_pending() {
             Some(exn) => match self.exception(crate::values::ExnRef(exn)) {

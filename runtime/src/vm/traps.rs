@@ -9,7 +9,15 @@ use std::cell::{Cell, RefCell};
 use std::sync::Once;
 
 unsafe extern "C" {
-    fn lockstep_invoke(tramp: usize, vmctx: usize, code: usize, values: *mut ValRaw) -> i32;
+    fn lockstep_invoke(
+        tramp: usize,
+        vmctx: usize,
+        code: usize,
+        values: *mut ValRaw,
+        limit: *mut usize,
+        max: usize,
+        floor: usize,
+    ) -> i32;
     fn lockstep_in_wasm() -> i32;
     fn lockstep_unwind() -> !;
 }
@@ -216,13 +224,6 @@ fn compute_stack_floor() -> usize {
     floor
 }
 
-/// An approximation of the current stack pointer (the address of a local of the caller).
-#[inline(always)]
-pub(crate) fn current_sp() -> usize {
-    let x = 0u8;
-    std::hint::black_box(&x) as *const u8 as usize
-}
-
 /// Stash the error of a failing host function; the generated shim then traps with
 /// [`TrapCode::Host`] and [`invoke`] hands this error out.
 pub(crate) fn set_host_trap(t: Trap) {
@@ -234,7 +235,16 @@ pub(crate) fn set_trap_index(index: u64) {
     TRAP_INDEX.with(|t| t.set(Some(index)));
 }
 
-/// Call generated code through an array-ABI entry trampoline, catching traps.
+/// The stack limit an outermost entry into wasm sets: `max` bytes of stack below the last host
+/// frame, and at least `floor` (see `lockstep_invoke` in `helpers.c`).
+pub(crate) struct EntryLimit<'a> {
+    pub cell: &'a std::cell::Cell<usize>,
+    pub max: usize,
+    pub floor: usize,
+}
+
+/// Call generated code through an array-ABI entry trampoline, catching traps; with `limit`,
+/// set the stack limit first.
 ///
 /// # Safety
 /// `tramp` must be an array-entry trampoline for the signature of `code`, `vmctx` the
@@ -245,11 +255,17 @@ pub(crate) unsafe fn invoke(
     vmctx: usize,
     code: usize,
     values: *mut ValRaw,
+    limit: Option<EntryLimit<'_>>,
     names: &dyn Fn(usize) -> Option<FrameInfo>,
 ) -> Result<(), Trap> {
     ensure_altstack();
-    // SAFETY: forwarded from the caller's contract.
-    let rc = unsafe { lockstep_invoke(tramp, vmctx, code, values) };
+    let (cell, max, floor) = match limit {
+        Some(l) => (l.cell.as_ptr(), l.max, l.floor),
+        None => (std::ptr::null_mut(), 0, 0),
+    };
+    // SAFETY: forwarded from the caller's contract; `cell` is null or a live `Cell`, written
+    // before any generated code runs.
+    let rc = unsafe { lockstep_invoke(tramp, vmctx, code, values, cell, max, floor) };
     if rc == 0 {
         return Ok(());
     }

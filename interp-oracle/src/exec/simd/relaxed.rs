@@ -92,7 +92,11 @@ fn dot2(alt: usize, a: [i8; 2], b: [i8; 2]) -> i16 {
     }
 }
 
-pub fn binary(op: RelaxedBinary, alt: usize, a: Slot, b: Slot) -> Slot {
+/// `canon` (`Config::canonicalize_nans`) makes the NaN of the `min`/`max` alternative that
+/// is the non-relaxed instruction canonical, as Cranelift's pass does to the `fmin`/`fmax`
+/// that instruction lowers to; the alternatives that return an operand (x86's
+/// compare-and-select) keep its bits.
+pub fn binary(op: RelaxedBinary, alt: usize, canon: bool, a: Slot, b: Slot) -> Slot {
     use RelaxedBinary as R;
     match op {
         // An index of 16 or more selects 0, or (below 128) the lane it names modulo 16.
@@ -112,6 +116,11 @@ pub fn binary(op: RelaxedBinary, alt: usize, a: Slot, b: Slot) -> Slot {
                 } else {
                     float32::max(x, y)
                 };
+                let exact = if canon {
+                    float32::canonical(exact)
+                } else {
+                    exact
+                };
                 let zeros = (x | y) & !float32::SIGN == 0;
                 min_max(
                     alt,
@@ -129,6 +138,11 @@ pub fn binary(op: RelaxedBinary, alt: usize, a: Slot, b: Slot) -> Slot {
                     float64::min(x, y)
                 } else {
                     float64::max(x, y)
+                };
+                let exact = if canon {
+                    float64::canonical(exact)
+                } else {
+                    exact
                 };
                 let zeros = (x | y) & !float64::SIGN == 0;
                 min_max(
@@ -158,7 +172,19 @@ pub fn binary(op: RelaxedBinary, alt: usize, a: Slot, b: Slot) -> Slot {
     }
 }
 
-pub fn ternary(op: RelaxedTernary, alt: usize, a: Slot, b: Slot, c: Slot) -> Slot {
+/// `canon` (`Config::canonicalize_nans`) makes every NaN of `madd`/`nmadd` canonical: each of
+/// its alternatives ends in an arithmetic instruction (`fma`, or `fmul` then `fadd`).
+pub fn ternary(op: RelaxedTernary, alt: usize, canon: bool, a: Slot, b: Slot, c: Slot) -> Slot {
+    use RelaxedTernary as R;
+    let r = ternary_raw(op, alt, a, b, c);
+    match op {
+        R::F32x4RelaxedMadd | R::F32x4RelaxedNmadd if canon => super::canonical_f32x4(r),
+        R::F64x2RelaxedMadd | R::F64x2RelaxedNmadd if canon => super::canonical_f64x2(r),
+        _ => r,
+    }
+}
+
+fn ternary_raw(op: RelaxedTernary, alt: usize, a: Slot, b: Slot, c: Slot) -> Slot {
     use RelaxedTernary as R;
     // `relaxed_madd`: rounded once (fused) or twice; `nmadd` negates `a * b`.
     let madd32 = |neg: bool| {
