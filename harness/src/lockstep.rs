@@ -498,29 +498,31 @@ impl Lockstep {
             if let Comparison::Inconclusive(m) = c {
                 return StepVerdict::Inconclusive(m);
             }
-            if let Some(r) = &mut self.relaxed {
-                let same = c.is_same();
-                if r.permits(k, &outcomes[0], &outcomes[k], same, rules) {
-                    if !same {
-                        self.relaxed_permitted += 1;
-                    }
-                    continue;
+            let Some(r) = &mut self.relaxed else {
+                match c {
+                    Comparison::Diverged(d) => return StepVerdict::Diverged(d),
+                    _ => continue,
                 }
+            };
+            let same = c.is_same();
+            if r.permits(k, &outcomes[0], &outcomes[k], same, rules) {
+                if !same {
+                    self.relaxed_permitted += 1;
+                }
+                continue;
             }
             if let Comparison::Diverged(d) = c {
                 return StepVerdict::Diverged(d);
             }
-            if !c.is_same() {
-                // Agrees with choice 0, which an earlier step ruled out for this engine.
-                return StepVerdict::Diverged(Divergence {
-                    kind: DivergenceKind::Results,
-                    signature: "relaxed-choice".to_string(),
-                    detail: format!(
-                        "no relaxed SIMD choice of {} gives every result of {} so far",
-                        names.0, names.1
-                    ),
-                });
-            }
+            // Agrees with choice 0, which an earlier step ruled out for this engine.
+            return StepVerdict::Diverged(Divergence {
+                kind: DivergenceKind::Results,
+                signature: "relaxed-choice".to_string(),
+                detail: format!(
+                    "no relaxed SIMD choice of {} gives every result of {} so far",
+                    names.0, names.1
+                ),
+            });
         }
         // Rule 10: structs and arrays returned, field by field (against choice 0 only).
         if let Ok(vals) = &outcomes[0]

@@ -221,7 +221,8 @@ fn gc_and_exception_parameters_get_arguments_of_their_type() {
     let oracle = crate::engines::oracle::OracleEngine;
     let features = Features::supported_by(&[&oracle]).session_features();
     let mut s = oracle.new_session(features);
-    let i = s.instantiate(s.compile(&wasm).unwrap()).unwrap();
+    let m = s.compile(&wasm).unwrap();
+    let i = s.instantiate(m).unwrap();
     for seed in 0..40 {
         for c in plan(&wasm, seed).unwrap() {
             assert_eq!(s.invoke(i, &c.export, &c.args), Ok(vec![]), "{c:?}");
