@@ -660,8 +660,8 @@ impl Lockstep {
                 ..
             } = &mut r.shadows[c]
             {
-                let mut buf = std::mem::replace(snapshot, Ok(Snapshot::default()))
-                    .unwrap_or_default();
+                let mut buf =
+                    std::mem::replace(snapshot, Ok(Snapshot::default())).unwrap_or_default();
                 *snapshot = guarded_snapshot(session.as_mut(), *i, &mut buf);
                 states.push((c, snapshot.clone()));
             }
@@ -699,8 +699,10 @@ fn deep(
 ) -> StateComparison {
     let (first, rest) = sessions.split_at_mut(1);
     let (s0, sk) = (&mut first[0], &mut rest[k - 1]);
-    let mut read0 = |id: HeapRefId| guarded(|| s0.object(id)).unwrap_or_else(|p| Err(format!("panicked: {p}")));
-    let mut readk = |id: HeapRefId| guarded(|| sk.object(id)).unwrap_or_else(|p| Err(format!("panicked: {p}")));
+    let mut read0 =
+        |id: HeapRefId| guarded(|| s0.object(id)).unwrap_or_else(|p| Err(format!("panicked: {p}")));
+    let mut readk =
+        |id: HeapRefId| guarded(|| sk.object(id)).unwrap_or_else(|p| Err(format!("panicked: {p}")));
     diff::compare_deep(
         (names[0], names[k]),
         what,
@@ -787,16 +789,27 @@ mod tests {
     }
 
     impl Session for PinnedSession {
-        fn compile(&mut self, b: &[u8]) -> Result<crate::engine::ModuleId, crate::engine::CompileError> {
+        fn compile(
+            &mut self,
+            b: &[u8],
+        ) -> Result<crate::engine::ModuleId, crate::engine::CompileError> {
             self.inner.compile(b)
         }
-        fn instantiate(&mut self, m: crate::engine::ModuleId) -> Result<InstanceId, InstantiateError> {
+        fn instantiate(
+            &mut self,
+            m: crate::engine::ModuleId,
+        ) -> Result<InstanceId, InstantiateError> {
             self.inner.instantiate(m)
         }
         fn register(&mut self, name: &str, i: InstanceId) {
             self.inner.register(name, i)
         }
-        fn invoke(&mut self, i: InstanceId, e: &str, args: &[Val]) -> Result<Vec<Val>, InvokeError> {
+        fn invoke(
+            &mut self,
+            i: InstanceId,
+            e: &str,
+            args: &[Val],
+        ) -> Result<Vec<Val>, InvokeError> {
             self.inner.set_relaxed_choice((self.choice)(self.calls));
             self.calls += 1;
             let r = self.inner.invoke(i, e, args)?;
@@ -825,7 +838,8 @@ mod tests {
         let wasm = wat::parse_str(RELAXED).expect("wat");
         let oracle = crate::engines::oracle::OracleEngine;
         let engines: [&dyn Engine; 2] = [&oracle, &other];
-        let features = crate::suite::required_2_0() | WasmFeatures::SIMD | WasmFeatures::RELAXED_SIMD;
+        let features =
+            crate::suite::required_2_0() | WasmFeatures::SIMD | WasmFeatures::RELAXED_SIMD;
         assert!(needs_relaxed_simd(features, &wasm));
         let rules = Rules::default();
         let mut l = Lockstep::instantiate(&engines, features, &wasm, rules)
@@ -840,10 +854,16 @@ mod tests {
     fn a_relaxed_result_of_another_permitted_choice_is_accepted_and_counted() {
         let agreed = StepVerdict::Agreed { state_note: None };
         // On the oracle's own choice: nothing to count.
-        let (a, b, n) = run_relaxed(Pinned { choice: |_| 0, lie: false });
+        let (a, b, n) = run_relaxed(Pinned {
+            choice: |_| 0,
+            lie: false,
+        });
         assert_eq!((a, b, n), (agreed.clone(), agreed.clone(), 0));
         // On another choice, every call: accepted, counted apart.
-        let (a, b, n) = run_relaxed(Pinned { choice: |_| 2, lie: false });
+        let (a, b, n) = run_relaxed(Pinned {
+            choice: |_| 2,
+            lie: false,
+        });
         assert_eq!((a, b, n), (agreed.clone(), agreed, 2));
     }
 
@@ -859,9 +879,13 @@ mod tests {
         )
         .expect("wat");
         let oracle = crate::engines::oracle::OracleEngine;
-        let other = Pinned { choice: |_| 1, lie: false };
+        let other = Pinned {
+            choice: |_| 1,
+            lie: false,
+        };
         let engines: [&dyn Engine; 2] = [&oracle, &other];
-        let features = crate::suite::required_2_0() | WasmFeatures::SIMD | WasmFeatures::RELAXED_SIMD;
+        let features =
+            crate::suite::required_2_0() | WasmFeatures::SIMD | WasmFeatures::RELAXED_SIMD;
         let rules = Rules::default();
         let mut l = Lockstep::instantiate(&engines, features, &wasm, rules)
             .unwrap_or_else(|_| panic!("instantiates"));
@@ -877,13 +901,25 @@ mod tests {
     #[test]
     fn a_result_no_permitted_choice_gives_is_a_divergence() {
         // A wrong result.
-        let (a, _, _) = run_relaxed(Pinned { choice: |_| 1, lie: true });
-        assert!(matches!(a, StepVerdict::Diverged(ref d) if d.signature == "result:0"), "{a:?}");
+        let (a, _, _) = run_relaxed(Pinned {
+            choice: |_| 1,
+            lie: true,
+        });
+        assert!(
+            matches!(a, StepVerdict::Diverged(ref d) if d.signature == "result:0"),
+            "{a:?}"
+        );
         // Each result permitted alone, but by different choices: the choice is fixed per
         // environment, so the second call diverges.
-        let (a, b, _) = run_relaxed(Pinned { choice: |n| if n == 0 { 1 } else { 0 }, lie: false });
+        let (a, b, _) = run_relaxed(Pinned {
+            choice: |n| if n == 0 { 1 } else { 0 },
+            lie: false,
+        });
         assert_eq!(a, StepVerdict::Agreed { state_note: None });
-        assert!(matches!(b, StepVerdict::Diverged(ref d) if d.signature == "relaxed-choice"), "{b:?}");
+        assert!(
+            matches!(b, StepVerdict::Diverged(ref d) if d.signature == "relaxed-choice"),
+            "{b:?}"
+        );
     }
 
     #[test]

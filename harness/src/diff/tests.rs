@@ -366,12 +366,28 @@ fn deep_cmp(
 fn rule10_structs_and_arrays_field_by_field() {
     // Different ids, equal contents (a nested array, an i31, a NaN): the same.
     let a = [
-        (1, false, vec![Val::I32(5), Val::AnyRef(Some(AnyRef::Array(HeapRefId(2))))]),
-        (2, true, vec![Val::F32(0x7fc0_0000), Val::AnyRef(Some(AnyRef::I31(3)))]),
+        (
+            1,
+            false,
+            vec![Val::I32(5), Val::AnyRef(Some(AnyRef::Array(HeapRefId(2))))],
+        ),
+        (
+            2,
+            true,
+            vec![Val::F32(0x7fc0_0000), Val::AnyRef(Some(AnyRef::I31(3)))],
+        ),
     ];
     let b = [
-        (7, false, vec![Val::I32(5), Val::AnyRef(Some(AnyRef::Array(HeapRefId(9))))]),
-        (9, true, vec![Val::F32(0x7fc0_0001), Val::AnyRef(Some(AnyRef::I31(3)))]),
+        (
+            7,
+            false,
+            vec![Val::I32(5), Val::AnyRef(Some(AnyRef::Array(HeapRefId(9))))],
+        ),
+        (
+            9,
+            true,
+            vec![Val::F32(0x7fc0_0001), Val::AnyRef(Some(AnyRef::I31(3)))],
+        ),
     ];
     assert_eq!(deep_cmp(&a, &b, st(1), st(7)), StateComparison::Same);
     // A field two levels down differs: reported with its path.
@@ -445,6 +461,9 @@ fn rule11_relaxed_choices_accept_only_a_permitted_result() {
         })
     };
     let (s0, s1) = (s(0), s(1));
-    assert_eq!(consistent_states(&[(0, &s0), (1, &s1)], &s(1), LOOSE), vec![1]);
+    assert_eq!(
+        consistent_states(&[(0, &s0), (1, &s1)], &s(1), LOOSE),
+        vec![1]
+    );
     assert!(consistent_states(&[(0, &s0), (1, &s1)], &s(2), LOOSE).is_empty());
 }

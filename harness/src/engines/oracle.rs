@@ -6,8 +6,8 @@ use lockstep_oracle as oracle;
 
 use super::instances::Instances;
 use crate::engine::{
-    AnyRef, CompileError, Engine, ExnRefId, FuncRefId, HeapObject, HeapRefId, InstanceId, InstantiateError,
-    InvokeError, ModuleId, Session, Snapshot, Trap, TrapCode, Val, WasmFeatures,
+    AnyRef, CompileError, Engine, ExnRefId, FuncRefId, HeapObject, HeapRefId, InstanceId,
+    InstantiateError, InvokeError, ModuleId, Session, Snapshot, Trap, TrapCode, Val, WasmFeatures,
 };
 use crate::wast::spectest;
 

@@ -14,8 +14,8 @@ use wasmtime as wt;
 use super::instances::Instances;
 use super::parity::{self, Parity};
 use crate::engine::{
-    AnyRef, CompileError, Engine, ExnRefId, FuncRefId, HeapObject, HeapRefId, InstanceId, InstantiateError,
-    InvokeError, ModuleId, Session, Snapshot, Trap, TrapCode, Val, WasmFeatures,
+    AnyRef, CompileError, Engine, ExnRefId, FuncRefId, HeapObject, HeapRefId, InstanceId,
+    InstantiateError, InvokeError, ModuleId, Session, Snapshot, Trap, TrapCode, Val, WasmFeatures,
 };
 use crate::wast::spectest;
 

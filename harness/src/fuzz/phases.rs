@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{
-    CompileError, Engine, HeapObject, HeapRefId, InstanceId, InstantiateError, InvokeError, ModuleId, Session, Snapshot,
-    Val, WasmFeatures,
+    CompileError, Engine, HeapObject, HeapRefId, InstanceId, InstantiateError, InvokeError,
+    ModuleId, Session, Snapshot, Val, WasmFeatures,
 };
 
 /// One engine's share of a case, in nanoseconds.

@@ -204,8 +204,14 @@ fn gc_and_exception_parameters_get_arguments_of_their_type() {
         for c in plan(&wasm, seed).unwrap() {
             let a = &c.args;
             assert_eq!(a[0], Val::AnyRef(None));
-            assert!(matches!(a[1], Val::AnyRef(None | Some(AnyRef::I31(_)))), "{a:?}");
-            assert!(matches!(a[2], Val::AnyRef(Some(AnyRef::I31(v))) if v < 1 << 31), "{a:?}");
+            assert!(
+                matches!(a[1], Val::AnyRef(None | Some(AnyRef::I31(_)))),
+                "{a:?}"
+            );
+            assert!(
+                matches!(a[2], Val::AnyRef(Some(AnyRef::I31(v))) if v < 1 << 31),
+                "{a:?}"
+            );
             seen_i31 |= matches!(a[1], Val::AnyRef(Some(AnyRef::I31(_))));
             assert!(matches!(
                 a[3],
