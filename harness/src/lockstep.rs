@@ -528,8 +528,8 @@ impl Lockstep {
         if let Ok(vals) = &outcomes[0]
             && diff::has_heap_refs(vals)
         {
-            for k in 1..outcomes.len() {
-                let Ok(other) = &outcomes[k] else { continue };
+            for (k, outcome) in outcomes.iter().enumerate().skip(1) {
+                let Ok(other) = outcome else { continue };
                 if !self.on_choice_0(k) {
                     continue;
                 }
