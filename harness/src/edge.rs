@@ -1,7 +1,7 @@
 //! Edge-biased values: the one generator of operands and arguments, used by the campaign's call
 //! plans, the fuzz targets' operands and the proptest suites' strategies.
 
-use crate::engine::Val;
+use crate::engine::{AnyRef, Val};
 use crate::fuzz::rng::Rng;
 
 /// An argument biased towards the edges of its type.
@@ -64,29 +64,68 @@ pub fn edge_value(rng: &mut Rng, ty: wasmparser::ValType) -> Val {
             _ => rng.next_u64(),
         }),
         T::V128 => Val::V128(edge_v128(rng)),
-        // The host can make no exception, so an exnref argument is always null.
-        T::Ref(r)
-            if matches!(
-                r.heap_type(),
-                wasmparser::HeapType::Abstract {
-                    ty: wasmparser::AbstractHeapType::Exn | wasmparser::AbstractHeapType::NoExn,
-                    ..
-                }
-            ) =>
-        {
-            Val::ExnRef(None)
-        }
-        T::Ref(r) => {
-            if r.is_func_ref() || rng.below(2) == 0 {
-                if r.is_func_ref() {
-                    Val::FuncRef(None)
-                } else {
-                    Val::ExternRef(None)
-                }
+        T::Ref(r) => edge_ref(rng, r),
+    }
+}
+
+/// A reference argument of type `r`: null where the type allows it, sometimes; a host reference
+/// (`ref.extern n`) for externrefs, an `i31` (edge-biased payload) for `anyref`, `eqref` and
+/// `i31ref`, and for `anyref` also an internalized host reference. The host can make no function,
+/// struct, array or exception, so those are always null; a non-nullable one of them cannot be
+/// made at all ([`host_can_make`]) and comes out null too, which the caller must not pass.
+/// A concrete heap type must be resolved first ([`crate::fuzz::case::plan`] does): unresolved,
+/// it is taken for a function type.
+pub fn edge_ref(rng: &mut Rng, r: wasmparser::RefType) -> Val {
+    use wasmparser::AbstractHeapType as A;
+    let abs = match r.heap_type() {
+        wasmparser::HeapType::Abstract { ty, .. } => ty,
+        _ => A::Func,
+    };
+    match abs {
+        // Kept as it was before the GC types, so externref draws are unchanged.
+        A::Extern => {
+            if r.is_nullable() && rng.below(2) == 0 {
+                Val::ExternRef(None)
             } else {
                 Val::ExternRef(Some(rng.below(4) as u32))
             }
         }
+        A::Any | A::Eq | A::I31 => match rng.below(4) {
+            0 if r.is_nullable() => Val::AnyRef(None),
+            1 if abs == A::Any => Val::AnyRef(Some(AnyRef::Host(rng.below(4) as u32))),
+            _ => Val::AnyRef(Some(AnyRef::I31(edge_i31(rng)))),
+        },
+        A::Struct | A::Array | A::None => Val::AnyRef(None),
+        A::NoExtern => Val::ExternRef(None),
+        A::Exn | A::NoExn => Val::ExnRef(None),
+        _ => Val::FuncRef(None),
+    }
+}
+
+/// Whether the host can make an argument of type `r` ([`edge_ref`]): any nullable type, and the
+/// non-nullable `extern`, `any`, `eq` and `i31`.
+pub fn host_can_make(r: wasmparser::RefType) -> bool {
+    use wasmparser::AbstractHeapType as A;
+    r.is_nullable()
+        || matches!(
+            r.heap_type(),
+            wasmparser::HeapType::Abstract {
+                ty: A::Extern | A::Any | A::Eq | A::I31,
+                ..
+            }
+        )
+}
+
+/// A 31-bit `i31` payload, edge-biased: 0, 1, the largest and smallest signed values, -1, or
+/// random bits.
+fn edge_i31(rng: &mut Rng) -> u32 {
+    match rng.below(6) {
+        0 => 0,
+        1 => 1,
+        2 => 0x3fff_ffff,
+        3 => 0x4000_0000,
+        4 => 0x7fff_ffff,
+        _ => rng.next_u64() as u32 & 0x7fff_ffff,
     }
 }
 

@@ -32,6 +32,13 @@ pub trait Engine: Sync {
     fn canonicalizes_nans(&self) -> bool {
         false
     }
+
+    /// Whether this engine's sessions can be told which relaxed SIMD result to give
+    /// ([`Session::set_relaxed_choice`]), so that a campaign with it as the reference can check
+    /// another engine's relaxed results against every permitted one.
+    fn enumerates_relaxed_simd(&self) -> bool {
+        false
+    }
 }
 
 /// One isolated store of an engine. Not shared between threads.
@@ -61,6 +68,26 @@ pub trait Session {
     fn snapshot(&mut self, instance: InstanceId) -> Result<Snapshot, String> {
         let _ = instance;
         Err("this engine does not take snapshots".to_string())
+    }
+
+    /// The fields of a struct or the elements of an array this session returned (by
+    /// [`AnyRef::Struct`] or [`AnyRef::Array`] id), for comparing heap objects across engines
+    /// field by field ([`crate::diff::compare_deep`]).
+    fn object(&mut self, id: HeapRefId) -> Result<HeapObject, String> {
+        let _ = id;
+        Err("this engine does not read heap objects".to_string())
+    }
+
+    /// How many relaxed SIMD choices this session can run ([`Session::set_relaxed_choice`]): 0
+    /// for an engine that cannot be told which one (it has its own, fixed per environment).
+    fn relaxed_choices(&self) -> usize {
+        0
+    }
+
+    /// Run every relaxed SIMD instruction from now on with alternative `choice` (in
+    /// `0..relaxed_choices()`); choice 0 is the engine's default.
+    fn set_relaxed_choice(&mut self, choice: usize) {
+        let _ = choice;
     }
 
     /// [`Session::snapshot`] into `into`, reusing its buffers: a campaign snapshots after every
@@ -107,6 +134,22 @@ pub enum AnyRef {
     /// A host value inside the `any` hierarchy: the script's `ref.host n`, or what
     /// `any.convert_extern` makes of `ref.extern n`. Comparable across engines by `n`.
     Host(u32),
+}
+
+/// A struct's fields or an array's elements, read through [`Session::object`]. Packed `i8` and
+/// `i16` fields are `I32`, zero-extended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeapObject {
+    pub is_array: bool,
+    /// The number of fields (elements).
+    pub len: usize,
+    /// The first [`HeapObject::MAX_READ`] of them at most: an array may hold millions.
+    pub fields: Vec<Val>,
+}
+
+impl HeapObject {
+    /// The most fields (elements) read of one object.
+    pub const MAX_READ: usize = 4096;
 }
 
 /// A WebAssembly value as the harness sees it. Floats are raw bits so NaN payloads survive.
@@ -354,6 +397,14 @@ pub enum TrapCode {
     IndirectCallTypeMismatch,
     CallStackExhausted,
     NullReference,
+    /// `ref.cast` (or a `br_on_cast` family cast that must succeed) of a reference of another
+    /// type.
+    CastFailure,
+    /// An `array.*` instruction's index or range outside the array.
+    OutOfBoundsArrayAccess,
+    /// An allocation past the engine's own limit on its heap of structs, arrays and exceptions:
+    /// like call-stack exhaustion, engines legitimately reach it at different points.
+    ResourceExhausted,
     /// An out-of-bounds table index, from an engine that does not say whether it was
     /// `call_indirect`'s "undefined element" or a table instruction's "out of bounds table
     /// access" (wasmi). It agrees with either ([`TrapCode::agrees_with`]).
@@ -379,6 +430,9 @@ impl TrapCode {
             TrapCode::IndirectCallTypeMismatch => "indirect call type mismatch",
             TrapCode::CallStackExhausted => "call stack exhausted",
             TrapCode::NullReference => "null",
+            TrapCode::CastFailure => "cast failure",
+            TrapCode::OutOfBoundsArrayAccess => "out of bounds array access",
+            TrapCode::ResourceExhausted => "allocation limit exceeded",
             TrapCode::TableOutOfBounds => "out of bounds table access",
             TrapCode::Host => "host",
             TrapCode::Other => "",
@@ -399,7 +453,7 @@ impl TrapCode {
 
     /// Classify a spec-style trap message (the inverse of [`TrapCode::spec_message`]).
     pub fn from_message(message: &str) -> TrapCode {
-        const ORDER: [TrapCode; 11] = [
+        const ORDER: [TrapCode; 13] = [
             TrapCode::IntegerDivideByZero,
             TrapCode::IntegerOverflow,
             TrapCode::InvalidConversionToInteger,
@@ -409,6 +463,8 @@ impl TrapCode {
             TrapCode::UninitializedElement,
             TrapCode::IndirectCallTypeMismatch,
             TrapCode::CallStackExhausted,
+            TrapCode::OutOfBoundsArrayAccess,
+            TrapCode::CastFailure,
             TrapCode::Unreachable,
             TrapCode::NullReference,
         ];
@@ -541,6 +597,8 @@ mod tests {
             TrapCode::UninitializedElement,
             TrapCode::IndirectCallTypeMismatch,
             TrapCode::CallStackExhausted,
+            TrapCode::CastFailure,
+            TrapCode::OutOfBoundsArrayAccess,
         ] {
             assert_eq!(TrapCode::from_message(code.spec_message()), code);
         }

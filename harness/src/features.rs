@@ -62,7 +62,7 @@ macro_rules! switches {
 }
 
 /// How many switches [`Features`] has.
-const COUNT: usize = 13;
+const COUNT: usize = 14;
 
 switches! {
     bulk_memory: "bulk-memory" => WasmFeatures::BULK_MEMORY,
@@ -80,6 +80,9 @@ switches! {
     gc: "gc" => WasmFeatures::GC.union(WasmFeatures::FUNCTION_REFERENCES),
     exceptions: "exceptions" => WasmFeatures::EXCEPTIONS,
     extended_const: "extended-const" => WasmFeatures::EXTENDED_CONST,
+    /// Relaxed SIMD: only with an oracle as the reference engine, whose permitted results the
+    /// comparison replays (rule 11 of [`crate::diff`]; see [`Features::supported_by`]).
+    relaxed_simd: "relaxed-simd" => WasmFeatures::SIMD.union(WasmFeatures::RELAXED_SIMD),
 }
 
 impl Default for Features {
@@ -104,6 +107,7 @@ impl Features {
             gc: false,
             exceptions: false,
             extended_const: false,
+            relaxed_simd: false,
             ..Features::default()
         }
     }
@@ -154,12 +158,17 @@ impl Features {
         Features::from_flags(Features::WASM.map(|w| supported.contains(w)))
     }
 
-    /// The campaign features every one of `engines` executes.
+    /// The campaign features every one of `engines` executes. Relaxed SIMD also needs the first
+    /// engine (the reference) to enumerate its permitted results
+    /// ([`Engine::enumerates_relaxed_simd`]): without that, a correct engine's result could not
+    /// be told from a wrong one.
     pub fn supported_by(engines: &[&dyn Engine]) -> Features {
-        engines
+        let mut f = engines
             .iter()
             .map(|e| Features::executed(e.supported_features()))
-            .fold(Features::default(), Features::intersect)
+            .fold(Features::default(), Features::intersect);
+        f.relaxed_simd &= engines.first().is_some_and(|e| e.enumerates_relaxed_simd());
+        f
     }
 
     /// The features a session validates the campaign's modules with: the 2.0 features the
@@ -246,7 +255,9 @@ mod tests {
             Features::parse(&Features::default().to_list()).unwrap(),
             Features::default()
         );
-        assert!(Features::parse("relaxed-simd").is_err());
+        // Relaxed SIMD only with a reference that enumerates its permitted results.
+        assert!(Features::parse("relaxed-simd").unwrap().relaxed_simd);
+        assert!(!Features::supported_by(&[&relaxed, &relaxed]).relaxed_simd);
         // The engines built into this binary: SIMD is on exactly when all of them execute it.
         let built = crate::engines::all();
         let engines: Vec<&dyn Engine> = built.iter().map(|e| e.as_ref()).collect();

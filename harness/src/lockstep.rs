@@ -20,7 +20,8 @@ use crate::diff::{
     StateComparison,
 };
 use crate::engine::{
-    Engine, InstanceId, InstantiateError, InvokeError, Session, Snapshot, Val, WasmFeatures,
+    Engine, HeapRefId, InstanceId, InstantiateError, InvokeError, Session, Snapshot, Val,
+    WasmFeatures,
 };
 
 thread_local! {
@@ -178,6 +179,180 @@ pub struct Lockstep {
     instances: Vec<InstanceId>,
     /// Each engine's last snapshot, refilled by the next ([`Session::snapshot_into`]).
     snapshots: Vec<SnapshotResult>,
+    /// The relaxed SIMD rule's replays, when the module needs relaxed SIMD and the reference
+    /// can be told its choice ([`Session::relaxed_choices`]).
+    relaxed: Option<Relaxed>,
+    /// Steps where an engine differed from the reference's own relaxed SIMD choice and matched
+    /// another permitted one ([`diff::consistent_choices`]): counted apart, not findings.
+    pub relaxed_permitted: usize,
+}
+
+/// The reference engine under its other relaxed SIMD choices (rule 11 of [`crate::diff`]), each
+/// replayed on a fresh instance from the start the first time a step needs it, then run on every
+/// later call.
+struct Relaxed {
+    wasm: Vec<u8>,
+    /// `shadows[c]` runs choice `c` (index 0, the reference itself, is unused).
+    shadows: Vec<Shadow>,
+    /// Every call so far, with each engine's outcome.
+    history: Vec<(String, Vec<Val>, Vec<CallResult>)>,
+    /// Per engine, the choices every outcome of it so far is consistent with (the choice is
+    /// fixed per environment, so it must be one for the whole case).
+    candidates: Vec<Vec<usize>>,
+}
+
+enum Shadow {
+    /// A fresh session of the reference engine, not yet needed.
+    Spare(Box<dyn Session>),
+    /// Replayed: the session, its instance (None: it did not instantiate), its outcome of every
+    /// call so far and its last snapshot.
+    Live {
+        session: Box<dyn Session>,
+        instance: Option<InstanceId>,
+        outcomes: Vec<CallResult>,
+        snapshot: SnapshotResult,
+    },
+    /// Taken while in use, or unusable.
+    Gone,
+}
+
+/// Whether `wasm` uses relaxed SIMD: it validates with `features` but not without relaxed SIMD.
+pub fn needs_relaxed_simd(features: WasmFeatures, wasm: &[u8]) -> bool {
+    features.contains(WasmFeatures::RELAXED_SIMD)
+        && wasmparser::Validator::new_with_features(features - WasmFeatures::RELAXED_SIMD)
+            .validate_all(wasm)
+            .is_err()
+        && wasmparser::Validator::new_with_features(features)
+            .validate_all(wasm)
+            .is_ok()
+}
+
+fn guarded_invoke(s: &mut dyn Session, i: InstanceId, export: &str, args: &[Val]) -> CallResult {
+    guarded(|| s.invoke(i, export, args))
+        .unwrap_or_else(|p| Err(InvokeError::Other(format!("panicked: {p}"))))
+}
+
+fn guarded_snapshot(s: &mut dyn Session, i: InstanceId, into: &mut Snapshot) -> SnapshotResult {
+    match guarded(|| s.snapshot_into(i, into)) {
+        Ok(Ok(())) => Ok(std::mem::take(into)),
+        Ok(Err(e)) => Err(e),
+        Err(p) => Err(format!("panicked: {p}")),
+    }
+}
+
+impl Relaxed {
+    /// Make shadow `c` live: a fresh instance under choice `c`, every call so far replayed on it,
+    /// and each engine's candidates narrowed by those calls.
+    fn bring_up(&mut self, c: usize, rules: Rules) {
+        if !matches!(self.shadows[c], Shadow::Spare(_)) {
+            return;
+        }
+        let Shadow::Spare(mut session) = std::mem::replace(&mut self.shadows[c], Shadow::Gone)
+        else {
+            return;
+        };
+        session.set_relaxed_choice(c);
+        let instance = guarded(|| {
+            let m = session.compile(&self.wasm).ok()?;
+            session.instantiate(m).ok()
+        })
+        .ok()
+        .flatten();
+        let mut outcomes = Vec::with_capacity(self.history.len());
+        for (export, args, _) in &self.history {
+            outcomes.push(match instance {
+                Some(i) => guarded_invoke(session.as_mut(), i, export, args),
+                None => Err(InvokeError::Other("did not instantiate".to_string())),
+            });
+        }
+        for (j, (_, _, engines)) in self.history.iter().enumerate() {
+            for (k, cands) in self.candidates.iter_mut().enumerate().skip(1) {
+                if !diff::consistent_choices(&[(c, &outcomes[j])], &engines[k], rules).contains(&c)
+                {
+                    cands.retain(|&x| x != c);
+                }
+            }
+        }
+        self.shadows[c] = Shadow::Live {
+            session,
+            instance,
+            outcomes,
+            snapshot: Err("no snapshot yet".to_string()),
+        };
+    }
+
+    /// Run a new call on every live shadow.
+    fn call(&mut self, export: &str, args: &[Val]) {
+        for shadow in &mut self.shadows {
+            if let Shadow::Live {
+                session,
+                instance,
+                outcomes,
+                ..
+            } = shadow
+            {
+                outcomes.push(match *instance {
+                    Some(i) => guarded_invoke(session.as_mut(), i, export, args),
+                    None => Err(InvokeError::Other("did not instantiate".to_string())),
+                });
+            }
+        }
+    }
+
+    /// The last outcome of choice `c` (`reference`: choice 0's), if that choice is live.
+    fn outcome<'a>(&'a self, c: usize, reference: &'a CallResult) -> Option<&'a CallResult> {
+        if c == 0 {
+            return Some(reference);
+        }
+        match &self.shadows[c] {
+            Shadow::Live { outcomes, .. } => outcomes.last(),
+            _ => None,
+        }
+    }
+
+    /// Rule 11 for engine `k`'s `outcome` of the last call, which differs from the reference's
+    /// `reference` under choice 0 (or agrees, `agrees_with_0`): whether a choice consistent with
+    /// every outcome of `k` so far gives it. Narrows `k`'s candidates.
+    fn permits(
+        &mut self,
+        k: usize,
+        reference: &CallResult,
+        outcome: &CallResult,
+        agrees_with_0: bool,
+        rules: Rules,
+    ) -> bool {
+        if agrees_with_0 && self.candidates[k].contains(&0) {
+            // Narrow by the live shadows only; the others are checked when brought up.
+            let live: Vec<(usize, &CallResult)> = self.candidates[k]
+                .iter()
+                .filter_map(|&c| self.outcome(c, reference).map(|o| (c, o)))
+                .collect();
+            let ok = diff::consistent_choices(&live, outcome, rules);
+            let unknown: Vec<usize> = self.candidates[k]
+                .iter()
+                .copied()
+                .filter(|&c| self.outcome(c, reference).is_none())
+                .collect();
+            self.candidates[k] = ok.into_iter().chain(unknown).collect();
+            self.candidates[k].sort_unstable();
+            return true;
+        }
+        for c in self.candidates[k].clone() {
+            if c != 0 {
+                self.bring_up(c, rules);
+            }
+        }
+        let all: Vec<(usize, &CallResult)> = self.candidates[k]
+            .iter()
+            .filter_map(|&c| self.outcome(c, reference).map(|o| (c, o)))
+            .collect();
+        let ok = diff::consistent_choices(&all, outcome, rules);
+        if ok.is_empty() {
+            return false;
+        }
+        self.candidates[k] = ok;
+        true
+    }
 }
 
 /// Why [`Lockstep::instantiate`] made no instances.
@@ -255,11 +430,30 @@ impl Lockstep {
         let Some(instances) = instances.into_iter().collect::<Option<Vec<_>>>() else {
             return Err(NotInstantiated::TrappedEverywhere);
         };
+        let choices = sessions[0].relaxed_choices();
+        let relaxed = (engines.len() > 1 && choices > 1 && needs_relaxed_simd(features, wasm))
+            .then(|| {
+                let mut shadows = vec![Shadow::Gone];
+                for _ in 1..choices {
+                    shadows.push(match guarded(|| engines[0].new_session(features)) {
+                        Ok(s) => Shadow::Spare(s),
+                        Err(_) => Shadow::Gone,
+                    });
+                }
+                Relaxed {
+                    wasm: wasm.to_vec(),
+                    shadows,
+                    history: Vec::new(),
+                    candidates: vec![(0..choices).collect(); engines.len()],
+                }
+            });
         Ok(Lockstep {
             names,
             sessions,
             instances,
             snapshots: Vec::new(),
+            relaxed,
+            relaxed_permitted: 0,
         })
     }
 
@@ -293,15 +487,67 @@ impl Lockstep {
             Ok(o) => o,
             Err(panicked) => return panicked,
         };
+        if let Some(r) = &mut self.relaxed {
+            r.call(export, args);
+            r.history
+                .push((export.to_string(), args.to_vec(), outcomes.clone()));
+        }
         for k in 1..outcomes.len() {
             let names = (self.names[0], self.names[k]);
-            match diff::compare_calls(names, &outcomes[0], &outcomes[k], rules) {
-                Comparison::Same => {}
-                Comparison::Diverged(d) => return StepVerdict::Diverged(d),
-                Comparison::Inconclusive(m) => return StepVerdict::Inconclusive(m),
+            let c = diff::compare_calls(names, &outcomes[0], &outcomes[k], rules);
+            if let Comparison::Inconclusive(m) = c {
+                return StepVerdict::Inconclusive(m);
+            }
+            let Some(r) = &mut self.relaxed else {
+                match c {
+                    Comparison::Diverged(d) => return StepVerdict::Diverged(d),
+                    _ => continue,
+                }
+            };
+            let same = c.is_same();
+            if r.permits(k, &outcomes[0], &outcomes[k], same, rules) {
+                if !same {
+                    self.relaxed_permitted += 1;
+                }
+                continue;
+            }
+            if let Comparison::Diverged(d) = c {
+                return StepVerdict::Diverged(d);
+            }
+            // Agrees with choice 0, which an earlier step ruled out for this engine.
+            return StepVerdict::Diverged(Divergence {
+                kind: DivergenceKind::Results,
+                signature: "relaxed-choice".to_string(),
+                detail: format!(
+                    "no relaxed SIMD choice of {} gives every result of {} so far",
+                    names.0, names.1
+                ),
+            });
+        }
+        // Rule 10: structs and arrays returned, field by field (against choice 0 only).
+        if let Ok(vals) = &outcomes[0]
+            && diff::has_heap_refs(vals)
+        {
+            for (k, outcome) in outcomes.iter().enumerate().skip(1) {
+                let Ok(other) = outcome else { continue };
+                if !self.on_choice_0(k) {
+                    continue;
+                }
+                let what = ("result", DivergenceKind::Results);
+                match deep(&mut self.sessions, &self.names, k, what, vals, other, rules) {
+                    StateComparison::Diverged(d) => return StepVerdict::Diverged(d),
+                    StateComparison::Same | StateComparison::Unavailable(_) => {}
+                }
             }
         }
         self.compare_state(rules)
+    }
+
+    /// Whether engine `k` may still be on the reference's own relaxed SIMD choice.
+    fn on_choice_0(&self, k: usize) -> bool {
+        self.relaxed
+            .as_ref()
+            .is_none_or(|r| r.candidates[k].contains(&0))
     }
 
     /// Snapshot every engine's instance and compare each state with the reference's.
@@ -321,20 +567,150 @@ impl Lockstep {
                 Err(p) => Err(format!("panicked: {p}")),
             };
         }
-        let snapshots = &self.snapshots;
         let mut state_note = None;
-        for k in 1..snapshots.len() {
+        for k in 1..self.snapshots.len() {
             let names = (self.names[0], self.names[k]);
-            match diff::compare_states(names, &snapshots[0], &snapshots[k], rules) {
-                StateComparison::Same => {}
-                StateComparison::Diverged(d) => return StepVerdict::Diverged(d),
+            let on_0 = self.on_choice_0(k);
+            match diff::compare_states(names, &self.snapshots[0], &self.snapshots[k], rules) {
+                StateComparison::Same if on_0 => {}
                 StateComparison::Unavailable(n) => {
                     state_note.get_or_insert(n);
+                }
+                c => {
+                    let same = matches!(c, StateComparison::Same);
+                    if self.relaxed.is_some() && self.states_permit(k, same, rules) {
+                        if !same {
+                            self.relaxed_permitted += 1;
+                        }
+                        continue;
+                    }
+                    match c {
+                        StateComparison::Diverged(d) => return StepVerdict::Diverged(d),
+                        _ => {
+                            return StepVerdict::Diverged(Divergence {
+                                kind: DivergenceKind::Global,
+                                signature: "relaxed-choice-state".to_string(),
+                                detail: format!(
+                                    "no relaxed SIMD choice of {} gives every state of {} so far",
+                                    names.0, names.1
+                                ),
+                            });
+                        }
+                    }
+                }
+            }
+            // Rule 10: structs and arrays in exported globals and tables, field by field.
+            if on_0 && let (Ok(a), Ok(b)) = (&self.snapshots[0], &self.snapshots[k]) {
+                for ((name, x), (_, y)) in a.globals.iter().zip(&b.globals) {
+                    if !diff::has_heap_refs([x]) {
+                        continue;
+                    }
+                    let label = format!("global:{name}");
+                    let what = (label.as_str(), DivergenceKind::Global);
+                    let (x, y) = (std::slice::from_ref(x), std::slice::from_ref(y));
+                    match deep(&mut self.sessions, &self.names, k, what, x, y, rules) {
+                        StateComparison::Diverged(d) => return StepVerdict::Diverged(d),
+                        StateComparison::Unavailable(n) => {
+                            state_note.get_or_insert(n);
+                        }
+                        StateComparison::Same => {}
+                    }
+                }
+                for ((name, x), (_, y)) in a.tables.iter().zip(&b.tables) {
+                    if !diff::has_heap_refs(x) {
+                        continue;
+                    }
+                    let label = format!("table:{name}");
+                    let what = (label.as_str(), DivergenceKind::Table);
+                    match deep(&mut self.sessions, &self.names, k, what, x, y, rules) {
+                        StateComparison::Diverged(d) => return StepVerdict::Diverged(d),
+                        StateComparison::Unavailable(n) => {
+                            state_note.get_or_insert(n);
+                        }
+                        StateComparison::Same => {}
+                    }
                 }
             }
         }
         StepVerdict::Agreed { state_note }
     }
+
+    /// Rule 11 for engine `k`'s state after the last call (`same`: it agrees with choice 0):
+    /// whether a choice still consistent with `k` gives it. Narrows `k`'s candidates.
+    fn states_permit(&mut self, k: usize, same: bool, rules: Rules) -> bool {
+        let Some(r) = &mut self.relaxed else {
+            return false;
+        };
+        if !same {
+            for c in r.candidates[k].clone() {
+                if c != 0 {
+                    r.bring_up(c, rules);
+                }
+            }
+        }
+        let mut states: Vec<(usize, SnapshotResult)> = Vec::new();
+        for &c in &r.candidates[k] {
+            if c == 0 {
+                continue;
+            }
+            if let Shadow::Live {
+                session,
+                instance: Some(i),
+                snapshot,
+                ..
+            } = &mut r.shadows[c]
+            {
+                let mut buf =
+                    std::mem::replace(snapshot, Ok(Snapshot::default())).unwrap_or_default();
+                *snapshot = guarded_snapshot(session.as_mut(), *i, &mut buf);
+                states.push((c, snapshot.clone()));
+            }
+        }
+        // Choice 0 is here only when it disagrees (or was ruled out): the caller checked it.
+        let choices: Vec<(usize, &SnapshotResult)> = states.iter().map(|(c, s)| (*c, s)).collect();
+        let ok = diff::consistent_states(&choices, &self.snapshots[k], rules);
+        if ok.is_empty() {
+            return false;
+        }
+        // Choices not live yet stay candidates only while choice 0 agrees (checked when brought up).
+        let r = self.relaxed.as_mut().expect("relaxed");
+        let keep: Vec<usize> = r.candidates[k]
+            .iter()
+            .copied()
+            .filter(|&c| {
+                ok.contains(&c) || (same && c != 0 && !matches!(r.shadows[c], Shadow::Live { .. }))
+            })
+            .collect();
+        r.candidates[k] = keep;
+        true
+    }
+}
+
+/// Rule 10 between the reference (engine 0) and engine `k`: their objects reachable from `a`
+/// and `b`, each read through its own session (guarded).
+fn deep(
+    sessions: &mut [Box<dyn Session>],
+    names: &[&'static str],
+    k: usize,
+    what: (&str, DivergenceKind),
+    a: &[Val],
+    b: &[Val],
+    rules: Rules,
+) -> StateComparison {
+    let (first, rest) = sessions.split_at_mut(1);
+    let (s0, sk) = (&mut first[0], &mut rest[k - 1]);
+    let mut read0 =
+        |id: HeapRefId| guarded(|| s0.object(id)).unwrap_or_else(|p| Err(format!("panicked: {p}")));
+    let mut readk =
+        |id: HeapRefId| guarded(|| sk.object(id)).unwrap_or_else(|p| Err(format!("panicked: {p}")));
+    diff::compare_deep(
+        (names[0], names[k]),
+        what,
+        a,
+        b,
+        (&mut read0, &mut readk),
+        rules,
+    )
 }
 
 #[cfg(test)]
@@ -377,6 +753,172 @@ mod tests {
         assert_eq!(
             nan_twin(CaseVerdict::Pass, false, || unreachable!()),
             CaseVerdict::Pass
+        );
+    }
+
+    /// The oracle, its sessions on relaxed SIMD choice `choice(call number)` and hiding that
+    /// they could be told another: an engine with its own fixed (or, wrongly, changing) choice.
+    /// `lie` adds one to every i32 result.
+    struct Pinned {
+        choice: fn(usize) -> usize,
+        lie: bool,
+    }
+
+    struct PinnedSession {
+        inner: Box<dyn Session>,
+        choice: fn(usize) -> usize,
+        calls: usize,
+        lie: bool,
+    }
+
+    impl Engine for Pinned {
+        fn name(&self) -> &'static str {
+            "pinned"
+        }
+        fn supported_features(&self) -> WasmFeatures {
+            crate::engines::oracle::OracleEngine.supported_features()
+        }
+        fn new_session(&self, features: WasmFeatures) -> Box<dyn Session> {
+            Box::new(PinnedSession {
+                inner: crate::engines::oracle::OracleEngine.new_session(features),
+                choice: self.choice,
+                calls: 0,
+                lie: self.lie,
+            })
+        }
+    }
+
+    impl Session for PinnedSession {
+        fn compile(
+            &mut self,
+            b: &[u8],
+        ) -> Result<crate::engine::ModuleId, crate::engine::CompileError> {
+            self.inner.compile(b)
+        }
+        fn instantiate(
+            &mut self,
+            m: crate::engine::ModuleId,
+        ) -> Result<InstanceId, InstantiateError> {
+            self.inner.instantiate(m)
+        }
+        fn register(&mut self, name: &str, i: InstanceId) {
+            self.inner.register(name, i)
+        }
+        fn invoke(
+            &mut self,
+            i: InstanceId,
+            e: &str,
+            args: &[Val],
+        ) -> Result<Vec<Val>, InvokeError> {
+            self.inner.set_relaxed_choice((self.choice)(self.calls));
+            self.calls += 1;
+            let r = self.inner.invoke(i, e, args)?;
+            Ok(r.into_iter()
+                .map(|v| match v {
+                    Val::I32(x) if self.lie => Val::I32(x.wrapping_add(1)),
+                    v => v,
+                })
+                .collect())
+        }
+        fn get_global(&mut self, i: InstanceId, e: &str) -> Result<Val, String> {
+            self.inner.get_global(i, e)
+        }
+        fn snapshot(&mut self, i: InstanceId) -> Result<Snapshot, String> {
+            self.inner.snapshot(i)
+        }
+    }
+
+    /// `relaxed_trunc` of a NaN lane: 0 under the oracle's choice 0, `INT_MIN` under the others.
+    const RELAXED: &str = r#"(module
+        (func (export "t") (param f32) (result i32)
+            (i32x4.extract_lane 0 (i32x4.relaxed_trunc_f32x4_s (f32x4.splat (local.get 0)))))
+        (func (export "plain") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1))))"#;
+
+    fn run_relaxed(other: Pinned) -> (StepVerdict, StepVerdict, usize) {
+        let wasm = wat::parse_str(RELAXED).expect("wat");
+        let oracle = crate::engines::oracle::OracleEngine;
+        let engines: [&dyn Engine; 2] = [&oracle, &other];
+        let features =
+            crate::suite::required_2_0() | WasmFeatures::SIMD | WasmFeatures::RELAXED_SIMD;
+        assert!(needs_relaxed_simd(features, &wasm));
+        let rules = Rules::default();
+        let mut l = Lockstep::instantiate(&engines, features, &wasm, rules)
+            .unwrap_or_else(|_| panic!("instantiates"));
+        let nan = [Val::F32(0x7fc0_0000)];
+        let first = l.call("t", &nan, rules);
+        let second = l.call("t", &nan, rules);
+        (first, second, l.relaxed_permitted)
+    }
+
+    #[test]
+    fn a_relaxed_result_of_another_permitted_choice_is_accepted_and_counted() {
+        let agreed = StepVerdict::Agreed { state_note: None };
+        // On the oracle's own choice: nothing to count.
+        let (a, b, n) = run_relaxed(Pinned {
+            choice: |_| 0,
+            lie: false,
+        });
+        assert_eq!((a, b, n), (agreed.clone(), agreed.clone(), 0));
+        // On another choice, every call: accepted, counted apart.
+        let (a, b, n) = run_relaxed(Pinned {
+            choice: |_| 2,
+            lie: false,
+        });
+        assert_eq!((a, b, n), (agreed.clone(), agreed, 2));
+    }
+
+    /// A relaxed result that reaches only a global: the state is checked against the choices.
+    #[test]
+    fn a_relaxed_state_of_another_choice_is_accepted_on_every_later_call() {
+        let wasm = wat::parse_str(
+            r#"(module
+                (global (export "g") (mut i32) (i32.const 0))
+                (func (export "set") (param v128)
+                    (global.set 0 (i16x8.extract_lane_u 6 (i32x4.relaxed_trunc_f32x4_s (local.get 0)))))
+                (func (export "nop") (param v128)))"#,
+        )
+        .expect("wat");
+        let oracle = crate::engines::oracle::OracleEngine;
+        let other = Pinned {
+            choice: |_| 1,
+            lie: false,
+        };
+        let engines: [&dyn Engine; 2] = [&oracle, &other];
+        let features =
+            crate::suite::required_2_0() | WasmFeatures::SIMD | WasmFeatures::RELAXED_SIMD;
+        let rules = Rules::default();
+        let mut l = Lockstep::instantiate(&engines, features, &wasm, rules)
+            .unwrap_or_else(|_| panic!("instantiates"));
+        let agreed = StepVerdict::Agreed { state_note: None };
+        assert_eq!(l.compare_state(rules), agreed);
+        let big = Val::V128(0x7f7f_ffff_u128 << 96);
+        assert_eq!(l.call("set", &[big], rules), agreed);
+        assert_eq!(l.call("nop", &[big], rules), agreed);
+        assert_eq!(l.call("nop", &[Val::V128(0)], rules), agreed);
+        assert!(l.relaxed_permitted >= 3, "{}", l.relaxed_permitted);
+    }
+
+    #[test]
+    fn a_result_no_permitted_choice_gives_is_a_divergence() {
+        // A wrong result.
+        let (a, _, _) = run_relaxed(Pinned {
+            choice: |_| 1,
+            lie: true,
+        });
+        assert!(
+            matches!(a, StepVerdict::Diverged(ref d) if d.signature == "result:0"),
+            "{a:?}"
+        );
+        // Each result permitted alone, but by different choices: the choice is fixed per
+        // environment, so the second call diverges.
+        let (a, b, _) = run_relaxed(Pinned {
+            choice: |n| if n == 0 { 1 } else { 0 },
+            lie: false,
+        });
+        assert_eq!(a, StepVerdict::Agreed { state_note: None });
+        assert!(
+            matches!(b, StepVerdict::Diverged(ref d) if d.signature == "relaxed-choice"),
+            "{b:?}"
         );
     }
 

@@ -97,8 +97,8 @@ enum Command {
         seed: Option<u64>,
         /// Features cases may use (comma-separated): bulk-memory, reference-types, multi-value,
         /// sign-extension, saturating-float-to-int, floats, simd, tail-call, multi-memory,
-        /// memory64, gc, exceptions, extended-const, or all (narrowed to what every engine
-        /// executes).
+        /// memory64, gc, exceptions, extended-const, relaxed-simd, or all (narrowed to what
+        /// every engine executes; relaxed-simd also needs the oracle as the first engine).
         #[arg(long, value_name = "LIST", default_value = "all")]
         features: String,
         /// Where findings are written (one directory per finding).

@@ -126,6 +126,13 @@ pub enum AnyRef {
     Host(u32),
 }
 
+/// The contents of a struct or an array, for the harness ([`Store::object`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectView {
+    pub is_array: bool,
+    pub fields: Vec<Value>,
+}
+
 /// Value types the oracle knows about (a subset of `wasmparser::ValType`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ValType {
@@ -647,6 +654,28 @@ impl Store {
             Some(m) => &mut m.data,
             None => &mut [],
         }
+    }
+    /// A struct's fields or an array's elements, in order (`None` for an address not in the
+    /// store). Packed `i8`/`i16` fields read as `I32`, zero-extended.
+    pub fn object(&self, obj: ObjAddr) -> Option<ObjectView> {
+        let o = self.objects.get(obj.0 as usize)?;
+        let is_array = matches!(
+            self.types.defs[o.type_id as usize].sub.composite,
+            types::Composite::Array(_)
+        );
+        let fields = o
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let ty = match exec::gc::storage(&self.types, o.type_id, i) {
+                    types::Storage::Val(t) => self.types.coarse(t),
+                    types::Storage::I8 | types::Storage::I16 => ValType::I32,
+                };
+                slot_to_value(ty, *s)
+            })
+            .collect();
+        Some(ObjectView { is_array, fields })
     }
     pub fn table_size(&self, t: TableAddr) -> u32 {
         self.tables

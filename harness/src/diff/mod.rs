@@ -28,7 +28,9 @@
 //!    one code for every out-of-bounds table index agrees with both table traps); messages are
 //!    engine-specific and ignored.
 //! 5. **Call-stack exhaustion** on either side makes the comparison [`Comparison::Inconclusive`]:
-//!    engines legitimately run out of stack at different depths. It is neither a pass nor a
+//!    engines legitimately run out of stack at different depths. So does **heap exhaustion**
+//!    ([`TrapCode::ResourceExhausted`]: an allocation of structs, arrays or exceptions past an
+//!    engine's own limit). It is neither a pass nor a
 //!    failure; callers count it and stop comparing that case (the states may have drifted).
 //! 6. **References** are compared by shape ([`Val::shape`]): the same hierarchy and nullness,
 //!    the same kind (struct, array, i31, host, externalized), the same i31 payload and host
@@ -44,6 +46,28 @@
 //! 9. A failure to *make* the call (not a trap: "no such export", an unsupported argument type)
 //!    is a divergence when only one side fails, and agreement when both do.
 //!
+//! 10. **Structs and arrays** reachable from results, exported globals and exported tables
+//!     (through `anyref`s and externalized references) are compared field by field
+//!     ([`compare_deep`]) once rule 6 has found the references agreeing: the same kind, the same
+//!     number of fields (elements), each field by these rules, references inside followed in
+//!     turn. The walk is bounded: at most [`MAX_DEPTH`] references deep, at most [`MAX_OBJECTS`]
+//!     objects per comparison and the first [`HeapObject::MAX_READ`] fields of an object (the
+//!     length is always compared). A pair of objects already compared is not compared again, so
+//!     a cycle ends where it closes on an engine with stable ids (the oracle) and at the depth
+//!     bound otherwise. Identity (aliasing) is not compared: ids mean nothing across engines. An
+//!     engine that cannot read its objects makes the comparison unavailable (a note), not a pass.
+//!
+//! 11. **Relaxed SIMD.** The spec lets each relaxed instruction give one of a few results, the
+//!     choice fixed per environment. For a module that needs relaxed SIMD, when the reference is
+//!     an engine that can be told its choice (the oracle, [`crate::engine::Session::relaxed_choices`])
+//!     and another engine's outcome of a call (or its state after it) differs from the
+//!     reference's, the reference is replayed under each other choice on a fresh instance, every
+//!     call before it included ([`crate::lockstep`]). The outcome is accepted when a choice gives
+//!     it ([`consistent_choices`]) and that same choice gave every earlier outcome of that engine
+//!     too (one choice for the whole case); otherwise it is a divergence. Accepted steps are
+//!     counted apart (`relaxed_permitted`), not as findings. Earlier *states* are not replayed,
+//!     only earlier outcomes.
+//!
 //! A missing snapshot (an engine that cannot take one) is not a pass: [`compare_states`] reports
 //! [`StateComparison::Unavailable`], which callers surface as a note.
 
@@ -51,7 +75,7 @@ use std::fmt::{self, Write as _};
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{InvokeError, Snapshot, TrapCode, Val};
+use crate::engine::{AnyRef, HeapObject, HeapRefId, InvokeError, Snapshot, TrapCode, Val};
 
 /// How strictly to compare.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -262,10 +286,13 @@ pub fn compare_calls(
     b: &CallResult,
     rules: Rules,
 ) -> Comparison {
-    let exhausted = |r: &CallResult| matches!(r, Err(InvokeError::Trap(t)) if t.code == TrapCode::CallStackExhausted);
+    let exhausted = |r: &CallResult| {
+        matches!(r, Err(InvokeError::Trap(t))
+            if matches!(t.code, TrapCode::CallStackExhausted | TrapCode::ResourceExhausted))
+    };
     if exhausted(a) || exhausted(b) {
         return Comparison::Inconclusive(format!(
-            "call stack exhausted ({} {}, {} {})",
+            "stack or heap exhausted ({} {}, {} {})",
             names.0,
             describe(a),
             names.1,
@@ -331,6 +358,39 @@ pub fn compare_calls(
             ))
         }
     }
+}
+
+/// Rule 11: the relaxed SIMD choices (of `choices`, each with the reference's outcome under it)
+/// whose outcome agrees with `other` by the other rules. Empty: no permitted result is `other`.
+pub fn consistent_choices(
+    choices: &[(usize, &CallResult)],
+    other: &CallResult,
+    rules: Rules,
+) -> Vec<usize> {
+    choices
+        .iter()
+        .filter(|(_, r)| compare_calls(("reference", "other"), r, other, rules).is_same())
+        .map(|(c, _)| *c)
+        .collect()
+}
+
+/// Rule 11 for states: the choices (of `choices`, each with the reference's snapshot under it)
+/// whose state agrees with `other`.
+pub fn consistent_states(
+    choices: &[(usize, &SnapshotResult)],
+    other: &SnapshotResult,
+    rules: Rules,
+) -> Vec<usize> {
+    choices
+        .iter()
+        .filter(|(_, s)| {
+            matches!(
+                compare_states(("reference", "other"), s, other, rules),
+                StateComparison::Same
+            )
+        })
+        .map(|(c, _)| *c)
+        .collect()
 }
 
 /// A 64-bit FNV-1a hash, eight bytes at a time (fast enough for megabytes per call).
@@ -504,3 +564,111 @@ pub fn compare_states(
 
 #[cfg(test)]
 mod tests;
+
+/// How many references deep [`compare_deep`] follows structs and arrays.
+pub const MAX_DEPTH: usize = 8;
+/// The most pairs of objects [`compare_deep`] reads in one comparison.
+pub const MAX_OBJECTS: usize = 256;
+
+/// One engine's heap, as [`compare_deep`] reads it: a session's [`crate::engine::Session::object`].
+pub type ReadObject<'a> = &'a mut dyn FnMut(HeapRefId) -> Result<HeapObject, String>;
+
+/// The struct or array a value refers to, if any: `(is_array, id)`.
+fn heap_ref(v: &Val) -> Option<(bool, HeapRefId)> {
+    match *v {
+        Val::AnyRef(Some(r)) | Val::Externalized(r) => match r {
+            AnyRef::Struct(id) => Some((false, id)),
+            AnyRef::Array(id) => Some((true, id)),
+            AnyRef::I31(_) | AnyRef::Host(_) => None,
+        },
+        _ => None,
+    }
+}
+
+/// Does any of `vals` refer to a struct or an array? (Whether [`compare_deep`] has work.)
+pub fn has_heap_refs<'a>(vals: impl IntoIterator<Item = &'a Val>) -> bool {
+    vals.into_iter().any(|v| heap_ref(v).is_some())
+}
+
+/// Rule 10: compare the structs and arrays reachable from `a` and `b`, two lists of values that
+/// already agree by rule 6 (results of one call, or one global, or one table), field by field.
+/// `what` names the list for messages and signatures (`result`, `global:g`, `table:t`); `kind`
+/// is the divergence kind to report. `heaps` read each engine's objects.
+pub fn compare_deep(
+    names: (&str, &str),
+    (what, kind): (&str, DivergenceKind),
+    a: &[Val],
+    b: &[Val],
+    heaps: (ReadObject<'_>, ReadObject<'_>),
+    rules: Rules,
+) -> StateComparison {
+    let (read_a, read_b) = heaps;
+    // (path, a, b, depth): a path is the list index, then field indices.
+    let mut todo: Vec<(String, Val, Val, usize)> = a
+        .iter()
+        .zip(b)
+        .enumerate()
+        .rev()
+        .map(|(i, (x, y))| (i.to_string(), *x, *y, 0))
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    while let Some((path, x, y, depth)) = todo.pop() {
+        let (Some((_, ia)), Some((_, ib))) = (heap_ref(&x), heap_ref(&y)) else {
+            continue;
+        };
+        if depth >= MAX_DEPTH || seen.len() >= MAX_OBJECTS || !seen.insert((ia, ib)) {
+            continue;
+        }
+        let (oa, ob) = match (read_a(ia), read_b(ib)) {
+            (Ok(p), Ok(q)) => (p, q),
+            (Err(e), _) => {
+                return StateComparison::Unavailable(format!(
+                    "no heap object from {}: {e}",
+                    names.0
+                ));
+            }
+            (_, Err(e)) => {
+                return StateComparison::Unavailable(format!(
+                    "no heap object from {}: {e}",
+                    names.1
+                ));
+            }
+        };
+        let noun = if oa.is_array { "array" } else { "struct" };
+        if oa.is_array != ob.is_array || oa.len != ob.len {
+            return StateComparison::Diverged(Divergence::new(
+                kind,
+                format!("{what}:heap-len:{path}"),
+                format!(
+                    "{what} {path}: a {noun} of {} fields on {} and a {} of {} on {}",
+                    oa.len,
+                    names.0,
+                    if ob.is_array { "array" } else { "struct" },
+                    ob.len,
+                    names.1
+                ),
+            ));
+        }
+        for (i, (p, q)) in oa.fields.iter().zip(&ob.fields).enumerate() {
+            let field = format!("{path}.{i}");
+            if !same_val(p, q, rules) {
+                return StateComparison::Diverged(Divergence::new(
+                    kind,
+                    format!("{what}:heap:{field}"),
+                    format!(
+                        "{what} {path} ({noun}) field {i} is {p} on {} and {q} on {}{}",
+                        names.0,
+                        names.1,
+                        lanes(p, q)
+                    ),
+                ));
+            }
+        }
+        for (i, (p, q)) in oa.fields.iter().zip(&ob.fields).enumerate().rev() {
+            if heap_ref(p).is_some() {
+                todo.push((format!("{path}.{i}"), *p, *q, depth + 1));
+            }
+        }
+    }
+    StateComparison::Same
+}

@@ -187,6 +187,9 @@ fn rule5_exhaustion_is_inconclusive() {
             trap(TrapCode::Unreachable),
             trap(TrapCode::CallStackExhausted),
         ),
+        // An allocation past one engine's heap limit, the other allocating fine.
+        (trap(TrapCode::ResourceExhausted), ok(&[])),
+        (ok(&[Val::I32(1)]), trap(TrapCode::ResourceExhausted)),
     ] {
         assert!(matches!(
             compare_calls(N, &a, &b, LOOSE),
@@ -318,4 +321,149 @@ fn missing_snapshot_is_unavailable_not_a_pass() {
         StateComparison::Unavailable(m) => assert!(m.contains("from b"), "{m}"),
         other => panic!("{other:?}"),
     }
+}
+
+/// A heap for rule 10's tests: objects by id.
+fn heap(objects: &[(u64, bool, Vec<Val>)]) -> impl FnMut(HeapRefId) -> Result<HeapObject, String> {
+    let map: std::collections::HashMap<u64, HeapObject> = objects
+        .iter()
+        .map(|(id, is_array, fields)| {
+            (
+                *id,
+                HeapObject {
+                    is_array: *is_array,
+                    len: fields.len(),
+                    fields: fields.clone(),
+                },
+            )
+        })
+        .collect();
+    move |id: HeapRefId| map.get(&id.0).cloned().ok_or(format!("no object {}", id.0))
+}
+
+fn st(id: u64) -> Val {
+    Val::AnyRef(Some(AnyRef::Struct(HeapRefId(id))))
+}
+
+fn deep_cmp(
+    a: &[(u64, bool, Vec<Val>)],
+    b: &[(u64, bool, Vec<Val>)],
+    va: Val,
+    vb: Val,
+) -> StateComparison {
+    let (mut ha, mut hb) = (heap(a), heap(b));
+    compare_deep(
+        N,
+        ("result", DivergenceKind::Results),
+        &[va],
+        &[vb],
+        (&mut ha, &mut hb),
+        LOOSE,
+    )
+}
+
+#[test]
+fn rule10_structs_and_arrays_field_by_field() {
+    // Different ids, equal contents (a nested array, an i31, a NaN): the same.
+    let a = [
+        (
+            1,
+            false,
+            vec![Val::I32(5), Val::AnyRef(Some(AnyRef::Array(HeapRefId(2))))],
+        ),
+        (
+            2,
+            true,
+            vec![Val::F32(0x7fc0_0000), Val::AnyRef(Some(AnyRef::I31(3)))],
+        ),
+    ];
+    let b = [
+        (
+            7,
+            false,
+            vec![Val::I32(5), Val::AnyRef(Some(AnyRef::Array(HeapRefId(9))))],
+        ),
+        (
+            9,
+            true,
+            vec![Val::F32(0x7fc0_0001), Val::AnyRef(Some(AnyRef::I31(3)))],
+        ),
+    ];
+    assert_eq!(deep_cmp(&a, &b, st(1), st(7)), StateComparison::Same);
+    // A field two levels down differs: reported with its path.
+    let mut c = b.clone();
+    c[1].2[1] = Val::AnyRef(Some(AnyRef::I31(4)));
+    match deep_cmp(&a, &c, st(1), st(7)) {
+        StateComparison::Diverged(d) => {
+            assert_eq!(d.kind, DivergenceKind::Results);
+            assert_eq!(d.signature, "result:heap:0.1.1", "{d:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // A different length.
+    let mut e = b.clone();
+    e[1].2.push(Val::I32(0));
+    assert!(matches!(
+        deep_cmp(&a, &e, st(1), st(7)),
+        StateComparison::Diverged(d) if d.signature == "result:heap-len:0.1"
+    ));
+    // An engine that cannot read its objects: unavailable, not a pass.
+    assert!(matches!(
+        deep_cmp(&a, &[], st(1), st(7)),
+        StateComparison::Unavailable(m) if m.contains("from b")
+    ));
+    assert!(has_heap_refs(&[Val::I32(0), st(1)]) && !has_heap_refs(&[Val::AnyRef(None)]));
+}
+
+#[test]
+fn rule10_cycles_end() {
+    // A struct that refers to itself on both sides: compared once, and the walk ends.
+    let a = [(1, false, vec![Val::I64(1), st(1)])];
+    let b = [(2, false, vec![Val::I64(1), st(2)])];
+    assert_eq!(deep_cmp(&a, &b, st(1), st(2)), StateComparison::Same);
+    // A cycle that differs only past the depth bound is not followed there.
+    let chain = |n: u64, last: i64| -> Vec<(u64, bool, Vec<Val>)> {
+        (0..n)
+            .map(|i| {
+                let v = if i + 1 == n { last } else { 0 };
+                (i, false, vec![Val::I64(v as u64), st(i + 1)])
+            })
+            .collect()
+    };
+    let deep = MAX_DEPTH as u64 + 3;
+    assert_eq!(
+        deep_cmp(&chain(deep, 1), &chain(deep, 2), st(0), st(0)),
+        StateComparison::Same
+    );
+    // Within the bound, it is.
+    assert!(matches!(
+        deep_cmp(&chain(3, 1), &chain(3, 2), st(0), st(0)),
+        StateComparison::Diverged(_)
+    ));
+}
+
+#[test]
+fn rule11_relaxed_choices_accept_only_a_permitted_result() {
+    let r0 = ok(&[Val::I32(0)]);
+    let r1 = ok(&[Val::I32(0xffff_ffff)]);
+    let r2 = ok(&[Val::I32(0x8000_0000)]);
+    let choices = [(0, &r0), (1, &r1), (2, &r2)];
+    assert_eq!(consistent_choices(&choices, &r1, LOOSE), vec![1]);
+    assert_eq!(consistent_choices(&choices, &r0, LOOSE), vec![0]);
+    // A result no choice gives is not accepted.
+    assert!(consistent_choices(&choices, &ok(&[Val::I32(7)]), LOOSE).is_empty());
+    assert!(consistent_choices(&choices, &trap(TrapCode::Unreachable), LOOSE).is_empty());
+    // States likewise.
+    let s = |v: u32| -> SnapshotResult {
+        Ok(Snapshot {
+            globals: vec![("g".to_string(), Val::I32(v))],
+            ..Snapshot::default()
+        })
+    };
+    let (s0, s1) = (s(0), s(1));
+    assert_eq!(
+        consistent_states(&[(0, &s0), (1, &s1)], &s(1), LOOSE),
+        vec![1]
+    );
+    assert!(consistent_states(&[(0, &s0), (1, &s1)], &s(2), LOOSE).is_empty());
 }

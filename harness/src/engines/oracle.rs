@@ -7,8 +7,8 @@ use lockstep_oracle as oracle;
 use super::instances::Instances;
 use super::parity::Parity;
 use crate::engine::{
-    AnyRef, CompileError, Engine, ExnRefId, FuncRefId, HeapRefId, InstanceId, InstantiateError,
-    InvokeError, ModuleId, Session, Snapshot, Trap, TrapCode, Val, WasmFeatures,
+    AnyRef, CompileError, Engine, ExnRefId, FuncRefId, HeapObject, HeapRefId, InstanceId,
+    InstantiateError, InvokeError, ModuleId, Session, Snapshot, Trap, TrapCode, Val, WasmFeatures,
 };
 use crate::wast::spectest;
 
@@ -63,6 +63,10 @@ impl Engine for OracleEngine {
 
     fn new_session(&self, features: WasmFeatures) -> Box<dyn Session> {
         Box::new(OracleSession::new(features, self.canonicalize_nans))
+    }
+
+    fn enumerates_relaxed_simd(&self) -> bool {
+        true
     }
 }
 
@@ -154,8 +158,10 @@ fn trap(t: oracle::Trap) -> Trap {
         K::IndirectCallTypeMismatch => TrapCode::IndirectCallTypeMismatch,
         K::CallStackExhausted => TrapCode::CallStackExhausted,
         K::NullReference | K::NullExceptionReference => TrapCode::NullReference,
-        // The harness has no codes for these 3.0 traps yet; the message tells them apart.
-        K::CastFailure | K::OutOfBoundsArrayAccess => TrapCode::Other,
+        K::CastFailure => TrapCode::CastFailure,
+        K::OutOfBoundsArrayAccess => TrapCode::OutOfBoundsArrayAccess,
+        // The store's allocation limit (`Config::max_objects`, the longest array).
+        K::Host if t.message.contains("allocation limit exceeded") => TrapCode::ResourceExhausted,
         K::Host => TrapCode::Host,
     };
     Trap {
@@ -308,6 +314,31 @@ impl Session for OracleSession {
             Some(other) => Err(format!("export {export:?} is not a global: {other:?}")),
             None => Err(format!("no export {export:?}")),
         }
+    }
+
+    fn object(&mut self, id: HeapRefId) -> Result<HeapObject, String> {
+        let obj = u32::try_from(id.0)
+            .ok()
+            .and_then(|a| self.store.object(oracle::ObjAddr(a)))
+            .ok_or_else(|| format!("no heap object {}", id.0))?;
+        Ok(HeapObject {
+            is_array: obj.is_array,
+            len: obj.fields.len(),
+            fields: obj
+                .fields
+                .into_iter()
+                .take(HeapObject::MAX_READ)
+                .map(from_oracle)
+                .collect(),
+        })
+    }
+
+    fn relaxed_choices(&self) -> usize {
+        oracle::RELAXED_CHOICES
+    }
+
+    fn set_relaxed_choice(&mut self, choice: usize) {
+        self.store.set_relaxed_choice(choice);
     }
 
     fn snapshot(&mut self, instance: InstanceId) -> Result<Snapshot, String> {

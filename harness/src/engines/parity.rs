@@ -25,6 +25,13 @@ pub const MAX_MEMORY_BYTES: usize = 1 << 32;
 /// The largest table any engine creates or grows to (the runtime's and the oracle's limit).
 pub const MAX_TABLE_ELEMENTS: usize = 10_000_000;
 
+/// The most bytes Wasmtime's GC heap (its structs, arrays and exceptions) takes. The oracle
+/// stops at a number of objects and an array length instead (`Config::max_objects`,
+/// `MAX_ARRAY_LEN`); either limit traps as [`crate::engine::TrapCode::ResourceExhausted`], which
+/// is inconclusive, like call-stack exhaustion. Without it, a module that allocates a 16M-element
+/// array in a loop grew Wasmtime's heap to gigabytes and timed the campaign's cases out.
+pub const GC_HEAP_BYTES: u64 = 256 << 20;
+
 /// Nested calls an interpreter allows before "call stack exhausted": the oracle's limit.
 pub const MAX_CALL_DEPTH: usize = super::oracle::MAX_CALL_DEPTH;
 

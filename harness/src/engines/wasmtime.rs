@@ -14,8 +14,8 @@ use wasmtime as wt;
 use super::instances::Instances;
 use super::parity::{self, Parity};
 use crate::engine::{
-    AnyRef, CompileError, Engine, ExnRefId, FuncRefId, HeapRefId, InstanceId, InstantiateError,
-    InvokeError, ModuleId, Session, Snapshot, Trap, TrapCode, Val, WasmFeatures,
+    AnyRef, CompileError, Engine, ExnRefId, FuncRefId, HeapObject, HeapRefId, InstanceId,
+    InstantiateError, InvokeError, ModuleId, Session, Snapshot, Trap, TrapCode, Val, WasmFeatures,
 };
 use crate::wast::spectest;
 
@@ -60,6 +60,9 @@ fn config(features: WasmFeatures, parity: &Parity) -> wt::Config {
     c.memory_guard_size(parity::MEMORY_GUARD);
     c.memory_reservation_for_growth(0);
     c.memory_may_move(false);
+    c.gc_heap_reservation(parity::GC_HEAP_BYTES);
+    c.gc_heap_reservation_for_growth(0);
+    c.gc_heap_may_move(false);
     c
 }
 
@@ -156,6 +159,12 @@ fn spectest_items(store: &mut wt::Store<Data>) -> wt::Result<HashMap<&'static st
 /// instruction at the trap's offset tells `call_indirect`'s "undefined element" from a table
 /// instruction's "out of bounds table access".
 fn trap(err: &wt::Error, modules: &[(wt::Module, Vec<u8>)]) -> Option<Trap> {
+    if err.is::<wt::GcHeapOutOfMemory<()>>() {
+        return Some(Trap {
+            code: TrapCode::ResourceExhausted,
+            message: format!("{err:#}"),
+        });
+    }
     let t = err.downcast_ref::<wt::Trap>()?;
     use wt::Trap as K;
     let code = match t {
@@ -169,6 +178,9 @@ fn trap(err: &wt::Error, modules: &[(wt::Module, Vec<u8>)]) -> Option<Trap> {
         K::BadConversionToInteger => TrapCode::InvalidConversionToInteger,
         K::UnreachableCodeReached => TrapCode::Unreachable,
         K::NullReference => TrapCode::NullReference,
+        K::CastFailure => TrapCode::CastFailure,
+        K::ArrayOutOfBounds => TrapCode::OutOfBoundsArrayAccess,
+        K::AllocationTooLarge => TrapCode::ResourceExhausted,
         _ => TrapCode::Other,
     };
     Some(Trap {
@@ -493,6 +505,37 @@ impl Session for WasmtimeSession {
             Some(_) => Err(format!("export {export:?} is not a global")),
             None => Err(format!("no export {export:?}")),
         }
+    }
+
+    fn object(&mut self, id: HeapRefId) -> Result<HeapObject, String> {
+        let any = self
+            .anys
+            .get(id.0 as usize)
+            .copied()
+            .ok_or_else(|| format!("unknown heap reference id {}", id.0))?;
+        let store = self.store()?;
+        let (is_array, len, vals) = if let Some(s) = any.as_struct(&*store).map_err(text)? {
+            let vals: Vec<wt::Val> = s.fields(&mut *store).map_err(text)?.collect();
+            (false, vals.len(), vals)
+        } else if let Some(a) = any.as_array(&*store).map_err(text)? {
+            let len = a.len(&*store).map_err(text)?;
+            let read = len.min(HeapObject::MAX_READ as u32);
+            let vals = (0..read)
+                .map(|i| a.get(&mut *store, i).map_err(text))
+                .collect::<Result<Vec<_>, _>>()?;
+            (true, len as usize, vals)
+        } else {
+            return Err(format!("heap reference id {} is no struct or array", id.0));
+        };
+        let fields = vals
+            .into_iter()
+            .map(|v| self.val_out(v))
+            .collect::<Result<_, _>>()?;
+        Ok(HeapObject {
+            is_array,
+            len,
+            fields,
+        })
     }
 
     fn snapshot(&mut self, instance: InstanceId) -> Result<Snapshot, String> {

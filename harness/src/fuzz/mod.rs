@@ -98,6 +98,9 @@ pub struct FuzzSummary {
     /// Divergences of modules without NaN canonicalization that vanish with it: NaN bits the
     /// spec leaves open (not findings).
     pub nan_nondeterminism: u64,
+    /// Cases with results that differed from the oracle's own relaxed SIMD choice but within
+    /// the permitted set (rule 11 of [`crate::diff`]; not findings).
+    pub relaxed_permitted: u64,
     /// Modules every engine rejected (not findings).
     pub rejected: u64,
     /// Calls made on each engine.
@@ -241,6 +244,9 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
                             let mut s = lock();
                             s.cases += 1;
                             s.calls += r.calls;
+                            if r.relaxed_permitted > 0 {
+                                s.relaxed_permitted += 1;
+                            }
                             if let Some(p) = &r.phases {
                                 s.phases.add(p);
                             }
@@ -385,7 +391,7 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
             s.calls as f64 / t
         );
         println!(
-            "passed {}, divergences {}, crashes {}, hangs {}, engine panics {}, inconclusive {} (call stack exhausted), \
+            "passed {}, divergences {}, crashes {}, hangs {}, engine panics {}, inconclusive {} (call stack or heap exhausted), \
              NaN-bit differences without canonicalization {}, rejected by every engine {}",
             s.passed,
             s.divergences,
@@ -396,6 +402,12 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
             s.nan_nondeterminism,
             s.rejected
         );
+        if s.relaxed_permitted > 0 {
+            println!(
+                "relaxed SIMD: {} cases gave results within the permitted set, other than the oracle's own choice (not findings)",
+                s.relaxed_permitted
+            );
+        }
         if let Some(n) = &s.state_note {
             println!("note: exported state was NOT compared on some calls: {n}");
         }

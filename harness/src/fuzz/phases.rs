@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{
-    CompileError, Engine, InstanceId, InstantiateError, InvokeError, ModuleId, Session, Snapshot,
-    Val, WasmFeatures,
+    CompileError, Engine, HeapObject, HeapRefId, InstanceId, InstantiateError, InvokeError,
+    ModuleId, Session, Snapshot, Val, WasmFeatures,
 };
 
 /// One engine's share of a case, in nanoseconds.
@@ -216,6 +216,10 @@ impl Engine for Timed<'_> {
         self.inner.canonicalizes_nans()
     }
 
+    fn enumerates_relaxed_simd(&self) -> bool {
+        self.inner.enumerates_relaxed_simd()
+    }
+
     fn new_session(&self, features: WasmFeatures) -> Box<dyn Session> {
         let inner = timed(&self.counters.session, || self.inner.new_session(features));
         Box::new(TimedSession {
@@ -264,6 +268,18 @@ impl Session for TimedSession {
 
     fn snapshot(&mut self, instance: InstanceId) -> Result<Snapshot, String> {
         timed(&self.counters.snapshot, || self.inner.snapshot(instance))
+    }
+
+    fn object(&mut self, id: HeapRefId) -> Result<HeapObject, String> {
+        timed(&self.counters.snapshot, || self.inner.object(id))
+    }
+
+    fn relaxed_choices(&self) -> usize {
+        self.inner.relaxed_choices()
+    }
+
+    fn set_relaxed_choice(&mut self, choice: usize) {
+        self.inner.set_relaxed_choice(choice)
     }
 
     fn snapshot_into(&mut self, instance: InstanceId, into: &mut Snapshot) -> Result<(), String> {

@@ -41,6 +41,9 @@ pub struct CaseReply {
     pub verdict: ReplyVerdict,
     pub calls: u64,
     pub state_note: Option<String>,
+    /// Steps accepted by the relaxed SIMD rule (results within the permitted set).
+    #[serde(default)]
+    pub relaxed_permitted: u64,
     /// Each engine's outcome of the diverging call.
     pub outcomes: Vec<(String, String)>,
     /// The shrunk module, in hex (shrink requests).
@@ -71,6 +74,7 @@ impl CaseReply {
             verdict,
             calls: 0,
             state_note: None,
+            relaxed_permitted: 0,
             outcomes: Vec::new(),
             wasm: None,
             vote: None,
@@ -360,6 +364,7 @@ fn run_module(
     let mut reply = CaseReply::new(seed, ReplyVerdict::Ran(r.verdict));
     reply.calls = r.calls as u64;
     reply.state_note = r.state_note;
+    reply.relaxed_permitted = r.relaxed_permitted as u64;
     reply
 }
 

@@ -65,11 +65,11 @@ pub fn generate_with(
     rng.fill(&mut data);
     let mut u = Unstructured::new(&data);
     let mut c = Config::arbitrary(&mut u).map_err(|e| format!("config: {e}"))?;
-    // Only what every engine executes (`allowed`): never relaxed SIMD, threads or the other
-    // proposals the campaign does not know. A switch that is off leaves every other draw as it
-    // was: `Config::arbitrary` consumes the same bytes either way.
+    // Only what every engine executes (`allowed`): never threads or the other proposals the
+    // campaign does not know. A switch that is off leaves every other draw as it was:
+    // `Config::arbitrary` consumes the same bytes either way.
     c.simd_enabled &= allowed.simd;
-    c.relaxed_simd_enabled = false;
+    c.relaxed_simd_enabled &= allowed.relaxed_simd && c.simd_enabled;
     c.exceptions_enabled &= allowed.exceptions;
     c.threads_enabled = false;
     c.tail_call_enabled &= allowed.tail_call;
@@ -111,7 +111,7 @@ pub fn generate_with(
     let summary = format!(
         "bulk-memory={} reference-types={} multi-value={} sign-ext={} sat-trunc={} floats={} \
          simd={} canonicalize-nans={} disallow-traps={} max-memory-bytes={} tail-call={} \
-         max-memories={} memory64={} gc={} exceptions={} extended-const={}",
+         max-memories={} memory64={} gc={} exceptions={} extended-const={} relaxed-simd={}",
         c.bulk_memory_enabled,
         c.reference_types_enabled,
         c.multi_value_enabled,
@@ -127,7 +127,8 @@ pub fn generate_with(
         c.memory64_enabled,
         c.gc_enabled,
         c.exceptions_enabled,
-        c.extended_const_enabled
+        c.extended_const_enabled,
+        c.relaxed_simd_enabled
     );
     let canonical_nans = c.canonicalize_nans;
     let mut module = Module::new(c, &mut u).map_err(|e| format!("module: {e}"))?;

@@ -15,6 +15,9 @@ pub struct CaseResult {
     pub calls: usize,
     /// Why exported state could not be compared, if it could not.
     pub state_note: Option<String>,
+    /// Steps whose results differed from the oracle's own relaxed SIMD choice but matched
+    /// another permitted one (rule 11 of [`crate::diff`]).
+    pub relaxed_permitted: usize,
 }
 
 impl CaseResult {
@@ -43,6 +46,7 @@ pub fn run_case(engines: &[&dyn Engine], wasm: &[u8], calls: &[Call], rules: Rul
         verdict: CaseVerdict::Pass,
         calls: 0,
         state_note: None,
+        relaxed_permitted: 0,
     };
     // Modules are validated with what every engine executes (SIMD included once they all do).
     let features = Features::supported_by(engines).session_features();
@@ -54,18 +58,18 @@ pub fn run_case(engines: &[&dyn Engine], wasm: &[u8], calls: &[Call], rules: Rul
             return result;
         }
     };
-    if !result.record(None, lockstep.compare_state(rules)) {
-        return result;
-    }
-    for (i, call) in calls.iter().enumerate() {
-        let step = lockstep.call(&call.export, &call.args, rules);
-        if !matches!(step, StepVerdict::Panicked { .. }) {
-            result.calls += 1;
+    if result.record(None, lockstep.compare_state(rules)) {
+        for (i, call) in calls.iter().enumerate() {
+            let step = lockstep.call(&call.export, &call.args, rules);
+            if !matches!(step, StepVerdict::Panicked { .. }) {
+                result.calls += 1;
+            }
+            if !result.record(Some(i), step) {
+                break;
+            }
         }
-        if !result.record(Some(i), step) {
-            break;
-        }
     }
+    result.relaxed_permitted = lockstep.relaxed_permitted;
     result
 }
 

@@ -182,3 +182,56 @@ fn wasm_3_cases_run_on_engines_that_execute_them() {
         assert!(uses_3_0 > 5, "{uses_3_0}");
     }
 }
+
+/// GC and exception parameters get arguments of their own hierarchy: nulls of the right kind,
+/// i31s where the type allows, host references for anyref; a function whose parameter the host
+/// cannot make (a non-null struct) is not called.
+#[test]
+fn gc_and_exception_parameters_get_arguments_of_their_type() {
+    use crate::engine::AnyRef;
+    let wasm = wat::parse_str(
+        r#"(module
+            (type $s (struct (field i32)))
+            (func (export "nullable") (param (ref null $s) eqref (ref i31) anyref exnref (ref null func) (ref extern)))
+            (func (export "nonnull") (param (ref $s))))"#,
+    )
+    .expect("wat");
+    let calls = plan(&wasm, 3).expect("plans");
+    assert!(calls.iter().all(|c| c.export == "nullable"), "{calls:?}");
+    assert_eq!(calls.len(), CALLS_PER_EXPORT);
+    let mut seen_i31 = false;
+    for seed in 0..40 {
+        for c in plan(&wasm, seed).unwrap() {
+            let a = &c.args;
+            assert_eq!(a[0], Val::AnyRef(None));
+            assert!(
+                matches!(a[1], Val::AnyRef(None | Some(AnyRef::I31(_)))),
+                "{a:?}"
+            );
+            assert!(
+                matches!(a[2], Val::AnyRef(Some(AnyRef::I31(v))) if v < 1 << 31),
+                "{a:?}"
+            );
+            seen_i31 |= matches!(a[1], Val::AnyRef(Some(AnyRef::I31(_))));
+            assert!(matches!(
+                a[3],
+                Val::AnyRef(None | Some(AnyRef::I31(_) | AnyRef::Host(_)))
+            ));
+            assert_eq!(a[4], Val::ExnRef(None));
+            assert_eq!(a[5], Val::FuncRef(None));
+            assert!(matches!(a[6], Val::ExternRef(Some(_))));
+        }
+    }
+    assert!(seen_i31);
+    // And the oracle takes them (it type-checks arguments).
+    let oracle = crate::engines::oracle::OracleEngine;
+    let features = Features::supported_by(&[&oracle]).session_features();
+    let mut s = oracle.new_session(features);
+    let m = s.compile(&wasm).unwrap();
+    let i = s.instantiate(m).unwrap();
+    for seed in 0..40 {
+        for c in plan(&wasm, seed).unwrap() {
+            assert_eq!(s.invoke(i, &c.export, &c.args), Ok(vec![]), "{c:?}");
+        }
+    }
+}

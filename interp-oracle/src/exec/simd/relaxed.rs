@@ -42,8 +42,13 @@ fn trunc32(alt: usize, x: f64, signed: bool) -> u32 {
     let indefinite = if signed { i32::MIN as u32 } else { u32::MAX };
     if in_range {
         sat
-    } else {
+    } else if signed {
         pick(alt, &[sat, indefinite])
+    } else {
+        // Alternative 2 pairs the signed "indefinite" with the unsigned saturation: what x86
+        // code generators give (`cvttps2dq` for signed, a saturating sequence for unsigned), so
+        // a call that truncates both ways on such an engine has one choice here too.
+        pick(alt, &[sat, indefinite, sat])
     }
 }
 
