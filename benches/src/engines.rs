@@ -58,12 +58,10 @@ impl EngineKind {
         matches!(self, EngineKind::Oracle | EngineKind::Wasmi)
     }
 
-    /// Whether this engine executes what a kernel needs. The runtime has no GC yet (issue 13);
-    /// wasmi has neither GC nor exceptions.
+    /// Whether this engine executes what a kernel needs: wasmi has neither GC nor exceptions.
     pub fn executes(self, needs: crate::kernels::Needs) -> bool {
         match self {
-            EngineKind::Ours => !needs.gc,
-            EngineKind::Oracle | EngineKind::Wasmtime => true,
+            EngineKind::Ours | EngineKind::Oracle | EngineKind::Wasmtime => true,
             EngineKind::Wasmi => !needs.gc && !needs.exceptions,
         }
     }
@@ -129,11 +127,14 @@ impl Compiler {
     }
 }
 
-/// The runtime with its defaults plus memory64 (the `sieve64` kernel) and exceptions (`throw`).
+/// The runtime with its defaults plus memory64 (the `sieve64` kernel), exceptions (`throw`) and
+/// GC (`gc`).
 pub fn ours_engine() -> lockstep_runtime::Engine {
     let mut config = lockstep_runtime::Config::new();
     config.wasm_memory64(true);
     config.wasm_exceptions(true);
+    config.wasm_function_references(true);
+    config.wasm_gc(true);
     lockstep_runtime::Engine::new(&config).expect("default engine")
 }
 

@@ -8,8 +8,8 @@ use lockstep_runtime as rt;
 use super::instances::Instances;
 use super::parity::Parity;
 use crate::engine::{
-    AnyRef, CompileError, Engine, ExnRefId, FuncRefId, HeapRefId, InstanceId, InstantiateError,
-    InvokeError, ModuleId, Session, Snapshot, Trap, TrapCode, Val, WasmFeatures,
+    AnyRef, CompileError, Engine, ExnRefId, FuncRefId, HeapObject, HeapRefId, InstanceId,
+    InstantiateError, InvokeError, ModuleId, Session, Snapshot, Trap, TrapCode, Val, WasmFeatures,
 };
 use crate::wast::spectest;
 
@@ -121,8 +121,10 @@ fn trap(t: &rt::Trap) -> Trap {
         | K::NullStructReference
         | K::NullArrayReference
         | K::NullI31Reference => TrapCode::NullReference,
-        // Like the oracle adapter: the message tells these 3.0 traps apart.
-        K::CastFailure | K::ArrayOutOfBounds | K::OutOfGcHeap => TrapCode::Other,
+        K::CastFailure => TrapCode::CastFailure,
+        K::ArrayOutOfBounds => TrapCode::OutOfBoundsArrayAccess,
+        // The heap limit differs between engines: exhausting it is inconclusive, like the stack.
+        K::OutOfGcHeap => TrapCode::ResourceExhausted,
         K::Host => TrapCode::Host,
         K::NullExceptionReference => TrapCode::NullReference,
         // Uncaught exceptions reach the adapter as `Error::Exception`, never as a trap.
@@ -421,6 +423,36 @@ impl Session for RuntimeSession {
             }),
             Err(e) => Err(InvokeError::Other(e.to_string())),
         }
+    }
+
+    fn object(&mut self, id: HeapRefId) -> Result<HeapObject, String> {
+        let any = *self
+            .objects
+            .get(id.0 as usize)
+            .ok_or_else(|| format!("unknown heap reference id {}", id.0))?;
+        let (is_array, len, vals) = if let Some(s) = any.as_struct(&mut self.store) {
+            let n = s.num_fields(&mut self.store);
+            let read = n.min(HeapObject::MAX_READ);
+            let vals = (0..read)
+                .map(|i| s.field(&mut self.store, i))
+                .collect::<Option<Vec<_>>>();
+            (false, n, vals)
+        } else if let Some(a) = any.as_array(&mut self.store) {
+            let n = a.len(&mut self.store);
+            let read = n.min(HeapObject::MAX_READ as u32);
+            let vals = (0..read)
+                .map(|i| a.get(&mut self.store, i))
+                .collect::<Option<Vec<_>>>();
+            (true, n as usize, vals)
+        } else {
+            return Err(format!("heap reference id {} is no struct or array", id.0));
+        };
+        let vals = vals.ok_or_else(|| format!("heap object {} could not be read", id.0))?;
+        Ok(HeapObject {
+            is_array,
+            len,
+            fields: vals.into_iter().map(|v| self.val_out(v)).collect(),
+        })
     }
 
     fn get_global(&mut self, instance: InstanceId, export: &str) -> Result<Val, String> {
