@@ -511,6 +511,15 @@ impl Store {
                     let v = stack.last().copied().unwrap_or_default();
                     stack[locals + i as usize] = v;
                 }
+                Instr::LocalGet2(a, b) => {
+                    push!(stack[locals + a as usize]);
+                    push!(stack[locals + b as usize]);
+                }
+                Instr::LocalSetGet(a, b) => {
+                    let v = pop!();
+                    stack[locals + a as usize] = v;
+                    push!(stack[locals + b as usize]);
+                }
                 Instr::GlobalGet(i) => push!(self.globals[inst.globals[i as usize] as usize].value),
                 Instr::GlobalSet(i) => {
                     let v = pop!();
@@ -824,6 +833,7 @@ impl Store {
                 // ---- Constants.
                 Instr::Const32(x) => push!(Slot::from(x)),
                 Instr::Const64(x) => push!(Slot::from(x)),
+                Instr::I32AddConst(c) => unary!(u32, a => a.wrapping_add(c)),
 
                 // ---- i32.
                 Instr::I32Eqz => unary!(u32, a => a == 0),
