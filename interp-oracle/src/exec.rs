@@ -439,6 +439,11 @@ impl Store {
                         branch!(b);
                     }
                 }
+                Instr::BrIfEqz(b) => {
+                    if pop!() as u32 == 0 {
+                        branch!(b);
+                    }
+                }
                 Instr::BrOnNull(b) => {
                     if stack.last() == Some(&0) {
                         pop!();

@@ -18,8 +18,9 @@
 //! `FuncCode::v128s`, so that an instruction stays small.
 //!
 //! Fused pairs: the interpreter's time goes mostly into dispatching one instruction after
-//! another, so three very frequent pairs are one instruction each ([`Instr::LocalGet2`],
-//! [`Instr::LocalSetGet`], [`Instr::I32AddConst`]), whose rule is the two rules in sequence.
+//! another, so four very frequent pairs are one instruction each ([`Instr::LocalGet2`],
+//! [`Instr::LocalSetGet`], [`Instr::I32AddConst`], [`Instr::BrIfEqz`]), whose rule is the two
+//! rules in sequence.
 //! The pre-pass fuses a pair only when no label lies between its halves (see
 //! `Translator::emit`), so no branch can land in the middle.
 
@@ -147,6 +148,8 @@ pub(crate) enum Instr {
     BrUnless(u32),
     Br(Branch),
     BrIf(Branch),
+    /// `i32.eqz; br_if`, fused: branch if the operand is zero.
+    BrIfEqz(Branch),
     /// `br_on_null`: branch (dropping the reference) if it is null.
     BrOnNull(Branch),
     /// `br_on_non_null`: branch (keeping the reference) unless it is null.

@@ -940,7 +940,14 @@ fn fused_pairs_never_span_a_label() {
               (if (result i32) (local.get $c)
                 (then (local.set $x (i32.const 1)) (local.get $x))
                 (else (local.get $x)))
-              (i32.add)))"#,
+              (i32.add))
+            (func (export "until") (param $n i32) (result i32) (local $i i32)
+              (block $out
+                (loop $l
+                  (local.set $i (i32.add (local.get $i) (i32.const 3)))
+                  (br_if $out (i32.eqz (i32.lt_u (local.get $i) (local.get $n))))
+                  (br_if $l (i32.eqz (i32.eqz (local.get $n))))))
+              (local.get $i)))"#,
     );
     // count(n) = i * n + j with i = n and j = 1 + 2 + ... + n.
     assert_eq!(call1(&mut s, i, "count", &[Value::I32(5)]), Value::I32(40));
@@ -948,6 +955,10 @@ fn fused_pairs_never_span_a_label() {
     // pick(c): c != 0 keeps x = 7 and adds 1; c = 0 sets x = 9 and adds it again.
     assert_eq!(call1(&mut s, i, "pick", &[Value::I32(1)]), Value::I32(8));
     assert_eq!(call1(&mut s, i, "pick", &[Value::I32(0)]), Value::I32(18));
+    // until(n): the first multiple of 3 that is at least n (both `br_if`s are fused, the first
+    // one is a forward branch patched at the block's end).
+    assert_eq!(call1(&mut s, i, "until", &[Value::I32(10)]), Value::I32(12));
+    assert_eq!(call1(&mut s, i, "until", &[Value::I32(0)]), Value::I32(3));
 
     // The pre-pass did fuse in `count`: `i += 1`, the `local.set`s followed by a
     // `local.get`, and the two operands of the final `i32.mul`.
@@ -965,4 +976,14 @@ fn fused_pairs_never_span_a_label() {
     // ... but not across the loop's label: the `local.set $i` before it stays alone.
     assert!(has(|x| matches!(x, Instr::LocalSet(1))));
     assert!(!has(|x| matches!(x, Instr::LocalSetGet(1, 1))));
+    let crate::instance::FuncKind::Wasm { code, .. } =
+        &s.funcs[func(&s, i, "until").0 as usize].kind
+    else {
+        panic!("until is a wasm function");
+    };
+    let fused = code
+        .instrs
+        .iter()
+        .filter(|x| matches!(x, Instr::BrIfEqz(_)));
+    assert_eq!(fused.count(), 2);
 }

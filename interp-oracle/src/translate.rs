@@ -201,9 +201,11 @@ impl Translator<'_> {
     fn patch(&mut self, fixup: Fixup, target: u32) {
         match fixup {
             Fixup::Instr(i) => match &mut self.instrs[i] {
-                Instr::Br(b) | Instr::BrIf(b) | Instr::BrOnNull(b) | Instr::BrOnNonNull(b) => {
-                    b.target = target
-                }
+                Instr::Br(b)
+                | Instr::BrIf(b)
+                | Instr::BrIfEqz(b)
+                | Instr::BrOnNull(b)
+                | Instr::BrOnNonNull(b) => b.target = target,
                 Instr::Jump(t) | Instr::BrUnless(t) => *t = target,
                 _ => {}
             },
@@ -253,6 +255,7 @@ impl Translator<'_> {
             (Some(Instr::LocalGet(a)), Instr::LocalGet(b)) => Some(Instr::LocalGet2(*a, b)),
             (Some(Instr::LocalSet(a)), Instr::LocalGet(b)) => Some(Instr::LocalSetGet(*a, b)),
             (Some(Instr::Const32(c)), Instr::I32Add) => Some(Instr::I32AddConst(*c)),
+            (Some(Instr::I32Eqz), Instr::BrIf(b)) => Some(Instr::BrIfEqz(b)),
             _ => None,
         };
         match (last, fused) {
@@ -315,7 +318,9 @@ impl Translator<'_> {
                 Instr::Br(self.branch(*relative_depth, Fixup::Instr(at)))
             }
             O::BrIf { relative_depth } => {
-                let at = self.instrs.len();
+                // After an `i32.eqz` that `emit` will fuse it with, the branch takes its pc.
+                let eqz = fusable && self.instrs.last() == Some(&Instr::I32Eqz);
+                let at = self.instrs.len() - usize::from(eqz);
                 Instr::BrIf(self.branch(*relative_depth, Fixup::Instr(at)))
             }
             O::BrTable { targets } => {
