@@ -455,6 +455,11 @@ impl Store {
                         branch!(b);
                     }
                 }
+                Instr::BrIfEqz(b) => {
+                    if pop!() as u32 == 0 {
+                        branch!(b);
+                    }
+                }
                 Instr::BrOnNull(b) => {
                     if stack.last() == Some(&0) {
                         pop!();
@@ -526,6 +531,15 @@ impl Store {
                 Instr::LocalTee(i) => {
                     let v = stack.last().copied().unwrap_or_default();
                     stack[locals + i as usize] = v;
+                }
+                Instr::LocalGet2(a, b) => {
+                    push!(stack[locals + a as usize]);
+                    push!(stack[locals + b as usize]);
+                }
+                Instr::LocalSetGet(a, b) => {
+                    let v = pop!();
+                    stack[locals + a as usize] = v;
+                    push!(stack[locals + b as usize]);
                 }
                 Instr::GlobalGet(i) => push!(self.globals[inst.globals[i as usize] as usize].value),
                 Instr::GlobalSet(i) => {
@@ -840,6 +854,7 @@ impl Store {
                 // ---- Constants.
                 Instr::Const32(x) => push!(Slot::from(x)),
                 Instr::Const64(x) => push!(Slot::from(x)),
+                Instr::I32AddConst(c) => unary!(u32, a => a.wrapping_add(c)),
 
                 // ---- i32.
                 Instr::I32Eqz => unary!(u32, a => a == 0),

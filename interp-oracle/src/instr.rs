@@ -16,6 +16,13 @@
 //! [`SimdMemLaneOp`] (both), whose variants are named after wasmparser's operators. Each
 //! group's rule is one total function, so the compiler checks that every variant has one. `v128.const` and `i8x16.shuffle` keep their 16-byte immediate in
 //! `FuncCode::v128s`, so that an instruction stays small.
+//!
+//! Fused pairs: the interpreter's time goes mostly into dispatching one instruction after
+//! another, so four very frequent pairs are one instruction each ([`Instr::LocalGet2`],
+//! [`Instr::LocalSetGet`], [`Instr::I32AddConst`], [`Instr::BrIfEqz`]), whose rule is the two
+//! rules in sequence.
+//! The pre-pass fuses a pair only when no label lies between its halves (see
+//! `Translator::emit`), so no branch can land in the middle.
 
 use wasmparser::Operator;
 
@@ -141,6 +148,8 @@ pub(crate) enum Instr {
     BrUnless(u32),
     Br(Branch),
     BrIf(Branch),
+    /// `i32.eqz; br_if`, fused: branch if the operand is zero.
+    BrIfEqz(Branch),
     /// `br_on_null`: branch (dropping the reference) if it is null.
     BrOnNull(Branch),
     /// `br_on_non_null`: branch (keeping the reference) unless it is null.
@@ -180,6 +189,10 @@ pub(crate) enum Instr {
     LocalGet(u32),
     LocalSet(u32),
     LocalTee(u32),
+    /// `local.get a; local.get b`, fused (see "Fused pairs" above).
+    LocalGet2(u32, u32),
+    /// `local.set a; local.get b`, fused.
+    LocalSetGet(u32, u32),
     GlobalGet(u32),
     GlobalSet(u32),
 
@@ -300,6 +313,8 @@ pub(crate) enum Instr {
     // Constants: `i32.const`/`f32.const` push 32 bits, `i64.const`/`f64.const` 64 bits.
     Const32(u32),
     Const64(u64),
+    /// `i32.const c; i32.add`, fused.
+    I32AddConst(u32),
 
     // i32 comparisons and arithmetic.
     I32Eqz,

@@ -917,3 +917,74 @@ mod host_caller;
 mod memory64;
 mod relaxed_simd;
 mod tail_calls;
+
+/// The fused pairs of the pre-pass (`instr.rs`, "Fused pairs"): fused where the pair is
+/// straight-line code, left apart where a label lies between its halves (the loop's start,
+/// a block's end, an `else`), and in every case computing what the unfused rules compute.
+#[test]
+fn fused_pairs_never_span_a_label() {
+    let (mut s, i) = setup(
+        r#"(module
+            (func (export "count") (param $n i32) (result i32) (local $i i32) (local $j i32)
+              (local.set $i (i32.const 0))
+              (loop $l
+                (local.get $i) (i32.const 1) (i32.add) (local.set $i)
+                (local.set $j (i32.add (local.get $j) (local.get $i)))
+                (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+              (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)))
+            (func (export "pick") (param $c i32) (result i32) (local $x i32)
+              (local.set $x (i32.const 7))
+              (block $b
+                (br_if $b (local.get $c))
+                (local.set $x (i32.const 9)))
+              (local.get $x)
+              (if (result i32) (local.get $c)
+                (then (local.set $x (i32.const 1)) (local.get $x))
+                (else (local.get $x)))
+              (i32.add))
+            (func (export "until") (param $n i32) (result i32) (local $i i32)
+              (block $out
+                (loop $l
+                  (local.set $i (i32.add (local.get $i) (i32.const 3)))
+                  (br_if $out (i32.eqz (i32.lt_u (local.get $i) (local.get $n))))
+                  (br_if $l (i32.eqz (i32.eqz (local.get $n))))))
+              (local.get $i)))"#,
+    );
+    // count(n) = i * n + j with i = n and j = 1 + 2 + ... + n.
+    assert_eq!(call1(&mut s, i, "count", &[Value::I32(5)]), Value::I32(40));
+    assert_eq!(call1(&mut s, i, "count", &[Value::I32(1)]), Value::I32(2));
+    // pick(c): c != 0 keeps x = 7 and adds 1; c = 0 sets x = 9 and adds it again.
+    assert_eq!(call1(&mut s, i, "pick", &[Value::I32(1)]), Value::I32(8));
+    assert_eq!(call1(&mut s, i, "pick", &[Value::I32(0)]), Value::I32(18));
+    // until(n): the first multiple of 3 that is at least n (both `br_if`s are fused, the first
+    // one is a forward branch patched at the block's end).
+    assert_eq!(call1(&mut s, i, "until", &[Value::I32(10)]), Value::I32(12));
+    assert_eq!(call1(&mut s, i, "until", &[Value::I32(0)]), Value::I32(3));
+
+    // The pre-pass did fuse in `count`: `i += 1`, the `local.set`s followed by a
+    // `local.get`, and the two operands of the final `i32.mul`.
+    let crate::instance::FuncKind::Wasm { code, .. } =
+        &s.funcs[func(&s, i, "count").0 as usize].kind
+    else {
+        panic!("count is a wasm function");
+    };
+    use crate::instr::Instr;
+    let has = |p: fn(&Instr) -> bool| code.instrs.iter().any(p);
+    assert!(has(|x| matches!(x, Instr::I32AddConst(1))));
+    assert!(has(|x| matches!(x, Instr::LocalGet2(1, 0))));
+    assert!(has(|x| matches!(x, Instr::LocalSetGet(1, 2))));
+    assert!(has(|x| matches!(x, Instr::LocalSetGet(2, 1))));
+    // ... but not across the loop's label: the `local.set $i` before it stays alone.
+    assert!(has(|x| matches!(x, Instr::LocalSet(1))));
+    assert!(!has(|x| matches!(x, Instr::LocalSetGet(1, 1))));
+    let crate::instance::FuncKind::Wasm { code, .. } =
+        &s.funcs[func(&s, i, "until").0 as usize].kind
+    else {
+        panic!("until is a wasm function");
+    };
+    let fused = code
+        .instrs
+        .iter()
+        .filter(|x| matches!(x, Instr::BrIfEqz(_)));
+    assert_eq!(fused.count(), 2);
+}

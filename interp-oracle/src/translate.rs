@@ -7,6 +7,8 @@ use wasmparser::{
     BinaryReaderError, BlockType, FuncValidator, FunctionBody, Operator, ValidatorResources,
 };
 
+use std::mem;
+
 use crate::FuncType;
 use crate::instr::{
     Branch, Cast, Catch, FuncCode, Handlers, Instr, MemArg, Region, RelaxedBinary, RelaxedTernary,
@@ -62,6 +64,9 @@ struct Translator<'m> {
     ctrls: Vec<Ctrl>,
     /// The index of the next hidden local (after the parameters and declared locals).
     next_local: u32,
+    /// Whether the last instruction may be fused with the next: it was emitted by `emit` and
+    /// no label, region or branch fixup has pointed at the pc after it since.
+    fusable: bool,
 }
 
 impl Translator<'_> {
@@ -196,9 +201,11 @@ impl Translator<'_> {
     fn patch(&mut self, fixup: Fixup, target: u32) {
         match fixup {
             Fixup::Instr(i) => match &mut self.instrs[i] {
-                Instr::Br(b) | Instr::BrIf(b) | Instr::BrOnNull(b) | Instr::BrOnNonNull(b) => {
-                    b.target = target
-                }
+                Instr::Br(b)
+                | Instr::BrIf(b)
+                | Instr::BrIfEqz(b)
+                | Instr::BrOnNull(b)
+                | Instr::BrOnNonNull(b) => b.target = target,
                 Instr::Jump(t) | Instr::BrUnless(t) => *t = target,
                 _ => {}
             },
@@ -240,9 +247,30 @@ impl Translator<'_> {
         }
     }
 
+    /// Append a plain (non-control) instruction, fusing it with the previous one when the
+    /// pair has a fused form (see "Fused pairs" in `instr.rs`).
+    fn emit(&mut self, instr: Instr, fusable: bool) {
+        let last = self.instrs.last_mut().filter(|_| fusable);
+        let fused = match (last.as_deref(), instr) {
+            (Some(Instr::LocalGet(a)), Instr::LocalGet(b)) => Some(Instr::LocalGet2(*a, b)),
+            (Some(Instr::LocalSet(a)), Instr::LocalGet(b)) => Some(Instr::LocalSetGet(*a, b)),
+            (Some(Instr::Const32(c)), Instr::I32Add) => Some(Instr::I32AddConst(*c)),
+            (Some(Instr::I32Eqz), Instr::BrIf(b)) => Some(Instr::BrIfEqz(b)),
+            _ => None,
+        };
+        match (last, fused) {
+            (Some(last), Some(f)) => *last = f,
+            _ => self.instrs.push(instr),
+        }
+        self.fusable = true;
+    }
+
     /// Translate one operator; `height` is the operand-stack height before it.
     fn op(&mut self, op: &Operator<'_>, height: u32) {
         use Operator as O;
+        // Only an operator that reaches the final `emit` leaves the code fusable: every
+        // other one (blocks, `else`, `end`, try regions) may put a label at the current pc.
+        let fusable = mem::take(&mut self.fusable);
         let memarg = |m: &wasmparser::MemArg| -> Option<MemArg> {
             match m.target {
                 wasmparser::MemArgTarget::Memory(i) => Some(MemArg::new(m.offset, i)),
@@ -290,7 +318,9 @@ impl Translator<'_> {
                 Instr::Br(self.branch(*relative_depth, Fixup::Instr(at)))
             }
             O::BrIf { relative_depth } => {
-                let at = self.instrs.len();
+                // After an `i32.eqz` that `emit` will fuse it with, the branch takes its pc.
+                let eqz = fusable && self.instrs.last() == Some(&Instr::I32Eqz);
+                let at = self.instrs.len() - usize::from(eqz);
                 Instr::BrIf(self.branch(*relative_depth, Fixup::Instr(at)))
             }
             O::BrTable { targets } => {
@@ -764,7 +794,7 @@ impl Translator<'_> {
                 }
             }
         };
-        self.instrs.push(instr);
+        self.emit(instr, fusable);
     }
 }
 
@@ -791,6 +821,7 @@ pub(crate) fn translate(
         casts: Vec::new(),
         regions: Vec::new(),
         next_local: (ty.params.len() + locals) as u32,
+        fusable: false,
         ctrls: vec![Ctrl {
             kind: CtrlKind::Function,
             height: 0,
