@@ -776,11 +776,11 @@ mod tests {
             "pinned"
         }
         fn supported_features(&self) -> WasmFeatures {
-            crate::engines::oracle::OracleEngine.supported_features()
+            crate::engines::oracle::OracleEngine::default().supported_features()
         }
         fn new_session(&self, features: WasmFeatures) -> Box<dyn Session> {
             Box::new(PinnedSession {
-                inner: crate::engines::oracle::OracleEngine.new_session(features),
+                inner: crate::engines::oracle::OracleEngine::default().new_session(features),
                 choice: self.choice,
                 calls: 0,
                 lie: self.lie,
@@ -836,7 +836,7 @@ mod tests {
 
     fn run_relaxed(other: Pinned) -> (StepVerdict, StepVerdict, usize) {
         let wasm = wat::parse_str(RELAXED).expect("wat");
-        let oracle = crate::engines::oracle::OracleEngine;
+        let oracle = crate::engines::oracle::OracleEngine::default();
         let engines: [&dyn Engine; 2] = [&oracle, &other];
         let features =
             crate::suite::required_2_0() | WasmFeatures::SIMD | WasmFeatures::RELAXED_SIMD;
@@ -878,7 +878,7 @@ mod tests {
                 (func (export "nop") (param v128)))"#,
         )
         .expect("wat");
-        let oracle = crate::engines::oracle::OracleEngine;
+        let oracle = crate::engines::oracle::OracleEngine::default();
         let other = Pinned {
             choice: |_| 1,
             lie: false,

@@ -32,6 +32,17 @@ pub fn resolve_imports<'a, E>(
         .collect()
 }
 
+/// The module a session compiled as `id`, for instantiating it.
+pub(crate) fn compiled<M: Clone>(
+    modules: impl IntoIterator<Item = M>,
+    id: crate::engine::ModuleId,
+) -> Result<M, InstantiateError> {
+    modules
+        .into_iter()
+        .nth(id.0 as usize)
+        .ok_or_else(|| InstantiateError::Other(format!("no module {}", id.0)))
+}
+
 /// An engine's constructor: the engine, or why it cannot take part in a run with these
 /// [`Parity`] settings (not built, or lacking a switch the run asks for).
 pub type Constructor = fn(&Parity) -> Result<Box<dyn Engine>, String>;

@@ -360,11 +360,7 @@ impl Session for RuntimeSession {
     }
 
     fn instantiate(&mut self, module: ModuleId) -> Result<InstanceId, InstantiateError> {
-        let m = self
-            .modules
-            .get(module.0 as usize)
-            .cloned()
-            .ok_or_else(|| InstantiateError::Other(format!("no module {}", module.0)))?;
+        let m = super::compiled(&self.modules, module)?.clone();
         let wanted: Vec<(String, String)> = m
             .imports()
             .map(|(a, b, _)| (a.to_string(), b.to_string()))

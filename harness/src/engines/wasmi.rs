@@ -282,11 +282,7 @@ impl Session for WasmiSession {
 
     fn instantiate(&mut self, module: ModuleId) -> Result<InstanceId, InstantiateError> {
         use wasmi::errors::{ErrorKind, InstantiationError as E};
-        let m = self
-            .modules
-            .get(module.0 as usize)
-            .map(|(m, _)| m.clone())
-            .ok_or_else(|| InstantiateError::Other(format!("no module {}", module.0)))?;
+        let m = super::compiled(self.modules.iter().map(|(m, _)| m), module)?.clone();
         let imports = super::resolve_imports(
             m.imports().map(|i| (i.module(), i.name())),
             |module, name| self.resolve(module, name),

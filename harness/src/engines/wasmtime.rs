@@ -427,11 +427,7 @@ impl Session for WasmtimeSession {
     }
 
     fn instantiate(&mut self, module: ModuleId) -> Result<InstanceId, InstantiateError> {
-        let m = self
-            .modules
-            .get(module.0 as usize)
-            .map(|(m, _)| m.clone())
-            .ok_or_else(|| InstantiateError::Other(format!("no module {}", module.0)))?;
+        let m = super::compiled(self.modules.iter().map(|(m, _)| m), module)?.clone();
         let imports = super::resolve_imports(
             m.imports().map(|i| (i.module(), i.name())),
             |module, name| self.resolve(module, name),

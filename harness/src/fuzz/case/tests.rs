@@ -224,7 +224,7 @@ fn gc_and_exception_parameters_get_arguments_of_their_type() {
     }
     assert!(seen_i31);
     // And the oracle takes them (it type-checks arguments).
-    let oracle = crate::engines::oracle::OracleEngine;
+    let oracle = crate::engines::oracle::OracleEngine::default();
     let features = Features::supported_by(&[&oracle]).session_features();
     let mut s = oracle.new_session(features);
     let m = s.compile(&wasm).unwrap();
