@@ -245,13 +245,6 @@ pub(crate) fn translate_function(
         b.seal_block(entry);
         let params = b.block_params(entry).to_vec();
         let vmctx = params[0];
-        let mut locals = Vec::new();
-        let mut local_types = ft.params().to_vec();
-        for (i, &t) in ft.params().iter().enumerate() {
-            let v = b.declare_var(clif_type(t));
-            b.def_var(v, params[i + 1]);
-            locals.push(v);
-        }
         let mut validator = env
             .info
             .validators
@@ -266,15 +259,20 @@ pub(crate) fn translate_function(
                 }
                 .into_validator(Default::default())
             });
-        if validator.is_some() {
-            // Parameters of a type that may hold an object are roots while live.
-            for (i, &t) in ft.params().iter().enumerate() {
-                if t.ref_type()
+        let mut locals = Vec::new();
+        let mut local_types = ft.params().to_vec();
+        for (i, &t) in ft.params().iter().enumerate() {
+            let v = b.declare_var(clif_type(t));
+            // Parameters of a type that may hold an object are roots while live. Cranelift
+            // needs to know before the first definition, or that definition has no stack map.
+            if validator.is_some()
+                && t.ref_type()
                     .is_some_and(|r| crate::gctypes::heap_may_be_object(r.heap))
-                {
-                    b.declare_var_needs_stack_map(locals[i]);
-                }
+            {
+                b.declare_var_needs_stack_map(v);
             }
+            b.def_var(v, params[i + 1]);
+            locals.push(v);
         }
         let mut lr = body.get_locals_reader().map_err(malformed)?;
         for _ in 0..lr.get_count() {
