@@ -69,6 +69,20 @@ impl AnyRef {
     }
 }
 
+/// `module`'s type `type_index`, for allocating an object of it from the host.
+fn module_type(
+    module: &Module,
+    type_index: u32,
+) -> Result<std::sync::Arc<crate::gctypes::TypeInfo>> {
+    module
+        .inner
+        .info
+        .type_infos
+        .get(type_index as usize)
+        .cloned()
+        .ok_or_else(|| Error::Other("no such type".into()))
+}
+
 impl StructRef {
     /// A new struct of `module`'s struct type `type_index` with `fields`.
     pub fn new(
@@ -78,13 +92,7 @@ impl StructRef {
         fields: &[Val],
     ) -> Result<StructRef> {
         let s = &mut store.ctx_mut().opaque;
-        let ti = module
-            .inner
-            .info
-            .type_infos
-            .get(type_index as usize)
-            .cloned()
-            .ok_or_else(|| Error::Other("no such type".into()))?;
+        let ti = module_type(module, type_index)?;
         let Composite::Struct(fs) = &ti.composite else {
             return Err(Error::Other("not a struct type".into()));
         };
@@ -158,13 +166,7 @@ impl ArrayRef {
         len: u32,
     ) -> Result<ArrayRef> {
         let s = &mut store.ctx_mut().opaque;
-        let ti = module
-            .inner
-            .info
-            .type_infos
-            .get(type_index as usize)
-            .cloned()
-            .ok_or_else(|| Error::Other("no such type".into()))?;
+        let ti = module_type(module, type_index)?;
         let Some(f) = ti.array_elem() else {
             return Err(Error::Other("not an array type".into()));
         };
