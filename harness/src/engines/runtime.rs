@@ -103,7 +103,9 @@ fn val_type(t: spectest::ValType) -> rt::ValType {
     }
 }
 
-fn trap(t: &rt::Trap) -> Trap {
+/// The harness's view of a runtime trap (also used by the `instantiate` fuzz target, which drives
+/// a configured runtime directly).
+pub(crate) fn trap(t: &rt::Trap) -> Trap {
     use rt::TrapCode as K;
     let code = match t.code() {
         K::Unreachable => TrapCode::Unreachable,

@@ -204,9 +204,15 @@ pub fn instantiate(data: &[u8]) {
             )
         });
         // A resource limit of the configured runtime (a reservation too small for the module)
-        // is an honest refusal, and stack exhaustion (the configured wasm stack can be 16 KiB)
-        // is inconclusive as everywhere in lockstep: neither is a disagreement.
-        let exhausted = |i: &Instantiated| *i == Instantiated::Trap(TrapCode::CallStackExhausted);
+        // is an honest refusal, and stack or GC-heap exhaustion (the configured wasm stack can be
+        // 16 KiB; heap limits differ between engines) is inconclusive as everywhere in lockstep:
+        // neither is a disagreement.
+        let exhausted = |i: &Instantiated| {
+            matches!(
+                i,
+                Instantiated::Trap(TrapCode::CallStackExhausted | TrapCode::ResourceExhausted)
+            )
+        };
         // A memory that can outgrow the configured reservation may fail `memory.grow` on the
         // runtime only (memories never move, and the spec lets growth fail), so later accesses
         // may trap there alone: outcomes compare only when the reservation covers every maximum.
@@ -246,7 +252,7 @@ fn instantiate_runtime(config: &lockstep_runtime::Config, wasm: &[u8]) -> Instan
     let mut store = rt::Store::new(&engine, ());
     match rt::Instance::new(&mut store, &module, &[]) {
         Ok(_) => Instantiated::Ok,
-        Err(rt::Error::Trap(t)) => Instantiated::Trap(TrapCode::from_message(t.code().message())),
+        Err(rt::Error::Trap(t)) => Instantiated::Trap(crate::engines::runtime::trap(&t).code),
         Err(e) => Instantiated::Failed(e.to_string()),
     }
 }
@@ -423,5 +429,29 @@ pub fn wast(data: &[u8]) {
                 ),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A GC heap exhausted during instantiation is the harness's resource exhaustion on the
+    /// configured runtime too (it was `Other` there, and the `instantiate` target reported the
+    /// oracle's allocation limit beside it as a disagreement).
+    #[test]
+    fn exhausted_gc_heap_at_instantiation_is_resource_exhaustion() {
+        let wasm = wat::parse_str(
+            r#"(module
+                 (type $a (array i8))
+                 (global (ref $a) (array.new_default $a (i32.const 0x7fffffff))))"#,
+        )
+        .unwrap();
+        let mut config = lockstep_runtime::Config::new();
+        config.wasm_features(features::common(&engines()));
+        assert_eq!(
+            instantiate_runtime(&config, &wasm),
+            Instantiated::Trap(TrapCode::ResourceExhausted)
+        );
     }
 }
