@@ -194,6 +194,7 @@ impl CodeMemory {
             handlers,
             stack_maps,
         });
+        perf_map(&info);
         REGISTRY
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -226,4 +227,35 @@ impl Drop for CodeMemory {
             libc::munmap(self.ptr as *mut libc::c_void, self.len);
         }
     }
+}
+
+/// With `LOCKSTEP_PERF_MAP=1`, name each compiled function in `/tmp/perf-<pid>.map`, the file
+/// `perf report` reads to symbolize JIT code (one `start size name` line per function), so a
+/// profile of generated code shows wasm function names instead of bare addresses.
+fn perf_map(info: &CodeInfo) {
+    use std::io::Write;
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if !*ON.get_or_init(|| std::env::var_os("LOCKSTEP_PERF_MAP").is_some_and(|v| v == "1")) {
+        return;
+    }
+    let path = format!("/tmp/perf-{}.map", std::process::id());
+    let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    else {
+        return;
+    };
+    let mut lines = String::new();
+    for &(start, end, index) in &info.funcs {
+        let name = info.names.get(&index).map_or("", String::as_str);
+        lines.push_str(&format!(
+            "{:x} {:x} wasm[{index}]{}{name}\n",
+            info.start + start as usize,
+            end - start,
+            if name.is_empty() { "" } else { " " },
+        ));
+    }
+    // Best effort: a profile without names is still a profile.
+    let _ = file.write_all(lines.as_bytes());
 }
