@@ -55,7 +55,7 @@ impl std::hash::Hasher for AddrHasher {
     }
 }
 
-type AddrHash = std::hash::BuildHasherDefault<AddrHasher>;
+pub(crate) type AddrHash = std::hash::BuildHasherDefault<AddrHasher>;
 
 /// The mark bit, kept in an object's `objects` entry (next to its size) rather than in its
 /// header: the sweep then walks the map alone and reads no dead object's memory. With the bit
