@@ -115,7 +115,9 @@ pub struct StoreOpaque {
     pub(crate) tags: Vec<crate::exception::TagData>,
     /// Exception objects (see `exception.rs`), and each one's index by address.
     pub(crate) exns: Vec<Box<[ValRaw]>>,
-    pub(crate) exn_index: HashMap<u64, usize>,
+    /// (Keyed by the objects' own addresses, so hashed with the GC heap's address hasher
+    /// rather than SipHash: one insert per throw.)
+    pub(crate) exn_index: HashMap<u64, usize, crate::vm::gc::AddrHash>,
     /// The GC heap (`vm/gc.rs`).
     pub(crate) gc: crate::vm::gc::GcHeap,
 }
@@ -139,7 +141,7 @@ impl<T> Store<T> {
                     host_ctxs: Vec::new(),
                     tags: Vec::new(),
                     exns: Vec::new(),
-                    exn_index: HashMap::new(),
+                    exn_index: HashMap::default(),
                     gc: crate::vm::gc::GcHeap::new(engine.config().gc_heap_limit),
                 },
                 data,

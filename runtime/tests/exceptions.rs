@@ -354,3 +354,65 @@ fn legacy_try_catch_delegate_rethrow() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A throw whose unwinding crosses frames of two modules in turn (the walker reuses a code
+/// region while the frames stay in it, `vm/unwind.rs`): module B's `run` catches what B's
+/// `throw` raises under n frames of module A, with and without a handler in A on the way.
+#[test]
+fn unwind_crosses_modules_back_and_forth() {
+    let e = engine(None);
+    let b_throw = Module::new(
+        &e,
+        r#"(module (tag (export "t") (param i32))
+             (func (export "throw") (param i32) (throw 0 (local.get 0))))"#,
+    )
+    .unwrap();
+    let a = Module::new(
+        &e,
+        r#"(module
+          (import "b" "t" (tag $t (param i32)))
+          (import "b" "throw" (func $throw (param i32)))
+          (func $rec (export "rec") (param $n i32) (param $catch i32) (result i32)
+            (if (i32.eqz (local.get $n))
+              (then (call $throw (i32.const 7)) (return (i32.const -1))))
+            (if (i32.and (local.get $catch) (i32.eq (local.get $n) (i32.const 3)))
+              (then
+                (return (i32.add (i32.const 1000)
+                  (block $h (result i32)
+                    (try_table (catch $t $h)
+                      (drop (call $rec (i32.sub (local.get $n) (i32.const 1)) (local.get $catch))))
+                    (i32.const -3))))))
+            (i32.add (call $rec (i32.sub (local.get $n) (i32.const 1)) (local.get $catch))
+                     (i32.const 1))))"#,
+    )
+    .unwrap();
+    let b_run = Module::new(
+        &e,
+        r#"(module
+          (import "b" "t" (tag $t (param i32)))
+          (import "a" "rec" (func $rec (param i32 i32) (result i32)))
+          (func (export "run") (param i32 i32) (result i32)
+            (block $h (result i32)
+              (try_table (catch $t $h) (return (call $rec (local.get 0) (local.get 1))))
+              (i32.const -4))))"#,
+    )
+    .unwrap();
+    let mut s = Store::new(&e, ());
+    let bt = Instance::new(&mut s, &b_throw, &[]).unwrap();
+    let t = bt.get_export(&mut s, "t").unwrap();
+    let th = bt.get_export(&mut s, "throw").unwrap();
+    let ai = Instance::new(&mut s, &a, &[t, th]).unwrap();
+    let rec = ai.get_export(&mut s, "rec").unwrap();
+    let bi = Instance::new(&mut s, &b_run, &[t, rec]).unwrap();
+    for n in [0, 1, 5, 40] {
+        // No handler in A: B's run catches the payload 7 under n frames of A.
+        let f = bi.get_func(&mut s, "run").unwrap();
+        let mut r = [Val::I32(0)];
+        f.call(&mut s, &[Val::I32(n), Val::I32(0)], &mut r).unwrap();
+        assert_eq!(r[0].i32(), Some(7), "n = {n}");
+        // A handler in A's frame at depth 3 (when there is one): 1007 plus the frames above.
+        f.call(&mut s, &[Val::I32(n), Val::I32(1)], &mut r).unwrap();
+        let expect = if n >= 3 { 1007 + (n - 3) } else { 7 };
+        assert_eq!(r[0].i32(), Some(expect), "n = {n}, caught in A");
+    }
+}

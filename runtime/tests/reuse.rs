@@ -74,3 +74,53 @@ fn reused_code_runs_the_new_module() {
         }
     }
 }
+
+/// Both ways a dropped memory is zeroed for reuse (in place when small, `madvise` when larger
+/// than 256 KiB): memories of 3 and 8 pages are written on every page and dropped, and the
+/// next memory, grown to 8 pages, reads as zero everywhere (an OR of every word).
+#[test]
+fn reused_memory_is_zero_after_either_release() {
+    let engine = Engine::default();
+    let dirty = Module::new(
+        &engine,
+        r#"(module (memory 1)
+             (func (export "dirty") (param $pages i32) (local $a i32)
+               (drop (memory.grow (i32.sub (local.get $pages) (i32.const 1))))
+               (loop $l
+                 (i64.store (local.get $a) (i64.const -1))
+                 (local.set $a (i32.add (local.get $a) (i32.const 4088)))
+                 (br_if $l (i32.lt_u (local.get $a)
+                   (i32.sub (i32.mul (local.get $pages) (i32.const 65536)) (i32.const 8)))))))"#,
+    )
+    .unwrap();
+    let clean = Module::new(
+        &engine,
+        r#"(module (memory 1)
+             (func (export "or_all") (result i64) (local $a i32) (local $r i64)
+               (drop (memory.grow (i32.const 7)))
+               (loop $l
+                 (local.set $r (i64.or (local.get $r) (i64.load (local.get $a))))
+                 (local.set $a (i32.add (local.get $a) (i32.const 8)))
+                 (br_if $l (i32.lt_u (local.get $a) (i32.const 524288))))
+               (local.get $r)))"#,
+    )
+    .unwrap();
+    for pages in [3, 8, 3, 8, 1] {
+        for _ in 0..4 {
+            let mut store = Store::new(&engine, ());
+            let inst = Instance::new(&mut store, &dirty, &[]).unwrap();
+            let f = inst.get_typed_func::<i32, ()>(&mut store, "dirty").unwrap();
+            f.call(&mut store, pages).unwrap();
+        }
+        let mut store = Store::new(&engine, ());
+        let inst = Instance::new(&mut store, &clean, &[]).unwrap();
+        let f = inst
+            .get_typed_func::<(), i64>(&mut store, "or_all")
+            .unwrap();
+        assert_eq!(
+            f.call(&mut store, ()).unwrap(),
+            0,
+            "after {pages}-page memories"
+        );
+    }
+}

@@ -142,7 +142,7 @@ extern "C" fn exn_new(vmctx: usize, tag: u32) -> u64 {
     with_instance(vmctx, 0, |s, i| {
         let t = s.instances[i].tags[tag as usize];
         let n = s.tags[t].ty.params().len();
-        s.new_exception(t, &vec![0; n]).0
+        s.new_exception_zeroed(t, n).0
     })
 }
 

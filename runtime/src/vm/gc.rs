@@ -24,29 +24,81 @@ use crate::gctypes::{KIND_ARRAY, KIND_STRUCT, TypeRegistry};
 use std::alloc::Layout;
 use std::collections::{HashMap, HashSet};
 
-const MARK: u32 = 1 << 8;
+/// The hasher of the heap's address-keyed maps. They used std's default SipHash, which is
+/// built to resist collision attacks on untrusted keys; these keys are object addresses the
+/// heap chose itself, and SipHash's rounds were about a tenth of the `gc` kernel (every
+/// allocation inserts, every marked candidate looks up). One folded multiply spreads the
+/// address bits over the whole hash (hashbrown takes the bucket from the low bits and a tag
+/// from the top seven).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct AddrHasher(u64);
+
+impl std::hash::Hasher for AddrHasher {
+    fn finish(&self) -> u64 {
+        let m = u128::from(self.0) * 0x9e37_79b9_7f4a_7c15;
+        (m as u64) ^ ((m >> 64) as u64)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only integer keys are hashed; this fallback keeps other input well defined.
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 ^= v;
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.0 ^= u64::from(v);
+    }
+    fn write_usize(&mut self, v: usize) {
+        self.0 ^= v as u64;
+    }
+}
+
+pub(crate) type AddrHash = std::hash::BuildHasherDefault<AddrHasher>;
+
+/// The mark bit, kept in an object's `objects` entry (next to its size) rather than in its
+/// header: the sweep then walks the map alone and reads no dead object's memory. With the bit
+/// in the header, the sweep's header reads, one cache miss per object in hash order, were
+/// most of a collection.
+const MARKED: usize = 1 << 63;
 const MIN_THRESHOLD: usize = 1 << 20;
 const ALIGN: usize = 16;
 
 pub(crate) struct GcHeap {
     /// Live objects: address -> allocation size.
-    objects: HashMap<usize, usize>,
+    objects: HashMap<usize, usize, AddrHash>,
     bytes: usize,
     threshold: usize,
     limit: usize,
+    /// Blocks of dead objects kept for reuse, by allocation size, and their total size
+    /// (at most the collection threshold, so the heap holds at most about twice its live
+    /// bytes). Every block is zeroed when it is handed out again.
+    ///
+    /// Each allocation used to be a `calloc` and each dead object a `free`: about a third of
+    /// the `gc` kernel's time was in the system allocator. A recycled block is a `Vec::pop`
+    /// and a `memset` of the object's own size.
+    free: HashMap<usize, Vec<usize>, AddrHash>,
+    free_bytes: usize,
+    /// Allocation shape of each canonical type allocated so far: (fixed bytes, bytes per
+    /// array element, kind); see `gc_alloc`.
+    shapes: HashMap<u32, (u32, u32, u32), AddrHash>,
     /// References handed to the host (rooted until released).
-    pub host_roots: HashSet<u64>,
+    pub host_roots: HashSet<u64, AddrHash>,
     pub collections: u64,
 }
 
 impl GcHeap {
     pub fn new(limit: usize) -> GcHeap {
         GcHeap {
-            objects: HashMap::new(),
+            objects: HashMap::default(),
             bytes: 0,
             threshold: MIN_THRESHOLD.min(limit),
             limit,
-            host_roots: HashSet::new(),
+            free: HashMap::default(),
+            free_bytes: 0,
+            shapes: HashMap::default(),
+            host_roots: HashSet::default(),
             collections: 0,
         }
     }
@@ -56,7 +108,9 @@ impl GcHeap {
     }
 
     pub fn object_size(&self, addr: u64) -> usize {
-        self.objects.get(&(addr as usize)).copied().unwrap_or(0)
+        self.objects
+            .get(&(addr as usize))
+            .map_or(0, |&size| size & !MARKED)
     }
 
     pub fn bytes(&self) -> usize {
@@ -74,8 +128,17 @@ impl GcHeap {
             return None;
         }
         let layout = Layout::from_size_align(size.max(ALIGN), ALIGN).ok()?;
-        // SAFETY: the layout has a nonzero size.
-        let p = unsafe { std::alloc::alloc_zeroed(layout) };
+        let p = match self.free.get_mut(&layout.size()).and_then(Vec::pop) {
+            Some(block) => {
+                self.free_bytes -= layout.size();
+                // SAFETY: a block this heap allocated with `layout` whose object died; nothing
+                // refers to it (it left `objects` when it was swept).
+                unsafe { std::ptr::write_bytes(block as *mut u8, 0, layout.size()) };
+                block as *mut u8
+            }
+            // SAFETY: the layout has a nonzero size.
+            None => unsafe { std::alloc::alloc_zeroed(layout) },
+        };
         if p.is_null() {
             return None;
         }
@@ -96,18 +159,20 @@ impl GcHeap {
     pub fn collect(&mut self, roots: &[u64], reg: &TypeRegistry) {
         self.collections += 1;
         let mut work: Vec<u64> = Vec::new();
-        let push = |v: u64, heap: &GcHeap, work: &mut Vec<u64>| {
-            if heap.contains(v) {
-                // SAFETY: `v` is a live object of this heap (checked above).
-                let flags = unsafe { &mut *((v as usize + 4) as *mut u32) };
-                if *flags & MARK == 0 {
-                    *flags |= MARK;
-                    work.push(v);
-                }
+        let push = |v: u64, objects: &mut HashMap<usize, usize, AddrHash>, work: &mut Vec<u64>| {
+            if v == 0 || v & 15 != 0 {
+                return;
+            }
+            // Only a live object of this heap has an entry.
+            if let Some(entry) = objects.get_mut(&(v as usize))
+                && *entry & MARKED == 0
+            {
+                *entry |= MARKED;
+                work.push(v);
             }
         };
         for &r in roots.iter().chain(self.host_roots.iter()) {
-            push(r, self, &mut work);
+            push(r, &mut self.objects, &mut work);
         }
         while let Some(obj) = work.pop() {
             // SAFETY: `obj` is a live object: its header holds its type id and kind.
@@ -119,7 +184,7 @@ impl GcHeap {
                         if f.storage.is_gc_ref() {
                             // SAFETY: the field lies inside the object (its type's layout).
                             let v = unsafe { *((obj + u64::from(off)) as *const u64) };
-                            push(v, self, &mut work);
+                            push(v, &mut self.objects, &mut work);
                         }
                     }
                 }
@@ -130,25 +195,31 @@ impl GcHeap {
                 let len = unsafe { *((obj + 8) as *const u32) };
                 for i in 0..u64::from(len) {
                     let v = unsafe { *((obj + 16 + 8 * i) as *const u64) };
-                    push(v, self, &mut work);
+                    push(v, &mut self.objects, &mut work);
                 }
             }
         }
         let mut freed = 0;
-        self.objects.retain(|&addr, &mut size| {
-            // SAFETY: every key is a live object.
-            let flags = unsafe { &mut *((addr + 4) as *mut u32) };
-            if *flags & MARK != 0 {
-                *flags &= !MARK;
+        let (free, free_bytes, keep) = (&mut self.free, &mut self.free_bytes, self.threshold);
+        self.objects.retain(|&addr, entry| {
+            let size = *entry;
+            if size & MARKED != 0 {
+                *entry = size & !MARKED;
                 true
             } else {
-                // SAFETY: allocated in `alloc` with this size and alignment, unreachable now.
-                unsafe {
-                    std::alloc::dealloc(
-                        addr as *mut u8,
-                        Layout::from_size_align_unchecked(size, ALIGN),
-                    )
-                };
+                if *free_bytes + size <= keep {
+                    free.entry(size).or_default().push(addr);
+                    *free_bytes += size;
+                } else {
+                    // SAFETY: allocated in `alloc` with this size and alignment, unreachable
+                    // now.
+                    unsafe {
+                        std::alloc::dealloc(
+                            addr as *mut u8,
+                            Layout::from_size_align_unchecked(size, ALIGN),
+                        )
+                    };
+                }
                 freed += size;
                 false
             }
@@ -164,7 +235,11 @@ impl GcHeap {
 
 impl Drop for GcHeap {
     fn drop(&mut self) {
-        for (&addr, &size) in &self.objects {
+        let free = self
+            .free
+            .iter()
+            .flat_map(|(&size, blocks)| blocks.iter().map(move |&addr| (addr, size)));
+        for (addr, size) in self.objects.iter().map(|(&a, &s)| (a, s)).chain(free) {
             // SAFETY: allocated in `alloc` with this size and alignment; the store (and so
             // every reference into the heap) is gone.
             unsafe {
@@ -348,18 +423,28 @@ impl StoreOpaque {
         fp: Option<usize>,
         collect: bool,
     ) -> Result<u64, TrapCode> {
-        let ti = self
-            .engine
-            .type_info(type_id)
-            .ok_or(TrapCode::CastFailure)?;
-        let (size, kind) = match &ti.composite {
-            Composite::Struct(_) => (u64::from(ti.size), KIND_STRUCT),
-            Composite::Array(f) => (
-                u64::from(ARRAY_DATA) + u64::from(len) * u64::from(f.storage.size()),
-                KIND_ARRAY,
-            ),
-            Composite::Func(_) => return Err(TrapCode::CastFailure),
+        // The type's shape comes from the heap's cache. It used to come from
+        // `engine.type_info` on every allocation: a lock of the engine's type registry and a
+        // clone and drop of the type's `Arc`, four atomic operations that were about a fifth
+        // of the `gc` kernel. Canonical type ids are never reused, so a cached shape stays
+        // right for the store's life.
+        let (fixed, per_elem, kind) = match self.gc.shapes.get(&type_id) {
+            Some(&shape) => shape,
+            None => {
+                let shape = {
+                    let reg = self.engine.registry();
+                    let ti = reg.get(type_id).ok_or(TrapCode::CastFailure)?;
+                    match &ti.composite {
+                        Composite::Struct(_) => (ti.size, 0, KIND_STRUCT),
+                        Composite::Array(f) => (ARRAY_DATA, f.storage.size(), KIND_ARRAY),
+                        Composite::Func(_) => return Err(TrapCode::CastFailure),
+                    }
+                };
+                self.gc.shapes.insert(type_id, shape);
+                shape
+            }
         };
+        let size = u64::from(fixed) + u64::from(len) * u64::from(per_elem);
         let size = usize::try_from(size).map_err(|_| TrapCode::OutOfGcHeap)?;
         if collect && self.gc.wants_collection(size) {
             self.gc_collect(fp);

@@ -119,6 +119,8 @@ impl StoreOpaque {
         len: u32,
     ) -> u32 {
         let m = self.mem_of(inst, mem);
+        // The segment (in `instances`) and the memory (in `memories`) are borrowed side by
+        // side and copied directly; the bytes used to go through a temporary `Vec` first.
         let i = &self.instances[inst];
         let data: &[u8] = if i.data_dropped[seg as usize] {
             &[]
@@ -128,12 +130,11 @@ impl StoreOpaque {
         let Some(s) = range(src.into(), len.into(), data.len()) else {
             return 1;
         };
-        let src_bytes = data[s].to_vec();
         let mem = self.memories[m].data_mut();
         let Some(d) = range(dst, len.into(), mem.len()) else {
             return 1;
         };
-        mem[d].copy_from_slice(&src_bytes);
+        mem[d].copy_from_slice(&data[s]);
         0
     }
 
@@ -203,6 +204,7 @@ impl StoreOpaque {
         len: u32,
     ) -> u32 {
         let t = self.table_of(inst, table);
+        // As in `memory_init`: segment and table are borrowed side by side, no temporary.
         let items = &self.instances[inst].elems[seg as usize];
         let (Some(s), Some(d)) = (
             range(src.into(), len.into(), items.len()),
@@ -210,8 +212,7 @@ impl StoreOpaque {
         ) else {
             return 1;
         };
-        let vals = items[s].to_vec();
-        self.tables[t].elems[d].copy_from_slice(&vals);
+        self.tables[t].elems[d].copy_from_slice(&items[s]);
         0
     }
 

@@ -13,8 +13,9 @@ pub(crate) const WASM_PAGE: u64 = 65536;
 /// and create or tear down a mapping. The fuzz campaign makes and drops thousands of small
 /// memories a second, so that was a visible part of its kernel time. A
 /// dropped memory's reservation now comes back here, zeroed and with its protection already
-/// set, and the next memory of the same reservation size takes it: one `madvise` when dropped,
-/// and no system call at all when the next memory starts at the size the last one ended at.
+/// set, and the next memory of the same reservation size takes it: a `memset` or one `madvise`
+/// when dropped (see [`ZERO_IN_PLACE_MAX`]), and no system call at all when the next memory
+/// starts at the size the last one ended at.
 static POOL: std::sync::Mutex<Vec<Pooled>> = std::sync::Mutex::new(Vec::new());
 
 /// At most this many reservations wait in the pool (each is only address space, no memory).
@@ -82,21 +83,41 @@ fn set_rw(base: usize, from: usize, to: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// Memories whose accessible part is at most this size are zeroed in place when they go back
+/// to the pool; larger ones are dropped with `madvise`.
+///
+/// `MADV_DONTNEED` was about half of an instantiate-and-drop of a one-page memory (`perf record`
+/// on the `instantiate` bench): the call itself, the TLB shootdown it sends to the other cores,
+/// and then a page fault (allocating and zeroing a fresh page) on the next instance's first
+/// write, typically its data segments. A `memset` of a small memory costs less than any one of
+/// those and leaves the pages resident, so a reused reservation needs no system call and takes
+/// no fault. Above this size the `memset` would start to cost more than it saves (and would
+/// fault in pages the program never touched), so those keep the `madvise`.
+const ZERO_IN_PLACE_MAX: usize = 256 << 10;
+
 /// Give back a reservation whose first `rw` bytes are read/write (and may hold data).
 fn release(base: usize, total: usize, rw: usize) {
-    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
-    if pool.len() < POOL_MAX {
-        // SAFETY: [base, base + rw) is ours and no reference into it survives the memory that
-        // owned it; MADV_DONTNEED on a private anonymous mapping drops its pages, which then
-        // read as zero. (Zeroing in place would first fault in the pages wasm never touched.)
-        let zeroed = rw == 0
-            || unsafe { libc::madvise(base as *mut libc::c_void, rw, libc::MADV_DONTNEED) == 0 };
-        if zeroed {
+    // Zeroed before taking the lock, so other threads' memories do not wait for the memset.
+    let zeroed = if rw == 0 {
+        true
+    } else if rw <= ZERO_IN_PLACE_MAX {
+        // SAFETY: [base, base + rw) is ours, mapped read/write, and no reference into it
+        // survives the memory that owned it.
+        unsafe { std::ptr::write_bytes(base as *mut u8, 0, rw) };
+        true
+    } else {
+        // SAFETY: as above; MADV_DONTNEED on a private anonymous mapping drops its pages, which
+        // then read as zero. (Zeroing in place would first fault in the pages wasm never
+        // touched.)
+        unsafe { libc::madvise(base as *mut libc::c_void, rw, libc::MADV_DONTNEED) == 0 }
+    };
+    if zeroed {
+        let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+        if pool.len() < POOL_MAX {
             pool.push(Pooled { base, total, rw });
             return;
         }
     }
-    drop(pool);
     // SAFETY: unmapping exactly a reservation we created; nothing refers to it any more.
     unsafe {
         libc::munmap(base as *mut libc::c_void, total);
