@@ -98,7 +98,11 @@ impl Store {
         stack.clear();
         stack.extend(args.iter().map(|v| value_to_slot(*v)));
         let result = match &self.funcs[func.0 as usize].kind {
-            FuncKind::Host(_) => self.call_host(func, None, &mut stack).map_err(Stop::Trap),
+            FuncKind::Host(_) => {
+                let sp = stack.len();
+                let height = self.call_host(func, None, &mut stack, sp);
+                height.map(|h| stack.truncate(h)).map_err(Stop::Trap)
+            }
             FuncKind::Wasm { .. } => self.run(&mut stack, func),
         };
         let result = result.map_err(|stop| match stop {
@@ -121,7 +125,8 @@ impl Store {
         out
     }
 
-    /// Run wasm function `entry`, whose arguments are on `stack`, until it returns.
+    /// Run wasm function `entry`, whose arguments are on `stack`, until it returns (leaving
+    /// its results on `stack`).
     /// Remaining fuel is written back to the store however the run ends.
     fn run(&mut self, stack: &mut Vec<Slot>, entry: FuncAddr) -> Result<(), Stop> {
         let metered = self.fuel.is_some();
@@ -147,20 +152,54 @@ impl Store {
         let mut code: Arc<FuncCode> = code.clone();
         let mut inst: Arc<Instance> = self.instances[*instance as usize].clone();
         let mut frames: Vec<Frame> = Vec::new();
+
+        // The operand stack is `slots[..sp]`. `slots` is all of `stack`'s buffer, which only
+        // grows during the run: entering a function makes sure it has room for the
+        // function's locals and for the most operands its body ever holds
+        // (`FuncCode::max_height`, from the validator). So a push or pop is an index update
+        // of the local `sp` and one access to the slice: `Vec::push`/`pop` loaded and stored
+        // the length through `&mut Vec` on every push and pop and checked the capacity (push)
+        // or emptiness (pop), which was most of the cost of `local.get` and the binary rules.
+        let mut sp = stack.len();
+        let mut slots: &mut [Slot];
         // The current frame: its locals, its operand base and the next instruction.
-        let mut locals = stack.len() - code.params;
-        stack.resize(stack.len() + code.locals, DEFAULT_SLOT);
-        let mut base = stack.len();
+        let mut locals = sp - code.params;
+        let mut base = sp + code.locals;
         let mut pc = 0usize;
 
+        // Make room for the current function's locals and operands above `base`, and set its
+        // declared locals (`locals + params..base`) to their default value.
+        macro_rules! enter {
+            () => {{
+                let need = base + code.max_height;
+                if stack.len() < need {
+                    stack.resize(need, DEFAULT_SLOT);
+                }
+                slots = stack.as_mut_slice();
+                slots[locals + code.params..base].fill(DEFAULT_SLOT);
+                sp = base;
+            }};
+        }
+        enter!();
+
         macro_rules! pop {
-            () => {
-                stack.pop().unwrap_or_default()
-            };
+            () => {{
+                debug_assert!(sp > base, "operand stack underflow");
+                sp -= 1;
+                slots[sp]
+            }};
         }
         macro_rules! push {
-            ($e:expr) => {
-                stack.push($e)
+            ($e:expr) => {{
+                let v: Slot = $e;
+                slots[sp] = v;
+                sp += 1;
+            }};
+        }
+        // The top operand, left on the stack.
+        macro_rules! top {
+            () => {
+                slots[sp - 1]
             };
         }
         // `unary!(t, a => e)`: pop a `t`, push `e`. `binary!(t, a, b => e)`: pop b, pop a.
@@ -239,11 +278,13 @@ impl Store {
         macro_rules! do_return {
             () => {{
                 let n = code.results;
-                let len = stack.len();
-                stack.copy_within(len - n..len, locals);
-                stack.truncate(locals + n);
+                slots.copy_within(sp - n..sp, locals);
+                sp = locals + n;
                 match frames.pop() {
-                    None => return Ok(()),
+                    None => {
+                        stack.truncate(sp);
+                        return Ok(());
+                    }
                     Some(f) => {
                         code = f.code;
                         inst = f.inst;
@@ -264,10 +305,9 @@ impl Store {
                 } else {
                     let keep = b.arity as usize;
                     let height = base + b.height as usize;
-                    let len = stack.len();
-                    if len != height + keep {
-                        stack.copy_within(len - keep..len, height);
-                        stack.truncate(height + keep);
+                    if sp != height + keep {
+                        slots.copy_within(sp - keep..sp, height);
+                        sp = height + keep;
                     }
                     pc = b.target as usize;
                 }
@@ -296,19 +336,18 @@ impl Store {
                             pc,
                             locals,
                         };
-                        let args = stack.len() - params;
+                        let args = sp - params;
                         if $tail {
-                            stack.copy_within(args.., locals);
-                            stack.truncate(locals + params);
+                            slots.copy_within(args..sp, locals);
                         } else {
-                            if frames.len() + 1 >= max_depth || stack.len() > MAX_STACK_SLOTS {
+                            if frames.len() + 1 >= max_depth || sp > MAX_STACK_SLOTS {
                                 return Err(Trap::new(TrapKind::CallStackExhausted).into());
                             }
                             frames.push(caller);
                             locals = args;
                         }
-                        stack.resize(stack.len() + code.locals, DEFAULT_SLOT);
-                        base = stack.len();
+                        base = locals + params + code.locals;
+                        enter!();
                         pc = 0;
                     }
                     FuncKind::Host(_) => {
@@ -318,7 +357,8 @@ impl Store {
                             self.fuel = Some(*fuel);
                         }
                         let caller = Some(InstanceAddr(inst.addr));
-                        self.call_host(a, caller, stack)?;
+                        sp = self.call_host(a, caller, stack, sp)?;
+                        slots = stack.as_mut_slice();
                         if let Some(left) = self.fuel {
                             *fuel = left;
                         }
@@ -402,16 +442,18 @@ impl Store {
                 let tag = self.exns[exn as usize].tag;
                 loop {
                     if let Some(c) = control::find_catch(&code, &inst, pc as u32 - 1, tag) {
-                        stack.truncate(base + c.to.height as usize);
+                        sp = base + c.to.height as usize;
                         if c.tag.is_some() {
-                            stack.extend_from_slice(&self.exns[exn as usize].payload);
+                            let payload = &self.exns[exn as usize].payload;
+                            slots[sp..sp + payload.len()].copy_from_slice(payload);
+                            sp += payload.len();
                         }
                         let r = ref_slot(RefKind::Exn, exn);
                         if c.with_ref {
-                            stack.push(r);
+                            push!(r);
                         }
                         if let Some(l) = c.exn_local {
-                            stack[locals + l as usize] = r;
+                            slots[locals + l as usize] = r;
                         }
                         if c.to.target == Branch::RETURN {
                             do_return!();
@@ -461,13 +503,13 @@ impl Store {
                     }
                 }
                 Instr::BrOnNull(b) => {
-                    if stack.last() == Some(&0) {
+                    if top!() == 0 {
                         pop!();
                         branch!(b);
                     }
                 }
                 Instr::BrOnNonNull(b) => {
-                    if stack.last() == Some(&0) {
+                    if top!() == 0 {
                         pop!();
                     } else {
                         branch!(b);
@@ -492,7 +534,8 @@ impl Store {
                 Instr::Throw(x) => {
                     let tag = inst.tags[x as usize];
                     let ty = &self.types.defs[self.tags[tag as usize].type_id as usize].func;
-                    let payload = stack.split_off(stack.len() - ty.params.len());
+                    sp -= ty.params.len();
+                    let payload = slots[sp..sp + ty.params.len()].to_vec();
                     if self.objects.len() + self.exns.len() >= self.config.max_objects {
                         return Err(Trap::host("allocation limit exceeded").into());
                     }
@@ -507,7 +550,7 @@ impl Store {
                 }
                 Instr::Rethrow(l) => {
                     // The catch clause wrote the exception there: never null.
-                    let exn = slot_ref(stack[locals + l as usize]).map_or(0, |(_, e)| e);
+                    let exn = slot_ref(slots[locals + l as usize]).map_or(0, |(_, e)| e);
                     throw!(exn);
                 }
 
@@ -523,23 +566,23 @@ impl Store {
                 }
 
                 // ---- Variables.
-                Instr::LocalGet(i) => push!(stack[locals + i as usize]),
+                Instr::LocalGet(i) => push!(slots[locals + i as usize]),
                 Instr::LocalSet(i) => {
                     let v = pop!();
-                    stack[locals + i as usize] = v;
+                    slots[locals + i as usize] = v;
                 }
                 Instr::LocalTee(i) => {
-                    let v = stack.last().copied().unwrap_or_default();
-                    stack[locals + i as usize] = v;
+                    let v = top!();
+                    slots[locals + i as usize] = v;
                 }
                 Instr::LocalGet2(a, b) => {
-                    push!(stack[locals + a as usize]);
-                    push!(stack[locals + b as usize]);
+                    push!(slots[locals + a as usize]);
+                    push!(slots[locals + b as usize]);
                 }
                 Instr::LocalSetGet(a, b) => {
                     let v = pop!();
-                    stack[locals + a as usize] = v;
-                    push!(stack[locals + b as usize]);
+                    slots[locals + a as usize] = v;
+                    push!(slots[locals + b as usize]);
                 }
                 Instr::GlobalGet(i) => push!(self.globals[inst.globals[i as usize] as usize].value),
                 Instr::GlobalSet(i) => {
@@ -657,7 +700,7 @@ impl Store {
                 Instr::RefNull => push!(0),
                 Instr::RefIsNull => unary!(u128, r => r == 0),
                 Instr::RefAsNonNull => {
-                    if stack.last() == Some(&0) {
+                    if top!() == 0 {
                         return Err(Trap::new(TrapKind::NullReference).into());
                     }
                 }
@@ -675,14 +718,14 @@ impl Store {
                     let to = code.casts[c as usize]
                         .to
                         .map(&|t| inst.type_ids[t as usize]);
-                    if !self.ref_matches(stack.last().copied().unwrap_or_default(), to) {
+                    if !self.ref_matches(top!(), to) {
                         return Err(Trap::new(TrapKind::CastFailure).into());
                     }
                 }
                 Instr::BrOnCast(c) | Instr::BrOnCastFail(c) => {
                     let cast = code.casts[c as usize];
                     let to = cast.to.map(&|t| inst.type_ids[t as usize]);
-                    let matches = self.ref_matches(stack.last().copied().unwrap_or_default(), to);
+                    let matches = self.ref_matches(top!(), to);
                     if matches == matches!(instr, Instr::BrOnCast(_)) {
                         branch!(cast.branch);
                     }
@@ -699,7 +742,8 @@ impl Store {
                 Instr::StructNew(t) => {
                     let id = inst.type_ids[t as usize];
                     let n = gc::field_count(&self.types, id);
-                    let mut fields = stack.split_off(stack.len() - n);
+                    sp -= n;
+                    let mut fields = slots[sp..sp + n].to_vec();
                     for (i, f) in fields.iter_mut().enumerate() {
                         *f = gc::pack(gc::storage(&self.types, id, i), *f);
                     }
@@ -735,8 +779,9 @@ impl Store {
                 Instr::ArrayNewFixed { ty, n } => {
                     let id = inst.type_ids[ty as usize];
                     let s = gc::storage(&self.types, id, 0);
-                    let elems = stack.split_off(stack.len() - n as usize);
-                    let elems = elems.into_iter().map(|v| gc::pack(s, v)).collect();
+                    sp -= n as usize;
+                    let elems = slots[sp..sp + n as usize].iter();
+                    let elems = elems.map(|&v| gc::pack(s, v)).collect();
                     push!(self.alloc(RefKind::Array, id, elems)?);
                 }
                 Instr::ArrayNewData { ty, data } => {
@@ -1029,7 +1074,9 @@ impl Store {
 
                 // ---- SIMD.
                 Instr::V128Const(i) => push!(code.v128s[i as usize]),
-                Instr::I8x16Shuffle(i) => simd::shuffle(code.v128s[i as usize], stack),
+                Instr::I8x16Shuffle(i) => {
+                    binary!(u128, a, b => simd::shuffle(code.v128s[i as usize], a, b))
+                }
                 Instr::SimdUnary(op) => unary!(u128, a => {
                     let r = simd::unary(op, a);
                     if canon { simd::canonical_unary(op, r) } else { r }
@@ -1075,13 +1122,14 @@ impl Store {
                     let mem = &self.mems[mem_index!(m.mem)].data;
                     push!(simd::memory::load_vector(op, mem, addr, m.offset())?);
                 }
-                Instr::SimdMemLane(op, lane, m) => simd::memory::exec_lane(
-                    op,
-                    lane,
-                    m,
-                    &mut self.mems[mem_index!(m.mem)].data,
-                    stack,
-                )?,
+                Instr::SimdMemLane(op, lane, m) => {
+                    let v = pop!();
+                    let addr = pop!() as u64;
+                    let mem = &mut self.mems[mem_index!(m.mem)].data;
+                    if let Some(r) = simd::memory::exec_lane(op, lane, m, mem, addr, v)? {
+                        push!(r);
+                    }
+                }
             }
         }
     }

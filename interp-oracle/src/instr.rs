@@ -75,6 +75,10 @@ pub(crate) struct FuncCode {
     pub results: usize,
     /// Number of declared (non-parameter) locals.
     pub locals: usize,
+    /// The most operands the body ever has on the stack (the validator's operand-stack
+    /// height, before or after any instruction): the interpreter reserves that many slots
+    /// above the locals when it enters the function.
+    pub max_height: usize,
     pub instrs: Vec<Instr>,
     /// Targets of all `br_table`s of the function (see [`Instr::BrTable`]).
     pub br_tables: Vec<Branch>,

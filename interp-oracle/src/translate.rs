@@ -835,10 +835,12 @@ pub(crate) fn translate(
         }],
     };
     let mut ops = body.get_operators_reader()?;
+    let mut max_height = 0;
     while !ops.eof() {
         let (op, offset) = ops.read_with_offset()?;
         let height = v.operand_stack_height();
         v.op(offset, &op)?;
+        max_height = max_height.max(height).max(v.operand_stack_height());
         t.op(&op, height);
     }
     ops.finish()?;
@@ -847,6 +849,7 @@ pub(crate) fn translate(
         results: ty.results.len(),
         // The declared locals, then the hidden ones of legacy `try`s.
         locals: t.next_local as usize - ty.params.len(),
+        max_height: max_height as usize,
         instrs: t.instrs,
         br_tables: t.br_tables,
         v128s: t.v128s,
