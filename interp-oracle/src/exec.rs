@@ -566,23 +566,36 @@ impl Store {
                 }
 
                 // ---- Variables.
-                Instr::LocalGet(i) => push!(slots[locals + i as usize]),
+                // Number locals move the 64 bits their slots can hold, as the number rules
+                // read and write them. (A whole-slot copy is one 16-byte load, and reading
+                // a result that a number rule just wrote as two 8-byte halves cannot be
+                // forwarded from the store buffer: it stalled `local.set` after arithmetic.)
+                Instr::LocalGet(i) => push!(Slot::from(slots[locals + i as usize] as u64)),
                 Instr::LocalSet(i) => {
+                    let v = pop!() as u64;
+                    slots[locals + i as usize] = Slot::from(v);
+                }
+                Instr::LocalTee(i) => {
+                    let v = top!() as u64;
+                    slots[locals + i as usize] = Slot::from(v);
+                }
+                Instr::LocalGetWide(i) => push!(slots[locals + i as usize]),
+                Instr::LocalSetWide(i) => {
                     let v = pop!();
                     slots[locals + i as usize] = v;
                 }
-                Instr::LocalTee(i) => {
+                Instr::LocalTeeWide(i) => {
                     let v = top!();
                     slots[locals + i as usize] = v;
                 }
                 Instr::LocalGet2(a, b) => {
-                    push!(slots[locals + a as usize]);
-                    push!(slots[locals + b as usize]);
+                    push!(Slot::from(slots[locals + a as usize] as u64));
+                    push!(Slot::from(slots[locals + b as usize] as u64));
                 }
                 Instr::LocalSetGet(a, b) => {
-                    let v = pop!();
-                    slots[locals + a as usize] = v;
-                    push!(slots[locals + b as usize]);
+                    let v = pop!() as u64;
+                    slots[locals + a as usize] = Slot::from(v);
+                    push!(Slot::from(slots[locals + b as usize] as u64));
                 }
                 Instr::GlobalGet(i) => push!(self.globals[inst.globals[i as usize] as usize].value),
                 Instr::GlobalSet(i) => {

@@ -189,13 +189,18 @@ pub(crate) enum Instr {
     Drop,
     Select,
 
-    // Variables.
+    // Variables. The plain forms are for locals of a number type (`i32`, `i64`, `f32`,
+    // `f64`), whose slots hold at most 64 bits (see `value.rs`), and move those 64 bits; the
+    // `Wide` forms are for `v128` and reference locals and move the whole slot.
     LocalGet(u32),
     LocalSet(u32),
     LocalTee(u32),
-    /// `local.get a; local.get b`, fused (see "Fused pairs" above).
+    LocalGetWide(u32),
+    LocalSetWide(u32),
+    LocalTeeWide(u32),
+    /// `local.get a; local.get b` of number locals, fused (see "Fused pairs" above).
     LocalGet2(u32, u32),
-    /// `local.set a; local.get b`, fused.
+    /// `local.set a; local.get b` of number locals, fused.
     LocalSetGet(u32, u32),
     GlobalGet(u32),
     GlobalSet(u32),

@@ -9,13 +9,13 @@ use wasmparser::{
 
 use std::mem;
 
-use crate::FuncType;
 use crate::instr::{
     Branch, Cast, Catch, FuncCode, Handlers, Instr, MemArg, Region, RelaxedBinary, RelaxedTernary,
     RelaxedUnary, Sign, SimdBinary, SimdExtractLane, SimdLoad, SimdMemLaneOp, SimdReplaceLane,
     SimdShift, SimdTernary, SimdUnary,
 };
 use crate::types::{RefTy, heap_from};
+use crate::{FuncType, ValType};
 
 /// A label of the pre-pass's control stack.
 struct Ctrl {
@@ -64,12 +64,19 @@ struct Translator<'m> {
     ctrls: Vec<Ctrl>,
     /// The index of the next hidden local (after the parameters and declared locals).
     next_local: u32,
+    /// For each parameter and declared local: whether it is of a number type, so that its
+    /// `local.*` instructions move 64 bits (see `Instr::LocalGet`).
+    number_locals: Vec<bool>,
     /// Whether the last instruction may be fused with the next: it was emitted by `emit` and
     /// no label, region or branch fixup has pointed at the pc after it since.
     fusable: bool,
 }
 
 impl Translator<'_> {
+    fn is_number_local(&self, i: u32) -> bool {
+        self.number_locals.get(i as usize) == Some(&true)
+    }
+
     fn pc(&self) -> u32 {
         self.instrs.len() as u32
     }
@@ -433,9 +440,12 @@ impl Translator<'_> {
             },
             O::Drop => Instr::Drop,
             O::Select | O::TypedSelect { .. } => Instr::Select,
-            O::LocalGet { local_index } => Instr::LocalGet(*local_index),
-            O::LocalSet { local_index } => Instr::LocalSet(*local_index),
-            O::LocalTee { local_index } => Instr::LocalTee(*local_index),
+            O::LocalGet { local_index: i } if self.is_number_local(*i) => Instr::LocalGet(*i),
+            O::LocalSet { local_index: i } if self.is_number_local(*i) => Instr::LocalSet(*i),
+            O::LocalTee { local_index: i } if self.is_number_local(*i) => Instr::LocalTee(*i),
+            O::LocalGet { local_index } => Instr::LocalGetWide(*local_index),
+            O::LocalSet { local_index } => Instr::LocalSetWide(*local_index),
+            O::LocalTee { local_index } => Instr::LocalTeeWide(*local_index),
             O::GlobalGet { global_index } => Instr::GlobalGet(*global_index),
             O::GlobalSet { global_index } => Instr::GlobalSet(*global_index),
             O::TableGet { table } => Instr::TableGet(*table),
@@ -806,12 +816,23 @@ pub(crate) fn translate(
     ty: &FuncType,
 ) -> Result<FuncCode, BinaryReaderError> {
     let mut locals = 0usize;
+    let mut number_locals: Vec<bool> = (ty.params.iter())
+        .map(|t| matches!(t, ValType::I32 | ValType::I64 | ValType::F32 | ValType::F64))
+        .collect();
     let mut reader = body.get_locals_reader()?;
     for _ in 0..reader.get_count() {
         let offset = reader.original_position();
         let (count, t) = reader.read()?;
         v.define_locals(offset, count, t)?;
         locals += count as usize;
+        let number = matches!(
+            t,
+            wasmparser::ValType::I32
+                | wasmparser::ValType::I64
+                | wasmparser::ValType::F32
+                | wasmparser::ValType::F64
+        );
+        number_locals.resize(number_locals.len() + count as usize, number);
     }
     let mut t = Translator {
         types,
@@ -821,6 +842,7 @@ pub(crate) fn translate(
         casts: Vec::new(),
         regions: Vec::new(),
         next_local: (ty.params.len() + locals) as u32,
+        number_locals,
         fusable: false,
         ctrls: vec![Ctrl {
             kind: CtrlKind::Function,
