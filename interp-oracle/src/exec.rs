@@ -476,671 +476,729 @@ impl Store {
             }};
         }
 
-        loop {
-            let instr = code.instrs[pc];
-            pc += 1;
-            match instr {
-                // ---- Control.
-                Instr::Unreachable => return Err(TrapKind::Unreachable.into()),
-                Instr::Unsupported => {
-                    return Err(Trap::host("instruction not supported by the oracle").into());
-                }
-                Instr::Jump(target) => pc = target as usize,
-                Instr::BrUnless(target) => {
-                    if pop!() as u32 == 0 {
-                        pc = target as usize;
+        // The outer loop runs once per change of function (call, return, throw): it keeps the
+        // current body in the local `instrs`, so that fetching an instruction is one load
+        // from a slice in registers instead of going through `code`'s `Arc` and `Vec` on every
+        // dispatch. Whatever changes `code` continues it, which the borrow of `instrs`
+        // enforces.
+        'frames: loop {
+            let instrs: &[Instr] = &code.instrs;
+            loop {
+                let instr = instrs[pc];
+                pc += 1;
+                match instr {
+                    // ---- Control.
+                    Instr::Unreachable => return Err(TrapKind::Unreachable.into()),
+                    Instr::Unsupported => {
+                        return Err(Trap::host("instruction not supported by the oracle").into());
                     }
-                }
-                Instr::Br(b) => branch!(b),
-                Instr::BrIf(b) => {
-                    if pop!() as u32 != 0 {
+                    Instr::Jump(target) => pc = target as usize,
+                    Instr::BrUnless(target) => {
+                        if pop!() as u32 == 0 {
+                            pc = target as usize;
+                        }
+                    }
+                    Instr::Br(b) => {
                         branch!(b);
+                        continue 'frames;
                     }
-                }
-                Instr::BrIfEqz(b) => {
-                    if pop!() as u32 == 0 {
+                    Instr::BrIf(b) => {
+                        if pop!() as u32 != 0 {
+                            branch!(b);
+                            continue 'frames;
+                        }
+                    }
+                    Instr::BrIfEqz(b) => {
+                        if pop!() as u32 == 0 {
+                            branch!(b);
+                            continue 'frames;
+                        }
+                    }
+                    Instr::BrOnNull(b) => {
+                        if top!() == 0 {
+                            pop!();
+                            branch!(b);
+                            continue 'frames;
+                        }
+                    }
+                    Instr::BrOnNonNull(b) => {
+                        if top!() == 0 {
+                            pop!();
+                        } else {
+                            branch!(b);
+                            continue 'frames;
+                        }
+                    }
+                    Instr::BrTable { start, len } => {
+                        let i = (pop!() as u32).min(len - 1);
+                        let b = code.br_tables[(start + i) as usize];
                         branch!(b);
+                        continue 'frames;
                     }
-                }
-                Instr::BrOnNull(b) => {
-                    if top!() == 0 {
+                    Instr::Return => {
+                        do_return!();
+                        continue 'frames;
+                    }
+                    Instr::Call(f) => {
+                        call!(inst.funcs[f as usize], tail: false);
+                        continue 'frames;
+                    }
+                    Instr::CallIndirect { type_index, table } => {
+                        call!(indirect_callee!(type_index, table), tail: false);
+                        continue 'frames;
+                    }
+                    Instr::CallRef => {
+                        call!(ref_callee!(), tail: false);
+                        continue 'frames;
+                    }
+                    Instr::ReturnCall(f) => {
+                        call!(inst.funcs[f as usize], tail: true);
+                        continue 'frames;
+                    }
+                    Instr::ReturnCallIndirect { type_index, table } => {
+                        call!(indirect_callee!(type_index, table), tail: true);
+                        continue 'frames;
+                    }
+                    Instr::ReturnCallRef => {
+                        call!(ref_callee!(), tail: true);
+                        continue 'frames;
+                    }
+                    Instr::Throw(x) => {
+                        let tag = inst.tags[x as usize];
+                        let ty = &self.types.defs[self.tags[tag as usize].type_id as usize].func;
+                        sp -= ty.params.len();
+                        let payload = slots[sp..sp + ty.params.len()].to_vec();
+                        if self.objects.len() + self.exns.len() >= self.config.max_objects {
+                            return Err(Trap::host("allocation limit exceeded").into());
+                        }
+                        self.exns.push(ExnInst { tag, payload });
+                        throw!(self.exns.len() as u32 - 1);
+                        continue 'frames;
+                    }
+                    Instr::ThrowRef => {
+                        let Some((_, exn)) = slot_ref(pop!()) else {
+                            return Err(Trap::new(TrapKind::NullExceptionReference).into());
+                        };
+                        throw!(exn);
+                        continue 'frames;
+                    }
+                    Instr::Rethrow(l) => {
+                        // The catch clause wrote the exception there: never null.
+                        let exn = slot_ref(slots[locals + l as usize]).map_or(0, |(_, e)| e);
+                        throw!(exn);
+                        continue 'frames;
+                    }
+
+                    // ---- Parametric.
+                    Instr::Drop => {
                         pop!();
-                        branch!(b);
                     }
-                }
-                Instr::BrOnNonNull(b) => {
-                    if top!() == 0 {
-                        pop!();
-                    } else {
-                        branch!(b);
+                    Instr::Select => {
+                        let c = pop!() as u32;
+                        let b = pop!();
+                        let a = pop!();
+                        push!(if c != 0 { a } else { b });
                     }
-                }
-                Instr::BrTable { start, len } => {
-                    let i = (pop!() as u32).min(len - 1);
-                    let b = code.br_tables[(start + i) as usize];
-                    branch!(b);
-                }
-                Instr::Return => do_return!(),
-                Instr::Call(f) => call!(inst.funcs[f as usize], tail: false),
-                Instr::CallIndirect { type_index, table } => {
-                    call!(indirect_callee!(type_index, table), tail: false)
-                }
-                Instr::CallRef => call!(ref_callee!(), tail: false),
-                Instr::ReturnCall(f) => call!(inst.funcs[f as usize], tail: true),
-                Instr::ReturnCallIndirect { type_index, table } => {
-                    call!(indirect_callee!(type_index, table), tail: true)
-                }
-                Instr::ReturnCallRef => call!(ref_callee!(), tail: true),
-                Instr::Throw(x) => {
-                    let tag = inst.tags[x as usize];
-                    let ty = &self.types.defs[self.tags[tag as usize].type_id as usize].func;
-                    sp -= ty.params.len();
-                    let payload = slots[sp..sp + ty.params.len()].to_vec();
-                    if self.objects.len() + self.exns.len() >= self.config.max_objects {
-                        return Err(Trap::host("allocation limit exceeded").into());
+
+                    // ---- Variables.
+                    // Number locals move the 64 bits their slots can hold, as the number rules
+                    // read and write them. (A whole-slot copy is one 16-byte load, and reading
+                    // a result that a number rule just wrote as two 8-byte halves cannot be
+                    // forwarded from the store buffer: it stalled `local.set` after arithmetic.)
+                    Instr::LocalGet(i) => push!(Slot::from(slots[locals + i as usize] as u64)),
+                    Instr::LocalSet(i) => {
+                        let v = pop!() as u64;
+                        slots[locals + i as usize] = Slot::from(v);
                     }
-                    self.exns.push(ExnInst { tag, payload });
-                    throw!(self.exns.len() as u32 - 1);
-                }
-                Instr::ThrowRef => {
-                    let Some((_, exn)) = slot_ref(pop!()) else {
-                        return Err(Trap::new(TrapKind::NullExceptionReference).into());
-                    };
-                    throw!(exn);
-                }
-                Instr::Rethrow(l) => {
-                    // The catch clause wrote the exception there: never null.
-                    let exn = slot_ref(slots[locals + l as usize]).map_or(0, |(_, e)| e);
-                    throw!(exn);
-                }
-
-                // ---- Parametric.
-                Instr::Drop => {
-                    pop!();
-                }
-                Instr::Select => {
-                    let c = pop!() as u32;
-                    let b = pop!();
-                    let a = pop!();
-                    push!(if c != 0 { a } else { b });
-                }
-
-                // ---- Variables.
-                // Number locals move the 64 bits their slots can hold, as the number rules
-                // read and write them. (A whole-slot copy is one 16-byte load, and reading
-                // a result that a number rule just wrote as two 8-byte halves cannot be
-                // forwarded from the store buffer: it stalled `local.set` after arithmetic.)
-                Instr::LocalGet(i) => push!(Slot::from(slots[locals + i as usize] as u64)),
-                Instr::LocalSet(i) => {
-                    let v = pop!() as u64;
-                    slots[locals + i as usize] = Slot::from(v);
-                }
-                Instr::LocalTee(i) => {
-                    let v = top!() as u64;
-                    slots[locals + i as usize] = Slot::from(v);
-                }
-                Instr::LocalGetWide(i) => push!(slots[locals + i as usize]),
-                Instr::LocalSetWide(i) => {
-                    let v = pop!();
-                    slots[locals + i as usize] = v;
-                }
-                Instr::LocalTeeWide(i) => {
-                    let v = top!();
-                    slots[locals + i as usize] = v;
-                }
-                Instr::LocalGet2(a, b) => {
-                    push!(Slot::from(slots[locals + a as usize] as u64));
-                    push!(Slot::from(slots[locals + b as usize] as u64));
-                }
-                Instr::LocalSetGet(a, b) => {
-                    let v = pop!() as u64;
-                    slots[locals + a as usize] = Slot::from(v);
-                    push!(Slot::from(slots[locals + b as usize] as u64));
-                }
-                Instr::GlobalGet(i) => push!(self.globals[inst.globals[i as usize] as usize].value),
-                Instr::GlobalSet(i) => {
-                    let v = pop!();
-                    self.globals[inst.globals[i as usize] as usize].value = v;
-                }
-
-                // ---- Tables.
-                Instr::TableGet(t) => {
-                    let i = pop!() as u64;
-                    push!(table::get(&self.tables[table_index!(t)], i)?);
-                }
-                Instr::TableSet(t) => {
-                    let v = pop!();
-                    let i = pop!() as u64;
-                    table::set(&mut self.tables[table_index!(t)], i, v)?;
-                }
-                Instr::TableSize(t) => push!(self.tables[table_index!(t)].elems.len() as Slot),
-                Instr::TableGrow(t) => {
-                    let n = pop!() as u64;
-                    let init = pop!();
-                    push!(Slot::from(table::grow(
-                        &mut self.tables[table_index!(t)],
-                        init,
-                        n
-                    )));
-                }
-                Instr::TableFill(t) => {
-                    let n = pop!() as u64;
-                    let v = pop!();
-                    let i = pop!() as u64;
-                    table::fill(&mut self.tables[table_index!(t)], i, v, n)?;
-                }
-                Instr::TableCopy { dst, src } => {
-                    let n = pop!() as u64;
-                    let s = pop!() as u64;
-                    let d = pop!() as u64;
-                    let (dst, src) = (table_index!(dst), table_index!(src));
-                    if dst == src {
-                        table::copy_within(&mut self.tables[dst], d, s, n)?;
-                    } else {
-                        let (dt, st) = two_mut(&mut self.tables, dst, src);
-                        table::copy_between(dt, st, d, s, n)?;
+                    Instr::LocalTee(i) => {
+                        let v = top!() as u64;
+                        slots[locals + i as usize] = Slot::from(v);
                     }
-                }
-                Instr::TableInit { elem, table: t } => {
-                    let n = pop!() as u64;
-                    let s = pop!() as u64;
-                    let d = pop!() as u64;
-                    let elems = &self.elems[inst.elems[elem as usize] as usize].elems;
-                    table::init(&mut self.tables[table_index!(t)], elems, d, s, n)?;
-                }
-                Instr::ElemDrop(e) => {
-                    self.elems[inst.elems[e as usize] as usize].elems = Vec::new();
-                }
-
-                // ---- Memory.
-                Instr::I32Load(m) => load!(m, 4, b => u32::from_le_bytes(b)),
-                Instr::I64Load(m) => load!(m, 8, b => u64::from_le_bytes(b)),
-                Instr::F32Load(m) => load!(m, 4, b => u32::from_le_bytes(b)),
-                Instr::F64Load(m) => load!(m, 8, b => u64::from_le_bytes(b)),
-                Instr::I32Load8S(m) => load!(m, 1, b => b[0] as i8 as i32 as u32),
-                Instr::I32Load8U(m) => load!(m, 1, b => b[0]),
-                Instr::I32Load16S(m) => load!(m, 2, b => i16::from_le_bytes(b) as i32 as u32),
-                Instr::I32Load16U(m) => load!(m, 2, b => u16::from_le_bytes(b)),
-                Instr::I64Load8S(m) => load!(m, 1, b => b[0] as i8 as i64 as u64),
-                Instr::I64Load8U(m) => load!(m, 1, b => b[0]),
-                Instr::I64Load16S(m) => load!(m, 2, b => i16::from_le_bytes(b) as i64 as u64),
-                Instr::I64Load16U(m) => load!(m, 2, b => u16::from_le_bytes(b)),
-                Instr::I64Load32S(m) => load!(m, 4, b => i32::from_le_bytes(b) as i64 as u64),
-                Instr::I64Load32U(m) => load!(m, 4, b => u32::from_le_bytes(b)),
-                Instr::I32Store(m) | Instr::F32Store(m) | Instr::I64Store32(m) => {
-                    store!(m, u32, v => v.to_le_bytes())
-                }
-                Instr::I64Store(m) | Instr::F64Store(m) => store!(m, u64, v => v.to_le_bytes()),
-                Instr::I32Store8(m) | Instr::I64Store8(m) => store!(m, u8, v => [v]),
-                Instr::I32Store16(m) | Instr::I64Store16(m) => {
-                    store!(m, u16, v => v.to_le_bytes())
-                }
-                Instr::MemorySize(m) => push!(Slot::from(self.mems[mem_index!(m)].pages())),
-                Instr::MemoryGrow(m) => {
-                    let n = pop!() as u64;
-                    push!(Slot::from(memory::grow(&mut self.mems[mem_index!(m)], n)));
-                }
-                Instr::MemoryInit { data, mem } => {
-                    let n = pop!() as u64;
-                    let s = pop!() as u64;
-                    let d = pop!() as u64;
-                    let bytes = &self.datas[inst.datas[data as usize] as usize].bytes;
-                    memory::init(&mut self.mems[mem_index!(mem)].data, bytes, d, s, n)?;
-                }
-                Instr::DataDrop(i) => {
-                    self.datas[inst.datas[i as usize] as usize].bytes = Arc::from([]);
-                }
-                Instr::MemoryCopy { dst, src } => {
-                    let n = pop!() as u64;
-                    let s = pop!() as u64;
-                    let d = pop!() as u64;
-                    let (dst, src) = (mem_index!(dst), mem_index!(src));
-                    if dst == src {
-                        memory::copy_within(&mut self.mems[dst].data, d, s, n)?;
-                    } else {
-                        let (dm, sm) = two_mut(&mut self.mems, dst, src);
-                        memory::copy_between(&mut dm.data, &sm.data, d, s, n)?;
+                    Instr::LocalGetWide(i) => push!(slots[locals + i as usize]),
+                    Instr::LocalSetWide(i) => {
+                        let v = pop!();
+                        slots[locals + i as usize] = v;
                     }
-                }
-                Instr::MemoryFill(m) => {
-                    let n = pop!() as u64;
-                    let v = pop!() as u8;
-                    let d = pop!() as u64;
-                    memory::fill(&mut self.mems[mem_index!(m)].data, d, v, n)?;
-                }
-
-                // ---- References.
-                Instr::RefNull => push!(0),
-                Instr::RefIsNull => unary!(u128, r => r == 0),
-                Instr::RefAsNonNull => {
-                    if top!() == 0 {
-                        return Err(Trap::new(TrapKind::NullReference).into());
+                    Instr::LocalTeeWide(i) => {
+                        let v = top!();
+                        slots[locals + i as usize] = v;
                     }
-                }
-                Instr::RefFunc(f) => push!(funcref_slot(Some(inst.funcs[f as usize]))),
-
-                Instr::RefEq => binary!(u128, a, b => a == b),
-                Instr::RefTest(c) => {
-                    let to = code.casts[c as usize]
-                        .to
-                        .map(&|t| inst.type_ids[t as usize]);
-                    let r = pop!();
-                    push!(Slot::from(self.ref_matches(r, to)));
-                }
-                Instr::RefCast(c) => {
-                    let to = code.casts[c as usize]
-                        .to
-                        .map(&|t| inst.type_ids[t as usize]);
-                    if !self.ref_matches(top!(), to) {
-                        return Err(Trap::new(TrapKind::CastFailure).into());
+                    Instr::LocalGet2(a, b) => {
+                        push!(Slot::from(slots[locals + a as usize] as u64));
+                        push!(Slot::from(slots[locals + b as usize] as u64));
                     }
-                }
-                Instr::BrOnCast(c) | Instr::BrOnCastFail(c) => {
-                    let cast = code.casts[c as usize];
-                    let to = cast.to.map(&|t| inst.type_ids[t as usize]);
-                    let matches = self.ref_matches(top!(), to);
-                    if matches == matches!(instr, Instr::BrOnCast(_)) {
-                        branch!(cast.branch);
+                    Instr::LocalSetGet(a, b) => {
+                        let v = pop!() as u64;
+                        slots[locals + a as usize] = Slot::from(v);
+                        push!(Slot::from(slots[locals + b as usize] as u64));
                     }
-                }
-
-                // ---- Aggregates and i31 (see `exec/gc.rs`).
-                Instr::RefI31 => unary!(u32, x => ref_slot(RefKind::I31, x & 0x7fff_ffff)),
-                Instr::I31Get(sign) => {
-                    let Some((_, x)) = slot_ref(pop!()) else {
-                        return Err(Trap::null("i31").into());
-                    };
-                    push!(Slot::from(gc::i31_get(x, sign)));
-                }
-                Instr::StructNew(t) => {
-                    let id = inst.type_ids[t as usize];
-                    let n = gc::field_count(&self.types, id);
-                    sp -= n;
-                    let mut fields = slots[sp..sp + n].to_vec();
-                    for (i, f) in fields.iter_mut().enumerate() {
-                        *f = gc::pack(gc::storage(&self.types, id, i), *f);
+                    Instr::GlobalGet(i) => {
+                        push!(self.globals[inst.globals[i as usize] as usize].value)
                     }
-                    push!(self.alloc(RefKind::Struct, id, fields)?);
-                }
-                Instr::StructNewDefault(t) => {
-                    let id = inst.type_ids[t as usize];
-                    let fields = vec![DEFAULT_SLOT; gc::field_count(&self.types, id)];
-                    push!(self.alloc(RefKind::Struct, id, fields)?);
-                }
-                Instr::StructGet { ty, field, sign } => {
-                    let a = object!(pop!(), "structure");
-                    let s = gc::storage(&self.types, inst.type_ids[ty as usize], field as usize);
-                    push!(gc::unpack(s, self.objects[a].fields[field as usize], sign));
-                }
-                Instr::StructSet { ty, field } => {
-                    let v = pop!();
-                    let a = object!(pop!(), "structure");
-                    let s = gc::storage(&self.types, inst.type_ids[ty as usize], field as usize);
-                    self.objects[a].fields[field as usize] = gc::pack(s, v);
-                }
-                Instr::ArrayNew(t) => {
-                    let n = array_len!(pop!() as u32);
-                    let id = inst.type_ids[t as usize];
-                    let v = gc::pack(gc::storage(&self.types, id, 0), pop!());
-                    push!(self.alloc(RefKind::Array, id, vec![v; n])?);
-                }
-                Instr::ArrayNewDefault(t) => {
-                    let n = array_len!(pop!() as u32);
-                    let id = inst.type_ids[t as usize];
-                    push!(self.alloc(RefKind::Array, id, vec![DEFAULT_SLOT; n])?);
-                }
-                Instr::ArrayNewFixed { ty, n } => {
-                    let id = inst.type_ids[ty as usize];
-                    let s = gc::storage(&self.types, id, 0);
-                    sp -= n as usize;
-                    let elems = slots[sp..sp + n as usize].iter();
-                    let elems = elems.map(|&v| gc::pack(s, v)).collect();
-                    push!(self.alloc(RefKind::Array, id, elems)?);
-                }
-                Instr::ArrayNewData { ty, data } => {
-                    // The segment bounds the length: its check comes first.
-                    let n = pop!() as u32;
-                    let s = pop!() as u32;
-                    let id = inst.type_ids[ty as usize];
-                    let size = gc::storage_bytes(gc::storage(&self.types, id, 0));
-                    let bytes = &self.datas[inst.datas[data as usize] as usize].bytes;
-                    let Some(elems) = gc::read_elements(bytes, u64::from(s), u64::from(n), size)
-                    else {
-                        return Err(TrapKind::OutOfBoundsMemoryAccess.into());
-                    };
-                    push!(self.alloc(RefKind::Array, id, elems)?);
-                }
-                Instr::ArrayNewElem { ty, elem } => {
-                    let n = pop!() as u32;
-                    let s = pop!() as u32;
-                    let id = inst.type_ids[ty as usize];
-                    let segment = &self.elems[inst.elems[elem as usize] as usize].elems;
-                    let Some(r) = gc::range(segment.len(), u64::from(s), u64::from(n)) else {
-                        return Err(TrapKind::OutOfBoundsTableAccess.into());
-                    };
-                    let elems = segment[r].to_vec();
-                    push!(self.alloc(RefKind::Array, id, elems)?);
-                }
-                Instr::ArrayGet { ty, sign } => {
-                    let i = pop!() as u32;
-                    let a = object!(pop!(), "array");
-                    let s = gc::storage(&self.types, inst.type_ids[ty as usize], 0);
-                    let Some(&v) = self.objects[a].fields.get(i as usize) else {
-                        return Err(TrapKind::OutOfBoundsArrayAccess.into());
-                    };
-                    push!(gc::unpack(s, v, sign));
-                }
-                Instr::ArraySet(t) => {
-                    let v = pop!();
-                    let i = pop!() as u32;
-                    let a = object!(pop!(), "array");
-                    let s = gc::storage(&self.types, inst.type_ids[t as usize], 0);
-                    let Some(e) = self.objects[a].fields.get_mut(i as usize) else {
-                        return Err(TrapKind::OutOfBoundsArrayAccess.into());
-                    };
-                    *e = gc::pack(s, v);
-                }
-                Instr::ArrayLen => {
-                    let a = object!(pop!(), "array");
-                    push!(Slot::from(self.objects[a].fields.len() as u32));
-                }
-                Instr::ArrayFill(t) => {
-                    let n = pop!() as u32;
-                    let v = pop!();
-                    let d = pop!() as u32;
-                    let a = object!(pop!(), "array");
-                    let s = gc::storage(&self.types, inst.type_ids[t as usize], 0);
-                    let fields = &mut self.objects[a].fields;
-                    let Some(r) = gc::range(fields.len(), u64::from(d), u64::from(n)) else {
-                        return Err(TrapKind::OutOfBoundsArrayAccess.into());
-                    };
-                    fields[r].fill(gc::pack(s, v));
-                }
-                Instr::ArrayCopy { .. } => {
-                    let n = u64::from(pop!() as u32);
-                    let s = u64::from(pop!() as u32);
-                    let src = object!(pop!(), "array");
-                    let d = u64::from(pop!() as u32);
-                    let dst = object!(pop!(), "array");
-                    let (dst_len, src_len) = (
-                        self.objects[dst].fields.len(),
-                        self.objects[src].fields.len(),
-                    );
-                    let (Some(dr), Some(sr)) = (gc::range(dst_len, d, n), gc::range(src_len, s, n))
-                    else {
-                        return Err(TrapKind::OutOfBoundsArrayAccess.into());
-                    };
-                    // Both types' elements have the same storage type, so slots copy as they are.
-                    if dst == src {
-                        self.objects[dst].fields.copy_within(sr, dr.start);
-                    } else {
-                        let (dt, st) = two_mut(&mut self.objects, dst, src);
-                        dt.fields[dr].copy_from_slice(&st.fields[sr]);
+                    Instr::GlobalSet(i) => {
+                        let v = pop!();
+                        self.globals[inst.globals[i as usize] as usize].value = v;
                     }
-                }
-                Instr::ArrayInitData { ty, data } => {
-                    let n = u64::from(pop!() as u32);
-                    let s = u64::from(pop!() as u32);
-                    let d = u64::from(pop!() as u32);
-                    let a = object!(pop!(), "array");
-                    let size =
-                        gc::storage_bytes(gc::storage(&self.types, inst.type_ids[ty as usize], 0));
-                    let Some(r) = gc::range(self.objects[a].fields.len(), d, n) else {
-                        return Err(TrapKind::OutOfBoundsArrayAccess.into());
-                    };
-                    let bytes = &self.datas[inst.datas[data as usize] as usize].bytes;
-                    let Some(elems) = gc::read_elements(bytes, s, n, size) else {
-                        return Err(TrapKind::OutOfBoundsMemoryAccess.into());
-                    };
-                    self.objects[a].fields[r].copy_from_slice(&elems);
-                }
-                Instr::ArrayInitElem { elem, .. } => {
-                    let n = u64::from(pop!() as u32);
-                    let s = u64::from(pop!() as u32);
-                    let d = u64::from(pop!() as u32);
-                    let a = object!(pop!(), "array");
-                    let Some(r) = gc::range(self.objects[a].fields.len(), d, n) else {
-                        return Err(TrapKind::OutOfBoundsArrayAccess.into());
-                    };
-                    let segment = &self.elems[inst.elems[elem as usize] as usize].elems;
-                    let Some(sr) = gc::range(segment.len(), s, n) else {
-                        return Err(TrapKind::OutOfBoundsTableAccess.into());
-                    };
-                    self.objects[a].fields[r].copy_from_slice(&segment[sr]);
-                }
 
-                // ---- Constants.
-                Instr::Const32(x) => push!(Slot::from(x)),
-                Instr::Const64(x) => push!(Slot::from(x)),
-                Instr::I32AddConst(c) => unary!(u32, a => a.wrapping_add(c)),
+                    // ---- Tables.
+                    Instr::TableGet(t) => {
+                        let i = pop!() as u64;
+                        push!(table::get(&self.tables[table_index!(t)], i)?);
+                    }
+                    Instr::TableSet(t) => {
+                        let v = pop!();
+                        let i = pop!() as u64;
+                        table::set(&mut self.tables[table_index!(t)], i, v)?;
+                    }
+                    Instr::TableSize(t) => push!(self.tables[table_index!(t)].elems.len() as Slot),
+                    Instr::TableGrow(t) => {
+                        let n = pop!() as u64;
+                        let init = pop!();
+                        push!(Slot::from(table::grow(
+                            &mut self.tables[table_index!(t)],
+                            init,
+                            n
+                        )));
+                    }
+                    Instr::TableFill(t) => {
+                        let n = pop!() as u64;
+                        let v = pop!();
+                        let i = pop!() as u64;
+                        table::fill(&mut self.tables[table_index!(t)], i, v, n)?;
+                    }
+                    Instr::TableCopy { dst, src } => {
+                        let n = pop!() as u64;
+                        let s = pop!() as u64;
+                        let d = pop!() as u64;
+                        let (dst, src) = (table_index!(dst), table_index!(src));
+                        if dst == src {
+                            table::copy_within(&mut self.tables[dst], d, s, n)?;
+                        } else {
+                            let (dt, st) = two_mut(&mut self.tables, dst, src);
+                            table::copy_between(dt, st, d, s, n)?;
+                        }
+                    }
+                    Instr::TableInit { elem, table: t } => {
+                        let n = pop!() as u64;
+                        let s = pop!() as u64;
+                        let d = pop!() as u64;
+                        let elems = &self.elems[inst.elems[elem as usize] as usize].elems;
+                        table::init(&mut self.tables[table_index!(t)], elems, d, s, n)?;
+                    }
+                    Instr::ElemDrop(e) => {
+                        self.elems[inst.elems[e as usize] as usize].elems = Vec::new();
+                    }
 
-                // ---- i32.
-                Instr::I32Eqz => unary!(u32, a => a == 0),
-                Instr::I32Eq => binary!(u32, a, b => a == b),
-                Instr::I32Ne => binary!(u32, a, b => a != b),
-                Instr::I32LtS => binary!(u32, a, b => (a as i32) < (b as i32)),
-                Instr::I32LtU => binary!(u32, a, b => a < b),
-                Instr::I32GtS => binary!(u32, a, b => (a as i32) > (b as i32)),
-                Instr::I32GtU => binary!(u32, a, b => a > b),
-                Instr::I32LeS => binary!(u32, a, b => (a as i32) <= (b as i32)),
-                Instr::I32LeU => binary!(u32, a, b => a <= b),
-                Instr::I32GeS => binary!(u32, a, b => (a as i32) >= (b as i32)),
-                Instr::I32GeU => binary!(u32, a, b => a >= b),
-                Instr::I32Clz => unary!(u32, a => a.leading_zeros()),
-                Instr::I32Ctz => unary!(u32, a => a.trailing_zeros()),
-                Instr::I32Popcnt => unary!(u32, a => a.count_ones()),
-                Instr::I32Add => binary!(u32, a, b => a.wrapping_add(b)),
-                Instr::I32Sub => binary!(u32, a, b => a.wrapping_sub(b)),
-                Instr::I32Mul => binary!(u32, a, b => a.wrapping_mul(b)),
-                Instr::I32DivS => binary!(u32, a, b => numeric::i32_div_s(a, b)?),
-                Instr::I32DivU => binary!(u32, a, b => numeric::i32_div_u(a, b)?),
-                Instr::I32RemS => binary!(u32, a, b => numeric::i32_rem_s(a, b)?),
-                Instr::I32RemU => binary!(u32, a, b => numeric::i32_rem_u(a, b)?),
-                Instr::I32And => binary!(u32, a, b => a & b),
-                Instr::I32Or => binary!(u32, a, b => a | b),
-                Instr::I32Xor => binary!(u32, a, b => a ^ b),
-                Instr::I32Shl => binary!(u32, a, b => a.wrapping_shl(b)),
-                Instr::I32ShrS => binary!(u32, a, b => (a as i32).wrapping_shr(b) as u32),
-                Instr::I32ShrU => binary!(u32, a, b => a.wrapping_shr(b)),
-                Instr::I32Rotl => binary!(u32, a, b => a.rotate_left(b % 32)),
-                Instr::I32Rotr => binary!(u32, a, b => a.rotate_right(b % 32)),
+                    // ---- Memory.
+                    Instr::I32Load(m) => load!(m, 4, b => u32::from_le_bytes(b)),
+                    Instr::I64Load(m) => load!(m, 8, b => u64::from_le_bytes(b)),
+                    Instr::F32Load(m) => load!(m, 4, b => u32::from_le_bytes(b)),
+                    Instr::F64Load(m) => load!(m, 8, b => u64::from_le_bytes(b)),
+                    Instr::I32Load8S(m) => load!(m, 1, b => b[0] as i8 as i32 as u32),
+                    Instr::I32Load8U(m) => load!(m, 1, b => b[0]),
+                    Instr::I32Load16S(m) => load!(m, 2, b => i16::from_le_bytes(b) as i32 as u32),
+                    Instr::I32Load16U(m) => load!(m, 2, b => u16::from_le_bytes(b)),
+                    Instr::I64Load8S(m) => load!(m, 1, b => b[0] as i8 as i64 as u64),
+                    Instr::I64Load8U(m) => load!(m, 1, b => b[0]),
+                    Instr::I64Load16S(m) => load!(m, 2, b => i16::from_le_bytes(b) as i64 as u64),
+                    Instr::I64Load16U(m) => load!(m, 2, b => u16::from_le_bytes(b)),
+                    Instr::I64Load32S(m) => load!(m, 4, b => i32::from_le_bytes(b) as i64 as u64),
+                    Instr::I64Load32U(m) => load!(m, 4, b => u32::from_le_bytes(b)),
+                    Instr::I32Store(m) | Instr::F32Store(m) | Instr::I64Store32(m) => {
+                        store!(m, u32, v => v.to_le_bytes())
+                    }
+                    Instr::I64Store(m) | Instr::F64Store(m) => store!(m, u64, v => v.to_le_bytes()),
+                    Instr::I32Store8(m) | Instr::I64Store8(m) => store!(m, u8, v => [v]),
+                    Instr::I32Store16(m) | Instr::I64Store16(m) => {
+                        store!(m, u16, v => v.to_le_bytes())
+                    }
+                    Instr::MemorySize(m) => push!(Slot::from(self.mems[mem_index!(m)].pages())),
+                    Instr::MemoryGrow(m) => {
+                        let n = pop!() as u64;
+                        push!(Slot::from(memory::grow(&mut self.mems[mem_index!(m)], n)));
+                    }
+                    Instr::MemoryInit { data, mem } => {
+                        let n = pop!() as u64;
+                        let s = pop!() as u64;
+                        let d = pop!() as u64;
+                        let bytes = &self.datas[inst.datas[data as usize] as usize].bytes;
+                        memory::init(&mut self.mems[mem_index!(mem)].data, bytes, d, s, n)?;
+                    }
+                    Instr::DataDrop(i) => {
+                        self.datas[inst.datas[i as usize] as usize].bytes = Arc::from([]);
+                    }
+                    Instr::MemoryCopy { dst, src } => {
+                        let n = pop!() as u64;
+                        let s = pop!() as u64;
+                        let d = pop!() as u64;
+                        let (dst, src) = (mem_index!(dst), mem_index!(src));
+                        if dst == src {
+                            memory::copy_within(&mut self.mems[dst].data, d, s, n)?;
+                        } else {
+                            let (dm, sm) = two_mut(&mut self.mems, dst, src);
+                            memory::copy_between(&mut dm.data, &sm.data, d, s, n)?;
+                        }
+                    }
+                    Instr::MemoryFill(m) => {
+                        let n = pop!() as u64;
+                        let v = pop!() as u8;
+                        let d = pop!() as u64;
+                        memory::fill(&mut self.mems[mem_index!(m)].data, d, v, n)?;
+                    }
 
-                // ---- i64.
-                Instr::I64Eqz => unary!(u64, a => a == 0),
-                Instr::I64Eq => binary!(u64, a, b => a == b),
-                Instr::I64Ne => binary!(u64, a, b => a != b),
-                Instr::I64LtS => binary!(u64, a, b => (a as i64) < (b as i64)),
-                Instr::I64LtU => binary!(u64, a, b => a < b),
-                Instr::I64GtS => binary!(u64, a, b => (a as i64) > (b as i64)),
-                Instr::I64GtU => binary!(u64, a, b => a > b),
-                Instr::I64LeS => binary!(u64, a, b => (a as i64) <= (b as i64)),
-                Instr::I64LeU => binary!(u64, a, b => a <= b),
-                Instr::I64GeS => binary!(u64, a, b => (a as i64) >= (b as i64)),
-                Instr::I64GeU => binary!(u64, a, b => a >= b),
-                Instr::I64Clz => unary!(u64, a => u64::from(a.leading_zeros())),
-                Instr::I64Ctz => unary!(u64, a => u64::from(a.trailing_zeros())),
-                Instr::I64Popcnt => unary!(u64, a => u64::from(a.count_ones())),
-                Instr::I64Add => binary!(u64, a, b => a.wrapping_add(b)),
-                Instr::I64Sub => binary!(u64, a, b => a.wrapping_sub(b)),
-                Instr::I64Mul => binary!(u64, a, b => a.wrapping_mul(b)),
-                Instr::I64DivS => binary!(u64, a, b => numeric::i64_div_s(a, b)?),
-                Instr::I64DivU => binary!(u64, a, b => numeric::i64_div_u(a, b)?),
-                Instr::I64RemS => binary!(u64, a, b => numeric::i64_rem_s(a, b)?),
-                Instr::I64RemU => binary!(u64, a, b => numeric::i64_rem_u(a, b)?),
-                Instr::I64And => binary!(u64, a, b => a & b),
-                Instr::I64Or => binary!(u64, a, b => a | b),
-                Instr::I64Xor => binary!(u64, a, b => a ^ b),
-                Instr::I64Shl => binary!(u64, a, b => a.wrapping_shl(b as u32)),
-                Instr::I64ShrS => binary!(u64, a, b => (a as i64).wrapping_shr(b as u32) as u64),
-                Instr::I64ShrU => binary!(u64, a, b => a.wrapping_shr(b as u32)),
-                Instr::I64Rotl => binary!(u64, a, b => a.rotate_left((b % 64) as u32)),
-                Instr::I64Rotr => binary!(u64, a, b => a.rotate_right((b % 64) as u32)),
+                    // ---- References.
+                    Instr::RefNull => push!(0),
+                    Instr::RefIsNull => unary!(u128, r => r == 0),
+                    Instr::RefAsNonNull => {
+                        if top!() == 0 {
+                            return Err(Trap::new(TrapKind::NullReference).into());
+                        }
+                    }
+                    Instr::RefFunc(f) => push!(funcref_slot(Some(inst.funcs[f as usize]))),
 
-                // ---- f32.
-                Instr::F32Eq => binary!(u32, a, b => float32::eq(a, b)),
-                Instr::F32Ne => binary!(u32, a, b => float32::ne(a, b)),
-                Instr::F32Lt => binary!(u32, a, b => float32::lt(a, b)),
-                Instr::F32Gt => binary!(u32, a, b => float32::gt(a, b)),
-                Instr::F32Le => binary!(u32, a, b => float32::le(a, b)),
-                Instr::F32Ge => binary!(u32, a, b => float32::ge(a, b)),
-                Instr::F32Abs => unary!(u32, a => float32::abs(a)),
-                Instr::F32Neg => unary!(u32, a => float32::neg(a)),
-                Instr::F32Ceil => unary!(u32, a => arith32!(float32::ceil(a))),
-                Instr::F32Floor => unary!(u32, a => arith32!(float32::floor(a))),
-                Instr::F32Trunc => unary!(u32, a => arith32!(float32::trunc(a))),
-                Instr::F32Nearest => unary!(u32, a => arith32!(float32::nearest(a))),
-                Instr::F32Sqrt => unary!(u32, a => arith32!(float32::sqrt(a))),
-                Instr::F32Add => binary!(u32, a, b => arith32!(float32::add(a, b))),
-                Instr::F32Sub => binary!(u32, a, b => arith32!(float32::sub(a, b))),
-                Instr::F32Mul => binary!(u32, a, b => arith32!(float32::mul(a, b))),
-                Instr::F32Div => binary!(u32, a, b => arith32!(float32::div(a, b))),
-                Instr::F32Min => binary!(u32, a, b => arith32!(float32::min(a, b))),
-                Instr::F32Max => binary!(u32, a, b => arith32!(float32::max(a, b))),
-                Instr::F32Copysign => binary!(u32, a, b => float32::copysign(a, b)),
+                    Instr::RefEq => binary!(u128, a, b => a == b),
+                    Instr::RefTest(c) => {
+                        let to = code.casts[c as usize]
+                            .to
+                            .map(&|t| inst.type_ids[t as usize]);
+                        let r = pop!();
+                        push!(Slot::from(self.ref_matches(r, to)));
+                    }
+                    Instr::RefCast(c) => {
+                        let to = code.casts[c as usize]
+                            .to
+                            .map(&|t| inst.type_ids[t as usize]);
+                        if !self.ref_matches(top!(), to) {
+                            return Err(Trap::new(TrapKind::CastFailure).into());
+                        }
+                    }
+                    Instr::BrOnCast(c) | Instr::BrOnCastFail(c) => {
+                        let cast = code.casts[c as usize];
+                        let to = cast.to.map(&|t| inst.type_ids[t as usize]);
+                        let matches = self.ref_matches(top!(), to);
+                        if matches == matches!(instr, Instr::BrOnCast(_)) {
+                            branch!(cast.branch);
+                            continue 'frames;
+                        }
+                    }
 
-                // ---- f64.
-                Instr::F64Eq => binary!(u64, a, b => float64::eq(a, b)),
-                Instr::F64Ne => binary!(u64, a, b => float64::ne(a, b)),
-                Instr::F64Lt => binary!(u64, a, b => float64::lt(a, b)),
-                Instr::F64Gt => binary!(u64, a, b => float64::gt(a, b)),
-                Instr::F64Le => binary!(u64, a, b => float64::le(a, b)),
-                Instr::F64Ge => binary!(u64, a, b => float64::ge(a, b)),
-                Instr::F64Abs => unary!(u64, a => float64::abs(a)),
-                Instr::F64Neg => unary!(u64, a => float64::neg(a)),
-                Instr::F64Ceil => unary!(u64, a => arith64!(float64::ceil(a))),
-                Instr::F64Floor => unary!(u64, a => arith64!(float64::floor(a))),
-                Instr::F64Trunc => unary!(u64, a => arith64!(float64::trunc(a))),
-                Instr::F64Nearest => unary!(u64, a => arith64!(float64::nearest(a))),
-                Instr::F64Sqrt => unary!(u64, a => arith64!(float64::sqrt(a))),
-                Instr::F64Add => binary!(u64, a, b => arith64!(float64::add(a, b))),
-                Instr::F64Sub => binary!(u64, a, b => arith64!(float64::sub(a, b))),
-                Instr::F64Mul => binary!(u64, a, b => arith64!(float64::mul(a, b))),
-                Instr::F64Div => binary!(u64, a, b => arith64!(float64::div(a, b))),
-                Instr::F64Min => binary!(u64, a, b => arith64!(float64::min(a, b))),
-                Instr::F64Max => binary!(u64, a, b => arith64!(float64::max(a, b))),
-                Instr::F64Copysign => binary!(u64, a, b => float64::copysign(a, b)),
+                    // ---- Aggregates and i31 (see `exec/gc.rs`).
+                    Instr::RefI31 => unary!(u32, x => ref_slot(RefKind::I31, x & 0x7fff_ffff)),
+                    Instr::I31Get(sign) => {
+                        let Some((_, x)) = slot_ref(pop!()) else {
+                            return Err(Trap::null("i31").into());
+                        };
+                        push!(Slot::from(gc::i31_get(x, sign)));
+                    }
+                    Instr::StructNew(t) => {
+                        let id = inst.type_ids[t as usize];
+                        let n = gc::field_count(&self.types, id);
+                        sp -= n;
+                        let mut fields = slots[sp..sp + n].to_vec();
+                        for (i, f) in fields.iter_mut().enumerate() {
+                            *f = gc::pack(gc::storage(&self.types, id, i), *f);
+                        }
+                        push!(self.alloc(RefKind::Struct, id, fields)?);
+                    }
+                    Instr::StructNewDefault(t) => {
+                        let id = inst.type_ids[t as usize];
+                        let fields = vec![DEFAULT_SLOT; gc::field_count(&self.types, id)];
+                        push!(self.alloc(RefKind::Struct, id, fields)?);
+                    }
+                    Instr::StructGet { ty, field, sign } => {
+                        let a = object!(pop!(), "structure");
+                        let s =
+                            gc::storage(&self.types, inst.type_ids[ty as usize], field as usize);
+                        push!(gc::unpack(s, self.objects[a].fields[field as usize], sign));
+                    }
+                    Instr::StructSet { ty, field } => {
+                        let v = pop!();
+                        let a = object!(pop!(), "structure");
+                        let s =
+                            gc::storage(&self.types, inst.type_ids[ty as usize], field as usize);
+                        self.objects[a].fields[field as usize] = gc::pack(s, v);
+                    }
+                    Instr::ArrayNew(t) => {
+                        let n = array_len!(pop!() as u32);
+                        let id = inst.type_ids[t as usize];
+                        let v = gc::pack(gc::storage(&self.types, id, 0), pop!());
+                        push!(self.alloc(RefKind::Array, id, vec![v; n])?);
+                    }
+                    Instr::ArrayNewDefault(t) => {
+                        let n = array_len!(pop!() as u32);
+                        let id = inst.type_ids[t as usize];
+                        push!(self.alloc(RefKind::Array, id, vec![DEFAULT_SLOT; n])?);
+                    }
+                    Instr::ArrayNewFixed { ty, n } => {
+                        let id = inst.type_ids[ty as usize];
+                        let s = gc::storage(&self.types, id, 0);
+                        sp -= n as usize;
+                        let elems = slots[sp..sp + n as usize].iter();
+                        let elems = elems.map(|&v| gc::pack(s, v)).collect();
+                        push!(self.alloc(RefKind::Array, id, elems)?);
+                    }
+                    Instr::ArrayNewData { ty, data } => {
+                        // The segment bounds the length: its check comes first.
+                        let n = pop!() as u32;
+                        let s = pop!() as u32;
+                        let id = inst.type_ids[ty as usize];
+                        let size = gc::storage_bytes(gc::storage(&self.types, id, 0));
+                        let bytes = &self.datas[inst.datas[data as usize] as usize].bytes;
+                        let Some(elems) =
+                            gc::read_elements(bytes, u64::from(s), u64::from(n), size)
+                        else {
+                            return Err(TrapKind::OutOfBoundsMemoryAccess.into());
+                        };
+                        push!(self.alloc(RefKind::Array, id, elems)?);
+                    }
+                    Instr::ArrayNewElem { ty, elem } => {
+                        let n = pop!() as u32;
+                        let s = pop!() as u32;
+                        let id = inst.type_ids[ty as usize];
+                        let segment = &self.elems[inst.elems[elem as usize] as usize].elems;
+                        let Some(r) = gc::range(segment.len(), u64::from(s), u64::from(n)) else {
+                            return Err(TrapKind::OutOfBoundsTableAccess.into());
+                        };
+                        let elems = segment[r].to_vec();
+                        push!(self.alloc(RefKind::Array, id, elems)?);
+                    }
+                    Instr::ArrayGet { ty, sign } => {
+                        let i = pop!() as u32;
+                        let a = object!(pop!(), "array");
+                        let s = gc::storage(&self.types, inst.type_ids[ty as usize], 0);
+                        let Some(&v) = self.objects[a].fields.get(i as usize) else {
+                            return Err(TrapKind::OutOfBoundsArrayAccess.into());
+                        };
+                        push!(gc::unpack(s, v, sign));
+                    }
+                    Instr::ArraySet(t) => {
+                        let v = pop!();
+                        let i = pop!() as u32;
+                        let a = object!(pop!(), "array");
+                        let s = gc::storage(&self.types, inst.type_ids[t as usize], 0);
+                        let Some(e) = self.objects[a].fields.get_mut(i as usize) else {
+                            return Err(TrapKind::OutOfBoundsArrayAccess.into());
+                        };
+                        *e = gc::pack(s, v);
+                    }
+                    Instr::ArrayLen => {
+                        let a = object!(pop!(), "array");
+                        push!(Slot::from(self.objects[a].fields.len() as u32));
+                    }
+                    Instr::ArrayFill(t) => {
+                        let n = pop!() as u32;
+                        let v = pop!();
+                        let d = pop!() as u32;
+                        let a = object!(pop!(), "array");
+                        let s = gc::storage(&self.types, inst.type_ids[t as usize], 0);
+                        let fields = &mut self.objects[a].fields;
+                        let Some(r) = gc::range(fields.len(), u64::from(d), u64::from(n)) else {
+                            return Err(TrapKind::OutOfBoundsArrayAccess.into());
+                        };
+                        fields[r].fill(gc::pack(s, v));
+                    }
+                    Instr::ArrayCopy { .. } => {
+                        let n = u64::from(pop!() as u32);
+                        let s = u64::from(pop!() as u32);
+                        let src = object!(pop!(), "array");
+                        let d = u64::from(pop!() as u32);
+                        let dst = object!(pop!(), "array");
+                        let (dst_len, src_len) = (
+                            self.objects[dst].fields.len(),
+                            self.objects[src].fields.len(),
+                        );
+                        let (Some(dr), Some(sr)) =
+                            (gc::range(dst_len, d, n), gc::range(src_len, s, n))
+                        else {
+                            return Err(TrapKind::OutOfBoundsArrayAccess.into());
+                        };
+                        // Both types' elements have the same storage type, so slots copy as they are.
+                        if dst == src {
+                            self.objects[dst].fields.copy_within(sr, dr.start);
+                        } else {
+                            let (dt, st) = two_mut(&mut self.objects, dst, src);
+                            dt.fields[dr].copy_from_slice(&st.fields[sr]);
+                        }
+                    }
+                    Instr::ArrayInitData { ty, data } => {
+                        let n = u64::from(pop!() as u32);
+                        let s = u64::from(pop!() as u32);
+                        let d = u64::from(pop!() as u32);
+                        let a = object!(pop!(), "array");
+                        let size = gc::storage_bytes(gc::storage(
+                            &self.types,
+                            inst.type_ids[ty as usize],
+                            0,
+                        ));
+                        let Some(r) = gc::range(self.objects[a].fields.len(), d, n) else {
+                            return Err(TrapKind::OutOfBoundsArrayAccess.into());
+                        };
+                        let bytes = &self.datas[inst.datas[data as usize] as usize].bytes;
+                        let Some(elems) = gc::read_elements(bytes, s, n, size) else {
+                            return Err(TrapKind::OutOfBoundsMemoryAccess.into());
+                        };
+                        self.objects[a].fields[r].copy_from_slice(&elems);
+                    }
+                    Instr::ArrayInitElem { elem, .. } => {
+                        let n = u64::from(pop!() as u32);
+                        let s = u64::from(pop!() as u32);
+                        let d = u64::from(pop!() as u32);
+                        let a = object!(pop!(), "array");
+                        let Some(r) = gc::range(self.objects[a].fields.len(), d, n) else {
+                            return Err(TrapKind::OutOfBoundsArrayAccess.into());
+                        };
+                        let segment = &self.elems[inst.elems[elem as usize] as usize].elems;
+                        let Some(sr) = gc::range(segment.len(), s, n) else {
+                            return Err(TrapKind::OutOfBoundsTableAccess.into());
+                        };
+                        self.objects[a].fields[r].copy_from_slice(&segment[sr]);
+                    }
 
-                // ---- Conversions.
-                Instr::I32WrapI64 => unary!(u64, a => a as u32),
-                Instr::I32TruncF32S => {
-                    unary!(u32, a => numeric::i32_trunc_s(numeric::f32_as_f64(a))?)
-                }
-                Instr::I32TruncF32U => {
-                    unary!(u32, a => numeric::i32_trunc_u(numeric::f32_as_f64(a))?)
-                }
-                Instr::I32TruncF64S => unary!(u64, a => numeric::i32_trunc_s(f64::from_bits(a))?),
-                Instr::I32TruncF64U => unary!(u64, a => numeric::i32_trunc_u(f64::from_bits(a))?),
-                Instr::I64ExtendI32S => unary!(u32, a => a as i32 as i64 as u64),
-                Instr::I64ExtendI32U => unary!(u32, a => u64::from(a)),
-                Instr::I64TruncF32S => {
-                    unary!(u32, a => numeric::i64_trunc_s(numeric::f32_as_f64(a))?)
-                }
-                Instr::I64TruncF32U => {
-                    unary!(u32, a => numeric::i64_trunc_u(numeric::f32_as_f64(a))?)
-                }
-                Instr::I64TruncF64S => unary!(u64, a => numeric::i64_trunc_s(f64::from_bits(a))?),
-                Instr::I64TruncF64U => unary!(u64, a => numeric::i64_trunc_u(f64::from_bits(a))?),
-                Instr::F32ConvertI32S => unary!(u32, a => numeric::f32_convert_i32_s(a)),
-                Instr::F32ConvertI32U => unary!(u32, a => numeric::f32_convert_i32_u(a)),
-                Instr::F32ConvertI64S => unary!(u64, a => numeric::f32_convert_i64_s(a)),
-                Instr::F32ConvertI64U => unary!(u64, a => numeric::f32_convert_i64_u(a)),
-                Instr::F32DemoteF64 => unary!(u64, a => arith32!(numeric::f32_demote(a))),
-                Instr::F64ConvertI32S => unary!(u32, a => numeric::f64_convert_i32_s(a)),
-                Instr::F64ConvertI32U => unary!(u32, a => numeric::f64_convert_i32_u(a)),
-                Instr::F64ConvertI64S => unary!(u64, a => numeric::f64_convert_i64_s(a)),
-                Instr::F64ConvertI64U => unary!(u64, a => numeric::f64_convert_i64_u(a)),
-                Instr::F64PromoteF32 => unary!(u32, a => arith64!(numeric::f64_promote(a))),
-                Instr::Reinterpret => {}
+                    // ---- Constants.
+                    Instr::Const32(x) => push!(Slot::from(x)),
+                    Instr::Const64(x) => push!(Slot::from(x)),
+                    Instr::I32AddConst(c) => unary!(u32, a => a.wrapping_add(c)),
 
-                // ---- Sign extension.
-                Instr::I32Extend8S => unary!(u32, a => a as i8 as i32 as u32),
-                Instr::I32Extend16S => unary!(u32, a => a as i16 as i32 as u32),
-                Instr::I64Extend8S => unary!(u64, a => a as i8 as i64 as u64),
-                Instr::I64Extend16S => unary!(u64, a => a as i16 as i64 as u64),
-                Instr::I64Extend32S => unary!(u64, a => a as i32 as i64 as u64),
+                    // ---- i32.
+                    Instr::I32Eqz => unary!(u32, a => a == 0),
+                    Instr::I32Eq => binary!(u32, a, b => a == b),
+                    Instr::I32Ne => binary!(u32, a, b => a != b),
+                    Instr::I32LtS => binary!(u32, a, b => (a as i32) < (b as i32)),
+                    Instr::I32LtU => binary!(u32, a, b => a < b),
+                    Instr::I32GtS => binary!(u32, a, b => (a as i32) > (b as i32)),
+                    Instr::I32GtU => binary!(u32, a, b => a > b),
+                    Instr::I32LeS => binary!(u32, a, b => (a as i32) <= (b as i32)),
+                    Instr::I32LeU => binary!(u32, a, b => a <= b),
+                    Instr::I32GeS => binary!(u32, a, b => (a as i32) >= (b as i32)),
+                    Instr::I32GeU => binary!(u32, a, b => a >= b),
+                    Instr::I32Clz => unary!(u32, a => a.leading_zeros()),
+                    Instr::I32Ctz => unary!(u32, a => a.trailing_zeros()),
+                    Instr::I32Popcnt => unary!(u32, a => a.count_ones()),
+                    Instr::I32Add => binary!(u32, a, b => a.wrapping_add(b)),
+                    Instr::I32Sub => binary!(u32, a, b => a.wrapping_sub(b)),
+                    Instr::I32Mul => binary!(u32, a, b => a.wrapping_mul(b)),
+                    Instr::I32DivS => binary!(u32, a, b => numeric::i32_div_s(a, b)?),
+                    Instr::I32DivU => binary!(u32, a, b => numeric::i32_div_u(a, b)?),
+                    Instr::I32RemS => binary!(u32, a, b => numeric::i32_rem_s(a, b)?),
+                    Instr::I32RemU => binary!(u32, a, b => numeric::i32_rem_u(a, b)?),
+                    Instr::I32And => binary!(u32, a, b => a & b),
+                    Instr::I32Or => binary!(u32, a, b => a | b),
+                    Instr::I32Xor => binary!(u32, a, b => a ^ b),
+                    Instr::I32Shl => binary!(u32, a, b => a.wrapping_shl(b)),
+                    Instr::I32ShrS => binary!(u32, a, b => (a as i32).wrapping_shr(b) as u32),
+                    Instr::I32ShrU => binary!(u32, a, b => a.wrapping_shr(b)),
+                    Instr::I32Rotl => binary!(u32, a, b => a.rotate_left(b % 32)),
+                    Instr::I32Rotr => binary!(u32, a, b => a.rotate_right(b % 32)),
 
-                // ---- Saturating truncation.
-                Instr::I32TruncSatF32S => {
-                    unary!(u32, a => numeric::i32_trunc_sat_s(numeric::f32_as_f64(a)))
-                }
-                Instr::I32TruncSatF32U => {
-                    unary!(u32, a => numeric::i32_trunc_sat_u(numeric::f32_as_f64(a)))
-                }
-                Instr::I32TruncSatF64S => {
-                    unary!(u64, a => numeric::i32_trunc_sat_s(f64::from_bits(a)))
-                }
-                Instr::I32TruncSatF64U => {
-                    unary!(u64, a => numeric::i32_trunc_sat_u(f64::from_bits(a)))
-                }
-                Instr::I64TruncSatF32S => {
-                    unary!(u32, a => numeric::i64_trunc_sat_s(numeric::f32_as_f64(a)))
-                }
-                Instr::I64TruncSatF32U => {
-                    unary!(u32, a => numeric::i64_trunc_sat_u(numeric::f32_as_f64(a)))
-                }
-                Instr::I64TruncSatF64S => {
-                    unary!(u64, a => numeric::i64_trunc_sat_s(f64::from_bits(a)))
-                }
-                Instr::I64TruncSatF64U => {
-                    unary!(u64, a => numeric::i64_trunc_sat_u(f64::from_bits(a)))
-                }
+                    // ---- i64.
+                    Instr::I64Eqz => unary!(u64, a => a == 0),
+                    Instr::I64Eq => binary!(u64, a, b => a == b),
+                    Instr::I64Ne => binary!(u64, a, b => a != b),
+                    Instr::I64LtS => binary!(u64, a, b => (a as i64) < (b as i64)),
+                    Instr::I64LtU => binary!(u64, a, b => a < b),
+                    Instr::I64GtS => binary!(u64, a, b => (a as i64) > (b as i64)),
+                    Instr::I64GtU => binary!(u64, a, b => a > b),
+                    Instr::I64LeS => binary!(u64, a, b => (a as i64) <= (b as i64)),
+                    Instr::I64LeU => binary!(u64, a, b => a <= b),
+                    Instr::I64GeS => binary!(u64, a, b => (a as i64) >= (b as i64)),
+                    Instr::I64GeU => binary!(u64, a, b => a >= b),
+                    Instr::I64Clz => unary!(u64, a => u64::from(a.leading_zeros())),
+                    Instr::I64Ctz => unary!(u64, a => u64::from(a.trailing_zeros())),
+                    Instr::I64Popcnt => unary!(u64, a => u64::from(a.count_ones())),
+                    Instr::I64Add => binary!(u64, a, b => a.wrapping_add(b)),
+                    Instr::I64Sub => binary!(u64, a, b => a.wrapping_sub(b)),
+                    Instr::I64Mul => binary!(u64, a, b => a.wrapping_mul(b)),
+                    Instr::I64DivS => binary!(u64, a, b => numeric::i64_div_s(a, b)?),
+                    Instr::I64DivU => binary!(u64, a, b => numeric::i64_div_u(a, b)?),
+                    Instr::I64RemS => binary!(u64, a, b => numeric::i64_rem_s(a, b)?),
+                    Instr::I64RemU => binary!(u64, a, b => numeric::i64_rem_u(a, b)?),
+                    Instr::I64And => binary!(u64, a, b => a & b),
+                    Instr::I64Or => binary!(u64, a, b => a | b),
+                    Instr::I64Xor => binary!(u64, a, b => a ^ b),
+                    Instr::I64Shl => binary!(u64, a, b => a.wrapping_shl(b as u32)),
+                    Instr::I64ShrS => {
+                        binary!(u64, a, b => (a as i64).wrapping_shr(b as u32) as u64)
+                    }
+                    Instr::I64ShrU => binary!(u64, a, b => a.wrapping_shr(b as u32)),
+                    Instr::I64Rotl => binary!(u64, a, b => a.rotate_left((b % 64) as u32)),
+                    Instr::I64Rotr => binary!(u64, a, b => a.rotate_right((b % 64) as u32)),
 
-                // ---- SIMD.
-                Instr::V128Const(i) => push!(code.v128s[i as usize]),
-                Instr::I8x16Shuffle(i) => {
-                    binary!(u128, a, b => simd::shuffle(code.v128s[i as usize], a, b))
-                }
-                Instr::SimdUnary(op) => unary!(u128, a => {
-                    let r = simd::unary(op, a);
-                    if canon { simd::canonical_unary(op, r) } else { r }
-                }),
-                Instr::SimdBinary(op) => binary!(u128, a, b => {
-                    let r = simd::binary(op, a, b);
-                    if canon { simd::canonical_binary(op, r) } else { r }
-                }),
-                Instr::SimdTernary(op) => {
-                    let (c, b, a) = (pop!(), pop!(), pop!());
-                    push!(simd::ternary(op, a, b, c));
-                }
-                Instr::SimdShift(op) => {
-                    let n = pop!() as u32;
-                    unary!(u128, a => simd::shift(op, a, n));
-                }
-                Instr::RelaxedUnary(op) => {
-                    unary!(u128, a => simd::relaxed::unary(op, self.relaxed_choice, a))
-                }
-                Instr::RelaxedBinary(op) => {
-                    let alt = self.relaxed_choice;
-                    binary!(u128, a, b => simd::relaxed::binary(op, alt, canon, a, b))
-                }
-                Instr::RelaxedTernary(op) => {
-                    let (c, b, a) = (pop!(), pop!(), pop!());
-                    push!(simd::relaxed::ternary(
-                        op,
-                        self.relaxed_choice,
-                        canon,
-                        a,
-                        b,
-                        c
-                    ));
-                }
-                Instr::SimdExtractLane(op, l) => unary!(u128, a => simd::extract_lane(op, l, a)),
-                Instr::SimdReplaceLane(op, l) => {
-                    let x = pop!();
-                    unary!(u128, v => simd::replace_lane(op, l, v, x));
-                }
-                Instr::V128Store(m) => store!(m, u128, v => v.to_le_bytes()),
-                Instr::SimdLoad(op, m) => {
-                    let addr = pop!() as u64;
-                    let mem = &self.mems[mem_index!(m.mem)].data;
-                    push!(simd::memory::load_vector(op, mem, addr, m.offset())?);
-                }
-                Instr::SimdMemLane(op, lane, m) => {
-                    let v = pop!();
-                    let addr = pop!() as u64;
-                    let mem = &mut self.mems[mem_index!(m.mem)].data;
-                    if let Some(r) = simd::memory::exec_lane(op, lane, m, mem, addr, v)? {
-                        push!(r);
+                    // ---- f32.
+                    Instr::F32Eq => binary!(u32, a, b => float32::eq(a, b)),
+                    Instr::F32Ne => binary!(u32, a, b => float32::ne(a, b)),
+                    Instr::F32Lt => binary!(u32, a, b => float32::lt(a, b)),
+                    Instr::F32Gt => binary!(u32, a, b => float32::gt(a, b)),
+                    Instr::F32Le => binary!(u32, a, b => float32::le(a, b)),
+                    Instr::F32Ge => binary!(u32, a, b => float32::ge(a, b)),
+                    Instr::F32Abs => unary!(u32, a => float32::abs(a)),
+                    Instr::F32Neg => unary!(u32, a => float32::neg(a)),
+                    Instr::F32Ceil => unary!(u32, a => arith32!(float32::ceil(a))),
+                    Instr::F32Floor => unary!(u32, a => arith32!(float32::floor(a))),
+                    Instr::F32Trunc => unary!(u32, a => arith32!(float32::trunc(a))),
+                    Instr::F32Nearest => unary!(u32, a => arith32!(float32::nearest(a))),
+                    Instr::F32Sqrt => unary!(u32, a => arith32!(float32::sqrt(a))),
+                    Instr::F32Add => binary!(u32, a, b => arith32!(float32::add(a, b))),
+                    Instr::F32Sub => binary!(u32, a, b => arith32!(float32::sub(a, b))),
+                    Instr::F32Mul => binary!(u32, a, b => arith32!(float32::mul(a, b))),
+                    Instr::F32Div => binary!(u32, a, b => arith32!(float32::div(a, b))),
+                    Instr::F32Min => binary!(u32, a, b => arith32!(float32::min(a, b))),
+                    Instr::F32Max => binary!(u32, a, b => arith32!(float32::max(a, b))),
+                    Instr::F32Copysign => binary!(u32, a, b => float32::copysign(a, b)),
+
+                    // ---- f64.
+                    Instr::F64Eq => binary!(u64, a, b => float64::eq(a, b)),
+                    Instr::F64Ne => binary!(u64, a, b => float64::ne(a, b)),
+                    Instr::F64Lt => binary!(u64, a, b => float64::lt(a, b)),
+                    Instr::F64Gt => binary!(u64, a, b => float64::gt(a, b)),
+                    Instr::F64Le => binary!(u64, a, b => float64::le(a, b)),
+                    Instr::F64Ge => binary!(u64, a, b => float64::ge(a, b)),
+                    Instr::F64Abs => unary!(u64, a => float64::abs(a)),
+                    Instr::F64Neg => unary!(u64, a => float64::neg(a)),
+                    Instr::F64Ceil => unary!(u64, a => arith64!(float64::ceil(a))),
+                    Instr::F64Floor => unary!(u64, a => arith64!(float64::floor(a))),
+                    Instr::F64Trunc => unary!(u64, a => arith64!(float64::trunc(a))),
+                    Instr::F64Nearest => unary!(u64, a => arith64!(float64::nearest(a))),
+                    Instr::F64Sqrt => unary!(u64, a => arith64!(float64::sqrt(a))),
+                    Instr::F64Add => binary!(u64, a, b => arith64!(float64::add(a, b))),
+                    Instr::F64Sub => binary!(u64, a, b => arith64!(float64::sub(a, b))),
+                    Instr::F64Mul => binary!(u64, a, b => arith64!(float64::mul(a, b))),
+                    Instr::F64Div => binary!(u64, a, b => arith64!(float64::div(a, b))),
+                    Instr::F64Min => binary!(u64, a, b => arith64!(float64::min(a, b))),
+                    Instr::F64Max => binary!(u64, a, b => arith64!(float64::max(a, b))),
+                    Instr::F64Copysign => binary!(u64, a, b => float64::copysign(a, b)),
+
+                    // ---- Conversions.
+                    Instr::I32WrapI64 => unary!(u64, a => a as u32),
+                    Instr::I32TruncF32S => {
+                        unary!(u32, a => numeric::i32_trunc_s(numeric::f32_as_f64(a))?)
+                    }
+                    Instr::I32TruncF32U => {
+                        unary!(u32, a => numeric::i32_trunc_u(numeric::f32_as_f64(a))?)
+                    }
+                    Instr::I32TruncF64S => {
+                        unary!(u64, a => numeric::i32_trunc_s(f64::from_bits(a))?)
+                    }
+                    Instr::I32TruncF64U => {
+                        unary!(u64, a => numeric::i32_trunc_u(f64::from_bits(a))?)
+                    }
+                    Instr::I64ExtendI32S => unary!(u32, a => a as i32 as i64 as u64),
+                    Instr::I64ExtendI32U => unary!(u32, a => u64::from(a)),
+                    Instr::I64TruncF32S => {
+                        unary!(u32, a => numeric::i64_trunc_s(numeric::f32_as_f64(a))?)
+                    }
+                    Instr::I64TruncF32U => {
+                        unary!(u32, a => numeric::i64_trunc_u(numeric::f32_as_f64(a))?)
+                    }
+                    Instr::I64TruncF64S => {
+                        unary!(u64, a => numeric::i64_trunc_s(f64::from_bits(a))?)
+                    }
+                    Instr::I64TruncF64U => {
+                        unary!(u64, a => numeric::i64_trunc_u(f64::from_bits(a))?)
+                    }
+                    Instr::F32ConvertI32S => unary!(u32, a => numeric::f32_convert_i32_s(a)),
+                    Instr::F32ConvertI32U => unary!(u32, a => numeric::f32_convert_i32_u(a)),
+                    Instr::F32ConvertI64S => unary!(u64, a => numeric::f32_convert_i64_s(a)),
+                    Instr::F32ConvertI64U => unary!(u64, a => numeric::f32_convert_i64_u(a)),
+                    Instr::F32DemoteF64 => unary!(u64, a => arith32!(numeric::f32_demote(a))),
+                    Instr::F64ConvertI32S => unary!(u32, a => numeric::f64_convert_i32_s(a)),
+                    Instr::F64ConvertI32U => unary!(u32, a => numeric::f64_convert_i32_u(a)),
+                    Instr::F64ConvertI64S => unary!(u64, a => numeric::f64_convert_i64_s(a)),
+                    Instr::F64ConvertI64U => unary!(u64, a => numeric::f64_convert_i64_u(a)),
+                    Instr::F64PromoteF32 => unary!(u32, a => arith64!(numeric::f64_promote(a))),
+                    Instr::Reinterpret => {}
+
+                    // ---- Sign extension.
+                    Instr::I32Extend8S => unary!(u32, a => a as i8 as i32 as u32),
+                    Instr::I32Extend16S => unary!(u32, a => a as i16 as i32 as u32),
+                    Instr::I64Extend8S => unary!(u64, a => a as i8 as i64 as u64),
+                    Instr::I64Extend16S => unary!(u64, a => a as i16 as i64 as u64),
+                    Instr::I64Extend32S => unary!(u64, a => a as i32 as i64 as u64),
+
+                    // ---- Saturating truncation.
+                    Instr::I32TruncSatF32S => {
+                        unary!(u32, a => numeric::i32_trunc_sat_s(numeric::f32_as_f64(a)))
+                    }
+                    Instr::I32TruncSatF32U => {
+                        unary!(u32, a => numeric::i32_trunc_sat_u(numeric::f32_as_f64(a)))
+                    }
+                    Instr::I32TruncSatF64S => {
+                        unary!(u64, a => numeric::i32_trunc_sat_s(f64::from_bits(a)))
+                    }
+                    Instr::I32TruncSatF64U => {
+                        unary!(u64, a => numeric::i32_trunc_sat_u(f64::from_bits(a)))
+                    }
+                    Instr::I64TruncSatF32S => {
+                        unary!(u32, a => numeric::i64_trunc_sat_s(numeric::f32_as_f64(a)))
+                    }
+                    Instr::I64TruncSatF32U => {
+                        unary!(u32, a => numeric::i64_trunc_sat_u(numeric::f32_as_f64(a)))
+                    }
+                    Instr::I64TruncSatF64S => {
+                        unary!(u64, a => numeric::i64_trunc_sat_s(f64::from_bits(a)))
+                    }
+                    Instr::I64TruncSatF64U => {
+                        unary!(u64, a => numeric::i64_trunc_sat_u(f64::from_bits(a)))
+                    }
+
+                    // ---- SIMD.
+                    Instr::V128Const(i) => push!(code.v128s[i as usize]),
+                    Instr::I8x16Shuffle(i) => {
+                        binary!(u128, a, b => simd::shuffle(code.v128s[i as usize], a, b))
+                    }
+                    Instr::SimdUnary(op) => unary!(u128, a => {
+                        let r = simd::unary(op, a);
+                        if canon { simd::canonical_unary(op, r) } else { r }
+                    }),
+                    Instr::SimdBinary(op) => binary!(u128, a, b => {
+                        let r = simd::binary(op, a, b);
+                        if canon { simd::canonical_binary(op, r) } else { r }
+                    }),
+                    Instr::SimdTernary(op) => {
+                        let (c, b, a) = (pop!(), pop!(), pop!());
+                        push!(simd::ternary(op, a, b, c));
+                    }
+                    Instr::SimdShift(op) => {
+                        let n = pop!() as u32;
+                        unary!(u128, a => simd::shift(op, a, n));
+                    }
+                    Instr::RelaxedUnary(op) => {
+                        unary!(u128, a => simd::relaxed::unary(op, self.relaxed_choice, a))
+                    }
+                    Instr::RelaxedBinary(op) => {
+                        let alt = self.relaxed_choice;
+                        binary!(u128, a, b => simd::relaxed::binary(op, alt, canon, a, b))
+                    }
+                    Instr::RelaxedTernary(op) => {
+                        let (c, b, a) = (pop!(), pop!(), pop!());
+                        push!(simd::relaxed::ternary(
+                            op,
+                            self.relaxed_choice,
+                            canon,
+                            a,
+                            b,
+                            c
+                        ));
+                    }
+                    Instr::SimdExtractLane(op, l) => {
+                        unary!(u128, a => simd::extract_lane(op, l, a))
+                    }
+                    Instr::SimdReplaceLane(op, l) => {
+                        let x = pop!();
+                        unary!(u128, v => simd::replace_lane(op, l, v, x));
+                    }
+                    Instr::V128Store(m) => store!(m, u128, v => v.to_le_bytes()),
+                    Instr::SimdLoad(op, m) => {
+                        let addr = pop!() as u64;
+                        let mem = &self.mems[mem_index!(m.mem)].data;
+                        push!(simd::memory::load_vector(op, mem, addr, m.offset())?);
+                    }
+                    Instr::SimdMemLane(op, lane, m) => {
+                        let v = pop!();
+                        let addr = pop!() as u64;
+                        let mem = &mut self.mems[mem_index!(m.mem)].data;
+                        if let Some(r) = simd::memory::exec_lane(op, lane, m, mem, addr, v)? {
+                            push!(r);
+                        }
                     }
                 }
             }
