@@ -514,6 +514,14 @@ impl Store {
                             continue 'frames;
                         }
                     }
+                    Instr::BrIfCmp(c, b) => {
+                        let y = pop!();
+                        let x = pop!();
+                        if numeric::compare(c, x, y) {
+                            branch!(b);
+                            continue 'frames;
+                        }
+                    }
                     Instr::BrOnNull(b) => {
                         if top!() == 0 {
                             pop!();

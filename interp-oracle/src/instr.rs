@@ -18,9 +18,9 @@
 //! `FuncCode::v128s`, so that an instruction stays small.
 //!
 //! Fused pairs: the interpreter's time goes mostly into dispatching one instruction after
-//! another, so four very frequent pairs are one instruction each ([`Instr::LocalGet2`],
-//! [`Instr::LocalSetGet`], [`Instr::I32AddConst`], [`Instr::BrIfEqz`]), whose rule is the two
-//! rules in sequence.
+//! another, so very frequent pairs are one instruction each ([`Instr::LocalGet2`],
+//! [`Instr::LocalSetGet`], [`Instr::I32AddConst`], [`Instr::BrIfEqz`], and [`Instr::BrIfCmp`]
+//! for an integer comparison and a `br_if`), whose rule is the two rules in sequence.
 //! The pre-pass fuses a pair only when no label lies between its halves (see
 //! `Translator::emit`), so no branch can land in the middle.
 
@@ -154,6 +154,8 @@ pub(crate) enum Instr {
     BrIf(Branch),
     /// `i32.eqz; br_if`, fused: branch if the operand is zero.
     BrIfEqz(Branch),
+    /// An integer comparison and the `br_if` after it, fused: branch if it holds.
+    BrIfCmp(Cmp, Branch),
     /// `br_on_null`: branch (dropping the reference) if it is null.
     BrOnNull(Branch),
     /// `br_on_non_null`: branch (keeping the reference) unless it is null.
@@ -490,6 +492,61 @@ pub(crate) enum Instr {
     V128Store(MemArg),
     SimdLoad(SimdLoad, MemArg),
     SimdMemLane(SimdMemLaneOp, u8, MemArg),
+}
+
+/// A comparison of two `i32`s or two `i64`s, the immediate of [`Instr::BrIfCmp`] (its rule is
+/// `exec::numeric::compare`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cmp {
+    I32Eq,
+    I32Ne,
+    I32LtS,
+    I32LtU,
+    I32GtS,
+    I32GtU,
+    I32LeS,
+    I32LeU,
+    I32GeS,
+    I32GeU,
+    I64Eq,
+    I64Ne,
+    I64LtS,
+    I64LtU,
+    I64GtS,
+    I64GtU,
+    I64LeS,
+    I64LeU,
+    I64GeS,
+    I64GeU,
+}
+
+impl Cmp {
+    /// The comparison `instr` is, if it is an integer comparison of two operands.
+    pub fn of(instr: Instr) -> Option<Cmp> {
+        Some(match instr {
+            Instr::I32Eq => Cmp::I32Eq,
+            Instr::I32Ne => Cmp::I32Ne,
+            Instr::I32LtS => Cmp::I32LtS,
+            Instr::I32LtU => Cmp::I32LtU,
+            Instr::I32GtS => Cmp::I32GtS,
+            Instr::I32GtU => Cmp::I32GtU,
+            Instr::I32LeS => Cmp::I32LeS,
+            Instr::I32LeU => Cmp::I32LeU,
+            Instr::I32GeS => Cmp::I32GeS,
+            Instr::I32GeU => Cmp::I32GeU,
+            Instr::I64Eq => Cmp::I64Eq,
+            Instr::I64Ne => Cmp::I64Ne,
+            Instr::I64LtS => Cmp::I64LtS,
+            Instr::I64LtU => Cmp::I64LtU,
+            Instr::I64GtS => Cmp::I64GtS,
+            Instr::I64GtU => Cmp::I64GtU,
+            Instr::I64LeS => Cmp::I64LeS,
+            Instr::I64LeU => Cmp::I64LeU,
+            Instr::I64GeS => Cmp::I64GeS,
+            Instr::I64GeU => Cmp::I64GeU,
+            _ => return None,
+        })
+    }
 }
 
 // Each macro declares an enum of SIMD instructions named after wasmparser's operators, with

@@ -10,9 +10,9 @@ use wasmparser::{
 use std::mem;
 
 use crate::instr::{
-    Branch, Cast, Catch, FuncCode, Handlers, Instr, MemArg, Region, RelaxedBinary, RelaxedTernary,
-    RelaxedUnary, Sign, SimdBinary, SimdExtractLane, SimdLoad, SimdMemLaneOp, SimdReplaceLane,
-    SimdShift, SimdTernary, SimdUnary,
+    Branch, Cast, Catch, Cmp, FuncCode, Handlers, Instr, MemArg, Region, RelaxedBinary,
+    RelaxedTernary, RelaxedUnary, Sign, SimdBinary, SimdExtractLane, SimdLoad, SimdMemLaneOp,
+    SimdReplaceLane, SimdShift, SimdTernary, SimdUnary,
 };
 use crate::types::{RefTy, heap_from};
 use crate::{FuncType, ValType};
@@ -211,6 +211,7 @@ impl Translator<'_> {
                 Instr::Br(b)
                 | Instr::BrIf(b)
                 | Instr::BrIfEqz(b)
+                | Instr::BrIfCmp(_, b)
                 | Instr::BrOnNull(b)
                 | Instr::BrOnNonNull(b) => b.target = target,
                 Instr::Jump(t) | Instr::BrUnless(t) => *t = target,
@@ -263,6 +264,7 @@ impl Translator<'_> {
             (Some(Instr::LocalSet(a)), Instr::LocalGet(b)) => Some(Instr::LocalSetGet(*a, b)),
             (Some(Instr::Const32(c)), Instr::I32Add) => Some(Instr::I32AddConst(*c)),
             (Some(Instr::I32Eqz), Instr::BrIf(b)) => Some(Instr::BrIfEqz(b)),
+            (Some(last), Instr::BrIf(b)) => Cmp::of(*last).map(|c| Instr::BrIfCmp(c, b)),
             _ => None,
         };
         match (last, fused) {
@@ -325,9 +327,12 @@ impl Translator<'_> {
                 Instr::Br(self.branch(*relative_depth, Fixup::Instr(at)))
             }
             O::BrIf { relative_depth } => {
-                // After an `i32.eqz` that `emit` will fuse it with, the branch takes its pc.
-                let eqz = fusable && self.instrs.last() == Some(&Instr::I32Eqz);
-                let at = self.instrs.len() - usize::from(eqz);
+                // After an `i32.eqz` or a comparison that `emit` will fuse it with, the branch
+                // takes its pc.
+                let fused = fusable
+                    && (self.instrs.last())
+                        .is_some_and(|l| *l == Instr::I32Eqz || Cmp::of(*l).is_some());
+                let at = self.instrs.len() - usize::from(fused);
                 Instr::BrIf(self.branch(*relative_depth, Fixup::Instr(at)))
             }
             O::BrTable { targets } => {

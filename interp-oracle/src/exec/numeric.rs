@@ -6,6 +6,8 @@
 //! canonical NaN. Rust's float operations are used only where IEEE-754 fixes the result.
 
 use crate::TrapKind;
+use crate::instr::Cmp;
+use crate::value::Slot;
 
 // ---------------------------------------------------------------------------------------
 // Integers.
@@ -348,4 +350,33 @@ pub fn f64_promote(a: u32) -> u64 {
 /// The float value of f32 bits, widened exactly to f64 (for the truncations).
 pub fn f32_as_f64(a: u32) -> f64 {
     f64::from(f32::from_bits(a))
+}
+
+/// The integer comparison `c` of `a` and `b` (slots holding two `i32`s or two `i64`s): the
+/// rule of the comparison instruction of the same name, for [`crate::instr::Instr::BrIfCmp`].
+pub(crate) fn compare(c: Cmp, a: Slot, b: Slot) -> bool {
+    let (a32, b32) = (a as u32, b as u32);
+    let (a64, b64) = (a as u64, b as u64);
+    match c {
+        Cmp::I32Eq => a32 == b32,
+        Cmp::I32Ne => a32 != b32,
+        Cmp::I32LtS => (a32 as i32) < (b32 as i32),
+        Cmp::I32LtU => a32 < b32,
+        Cmp::I32GtS => (a32 as i32) > (b32 as i32),
+        Cmp::I32GtU => a32 > b32,
+        Cmp::I32LeS => (a32 as i32) <= (b32 as i32),
+        Cmp::I32LeU => a32 <= b32,
+        Cmp::I32GeS => (a32 as i32) >= (b32 as i32),
+        Cmp::I32GeU => a32 >= b32,
+        Cmp::I64Eq => a64 == b64,
+        Cmp::I64Ne => a64 != b64,
+        Cmp::I64LtS => (a64 as i64) < (b64 as i64),
+        Cmp::I64LtU => a64 < b64,
+        Cmp::I64GtS => (a64 as i64) > (b64 as i64),
+        Cmp::I64GtU => a64 > b64,
+        Cmp::I64LeS => (a64 as i64) <= (b64 as i64),
+        Cmp::I64LeU => a64 <= b64,
+        Cmp::I64GeS => (a64 as i64) >= (b64 as i64),
+        Cmp::I64GeU => a64 >= b64,
+    }
 }
