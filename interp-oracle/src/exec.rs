@@ -484,9 +484,11 @@ impl Store {
         'frames: loop {
             let instrs: &[Instr] = &code.instrs;
             loop {
-                let instr = instrs[pc];
+                // Matched by reference: each rule loads only the immediates it uses (a copy
+                // of the 16-byte instruction loaded all of them before the jump).
+                let instr = &instrs[pc];
                 pc += 1;
-                match instr {
+                match *instr {
                     // ---- Control.
                     Instr::Unreachable => return Err(TrapKind::Unreachable.into()),
                     Instr::Unsupported => {
@@ -784,7 +786,7 @@ impl Store {
                         let cast = code.casts[c as usize];
                         let to = cast.to.map(&|t| inst.type_ids[t as usize]);
                         let matches = self.ref_matches(top!(), to);
-                        if matches == matches!(instr, Instr::BrOnCast(_)) {
+                        if matches == matches!(*instr, Instr::BrOnCast(_)) {
                             branch!(cast.branch);
                             continue 'frames;
                         }
