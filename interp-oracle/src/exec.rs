@@ -62,7 +62,10 @@ impl From<TrapKind> for Stop {
 /// A suspended caller.
 struct Frame {
     code: Arc<FuncCode>,
-    inst: Arc<Instance>,
+    /// The caller's instance if the callee's is another one: a call within an instance, the
+    /// common case, leaves `inst` as it is instead of paying two atomic updates of the
+    /// `Arc`'s count (clone on the call, drop on the return).
+    inst: Option<Arc<Instance>>,
     /// Where to continue in the caller.
     pc: usize,
     /// Index of the caller's first local on the operand stack.
@@ -287,7 +290,9 @@ impl Store {
                     }
                     Some(f) => {
                         code = f.code;
-                        inst = f.inst;
+                        if let Some(i) = f.inst {
+                            inst = i;
+                        }
                         pc = f.pc;
                         locals = f.locals;
                         base = locals + code.params + code.locals;
@@ -327,12 +332,14 @@ impl Store {
                         code: callee,
                     } => {
                         let params = callee.params;
+                        let callee_inst = &self.instances[*instance as usize];
                         let caller = Frame {
                             code: mem::replace(&mut code, callee.clone()),
-                            inst: mem::replace(
-                                &mut inst,
-                                self.instances[*instance as usize].clone(),
-                            ),
+                            inst: if Arc::ptr_eq(&inst, callee_inst) {
+                                None
+                            } else {
+                                Some(mem::replace(&mut inst, callee_inst.clone()))
+                            },
                             pc,
                             locals,
                         };
@@ -466,7 +473,9 @@ impl Store {
                         None => return Err(Stop::Throw(exn)),
                         Some(f) => {
                             code = f.code;
-                            inst = f.inst;
+                            if let Some(i) = f.inst {
+                                inst = i;
+                            }
                             pc = f.pc;
                             locals = f.locals;
                             base = locals + code.params + code.locals;
