@@ -977,6 +977,8 @@ impl Store {
                     Instr::Const32(x) => push!(Slot::from(x)),
                     Instr::Const64(x) => push!(Slot::from(x)),
                     Instr::I32AddConst(c) => unary!(u32, a => a.wrapping_add(c)),
+                    Instr::I32BinConst(op, c) => unary!(u32, a => numeric::i32_binary(op, a, c)),
+                    Instr::I64BinConst(op, c) => unary!(u64, a => numeric::i64_binary(op, a, c)),
 
                     // ---- i32.
                     Instr::I32Eqz => unary!(u32, a => a == 0),

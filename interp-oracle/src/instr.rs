@@ -19,8 +19,10 @@
 //!
 //! Fused pairs: the interpreter's time goes mostly into dispatching one instruction after
 //! another, so very frequent pairs are one instruction each ([`Instr::LocalGet2`],
-//! [`Instr::LocalSetGet`], [`Instr::I32AddConst`], [`Instr::BrIfEqz`], and [`Instr::BrIfCmp`]
-//! for an integer comparison and a `br_if`), whose rule is the two rules in sequence.
+//! [`Instr::LocalSetGet`], [`Instr::I32AddConst`], [`Instr::BrIfEqz`], [`Instr::BrIfCmp`]
+//! for an integer comparison and a `br_if`, [`Instr::I32BinConst`] and [`Instr::I64BinConst`]
+//! for a constant and the integer operation it is the right operand of), whose rule is the
+//! two rules in sequence.
 //! The pre-pass fuses a pair only when no label lies between its halves (see
 //! `Translator::emit`), so no branch can land in the middle.
 
@@ -326,6 +328,12 @@ pub(crate) enum Instr {
     Const64(u64),
     /// `i32.const c; i32.add`, fused.
     I32AddConst(u32),
+    /// `i32.const c` and the `i32` shift, rotation, bitwise or arithmetic (not `add`: see
+    /// `I32AddConst`; no division) instruction after it, fused: `c` is the right operand.
+    I32BinConst(IntOp, u32),
+    /// `i64.const c` and the `i64` shift, rotation, bitwise or arithmetic instruction after
+    /// it (no division), fused.
+    I64BinConst(IntOp, u64),
 
     // i32 comparisons and arithmetic.
     I32Eqz,
@@ -492,6 +500,61 @@ pub(crate) enum Instr {
     V128Store(MemArg),
     SimdLoad(SimdLoad, MemArg),
     SimdMemLane(SimdMemLaneOp, u8, MemArg),
+}
+
+/// A non-trapping binary integer operation, the immediate of [`Instr::I32BinConst`] and
+/// [`Instr::I64BinConst`] (their rules are `exec::numeric::i32_binary` and `i64_binary`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum IntOp {
+    Add,
+    Sub,
+    Mul,
+    And,
+    Or,
+    Xor,
+    Shl,
+    ShrS,
+    ShrU,
+    Rotl,
+    Rotr,
+}
+
+impl IntOp {
+    /// The operation `instr` is, if it is one of these on `i32`s (`i32.add` has its own
+    /// fused form).
+    pub fn of_i32(instr: Instr) -> Option<IntOp> {
+        Some(match instr {
+            Instr::I32Sub => IntOp::Sub,
+            Instr::I32Mul => IntOp::Mul,
+            Instr::I32And => IntOp::And,
+            Instr::I32Or => IntOp::Or,
+            Instr::I32Xor => IntOp::Xor,
+            Instr::I32Shl => IntOp::Shl,
+            Instr::I32ShrS => IntOp::ShrS,
+            Instr::I32ShrU => IntOp::ShrU,
+            Instr::I32Rotl => IntOp::Rotl,
+            Instr::I32Rotr => IntOp::Rotr,
+            _ => return None,
+        })
+    }
+
+    /// The operation `instr` is, if it is one of these on `i64`s.
+    pub fn of_i64(instr: Instr) -> Option<IntOp> {
+        Some(match instr {
+            Instr::I64Add => IntOp::Add,
+            Instr::I64Sub => IntOp::Sub,
+            Instr::I64Mul => IntOp::Mul,
+            Instr::I64And => IntOp::And,
+            Instr::I64Or => IntOp::Or,
+            Instr::I64Xor => IntOp::Xor,
+            Instr::I64Shl => IntOp::Shl,
+            Instr::I64ShrS => IntOp::ShrS,
+            Instr::I64ShrU => IntOp::ShrU,
+            Instr::I64Rotl => IntOp::Rotl,
+            Instr::I64Rotr => IntOp::Rotr,
+            _ => return None,
+        })
+    }
 }
 
 /// A comparison of two `i32`s or two `i64`s, the immediate of [`Instr::BrIfCmp`] (its rule is

@@ -10,7 +10,7 @@ use wasmparser::{
 use std::mem;
 
 use crate::instr::{
-    Branch, Cast, Catch, Cmp, FuncCode, Handlers, Instr, MemArg, Region, RelaxedBinary,
+    Branch, Cast, Catch, Cmp, FuncCode, Handlers, Instr, IntOp, MemArg, Region, RelaxedBinary,
     RelaxedTernary, RelaxedUnary, Sign, SimdBinary, SimdExtractLane, SimdLoad, SimdMemLaneOp,
     SimdReplaceLane, SimdShift, SimdTernary, SimdUnary,
 };
@@ -263,6 +263,8 @@ impl Translator<'_> {
             (Some(Instr::LocalGet(a)), Instr::LocalGet(b)) => Some(Instr::LocalGet2(*a, b)),
             (Some(Instr::LocalSet(a)), Instr::LocalGet(b)) => Some(Instr::LocalSetGet(*a, b)),
             (Some(Instr::Const32(c)), Instr::I32Add) => Some(Instr::I32AddConst(*c)),
+            (Some(Instr::Const32(c)), op) => IntOp::of_i32(op).map(|o| Instr::I32BinConst(o, *c)),
+            (Some(Instr::Const64(c)), op) => IntOp::of_i64(op).map(|o| Instr::I64BinConst(o, *c)),
             (Some(Instr::I32Eqz), Instr::BrIf(b)) => Some(Instr::BrIfEqz(b)),
             (Some(last), Instr::BrIf(b)) => Cmp::of(*last).map(|c| Instr::BrIfCmp(c, b)),
             _ => None,

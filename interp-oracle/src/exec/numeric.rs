@@ -6,7 +6,7 @@
 //! canonical NaN. Rust's float operations are used only where IEEE-754 fixes the result.
 
 use crate::TrapKind;
-use crate::instr::Cmp;
+use crate::instr::{Cmp, IntOp};
 use crate::value::Slot;
 
 // ---------------------------------------------------------------------------------------
@@ -378,5 +378,40 @@ pub(crate) fn compare(c: Cmp, a: Slot, b: Slot) -> bool {
         Cmp::I64LeU => a64 <= b64,
         Cmp::I64GeS => (a64 as i64) >= (b64 as i64),
         Cmp::I64GeU => a64 >= b64,
+    }
+}
+
+/// `i32.op` of `a` and `b` for [`crate::instr::Instr::I32BinConst`]: the rule of the
+/// instruction of the same name.
+pub(crate) fn i32_binary(op: IntOp, a: u32, b: u32) -> u32 {
+    match op {
+        IntOp::Add => a.wrapping_add(b),
+        IntOp::Sub => a.wrapping_sub(b),
+        IntOp::Mul => a.wrapping_mul(b),
+        IntOp::And => a & b,
+        IntOp::Or => a | b,
+        IntOp::Xor => a ^ b,
+        IntOp::Shl => a.wrapping_shl(b),
+        IntOp::ShrS => (a as i32).wrapping_shr(b) as u32,
+        IntOp::ShrU => a.wrapping_shr(b),
+        IntOp::Rotl => a.rotate_left(b % 32),
+        IntOp::Rotr => a.rotate_right(b % 32),
+    }
+}
+
+/// `i64.op` of `a` and `b` for [`crate::instr::Instr::I64BinConst`].
+pub(crate) fn i64_binary(op: IntOp, a: u64, b: u64) -> u64 {
+    match op {
+        IntOp::Add => a.wrapping_add(b),
+        IntOp::Sub => a.wrapping_sub(b),
+        IntOp::Mul => a.wrapping_mul(b),
+        IntOp::And => a & b,
+        IntOp::Or => a | b,
+        IntOp::Xor => a ^ b,
+        IntOp::Shl => a.wrapping_shl(b as u32),
+        IntOp::ShrS => (a as i64).wrapping_shr(b as u32) as u64,
+        IntOp::ShrU => a.wrapping_shr(b as u32),
+        IntOp::Rotl => a.rotate_left((b % 64) as u32),
+        IntOp::Rotr => a.rotate_right((b % 64) as u32),
     }
 }
