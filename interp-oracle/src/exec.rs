@@ -509,6 +509,13 @@ impl Store {
                             pc = target as usize;
                         }
                     }
+                    Instr::BrUnlessCmp(c, target) => {
+                        let y = pop!();
+                        let x = pop!();
+                        if !numeric::compare(c, x, y) {
+                            pc = target as usize;
+                        }
+                    }
                     Instr::Br(b) => {
                         branch!(b);
                         continue 'frames;

@@ -20,7 +20,7 @@
 //! Fused pairs: the interpreter's time goes mostly into dispatching one instruction after
 //! another, so very frequent pairs are one instruction each ([`Instr::LocalGet2`],
 //! [`Instr::LocalSetGet`], [`Instr::I32AddConst`], [`Instr::BrIfEqz`], [`Instr::BrIfCmp`]
-//! for an integer comparison and a `br_if`, [`Instr::I32BinConst`] and [`Instr::I64BinConst`]
+//! and [`Instr::BrUnlessCmp`] for an integer comparison and a `br_if` or an `if`, [`Instr::I32BinConst`] and [`Instr::I64BinConst`]
 //! for a constant and the integer operation it is the right operand of), whose rule is the
 //! two rules in sequence.
 //! The pre-pass fuses a pair only when no label lies between its halves (see
@@ -152,6 +152,8 @@ pub(crate) enum Instr {
     Jump(u32),
     /// `if`: jump to the pc when the condition is zero.
     BrUnless(u32),
+    /// An integer comparison and the `if` after it, fused: jump to the pc unless it holds.
+    BrUnlessCmp(Cmp, u32),
     Br(Branch),
     BrIf(Branch),
     /// `i32.eqz; br_if`, fused: branch if the operand is zero.

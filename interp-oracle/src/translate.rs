@@ -214,7 +214,7 @@ impl Translator<'_> {
                 | Instr::BrIfCmp(_, b)
                 | Instr::BrOnNull(b)
                 | Instr::BrOnNonNull(b) => b.target = target,
-                Instr::Jump(t) | Instr::BrUnless(t) => *t = target,
+                Instr::Jump(t) | Instr::BrUnless(t) | Instr::BrUnlessCmp(_, t) => *t = target,
                 _ => {}
             },
             Fixup::Table(i) => self.br_tables[i].target = target,
@@ -308,8 +308,18 @@ impl Translator<'_> {
                 return;
             }
             O::If { blockty } => {
-                let at = self.instrs.len();
-                self.instrs.push(Instr::BrUnless(0));
+                // After an integer comparison (with no label between), the two are fused.
+                let last = self.instrs.last_mut().filter(|_| fusable);
+                let at = match last.and_then(|l| Some((Cmp::of(*l)?, l))) {
+                    Some((c, l)) => {
+                        *l = Instr::BrUnlessCmp(c, 0);
+                        self.instrs.len() - 1
+                    }
+                    None => {
+                        self.instrs.push(Instr::BrUnless(0));
+                        self.instrs.len() - 1
+                    }
+                };
                 self.push_ctrl(CtrlKind::If, height.saturating_sub(1), *blockty);
                 if let Some(c) = self.ctrls.last_mut() {
                     c.if_fixup = Some(at);
