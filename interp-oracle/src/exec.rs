@@ -62,7 +62,10 @@ impl From<TrapKind> for Stop {
 /// A suspended caller.
 struct Frame {
     code: Arc<FuncCode>,
-    inst: Arc<Instance>,
+    /// The caller's instance if the callee's is another one: a call within an instance, the
+    /// common case, leaves `inst` as it is instead of paying two atomic updates of the
+    /// `Arc`'s count (clone on the call, drop on the return).
+    inst: Option<Arc<Instance>>,
     /// Where to continue in the caller.
     pc: usize,
     /// Index of the caller's first local on the operand stack.
@@ -98,7 +101,11 @@ impl Store {
         stack.clear();
         stack.extend(args.iter().map(|v| value_to_slot(*v)));
         let result = match &self.funcs[func.0 as usize].kind {
-            FuncKind::Host(_) => self.call_host(func, None, &mut stack).map_err(Stop::Trap),
+            FuncKind::Host(_) => {
+                let sp = stack.len();
+                let height = self.call_host(func, None, &mut stack, sp);
+                height.map(|h| stack.truncate(h)).map_err(Stop::Trap)
+            }
             FuncKind::Wasm { .. } => self.run(&mut stack, func),
         };
         let result = result.map_err(|stop| match stop {
@@ -121,7 +128,8 @@ impl Store {
         out
     }
 
-    /// Run wasm function `entry`, whose arguments are on `stack`, until it returns.
+    /// Run wasm function `entry`, whose arguments are on `stack`, until it returns (leaving
+    /// its results on `stack`).
     /// Remaining fuel is written back to the store however the run ends.
     fn run(&mut self, stack: &mut Vec<Slot>, entry: FuncAddr) -> Result<(), Stop> {
         let metered = self.fuel.is_some();
@@ -147,20 +155,54 @@ impl Store {
         let mut code: Arc<FuncCode> = code.clone();
         let mut inst: Arc<Instance> = self.instances[*instance as usize].clone();
         let mut frames: Vec<Frame> = Vec::new();
+
+        // The operand stack is `slots[..sp]`. `slots` is all of `stack`'s buffer, which only
+        // grows during the run: entering a function makes sure it has room for the
+        // function's locals and for the most operands its body ever holds
+        // (`FuncCode::max_height`, from the validator). So a push or pop is an index update
+        // of the local `sp` and one access to the slice: `Vec::push`/`pop` loaded and stored
+        // the length through `&mut Vec` on every push and pop and checked the capacity (push)
+        // or emptiness (pop), which was most of the cost of `local.get` and the binary rules.
+        let mut sp = stack.len();
+        let mut slots: &mut [Slot];
         // The current frame: its locals, its operand base and the next instruction.
-        let mut locals = stack.len() - code.params;
-        stack.resize(stack.len() + code.locals, DEFAULT_SLOT);
-        let mut base = stack.len();
+        let mut locals = sp - code.params;
+        let mut base = sp + code.locals;
         let mut pc = 0usize;
 
+        // Make room for the current function's locals and operands above `base`, and set its
+        // declared locals (`locals + params..base`) to their default value.
+        macro_rules! enter {
+            () => {{
+                let need = base + code.max_height;
+                if stack.len() < need {
+                    stack.resize(need, DEFAULT_SLOT);
+                }
+                slots = stack.as_mut_slice();
+                slots[locals + code.params..base].fill(DEFAULT_SLOT);
+                sp = base;
+            }};
+        }
+        enter!();
+
         macro_rules! pop {
-            () => {
-                stack.pop().unwrap_or_default()
-            };
+            () => {{
+                debug_assert!(sp > base, "operand stack underflow");
+                sp -= 1;
+                slots[sp]
+            }};
         }
         macro_rules! push {
-            ($e:expr) => {
-                stack.push($e)
+            ($e:expr) => {{
+                let v: Slot = $e;
+                slots[sp] = v;
+                sp += 1;
+            }};
+        }
+        // The top operand, left on the stack.
+        macro_rules! top {
+            () => {
+                slots[sp - 1]
             };
         }
         // `unary!(t, a => e)`: pop a `t`, push `e`. `binary!(t, a, b => e)`: pop b, pop a.
@@ -239,14 +281,18 @@ impl Store {
         macro_rules! do_return {
             () => {{
                 let n = code.results;
-                let len = stack.len();
-                stack.copy_within(len - n..len, locals);
-                stack.truncate(locals + n);
+                slots.copy_within(sp - n..sp, locals);
+                sp = locals + n;
                 match frames.pop() {
-                    None => return Ok(()),
+                    None => {
+                        stack.truncate(sp);
+                        return Ok(());
+                    }
                     Some(f) => {
                         code = f.code;
-                        inst = f.inst;
+                        if let Some(i) = f.inst {
+                            inst = i;
+                        }
                         pc = f.pc;
                         locals = f.locals;
                         base = locals + code.params + code.locals;
@@ -264,10 +310,9 @@ impl Store {
                 } else {
                     let keep = b.arity as usize;
                     let height = base + b.height as usize;
-                    let len = stack.len();
-                    if len != height + keep {
-                        stack.copy_within(len - keep..len, height);
-                        stack.truncate(height + keep);
+                    if sp != height + keep {
+                        slots.copy_within(sp - keep..sp, height);
+                        sp = height + keep;
                     }
                     pc = b.target as usize;
                 }
@@ -287,28 +332,29 @@ impl Store {
                         code: callee,
                     } => {
                         let params = callee.params;
+                        let callee_inst = &self.instances[*instance as usize];
                         let caller = Frame {
                             code: mem::replace(&mut code, callee.clone()),
-                            inst: mem::replace(
-                                &mut inst,
-                                self.instances[*instance as usize].clone(),
-                            ),
+                            inst: if Arc::ptr_eq(&inst, callee_inst) {
+                                None
+                            } else {
+                                Some(mem::replace(&mut inst, callee_inst.clone()))
+                            },
                             pc,
                             locals,
                         };
-                        let args = stack.len() - params;
+                        let args = sp - params;
                         if $tail {
-                            stack.copy_within(args.., locals);
-                            stack.truncate(locals + params);
+                            slots.copy_within(args..sp, locals);
                         } else {
-                            if frames.len() + 1 >= max_depth || stack.len() > MAX_STACK_SLOTS {
+                            if frames.len() + 1 >= max_depth || sp > MAX_STACK_SLOTS {
                                 return Err(Trap::new(TrapKind::CallStackExhausted).into());
                             }
                             frames.push(caller);
                             locals = args;
                         }
-                        stack.resize(stack.len() + code.locals, DEFAULT_SLOT);
-                        base = stack.len();
+                        base = locals + params + code.locals;
+                        enter!();
                         pc = 0;
                     }
                     FuncKind::Host(_) => {
@@ -318,7 +364,8 @@ impl Store {
                             self.fuel = Some(*fuel);
                         }
                         let caller = Some(InstanceAddr(inst.addr));
-                        self.call_host(a, caller, stack)?;
+                        sp = self.call_host(a, caller, stack, sp)?;
+                        slots = stack.as_mut_slice();
                         if let Some(left) = self.fuel {
                             *fuel = left;
                         }
@@ -402,16 +449,18 @@ impl Store {
                 let tag = self.exns[exn as usize].tag;
                 loop {
                     if let Some(c) = control::find_catch(&code, &inst, pc as u32 - 1, tag) {
-                        stack.truncate(base + c.to.height as usize);
+                        sp = base + c.to.height as usize;
                         if c.tag.is_some() {
-                            stack.extend_from_slice(&self.exns[exn as usize].payload);
+                            let payload = &self.exns[exn as usize].payload;
+                            slots[sp..sp + payload.len()].copy_from_slice(payload);
+                            sp += payload.len();
                         }
                         let r = ref_slot(RefKind::Exn, exn);
                         if c.with_ref {
-                            stack.push(r);
+                            push!(r);
                         }
                         if let Some(l) = c.exn_local {
-                            stack[locals + l as usize] = r;
+                            slots[locals + l as usize] = r;
                         }
                         if c.to.target == Branch::RETURN {
                             do_return!();
@@ -424,7 +473,9 @@ impl Store {
                         None => return Err(Stop::Throw(exn)),
                         Some(f) => {
                             code = f.code;
-                            inst = f.inst;
+                            if let Some(i) = f.inst {
+                                inst = i;
+                            }
                             pc = f.pc;
                             locals = f.locals;
                             base = locals + code.params + code.locals;
@@ -434,654 +485,750 @@ impl Store {
             }};
         }
 
-        loop {
-            let instr = code.instrs[pc];
-            pc += 1;
-            match instr {
-                // ---- Control.
-                Instr::Unreachable => return Err(TrapKind::Unreachable.into()),
-                Instr::Unsupported => {
-                    return Err(Trap::host("instruction not supported by the oracle").into());
-                }
-                Instr::Jump(target) => pc = target as usize,
-                Instr::BrUnless(target) => {
-                    if pop!() as u32 == 0 {
-                        pc = target as usize;
+        // The outer loop runs once per change of function (call, return, throw): it keeps the
+        // current body in the local `instrs`, so that fetching an instruction is one load
+        // from a slice in registers instead of going through `code`'s `Arc` and `Vec` on every
+        // dispatch. Whatever changes `code` continues it, which the borrow of `instrs`
+        // enforces.
+        'frames: loop {
+            let instrs: &[Instr] = &code.instrs;
+            loop {
+                // Matched by reference: each rule loads only the immediates it uses (a copy
+                // of the 16-byte instruction loaded all of them before the jump).
+                let instr = &instrs[pc];
+                pc += 1;
+                match *instr {
+                    // ---- Control.
+                    Instr::Unreachable => return Err(TrapKind::Unreachable.into()),
+                    Instr::Unsupported => {
+                        return Err(Trap::host("instruction not supported by the oracle").into());
                     }
-                }
-                Instr::Br(b) => branch!(b),
-                Instr::BrIf(b) => {
-                    if pop!() as u32 != 0 {
+                    Instr::Jump(target) => pc = target as usize,
+                    Instr::BrUnless(target) => {
+                        if pop!() as u32 == 0 {
+                            pc = target as usize;
+                        }
+                    }
+                    Instr::BrUnlessCmp(c, target) => {
+                        let y = pop!();
+                        let x = pop!();
+                        if !numeric::compare(c, x, y) {
+                            pc = target as usize;
+                        }
+                    }
+                    Instr::Br(b) => {
                         branch!(b);
+                        continue 'frames;
                     }
-                }
-                Instr::BrIfEqz(b) => {
-                    if pop!() as u32 == 0 {
+                    Instr::BrIf(b) => {
+                        if pop!() as u32 != 0 {
+                            branch!(b);
+                            continue 'frames;
+                        }
+                    }
+                    Instr::BrIfEqz(b) => {
+                        if pop!() as u32 == 0 {
+                            branch!(b);
+                            continue 'frames;
+                        }
+                    }
+                    Instr::BrIfCmp(c, b) => {
+                        let y = pop!();
+                        let x = pop!();
+                        if numeric::compare(c, x, y) {
+                            branch!(b);
+                            continue 'frames;
+                        }
+                    }
+                    Instr::BrOnNull(b) => {
+                        if top!() == 0 {
+                            pop!();
+                            branch!(b);
+                            continue 'frames;
+                        }
+                    }
+                    Instr::BrOnNonNull(b) => {
+                        if top!() == 0 {
+                            pop!();
+                        } else {
+                            branch!(b);
+                            continue 'frames;
+                        }
+                    }
+                    Instr::BrTable { start, len } => {
+                        let i = (pop!() as u32).min(len - 1);
+                        let b = code.br_tables[(start + i) as usize];
                         branch!(b);
+                        continue 'frames;
                     }
-                }
-                Instr::BrOnNull(b) => {
-                    if stack.last() == Some(&0) {
+                    Instr::Return => {
+                        do_return!();
+                        continue 'frames;
+                    }
+                    Instr::Call(f) => {
+                        call!(inst.funcs[f as usize], tail: false);
+                        continue 'frames;
+                    }
+                    Instr::CallIndirect { type_index, table } => {
+                        call!(indirect_callee!(type_index, table), tail: false);
+                        continue 'frames;
+                    }
+                    Instr::CallRef => {
+                        call!(ref_callee!(), tail: false);
+                        continue 'frames;
+                    }
+                    Instr::ReturnCall(f) => {
+                        call!(inst.funcs[f as usize], tail: true);
+                        continue 'frames;
+                    }
+                    Instr::ReturnCallIndirect { type_index, table } => {
+                        call!(indirect_callee!(type_index, table), tail: true);
+                        continue 'frames;
+                    }
+                    Instr::ReturnCallRef => {
+                        call!(ref_callee!(), tail: true);
+                        continue 'frames;
+                    }
+                    Instr::Throw(x) => {
+                        let tag = inst.tags[x as usize];
+                        let ty = &self.types.defs[self.tags[tag as usize].type_id as usize].func;
+                        sp -= ty.params.len();
+                        let payload = slots[sp..sp + ty.params.len()].to_vec();
+                        if self.objects.len() + self.exns.len() >= self.config.max_objects {
+                            return Err(Trap::host("allocation limit exceeded").into());
+                        }
+                        self.exns.push(ExnInst { tag, payload });
+                        throw!(self.exns.len() as u32 - 1);
+                        continue 'frames;
+                    }
+                    Instr::ThrowRef => {
+                        let Some((_, exn)) = slot_ref(pop!()) else {
+                            return Err(Trap::new(TrapKind::NullExceptionReference).into());
+                        };
+                        throw!(exn);
+                        continue 'frames;
+                    }
+                    Instr::Rethrow(l) => {
+                        // The catch clause wrote the exception there: never null.
+                        let exn = slot_ref(slots[locals + l as usize]).map_or(0, |(_, e)| e);
+                        throw!(exn);
+                        continue 'frames;
+                    }
+
+                    // ---- Parametric.
+                    Instr::Drop => {
                         pop!();
-                        branch!(b);
+                    }
+                    Instr::Select => {
+                        let c = pop!() as u32;
+                        let b = pop!();
+                        let a = pop!();
+                        push!(if c != 0 { a } else { b });
+                    }
+
+                    // ---- Variables.
+                    // Number locals move the 64 bits their slots can hold, as the number rules
+                    // read and write them. (A whole-slot copy is one 16-byte load, and reading
+                    // a result that a number rule just wrote as two 8-byte halves cannot be
+                    // forwarded from the store buffer: it stalled `local.set` after arithmetic.)
+                    Instr::LocalGet(i) => push!(Slot::from(slots[locals + i as usize] as u64)),
+                    Instr::LocalSet(i) => {
+                        let v = pop!() as u64;
+                        slots[locals + i as usize] = Slot::from(v);
+                    }
+                    Instr::LocalTee(i) => {
+                        let v = top!() as u64;
+                        slots[locals + i as usize] = Slot::from(v);
+                    }
+                    Instr::LocalGetWide(i) => push!(slots[locals + i as usize]),
+                    Instr::LocalSetWide(i) => {
+                        let v = pop!();
+                        slots[locals + i as usize] = v;
+                    }
+                    Instr::LocalTeeWide(i) => {
+                        let v = top!();
+                        slots[locals + i as usize] = v;
+                    }
+                    Instr::LocalGet2(a, b) => {
+                        push!(Slot::from(slots[locals + a as usize] as u64));
+                        push!(Slot::from(slots[locals + b as usize] as u64));
+                    }
+                    Instr::LocalSetGet(a, b) => {
+                        let v = pop!() as u64;
+                        slots[locals + a as usize] = Slot::from(v);
+                        push!(Slot::from(slots[locals + b as usize] as u64));
+                    }
+                    Instr::GlobalGet(i) => {
+                        push!(self.globals[inst.globals[i as usize] as usize].value)
+                    }
+                    Instr::GlobalSet(i) => {
+                        let v = pop!();
+                        self.globals[inst.globals[i as usize] as usize].value = v;
+                    }
+
+                    // ---- Tables.
+                    Instr::TableGet(t) => {
+                        let i = pop!() as u64;
+                        push!(table::get(&self.tables[table_index!(t)], i)?);
+                    }
+                    Instr::TableSet(t) => {
+                        let v = pop!();
+                        let i = pop!() as u64;
+                        table::set(&mut self.tables[table_index!(t)], i, v)?;
+                    }
+                    Instr::TableSize(t) => push!(self.tables[table_index!(t)].elems.len() as Slot),
+                    Instr::TableGrow(t) => {
+                        let n = pop!() as u64;
+                        let init = pop!();
+                        push!(Slot::from(table::grow(
+                            &mut self.tables[table_index!(t)],
+                            init,
+                            n
+                        )));
+                    }
+                    Instr::TableFill(t) => {
+                        let n = pop!() as u64;
+                        let v = pop!();
+                        let i = pop!() as u64;
+                        table::fill(&mut self.tables[table_index!(t)], i, v, n)?;
+                    }
+                    Instr::TableCopy { dst, src } => {
+                        let n = pop!() as u64;
+                        let s = pop!() as u64;
+                        let d = pop!() as u64;
+                        let (dst, src) = (table_index!(dst), table_index!(src));
+                        if dst == src {
+                            table::copy_within(&mut self.tables[dst], d, s, n)?;
+                        } else {
+                            let (dt, st) = two_mut(&mut self.tables, dst, src);
+                            table::copy_between(dt, st, d, s, n)?;
+                        }
+                    }
+                    Instr::TableInit { elem, table: t } => {
+                        let n = pop!() as u64;
+                        let s = pop!() as u64;
+                        let d = pop!() as u64;
+                        let elems = &self.elems[inst.elems[elem as usize] as usize].elems;
+                        table::init(&mut self.tables[table_index!(t)], elems, d, s, n)?;
+                    }
+                    Instr::ElemDrop(e) => {
+                        self.elems[inst.elems[e as usize] as usize].elems = Vec::new();
+                    }
+
+                    // ---- Memory.
+                    Instr::I32Load(m) => load!(m, 4, b => u32::from_le_bytes(b)),
+                    Instr::I64Load(m) => load!(m, 8, b => u64::from_le_bytes(b)),
+                    Instr::F32Load(m) => load!(m, 4, b => u32::from_le_bytes(b)),
+                    Instr::F64Load(m) => load!(m, 8, b => u64::from_le_bytes(b)),
+                    Instr::I32Load8S(m) => load!(m, 1, b => b[0] as i8 as i32 as u32),
+                    Instr::I32Load8U(m) => load!(m, 1, b => b[0]),
+                    Instr::I32Load16S(m) => load!(m, 2, b => i16::from_le_bytes(b) as i32 as u32),
+                    Instr::I32Load16U(m) => load!(m, 2, b => u16::from_le_bytes(b)),
+                    Instr::I64Load8S(m) => load!(m, 1, b => b[0] as i8 as i64 as u64),
+                    Instr::I64Load8U(m) => load!(m, 1, b => b[0]),
+                    Instr::I64Load16S(m) => load!(m, 2, b => i16::from_le_bytes(b) as i64 as u64),
+                    Instr::I64Load16U(m) => load!(m, 2, b => u16::from_le_bytes(b)),
+                    Instr::I64Load32S(m) => load!(m, 4, b => i32::from_le_bytes(b) as i64 as u64),
+                    Instr::I64Load32U(m) => load!(m, 4, b => u32::from_le_bytes(b)),
+                    Instr::I32Store(m) | Instr::F32Store(m) | Instr::I64Store32(m) => {
+                        store!(m, u32, v => v.to_le_bytes())
+                    }
+                    Instr::I64Store(m) | Instr::F64Store(m) => store!(m, u64, v => v.to_le_bytes()),
+                    Instr::I32Store8(m) | Instr::I64Store8(m) => store!(m, u8, v => [v]),
+                    Instr::I32Store16(m) | Instr::I64Store16(m) => {
+                        store!(m, u16, v => v.to_le_bytes())
+                    }
+                    Instr::MemorySize(m) => push!(Slot::from(self.mems[mem_index!(m)].pages())),
+                    Instr::MemoryGrow(m) => {
+                        let n = pop!() as u64;
+                        push!(Slot::from(memory::grow(&mut self.mems[mem_index!(m)], n)));
+                    }
+                    Instr::MemoryInit { data, mem } => {
+                        let n = pop!() as u64;
+                        let s = pop!() as u64;
+                        let d = pop!() as u64;
+                        let bytes = &self.datas[inst.datas[data as usize] as usize].bytes;
+                        memory::init(&mut self.mems[mem_index!(mem)].data, bytes, d, s, n)?;
+                    }
+                    Instr::DataDrop(i) => {
+                        self.datas[inst.datas[i as usize] as usize].bytes = Arc::from([]);
+                    }
+                    Instr::MemoryCopy { dst, src } => {
+                        let n = pop!() as u64;
+                        let s = pop!() as u64;
+                        let d = pop!() as u64;
+                        let (dst, src) = (mem_index!(dst), mem_index!(src));
+                        if dst == src {
+                            memory::copy_within(&mut self.mems[dst].data, d, s, n)?;
+                        } else {
+                            let (dm, sm) = two_mut(&mut self.mems, dst, src);
+                            memory::copy_between(&mut dm.data, &sm.data, d, s, n)?;
+                        }
+                    }
+                    Instr::MemoryFill(m) => {
+                        let n = pop!() as u64;
+                        let v = pop!() as u8;
+                        let d = pop!() as u64;
+                        memory::fill(&mut self.mems[mem_index!(m)].data, d, v, n)?;
+                    }
+
+                    // ---- References.
+                    Instr::RefNull => push!(0),
+                    Instr::RefIsNull => unary!(u128, r => r == 0),
+                    Instr::RefAsNonNull => {
+                        if top!() == 0 {
+                            return Err(Trap::new(TrapKind::NullReference).into());
+                        }
+                    }
+                    Instr::RefFunc(f) => push!(funcref_slot(Some(inst.funcs[f as usize]))),
+
+                    Instr::RefEq => binary!(u128, a, b => a == b),
+                    Instr::RefTest(c) => {
+                        let to = code.casts[c as usize]
+                            .to
+                            .map(&|t| inst.type_ids[t as usize]);
+                        let r = pop!();
+                        push!(Slot::from(self.ref_matches(r, to)));
+                    }
+                    Instr::RefCast(c) => {
+                        let to = code.casts[c as usize]
+                            .to
+                            .map(&|t| inst.type_ids[t as usize]);
+                        if !self.ref_matches(top!(), to) {
+                            return Err(Trap::new(TrapKind::CastFailure).into());
+                        }
+                    }
+                    Instr::BrOnCast(c) | Instr::BrOnCastFail(c) => {
+                        let cast = code.casts[c as usize];
+                        let to = cast.to.map(&|t| inst.type_ids[t as usize]);
+                        let matches = self.ref_matches(top!(), to);
+                        if matches == matches!(*instr, Instr::BrOnCast(_)) {
+                            branch!(cast.branch);
+                            continue 'frames;
+                        }
+                    }
+
+                    // ---- Aggregates and i31 (see `exec/gc.rs`).
+                    Instr::RefI31 => unary!(u32, x => ref_slot(RefKind::I31, x & 0x7fff_ffff)),
+                    Instr::I31Get(sign) => {
+                        let Some((_, x)) = slot_ref(pop!()) else {
+                            return Err(Trap::null("i31").into());
+                        };
+                        push!(Slot::from(gc::i31_get(x, sign)));
+                    }
+                    Instr::StructNew(t) => {
+                        let id = inst.type_ids[t as usize];
+                        let n = gc::field_count(&self.types, id);
+                        sp -= n;
+                        let mut fields = slots[sp..sp + n].to_vec();
+                        for (i, f) in fields.iter_mut().enumerate() {
+                            *f = gc::pack(gc::storage(&self.types, id, i), *f);
+                        }
+                        push!(self.alloc(RefKind::Struct, id, fields)?);
+                    }
+                    Instr::StructNewDefault(t) => {
+                        let id = inst.type_ids[t as usize];
+                        let fields = vec![DEFAULT_SLOT; gc::field_count(&self.types, id)];
+                        push!(self.alloc(RefKind::Struct, id, fields)?);
+                    }
+                    Instr::StructGet { ty, field, sign } => {
+                        let a = object!(pop!(), "structure");
+                        let s =
+                            gc::storage(&self.types, inst.type_ids[ty as usize], field as usize);
+                        push!(gc::unpack(s, self.objects[a].fields[field as usize], sign));
+                    }
+                    Instr::StructSet { ty, field } => {
+                        let v = pop!();
+                        let a = object!(pop!(), "structure");
+                        let s =
+                            gc::storage(&self.types, inst.type_ids[ty as usize], field as usize);
+                        self.objects[a].fields[field as usize] = gc::pack(s, v);
+                    }
+                    Instr::ArrayNew(t) => {
+                        let n = array_len!(pop!() as u32);
+                        let id = inst.type_ids[t as usize];
+                        let v = gc::pack(gc::storage(&self.types, id, 0), pop!());
+                        push!(self.alloc(RefKind::Array, id, vec![v; n])?);
+                    }
+                    Instr::ArrayNewDefault(t) => {
+                        let n = array_len!(pop!() as u32);
+                        let id = inst.type_ids[t as usize];
+                        push!(self.alloc(RefKind::Array, id, vec![DEFAULT_SLOT; n])?);
+                    }
+                    Instr::ArrayNewFixed { ty, n } => {
+                        let id = inst.type_ids[ty as usize];
+                        let s = gc::storage(&self.types, id, 0);
+                        sp -= n as usize;
+                        let elems = slots[sp..sp + n as usize].iter();
+                        let elems = elems.map(|&v| gc::pack(s, v)).collect();
+                        push!(self.alloc(RefKind::Array, id, elems)?);
+                    }
+                    Instr::ArrayNewData { ty, data } => {
+                        // The segment bounds the length: its check comes first.
+                        let n = pop!() as u32;
+                        let s = pop!() as u32;
+                        let id = inst.type_ids[ty as usize];
+                        let size = gc::storage_bytes(gc::storage(&self.types, id, 0));
+                        let bytes = &self.datas[inst.datas[data as usize] as usize].bytes;
+                        let Some(elems) =
+                            gc::read_elements(bytes, u64::from(s), u64::from(n), size)
+                        else {
+                            return Err(TrapKind::OutOfBoundsMemoryAccess.into());
+                        };
+                        push!(self.alloc(RefKind::Array, id, elems)?);
+                    }
+                    Instr::ArrayNewElem { ty, elem } => {
+                        let n = pop!() as u32;
+                        let s = pop!() as u32;
+                        let id = inst.type_ids[ty as usize];
+                        let segment = &self.elems[inst.elems[elem as usize] as usize].elems;
+                        let Some(r) = gc::range(segment.len(), u64::from(s), u64::from(n)) else {
+                            return Err(TrapKind::OutOfBoundsTableAccess.into());
+                        };
+                        let elems = segment[r].to_vec();
+                        push!(self.alloc(RefKind::Array, id, elems)?);
+                    }
+                    Instr::ArrayGet { ty, sign } => {
+                        let i = pop!() as u32;
+                        let a = object!(pop!(), "array");
+                        let s = gc::storage(&self.types, inst.type_ids[ty as usize], 0);
+                        let Some(&v) = self.objects[a].fields.get(i as usize) else {
+                            return Err(TrapKind::OutOfBoundsArrayAccess.into());
+                        };
+                        push!(gc::unpack(s, v, sign));
+                    }
+                    Instr::ArraySet(t) => {
+                        let v = pop!();
+                        let i = pop!() as u32;
+                        let a = object!(pop!(), "array");
+                        let s = gc::storage(&self.types, inst.type_ids[t as usize], 0);
+                        let Some(e) = self.objects[a].fields.get_mut(i as usize) else {
+                            return Err(TrapKind::OutOfBoundsArrayAccess.into());
+                        };
+                        *e = gc::pack(s, v);
+                    }
+                    Instr::ArrayLen => {
+                        let a = object!(pop!(), "array");
+                        push!(Slot::from(self.objects[a].fields.len() as u32));
+                    }
+                    Instr::ArrayFill(t) => {
+                        let n = pop!() as u32;
+                        let v = pop!();
+                        let d = pop!() as u32;
+                        let a = object!(pop!(), "array");
+                        let s = gc::storage(&self.types, inst.type_ids[t as usize], 0);
+                        let fields = &mut self.objects[a].fields;
+                        let Some(r) = gc::range(fields.len(), u64::from(d), u64::from(n)) else {
+                            return Err(TrapKind::OutOfBoundsArrayAccess.into());
+                        };
+                        fields[r].fill(gc::pack(s, v));
+                    }
+                    Instr::ArrayCopy { .. } => {
+                        let n = u64::from(pop!() as u32);
+                        let s = u64::from(pop!() as u32);
+                        let src = object!(pop!(), "array");
+                        let d = u64::from(pop!() as u32);
+                        let dst = object!(pop!(), "array");
+                        let (dst_len, src_len) = (
+                            self.objects[dst].fields.len(),
+                            self.objects[src].fields.len(),
+                        );
+                        let (Some(dr), Some(sr)) =
+                            (gc::range(dst_len, d, n), gc::range(src_len, s, n))
+                        else {
+                            return Err(TrapKind::OutOfBoundsArrayAccess.into());
+                        };
+                        // Both types' elements have the same storage type, so slots copy as they are.
+                        if dst == src {
+                            self.objects[dst].fields.copy_within(sr, dr.start);
+                        } else {
+                            let (dt, st) = two_mut(&mut self.objects, dst, src);
+                            dt.fields[dr].copy_from_slice(&st.fields[sr]);
+                        }
+                    }
+                    Instr::ArrayInitData { ty, data } => {
+                        let n = u64::from(pop!() as u32);
+                        let s = u64::from(pop!() as u32);
+                        let d = u64::from(pop!() as u32);
+                        let a = object!(pop!(), "array");
+                        let size = gc::storage_bytes(gc::storage(
+                            &self.types,
+                            inst.type_ids[ty as usize],
+                            0,
+                        ));
+                        let Some(r) = gc::range(self.objects[a].fields.len(), d, n) else {
+                            return Err(TrapKind::OutOfBoundsArrayAccess.into());
+                        };
+                        let bytes = &self.datas[inst.datas[data as usize] as usize].bytes;
+                        let Some(elems) = gc::read_elements(bytes, s, n, size) else {
+                            return Err(TrapKind::OutOfBoundsMemoryAccess.into());
+                        };
+                        self.objects[a].fields[r].copy_from_slice(&elems);
+                    }
+                    Instr::ArrayInitElem { elem, .. } => {
+                        let n = u64::from(pop!() as u32);
+                        let s = u64::from(pop!() as u32);
+                        let d = u64::from(pop!() as u32);
+                        let a = object!(pop!(), "array");
+                        let Some(r) = gc::range(self.objects[a].fields.len(), d, n) else {
+                            return Err(TrapKind::OutOfBoundsArrayAccess.into());
+                        };
+                        let segment = &self.elems[inst.elems[elem as usize] as usize].elems;
+                        let Some(sr) = gc::range(segment.len(), s, n) else {
+                            return Err(TrapKind::OutOfBoundsTableAccess.into());
+                        };
+                        self.objects[a].fields[r].copy_from_slice(&segment[sr]);
+                    }
+
+                    // ---- Constants.
+                    Instr::Const32(x) => push!(Slot::from(x)),
+                    Instr::Const64(x) => push!(Slot::from(x)),
+                    Instr::I32AddConst(c) => unary!(u32, a => a.wrapping_add(c)),
+                    Instr::I32BinConst(op, c) => unary!(u32, a => numeric::i32_binary(op, a, c)),
+                    Instr::I64BinConst(op, c) => unary!(u64, a => numeric::i64_binary(op, a, c)),
+
+                    // ---- i32.
+                    Instr::I32Eqz => unary!(u32, a => a == 0),
+                    Instr::I32Eq => binary!(u32, a, b => a == b),
+                    Instr::I32Ne => binary!(u32, a, b => a != b),
+                    Instr::I32LtS => binary!(u32, a, b => (a as i32) < (b as i32)),
+                    Instr::I32LtU => binary!(u32, a, b => a < b),
+                    Instr::I32GtS => binary!(u32, a, b => (a as i32) > (b as i32)),
+                    Instr::I32GtU => binary!(u32, a, b => a > b),
+                    Instr::I32LeS => binary!(u32, a, b => (a as i32) <= (b as i32)),
+                    Instr::I32LeU => binary!(u32, a, b => a <= b),
+                    Instr::I32GeS => binary!(u32, a, b => (a as i32) >= (b as i32)),
+                    Instr::I32GeU => binary!(u32, a, b => a >= b),
+                    Instr::I32Clz => unary!(u32, a => a.leading_zeros()),
+                    Instr::I32Ctz => unary!(u32, a => a.trailing_zeros()),
+                    Instr::I32Popcnt => unary!(u32, a => a.count_ones()),
+                    Instr::I32Add => binary!(u32, a, b => a.wrapping_add(b)),
+                    Instr::I32Sub => binary!(u32, a, b => a.wrapping_sub(b)),
+                    Instr::I32Mul => binary!(u32, a, b => a.wrapping_mul(b)),
+                    Instr::I32DivS => binary!(u32, a, b => numeric::i32_div_s(a, b)?),
+                    Instr::I32DivU => binary!(u32, a, b => numeric::i32_div_u(a, b)?),
+                    Instr::I32RemS => binary!(u32, a, b => numeric::i32_rem_s(a, b)?),
+                    Instr::I32RemU => binary!(u32, a, b => numeric::i32_rem_u(a, b)?),
+                    Instr::I32And => binary!(u32, a, b => a & b),
+                    Instr::I32Or => binary!(u32, a, b => a | b),
+                    Instr::I32Xor => binary!(u32, a, b => a ^ b),
+                    Instr::I32Shl => binary!(u32, a, b => a.wrapping_shl(b)),
+                    Instr::I32ShrS => binary!(u32, a, b => (a as i32).wrapping_shr(b) as u32),
+                    Instr::I32ShrU => binary!(u32, a, b => a.wrapping_shr(b)),
+                    Instr::I32Rotl => binary!(u32, a, b => a.rotate_left(b % 32)),
+                    Instr::I32Rotr => binary!(u32, a, b => a.rotate_right(b % 32)),
+
+                    // ---- i64.
+                    Instr::I64Eqz => unary!(u64, a => a == 0),
+                    Instr::I64Eq => binary!(u64, a, b => a == b),
+                    Instr::I64Ne => binary!(u64, a, b => a != b),
+                    Instr::I64LtS => binary!(u64, a, b => (a as i64) < (b as i64)),
+                    Instr::I64LtU => binary!(u64, a, b => a < b),
+                    Instr::I64GtS => binary!(u64, a, b => (a as i64) > (b as i64)),
+                    Instr::I64GtU => binary!(u64, a, b => a > b),
+                    Instr::I64LeS => binary!(u64, a, b => (a as i64) <= (b as i64)),
+                    Instr::I64LeU => binary!(u64, a, b => a <= b),
+                    Instr::I64GeS => binary!(u64, a, b => (a as i64) >= (b as i64)),
+                    Instr::I64GeU => binary!(u64, a, b => a >= b),
+                    Instr::I64Clz => unary!(u64, a => u64::from(a.leading_zeros())),
+                    Instr::I64Ctz => unary!(u64, a => u64::from(a.trailing_zeros())),
+                    Instr::I64Popcnt => unary!(u64, a => u64::from(a.count_ones())),
+                    Instr::I64Add => binary!(u64, a, b => a.wrapping_add(b)),
+                    Instr::I64Sub => binary!(u64, a, b => a.wrapping_sub(b)),
+                    Instr::I64Mul => binary!(u64, a, b => a.wrapping_mul(b)),
+                    Instr::I64DivS => binary!(u64, a, b => numeric::i64_div_s(a, b)?),
+                    Instr::I64DivU => binary!(u64, a, b => numeric::i64_div_u(a, b)?),
+                    Instr::I64RemS => binary!(u64, a, b => numeric::i64_rem_s(a, b)?),
+                    Instr::I64RemU => binary!(u64, a, b => numeric::i64_rem_u(a, b)?),
+                    Instr::I64And => binary!(u64, a, b => a & b),
+                    Instr::I64Or => binary!(u64, a, b => a | b),
+                    Instr::I64Xor => binary!(u64, a, b => a ^ b),
+                    Instr::I64Shl => binary!(u64, a, b => a.wrapping_shl(b as u32)),
+                    Instr::I64ShrS => {
+                        binary!(u64, a, b => (a as i64).wrapping_shr(b as u32) as u64)
+                    }
+                    Instr::I64ShrU => binary!(u64, a, b => a.wrapping_shr(b as u32)),
+                    Instr::I64Rotl => binary!(u64, a, b => a.rotate_left((b % 64) as u32)),
+                    Instr::I64Rotr => binary!(u64, a, b => a.rotate_right((b % 64) as u32)),
+
+                    // ---- f32.
+                    Instr::F32Eq => binary!(u32, a, b => float32::eq(a, b)),
+                    Instr::F32Ne => binary!(u32, a, b => float32::ne(a, b)),
+                    Instr::F32Lt => binary!(u32, a, b => float32::lt(a, b)),
+                    Instr::F32Gt => binary!(u32, a, b => float32::gt(a, b)),
+                    Instr::F32Le => binary!(u32, a, b => float32::le(a, b)),
+                    Instr::F32Ge => binary!(u32, a, b => float32::ge(a, b)),
+                    Instr::F32Abs => unary!(u32, a => float32::abs(a)),
+                    Instr::F32Neg => unary!(u32, a => float32::neg(a)),
+                    Instr::F32Ceil => unary!(u32, a => arith32!(float32::ceil(a))),
+                    Instr::F32Floor => unary!(u32, a => arith32!(float32::floor(a))),
+                    Instr::F32Trunc => unary!(u32, a => arith32!(float32::trunc(a))),
+                    Instr::F32Nearest => unary!(u32, a => arith32!(float32::nearest(a))),
+                    Instr::F32Sqrt => unary!(u32, a => arith32!(float32::sqrt(a))),
+                    Instr::F32Add => binary!(u32, a, b => arith32!(float32::add(a, b))),
+                    Instr::F32Sub => binary!(u32, a, b => arith32!(float32::sub(a, b))),
+                    Instr::F32Mul => binary!(u32, a, b => arith32!(float32::mul(a, b))),
+                    Instr::F32Div => binary!(u32, a, b => arith32!(float32::div(a, b))),
+                    Instr::F32Min => binary!(u32, a, b => arith32!(float32::min(a, b))),
+                    Instr::F32Max => binary!(u32, a, b => arith32!(float32::max(a, b))),
+                    Instr::F32Copysign => binary!(u32, a, b => float32::copysign(a, b)),
+
+                    // ---- f64.
+                    Instr::F64Eq => binary!(u64, a, b => float64::eq(a, b)),
+                    Instr::F64Ne => binary!(u64, a, b => float64::ne(a, b)),
+                    Instr::F64Lt => binary!(u64, a, b => float64::lt(a, b)),
+                    Instr::F64Gt => binary!(u64, a, b => float64::gt(a, b)),
+                    Instr::F64Le => binary!(u64, a, b => float64::le(a, b)),
+                    Instr::F64Ge => binary!(u64, a, b => float64::ge(a, b)),
+                    Instr::F64Abs => unary!(u64, a => float64::abs(a)),
+                    Instr::F64Neg => unary!(u64, a => float64::neg(a)),
+                    Instr::F64Ceil => unary!(u64, a => arith64!(float64::ceil(a))),
+                    Instr::F64Floor => unary!(u64, a => arith64!(float64::floor(a))),
+                    Instr::F64Trunc => unary!(u64, a => arith64!(float64::trunc(a))),
+                    Instr::F64Nearest => unary!(u64, a => arith64!(float64::nearest(a))),
+                    Instr::F64Sqrt => unary!(u64, a => arith64!(float64::sqrt(a))),
+                    Instr::F64Add => binary!(u64, a, b => arith64!(float64::add(a, b))),
+                    Instr::F64Sub => binary!(u64, a, b => arith64!(float64::sub(a, b))),
+                    Instr::F64Mul => binary!(u64, a, b => arith64!(float64::mul(a, b))),
+                    Instr::F64Div => binary!(u64, a, b => arith64!(float64::div(a, b))),
+                    Instr::F64Min => binary!(u64, a, b => arith64!(float64::min(a, b))),
+                    Instr::F64Max => binary!(u64, a, b => arith64!(float64::max(a, b))),
+                    Instr::F64Copysign => binary!(u64, a, b => float64::copysign(a, b)),
+
+                    // ---- Conversions.
+                    Instr::I32WrapI64 => unary!(u64, a => a as u32),
+                    Instr::I32TruncF32S => {
+                        unary!(u32, a => numeric::i32_trunc_s(numeric::f32_as_f64(a))?)
+                    }
+                    Instr::I32TruncF32U => {
+                        unary!(u32, a => numeric::i32_trunc_u(numeric::f32_as_f64(a))?)
+                    }
+                    Instr::I32TruncF64S => {
+                        unary!(u64, a => numeric::i32_trunc_s(f64::from_bits(a))?)
+                    }
+                    Instr::I32TruncF64U => {
+                        unary!(u64, a => numeric::i32_trunc_u(f64::from_bits(a))?)
+                    }
+                    Instr::I64ExtendI32S => unary!(u32, a => a as i32 as i64 as u64),
+                    Instr::I64ExtendI32U => unary!(u32, a => u64::from(a)),
+                    Instr::I64TruncF32S => {
+                        unary!(u32, a => numeric::i64_trunc_s(numeric::f32_as_f64(a))?)
+                    }
+                    Instr::I64TruncF32U => {
+                        unary!(u32, a => numeric::i64_trunc_u(numeric::f32_as_f64(a))?)
+                    }
+                    Instr::I64TruncF64S => {
+                        unary!(u64, a => numeric::i64_trunc_s(f64::from_bits(a))?)
+                    }
+                    Instr::I64TruncF64U => {
+                        unary!(u64, a => numeric::i64_trunc_u(f64::from_bits(a))?)
+                    }
+                    Instr::F32ConvertI32S => unary!(u32, a => numeric::f32_convert_i32_s(a)),
+                    Instr::F32ConvertI32U => unary!(u32, a => numeric::f32_convert_i32_u(a)),
+                    Instr::F32ConvertI64S => unary!(u64, a => numeric::f32_convert_i64_s(a)),
+                    Instr::F32ConvertI64U => unary!(u64, a => numeric::f32_convert_i64_u(a)),
+                    Instr::F32DemoteF64 => unary!(u64, a => arith32!(numeric::f32_demote(a))),
+                    Instr::F64ConvertI32S => unary!(u32, a => numeric::f64_convert_i32_s(a)),
+                    Instr::F64ConvertI32U => unary!(u32, a => numeric::f64_convert_i32_u(a)),
+                    Instr::F64ConvertI64S => unary!(u64, a => numeric::f64_convert_i64_s(a)),
+                    Instr::F64ConvertI64U => unary!(u64, a => numeric::f64_convert_i64_u(a)),
+                    Instr::F64PromoteF32 => unary!(u32, a => arith64!(numeric::f64_promote(a))),
+                    Instr::Reinterpret => {}
+
+                    // ---- Sign extension.
+                    Instr::I32Extend8S => unary!(u32, a => a as i8 as i32 as u32),
+                    Instr::I32Extend16S => unary!(u32, a => a as i16 as i32 as u32),
+                    Instr::I64Extend8S => unary!(u64, a => a as i8 as i64 as u64),
+                    Instr::I64Extend16S => unary!(u64, a => a as i16 as i64 as u64),
+                    Instr::I64Extend32S => unary!(u64, a => a as i32 as i64 as u64),
+
+                    // ---- Saturating truncation.
+                    Instr::I32TruncSatF32S => {
+                        unary!(u32, a => numeric::i32_trunc_sat_s(numeric::f32_as_f64(a)))
+                    }
+                    Instr::I32TruncSatF32U => {
+                        unary!(u32, a => numeric::i32_trunc_sat_u(numeric::f32_as_f64(a)))
+                    }
+                    Instr::I32TruncSatF64S => {
+                        unary!(u64, a => numeric::i32_trunc_sat_s(f64::from_bits(a)))
+                    }
+                    Instr::I32TruncSatF64U => {
+                        unary!(u64, a => numeric::i32_trunc_sat_u(f64::from_bits(a)))
+                    }
+                    Instr::I64TruncSatF32S => {
+                        unary!(u32, a => numeric::i64_trunc_sat_s(numeric::f32_as_f64(a)))
+                    }
+                    Instr::I64TruncSatF32U => {
+                        unary!(u32, a => numeric::i64_trunc_sat_u(numeric::f32_as_f64(a)))
+                    }
+                    Instr::I64TruncSatF64S => {
+                        unary!(u64, a => numeric::i64_trunc_sat_s(f64::from_bits(a)))
+                    }
+                    Instr::I64TruncSatF64U => {
+                        unary!(u64, a => numeric::i64_trunc_sat_u(f64::from_bits(a)))
+                    }
+
+                    // ---- SIMD.
+                    Instr::V128Const(i) => push!(code.v128s[i as usize]),
+                    Instr::I8x16Shuffle(i) => {
+                        binary!(u128, a, b => simd::shuffle(code.v128s[i as usize], a, b))
+                    }
+                    Instr::SimdUnary(op) => unary!(u128, a => {
+                        let r = simd::unary(op, a);
+                        if canon { simd::canonical_unary(op, r) } else { r }
+                    }),
+                    Instr::SimdBinary(op) => binary!(u128, a, b => {
+                        let r = simd::binary(op, a, b);
+                        if canon { simd::canonical_binary(op, r) } else { r }
+                    }),
+                    Instr::SimdTernary(op) => {
+                        let (c, b, a) = (pop!(), pop!(), pop!());
+                        push!(simd::ternary(op, a, b, c));
+                    }
+                    Instr::SimdShift(op) => {
+                        let n = pop!() as u32;
+                        unary!(u128, a => simd::shift(op, a, n));
+                    }
+                    Instr::RelaxedUnary(op) => {
+                        unary!(u128, a => simd::relaxed::unary(op, self.relaxed_choice, a))
+                    }
+                    Instr::RelaxedBinary(op) => {
+                        let alt = self.relaxed_choice;
+                        binary!(u128, a, b => simd::relaxed::binary(op, alt, canon, a, b))
+                    }
+                    Instr::RelaxedTernary(op) => {
+                        let (c, b, a) = (pop!(), pop!(), pop!());
+                        push!(simd::relaxed::ternary(
+                            op,
+                            self.relaxed_choice,
+                            canon,
+                            a,
+                            b,
+                            c
+                        ));
+                    }
+                    Instr::SimdExtractLane(op, l) => {
+                        unary!(u128, a => simd::extract_lane(op, l, a))
+                    }
+                    Instr::SimdReplaceLane(op, l) => {
+                        let x = pop!();
+                        unary!(u128, v => simd::replace_lane(op, l, v, x));
+                    }
+                    Instr::V128Store(m) => store!(m, u128, v => v.to_le_bytes()),
+                    Instr::SimdLoad(op, m) => {
+                        let addr = pop!() as u64;
+                        let mem = &self.mems[mem_index!(m.mem)].data;
+                        push!(simd::memory::load_vector(op, mem, addr, m.offset())?);
+                    }
+                    Instr::SimdMemLane(op, lane, m) => {
+                        let v = pop!();
+                        let addr = pop!() as u64;
+                        let mem = &mut self.mems[mem_index!(m.mem)].data;
+                        if let Some(r) = simd::memory::exec_lane(op, lane, m, mem, addr, v)? {
+                            push!(r);
+                        }
                     }
                 }
-                Instr::BrOnNonNull(b) => {
-                    if stack.last() == Some(&0) {
-                        pop!();
-                    } else {
-                        branch!(b);
-                    }
-                }
-                Instr::BrTable { start, len } => {
-                    let i = (pop!() as u32).min(len - 1);
-                    let b = code.br_tables[(start + i) as usize];
-                    branch!(b);
-                }
-                Instr::Return => do_return!(),
-                Instr::Call(f) => call!(inst.funcs[f as usize], tail: false),
-                Instr::CallIndirect { type_index, table } => {
-                    call!(indirect_callee!(type_index, table), tail: false)
-                }
-                Instr::CallRef => call!(ref_callee!(), tail: false),
-                Instr::ReturnCall(f) => call!(inst.funcs[f as usize], tail: true),
-                Instr::ReturnCallIndirect { type_index, table } => {
-                    call!(indirect_callee!(type_index, table), tail: true)
-                }
-                Instr::ReturnCallRef => call!(ref_callee!(), tail: true),
-                Instr::Throw(x) => {
-                    let tag = inst.tags[x as usize];
-                    let ty = &self.types.defs[self.tags[tag as usize].type_id as usize].func;
-                    let payload = stack.split_off(stack.len() - ty.params.len());
-                    if self.objects.len() + self.exns.len() >= self.config.max_objects {
-                        return Err(Trap::host("allocation limit exceeded").into());
-                    }
-                    self.exns.push(ExnInst { tag, payload });
-                    throw!(self.exns.len() as u32 - 1);
-                }
-                Instr::ThrowRef => {
-                    let Some((_, exn)) = slot_ref(pop!()) else {
-                        return Err(Trap::new(TrapKind::NullExceptionReference).into());
-                    };
-                    throw!(exn);
-                }
-                Instr::Rethrow(l) => {
-                    // The catch clause wrote the exception there: never null.
-                    let exn = slot_ref(stack[locals + l as usize]).map_or(0, |(_, e)| e);
-                    throw!(exn);
-                }
-
-                // ---- Parametric.
-                Instr::Drop => {
-                    pop!();
-                }
-                Instr::Select => {
-                    let c = pop!() as u32;
-                    let b = pop!();
-                    let a = pop!();
-                    push!(if c != 0 { a } else { b });
-                }
-
-                // ---- Variables.
-                Instr::LocalGet(i) => push!(stack[locals + i as usize]),
-                Instr::LocalSet(i) => {
-                    let v = pop!();
-                    stack[locals + i as usize] = v;
-                }
-                Instr::LocalTee(i) => {
-                    let v = stack.last().copied().unwrap_or_default();
-                    stack[locals + i as usize] = v;
-                }
-                Instr::LocalGet2(a, b) => {
-                    push!(stack[locals + a as usize]);
-                    push!(stack[locals + b as usize]);
-                }
-                Instr::LocalSetGet(a, b) => {
-                    let v = pop!();
-                    stack[locals + a as usize] = v;
-                    push!(stack[locals + b as usize]);
-                }
-                Instr::GlobalGet(i) => push!(self.globals[inst.globals[i as usize] as usize].value),
-                Instr::GlobalSet(i) => {
-                    let v = pop!();
-                    self.globals[inst.globals[i as usize] as usize].value = v;
-                }
-
-                // ---- Tables.
-                Instr::TableGet(t) => {
-                    let i = pop!() as u64;
-                    push!(table::get(&self.tables[table_index!(t)], i)?);
-                }
-                Instr::TableSet(t) => {
-                    let v = pop!();
-                    let i = pop!() as u64;
-                    table::set(&mut self.tables[table_index!(t)], i, v)?;
-                }
-                Instr::TableSize(t) => push!(self.tables[table_index!(t)].elems.len() as Slot),
-                Instr::TableGrow(t) => {
-                    let n = pop!() as u64;
-                    let init = pop!();
-                    push!(Slot::from(table::grow(
-                        &mut self.tables[table_index!(t)],
-                        init,
-                        n
-                    )));
-                }
-                Instr::TableFill(t) => {
-                    let n = pop!() as u64;
-                    let v = pop!();
-                    let i = pop!() as u64;
-                    table::fill(&mut self.tables[table_index!(t)], i, v, n)?;
-                }
-                Instr::TableCopy { dst, src } => {
-                    let n = pop!() as u64;
-                    let s = pop!() as u64;
-                    let d = pop!() as u64;
-                    let (dst, src) = (table_index!(dst), table_index!(src));
-                    if dst == src {
-                        table::copy_within(&mut self.tables[dst], d, s, n)?;
-                    } else {
-                        let (dt, st) = two_mut(&mut self.tables, dst, src);
-                        table::copy_between(dt, st, d, s, n)?;
-                    }
-                }
-                Instr::TableInit { elem, table: t } => {
-                    let n = pop!() as u64;
-                    let s = pop!() as u64;
-                    let d = pop!() as u64;
-                    let elems = &self.elems[inst.elems[elem as usize] as usize].elems;
-                    table::init(&mut self.tables[table_index!(t)], elems, d, s, n)?;
-                }
-                Instr::ElemDrop(e) => {
-                    self.elems[inst.elems[e as usize] as usize].elems = Vec::new();
-                }
-
-                // ---- Memory.
-                Instr::I32Load(m) => load!(m, 4, b => u32::from_le_bytes(b)),
-                Instr::I64Load(m) => load!(m, 8, b => u64::from_le_bytes(b)),
-                Instr::F32Load(m) => load!(m, 4, b => u32::from_le_bytes(b)),
-                Instr::F64Load(m) => load!(m, 8, b => u64::from_le_bytes(b)),
-                Instr::I32Load8S(m) => load!(m, 1, b => b[0] as i8 as i32 as u32),
-                Instr::I32Load8U(m) => load!(m, 1, b => b[0]),
-                Instr::I32Load16S(m) => load!(m, 2, b => i16::from_le_bytes(b) as i32 as u32),
-                Instr::I32Load16U(m) => load!(m, 2, b => u16::from_le_bytes(b)),
-                Instr::I64Load8S(m) => load!(m, 1, b => b[0] as i8 as i64 as u64),
-                Instr::I64Load8U(m) => load!(m, 1, b => b[0]),
-                Instr::I64Load16S(m) => load!(m, 2, b => i16::from_le_bytes(b) as i64 as u64),
-                Instr::I64Load16U(m) => load!(m, 2, b => u16::from_le_bytes(b)),
-                Instr::I64Load32S(m) => load!(m, 4, b => i32::from_le_bytes(b) as i64 as u64),
-                Instr::I64Load32U(m) => load!(m, 4, b => u32::from_le_bytes(b)),
-                Instr::I32Store(m) | Instr::F32Store(m) | Instr::I64Store32(m) => {
-                    store!(m, u32, v => v.to_le_bytes())
-                }
-                Instr::I64Store(m) | Instr::F64Store(m) => store!(m, u64, v => v.to_le_bytes()),
-                Instr::I32Store8(m) | Instr::I64Store8(m) => store!(m, u8, v => [v]),
-                Instr::I32Store16(m) | Instr::I64Store16(m) => {
-                    store!(m, u16, v => v.to_le_bytes())
-                }
-                Instr::MemorySize(m) => push!(Slot::from(self.mems[mem_index!(m)].pages())),
-                Instr::MemoryGrow(m) => {
-                    let n = pop!() as u64;
-                    push!(Slot::from(memory::grow(&mut self.mems[mem_index!(m)], n)));
-                }
-                Instr::MemoryInit { data, mem } => {
-                    let n = pop!() as u64;
-                    let s = pop!() as u64;
-                    let d = pop!() as u64;
-                    let bytes = &self.datas[inst.datas[data as usize] as usize].bytes;
-                    memory::init(&mut self.mems[mem_index!(mem)].data, bytes, d, s, n)?;
-                }
-                Instr::DataDrop(i) => {
-                    self.datas[inst.datas[i as usize] as usize].bytes = Arc::from([]);
-                }
-                Instr::MemoryCopy { dst, src } => {
-                    let n = pop!() as u64;
-                    let s = pop!() as u64;
-                    let d = pop!() as u64;
-                    let (dst, src) = (mem_index!(dst), mem_index!(src));
-                    if dst == src {
-                        memory::copy_within(&mut self.mems[dst].data, d, s, n)?;
-                    } else {
-                        let (dm, sm) = two_mut(&mut self.mems, dst, src);
-                        memory::copy_between(&mut dm.data, &sm.data, d, s, n)?;
-                    }
-                }
-                Instr::MemoryFill(m) => {
-                    let n = pop!() as u64;
-                    let v = pop!() as u8;
-                    let d = pop!() as u64;
-                    memory::fill(&mut self.mems[mem_index!(m)].data, d, v, n)?;
-                }
-
-                // ---- References.
-                Instr::RefNull => push!(0),
-                Instr::RefIsNull => unary!(u128, r => r == 0),
-                Instr::RefAsNonNull => {
-                    if stack.last() == Some(&0) {
-                        return Err(Trap::new(TrapKind::NullReference).into());
-                    }
-                }
-                Instr::RefFunc(f) => push!(funcref_slot(Some(inst.funcs[f as usize]))),
-
-                Instr::RefEq => binary!(u128, a, b => a == b),
-                Instr::RefTest(c) => {
-                    let to = code.casts[c as usize]
-                        .to
-                        .map(&|t| inst.type_ids[t as usize]);
-                    let r = pop!();
-                    push!(Slot::from(self.ref_matches(r, to)));
-                }
-                Instr::RefCast(c) => {
-                    let to = code.casts[c as usize]
-                        .to
-                        .map(&|t| inst.type_ids[t as usize]);
-                    if !self.ref_matches(stack.last().copied().unwrap_or_default(), to) {
-                        return Err(Trap::new(TrapKind::CastFailure).into());
-                    }
-                }
-                Instr::BrOnCast(c) | Instr::BrOnCastFail(c) => {
-                    let cast = code.casts[c as usize];
-                    let to = cast.to.map(&|t| inst.type_ids[t as usize]);
-                    let matches = self.ref_matches(stack.last().copied().unwrap_or_default(), to);
-                    if matches == matches!(instr, Instr::BrOnCast(_)) {
-                        branch!(cast.branch);
-                    }
-                }
-
-                // ---- Aggregates and i31 (see `exec/gc.rs`).
-                Instr::RefI31 => unary!(u32, x => ref_slot(RefKind::I31, x & 0x7fff_ffff)),
-                Instr::I31Get(sign) => {
-                    let Some((_, x)) = slot_ref(pop!()) else {
-                        return Err(Trap::null("i31").into());
-                    };
-                    push!(Slot::from(gc::i31_get(x, sign)));
-                }
-                Instr::StructNew(t) => {
-                    let id = inst.type_ids[t as usize];
-                    let n = gc::field_count(&self.types, id);
-                    let mut fields = stack.split_off(stack.len() - n);
-                    for (i, f) in fields.iter_mut().enumerate() {
-                        *f = gc::pack(gc::storage(&self.types, id, i), *f);
-                    }
-                    push!(self.alloc(RefKind::Struct, id, fields)?);
-                }
-                Instr::StructNewDefault(t) => {
-                    let id = inst.type_ids[t as usize];
-                    let fields = vec![DEFAULT_SLOT; gc::field_count(&self.types, id)];
-                    push!(self.alloc(RefKind::Struct, id, fields)?);
-                }
-                Instr::StructGet { ty, field, sign } => {
-                    let a = object!(pop!(), "structure");
-                    let s = gc::storage(&self.types, inst.type_ids[ty as usize], field as usize);
-                    push!(gc::unpack(s, self.objects[a].fields[field as usize], sign));
-                }
-                Instr::StructSet { ty, field } => {
-                    let v = pop!();
-                    let a = object!(pop!(), "structure");
-                    let s = gc::storage(&self.types, inst.type_ids[ty as usize], field as usize);
-                    self.objects[a].fields[field as usize] = gc::pack(s, v);
-                }
-                Instr::ArrayNew(t) => {
-                    let n = array_len!(pop!() as u32);
-                    let id = inst.type_ids[t as usize];
-                    let v = gc::pack(gc::storage(&self.types, id, 0), pop!());
-                    push!(self.alloc(RefKind::Array, id, vec![v; n])?);
-                }
-                Instr::ArrayNewDefault(t) => {
-                    let n = array_len!(pop!() as u32);
-                    let id = inst.type_ids[t as usize];
-                    push!(self.alloc(RefKind::Array, id, vec![DEFAULT_SLOT; n])?);
-                }
-                Instr::ArrayNewFixed { ty, n } => {
-                    let id = inst.type_ids[ty as usize];
-                    let s = gc::storage(&self.types, id, 0);
-                    let elems = stack.split_off(stack.len() - n as usize);
-                    let elems = elems.into_iter().map(|v| gc::pack(s, v)).collect();
-                    push!(self.alloc(RefKind::Array, id, elems)?);
-                }
-                Instr::ArrayNewData { ty, data } => {
-                    // The segment bounds the length: its check comes first.
-                    let n = pop!() as u32;
-                    let s = pop!() as u32;
-                    let id = inst.type_ids[ty as usize];
-                    let size = gc::storage_bytes(gc::storage(&self.types, id, 0));
-                    let bytes = &self.datas[inst.datas[data as usize] as usize].bytes;
-                    let Some(elems) = gc::read_elements(bytes, u64::from(s), u64::from(n), size)
-                    else {
-                        return Err(TrapKind::OutOfBoundsMemoryAccess.into());
-                    };
-                    push!(self.alloc(RefKind::Array, id, elems)?);
-                }
-                Instr::ArrayNewElem { ty, elem } => {
-                    let n = pop!() as u32;
-                    let s = pop!() as u32;
-                    let id = inst.type_ids[ty as usize];
-                    let segment = &self.elems[inst.elems[elem as usize] as usize].elems;
-                    let Some(r) = gc::range(segment.len(), u64::from(s), u64::from(n)) else {
-                        return Err(TrapKind::OutOfBoundsTableAccess.into());
-                    };
-                    let elems = segment[r].to_vec();
-                    push!(self.alloc(RefKind::Array, id, elems)?);
-                }
-                Instr::ArrayGet { ty, sign } => {
-                    let i = pop!() as u32;
-                    let a = object!(pop!(), "array");
-                    let s = gc::storage(&self.types, inst.type_ids[ty as usize], 0);
-                    let Some(&v) = self.objects[a].fields.get(i as usize) else {
-                        return Err(TrapKind::OutOfBoundsArrayAccess.into());
-                    };
-                    push!(gc::unpack(s, v, sign));
-                }
-                Instr::ArraySet(t) => {
-                    let v = pop!();
-                    let i = pop!() as u32;
-                    let a = object!(pop!(), "array");
-                    let s = gc::storage(&self.types, inst.type_ids[t as usize], 0);
-                    let Some(e) = self.objects[a].fields.get_mut(i as usize) else {
-                        return Err(TrapKind::OutOfBoundsArrayAccess.into());
-                    };
-                    *e = gc::pack(s, v);
-                }
-                Instr::ArrayLen => {
-                    let a = object!(pop!(), "array");
-                    push!(Slot::from(self.objects[a].fields.len() as u32));
-                }
-                Instr::ArrayFill(t) => {
-                    let n = pop!() as u32;
-                    let v = pop!();
-                    let d = pop!() as u32;
-                    let a = object!(pop!(), "array");
-                    let s = gc::storage(&self.types, inst.type_ids[t as usize], 0);
-                    let fields = &mut self.objects[a].fields;
-                    let Some(r) = gc::range(fields.len(), u64::from(d), u64::from(n)) else {
-                        return Err(TrapKind::OutOfBoundsArrayAccess.into());
-                    };
-                    fields[r].fill(gc::pack(s, v));
-                }
-                Instr::ArrayCopy { .. } => {
-                    let n = u64::from(pop!() as u32);
-                    let s = u64::from(pop!() as u32);
-                    let src = object!(pop!(), "array");
-                    let d = u64::from(pop!() as u32);
-                    let dst = object!(pop!(), "array");
-                    let (dst_len, src_len) = (
-                        self.objects[dst].fields.len(),
-                        self.objects[src].fields.len(),
-                    );
-                    let (Some(dr), Some(sr)) = (gc::range(dst_len, d, n), gc::range(src_len, s, n))
-                    else {
-                        return Err(TrapKind::OutOfBoundsArrayAccess.into());
-                    };
-                    // Both types' elements have the same storage type, so slots copy as they are.
-                    if dst == src {
-                        self.objects[dst].fields.copy_within(sr, dr.start);
-                    } else {
-                        let (dt, st) = two_mut(&mut self.objects, dst, src);
-                        dt.fields[dr].copy_from_slice(&st.fields[sr]);
-                    }
-                }
-                Instr::ArrayInitData { ty, data } => {
-                    let n = u64::from(pop!() as u32);
-                    let s = u64::from(pop!() as u32);
-                    let d = u64::from(pop!() as u32);
-                    let a = object!(pop!(), "array");
-                    let size =
-                        gc::storage_bytes(gc::storage(&self.types, inst.type_ids[ty as usize], 0));
-                    let Some(r) = gc::range(self.objects[a].fields.len(), d, n) else {
-                        return Err(TrapKind::OutOfBoundsArrayAccess.into());
-                    };
-                    let bytes = &self.datas[inst.datas[data as usize] as usize].bytes;
-                    let Some(elems) = gc::read_elements(bytes, s, n, size) else {
-                        return Err(TrapKind::OutOfBoundsMemoryAccess.into());
-                    };
-                    self.objects[a].fields[r].copy_from_slice(&elems);
-                }
-                Instr::ArrayInitElem { elem, .. } => {
-                    let n = u64::from(pop!() as u32);
-                    let s = u64::from(pop!() as u32);
-                    let d = u64::from(pop!() as u32);
-                    let a = object!(pop!(), "array");
-                    let Some(r) = gc::range(self.objects[a].fields.len(), d, n) else {
-                        return Err(TrapKind::OutOfBoundsArrayAccess.into());
-                    };
-                    let segment = &self.elems[inst.elems[elem as usize] as usize].elems;
-                    let Some(sr) = gc::range(segment.len(), s, n) else {
-                        return Err(TrapKind::OutOfBoundsTableAccess.into());
-                    };
-                    self.objects[a].fields[r].copy_from_slice(&segment[sr]);
-                }
-
-                // ---- Constants.
-                Instr::Const32(x) => push!(Slot::from(x)),
-                Instr::Const64(x) => push!(Slot::from(x)),
-                Instr::I32AddConst(c) => unary!(u32, a => a.wrapping_add(c)),
-
-                // ---- i32.
-                Instr::I32Eqz => unary!(u32, a => a == 0),
-                Instr::I32Eq => binary!(u32, a, b => a == b),
-                Instr::I32Ne => binary!(u32, a, b => a != b),
-                Instr::I32LtS => binary!(u32, a, b => (a as i32) < (b as i32)),
-                Instr::I32LtU => binary!(u32, a, b => a < b),
-                Instr::I32GtS => binary!(u32, a, b => (a as i32) > (b as i32)),
-                Instr::I32GtU => binary!(u32, a, b => a > b),
-                Instr::I32LeS => binary!(u32, a, b => (a as i32) <= (b as i32)),
-                Instr::I32LeU => binary!(u32, a, b => a <= b),
-                Instr::I32GeS => binary!(u32, a, b => (a as i32) >= (b as i32)),
-                Instr::I32GeU => binary!(u32, a, b => a >= b),
-                Instr::I32Clz => unary!(u32, a => a.leading_zeros()),
-                Instr::I32Ctz => unary!(u32, a => a.trailing_zeros()),
-                Instr::I32Popcnt => unary!(u32, a => a.count_ones()),
-                Instr::I32Add => binary!(u32, a, b => a.wrapping_add(b)),
-                Instr::I32Sub => binary!(u32, a, b => a.wrapping_sub(b)),
-                Instr::I32Mul => binary!(u32, a, b => a.wrapping_mul(b)),
-                Instr::I32DivS => binary!(u32, a, b => numeric::i32_div_s(a, b)?),
-                Instr::I32DivU => binary!(u32, a, b => numeric::i32_div_u(a, b)?),
-                Instr::I32RemS => binary!(u32, a, b => numeric::i32_rem_s(a, b)?),
-                Instr::I32RemU => binary!(u32, a, b => numeric::i32_rem_u(a, b)?),
-                Instr::I32And => binary!(u32, a, b => a & b),
-                Instr::I32Or => binary!(u32, a, b => a | b),
-                Instr::I32Xor => binary!(u32, a, b => a ^ b),
-                Instr::I32Shl => binary!(u32, a, b => a.wrapping_shl(b)),
-                Instr::I32ShrS => binary!(u32, a, b => (a as i32).wrapping_shr(b) as u32),
-                Instr::I32ShrU => binary!(u32, a, b => a.wrapping_shr(b)),
-                Instr::I32Rotl => binary!(u32, a, b => a.rotate_left(b % 32)),
-                Instr::I32Rotr => binary!(u32, a, b => a.rotate_right(b % 32)),
-
-                // ---- i64.
-                Instr::I64Eqz => unary!(u64, a => a == 0),
-                Instr::I64Eq => binary!(u64, a, b => a == b),
-                Instr::I64Ne => binary!(u64, a, b => a != b),
-                Instr::I64LtS => binary!(u64, a, b => (a as i64) < (b as i64)),
-                Instr::I64LtU => binary!(u64, a, b => a < b),
-                Instr::I64GtS => binary!(u64, a, b => (a as i64) > (b as i64)),
-                Instr::I64GtU => binary!(u64, a, b => a > b),
-                Instr::I64LeS => binary!(u64, a, b => (a as i64) <= (b as i64)),
-                Instr::I64LeU => binary!(u64, a, b => a <= b),
-                Instr::I64GeS => binary!(u64, a, b => (a as i64) >= (b as i64)),
-                Instr::I64GeU => binary!(u64, a, b => a >= b),
-                Instr::I64Clz => unary!(u64, a => u64::from(a.leading_zeros())),
-                Instr::I64Ctz => unary!(u64, a => u64::from(a.trailing_zeros())),
-                Instr::I64Popcnt => unary!(u64, a => u64::from(a.count_ones())),
-                Instr::I64Add => binary!(u64, a, b => a.wrapping_add(b)),
-                Instr::I64Sub => binary!(u64, a, b => a.wrapping_sub(b)),
-                Instr::I64Mul => binary!(u64, a, b => a.wrapping_mul(b)),
-                Instr::I64DivS => binary!(u64, a, b => numeric::i64_div_s(a, b)?),
-                Instr::I64DivU => binary!(u64, a, b => numeric::i64_div_u(a, b)?),
-                Instr::I64RemS => binary!(u64, a, b => numeric::i64_rem_s(a, b)?),
-                Instr::I64RemU => binary!(u64, a, b => numeric::i64_rem_u(a, b)?),
-                Instr::I64And => binary!(u64, a, b => a & b),
-                Instr::I64Or => binary!(u64, a, b => a | b),
-                Instr::I64Xor => binary!(u64, a, b => a ^ b),
-                Instr::I64Shl => binary!(u64, a, b => a.wrapping_shl(b as u32)),
-                Instr::I64ShrS => binary!(u64, a, b => (a as i64).wrapping_shr(b as u32) as u64),
-                Instr::I64ShrU => binary!(u64, a, b => a.wrapping_shr(b as u32)),
-                Instr::I64Rotl => binary!(u64, a, b => a.rotate_left((b % 64) as u32)),
-                Instr::I64Rotr => binary!(u64, a, b => a.rotate_right((b % 64) as u32)),
-
-                // ---- f32.
-                Instr::F32Eq => binary!(u32, a, b => float32::eq(a, b)),
-                Instr::F32Ne => binary!(u32, a, b => float32::ne(a, b)),
-                Instr::F32Lt => binary!(u32, a, b => float32::lt(a, b)),
-                Instr::F32Gt => binary!(u32, a, b => float32::gt(a, b)),
-                Instr::F32Le => binary!(u32, a, b => float32::le(a, b)),
-                Instr::F32Ge => binary!(u32, a, b => float32::ge(a, b)),
-                Instr::F32Abs => unary!(u32, a => float32::abs(a)),
-                Instr::F32Neg => unary!(u32, a => float32::neg(a)),
-                Instr::F32Ceil => unary!(u32, a => arith32!(float32::ceil(a))),
-                Instr::F32Floor => unary!(u32, a => arith32!(float32::floor(a))),
-                Instr::F32Trunc => unary!(u32, a => arith32!(float32::trunc(a))),
-                Instr::F32Nearest => unary!(u32, a => arith32!(float32::nearest(a))),
-                Instr::F32Sqrt => unary!(u32, a => arith32!(float32::sqrt(a))),
-                Instr::F32Add => binary!(u32, a, b => arith32!(float32::add(a, b))),
-                Instr::F32Sub => binary!(u32, a, b => arith32!(float32::sub(a, b))),
-                Instr::F32Mul => binary!(u32, a, b => arith32!(float32::mul(a, b))),
-                Instr::F32Div => binary!(u32, a, b => arith32!(float32::div(a, b))),
-                Instr::F32Min => binary!(u32, a, b => arith32!(float32::min(a, b))),
-                Instr::F32Max => binary!(u32, a, b => arith32!(float32::max(a, b))),
-                Instr::F32Copysign => binary!(u32, a, b => float32::copysign(a, b)),
-
-                // ---- f64.
-                Instr::F64Eq => binary!(u64, a, b => float64::eq(a, b)),
-                Instr::F64Ne => binary!(u64, a, b => float64::ne(a, b)),
-                Instr::F64Lt => binary!(u64, a, b => float64::lt(a, b)),
-                Instr::F64Gt => binary!(u64, a, b => float64::gt(a, b)),
-                Instr::F64Le => binary!(u64, a, b => float64::le(a, b)),
-                Instr::F64Ge => binary!(u64, a, b => float64::ge(a, b)),
-                Instr::F64Abs => unary!(u64, a => float64::abs(a)),
-                Instr::F64Neg => unary!(u64, a => float64::neg(a)),
-                Instr::F64Ceil => unary!(u64, a => arith64!(float64::ceil(a))),
-                Instr::F64Floor => unary!(u64, a => arith64!(float64::floor(a))),
-                Instr::F64Trunc => unary!(u64, a => arith64!(float64::trunc(a))),
-                Instr::F64Nearest => unary!(u64, a => arith64!(float64::nearest(a))),
-                Instr::F64Sqrt => unary!(u64, a => arith64!(float64::sqrt(a))),
-                Instr::F64Add => binary!(u64, a, b => arith64!(float64::add(a, b))),
-                Instr::F64Sub => binary!(u64, a, b => arith64!(float64::sub(a, b))),
-                Instr::F64Mul => binary!(u64, a, b => arith64!(float64::mul(a, b))),
-                Instr::F64Div => binary!(u64, a, b => arith64!(float64::div(a, b))),
-                Instr::F64Min => binary!(u64, a, b => arith64!(float64::min(a, b))),
-                Instr::F64Max => binary!(u64, a, b => arith64!(float64::max(a, b))),
-                Instr::F64Copysign => binary!(u64, a, b => float64::copysign(a, b)),
-
-                // ---- Conversions.
-                Instr::I32WrapI64 => unary!(u64, a => a as u32),
-                Instr::I32TruncF32S => {
-                    unary!(u32, a => numeric::i32_trunc_s(numeric::f32_as_f64(a))?)
-                }
-                Instr::I32TruncF32U => {
-                    unary!(u32, a => numeric::i32_trunc_u(numeric::f32_as_f64(a))?)
-                }
-                Instr::I32TruncF64S => unary!(u64, a => numeric::i32_trunc_s(f64::from_bits(a))?),
-                Instr::I32TruncF64U => unary!(u64, a => numeric::i32_trunc_u(f64::from_bits(a))?),
-                Instr::I64ExtendI32S => unary!(u32, a => a as i32 as i64 as u64),
-                Instr::I64ExtendI32U => unary!(u32, a => u64::from(a)),
-                Instr::I64TruncF32S => {
-                    unary!(u32, a => numeric::i64_trunc_s(numeric::f32_as_f64(a))?)
-                }
-                Instr::I64TruncF32U => {
-                    unary!(u32, a => numeric::i64_trunc_u(numeric::f32_as_f64(a))?)
-                }
-                Instr::I64TruncF64S => unary!(u64, a => numeric::i64_trunc_s(f64::from_bits(a))?),
-                Instr::I64TruncF64U => unary!(u64, a => numeric::i64_trunc_u(f64::from_bits(a))?),
-                Instr::F32ConvertI32S => unary!(u32, a => numeric::f32_convert_i32_s(a)),
-                Instr::F32ConvertI32U => unary!(u32, a => numeric::f32_convert_i32_u(a)),
-                Instr::F32ConvertI64S => unary!(u64, a => numeric::f32_convert_i64_s(a)),
-                Instr::F32ConvertI64U => unary!(u64, a => numeric::f32_convert_i64_u(a)),
-                Instr::F32DemoteF64 => unary!(u64, a => arith32!(numeric::f32_demote(a))),
-                Instr::F64ConvertI32S => unary!(u32, a => numeric::f64_convert_i32_s(a)),
-                Instr::F64ConvertI32U => unary!(u32, a => numeric::f64_convert_i32_u(a)),
-                Instr::F64ConvertI64S => unary!(u64, a => numeric::f64_convert_i64_s(a)),
-                Instr::F64ConvertI64U => unary!(u64, a => numeric::f64_convert_i64_u(a)),
-                Instr::F64PromoteF32 => unary!(u32, a => arith64!(numeric::f64_promote(a))),
-                Instr::Reinterpret => {}
-
-                // ---- Sign extension.
-                Instr::I32Extend8S => unary!(u32, a => a as i8 as i32 as u32),
-                Instr::I32Extend16S => unary!(u32, a => a as i16 as i32 as u32),
-                Instr::I64Extend8S => unary!(u64, a => a as i8 as i64 as u64),
-                Instr::I64Extend16S => unary!(u64, a => a as i16 as i64 as u64),
-                Instr::I64Extend32S => unary!(u64, a => a as i32 as i64 as u64),
-
-                // ---- Saturating truncation.
-                Instr::I32TruncSatF32S => {
-                    unary!(u32, a => numeric::i32_trunc_sat_s(numeric::f32_as_f64(a)))
-                }
-                Instr::I32TruncSatF32U => {
-                    unary!(u32, a => numeric::i32_trunc_sat_u(numeric::f32_as_f64(a)))
-                }
-                Instr::I32TruncSatF64S => {
-                    unary!(u64, a => numeric::i32_trunc_sat_s(f64::from_bits(a)))
-                }
-                Instr::I32TruncSatF64U => {
-                    unary!(u64, a => numeric::i32_trunc_sat_u(f64::from_bits(a)))
-                }
-                Instr::I64TruncSatF32S => {
-                    unary!(u32, a => numeric::i64_trunc_sat_s(numeric::f32_as_f64(a)))
-                }
-                Instr::I64TruncSatF32U => {
-                    unary!(u32, a => numeric::i64_trunc_sat_u(numeric::f32_as_f64(a)))
-                }
-                Instr::I64TruncSatF64S => {
-                    unary!(u64, a => numeric::i64_trunc_sat_s(f64::from_bits(a)))
-                }
-                Instr::I64TruncSatF64U => {
-                    unary!(u64, a => numeric::i64_trunc_sat_u(f64::from_bits(a)))
-                }
-
-                // ---- SIMD.
-                Instr::V128Const(i) => push!(code.v128s[i as usize]),
-                Instr::I8x16Shuffle(i) => simd::shuffle(code.v128s[i as usize], stack),
-                Instr::SimdUnary(op) => unary!(u128, a => {
-                    let r = simd::unary(op, a);
-                    if canon { simd::canonical_unary(op, r) } else { r }
-                }),
-                Instr::SimdBinary(op) => binary!(u128, a, b => {
-                    let r = simd::binary(op, a, b);
-                    if canon { simd::canonical_binary(op, r) } else { r }
-                }),
-                Instr::SimdTernary(op) => {
-                    let (c, b, a) = (pop!(), pop!(), pop!());
-                    push!(simd::ternary(op, a, b, c));
-                }
-                Instr::SimdShift(op) => {
-                    let n = pop!() as u32;
-                    unary!(u128, a => simd::shift(op, a, n));
-                }
-                Instr::RelaxedUnary(op) => {
-                    unary!(u128, a => simd::relaxed::unary(op, self.relaxed_choice, a))
-                }
-                Instr::RelaxedBinary(op) => {
-                    let alt = self.relaxed_choice;
-                    binary!(u128, a, b => simd::relaxed::binary(op, alt, canon, a, b))
-                }
-                Instr::RelaxedTernary(op) => {
-                    let (c, b, a) = (pop!(), pop!(), pop!());
-                    push!(simd::relaxed::ternary(
-                        op,
-                        self.relaxed_choice,
-                        canon,
-                        a,
-                        b,
-                        c
-                    ));
-                }
-                Instr::SimdExtractLane(op, l) => unary!(u128, a => simd::extract_lane(op, l, a)),
-                Instr::SimdReplaceLane(op, l) => {
-                    let x = pop!();
-                    unary!(u128, v => simd::replace_lane(op, l, v, x));
-                }
-                Instr::V128Store(m) => store!(m, u128, v => v.to_le_bytes()),
-                Instr::SimdLoad(op, m) => {
-                    let addr = pop!() as u64;
-                    let mem = &self.mems[mem_index!(m.mem)].data;
-                    push!(simd::memory::load_vector(op, mem, addr, m.offset())?);
-                }
-                Instr::SimdMemLane(op, lane, m) => simd::memory::exec_lane(
-                    op,
-                    lane,
-                    m,
-                    &mut self.mems[mem_index!(m.mem)].data,
-                    stack,
-                )?,
             }
         }
     }

@@ -18,9 +18,11 @@
 //! `FuncCode::v128s`, so that an instruction stays small.
 //!
 //! Fused pairs: the interpreter's time goes mostly into dispatching one instruction after
-//! another, so four very frequent pairs are one instruction each ([`Instr::LocalGet2`],
-//! [`Instr::LocalSetGet`], [`Instr::I32AddConst`], [`Instr::BrIfEqz`]), whose rule is the two
-//! rules in sequence.
+//! another, so very frequent pairs are one instruction each ([`Instr::LocalGet2`],
+//! [`Instr::LocalSetGet`], [`Instr::I32AddConst`], [`Instr::BrIfEqz`], [`Instr::BrIfCmp`]
+//! and [`Instr::BrUnlessCmp`] for an integer comparison and a `br_if` or an `if`, [`Instr::I32BinConst`] and [`Instr::I64BinConst`]
+//! for a constant and the integer operation it is the right operand of), whose rule is the
+//! two rules in sequence.
 //! The pre-pass fuses a pair only when no label lies between its halves (see
 //! `Translator::emit`), so no branch can land in the middle.
 
@@ -75,6 +77,10 @@ pub(crate) struct FuncCode {
     pub results: usize,
     /// Number of declared (non-parameter) locals.
     pub locals: usize,
+    /// The most operands the body ever has on the stack (the validator's operand-stack
+    /// height, before or after any instruction): the interpreter reserves that many slots
+    /// above the locals when it enters the function.
+    pub max_height: usize,
     pub instrs: Vec<Instr>,
     /// Targets of all `br_table`s of the function (see [`Instr::BrTable`]).
     pub br_tables: Vec<Branch>,
@@ -146,10 +152,14 @@ pub(crate) enum Instr {
     Jump(u32),
     /// `if`: jump to the pc when the condition is zero.
     BrUnless(u32),
+    /// An integer comparison and the `if` after it, fused: jump to the pc unless it holds.
+    BrUnlessCmp(Cmp, u32),
     Br(Branch),
     BrIf(Branch),
     /// `i32.eqz; br_if`, fused: branch if the operand is zero.
     BrIfEqz(Branch),
+    /// An integer comparison and the `br_if` after it, fused: branch if it holds.
+    BrIfCmp(Cmp, Branch),
     /// `br_on_null`: branch (dropping the reference) if it is null.
     BrOnNull(Branch),
     /// `br_on_non_null`: branch (keeping the reference) unless it is null.
@@ -185,13 +195,18 @@ pub(crate) enum Instr {
     Drop,
     Select,
 
-    // Variables.
+    // Variables. The plain forms are for locals of a number type (`i32`, `i64`, `f32`,
+    // `f64`), whose slots hold at most 64 bits (see `value.rs`), and move those 64 bits; the
+    // `Wide` forms are for `v128` and reference locals and move the whole slot.
     LocalGet(u32),
     LocalSet(u32),
     LocalTee(u32),
-    /// `local.get a; local.get b`, fused (see "Fused pairs" above).
+    LocalGetWide(u32),
+    LocalSetWide(u32),
+    LocalTeeWide(u32),
+    /// `local.get a; local.get b` of number locals, fused (see "Fused pairs" above).
     LocalGet2(u32, u32),
-    /// `local.set a; local.get b`, fused.
+    /// `local.set a; local.get b` of number locals, fused.
     LocalSetGet(u32, u32),
     GlobalGet(u32),
     GlobalSet(u32),
@@ -315,6 +330,12 @@ pub(crate) enum Instr {
     Const64(u64),
     /// `i32.const c; i32.add`, fused.
     I32AddConst(u32),
+    /// `i32.const c` and the `i32` shift, rotation, bitwise or arithmetic (not `add`: see
+    /// `I32AddConst`; no division) instruction after it, fused: `c` is the right operand.
+    I32BinConst(IntOp, u32),
+    /// `i64.const c` and the `i64` shift, rotation, bitwise or arithmetic instruction after
+    /// it (no division), fused.
+    I64BinConst(IntOp, u64),
 
     // i32 comparisons and arithmetic.
     I32Eqz,
@@ -481,6 +502,116 @@ pub(crate) enum Instr {
     V128Store(MemArg),
     SimdLoad(SimdLoad, MemArg),
     SimdMemLane(SimdMemLaneOp, u8, MemArg),
+}
+
+/// A non-trapping binary integer operation, the immediate of [`Instr::I32BinConst`] and
+/// [`Instr::I64BinConst`] (their rules are `exec::numeric::i32_binary` and `i64_binary`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum IntOp {
+    Add,
+    Sub,
+    Mul,
+    And,
+    Or,
+    Xor,
+    Shl,
+    ShrS,
+    ShrU,
+    Rotl,
+    Rotr,
+}
+
+impl IntOp {
+    /// The operation `instr` is, if it is one of these on `i32`s (`i32.add` has its own
+    /// fused form).
+    pub fn of_i32(instr: Instr) -> Option<IntOp> {
+        Some(match instr {
+            Instr::I32Sub => IntOp::Sub,
+            Instr::I32Mul => IntOp::Mul,
+            Instr::I32And => IntOp::And,
+            Instr::I32Or => IntOp::Or,
+            Instr::I32Xor => IntOp::Xor,
+            Instr::I32Shl => IntOp::Shl,
+            Instr::I32ShrS => IntOp::ShrS,
+            Instr::I32ShrU => IntOp::ShrU,
+            Instr::I32Rotl => IntOp::Rotl,
+            Instr::I32Rotr => IntOp::Rotr,
+            _ => return None,
+        })
+    }
+
+    /// The operation `instr` is, if it is one of these on `i64`s.
+    pub fn of_i64(instr: Instr) -> Option<IntOp> {
+        Some(match instr {
+            Instr::I64Add => IntOp::Add,
+            Instr::I64Sub => IntOp::Sub,
+            Instr::I64Mul => IntOp::Mul,
+            Instr::I64And => IntOp::And,
+            Instr::I64Or => IntOp::Or,
+            Instr::I64Xor => IntOp::Xor,
+            Instr::I64Shl => IntOp::Shl,
+            Instr::I64ShrS => IntOp::ShrS,
+            Instr::I64ShrU => IntOp::ShrU,
+            Instr::I64Rotl => IntOp::Rotl,
+            Instr::I64Rotr => IntOp::Rotr,
+            _ => return None,
+        })
+    }
+}
+
+/// A comparison of two `i32`s or two `i64`s, the immediate of [`Instr::BrIfCmp`] (its rule is
+/// `exec::numeric::compare`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cmp {
+    I32Eq,
+    I32Ne,
+    I32LtS,
+    I32LtU,
+    I32GtS,
+    I32GtU,
+    I32LeS,
+    I32LeU,
+    I32GeS,
+    I32GeU,
+    I64Eq,
+    I64Ne,
+    I64LtS,
+    I64LtU,
+    I64GtS,
+    I64GtU,
+    I64LeS,
+    I64LeU,
+    I64GeS,
+    I64GeU,
+}
+
+impl Cmp {
+    /// The comparison `instr` is, if it is an integer comparison of two operands.
+    pub fn of(instr: Instr) -> Option<Cmp> {
+        Some(match instr {
+            Instr::I32Eq => Cmp::I32Eq,
+            Instr::I32Ne => Cmp::I32Ne,
+            Instr::I32LtS => Cmp::I32LtS,
+            Instr::I32LtU => Cmp::I32LtU,
+            Instr::I32GtS => Cmp::I32GtS,
+            Instr::I32GtU => Cmp::I32GtU,
+            Instr::I32LeS => Cmp::I32LeS,
+            Instr::I32LeU => Cmp::I32LeU,
+            Instr::I32GeS => Cmp::I32GeS,
+            Instr::I32GeU => Cmp::I32GeU,
+            Instr::I64Eq => Cmp::I64Eq,
+            Instr::I64Ne => Cmp::I64Ne,
+            Instr::I64LtS => Cmp::I64LtS,
+            Instr::I64LtU => Cmp::I64LtU,
+            Instr::I64GtS => Cmp::I64GtS,
+            Instr::I64GtU => Cmp::I64GtU,
+            Instr::I64LeS => Cmp::I64LeS,
+            Instr::I64LeU => Cmp::I64LeU,
+            Instr::I64GeS => Cmp::I64GeS,
+            Instr::I64GeU => Cmp::I64GeU,
+            _ => return None,
+        })
+    }
 }
 
 // Each macro declares an enum of SIMD instructions named after wasmparser's operators, with

@@ -988,3 +988,60 @@ fn fused_pairs_never_span_a_label() {
         .filter(|x| matches!(x, Instr::BrIfEqz(_)));
     assert_eq!(fused.count(), 2);
 }
+
+/// A comparison followed by `br_if` is one `BrIfCmp` (backward and forward branches), followed
+/// by `if` one `BrUnlessCmp`, and computes what the two rules compute (signed and unsigned,
+/// `i32` and `i64`).
+#[test]
+fn compare_and_br_if_fuse() {
+    use crate::instr::Instr;
+    let (mut s, i) = setup(
+        r#"(module
+            (func (export "sum_from_minus_3") (param $n i32) (result i32)
+              (local $i i32) (local $s i32)
+              (local.set $i (i32.const -3))
+              (block $done
+                (loop $l
+                  (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+                  (local.set $s (i32.add (local.get $s) (local.get $i)))
+                  (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                  (br $l)))
+              (local.get $s))
+            (func (export "max_s") (param $a i32) (param $b i32) (result i32)
+              (if (result i32) (i32.gt_s (local.get $a) (local.get $b))
+                (then (local.get $a))
+                (else (local.get $b))))
+            (func (export "cmp64") (param $a i64) (param $b i64) (result i32)
+              (block $lt (br_if $lt (i64.lt_s (local.get $a) (local.get $b)))
+                (return (i32.const 0)))
+              (block $ltu (br_if $ltu (i64.lt_u (local.get $a) (local.get $b)))
+                (return (i32.const 1)))
+              (i32.const 2)))"#,
+    );
+    let sum = |s: &mut Store, n: i32| call1(s, i, "sum_from_minus_3", &[Value::I32(n as u32)]);
+    assert_eq!(sum(&mut s, 2), Value::I32(-5i32 as u32));
+    assert_eq!(sum(&mut s, -5), Value::I32(0));
+    let cmp = |s: &mut Store, a: i64, b: i64| {
+        call1(s, i, "cmp64", &[Value::I64(a as u64), Value::I64(b as u64)])
+    };
+    assert_eq!(cmp(&mut s, -1, 0), Value::I32(1));
+    assert_eq!(cmp(&mut s, 0, -1), Value::I32(0));
+    assert_eq!(cmp(&mut s, 1, 2), Value::I32(2));
+    let max = |s: &mut Store, a: i32, b: i32| {
+        call1(s, i, "max_s", &[Value::I32(a as u32), Value::I32(b as u32)])
+    };
+    assert_eq!(max(&mut s, -1, 2), Value::I32(2));
+    assert_eq!(max(&mut s, 3, -4), Value::I32(3));
+    for name in ["sum_from_minus_3", "max_s", "cmp64"] {
+        let crate::instance::FuncKind::Wasm { code, .. } =
+            &s.funcs[func(&s, i, name).0 as usize].kind
+        else {
+            panic!("{name} is a wasm function");
+        };
+        let fused = code
+            .instrs
+            .iter()
+            .filter(|x| matches!(x, Instr::BrIfCmp(..) | Instr::BrUnlessCmp(..)));
+        assert!(fused.count() >= 1, "{name}");
+    }
+}

@@ -9,13 +9,13 @@ use wasmparser::{
 
 use std::mem;
 
-use crate::FuncType;
 use crate::instr::{
-    Branch, Cast, Catch, FuncCode, Handlers, Instr, MemArg, Region, RelaxedBinary, RelaxedTernary,
-    RelaxedUnary, Sign, SimdBinary, SimdExtractLane, SimdLoad, SimdMemLaneOp, SimdReplaceLane,
-    SimdShift, SimdTernary, SimdUnary,
+    Branch, Cast, Catch, Cmp, FuncCode, Handlers, Instr, IntOp, MemArg, Region, RelaxedBinary,
+    RelaxedTernary, RelaxedUnary, Sign, SimdBinary, SimdExtractLane, SimdLoad, SimdMemLaneOp,
+    SimdReplaceLane, SimdShift, SimdTernary, SimdUnary,
 };
 use crate::types::{RefTy, heap_from};
+use crate::{FuncType, ValType};
 
 /// A label of the pre-pass's control stack.
 struct Ctrl {
@@ -64,12 +64,19 @@ struct Translator<'m> {
     ctrls: Vec<Ctrl>,
     /// The index of the next hidden local (after the parameters and declared locals).
     next_local: u32,
+    /// For each parameter and declared local: whether it is of a number type, so that its
+    /// `local.*` instructions move 64 bits (see `Instr::LocalGet`).
+    number_locals: Vec<bool>,
     /// Whether the last instruction may be fused with the next: it was emitted by `emit` and
     /// no label, region or branch fixup has pointed at the pc after it since.
     fusable: bool,
 }
 
 impl Translator<'_> {
+    fn is_number_local(&self, i: u32) -> bool {
+        self.number_locals.get(i as usize) == Some(&true)
+    }
+
     fn pc(&self) -> u32 {
         self.instrs.len() as u32
     }
@@ -204,9 +211,10 @@ impl Translator<'_> {
                 Instr::Br(b)
                 | Instr::BrIf(b)
                 | Instr::BrIfEqz(b)
+                | Instr::BrIfCmp(_, b)
                 | Instr::BrOnNull(b)
                 | Instr::BrOnNonNull(b) => b.target = target,
-                Instr::Jump(t) | Instr::BrUnless(t) => *t = target,
+                Instr::Jump(t) | Instr::BrUnless(t) | Instr::BrUnlessCmp(_, t) => *t = target,
                 _ => {}
             },
             Fixup::Table(i) => self.br_tables[i].target = target,
@@ -255,7 +263,10 @@ impl Translator<'_> {
             (Some(Instr::LocalGet(a)), Instr::LocalGet(b)) => Some(Instr::LocalGet2(*a, b)),
             (Some(Instr::LocalSet(a)), Instr::LocalGet(b)) => Some(Instr::LocalSetGet(*a, b)),
             (Some(Instr::Const32(c)), Instr::I32Add) => Some(Instr::I32AddConst(*c)),
+            (Some(Instr::Const32(c)), op) => IntOp::of_i32(op).map(|o| Instr::I32BinConst(o, *c)),
+            (Some(Instr::Const64(c)), op) => IntOp::of_i64(op).map(|o| Instr::I64BinConst(o, *c)),
             (Some(Instr::I32Eqz), Instr::BrIf(b)) => Some(Instr::BrIfEqz(b)),
+            (Some(last), Instr::BrIf(b)) => Cmp::of(*last).map(|c| Instr::BrIfCmp(c, b)),
             _ => None,
         };
         match (last, fused) {
@@ -297,8 +308,18 @@ impl Translator<'_> {
                 return;
             }
             O::If { blockty } => {
-                let at = self.instrs.len();
-                self.instrs.push(Instr::BrUnless(0));
+                // After an integer comparison (with no label between), the two are fused.
+                let last = self.instrs.last_mut().filter(|_| fusable);
+                let at = match last.and_then(|l| Some((Cmp::of(*l)?, l))) {
+                    Some((c, l)) => {
+                        *l = Instr::BrUnlessCmp(c, 0);
+                        self.instrs.len() - 1
+                    }
+                    None => {
+                        self.instrs.push(Instr::BrUnless(0));
+                        self.instrs.len() - 1
+                    }
+                };
                 self.push_ctrl(CtrlKind::If, height.saturating_sub(1), *blockty);
                 if let Some(c) = self.ctrls.last_mut() {
                     c.if_fixup = Some(at);
@@ -318,9 +339,12 @@ impl Translator<'_> {
                 Instr::Br(self.branch(*relative_depth, Fixup::Instr(at)))
             }
             O::BrIf { relative_depth } => {
-                // After an `i32.eqz` that `emit` will fuse it with, the branch takes its pc.
-                let eqz = fusable && self.instrs.last() == Some(&Instr::I32Eqz);
-                let at = self.instrs.len() - usize::from(eqz);
+                // After an `i32.eqz` or a comparison that `emit` will fuse it with, the branch
+                // takes its pc.
+                let fused = fusable
+                    && (self.instrs.last())
+                        .is_some_and(|l| *l == Instr::I32Eqz || Cmp::of(*l).is_some());
+                let at = self.instrs.len() - usize::from(fused);
                 Instr::BrIf(self.branch(*relative_depth, Fixup::Instr(at)))
             }
             O::BrTable { targets } => {
@@ -433,9 +457,12 @@ impl Translator<'_> {
             },
             O::Drop => Instr::Drop,
             O::Select | O::TypedSelect { .. } => Instr::Select,
-            O::LocalGet { local_index } => Instr::LocalGet(*local_index),
-            O::LocalSet { local_index } => Instr::LocalSet(*local_index),
-            O::LocalTee { local_index } => Instr::LocalTee(*local_index),
+            O::LocalGet { local_index: i } if self.is_number_local(*i) => Instr::LocalGet(*i),
+            O::LocalSet { local_index: i } if self.is_number_local(*i) => Instr::LocalSet(*i),
+            O::LocalTee { local_index: i } if self.is_number_local(*i) => Instr::LocalTee(*i),
+            O::LocalGet { local_index } => Instr::LocalGetWide(*local_index),
+            O::LocalSet { local_index } => Instr::LocalSetWide(*local_index),
+            O::LocalTee { local_index } => Instr::LocalTeeWide(*local_index),
             O::GlobalGet { global_index } => Instr::GlobalGet(*global_index),
             O::GlobalSet { global_index } => Instr::GlobalSet(*global_index),
             O::TableGet { table } => Instr::TableGet(*table),
@@ -806,12 +833,23 @@ pub(crate) fn translate(
     ty: &FuncType,
 ) -> Result<FuncCode, BinaryReaderError> {
     let mut locals = 0usize;
+    let mut number_locals: Vec<bool> = (ty.params.iter())
+        .map(|t| matches!(t, ValType::I32 | ValType::I64 | ValType::F32 | ValType::F64))
+        .collect();
     let mut reader = body.get_locals_reader()?;
     for _ in 0..reader.get_count() {
         let offset = reader.original_position();
         let (count, t) = reader.read()?;
         v.define_locals(offset, count, t)?;
         locals += count as usize;
+        let number = matches!(
+            t,
+            wasmparser::ValType::I32
+                | wasmparser::ValType::I64
+                | wasmparser::ValType::F32
+                | wasmparser::ValType::F64
+        );
+        number_locals.resize(number_locals.len() + count as usize, number);
     }
     let mut t = Translator {
         types,
@@ -821,6 +859,7 @@ pub(crate) fn translate(
         casts: Vec::new(),
         regions: Vec::new(),
         next_local: (ty.params.len() + locals) as u32,
+        number_locals,
         fusable: false,
         ctrls: vec![Ctrl {
             kind: CtrlKind::Function,
@@ -835,10 +874,12 @@ pub(crate) fn translate(
         }],
     };
     let mut ops = body.get_operators_reader()?;
+    let mut max_height = 0;
     while !ops.eof() {
         let (op, offset) = ops.read_with_offset()?;
         let height = v.operand_stack_height();
         v.op(offset, &op)?;
+        max_height = max_height.max(height).max(v.operand_stack_height());
         t.op(&op, height);
     }
     ops.finish()?;
@@ -847,6 +888,7 @@ pub(crate) fn translate(
         results: ty.results.len(),
         // The declared locals, then the hidden ones of legacy `try`s.
         locals: t.next_local as usize - ty.params.len(),
+        max_height: max_height as usize,
         instrs: t.instrs,
         br_tables: t.br_tables,
         v128s: t.v128s,

@@ -5,7 +5,7 @@
 
 use crate::instance::{FuncKind, Instance};
 use crate::instr::{Catch, FuncCode, Handlers};
-use crate::value::{Slot, slot_to_value, value_to_slot};
+use crate::value::{DEFAULT_SLOT, Slot, slot_to_value, value_to_slot};
 use crate::{Caller, FuncAddr, InstanceAddr, Store, Trap, ValType, Value};
 
 /// Check that `values` have exactly the types `types`.
@@ -14,8 +14,10 @@ pub fn check_types(values: &[Value], types: &[ValType]) -> bool {
 }
 
 impl Store {
-    /// Call host function `func` with the top slots of the stack as arguments; replace them
-    /// by its results. `caller` is the instance of the calling wasm code (`None` for a direct
+    /// Call host function `func` with the slots below height `sp` of the stack as arguments;
+    /// replace them by its results and return the new height. (The stack may be longer than
+    /// `sp`: the interpreter keeps room above its operands; it grows if the results need it
+    /// and never shrinks.) `caller` is the instance of the calling wasm code (`None` for a direct
     /// invocation). The function is lent the store through a [`Caller`], so it is taken out
     /// of its slot for the call and put back after. A host function returning the wrong
     /// number or types of values is a trap, not a panic.
@@ -24,7 +26,8 @@ impl Store {
         func: FuncAddr,
         caller: Option<InstanceAddr>,
         stack: &mut Vec<Slot>,
-    ) -> Result<(), Trap> {
+        sp: usize,
+    ) -> Result<usize, Trap> {
         let f = &mut self.funcs[func.0 as usize];
         let type_id = f.type_id as usize;
         let FuncKind::Host(slot) = &mut f.kind else {
@@ -37,13 +40,12 @@ impl Store {
             )));
         };
         let params = &self.types.defs[type_id].func.params;
-        let start = stack.len() - params.len();
-        let args: Vec<Value> = stack[start..]
+        let start = sp - params.len();
+        let args: Vec<Value> = stack[start..sp]
             .iter()
             .zip(params)
             .map(|(s, t)| slot_to_value(*t, *s))
             .collect();
-        stack.truncate(start);
         let results = host(
             &mut Caller {
                 store: self,
@@ -61,8 +63,14 @@ impl Store {
                 "host function returned {results:?}, expected types {expected:?}"
             )));
         }
-        stack.extend(results.into_iter().map(value_to_slot));
-        Ok(())
+        let end = start + results.len();
+        if stack.len() < end {
+            stack.resize(end, DEFAULT_SLOT);
+        }
+        for (s, v) in stack[start..end].iter_mut().zip(results) {
+            *s = value_to_slot(v);
+        }
+        Ok(end)
     }
 }
 

@@ -488,12 +488,11 @@ pub fn replace_lane(op: SimdReplaceLane, l: u8, v: Slot, x: Slot) -> Slot {
 }
 
 /// `i8x16.shuffle`: lane `s[i]` of the 32 lanes of `a` then `b`.
-pub fn shuffle(indices: u128, stack: &mut Vec<Slot>) {
-    let b = u8x16::lanes(stack.pop().unwrap_or_default());
-    let a = u8x16::lanes(stack.pop().unwrap_or_default());
+pub fn shuffle(indices: u128, a: u128, b: u128) -> u128 {
+    let (a, b) = (u8x16::lanes(a), u8x16::lanes(b));
     let s = u8x16::lanes(indices).map(|j| {
         let j = j as usize;
         if j < 16 { a[j] } else { b[j - 16] }
     });
-    stack.push(u8x16::from_lanes(s));
+    u8x16::from_lanes(s)
 }

@@ -39,43 +39,48 @@ pub fn load_vector(op: SimdLoad, mem: &[u8], addr: u64, o: u64) -> Result<Slot, 
     })
 }
 
-/// `v128.loadN_lane` and `v128.storeN_lane`: the operands are an address and a vector.
+/// `v128.loadN_lane` and `v128.storeN_lane` on the vector `v` and the address `addr`: a
+/// load gives the vector with one lane replaced, a store nothing.
 pub fn exec_lane(
     op: SimdMemLaneOp,
     lane: u8,
     m: MemArg,
     mem: &mut [u8],
-    stack: &mut Vec<Slot>,
-) -> Result<(), TrapKind> {
+    addr: u64,
+    v: Slot,
+) -> Result<Option<Slot>, TrapKind> {
     use SimdMemLaneOp as S;
-    let v = stack.pop().unwrap_or_default();
-    let addr = stack.pop().unwrap_or_default() as u64;
     let (o, l) = (m.offset(), lane as usize);
-    match op {
+    Ok(match op {
         S::V128Load8Lane => {
             let mut x = u8x16::lanes(v);
             x[l] = load::<1>(mem, addr, o)?[0];
-            stack.push(u8x16::from_lanes(x));
+            Some(u8x16::from_lanes(x))
         }
         S::V128Load16Lane => {
             let mut x = u16x8::lanes(v);
             x[l] = u16::from_le_bytes(load(mem, addr, o)?);
-            stack.push(u16x8::from_lanes(x));
+            Some(u16x8::from_lanes(x))
         }
         S::V128Load32Lane => {
             let mut x = u32x4::lanes(v);
             x[l] = u32::from_le_bytes(load(mem, addr, o)?);
-            stack.push(u32x4::from_lanes(x));
+            Some(u32x4::from_lanes(x))
         }
         S::V128Load64Lane => {
             let mut x = u64x2::lanes(v);
             x[l] = u64::from_le_bytes(load(mem, addr, o)?);
-            stack.push(u64x2::from_lanes(x));
+            Some(u64x2::from_lanes(x))
         }
-        S::V128Store8Lane => store(mem, addr, o, [u8x16::lanes(v)[l]])?,
-        S::V128Store16Lane => store(mem, addr, o, u16x8::lanes(v)[l].to_le_bytes())?,
-        S::V128Store32Lane => store(mem, addr, o, u32x4::lanes(v)[l].to_le_bytes())?,
-        S::V128Store64Lane => store(mem, addr, o, u64x2::lanes(v)[l].to_le_bytes())?,
-    }
-    Ok(())
+        S::V128Store8Lane => store(mem, addr, o, [u8x16::lanes(v)[l]]).map(|()| None)?,
+        S::V128Store16Lane => {
+            store(mem, addr, o, u16x8::lanes(v)[l].to_le_bytes()).map(|()| None)?
+        }
+        S::V128Store32Lane => {
+            store(mem, addr, o, u32x4::lanes(v)[l].to_le_bytes()).map(|()| None)?
+        }
+        S::V128Store64Lane => {
+            store(mem, addr, o, u64x2::lanes(v)[l].to_le_bytes()).map(|()| None)?
+        }
+    })
 }

@@ -105,10 +105,8 @@ fn extract_replace_and_splat() {
 fn shuffle_and_swizzle() {
     let a = u8x16::from_lanes(std::array::from_fn(|i| i as u8));
     let b = u8x16::from_lanes(std::array::from_fn(|i| 100 + i as u8));
-    let mut s = vec![a, b];
     let idx = u8x16::from_lanes([31, 0, 16, 15, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 17]);
-    shuffle(idx, &mut s);
-    let r = u8x16::lanes(s[0]);
+    let r = u8x16::lanes(shuffle(idx, a, b));
     assert_eq!(&r[..4], &[115, 0, 100, 15]);
     assert_eq!(r[15], 101);
     // Swizzle: an index of 16 or more selects zero.
@@ -519,35 +517,27 @@ fn loads_extend_splat_and_zero() {
 fn stores_and_lanes() {
     let mut mem = vec![0u8; 16];
     let v = u8x16::from_lanes(std::array::from_fn(|i| i as u8 + 1));
-    let mut s = vec![0, v];
-    memory::exec_lane(
+    let r = memory::exec_lane(
         SimdMemLaneOp::V128Store16Lane,
         7,
         memarg(14),
         &mut mem,
-        &mut s,
-    )
-    .unwrap();
+        0,
+        v,
+    );
+    assert_eq!(r, Ok(None));
     assert_eq!(&mem[14..], &[15, 16]);
-    let mut s = vec![1, v];
     let e = memory::exec_lane(
         SimdMemLaneOp::V128Store16Lane,
         0,
         memarg(14),
         &mut mem,
-        &mut s,
+        1,
+        v,
     );
     assert_eq!(e, Err(TrapKind::OutOfBoundsMemoryAccess));
-    let mut s = vec![14, 0];
-    memory::exec_lane(
-        SimdMemLaneOp::V128Load16Lane,
-        1,
-        memarg(0),
-        &mut mem,
-        &mut s,
-    )
-    .unwrap();
-    assert_eq!(s, vec![0x100f << 16]);
+    let r = memory::exec_lane(SimdMemLaneOp::V128Load16Lane, 1, memarg(0), &mut mem, 14, 0);
+    assert_eq!(r, Ok(Some(0x100f << 16)));
     crate::exec::memory::store(&mut mem, 0, 0, v.to_le_bytes()).unwrap();
     assert_eq!(mem[0], 1);
     assert_eq!(mem[15], 16);
