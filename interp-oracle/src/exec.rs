@@ -986,6 +986,18 @@ impl Store {
                     Instr::I32AddConst(c) => unary!(u32, a => a.wrapping_add(c)),
                     Instr::I32BinConst(op, c) => unary!(u32, a => numeric::i32_binary(op, a, c)),
                     Instr::I64BinConst(op, c) => unary!(u64, a => numeric::i64_binary(op, a, c)),
+                    // Register-style operands: reading a local directly instead of pushing it
+                    // and popping it again saves a dispatch and a slot store and load per
+                    // operand (float and hash spent much of their time on those).
+                    Instr::BinLocal(op, n) => {
+                        let b = slots[locals + n as usize] as u64;
+                        unary!(u64, a => numeric::binary(op, canon, a, b));
+                    }
+                    Instr::BinLocals(op, x, y) => {
+                        let a = slots[locals + x as usize] as u64;
+                        let b = slots[locals + y as usize] as u64;
+                        push!(Slot::from(numeric::binary(op, canon, a, b)));
+                    }
 
                     // ---- i32.
                     Instr::I32Eqz => unary!(u32, a => a == 0),

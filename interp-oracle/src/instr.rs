@@ -21,8 +21,9 @@
 //! another, so very frequent pairs are one instruction each ([`Instr::LocalGet2`],
 //! [`Instr::LocalSetGet`], [`Instr::I32AddConst`], [`Instr::BrIfEqz`], [`Instr::BrIfCmp`]
 //! and [`Instr::BrUnlessCmp`] for an integer comparison and a `br_if` or an `if`, [`Instr::I32BinConst`] and [`Instr::I64BinConst`]
-//! for a constant and the integer operation it is the right operand of), whose rule is the
-//! two rules in sequence.
+//! for a constant and the integer operation it is the right operand of, [`Instr::BinLocal`]
+//! and [`Instr::BinLocals`] for a binary operation whose right or both operands are
+//! `local.get`s), whose rule is the rules in sequence.
 //! The pre-pass fuses a pair only when no label lies between its halves (see
 //! `Translator::emit`), so no branch can land in the middle.
 
@@ -336,6 +337,12 @@ pub(crate) enum Instr {
     /// `i64.const c` and the `i64` shift, rotation, bitwise or arithmetic instruction after
     /// it (no division), fused.
     I64BinConst(IntOp, u64),
+    /// `local.get n` and the binary operation it is the right operand of, fused: the left
+    /// operand is popped, the right one read from local `n` (a register-style operand).
+    BinLocal(BinOp, u32),
+    /// `local.get a; local.get b` and the binary operation of the two, fused (`LocalGet2`
+    /// and the operation): both operands are read from locals, the result is pushed.
+    BinLocals(BinOp, u32, u32),
 
     // i32 comparisons and arithmetic.
     I32Eqz,
@@ -556,6 +563,61 @@ impl IntOp {
             Instr::I64Rotr => IntOp::Rotr,
             _ => return None,
         })
+    }
+}
+
+/// A non-trapping float arithmetic operation (a part of [`BinOp`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FloatOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Min,
+    Max,
+    Copysign,
+}
+
+/// A non-trapping binary operation of two numbers of the same type, the immediate of
+/// [`Instr::BinLocal`] and [`Instr::BinLocals`] (their rule is `exec::numeric::binary`,
+/// which applies the rule of the instruction of the same name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BinOp {
+    I32(IntOp),
+    I64(IntOp),
+    F32(FloatOp),
+    F64(FloatOp),
+}
+
+impl BinOp {
+    /// The operation `instr` is, if it is one of these.
+    pub fn of(instr: Instr) -> Option<BinOp> {
+        let float = |op| {
+            Some(match op {
+                Instr::F32Add | Instr::F64Add => FloatOp::Add,
+                Instr::F32Sub | Instr::F64Sub => FloatOp::Sub,
+                Instr::F32Mul | Instr::F64Mul => FloatOp::Mul,
+                Instr::F32Div | Instr::F64Div => FloatOp::Div,
+                Instr::F32Min | Instr::F64Min => FloatOp::Min,
+                Instr::F32Max | Instr::F64Max => FloatOp::Max,
+                Instr::F32Copysign | Instr::F64Copysign => FloatOp::Copysign,
+                _ => return None,
+            })
+        };
+        match instr {
+            Instr::I32Add => Some(BinOp::I32(IntOp::Add)),
+            Instr::F32Add
+            | Instr::F32Sub
+            | Instr::F32Mul
+            | Instr::F32Div
+            | Instr::F32Min
+            | Instr::F32Max
+            | Instr::F32Copysign => float(instr).map(BinOp::F32),
+            _ => IntOp::of_i32(instr)
+                .map(BinOp::I32)
+                .or_else(|| IntOp::of_i64(instr).map(BinOp::I64))
+                .or_else(|| float(instr).map(BinOp::F64)),
+        }
     }
 }
 

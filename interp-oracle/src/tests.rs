@@ -962,16 +962,24 @@ fn fused_pairs_never_span_a_label() {
     assert_eq!(call1(&mut s, i, "until", &[Value::I32(0)]), Value::I32(3));
 
     // The pre-pass did fuse in `count`: `i += 1`, the `local.set`s followed by a
-    // `local.get`, and the two operands of the final `i32.mul`.
+    // `local.get`, `j + i` (its right operand a local) and the final `i * n` (both operands
+    // locals).
     let crate::instance::FuncKind::Wasm { code, .. } =
         &s.funcs[func(&s, i, "count").0 as usize].kind
     else {
         panic!("count is a wasm function");
     };
-    use crate::instr::Instr;
+    use crate::instr::{BinOp, Instr, IntOp};
     let has = |p: fn(&Instr) -> bool| code.instrs.iter().any(p);
     assert!(has(|x| matches!(x, Instr::I32AddConst(1))));
-    assert!(has(|x| matches!(x, Instr::LocalGet2(1, 0))));
+    assert!(has(|x| matches!(
+        x,
+        Instr::BinLocal(BinOp::I32(IntOp::Add), 1)
+    )));
+    assert!(has(|x| matches!(
+        x,
+        Instr::BinLocals(BinOp::I32(IntOp::Mul), 1, 0)
+    )));
     assert!(has(|x| matches!(x, Instr::LocalSetGet(1, 2))));
     assert!(has(|x| matches!(x, Instr::LocalSetGet(2, 1))));
     // ... but not across the loop's label: the `local.set $i` before it stays alone.
@@ -1044,4 +1052,133 @@ fn compare_and_br_if_fuse() {
             .filter(|x| matches!(x, Instr::BrIfCmp(..) | Instr::BrUnlessCmp(..)));
         assert!(fused.count() >= 1, "{name}");
     }
+}
+
+/// A binary operation whose right operand, or both, are `local.get`s is one `BinLocal` or
+/// `BinLocals` (integer and float, both widths), never across a label, and computes what the
+/// unfused rules compute: wrapping, shift counts modulo the width, the NaN rules (first NaN
+/// operand quieted, canonical NaN otherwise) and `copysign` on a NaN. Division by zero is
+/// not fused and still traps.
+#[test]
+fn binary_with_local_operands_fuses() {
+    use crate::instr::{BinOp, FloatOp, Instr, IntOp};
+    let (mut s, i) = setup(
+        r#"(module
+            (func (export "i32") (param $a i32) (param $b i32) (result i32)
+              (i32.sub (i32.const 0) (local.get $a))    ;; 0 - a
+              (i32.shl (local.get $a) (local.get $b))   ;; a << (b mod 32)
+              (i32.add)
+              (i32.rotr (local.get $b) (local.get $a))  ;; b rotr a
+              (i32.xor))
+            (func (export "i64") (param $a i64) (param $b i64) (result i64)
+              (i64.mul (local.get $a) (local.get $b))
+              (i64.shr_s (local.get $b))
+              (local.get $a)
+              (i64.sub))
+            (func (export "f64") (param $a f64) (param $b f64) (result f64)
+              (f64.mul (local.get $a) (local.get $b))
+              (f64.add (local.get $a))
+              (f64.div (local.get $b)))
+            (func (export "f32") (param $a f32) (param $b f32) (result f32)
+              (f32.min (local.get $a) (local.get $b))
+              (f32.copysign (local.get $b)))
+            (func (export "div") (param $a i32) (param $b i32) (result i32)
+              (i32.div_u (local.get $a) (local.get $b)))
+            (func (export "label") (param $a i32) (param $b i32) (result i32)
+              (local.get $a)
+              (block (result i32) (local.get $b))
+              (i32.add)
+              (local.get $a) (local.get $b)
+              (loop (param i32 i32) (result i32) (i32.sub))
+              (i32.add)))"#,
+    );
+    let i32s = |s: &mut Store, a: i32, b: i32| {
+        call1(s, i, "i32", &[Value::I32(a as u32), Value::I32(b as u32)])
+    };
+    let i32_ref = |a: i32, b: i32| {
+        (0i32.wrapping_sub(a).wrapping_add(a.wrapping_shl(b as u32)))
+            ^ (b as u32).rotate_right(a as u32 % 32) as i32
+    };
+    for (a, b) in [(3, 5), (-7, 33), (i32::MIN, -1), (1, 0)] {
+        assert_eq!(
+            i32s(&mut s, a, b),
+            Value::I32(i32_ref(a, b) as u32),
+            "i32 {a} {b}"
+        );
+    }
+    let i64s = |s: &mut Store, a: i64, b: i64| {
+        call1(s, i, "i64", &[Value::I64(a as u64), Value::I64(b as u64)])
+    };
+    for (a, b) in [(3i64, 5i64), (-7, 65), (i64::MAX, 3)] {
+        let r = a.wrapping_mul(b).wrapping_shr(b as u32).wrapping_sub(a);
+        assert_eq!(i64s(&mut s, a, b), Value::I64(r as u64), "i64 {a} {b}");
+    }
+    let f64s = |s: &mut Store, a: u64, b: u64| call1(s, i, "f64", &[Value::F64(a), Value::F64(b)]);
+    let (x, y) = (1.5f64, -0.25f64);
+    let r = (x * y + x) / y;
+    assert_eq!(
+        f64s(&mut s, x.to_bits(), y.to_bits()),
+        Value::F64(r.to_bits())
+    );
+    // A NaN operand comes out quieted (the first one), 0 * inf gives the canonical NaN.
+    let snan = 0x7ff0_0000_0000_0001u64;
+    assert_eq!(
+        f64s(&mut s, snan, y.to_bits()),
+        Value::F64(snan | 0x0008_0000_0000_0000)
+    );
+    assert_eq!(
+        f64s(&mut s, 0.0f64.to_bits(), f64::INFINITY.to_bits()),
+        Value::F64(0x7ff8_0000_0000_0000)
+    );
+    let f32s = |s: &mut Store, a: u32, b: u32| call1(s, i, "f32", &[Value::F32(a), Value::F32(b)]);
+    // min(-0, +0) = -0, copysign with +0 gives +0; a NaN keeps its payload, quieted, and
+    // copysign's sign.
+    assert_eq!(
+        f32s(&mut s, (-0.0f32).to_bits(), 0.0f32.to_bits()),
+        Value::F32(0.0f32.to_bits())
+    );
+    assert_eq!(
+        f32s(&mut s, 0x7f80_0001, (-1.0f32).to_bits()),
+        Value::F32(0xffc0_0001)
+    );
+    let div = call(&mut s, i, "div", &[Value::I32(1), Value::I32(0)]);
+    assert!(div.is_err(), "division by zero still traps");
+    let label = |s: &mut Store, a: i32, b: i32| {
+        call1(s, i, "label", &[Value::I32(a as u32), Value::I32(b as u32)])
+    };
+    assert_eq!(label(&mut s, 10, 3), Value::I32(20));
+
+    let code_of = |s: &Store, name: &str| {
+        let crate::instance::FuncKind::Wasm { code, .. } =
+            &s.funcs[func(s, i, name).0 as usize].kind
+        else {
+            panic!("{name} is a wasm function");
+        };
+        code.instrs.clone()
+    };
+    let code = code_of(&s, "i32");
+    assert!(code.contains(&Instr::BinLocal(BinOp::I32(IntOp::Sub), 0)));
+    assert!(code.contains(&Instr::BinLocals(BinOp::I32(IntOp::Shl), 0, 1)));
+    assert!(code.contains(&Instr::BinLocals(BinOp::I32(IntOp::Rotr), 1, 0)));
+    let code = code_of(&s, "f64");
+    assert!(code.contains(&Instr::BinLocals(BinOp::F64(FloatOp::Mul), 0, 1)));
+    assert!(code.contains(&Instr::BinLocal(BinOp::F64(FloatOp::Add), 0)));
+    assert!(code.contains(&Instr::BinLocal(BinOp::F64(FloatOp::Div), 1)));
+    let code = code_of(&s, "f32");
+    assert!(code.contains(&Instr::BinLocals(BinOp::F32(FloatOp::Min), 0, 1)));
+    assert!(code.contains(&Instr::BinLocal(BinOp::F32(FloatOp::Copysign), 1)));
+    let code = code_of(&s, "div");
+    assert!(
+        !code
+            .iter()
+            .any(|x| matches!(x, Instr::BinLocal(..) | Instr::BinLocals(..)))
+    );
+    // The `local.get`s before a block's end and before a loop's start stay apart from the
+    // operation after the label.
+    let code = code_of(&s, "label");
+    assert!(
+        !code
+            .iter()
+            .any(|x| matches!(x, Instr::BinLocal(..) | Instr::BinLocals(..)))
+    );
 }

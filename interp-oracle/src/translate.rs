@@ -10,9 +10,9 @@ use wasmparser::{
 use std::mem;
 
 use crate::instr::{
-    Branch, Cast, Catch, Cmp, FuncCode, Handlers, Instr, IntOp, MemArg, Region, RelaxedBinary,
-    RelaxedTernary, RelaxedUnary, Sign, SimdBinary, SimdExtractLane, SimdLoad, SimdMemLaneOp,
-    SimdReplaceLane, SimdShift, SimdTernary, SimdUnary,
+    BinOp, Branch, Cast, Catch, Cmp, FuncCode, Handlers, Instr, IntOp, MemArg, Region,
+    RelaxedBinary, RelaxedTernary, RelaxedUnary, Sign, SimdBinary, SimdExtractLane, SimdLoad,
+    SimdMemLaneOp, SimdReplaceLane, SimdShift, SimdTernary, SimdUnary,
 };
 use crate::types::{RefTy, heap_from};
 use crate::{FuncType, ValType};
@@ -265,6 +265,10 @@ impl Translator<'_> {
             (Some(Instr::Const32(c)), Instr::I32Add) => Some(Instr::I32AddConst(*c)),
             (Some(Instr::Const32(c)), op) => IntOp::of_i32(op).map(|o| Instr::I32BinConst(o, *c)),
             (Some(Instr::Const64(c)), op) => IntOp::of_i64(op).map(|o| Instr::I64BinConst(o, *c)),
+            (Some(Instr::LocalGet(n)), op) => BinOp::of(op).map(|o| Instr::BinLocal(o, *n)),
+            (Some(Instr::LocalGet2(a, b)), op) => {
+                BinOp::of(op).map(|o| Instr::BinLocals(o, *a, *b))
+            }
             (Some(Instr::I32Eqz), Instr::BrIf(b)) => Some(Instr::BrIfEqz(b)),
             (Some(last), Instr::BrIf(b)) => Cmp::of(*last).map(|c| Instr::BrIfCmp(c, b)),
             _ => None,

@@ -6,7 +6,7 @@
 //! canonical NaN. Rust's float operations are used only where IEEE-754 fixes the result.
 
 use crate::TrapKind;
-use crate::instr::{Cmp, IntOp};
+use crate::instr::{BinOp, Cmp, IntOp};
 use crate::value::Slot;
 
 // ---------------------------------------------------------------------------------------
@@ -76,6 +76,8 @@ macro_rules! float_ops {
         sign = $sign:expr, exp = $exp:expr, quiet = $quiet:expr
     ) => {
         pub mod $mod {
+            use crate::instr::FloatOp;
+
             /// Sign bit.
             pub const SIGN: $bits = $sign;
             /// Exponent bits.
@@ -194,6 +196,22 @@ macro_rules! float_ops {
             }
             pub fn copysign(a: $bits, b: $bits) -> $bits {
                 (a & !SIGN) | (b & SIGN)
+            }
+
+            /// The rule of the instruction `op` names; its NaN result canonical if `canon`
+            /// (as `arith32!`/`arith64!` in `exec.rs`: all but `copysign`).
+            #[inline(always)]
+            pub fn binary(op: FloatOp, canon: bool, a: $bits, b: $bits) -> $bits {
+                let r = match op {
+                    FloatOp::Add => add(a, b),
+                    FloatOp::Sub => sub(a, b),
+                    FloatOp::Mul => mul(a, b),
+                    FloatOp::Div => div(a, b),
+                    FloatOp::Min => min(a, b),
+                    FloatOp::Max => max(a, b),
+                    FloatOp::Copysign => return copysign(a, b),
+                };
+                if canon { canonical(r) } else { r }
             }
 
             // Comparisons (false whenever a NaN is involved, except `ne`).
@@ -413,5 +431,19 @@ pub(crate) fn i64_binary(op: IntOp, a: u64, b: u64) -> u64 {
         IntOp::ShrU => a.wrapping_shr(b as u32),
         IntOp::Rotl => a.rotate_left((b % 64) as u32),
         IntOp::Rotr => a.rotate_right((b % 64) as u32),
+    }
+}
+
+/// The binary operation `op` of `a` and `b` (number slots read as 64 bits; a 32-bit result
+/// zero-extended), for [`crate::instr::Instr::BinLocal`] and `BinLocals`: the rule of the
+/// instruction of the same name. Inlined into the loop: as a call it cost more than the
+/// dispatch it saves (the loop's live registers are saved around it).
+#[inline(always)]
+pub(crate) fn binary(op: BinOp, canon: bool, a: u64, b: u64) -> u64 {
+    match op {
+        BinOp::I32(o) => u64::from(i32_binary(o, a as u32, b as u32)),
+        BinOp::I64(o) => i64_binary(o, a, b),
+        BinOp::F32(o) => u64::from(float32::binary(o, canon, a as u32, b as u32)),
+        BinOp::F64(o) => float64::binary(o, canon, a, b),
     }
 }
