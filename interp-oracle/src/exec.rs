@@ -998,6 +998,16 @@ impl Store {
                         let b = slots[locals + y as usize] as u64;
                         push!(Slot::from(numeric::binary(op, canon, a, b)));
                     }
+                    Instr::BinLocalTo(op, n, d) => {
+                        let a = pop!() as u64;
+                        let b = slots[locals + n as usize] as u64;
+                        slots[locals + d as usize] = Slot::from(numeric::binary(op, canon, a, b));
+                    }
+                    Instr::BinLocalsTo(op, x, y, d) => {
+                        let a = slots[locals + x as usize] as u64;
+                        let b = slots[locals + y as usize] as u64;
+                        slots[locals + d as usize] = Slot::from(numeric::binary(op, canon, a, b));
+                    }
 
                     // ---- i32.
                     Instr::I32Eqz => unary!(u32, a => a == 0),

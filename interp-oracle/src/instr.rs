@@ -23,7 +23,8 @@
 //! and [`Instr::BrUnlessCmp`] for an integer comparison and a `br_if` or an `if`, [`Instr::I32BinConst`] and [`Instr::I64BinConst`]
 //! for a constant and the integer operation it is the right operand of, [`Instr::BinLocal`]
 //! and [`Instr::BinLocals`] for a binary operation whose right or both operands are
-//! `local.get`s), whose rule is the rules in sequence.
+//! `local.get`s, [`Instr::BinLocalTo`] and [`Instr::BinLocalsTo`] for those and the
+//! `local.set` of their result), whose rule is the rules in sequence.
 //! The pre-pass fuses a pair only when no label lies between its halves (see
 //! `Translator::emit`), so no branch can land in the middle.
 
@@ -343,6 +344,10 @@ pub(crate) enum Instr {
     /// `local.get a; local.get b` and the binary operation of the two, fused (`LocalGet2`
     /// and the operation): both operands are read from locals, the result is pushed.
     BinLocals(BinOp, u32, u32),
+    /// `BinLocal(op, n)` and the `local.set d` after it, fused: the result goes to local `d`.
+    BinLocalTo(BinOp, u32, u32),
+    /// `BinLocals(op, a, b)` and the `local.set d` after it, fused: `d = a op b` on locals.
+    BinLocalsTo(BinOp, u32, u32, u32),
 
     // i32 comparisons and arithmetic.
     I32Eqz,

@@ -961,9 +961,9 @@ fn fused_pairs_never_span_a_label() {
     assert_eq!(call1(&mut s, i, "until", &[Value::I32(10)]), Value::I32(12));
     assert_eq!(call1(&mut s, i, "until", &[Value::I32(0)]), Value::I32(3));
 
-    // The pre-pass did fuse in `count`: `i += 1`, the `local.set`s followed by a
-    // `local.get`, `j + i` (its right operand a local) and the final `i * n` (both operands
-    // locals).
+    // The pre-pass did fuse in `count`: `i += 1`, the `local.set` followed by a
+    // `local.get`, `j = j + i` (its right operand a local, its result set to a local), the
+    // comparison's operands and the final `i * n` (both operands locals).
     let crate::instance::FuncKind::Wasm { code, .. } =
         &s.funcs[func(&s, i, "count").0 as usize].kind
     else {
@@ -974,14 +974,14 @@ fn fused_pairs_never_span_a_label() {
     assert!(has(|x| matches!(x, Instr::I32AddConst(1))));
     assert!(has(|x| matches!(
         x,
-        Instr::BinLocal(BinOp::I32(IntOp::Add), 1)
+        Instr::BinLocalTo(BinOp::I32(IntOp::Add), 1, 2)
     )));
+    assert!(has(|x| matches!(x, Instr::LocalGet2(1, 0))));
     assert!(has(|x| matches!(
         x,
         Instr::BinLocals(BinOp::I32(IntOp::Mul), 1, 0)
     )));
     assert!(has(|x| matches!(x, Instr::LocalSetGet(1, 2))));
-    assert!(has(|x| matches!(x, Instr::LocalSetGet(2, 1))));
     // ... but not across the loop's label: the `local.set $i` before it stays alone.
     assert!(has(|x| matches!(x, Instr::LocalSet(1))));
     assert!(!has(|x| matches!(x, Instr::LocalSetGet(1, 1))));
@@ -1055,7 +1055,8 @@ fn compare_and_br_if_fuse() {
 }
 
 /// A binary operation whose right operand, or both, are `local.get`s is one `BinLocal` or
-/// `BinLocals` (integer and float, both widths), never across a label, and computes what the
+/// `BinLocals` (integer and float, both widths), with a `local.set` of its result after it
+/// one `BinLocalTo` or `BinLocalsTo`, never across a label, and computes what the
 /// unfused rules compute: wrapping, shift counts modulo the width, the NaN rules (first NaN
 /// operand quieted, canonical NaN otherwise) and `copysign` on a NaN. Division by zero is
 /// not fused and still traps.
@@ -1082,6 +1083,17 @@ fn binary_with_local_operands_fuses() {
             (func (export "f32") (param $a f32) (param $b f32) (result f32)
               (f32.min (local.get $a) (local.get $b))
               (f32.copysign (local.get $b)))
+            (func (export "to") (param $a i64) (param $b i64) (result i64) (local $c i64)
+              (local.set $c (i64.rotl (local.get $a) (local.get $b)))  ;; c = a rotl b
+              (local.set $b (i64.sub (local.get $c) (local.get $a)))   ;; b = c - a
+              (local.set $a (i64.and (local.get $c) (local.get $b)))   ;; a = c & b
+              (local.get $a)
+              (block (local.set $c (i64.xor (local.get $a) (local.get $b))))
+              (local.get $c)
+              (i64.add))
+            (func (export "f64to") (param $a f64) (param $b f64) (result f64)
+              (local.set $a (f64.mul (f64.const 2) (local.get $a)))  ;; a = 2 * a
+              (local.get $a))
             (func (export "div") (param $a i32) (param $b i32) (result i32)
               (i32.div_u (local.get $a) (local.get $b)))
             (func (export "label") (param $a i32) (param $b i32) (result i32)
@@ -1141,6 +1153,25 @@ fn binary_with_local_operands_fuses() {
         f32s(&mut s, 0x7f80_0001, (-1.0f32).to_bits()),
         Value::F32(0xffc0_0001)
     );
+    let to = |s: &mut Store, a: u64, b: u64| call1(s, i, "to", &[Value::I64(a), Value::I64(b)]);
+    let to_ref = |a: u64, b: u64| {
+        let c = a.rotate_left((b % 64) as u32);
+        let b = c.wrapping_sub(a);
+        let a = c & b;
+        a.wrapping_add(a ^ b)
+    };
+    for (a, b) in [(0x1234_5678_9abc_def0, 68), (u64::MAX, 1), (3, 0)] {
+        assert_eq!(to(&mut s, a, b), Value::I64(to_ref(a, b)), "to {a} {b}");
+    }
+    let f64to = |s: &mut Store, a: u64| call1(s, i, "f64to", &[Value::F64(a), Value::F64(0)]);
+    assert_eq!(
+        f64to(&mut s, 1.25f64.to_bits()),
+        Value::F64(2.5f64.to_bits())
+    );
+    assert_eq!(
+        f64to(&mut s, snan),
+        Value::F64(snan | 0x0008_0000_0000_0000)
+    );
     let div = call(&mut s, i, "div", &[Value::I32(1), Value::I32(0)]);
     assert!(div.is_err(), "division by zero still traps");
     let label = |s: &mut Store, a: i32, b: i32| {
@@ -1167,6 +1198,14 @@ fn binary_with_local_operands_fuses() {
     let code = code_of(&s, "f32");
     assert!(code.contains(&Instr::BinLocals(BinOp::F32(FloatOp::Min), 0, 1)));
     assert!(code.contains(&Instr::BinLocal(BinOp::F32(FloatOp::Copysign), 1)));
+    let code = code_of(&s, "to");
+    assert!(code.contains(&Instr::BinLocalsTo(BinOp::I64(IntOp::Rotl), 0, 1, 2)));
+    assert!(code.contains(&Instr::BinLocalsTo(BinOp::I64(IntOp::Sub), 2, 0, 1)));
+    assert!(code.contains(&Instr::BinLocalsTo(BinOp::I64(IntOp::And), 2, 1, 0)));
+    // Inside the block (whose start leaves a label before its first instruction only).
+    assert!(code.contains(&Instr::BinLocalsTo(BinOp::I64(IntOp::Xor), 0, 1, 2)));
+    let code = code_of(&s, "f64to");
+    assert!(code.contains(&Instr::BinLocalTo(BinOp::F64(FloatOp::Mul), 0, 0)));
     let code = code_of(&s, "div");
     assert!(
         !code

@@ -269,6 +269,12 @@ impl Translator<'_> {
             (Some(Instr::LocalGet2(a, b)), op) => {
                 BinOp::of(op).map(|o| Instr::BinLocals(o, *a, *b))
             }
+            (Some(Instr::BinLocal(op, n)), Instr::LocalSet(d)) => {
+                Some(Instr::BinLocalTo(*op, *n, d))
+            }
+            (Some(Instr::BinLocals(op, a, b)), Instr::LocalSet(d)) => {
+                Some(Instr::BinLocalsTo(*op, *a, *b, d))
+            }
             (Some(Instr::I32Eqz), Instr::BrIf(b)) => Some(Instr::BrIfEqz(b)),
             (Some(last), Instr::BrIf(b)) => Cmp::of(*last).map(|c| Instr::BrIfCmp(c, b)),
             _ => None,
