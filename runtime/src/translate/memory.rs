@@ -37,9 +37,11 @@ impl FuncTranslator<'_, '_> {
     /// instruction.
     fn mem_addr(&mut self, mem: u32, offset: u64, size: u32) -> (Value, i32) {
         let index = self.pop();
-        let def = self.load_readonly(types::I64, self.vmctx, self.env.offsets.memory(mem));
-        let base = self.load_readonly(types::I64, def, VMMemoryDef::BASE);
+        // The base never moves, so its copy in the context is readonly (`memory_base`); the
+        // length changes with `memory.grow` and is read through the `VMMemoryDef` each time.
+        let base = self.load_readonly(types::I64, self.vmctx, self.env.offsets.memory_base(mem));
         if self.memory64(mem) {
+            let def = self.load_readonly(types::I64, self.vmctx, self.env.offsets.memory(mem));
             let end = offset.saturating_add(u64::from(size));
             let len = self.load_trusted(types::I64, def, VMMemoryDef::LEN);
             let end = self.b.ins().iconst(types::I64, end as i64);
@@ -57,6 +59,7 @@ impl FuncTranslator<'_, '_> {
         let end = offset + u64::from(size);
         let guarded = self.env.guard_pages && end <= self.env.guard_size;
         if !guarded {
+            let def = self.load_readonly(types::I64, self.vmctx, self.env.offsets.memory(mem));
             let len = self.load_trusted(types::I64, def, VMMemoryDef::LEN);
             // idx < 2^32 and end < 2^33: no overflow in 64 bits.
             let last = self.b.ins().iadd_imm_s(idx, end as i64);
