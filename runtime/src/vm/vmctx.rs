@@ -51,6 +51,7 @@ pub(crate) struct VMMemoryDef {
 }
 
 impl VMMemoryDef {
+    pub const BASE: i32 = 0;
     pub const LEN: i32 = 8;
 }
 
