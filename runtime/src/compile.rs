@@ -184,8 +184,13 @@ pub(crate) fn compile_module(
     let mut funcs = Vec::new();
     let mut handlers = Vec::new();
     let mut stack_maps = Vec::new();
+    // Functions start at the ISA's preferred alignment (32 bytes on x86-64), as Wasmtime
+    // lays them out. With 16 bytes, a hot loop's position relative to the 32-byte fetch and
+    // decoded-uop-cache windows depended on where the previous function happened to end;
+    // aligning to the preferred boundary keeps each function's code layout fixed.
+    let align = (engine.inner.isa.function_alignment().preferred as usize).max(16);
     for (i, f) in compiled.iter().enumerate() {
-        while !image.len().is_multiple_of(16) {
+        while !image.len().is_multiple_of(align) {
             image.push(0xcc);
         }
         let start = image.len() as u32;

@@ -37,11 +37,9 @@ impl FuncTranslator<'_, '_> {
     /// instruction.
     fn mem_addr(&mut self, mem: u32, offset: u64, size: u32) -> (Value, i32) {
         let index = self.pop();
-        let def = self.load_readonly(types::I64, self.vmctx, self.env.offsets.memory(mem));
-        let base = self.load_readonly(types::I64, def, VMMemoryDef::BASE);
         if self.memory64(mem) {
+            let (base, len) = self.base_and_len(mem);
             let end = offset.saturating_add(u64::from(size));
-            let len = self.load_trusted(types::I64, def, VMMemoryDef::LEN);
             let end = self.b.ins().iconst(types::I64, end as i64);
             let last = self
                 .b
@@ -56,15 +54,30 @@ impl FuncTranslator<'_, '_> {
         let idx = self.b.ins().uextend(types::I64, index);
         let end = offset + u64::from(size);
         let guarded = self.env.guard_pages && end <= self.env.guard_size;
-        if !guarded {
-            let len = self.load_trusted(types::I64, def, VMMemoryDef::LEN);
+        let base = if guarded {
+            // Unchecked: the base alone, from its copy in the context (`memory_base`), one
+            // load instead of two dependent ones (context -> `VMMemoryDef` -> base).
+            self.load_readonly(types::I64, self.vmctx, self.env.offsets.memory_base(mem))
+        } else {
+            let (base, len) = self.base_and_len(mem);
             // idx < 2^32 and end < 2^33: no overflow in 64 bits.
             let last = self.b.ins().iadd_imm_s(idx, end as i64);
             let oob = self.b.ins().icmp(IntCC::UnsignedGreaterThan, last, len);
             self.b.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
-        }
+            base
+        };
         let addr = self.b.ins().iadd(base, idx);
         self.fold_offset(addr, offset)
+    }
+
+    /// The base and the current length of a memory whose accesses are checked explicitly. Both
+    /// come through the `VMMemoryDef`, which the length needs anyway: the base never moves, so
+    /// it is loaded as readonly; the length changes with `memory.grow`, so it is not.
+    fn base_and_len(&mut self, mem: u32) -> (Value, Value) {
+        let def = self.load_readonly(types::I64, self.vmctx, self.env.offsets.memory(mem));
+        let base = self.load_readonly(types::I64, def, VMMemoryDef::BASE);
+        let len = self.load_trusted(types::I64, def, VMMemoryDef::LEN);
+        (base, len)
     }
 
     /// Split a checked static offset into what fits the instruction's 32-bit immediate.

@@ -27,6 +27,7 @@ pub(crate) fn fill_vmctx(
     vmctx[VMOffsets::slot_of(VMOffsets::INSTANCE)] = s.instances.len();
     for (i, &mi) in inst.memories.iter().enumerate() {
         vmctx[VMOffsets::slot_of(offsets.memory(i as u32))] = s.memories[mi].def_ptr() as usize;
+        vmctx[VMOffsets::slot_of(offsets.memory_base(i as u32))] = s.memories[mi].base();
     }
     for (i, &ti) in inst.tables.iter().enumerate() {
         vmctx[VMOffsets::slot_of(offsets.table(i as u32))] =

@@ -200,6 +200,12 @@ impl LinearMemory {
         &*self.def
     }
 
+    /// The base address; fixed for the memory's whole life (growth only changes protection
+    /// inside the reservation), so instances may copy it (`VMOffsets::memory_base`).
+    pub fn base(&self) -> usize {
+        self.def.base.get()
+    }
+
     pub fn size_bytes(&self) -> u64 {
         self.def.len.get()
     }

@@ -10,7 +10,7 @@
 //! | 2 | `*const VMFuncRef` array of all functions of the instance (imports first) |
 //! | 3 | `*mut StoreOpaque` owning the instance |
 //! | 4 | instance index within the store |
-//! | 5.. | one `*mut VMMemoryDef` per memory, then `*mut VMTableDef` per table, then `*mut u64` per global, then the id of each tag (store index + 1) |
+//! | 5.. | one `*mut VMMemoryDef` per memory, then `*mut VMTableDef` per table, then `*mut u64` per global, then the id of each tag (store index + 1), then the base address of each memory |
 //!
 //! The offsets are computed once per module by [`VMOffsets`] and used by both the translator
 //! and the Rust side.
@@ -110,13 +110,29 @@ impl VMOffsets {
         ((Self::HEADER_SLOTS + self.num_memories + self.num_tables + self.num_globals + i) * 8)
             as i32
     }
+    /// A copy of memory `i`'s base address (`VMMemoryDef::base`), written once when the
+    /// instance is created. A memory's base never moves (see `vm::memory`), so the copy stays
+    /// exact through `memory.grow` and for imported memories. Reading the base used to take
+    /// two dependent loads (context -> `VMMemoryDef` -> base) at the start of every function
+    /// touching memory; with the copy it is one load from the context, as in Wasmtime, which
+    /// shortens the dependency chain of small, frequently called functions.
+    pub fn memory_base(&self, i: u32) -> i32 {
+        ((Self::HEADER_SLOTS
+            + self.num_memories
+            + self.num_tables
+            + self.num_globals
+            + self.num_tags
+            + i)
+            * 8) as i32
+    }
     /// Number of pointer-sized slots.
     pub fn slots(&self) -> usize {
         (Self::HEADER_SLOTS
             + self.num_memories
             + self.num_tables
             + self.num_globals
-            + self.num_tags) as usize
+            + self.num_tags
+            + self.num_memories) as usize
     }
     pub fn slot_of(offset: i32) -> usize {
         (offset / 8) as usize
