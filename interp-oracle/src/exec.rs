@@ -346,6 +346,14 @@ impl Store {
                         let args = sp - params;
                         if $tail {
                             slots.copy_within(args..sp, locals);
+                            // A tail call into another instance: the frame below resumes a
+                            // caller that ran in the replaced frame's instance, which it
+                            // relied on staying current (`inst: None`); it now restores it.
+                            if let (Some(replaced), Some(below)) = (caller.inst, frames.last_mut())
+                                && below.inst.is_none()
+                            {
+                                below.inst = Some(replaced);
+                            }
                         } else {
                             if frames.len() + 1 >= max_depth || sp > MAX_STACK_SLOTS {
                                 return Err(Trap::new(TrapKind::CallStackExhausted).into());
