@@ -72,6 +72,20 @@ struct Frame {
     locals: usize,
 }
 
+/// A tail call replaces frame `replaced` (which is not pushed). If it went into another
+/// instance (`replaced.inst`, the instance left), the frame below resumes a caller that ran
+/// in the instance left and relied on it staying current (`inst: None`): it now restores
+/// it. (Out of line: code added to the dispatch loop changes how the loop's hot state is
+/// kept in registers.)
+#[inline(never)]
+fn tail_call_leaves(frames: &mut [Frame], replaced: Frame) {
+    if let (Some(left), Some(below)) = (replaced.inst, frames.last_mut())
+        && below.inst.is_none()
+    {
+        below.inst = Some(left);
+    }
+}
+
 /// Mutable references to two different elements of a slice.
 fn two_mut<T>(v: &mut [T], a: usize, b: usize) -> (&mut T, &mut T) {
     if a < b {
@@ -346,14 +360,7 @@ impl Store {
                         let args = sp - params;
                         if $tail {
                             slots.copy_within(args..sp, locals);
-                            // A tail call into another instance: the frame below resumes a
-                            // caller that ran in the replaced frame's instance, which it
-                            // relied on staying current (`inst: None`); it now restores it.
-                            if let (Some(replaced), Some(below)) = (caller.inst, frames.last_mut())
-                                && below.inst.is_none()
-                            {
-                                below.inst = Some(replaced);
-                            }
+                            tail_call_leaves(&mut frames, caller);
                         } else {
                             if frames.len() + 1 >= max_depth || sp > MAX_STACK_SLOTS {
                                 return Err(Trap::new(TrapKind::CallStackExhausted).into());
