@@ -1264,3 +1264,45 @@ fn tail_call_into_another_instance_returns_to_the_callers_instance() {
     assert_eq!(call1(&mut s, y, "a2", &[]), Value::I32(1));
     assert_eq!(call1(&mut s, y, "caught", &[]), Value::I32(1));
 }
+
+/// A run keeps the code of the functions it entered in a cache by function address (see
+/// `exec.rs`): a host function called from wasm that instantiates a module (new function
+/// addresses) and runs it must leave the outer run's callers and their code intact.
+#[test]
+fn a_host_function_that_instantiates_and_runs_a_module_mid_call() {
+    let mut s = Store::new(Config::default());
+    let h = s.alloc_host_func_with_caller(
+        FuncType {
+            params: vec![],
+            results: vec![ValType::I32],
+        },
+        Box::new(|caller, _| {
+            let store = caller.store_mut();
+            let inner = instantiate(
+                store,
+                r#"(module
+                     (func $twenty (param i32) (result i32) (i32.add (local.get 0) (i32.const 20)))
+                     (func (export "k") (result i32) (call $twenty (call $twenty (i32.const 0)))))"#,
+            );
+            let k = func(store, inner, "k");
+            match store.invoke(k, &[]) {
+                Ok(r) => Ok(r),
+                Err(_) => Err(Trap::host("inner run failed")),
+            }
+        }),
+    );
+    let m = s
+        .compile(
+            &wat::parse_str(
+                r#"(module (import "host" "h" (func $h (result i32)))
+                     (func $inc (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+                     (func $mid (result i32) (call $inc (call $h)))
+                     (func (export "run") (result i32) (call $inc (call $mid))))"#,
+            )
+            .expect("wat"),
+        )
+        .expect("compile");
+    let i = s.instantiate(&m, &[Extern::Func(h)]).expect("instantiate");
+    assert_eq!(call1(&mut s, i, "run", &[]), Value::I32(42));
+    assert_eq!(call1(&mut s, i, "run", &[]), Value::I32(42));
+}
