@@ -439,6 +439,9 @@ pub struct Store {
     objects: Vec<instance::Object>,
     /// The operand stack, kept between invocations to reuse its allocation.
     stack: Vec<value::Slot>,
+    /// The code of every wasm function a run has entered, by function address (see
+    /// `exec.rs`), kept between invocations like `stack`.
+    codes: Vec<Option<Arc<instr::FuncCode>>>,
     /// Remaining fuel, if execution is metered (see [`Store::set_fuel`]).
     fuel: Option<u64>,
     /// The alternative every relaxed SIMD instruction computes (see
@@ -468,6 +471,7 @@ impl Store {
             exns: Vec::new(),
             objects: Vec::new(),
             stack: Vec::new(),
+            codes: Vec::new(),
             fuel: None,
             relaxed_choice: 0,
         }

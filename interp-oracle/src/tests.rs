@@ -1221,3 +1221,88 @@ fn binary_with_local_operands_fuses() {
             .any(|x| matches!(x, Instr::BinLocal(..) | Instr::BinLocals(..)))
     );
 }
+
+/// A tail call into another instance's function: when it returns (or throws past it), its
+/// caller continues in the caller's own instance, also after several tail calls across
+/// instances. Once, the frame below kept the tail callee's instance current, so the caller
+/// read the other instance's global.
+#[test]
+fn tail_call_into_another_instance_returns_to_the_callers_instance() {
+    let mut s = store_3_0(1000);
+    let x = instantiate(
+        &mut s,
+        r#"(module (global $g i32 (i32.const 2))
+             (tag $e (export "e"))
+             (func (export "c") (result i32) (global.get $g))
+             (func (export "t") (result i32) (throw $e)))"#,
+    );
+    let c = func(&s, x, "c");
+    let t = func(&s, x, "t");
+    let Some(Extern::Tag(e)) = s.export(x, "e") else {
+        panic!("tag export")
+    };
+    let bytes = wat::parse_str(
+        r#"(module (import "x" "c" (func $c (result i32)))
+             (import "x" "t" (func $t (result i32)))
+             (import "x" "e" (tag $e))
+             (global $g i32 (i32.const 1))
+             (func $b (result i32) (return_call $c))
+             (func $here (result i32) (return_call $b))
+             (func $throws (result i32) (return_call $t))
+             (func (export "a") (result i32) (call $b) (drop) (global.get $g))
+             (func (export "a2") (result i32) (call $here) (drop) (global.get $g))
+             (func (export "caught") (result i32)
+               (block $h (try_table (catch $e $h) (call $throws) (drop)))
+               (global.get $g)))"#,
+    )
+    .expect("wat");
+    let m = s.compile(&bytes).expect("compile");
+    let y = s
+        .instantiate(&m, &[Extern::Func(c), Extern::Func(t), Extern::Tag(e)])
+        .expect("instantiate");
+    assert_eq!(call1(&mut s, y, "a", &[]), Value::I32(1));
+    assert_eq!(call1(&mut s, y, "a2", &[]), Value::I32(1));
+    assert_eq!(call1(&mut s, y, "caught", &[]), Value::I32(1));
+}
+
+/// A run keeps the code of the functions it entered in a cache by function address (see
+/// `exec.rs`): a host function called from wasm that instantiates a module (new function
+/// addresses) and runs it must leave the outer run's callers and their code intact.
+#[test]
+fn a_host_function_that_instantiates_and_runs_a_module_mid_call() {
+    let mut s = Store::new(Config::default());
+    let h = s.alloc_host_func_with_caller(
+        FuncType {
+            params: vec![],
+            results: vec![ValType::I32],
+        },
+        Box::new(|caller, _| {
+            let store = caller.store_mut();
+            let inner = instantiate(
+                store,
+                r#"(module
+                     (func $twenty (param i32) (result i32) (i32.add (local.get 0) (i32.const 20)))
+                     (func (export "k") (result i32) (call $twenty (call $twenty (i32.const 0)))))"#,
+            );
+            let k = func(store, inner, "k");
+            match store.invoke(k, &[]) {
+                Ok(r) => Ok(r),
+                Err(_) => Err(Trap::host("inner run failed")),
+            }
+        }),
+    );
+    let m = s
+        .compile(
+            &wat::parse_str(
+                r#"(module (import "host" "h" (func $h (result i32)))
+                     (func $inc (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+                     (func $mid (result i32) (call $inc (call $h)))
+                     (func (export "run") (result i32) (call $inc (call $mid))))"#,
+            )
+            .expect("wat"),
+        )
+        .expect("compile");
+    let i = s.instantiate(&m, &[Extern::Func(h)]).expect("instantiate");
+    assert_eq!(call1(&mut s, i, "run", &[]), Value::I32(42));
+    assert_eq!(call1(&mut s, i, "run", &[]), Value::I32(42));
+}
