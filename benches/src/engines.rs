@@ -146,7 +146,12 @@ pub fn load_kernel(
     let wasm = &kernel.wasm();
     match kind {
         EngineKind::Ours => Ok(Box::new(OursKernel::new(wasm)?)),
-        EngineKind::Oracle => Ok(Box::new(OracleKernel::new(wasm, kernel.needs.gc)?)),
+        // Thrown exceptions are heap objects too: with the oracle's faster throws a full-budget
+        // run of `throw` in one store reached `max_objects` ("allocation limit exceeded").
+        EngineKind::Oracle => Ok(Box::new(OracleKernel::new(
+            wasm,
+            kernel.needs.gc || kernel.needs.exceptions,
+        )?)),
         EngineKind::Wasmtime => peers::wasmtime_kernel(wasm),
         EngineKind::Wasmi => peers::wasmi_kernel(wasm),
     }
