@@ -298,7 +298,7 @@ fn compile_trampolines_with(
     let entry = compile_function(engine, &mut c.ctx)?;
 
     // Wasm -> host: a wasm-ABI function whose vmctx is a host-function context whose first
-    // field is `extern "C" fn(ctx, values) -> u32`; nonzero means "trap".
+    // field is `extern "C" fn(ctx, values, shim_fp) -> u32`; nonzero means "trap".
     c.ctx.clear();
     let f = &mut c.ctx.func;
     f.name = UserFuncName::user(1, 1);
@@ -323,11 +323,15 @@ fn compile_trampolines_with(
         }
         let fptr = b.ins().load(types::I64, MemFlagsData::trusted(), p[0], 0);
         let mut hsig = Signature::new(CallConv::SystemV);
-        hsig.params.push(AbiParam::new(types::I64));
-        hsig.params.push(AbiParam::new(types::I64));
+        for _ in 0..3 {
+            hsig.params.push(AbiParam::new(types::I64));
+        }
         hsig.returns.push(AbiParam::new(types::I32));
         let hsig = b.import_signature(hsig);
-        let call = b.ins().call_indirect(hsig, fptr, &[p[0], addr]);
+        // The shim's own frame pointer: the host entry records it so that a collection inside
+        // the host function can walk the wasm frames below (the shim's caller is wasm).
+        let shim_fp = b.ins().get_frame_pointer(types::I64);
+        let call = b.ins().call_indirect(hsig, fptr, &[p[0], addr, shim_fp]);
         let status = b.inst_results(call)[0];
         // 0: return; 1: trap (the error waits in `traps`); 2: throw the exnref in slot 0
         // into our wasm caller, walking from this frame.

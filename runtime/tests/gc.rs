@@ -533,3 +533,84 @@ fn recycled_blocks_are_fresh_objects() {
         assert_eq!(call(&mut s, i, "kept", &[]).unwrap(), vec![Val::I64(42)]);
     }
 }
+
+/// Collections inside nested host calls (wasm -> host -> wasm -> host) find the references of
+/// the wasm frames below each host call, the outer ones included. (Each host call keeps a
+/// record of the wasm->host shim's frame for the collector's walk; the records chain.)
+#[test]
+fn a_collection_inside_nested_host_calls_keeps_every_levels_references() {
+    let e = engine(Some(2 << 20));
+    const LIST: &str = r#"
+      (type $node (struct (field $v i32) (field $next (ref null $node))))
+      (func $build (param $n i32) (result (ref null $node))
+        (local $l (ref null $node))
+        (block $d (loop $b
+          (br_if $d (i32.eqz (local.get $n)))
+          (local.set $l (struct.new $node (local.get $n) (local.get $l)))
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (br $b)))
+        (local.get $l))
+      (func $sum (param $l (ref null $node)) (result i32) (local $s i32)
+        (block $e (loop $w
+          (br_if $e (ref.is_null (local.get $l)))
+          (local.set $s (i32.add (local.get $s) (struct.get $node $v (local.get $l))))
+          (local.set $l (struct.get $node $next (local.get $l)))
+          (br $w)))
+        (local.get $s))"#;
+    let inner = Module::new(
+        &e,
+        format!(
+            r#"(module
+          (import "host" "collect" (func $collect))
+          {LIST}
+          (func (export "deep") (result i32) (local $l (ref null $node))
+            (local.set $l (call $build (i32.const 20)))
+            (call $collect)
+            (drop (call $build (i32.const 500)))
+            (call $collect)
+            (call $sum (local.get $l))))"#
+        ),
+    )
+    .unwrap();
+    let outer = Module::new(
+        &e,
+        format!(
+            r#"(module
+          (import "host" "reenter" (func $reenter (result i32)))
+          {LIST}
+          (func (export "run") (result i32) (local $r i32)
+            (call $build (i32.const 100))
+            (local.set $r (call $reenter))
+            (drop (call $build (i32.const 500)))
+            (local.set $r (i32.add (local.get $r) (call $reenter)))
+            (i32.add (call $sum) (local.get $r))))"#
+        ),
+    )
+    .unwrap();
+    let mut store = Store::new(&e, ());
+    let collect = Func::new(&mut store, FuncType::new([], []), |mut c, _, _| {
+        c.gc();
+        Ok(())
+    })
+    .unwrap();
+    let ii = Instance::new(&mut store, &inner, &[collect.into()]).unwrap();
+    let deep = ii.get_func(&mut store, "deep").unwrap();
+    let reenter = Func::new(
+        &mut store,
+        FuncType::new([], [ValType::I32]),
+        move |mut c, _, results| {
+            deep.call(&mut c, &[], results)?;
+            Ok(())
+        },
+    )
+    .unwrap();
+    let oi = Instance::new(&mut store, &outer, &[reenter.into()]).unwrap();
+    let (c0, _) = store.gc_stats();
+    assert_eq!(
+        call_i32(&mut store, oi, "run", &[]).unwrap(),
+        5050 + 2 * 210
+    );
+    assert_eq!(store.gc_stats().0, c0 + 4);
+    store.gc();
+    assert!(store.gc_stats().1 < 500 * 16, "{:?}", store.gc_stats());
+}

@@ -15,8 +15,8 @@
 //! walk starts from the frame of the allocation helper (`lockstep_gc_alloc` in helpers.c
 //! passes its frame pointer) and follows the frame-pointer chain through wasm frames; older
 //! wasm activations below host calls are reached through the host-call records that
-//! `lockstep_host_call` keeps (each holds the frame pointer of that C frame, whose caller is
-//! the wasm->host shim, whose caller is wasm). Every candidate is checked against the set of
+//! `host_entry` (vm/host.rs) keeps (each holds the frame pointer of the wasm->host shim,
+//! whose caller is wasm). Every candidate is checked against the set of
 //! live objects before it is followed, so a root of another store's heap is ignored.
 
 use super::code;
@@ -252,23 +252,13 @@ impl Drop for GcHeap {
     }
 }
 
-#[repr(C)]
-struct HostCallRecord {
-    fp: usize,
-    prev: *const HostCallRecord,
-}
-
-unsafe extern "C" {
-    fn lockstep_host_calls() -> *const HostCallRecord;
-}
-
 /// Push the references in wasm frames reachable from the frame pointer `fp` (a C helper's
-/// frame whose caller is wasm, or with `skip_first`, whose caller is a wasm->host shim).
+/// frame or a wasm->host shim's frame, whose caller is wasm).
 ///
 /// # Safety
 /// `fp` must be the frame pointer of a live frame on this thread's stack whose chain of saved
 /// frame pointers is intact up to the first frame whose return address is not in wasm code.
-unsafe fn walk(mut fp: usize, mut skip_first: bool, out: &mut Vec<u64>) {
+unsafe fn walk(mut fp: usize, out: &mut Vec<u64>) {
     loop {
         if fp == 0 || !fp.is_multiple_of(8) {
             return;
@@ -286,10 +276,9 @@ unsafe fn walk(mut fp: usize, mut skip_first: bool, out: &mut Vec<u64>) {
                 // SAFETY: the stack map names 8-byte slots of the caller's live frame.
                 out.push(unsafe { *((sp + off as usize) as *const u64) });
             }
-        } else if !skip_first {
+        } else {
             return;
         }
-        skip_first = false;
         fp = caller_fp;
     }
 }
@@ -299,14 +288,15 @@ unsafe fn walk(mut fp: usize, mut skip_first: bool, out: &mut Vec<u64>) {
 pub(crate) fn stack_roots(fp: Option<usize>, out: &mut Vec<u64>) {
     if let Some(fp) = fp {
         // SAFETY: `fp` comes from `lockstep_gc_alloc`, whose caller is wasm code.
-        unsafe { walk(fp, false, out) };
+        unsafe { walk(fp, out) };
     }
-    // SAFETY: the records live in the frames of active `lockstep_host_call`s.
-    let mut rec = unsafe { lockstep_host_calls() };
+    let mut rec = super::host::host_calls();
     while !rec.is_null() {
-        // SAFETY: as above; each record's frame is live while it is listed.
+        // SAFETY: each listed record lives in the frame of an active `host_entry` and holds
+        // the frame pointer of a live wasm->host shim, whose caller is wasm (or, when the host
+        // called a host function through a funcref, a trampoline, where the walk stops).
         unsafe {
-            walk((*rec).fp, true, out);
+            walk((*rec).fp, out);
             rec = (*rec).prev;
         }
     }

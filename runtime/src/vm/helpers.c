@@ -91,27 +91,3 @@ uint64_t lockstep_gc_alloc(uint64_t vmctx, uint32_t type_id, uint32_t len, uint3
     return r;
 }
 
-/* Every call from wasm into a host function goes through here: the record (on this frame)
- * lets a collection inside the host function find the wasm frames below it. The shim loads
- * this function from the host context's first slot and the Rust entry from its second. */
-struct lockstep_host_call_record {
-    uintptr_t fp;
-    struct lockstep_host_call_record *prev;
-};
-
-static __thread struct lockstep_host_call_record *lockstep_host_call_top = NULL;
-
-typedef uint32_t (*lockstep_host_entry_t)(void *ctx, void *values);
-
-uint32_t lockstep_host_call(void *ctx, void *values) {
-    struct lockstep_host_call_record rec;
-    rec.fp = (uintptr_t)__builtin_frame_address(0);
-    rec.prev = lockstep_host_call_top;
-    lockstep_host_call_top = &rec;
-    uint32_t r = ((lockstep_host_entry_t *)ctx)[1](ctx, values);
-    lockstep_host_call_top = rec.prev;
-    __asm__ volatile("" ::: "memory");
-    return r;
-}
-
-struct lockstep_host_call_record *lockstep_host_calls(void) { return lockstep_host_call_top; }

@@ -12,21 +12,38 @@ use std::sync::Arc;
 pub(crate) type HostFn<T> =
     Arc<dyn Fn(&mut StoreInner<T>, &mut [ValRaw]) -> Result<(), Trap> + Send + Sync + 'static>;
 
-unsafe extern "C" {
-    fn lockstep_host_call(ctx: *const u8, values: *mut ValRaw) -> u32;
+/// One active call from wasm into a host function: the wasm->host shim's frame pointer (the
+/// shim's caller is wasm), so that a collection inside the host function can walk the wasm
+/// frames below it, and the record of the enclosing host call, if any.
+#[repr(C)]
+pub(crate) struct HostCallRecord {
+    pub fp: usize,
+    pub prev: *const HostCallRecord,
+}
+
+thread_local! {
+    /// The innermost active host call's record (on `host_entry`'s stack), or null.
+    static HOST_CALL_TOP: std::cell::Cell<*const HostCallRecord> =
+        const { std::cell::Cell::new(std::ptr::null()) };
+}
+
+/// The innermost active host call's record, or null; each record's `prev` is the next one.
+/// Every listed record lives in the frame of a `host_entry` still running on this thread.
+#[inline]
+pub(crate) fn host_calls() -> *const HostCallRecord {
+    HOST_CALL_TOP.with(|c| c.get())
 }
 
 /// Type-erased owner of a host-function context (only dropped, never called through).
 pub(crate) trait ErasedHostCtx {}
 
-/// The "vmctx" of a host function. The wasm->host shim loads `call` from offset 0 and calls
-/// it with the context pointer and the address of its `ValRaw` array.
+/// The "vmctx" of a host function. The wasm->host shim loads `entry` from offset 0 and calls
+/// it with the context pointer, the address of its `ValRaw` array and its frame pointer.
 #[repr(C)]
 pub(crate) struct HostFuncCtx<T> {
-    /// `lockstep_host_call` (helpers.c), which records the call for the collector's stack
-    /// walk and then calls `entry`.
-    call: unsafe extern "C" fn(*const u8, *mut ValRaw) -> u32,
-    entry: unsafe extern "C" fn(*const HostFuncCtx<T>, *mut ValRaw) -> u32,
+    /// `host_entry::<T>`, called by the shim with the context, its value array and its own
+    /// frame pointer.
+    entry: unsafe extern "C" fn(*const HostFuncCtx<T>, *mut ValRaw, usize) -> u32,
     store: *mut StoreInner<T>,
     nvals: usize,
     func: HostFn<T>,
@@ -45,7 +62,6 @@ pub(crate) fn new_host_func<T: 'static>(
 ) -> usize {
     let store_ptr: *mut StoreInner<T> = store;
     let ctx = Box::new(HostFuncCtx {
-        call: lockstep_host_call,
         entry: host_entry::<T>,
         store: store_ptr,
         nvals: nvals.max(1),
@@ -59,7 +75,33 @@ pub(crate) fn new_host_func<T: 'static>(
     fr
 }
 
-unsafe extern "C" fn host_entry<T>(ctx: *const HostFuncCtx<T>, values: *mut ValRaw) -> u32 {
+unsafe extern "C" fn host_entry<T>(
+    ctx: *const HostFuncCtx<T>,
+    values: *mut ValRaw,
+    shim_fp: usize,
+) -> u32 {
+    // The record for the collector's stack walk is kept here, not in a C wrapper between the
+    // shim and this function as before: that wrapper was a whole extra call level (frame,
+    // three saved registers, an indirect call) on every wasm->host call, only to take its own
+    // frame address; the shim now passes its frame pointer, which is what the walk needs.
+    // Every path below returns normally (panics are caught), so the record is always popped.
+    let rec = HostCallRecord {
+        fp: shim_fp,
+        prev: host_calls(),
+    };
+    HOST_CALL_TOP.with(|c| c.set(&rec));
+    // SAFETY: the shim's arguments, passed on unchanged (see `host_call`).
+    let status = unsafe { host_call(ctx, values) };
+    HOST_CALL_TOP.with(|c| c.set(rec.prev));
+    status
+}
+
+/// The host call proper: run the closure, catching panics, and give the shim its status.
+///
+/// # Safety
+/// `ctx` and `values` are the wasm->host shim's arguments (see below).
+#[inline(always)]
+unsafe fn host_call<T>(ctx: *const HostFuncCtx<T>, values: *mut ValRaw) -> u32 {
     // The closure is called through a pointer into its `Arc` rather than a clone of the `Arc`:
     // the clone and its drop were a locked increment and decrement per call, about 70% of a
     // wasm->host call's time (perf annotate on `call/host0`). No clone is needed to keep the
@@ -80,9 +122,28 @@ unsafe extern "C" fn host_entry<T>(ctx: *const HostFuncCtx<T>, values: *mut ValR
         let vals = std::slice::from_raw_parts_mut(values, c.nvals);
         (&*func, &mut *store, vals)
     };
+    // Only success stays on the hot path: with the failure arms inline, every call copied the
+    // whole `Result<(), Trap>` (a ~64-byte value) between stack slots before testing it and
+    // paid a larger frame for the panic message; out of line the success path tests the
+    // discriminant in place and returns.
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| func(store, vals))) {
         Ok(Ok(())) => 0,
-        // Status 2: the shim throws the exception in slot 0 into its wasm caller.
+        r => host_failure(store, vals, r),
+    }
+}
+
+/// The status for a host call that failed: 2 with the exception in slot 0 when the host threw
+/// one of this store's exceptions (the shim throws it into its wasm caller), otherwise 1 with
+/// the trap (or a panic turned into one) waiting in `traps`.
+#[cold]
+#[inline(never)]
+fn host_failure<T>(
+    store: &mut StoreInner<T>,
+    vals: &mut [ValRaw],
+    r: std::thread::Result<Result<(), Trap>>,
+) -> u32 {
+    match r {
+        Ok(Ok(())) => 0,
         Ok(Err(t))
             if t.as_exception()
                 .is_some_and(|e| store.opaque.owns_exn(e.exn)) =>
