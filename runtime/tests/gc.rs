@@ -405,12 +405,10 @@ fn host_created_objects() {
     assert_eq!(st.num_fields(&mut s), 4);
 }
 
-#[test]
-fn a_collection_inside_a_host_call_keeps_the_callers_references() {
-    let e = engine(Some(2 << 20));
-    let wat = r#"(module
+/// A linked list of structs, built by `$build n` (values n..1) and summed by `$sum`: the
+/// shared body of the host-call collection tests.
+const LIST: &str = r#"
       (type $node (struct (field $v i32) (field $next (ref null $node))))
-      (import "host" "collect" (func $collect))
       (func $build (param $n i32) (result (ref null $node))
         (local $l (ref null $node))
         (block $d (loop $b
@@ -425,7 +423,15 @@ fn a_collection_inside_a_host_call_keeps_the_callers_references() {
           (local.set $s (i32.add (local.get $s) (struct.get $node $v (local.get $l))))
           (local.set $l (struct.get $node $next (local.get $l)))
           (br $w)))
-        (local.get $s))
+        (local.get $s))"#;
+
+#[test]
+fn a_collection_inside_a_host_call_keeps_the_callers_references() {
+    let e = engine(Some(2 << 20));
+    let wat = format!(
+        r#"(module
+      (import "host" "collect" (func $collect))
+      {LIST}
       (func $inner (param $l (ref null $node)) (result i32)
         (call $collect)
         (call $sum (local.get $l)))
@@ -437,7 +443,8 @@ fn a_collection_inside_a_host_call_keeps_the_callers_references() {
         (drop (call $build (i32.const 1000)))
         (call $collect)
         (i32.add (call $sum) (local.get $r)))
-    )"#;
+    )"#
+    );
     let module = Module::new(&e, wat).unwrap();
     let mut store = Store::new(&e, ());
     let collect = Func::new(&mut store, FuncType::new([], []), |mut c, _, _| {
@@ -540,23 +547,6 @@ fn recycled_blocks_are_fresh_objects() {
 #[test]
 fn a_collection_inside_nested_host_calls_keeps_every_levels_references() {
     let e = engine(Some(2 << 20));
-    const LIST: &str = r#"
-      (type $node (struct (field $v i32) (field $next (ref null $node))))
-      (func $build (param $n i32) (result (ref null $node))
-        (local $l (ref null $node))
-        (block $d (loop $b
-          (br_if $d (i32.eqz (local.get $n)))
-          (local.set $l (struct.new $node (local.get $n) (local.get $l)))
-          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
-          (br $b)))
-        (local.get $l))
-      (func $sum (param $l (ref null $node)) (result i32) (local $s i32)
-        (block $e (loop $w
-          (br_if $e (ref.is_null (local.get $l)))
-          (local.set $s (i32.add (local.get $s) (struct.get $node $v (local.get $l))))
-          (local.set $l (struct.get $node $next (local.get $l)))
-          (br $w)))
-        (local.get $s))"#;
     let inner = Module::new(
         &e,
         format!(
