@@ -4,7 +4,7 @@ use crate::store::{AsContextMut, FuncData, FuncKind, StoreInner, StoreOpaque};
 use crate::trap::{Error, Result, Trap};
 use crate::types::{FuncType, ValType};
 use crate::values::{ExternRef, Val, ValRaw};
-use crate::vm::host::HostFn;
+use crate::vm::host::{HostFn, host_body};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -45,7 +45,7 @@ pub(crate) fn new_host<T: 'static>(
     let sig = engine.sig_id(&ty);
     let tramps = engine.trampolines(sig)?;
     let nvals = ty.params().len().max(ty.results().len());
-    let funcref = crate::vm::host::new_host_func(store, f, nvals, tramps.host_shim, sig);
+    let funcref = f.instantiate(store, nvals, tramps.host_shim, sig);
     let index = store.opaque.push_func(FuncData {
         funcref,
         sig,
@@ -149,27 +149,29 @@ pub(crate) fn dynamic_host_fn<T: 'static>(
     ty: FuncType,
     f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Trap> + Send + Sync + 'static,
 ) -> HostFn<T> {
-    Arc::new(move |store: &mut StoreInner<T>, raw: &mut [ValRaw]| {
-        let s = &mut store.opaque;
-        let params: Vec<Val> = ty
-            .params()
-            .iter()
-            .enumerate()
-            .map(|(i, &t)| s.raw_to_val(raw[i], t))
-            .collect();
-        let mut results: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
-        f(Caller { inner: &mut *store }, &params, &mut results)?;
-        let s = &store.opaque;
-        for (i, (v, &t)) in results.iter().zip(ty.results()).enumerate() {
-            if !s.val_matches(v, t) {
-                return Err(Trap::new(
-                    "host function returned a value of the wrong type",
-                ));
+    Arc::new(host_body(
+        move |store: &mut StoreInner<T>, raw: &mut [ValRaw]| {
+            let s = &mut store.opaque;
+            let params: Vec<Val> = ty
+                .params()
+                .iter()
+                .enumerate()
+                .map(|(i, &t)| s.raw_to_val(raw[i], t))
+                .collect();
+            let mut results: Vec<Val> = ty.results().iter().map(|&t| Val::default_for(t)).collect();
+            f(Caller { inner: &mut *store }, &params, &mut results)?;
+            let s = &store.opaque;
+            for (i, (v, &t)) in results.iter().zip(ty.results()).enumerate() {
+                if !s.val_matches(v, t) {
+                    return Err(Trap::new(
+                        "host function returned a value of the wrong type",
+                    ));
+                }
+                raw[i] = s.val_to_raw(v).map_err(|e| Trap::new(e.to_string()))?;
             }
-            raw[i] = s.val_to_raw(v).map_err(|e| Trap::new(e.to_string()))?;
-        }
-        Ok(())
-    })
+            Ok(())
+        },
+    ))
 }
 
 /// A Rust type that corresponds to a wasm value type.
@@ -353,11 +355,13 @@ macro_rules! into_func {
         {
             fn into_func(self) -> (FuncType, HostFn<T>) {
                 let ty = FuncType::new(vec![$($n::valtype()),*], R::Values::types());
-                let f: HostFn<T> = Arc::new(move |store: &mut StoreInner<T>, raw: &mut [ValRaw]| {
+                // A concrete closure type, not a `dyn Fn`: each host function gets its own
+                // `host_entry` with this body inlined (see `vm/host.rs`).
+                let f: HostFn<T> = Arc::new(host_body(move |store: &mut StoreInner<T>, raw: &mut [ValRaw]| {
                     $(let $n = $n::from_raw(raw[$i], &mut store.opaque);)*
                     let r = (self)(Caller { inner: &mut *store }, $($n),*).into_result()?;
                     r.store_raw(&store.opaque, raw).map_err(|e| Trap::new(e.to_string()))
-                });
+                }));
                 (ty, f)
             }
         }
@@ -370,12 +374,12 @@ macro_rules! into_func {
         {
             fn into_func(self) -> (FuncType, HostFn<T>) {
                 let ty = FuncType::new(vec![$($n::valtype()),*], R::Values::types());
-                let f: HostFn<T> = Arc::new(move |store: &mut StoreInner<T>, raw: &mut [ValRaw]| {
+                let f: HostFn<T> = Arc::new(host_body(move |store: &mut StoreInner<T>, raw: &mut [ValRaw]| {
                     let opaque = &mut store.opaque;
                     $(let $n = $n::from_raw(raw[$i], opaque);)*
                     let r = (self)($($n),*).into_result()?;
                     r.store_raw(opaque, raw).map_err(|e| Trap::new(e.to_string()))
-                });
+                }));
                 (ty, f)
             }
         }

@@ -120,6 +120,9 @@ pub struct StoreOpaque {
     pub(crate) exn_index: HashMap<u64, usize, crate::vm::gc::AddrHash>,
     /// The GC heap (`vm/gc.rs`).
     pub(crate) gc: crate::vm::gc::GcHeap,
+    /// The innermost active wasm->host call of this store (a record in its `host_entry`'s
+    /// frame), or null; each record's `prev` is the next one out (see `vm/host.rs`).
+    pub(crate) host_calls: *const crate::vm::host::HostCallRecord,
 }
 
 impl<T> Store<T> {
@@ -143,6 +146,7 @@ impl<T> Store<T> {
                     exns: Vec::new(),
                     exn_index: HashMap::default(),
                     gc: crate::vm::gc::GcHeap::new(engine.config().gc_heap_limit),
+                    host_calls: std::ptr::null(),
                 },
                 data,
             }),

@@ -604,3 +604,133 @@ fn a_collection_inside_nested_host_calls_keeps_every_levels_references() {
     store.gc();
     assert!(store.gc_stats().1 < 500 * 16, "{:?}", store.gc_stats());
 }
+
+/// The same through typed host functions (`Func::wrap`, each with its own monomorphic entry),
+/// after host calls that failed (a trap, a panic) at the inner level: each failure must still
+/// pop its host-call record, or the next collection would follow a dead frame.
+#[test]
+fn collections_in_typed_host_calls_after_failed_ones() {
+    let e = engine(Some(2 << 20));
+    let inner = Module::new(
+        &e,
+        format!(
+            r#"(module
+          (import "host" "collect" (func $collect))
+          (import "host" "fail" (func $fail (param i32)))
+          {LIST}
+          (func (export "deep") (param $mode i32) (result i32) (local $l (ref null $node))
+            (local.set $l (call $build (i32.const 20)))
+            (call $collect)
+            (call $fail (local.get $mode))
+            (drop (call $build (i32.const 500)))
+            (call $collect)
+            (call $sum (local.get $l))))"#
+        ),
+    )
+    .unwrap();
+    let outer = Module::new(
+        &e,
+        format!(
+            r#"(module
+          (import "host" "reenter" (func $reenter (param i32) (result i32)))
+          {LIST}
+          (func (export "run") (param $mode i32) (result i32) (local $r i32)
+            (call $build (i32.const 100))
+            (local.set $r (call $reenter (local.get $mode)))
+            (drop (call $build (i32.const 500)))
+            (local.set $r (i32.add (local.get $r) (call $reenter (i32.const 0))))
+            (i32.add (call $sum) (local.get $r))))"#
+        ),
+    )
+    .unwrap();
+    let mut store = Store::new(&e, ());
+    let collect = Func::wrap(&mut store, |mut c: Caller<'_, ()>| c.gc()).unwrap();
+    let fail = Func::wrap(&mut store, |mode: i32| -> Result<(), Trap> {
+        match mode {
+            1 => Err(Trap::new("inner failure")),
+            2 => panic!("inner panic"),
+            _ => Ok(()),
+        }
+    })
+    .unwrap();
+    let ii = Instance::new(&mut store, &inner, &[collect.into(), fail.into()]).unwrap();
+    let deep = ii.get_typed_func::<i32, i32>(&mut store, "deep").unwrap();
+    let reenter = Func::wrap(&mut store, move |mut c: Caller<'_, ()>, mode: i32| {
+        deep.call(&mut c, mode)
+    })
+    .unwrap();
+    let oi = Instance::new(&mut store, &outer, &[reenter.into()]).unwrap();
+    let run = oi.get_typed_func::<i32, i32>(&mut store, "run").unwrap();
+    for round in 0..3 {
+        assert_eq!(run.call(&mut store, 0).unwrap(), 5050 + 2 * 210, "{round}");
+        let t = run.call(&mut store, 1).unwrap_err();
+        assert_eq!(t.message(), "inner failure");
+        let t = run.call(&mut store, 2).unwrap_err();
+        assert_eq!(t.code(), TrapCode::Host);
+        // Collections from the host between the runs see no stale record either.
+        store.gc();
+    }
+    assert_eq!(run.call(&mut store, 0).unwrap(), 5050 + 2 * 210);
+    store.gc();
+    assert!(store.gc_stats().1 < 500 * 16, "{:?}", store.gc_stats());
+}
+
+/// Host-call records are kept per store: a host function of store A runs store B's wasm,
+/// which collects inside one of B's host calls; then A collects while its own wasm caller
+/// still holds a list. Each collection walks its own store's frames (B's from B's records,
+/// A's from A's) and both lists survive.
+#[test]
+fn host_call_records_are_per_store() {
+    let e = engine(Some(2 << 20));
+    let b_mod = Module::new(
+        &e,
+        format!(
+            r#"(module
+          (import "host" "collect" (func $collect))
+          {LIST}
+          (func (export "deep") (result i32) (local $l (ref null $node))
+            (local.set $l (call $build (i32.const 20)))
+            (drop (call $build (i32.const 500)))
+            (call $collect)
+            (call $sum (local.get $l))))"#
+        ),
+    )
+    .unwrap();
+    let a_mod = Module::new(
+        &e,
+        format!(
+            r#"(module
+          (import "host" "other" (func $other (result i32)))
+          {LIST}
+          (func (export "run") (result i32) (local $r i32)
+            (call $build (i32.const 100))
+            (drop (call $build (i32.const 500)))
+            (local.set $r (call $other))
+            (i32.add (call $sum) (local.get $r))))"#
+        ),
+    )
+    .unwrap();
+    let mut b = Store::new(&e, ());
+    let collect = Func::wrap(&mut b, |mut c: Caller<'_, ()>| c.gc()).unwrap();
+    let bi = Instance::new(&mut b, &b_mod, &[collect.into()]).unwrap();
+    let deep = bi.get_typed_func::<(), i32>(&mut b, "deep").unwrap();
+    let mut a = Store::new(&e, Some(b));
+    let other = Func::wrap(&mut a, move |mut c: Caller<'_, Option<Store<()>>>| {
+        let b = c.data_mut().as_mut().unwrap();
+        let (b0, _) = b.gc_stats();
+        let r = deep.call(&mut *b, ()).unwrap();
+        assert_eq!(b.gc_stats().0, b0 + 1);
+        c.gc();
+        r
+    })
+    .unwrap();
+    let ai = Instance::new(&mut a, &a_mod, &[other.into()]).unwrap();
+    let run = ai.get_typed_func::<(), i32>(&mut a, "run").unwrap();
+    let (a0, _) = a.gc_stats();
+    for _ in 0..3 {
+        assert_eq!(run.call(&mut a, ()).unwrap(), 5050 + 210);
+    }
+    assert_eq!(a.gc_stats().0, a0 + 3);
+    a.gc();
+    assert!(a.gc_stats().1 < 500 * 16, "{:?}", a.gc_stats());
+}

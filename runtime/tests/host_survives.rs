@@ -443,3 +443,89 @@ fn small_maximum_memories_never_reach_their_neighbours() {
         }
     }
 }
+
+/// One `Linker` definition placed in several stores: each store gets its own context for the
+/// same (shared) closure, which sees that store's data and its captured state, and keeps
+/// working after the linker and the other store are gone. Typed host functions with
+/// parameters, a `Caller`, captured state and every failure kind, nested inside a re-entry.
+#[test]
+fn linker_host_functions_across_stores() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "h" "add" (func $add (param i32 i64 f32 f64) (result i64)))
+            (import "h" "fail" (func $fail (param i32)))
+            (import "h" "reenter" (func $reenter (param i32) (result i32)))
+            (func (export "sum") (param i32) (result i64)
+              (call $add (local.get 0) (i64.const 2) (f32.const 3.5) (f64.const -4)))
+            (func (export "fail") (param i32) (result i32)
+              (call $fail (local.get 0)) (i32.const 7))
+            (func (export "outer") (param i32) (result i32)
+              (i32.add (call $reenter (local.get 0)) (i32.const 1))))"#,
+    )
+    .unwrap();
+    let calls = Arc::new(AtomicU64::new(0));
+    let mut linker: Linker<(i64, Option<Instance>)> = Linker::new(&engine);
+    let counter = Arc::clone(&calls);
+    linker
+        .func_wrap(
+            "h",
+            "add",
+            move |c: Caller<'_, (i64, Option<Instance>)>, a: i32, b: i64, x: f32, y: f64| {
+                counter.fetch_add(1, Ordering::Relaxed);
+                c.data().0 + i64::from(a) + b + (x * 2.0) as i64 + y as i64
+            },
+        )
+        .unwrap();
+    linker
+        .func_wrap("h", "fail", |mode: i32| -> Result<(), Trap> {
+            match mode {
+                1 => Err(Trap::new("no")),
+                2 => panic!("boom"),
+                _ => Ok(()),
+            }
+        })
+        .unwrap();
+    linker
+        .func_wrap(
+            "h",
+            "reenter",
+            |mut c: Caller<'_, (i64, Option<Instance>)>, mode: i32| -> Result<i32, Trap> {
+                let inst = c.data().1.unwrap();
+                let f = inst
+                    .get_typed_func::<i32, i32>(&mut c, "fail")
+                    .map_err(|e| Trap::new(e.to_string()))?;
+                f.call(&mut c, mode)
+            },
+        )
+        .unwrap();
+    let mut stores: Vec<_> = [100i64, 1000]
+        .into_iter()
+        .map(|d| {
+            let mut s = Store::new(&engine, (d, None));
+            let i = linker.instantiate(&mut s, &module).unwrap();
+            s.data_mut().1 = Some(i);
+            (s, i)
+        })
+        .collect();
+    drop(linker);
+    let (s0, i0) = stores.remove(0);
+    drop(s0);
+    let _ = i0;
+    let (mut s, i) = stores.remove(0);
+    let sum = i.get_typed_func::<i32, i64>(&mut s, "sum").unwrap();
+    let outer = i.get_typed_func::<i32, i32>(&mut s, "outer").unwrap();
+    for n in 0..5 {
+        assert_eq!(
+            sum.call(&mut s, n).unwrap(),
+            1000 + i64::from(n) + 2 + 7 - 4
+        );
+        assert_eq!(outer.call(&mut s, 0).unwrap(), 8);
+        assert_eq!(outer.call(&mut s, 1).unwrap_err().message(), "no");
+        assert_eq!(outer.call(&mut s, 2).unwrap_err().code(), TrapCode::Host);
+    }
+    assert_eq!(calls.load(Ordering::Relaxed), 5);
+}

@@ -15,8 +15,8 @@
 //! walk starts from the frame of the allocation helper (`lockstep_gc_alloc` in helpers.c
 //! passes its frame pointer) and follows the frame-pointer chain through wasm frames; older
 //! wasm activations below host calls are reached through the host-call records that
-//! `host_entry` (vm/host.rs) keeps (each holds the frame pointer of the wasm->host shim,
-//! whose caller is wasm). Every candidate is checked against the set of
+//! `host_entry` (vm/host.rs) keeps in the store (each holds the frame pointer of the
+//! wasm->host shim, whose caller is wasm). Every candidate is checked against the set of
 //! live objects before it is followed, so a root of another store's heap is ignored.
 
 use super::code;
@@ -283,14 +283,20 @@ unsafe fn walk(mut fp: usize, out: &mut Vec<u64>) {
     }
 }
 
-/// The references in every wasm frame of this thread: from `fp` (the allocation helper's
-/// frame, if the collection started in wasm) and below every host call from wasm.
-pub(crate) fn stack_roots(fp: Option<usize>, out: &mut Vec<u64>) {
+/// The references in every wasm frame of a store: from `fp` (the allocation helper's frame,
+/// if the collection started in wasm) and below every host call from wasm, the store's
+/// `host_calls` list. (A store's wasm only calls that store's functions, so each of its wasm
+/// activations sits directly below one of its own host calls or is the allocating one.)
+pub(crate) fn stack_roots(
+    fp: Option<usize>,
+    host_calls: *const super::host::HostCallRecord,
+    out: &mut Vec<u64>,
+) {
     if let Some(fp) = fp {
         // SAFETY: `fp` comes from `lockstep_gc_alloc`, whose caller is wasm code.
         unsafe { walk(fp, out) };
     }
-    let mut rec = super::host::host_calls();
+    let mut rec = host_calls;
     while !rec.is_null() {
         // SAFETY: each listed record lives in the frame of an active `host_entry` and holds
         // the frame pointer of a live wasm->host shim, whose caller is wasm (or, when the host
@@ -391,7 +397,7 @@ impl StoreOpaque {
         for e in &self.exns {
             roots.extend(e.iter().map(|&v| v as u64));
         }
-        stack_roots(fp, &mut roots);
+        stack_roots(fp, self.host_calls, &mut roots);
         roots
     }
 

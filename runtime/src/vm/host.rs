@@ -8,30 +8,64 @@ use crate::trap::Trap;
 use crate::values::ValRaw;
 use std::sync::Arc;
 
-/// A host function in array form: arguments in, results out, in `ValRaw` slots.
-pub(crate) type HostFn<T> =
-    Arc<dyn Fn(&mut StoreInner<T>, &mut [ValRaw]) -> Result<(), Trap> + Send + Sync + 'static>;
+/// A host function's body in array form: arguments in, results out, in `ValRaw` slots.
+pub(crate) trait HostBody<T>:
+    Fn(&mut StoreInner<T>, &mut [ValRaw]) -> Result<(), Trap> + Send + Sync + 'static
+{
+}
+
+impl<T, F> HostBody<T> for F where
+    F: Fn(&mut StoreInner<T>, &mut [ValRaw]) -> Result<(), Trap> + Send + Sync + 'static
+{
+}
+
+/// Pin a closure's signature to [`HostBody`]'s (closures infer their signature from an
+/// expected `Fn` type, which a generic `HostBody` bound alone does not give them).
+#[inline(always)]
+pub(crate) fn host_body<T, F>(f: F) -> F
+where
+    F: Fn(&mut StoreInner<T>, &mut [ValRaw]) -> Result<(), Trap> + Send + Sync + 'static,
+{
+    f
+}
+
+/// A host function not yet placed in a store (what `Linker` keeps): it can make a context
+/// for its body in any store. The body's type is erased only here, at definition time; each
+/// context and its entry are generic over it (see [`host_entry`]).
+#[doc(hidden)]
+pub trait HostDef<T>: Send + Sync {
+    /// Create a context for this body owned by `store`; returns its funcref's address.
+    fn instantiate(
+        self: Arc<Self>,
+        store: &mut StoreInner<T>,
+        nvals: usize,
+        shim: usize,
+        sig: u32,
+    ) -> usize;
+}
+
+impl<T: 'static, F: HostBody<T>> HostDef<T> for F {
+    fn instantiate(
+        self: Arc<Self>,
+        store: &mut StoreInner<T>,
+        nvals: usize,
+        shim: usize,
+        sig: u32,
+    ) -> usize {
+        new_host_func(store, self, nvals, shim, sig)
+    }
+}
+
+/// A host function definition, shareable between stores.
+pub(crate) type HostFn<T> = Arc<dyn HostDef<T>>;
 
 /// One active call from wasm into a host function: the wasm->host shim's frame pointer (the
 /// shim's caller is wasm), so that a collection inside the host function can walk the wasm
-/// frames below it, and the record of the enclosing host call, if any.
+/// frames below it, and the record of the enclosing host call of the same store, if any.
 #[repr(C)]
 pub(crate) struct HostCallRecord {
     pub fp: usize,
     pub prev: *const HostCallRecord,
-}
-
-thread_local! {
-    /// The innermost active host call's record (on `host_entry`'s stack), or null.
-    static HOST_CALL_TOP: std::cell::Cell<*const HostCallRecord> =
-        const { std::cell::Cell::new(std::ptr::null()) };
-}
-
-/// The innermost active host call's record, or null; each record's `prev` is the next one.
-/// Every listed record lives in the frame of a `host_entry` still running on this thread.
-#[inline]
-pub(crate) fn host_calls() -> *const HostCallRecord {
-    HOST_CALL_TOP.with(|c| c.get())
 }
 
 /// Type-erased owner of a host-function context (only dropped, never called through).
@@ -40,68 +74,60 @@ pub(crate) trait ErasedHostCtx {}
 /// The "vmctx" of a host function. The wasm->host shim loads `entry` from offset 0 and calls
 /// it with the context pointer, the address of its `ValRaw` array and its frame pointer.
 #[repr(C)]
-pub(crate) struct HostFuncCtx<T> {
-    /// `host_entry::<T>`, called by the shim with the context, its value array and its own
-    /// frame pointer.
-    entry: unsafe extern "C" fn(*const HostFuncCtx<T>, *mut ValRaw, usize) -> u32,
+pub(crate) struct HostFuncCtx<T, F> {
+    /// `host_entry::<T, F>`, called by the shim with the context, its value array and its
+    /// own frame pointer.
+    entry: unsafe extern "C" fn(*const HostFuncCtx<T, F>, *mut ValRaw, usize) -> u32,
     store: *mut StoreInner<T>,
     nvals: usize,
-    func: HostFn<T>,
+    func: Arc<F>,
     pub funcref: VMFuncRef,
 }
 
-impl<T> ErasedHostCtx for HostFuncCtx<T> {}
+impl<T, F> ErasedHostCtx for HostFuncCtx<T, F> {}
 
 /// Create a host function context owned by `store` and return the address of its funcref.
-pub(crate) fn new_host_func<T: 'static>(
+fn new_host_func<T: 'static, F: HostBody<T>>(
     store: &mut StoreInner<T>,
-    func: HostFn<T>,
+    func: Arc<F>,
     nvals: usize,
     shim: usize,
     sig: u32,
 ) -> usize {
     let store_ptr: *mut StoreInner<T> = store;
     let ctx = Box::new(HostFuncCtx {
-        entry: host_entry::<T>,
+        entry: host_entry::<T, F>,
         store: store_ptr,
         nvals: nvals.max(1),
         func,
         funcref: VMFuncRef::new(shim, sig, 0),
     });
-    let addr = &*ctx as *const HostFuncCtx<T> as usize;
+    let addr = &*ctx as *const HostFuncCtx<T, F> as usize;
     ctx.funcref.vmctx.set(addr);
     let fr = &ctx.funcref as *const VMFuncRef as usize;
     store.opaque.host_ctxs.push(ctx);
     fr
 }
 
-unsafe extern "C" fn host_entry<T>(
-    ctx: *const HostFuncCtx<T>,
+/// The host call proper, one monomorphic copy per host body type `F`.
+///
+/// Typed entry: this was one `host_entry::<T>` calling every body through `dyn Fn`, an
+/// indirect call the compiler could not see through, so each call paid a second frame (the
+/// body's), the body's `ValRaw` decode and result encode behind it, and a copy of the 64-byte
+/// `Result<(), Trap>` the body returned through memory. Generic over `F`, the body (and with
+/// it the user's closure and the decode of its arguments from the shim's array) is inlined
+/// here; `catch_unwind` sees a closure returning the `u32` status, so nothing but that status
+/// crosses it on success. For a `Func::wrap` of `|| {}` the whole call is the record push and
+/// pop and a return.
+///
+/// # Safety
+/// Called only by the wasm->host shim: `ctx` is the context the shim was given (owned by a
+/// live store), `values` the shim's array of `nvals` slots and `shim_fp` its frame pointer.
+unsafe extern "C" fn host_entry<T, F: HostBody<T>>(
+    ctx: *const HostFuncCtx<T, F>,
     values: *mut ValRaw,
     shim_fp: usize,
 ) -> u32 {
-    // The record for the collector's stack walk is kept here, not in a C wrapper between the
-    // shim and this function as before: that wrapper was a whole extra call level (frame,
-    // three saved registers, an indirect call) on every wasm->host call, only to take its own
-    // frame address; the shim now passes its frame pointer, which is what the walk needs.
-    // Every path below returns normally (panics are caught), so the record is always popped.
-    let rec = HostCallRecord {
-        fp: shim_fp,
-        prev: host_calls(),
-    };
-    HOST_CALL_TOP.with(|c| c.set(&rec));
-    // SAFETY: the shim's arguments, passed on unchanged (see `host_call`).
-    let status = unsafe { host_call(ctx, values) };
-    HOST_CALL_TOP.with(|c| c.set(rec.prev));
-    status
-}
-
-/// The host call proper: run the closure, catching panics, and give the shim its status.
-///
-/// # Safety
-/// `ctx` and `values` are the wasm->host shim's arguments (see below).
-#[inline(always)]
-unsafe fn host_call<T>(ctx: *const HostFuncCtx<T>, values: *mut ValRaw) -> u32 {
     // The closure is called through a pointer into its `Arc` rather than a clone of the `Arc`:
     // the clone and its drop were a locked increment and decrement per call, about 70% of a
     // wasm->host call's time (perf annotate on `call/host0`). No clone is needed to keep the
@@ -118,48 +144,62 @@ unsafe fn host_call<T>(ctx: *const HostFuncCtx<T>, values: *mut ValRaw) -> u32 {
     let (func, store, vals) = unsafe {
         let c = &*ctx;
         let func = Arc::as_ptr(&c.func);
-        let store = c.store;
         let vals = std::slice::from_raw_parts_mut(values, c.nvals);
-        (&*func, &mut *store, vals)
+        (&*func, c.store, vals)
     };
-    // Only success stays on the hot path: with the failure arms inline, every call copied the
-    // whole `Result<(), Trap>` (a ~64-byte value) between stack slots before testing it and
-    // paid a larger frame for the panic message; out of line the success path tests the
-    // discriminant in place and returns.
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| func(store, vals))) {
-        Ok(Ok(())) => 0,
-        r => host_failure(store, vals, r),
-    }
+    // The record for the collector's stack walk. It is kept in the store rather than in a
+    // thread-local (the store pointer is in hand; a thread-local is an extra address
+    // computation per push and pop) and here rather than in a C wrapper between the shim and
+    // this function as before (a whole extra call level only to take its frame address; the
+    // shim passes its frame pointer, which is what the walk needs). Every path below returns
+    // normally (panics are caught), so the record is always popped.
+    //
+    // SAFETY (the two writes through `store`): it points at the live store (above); no
+    // reference to the store exists between the `&mut` the body gets and these writes.
+    let rec = HostCallRecord {
+        fp: shim_fp,
+        prev: unsafe { (*store).opaque.host_calls },
+    };
+    unsafe { (*store).opaque.host_calls = &rec };
+    let status = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: see above; this is the only reference to the store during the call.
+        let store = unsafe { &mut *store };
+        match func(store, vals) {
+            Ok(()) => 0,
+            Err(t) => host_error(store, vals, t),
+        }
+    }))
+    .unwrap_or_else(|_| host_panicked());
+    unsafe { (*store).opaque.host_calls = rec.prev };
+    status
 }
 
-/// The status for a host call that failed: 2 with the exception in slot 0 when the host threw
-/// one of this store's exceptions (the shim throws it into its wasm caller), otherwise 1 with
-/// the trap (or a panic turned into one) waiting in `traps`.
+/// The status for a host call that returned an error: 2 with the exception in slot 0 when
+/// the host threw one of this store's exceptions (the shim throws it into its wasm caller),
+/// otherwise 1 with the trap waiting in `traps`. Out of line: only success stays on the hot
+/// path.
 #[cold]
 #[inline(never)]
-fn host_failure<T>(
-    store: &mut StoreInner<T>,
-    vals: &mut [ValRaw],
-    r: std::thread::Result<Result<(), Trap>>,
-) -> u32 {
-    match r {
-        Ok(Ok(())) => 0,
-        Ok(Err(t))
-            if t.as_exception()
-                .is_some_and(|e| store.opaque.owns_exn(e.exn)) =>
-        {
-            vals[0] = t.as_exception().map_or(0, |e| e.exn.0 as ValRaw);
+fn host_error<T>(store: &mut StoreInner<T>, vals: &mut [ValRaw], t: Trap) -> u32 {
+    let exn = t.as_exception().map(|e| e.exn.0);
+    match exn {
+        Some(x) if store.opaque.owns_exn(crate::values::ExnRef(x)) => {
+            vals[0] = x as ValRaw;
             2
         }
-        Ok(Err(t)) => {
+        _ => {
             traps::set_host_trap(t);
             1
         }
-        Err(_) => {
-            traps::set_host_trap(Trap::new("host function panicked"));
-            1
-        }
     }
+}
+
+/// The status for a host function that panicked: a trap.
+#[cold]
+#[inline(never)]
+fn host_panicked() -> u32 {
+    traps::set_host_trap(Trap::new("host function panicked"));
+    1
 }
 
 /// The engine-wide signature id stored in a funcref.
