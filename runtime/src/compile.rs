@@ -351,18 +351,20 @@ fn compile_trampolines_with(
         b.switch_to_block(throw);
         b.set_cold_block(throw);
         {
+            // The helper finds this frame's pointer itself: a `get_frame_pointer` here is
+            // merged with the one above, which then lives in a callee-saved register across
+            // the host call (a save and a restore on every call, ~0.3 ns of `call/host0`).
             let exn = b.ins().load(types::I64, MemFlagsData::trusted(), addr, 0);
             let mut tsig = Signature::new(CallConv::SystemV);
-            for _ in 0..3 {
+            for _ in 0..2 {
                 tsig.params.push(AbiParam::new(types::I64));
             }
             let tsig = b.import_signature(tsig);
             let f = b
                 .ins()
-                .iconst(types::I64, crate::vm::unwind::throw_addr() as i64);
+                .iconst(types::I64, crate::vm::unwind::throw_from_shim_addr() as i64);
             let zero = b.ins().iconst(types::I64, 0);
-            let fp = b.ins().get_frame_pointer(types::I64);
-            b.ins().call_indirect(tsig, f, &[zero, exn, fp]);
+            b.ins().call_indirect(tsig, f, &[zero, exn]);
             b.ins().trap(codes::UNREACHABLE);
         }
         b.seal_block(ok);

@@ -416,3 +416,64 @@ fn unwind_crosses_modules_back_and_forth() {
         assert_eq!(r[0].i32(), Some(expect), "n = {n}, caught in A");
     }
 }
+
+/// A typed host function (`Func::wrap`) throws through the wasm->host shim, whose frame the
+/// unwinder starts from (the throw helper finds the shim's frame pointer itself): caught one
+/// and two wasm frames up (the middle frame has no handler and live values), with other host
+/// calls from the same frames succeeding in between, and uncaught out to the host.
+#[test]
+fn typed_host_functions_throw_through_the_shim() {
+    let e = engine(None);
+    let module = Module::new(
+        &e,
+        r#"(module
+          (import "h" "tag" (tag $t (param i32)))
+          (import "h" "f" (func $f (param i32 i64) (result i64)))
+          (func $middle (param i32) (result i32)
+            (i32.add (local.get 0)
+              (i32.wrap_i64 (call $f (local.get 0) (i64.const 5)))))
+          (func (export "direct") (param i32) (result i32)
+            (block $h (result i32)
+              (try_table (catch $t $h)
+                (return (i32.wrap_i64 (call $f (local.get 0) (i64.const 1)))))
+              (i32.const -1)))
+          (func (export "two_up") (param i32) (result i32)
+            (block $h (result i32)
+              (try_table (catch $t $h) (return (call $middle (local.get 0))))
+              (i32.const -1)))
+          (func (export "uncaught") (param i32) (result i32)
+            (call $middle (local.get 0))))"#,
+    )
+    .unwrap();
+    let mut s = Store::new(&e, ());
+    let tag = Tag::new(&mut s, &TagType::new([ValType::I32])).unwrap();
+    let f = Func::wrap(
+        &mut s,
+        move |mut c: Caller<'_, ()>, v: i32, k: i64| -> Result<i64, Trap> {
+            if v % 2 == 0 {
+                return Ok(i64::from(v) * k);
+            }
+            let x = Exception::new(&mut c, tag, &[Val::I32(v * 10)]).map_err(Trap::from)?;
+            Err(x.into())
+        },
+    )
+    .unwrap();
+    let i = Instance::new(&mut s, &module, &[tag.into(), f.into()]).unwrap();
+    for v in 0..20 {
+        let direct = call_i32(&mut s, i, "direct", &[Val::I32(v)]).unwrap();
+        let two_up = call_i32(&mut s, i, "two_up", &[Val::I32(v)]).unwrap();
+        if v % 2 == 0 {
+            assert_eq!((direct, two_up), (v, v + 5 * v));
+        } else {
+            assert_eq!((direct, two_up), (v * 10, v * 10));
+        }
+    }
+    match call_i32(&mut s, i, "uncaught", &[Val::I32(3)]) {
+        Err(Error::Exception(x)) => {
+            assert_eq!(x.tag(), tag);
+            assert_eq!(x.payload(), &[Val::I32(30)][..]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(call_i32(&mut s, i, "uncaught", &[Val::I32(4)]).unwrap(), 24);
+}

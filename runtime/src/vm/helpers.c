@@ -75,6 +75,17 @@ __attribute__((noreturn)) void lockstep_throw(uint64_t unused, uint64_t exn, uin
     __builtin_unreachable();
 }
 
+/* A throw from the wasm->host shim (see compile.rs), when its host function threw: the walk
+ * starts from the shim's frame, whose pointer is the frame pointer saved in this function's
+ * own frame (the shim keeps a standard frame). Reading it here rather than passing it keeps
+ * the shim from holding its frame pointer in a callee-saved register across the host call
+ * (Cranelift merges this path's `get_frame_pointer` with the one passed to the host entry),
+ * which cost a save and a restore on every host call for this rare path. */
+__attribute__((noreturn)) void lockstep_throw_from_shim(uint64_t unused, uint64_t exn) {
+    uintptr_t shim_fp = *(uintptr_t *)__builtin_frame_address(0);
+    lockstep_throw(unused, exn, shim_fp);
+}
+
 /* GC roots on the wasm stack (see gc.rs). The allocation helper is called by generated code
  * and passes its own frame pointer, whose saved return address is in the allocating wasm
  * function, so the Rust walker can start from there. The empty asm after the call keeps the

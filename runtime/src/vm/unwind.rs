@@ -97,9 +97,16 @@ pub(crate) fn take_pending() -> Option<u64> {
 
 unsafe extern "C" {
     fn lockstep_throw(unused: u64, exn: u64, fp: usize) -> !;
+    fn lockstep_throw_from_shim(unused: u64, exn: u64) -> !;
 }
 
 /// The address generated code calls to throw.
 pub(crate) fn throw_addr() -> usize {
     lockstep_throw as *const () as usize
+}
+
+/// The address the wasm->host shim calls to throw its host function's exception (the throwing
+/// frame is the shim's, found from the callee's saved frame pointer).
+pub(crate) fn throw_from_shim_addr() -> usize {
+    lockstep_throw_from_shim as *const () as usize
 }
