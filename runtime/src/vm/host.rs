@@ -117,8 +117,10 @@ fn new_host_func<T: 'static, F: HostBody<T>>(
 /// `Result<(), Trap>` the body returned through memory. Generic over `F`, the body (and with
 /// it the user's closure and the decode of its arguments from the shim's array) is inlined
 /// here; `catch_unwind` sees a closure returning the `u32` status, so nothing but that status
-/// crosses it on success. For a `Func::wrap` of `|| {}` the whole call is the record push and
-/// pop and a return.
+/// crosses it on success. For a `Func::wrap` of `|| {}` the entry compiles to `return 0`:
+/// the body can neither panic nor reach the store, so nothing can read the host-call record
+/// and the compiler drops its push and pop too (any body that can collect, or fail, keeps
+/// them).
 ///
 /// # Safety
 /// Called only by the wasm->host shim: `ctx` is the context the shim was given (owned by a
