@@ -1306,3 +1306,51 @@ fn a_host_function_that_instantiates_and_runs_a_module_mid_call() {
     assert_eq!(call1(&mut s, i, "run", &[]), Value::I32(42));
     assert_eq!(call1(&mut s, i, "run", &[]), Value::I32(42));
 }
+
+/// The rarer rules run out of line (`Store::cold`, called from the dispatch loop's last
+/// arm): the operand height goes to them and comes back, so operands below a cold
+/// instruction survive it and its result lands on top; `memory.grow` there is seen by the
+/// next `memory.size`; a trap in a cold rule keeps its message.
+#[test]
+fn cold_rules_keep_the_operand_stack() {
+    let (mut s, i) = setup(
+        r#"(module
+            (memory 1)
+            (table 4 funcref)
+            (func $f (result i32) (i32.const 7))
+            (elem declare func $f)
+            (func (export "mix") (param $n i32) (result i32) (local $acc i32) (local $i i32)
+              (loop $l
+                (local.get $acc)
+                (table.size)                                  ;; 4
+                (i32.add)
+                (memory.size)                                 ;; 1 + i
+                (i32.add)
+                (i32.trunc_sat_f32_s (f32.const 1e10))        ;; saturates
+                (i32.const 2147483647)
+                (i32.sub)
+                (i32.add)
+                (ref.is_null (ref.func $f))                   ;; 0
+                (i32.add)
+                (i32x4.extract_lane 2
+                  (i32x4.replace_lane 2 (v128.const i32x4 0 0 0 0) (local.get $i)))
+                (i32.add)
+                (local.set $acc)
+                (drop (memory.grow (i32.const 1)))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+              (local.get $acc))
+            (func (export "oob") (result i32)
+              (i32.const 1)
+              (drop (table.get (i32.const 9)))))"#,
+    );
+    // Each round adds 4 + (1 + i) + 0 + 0 + i.
+    let expect = |n: u32| (0..n).map(|i| 5 + 2 * i).sum::<u32>();
+    assert_eq!(
+        call1(&mut s, i, "mix", &[Value::I32(3)]),
+        Value::I32(expect(3))
+    );
+    let t = trap(&mut s, i, "oob", &[]);
+    assert_eq!(t.kind, TrapKind::OutOfBoundsTableAccess, "{t:?}");
+    assert_eq!(t.message, TrapKind::OutOfBoundsTableAccess.message());
+}
