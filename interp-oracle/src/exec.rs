@@ -6,7 +6,7 @@
 //! - the frame stack `frames` of suspended callers; calls push a frame and never recurse
 //!   in Rust, so the call-depth limit is a counter and the Rust stack cannot overflow;
 //! - labels are resolved at load time: every branch knows its target pc, arity and the
-//!   operand height of its label (see `instr.rs`).
+//!   stack height of its label, counted from the frame's first local (see `instr.rs`).
 //!
 //! Each instruction family has one match arm, delegating to `exec/numeric.rs`,
 //! `exec/memory.rs`, `exec/table.rs`, `exec/control.rs` and `exec/simd.rs`.
@@ -360,7 +360,7 @@ impl Store {
                     do_return!();
                 } else {
                     let keep = b.arity as usize;
-                    let height = base + b.height as usize;
+                    let height = locals + b.height as usize;
                     if sp != height + keep {
                         slots.copy_within(sp - keep..sp, height);
                         sp = height + keep;
@@ -482,7 +482,7 @@ impl Store {
                 let tag = self.exns[exn as usize].tag;
                 loop {
                     if let Some(c) = control::find_catch(code, &inst, pc as u32 - 1, tag) {
-                        sp = base + c.to.height as usize;
+                        sp = locals + c.to.height as usize;
                         if c.tag.is_some() {
                             let payload = &self.exns[exn as usize].payload;
                             slots[sp..sp + payload.len()].copy_from_slice(payload);
