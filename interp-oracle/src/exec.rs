@@ -89,18 +89,30 @@ fn cached<'a>(
     codes[a].get_or_insert_with(|| code.clone())
 }
 
-/// A tail call replaces frame `replaced` (which is not pushed). If it went into another
-/// instance (`replaced.inst`, the instance left), the frame below resumes a caller that ran
-/// in the instance left and relied on it staying current (`inst: None`): it now restores
-/// it. (Out of line: code added to the dispatch loop changes how the loop's hot state is
-/// kept in registers.)
+/// A tail call replaces the current frame (which is not pushed). If it went into another
+/// instance (`left`, the instance left), the frame below resumes a caller that ran in the
+/// instance left and relied on it staying current (`inst: None`): it now restores it. (Out
+/// of line: code added to the dispatch loop changes how the loop's hot state is kept in
+/// registers.)
 #[inline(never)]
-fn tail_call_leaves(frames: &mut [Frame], replaced: Frame) {
-    if let (Some(left), Some(below)) = (replaced.inst, frames.last_mut())
+fn tail_call_leaves(frames: &mut [Frame], left: Option<Arc<Instance>>) {
+    if let (Some(left), Some(below)) = (left, frames.last_mut())
         && below.inst.is_none()
     {
         below.inst = Some(left);
     }
+}
+
+/// One more (empty) element for the frame stack (see `run_metered`'s `frames`). Out of line:
+/// it runs only when the call depth reaches a new maximum.
+#[inline(never)]
+fn grow_frames(frames: &mut Vec<Frame>) {
+    frames.push(Frame {
+        func: 0,
+        inst: None,
+        pc: 0,
+        locals: 0,
+    });
 }
 
 /// Mutable references to two different elements of a slice.
@@ -194,7 +206,14 @@ impl Store {
         let mut cur = entry.0;
         let mut code: &FuncCode = cached(codes, cur, code);
         let mut inst: Arc<Instance> = self.instances[*instance as usize].clone();
+        // The suspended callers are `frames[..depth]`; the vector only grows. A call writes
+        // its caller's frame into an element that is already there, field by field, instead
+        // of `Vec::push`ing it: the push (not inlined) took the frame through the Rust stack,
+        // stored as 8-byte fields and copied with 16-byte loads, which the store buffer
+        // cannot forward (a stall on every call; `perf annotate` put ~5% of all the kernels'
+        // samples on that one load).
         let mut frames: Vec<Frame> = Vec::new();
+        let mut depth = 0usize;
 
         // The operand stack is `slots[..sp]`. `slots` is all of `stack`'s buffer, which only
         // grows during the run: entering a function makes sure it has room for the
@@ -317,6 +336,24 @@ impl Store {
                 *fuel -= 1;
             }};
         }
+        // The innermost suspended caller, taken off the frame stack (its instance moves out
+        // of the element), or `None` when the entry function is running.
+        macro_rules! pop_frame {
+            () => {{
+                if depth == 0 {
+                    None
+                } else {
+                    depth -= 1;
+                    let f = &mut frames[depth];
+                    Some(Frame {
+                        func: f.func,
+                        inst: f.inst.take(),
+                        pc: f.pc,
+                        locals: f.locals,
+                    })
+                }
+            }};
+        }
         // Continue suspended caller `f` (whose code is in `codes`, as it ran before).
         macro_rules! resume {
             ($f:expr) => {{
@@ -340,7 +377,7 @@ impl Store {
                 let n = code.results;
                 slots.copy_within(sp - n..sp, locals);
                 sp = locals + n;
-                match frames.pop() {
+                match pop_frame!() {
                     None => {
                         stack.truncate(sp);
                         return Ok(());
@@ -384,25 +421,30 @@ impl Store {
                     } => {
                         let params = callee.params;
                         let callee_inst = &self.instances[*instance as usize];
-                        let caller = Frame {
-                            func: mem::replace(&mut cur, a.0),
-                            inst: if Arc::ptr_eq(&inst, callee_inst) {
-                                None
-                            } else {
-                                Some(mem::replace(&mut inst, callee_inst.clone()))
-                            },
-                            pc,
-                            locals,
+                        // The caller's frame, built only where it is stored (see `frames`).
+                        let caller_func = mem::replace(&mut cur, a.0);
+                        let caller_inst = if Arc::ptr_eq(&inst, callee_inst) {
+                            None
+                        } else {
+                            Some(mem::replace(&mut inst, callee_inst.clone()))
                         };
                         let args = sp - params;
                         if $tail {
                             slots.copy_within(args..sp, locals);
-                            tail_call_leaves(&mut frames, caller);
+                            tail_call_leaves(&mut frames[..depth], caller_inst);
                         } else {
-                            if frames.len() + 1 >= max_depth || sp > MAX_STACK_SLOTS {
+                            if depth + 1 >= max_depth || sp > MAX_STACK_SLOTS {
                                 return Err(Trap::new(TrapKind::CallStackExhausted).into());
                             }
-                            frames.push(caller);
+                            if depth == frames.len() {
+                                grow_frames(&mut frames);
+                            }
+                            let f = &mut frames[depth];
+                            f.func = caller_func;
+                            f.inst = caller_inst;
+                            f.pc = pc;
+                            f.locals = locals;
+                            depth += 1;
                             locals = args;
                         }
                         code = cached(codes, cur, callee);
@@ -502,7 +544,7 @@ impl Store {
                         }
                         break;
                     }
-                    match frames.pop() {
+                    match pop_frame!() {
                         None => return Err(Stop::Throw(exn)),
                         Some(f) => {
                             resume!(f);

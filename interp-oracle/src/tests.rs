@@ -1354,3 +1354,60 @@ fn cold_rules_keep_the_operand_stack() {
     assert_eq!(t.kind, TrapKind::OutOfBoundsTableAccess, "{t:?}");
     assert_eq!(t.message, TrapKind::OutOfBoundsTableAccess.message());
 }
+
+/// Suspended callers are kept in a frame stack that only grows: an element left by a
+/// return is written over by a later call. Frames reused that way still resume in their
+/// own instance after a call into another one (`global.get` reads the caller's global),
+/// and the call-depth limit counts the live frames only (it is the same with frames
+/// written over as with fresh ones).
+#[test]
+fn reused_frames_resume_their_instance_and_keep_the_depth_limit() {
+    let mut s = Store::new(Config {
+        max_call_depth: 10,
+        ..Config::default()
+    });
+    let b = instantiate(
+        &mut s,
+        r#"(module
+            (global $c (mut i32) (i32.const 0))
+            (func (export "inc") (result i32)
+              (global.set $c (i32.add (global.get $c) (i32.const 1)))
+              (global.get $c))
+            (func (export "count") (result i32) (global.get $c)))"#,
+    );
+    let inc = func(&s, b, "inc");
+    let m = s
+        .compile(
+            &wat::parse_str(
+                r#"(module
+                    (import "b" "inc" (func $inc (result i32)))
+                    (global $g i32 (i32.const 100))
+                    (func $rec (export "rec") (param $n i32) (result i32)
+                      (if (result i32) (i32.eqz (local.get $n))
+                        (then (global.get $g))
+                        (else
+                          (drop (call $inc))
+                          (i32.add
+                            (call $rec (i32.sub (local.get $n) (i32.const 1)))
+                            (global.get $g)))))
+                    (func (export "run") (result i32)
+                      (i32.add
+                        (i32.add (call $rec (i32.const 5)) (call $rec (i32.const 3)))
+                        (call $rec (i32.const 8)))))"#,
+            )
+            .expect("wat"),
+        )
+        .expect("compile");
+    let a = s
+        .instantiate(&m, &[Extern::Func(inc)])
+        .expect("instantiate");
+    // rec(n) = 100 (n + 1); rec(5) + rec(3) + rec(8) in one run, frames reused twice.
+    assert_eq!(call1(&mut s, a, "run", &[]), Value::I32(600 + 400 + 900));
+    assert_eq!(call1(&mut s, b, "count", &[]), Value::I32(16));
+    // Entered from the host, rec(n)'s deepest calls push the n-th suspended frame: 9 is
+    // the most a depth of 10 allows.
+    assert_eq!(call1(&mut s, a, "rec", &[Value::I32(9)]), Value::I32(1000));
+    let t = trap(&mut s, a, "rec", &[Value::I32(10)]);
+    assert_eq!(t.kind, TrapKind::CallStackExhausted);
+    assert_eq!(call1(&mut s, a, "rec", &[Value::I32(9)]), Value::I32(1000));
+}
