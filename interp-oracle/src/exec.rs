@@ -990,8 +990,10 @@ impl Store {
     /// operand height, locals, the current body) is kept in registers, and every rule inside
     /// it competes for them. With these ~55 rules in the loop, the current body's pointer was
     /// spilled to the stack and reloaded on every dispatch (`perf annotate`); without them it
-    /// stays in a register. A cold rule now costs one call (the `gc` kernel, all struct and
-    /// array rules, ~15% slower; the kernels of plain code 2-10% faster).
+    /// stays in a register. A cold rule now costs one call: the `gc` kernel, all struct and
+    /// array rules, is ~8% slower. (Alone, this change moved the other kernels by -10% to
+    /// +10% from build to build, placement effects; with the next two changes they are all
+    /// faster.)
     #[inline(never)]
     fn cold(
         &mut self,
