@@ -37,7 +37,11 @@ use crate::types::RefTy;
 pub(crate) struct Branch {
     /// Instruction index to continue at; [`Branch::RETURN`] means "return from the function".
     pub target: u32,
-    /// Operand-stack height (relative to the frame's operand base) of the target label.
+    /// Operand-stack height of the target label, counted from the frame's first local (its
+    /// locals, hidden ones included, plus the label's operand height): the dispatch loop
+    /// then needs only the frame's first local, not also its operand base, so one register
+    /// less is live across the loop. (During translation it is counted from the operand
+    /// base; `Translator::heights_from_first_local` adds the locals at the end.)
     pub height: u32,
     /// Number of values the label takes (block/if results, loop params).
     pub arity: u32,

@@ -1306,3 +1306,108 @@ fn a_host_function_that_instantiates_and_runs_a_module_mid_call() {
     assert_eq!(call1(&mut s, i, "run", &[]), Value::I32(42));
     assert_eq!(call1(&mut s, i, "run", &[]), Value::I32(42));
 }
+
+/// The rarer rules run out of line (`Store::cold`, called from the dispatch loop's last
+/// arm): the operand height goes to them and comes back, so operands below a cold
+/// instruction survive it and its result lands on top; `memory.grow` there is seen by the
+/// next `memory.size`; a trap in a cold rule keeps its message.
+#[test]
+fn cold_rules_keep_the_operand_stack() {
+    let (mut s, i) = setup(
+        r#"(module
+            (memory 1)
+            (table 4 funcref)
+            (func $f (result i32) (i32.const 7))
+            (elem declare func $f)
+            (func (export "mix") (param $n i32) (result i32) (local $acc i32) (local $i i32)
+              (loop $l
+                (local.get $acc)
+                (table.size)                                  ;; 4
+                (i32.add)
+                (memory.size)                                 ;; 1 + i
+                (i32.add)
+                (i32.trunc_sat_f32_s (f32.const 1e10))        ;; saturates
+                (i32.const 2147483647)
+                (i32.sub)
+                (i32.add)
+                (ref.is_null (ref.func $f))                   ;; 0
+                (i32.add)
+                (i32x4.extract_lane 2
+                  (i32x4.replace_lane 2 (v128.const i32x4 0 0 0 0) (local.get $i)))
+                (i32.add)
+                (local.set $acc)
+                (drop (memory.grow (i32.const 1)))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+              (local.get $acc))
+            (func (export "oob") (result i32)
+              (i32.const 1)
+              (drop (table.get (i32.const 9)))))"#,
+    );
+    // Each round adds 4 + (1 + i) + 0 + 0 + i.
+    let expect = |n: u32| (0..n).map(|i| 5 + 2 * i).sum::<u32>();
+    assert_eq!(
+        call1(&mut s, i, "mix", &[Value::I32(3)]),
+        Value::I32(expect(3))
+    );
+    let t = trap(&mut s, i, "oob", &[]);
+    assert_eq!(t.kind, TrapKind::OutOfBoundsTableAccess, "{t:?}");
+    assert_eq!(t.message, TrapKind::OutOfBoundsTableAccess.message());
+}
+
+/// Suspended callers are kept in a frame stack that only grows: an element left by a
+/// return is written over by a later call. Frames reused that way still resume in their
+/// own instance after a call into another one (`global.get` reads the caller's global),
+/// and the call-depth limit counts the live frames only (it is the same with frames
+/// written over as with fresh ones).
+#[test]
+fn reused_frames_resume_their_instance_and_keep_the_depth_limit() {
+    let mut s = Store::new(Config {
+        max_call_depth: 10,
+        ..Config::default()
+    });
+    let b = instantiate(
+        &mut s,
+        r#"(module
+            (global $c (mut i32) (i32.const 0))
+            (func (export "inc") (result i32)
+              (global.set $c (i32.add (global.get $c) (i32.const 1)))
+              (global.get $c))
+            (func (export "count") (result i32) (global.get $c)))"#,
+    );
+    let inc = func(&s, b, "inc");
+    let m = s
+        .compile(
+            &wat::parse_str(
+                r#"(module
+                    (import "b" "inc" (func $inc (result i32)))
+                    (global $g i32 (i32.const 100))
+                    (func $rec (export "rec") (param $n i32) (result i32)
+                      (if (result i32) (i32.eqz (local.get $n))
+                        (then (global.get $g))
+                        (else
+                          (drop (call $inc))
+                          (i32.add
+                            (call $rec (i32.sub (local.get $n) (i32.const 1)))
+                            (global.get $g)))))
+                    (func (export "run") (result i32)
+                      (i32.add
+                        (i32.add (call $rec (i32.const 5)) (call $rec (i32.const 3)))
+                        (call $rec (i32.const 8)))))"#,
+            )
+            .expect("wat"),
+        )
+        .expect("compile");
+    let a = s
+        .instantiate(&m, &[Extern::Func(inc)])
+        .expect("instantiate");
+    // rec(n) = 100 (n + 1); rec(5) + rec(3) + rec(8) in one run, frames reused twice.
+    assert_eq!(call1(&mut s, a, "run", &[]), Value::I32(600 + 400 + 900));
+    assert_eq!(call1(&mut s, b, "count", &[]), Value::I32(16));
+    // Entered from the host, rec(n)'s deepest calls push the n-th suspended frame: 9 is
+    // the most a depth of 10 allows.
+    assert_eq!(call1(&mut s, a, "rec", &[Value::I32(9)]), Value::I32(1000));
+    let t = trap(&mut s, a, "rec", &[Value::I32(10)]);
+    assert_eq!(t.kind, TrapKind::CallStackExhausted);
+    assert_eq!(call1(&mut s, a, "rec", &[Value::I32(9)]), Value::I32(1000));
+}

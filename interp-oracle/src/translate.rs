@@ -205,6 +205,37 @@ impl Translator<'_> {
         }
     }
 
+    /// Make every branch's height relative to the frame's first local instead of its operand
+    /// base (see [`Branch::height`]): add the number of locals, hidden ones included, which
+    /// is known only once the whole body is translated.
+    fn heights_from_first_local(&mut self) {
+        let frame = self.next_local;
+        for instr in &mut self.instrs {
+            if let Instr::Br(b)
+            | Instr::BrIf(b)
+            | Instr::BrIfEqz(b)
+            | Instr::BrIfCmp(_, b)
+            | Instr::BrOnNull(b)
+            | Instr::BrOnNonNull(b) = instr
+            {
+                b.height += frame;
+            }
+        }
+        for b in &mut self.br_tables {
+            b.height += frame;
+        }
+        for c in &mut self.casts {
+            c.branch.height += frame;
+        }
+        for r in &mut self.regions {
+            if let Handlers::Catch(catches) = &mut r.handlers {
+                for c in catches {
+                    c.to.height += frame;
+                }
+            }
+        }
+    }
+
     fn patch(&mut self, fixup: Fixup, target: u32) {
         match fixup {
             Fixup::Instr(i) => match &mut self.instrs[i] {
@@ -893,6 +924,7 @@ pub(crate) fn translate(
         t.op(&op, height);
     }
     ops.finish()?;
+    t.heights_from_first_local();
     Ok(FuncCode {
         params: ty.params.len(),
         results: ty.results.len(),

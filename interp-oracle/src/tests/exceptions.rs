@@ -194,3 +194,54 @@ fn exceptions_beyond_the_object_limit_trap() {
     let t = trap(&mut s, i, "f", &[]);
     assert!(t.message.contains("allocation limit"), "{t}");
 }
+
+/// Branch heights are counted from the frame's first local, the hidden locals of legacy
+/// `catch`es included, which the translator knows only at the end of the body: branches
+/// translated before those locals (`br`, `br_table`, a `try_table` handler) still drop
+/// exactly the operands above their label, and keep the ones below and the locals.
+#[test]
+fn branch_heights_count_hidden_locals() {
+    let mut s = Store::new(Config {
+        features: WasmFeatures::WASM3 | WasmFeatures::LEGACY_EXCEPTIONS,
+        ..Config::default()
+    });
+    let i = instantiate(
+        &mut s,
+        r#"(module
+            (tag $e (param i32))
+            (func (export "run") (param $a i32) (param $b i32) (result i32)
+              (local $x i32) (local $y i32)
+              (local.set $x (i32.const 3))
+              (local.set $y (i32.const 4))
+              (i32.const 1000)
+              (block $l (result i32)
+                (i32.const 7)
+                (i32.const 8)
+                (br $l))
+              (i32.add)
+              (block $t0 (result i32)
+                (i32.add (i32.const 1)
+                  (block $t1 (result i32)
+                    (i32.const 99) (i32.const 20) (local.get $a) (br_table $t0 $t1))))
+              (i32.add)
+              (block $h (result i32)
+                (try_table (catch $e $h) (i32.const 55) (throw $e (local.get $b)))
+                (i32.const -1))
+              (i32.add)
+              try (result i32) (throw $e (i32.const 300)) catch $e end
+              (i32.add)
+              try (result i32) (i32.const 4000) catch $e end
+              (i32.add)
+              (i32.add (local.get $x))
+              (i32.add (local.get $y))
+              (i32.add (local.get $a))
+              (i32.add (local.get $b))))"#,
+    );
+    let run = |s: &mut Store, a: u32, b: u32| call1(s, i, "run", &[Value::I32(a), Value::I32(b)]);
+    // 1000 + 8, + 20 (br_table to $t0) or 21 ($t1, then + 1), + b, + 300 + 4000, + x + y + a + b.
+    assert_eq!(run(&mut s, 0, 5), Value::I32(1008 + 20 + 5 + 4300 + 7 + 5));
+    assert_eq!(
+        run(&mut s, 1, 6),
+        Value::I32(1008 + 21 + 6 + 4300 + 7 + 1 + 6)
+    );
+}
