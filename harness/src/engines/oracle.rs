@@ -348,12 +348,41 @@ impl Session for OracleSession {
     }
 
     fn snapshot_into(&mut self, instance: InstanceId, snap: &mut Snapshot) -> Result<(), String> {
+        self.snapshot_memories(instance, snap, true)
+    }
+
+    fn snapshot_lending_memories(
+        &mut self,
+        instance: InstanceId,
+        snap: &mut Snapshot,
+    ) -> Result<bool, String> {
+        self.snapshot_memories(instance, snap, false).map(|()| true)
+    }
+
+    fn memory_in_place(&mut self, instance: InstanceId, export: &str) -> Option<&[u8]> {
+        let (addr, _) = self.instance(instance).ok()?;
+        match self.store.export(addr, export) {
+            Some(oracle::Extern::Memory(m)) => Some(self.store.memory_data(m)),
+            _ => None,
+        }
+    }
+}
+
+impl OracleSession {
+    /// A snapshot of `instance`'s exports; memory contents only when `copy` (else each memory
+    /// is listed with an empty buffer, for [`Session::memory_in_place`]).
+    fn snapshot_memories(
+        &mut self,
+        instance: InstanceId,
+        snap: &mut Snapshot,
+        copy: bool,
+    ) -> Result<(), String> {
         let (addr, module) = self.instance(instance)?;
         let mut spare = snap.reset();
         for (name, _) in self.modules[module].exports() {
             match self.store.export(addr, &name) {
                 Some(oracle::Extern::Memory(m)) => {
-                    let data = spare.copy(self.store.memory_data(m));
+                    let data = spare.copy(if copy { self.store.memory_data(m) } else { &[] });
                     snap.memories.push((name, data));
                 }
                 Some(oracle::Extern::Global(g)) => {

@@ -472,12 +472,39 @@ impl Session for RuntimeSession {
     }
 
     fn snapshot_into(&mut self, instance: InstanceId, snap: &mut Snapshot) -> Result<(), String> {
+        self.snapshot_memories(instance, snap, true)
+    }
+
+    fn snapshot_lending_memories(
+        &mut self,
+        instance: InstanceId,
+        snap: &mut Snapshot,
+    ) -> Result<bool, String> {
+        self.snapshot_memories(instance, snap, false).map(|()| true)
+    }
+
+    fn memory_in_place(&mut self, instance: InstanceId, export: &str) -> Option<&[u8]> {
+        let inst = self.instance(instance).ok()?;
+        let m = inst.get_memory(&mut self.store, export)?;
+        Some(m.data(&mut self.store))
+    }
+}
+
+impl RuntimeSession {
+    /// A snapshot of `instance`'s exports; memory contents only when `copy` (else each memory
+    /// is listed with an empty buffer, for [`Session::memory_in_place`]).
+    fn snapshot_memories(
+        &mut self,
+        instance: InstanceId,
+        snap: &mut Snapshot,
+        copy: bool,
+    ) -> Result<(), String> {
         let inst = self.instance(instance)?;
         let mut spare = snap.reset();
         for (name, ext) in inst.exports(&mut self.store) {
             match ext {
                 rt::Extern::Memory(m) => {
-                    let data = spare.copy(m.data(&mut self.store));
+                    let data = spare.copy(if copy { m.data(&mut self.store) } else { &[] });
                     snap.memories.push((name, data));
                 }
                 rt::Extern::Global(g) => {
