@@ -96,6 +96,26 @@ pub trait Session {
         *into = self.snapshot(instance)?;
         Ok(())
     }
+
+    /// [`Session::snapshot_into`] that may leave the memories' contents out: `Ok(true)` when it
+    /// did (each memory is listed by name with an empty buffer, and its bytes are read in place
+    /// with [`Session::memory_in_place`] while nothing runs on the session), `Ok(false)` when it
+    /// took a full snapshot. A campaign compares every exported memory after every call; copying
+    /// each into a snapshot first was most of the campaign's memmove.
+    fn snapshot_lending_memories(
+        &mut self,
+        instance: InstanceId,
+        into: &mut Snapshot,
+    ) -> Result<bool, String> {
+        self.snapshot_into(instance, into).map(|()| false)
+    }
+
+    /// The live bytes of the exported memory `export` of `instance` (None: no such memory, or
+    /// this engine does not lend memories).
+    fn memory_in_place(&mut self, instance: InstanceId, export: &str) -> Option<&[u8]> {
+        let _ = (instance, export);
+        None
+    }
 }
 
 /// A compiled module inside a [`Session`]. Only meaningful to the session that made it.

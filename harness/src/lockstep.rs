@@ -263,6 +263,20 @@ fn guarded_invoke(s: &mut dyn Session, i: InstanceId, export: &str, args: &[Val]
         .unwrap_or_else(|p| Err(InvokeError::Other(format!("panicked: {p}"))))
 }
 
+/// The live bytes of memory `export` of a session that lent its memories to a snapshot.
+fn lent_memory<'s>(
+    s: &'s mut dyn Session,
+    i: InstanceId,
+    export: &str,
+    engine: &str,
+) -> Result<&'s [u8], String> {
+    match guarded(move || s.memory_in_place(i, export)) {
+        Ok(Some(m)) => Ok(m),
+        Ok(None) => Err(format!("{engine} did not lend memory {export:?}")),
+        Err(p) => Err(format!("{engine} panicked reading memory {export:?}: {p}")),
+    }
+}
+
 fn guarded_snapshot(s: &mut dyn Session, i: InstanceId, into: &mut Snapshot) -> SnapshotResult {
     match guarded(|| s.snapshot_into(i, into)) {
         Ok(Ok(())) => Ok(std::mem::take(into)),
@@ -582,18 +596,33 @@ impl Lockstep {
     }
 
     /// Snapshot every engine's instance and compare each state with the reference's.
+    ///
+    /// Memories are compared in place where the engines lend them: copying every exported
+    /// memory (up to 4 of 64 KiB-1 MiB) into a snapshot on each engine after every call was
+    /// most of the campaign's memmove, and the comparison reads the same bytes either way. The
+    /// relaxed SIMD rule keeps full copies (its shadows' states are compared later).
     pub fn compare_state(&mut self, rules: Rules) -> StepVerdict {
-        self.snapshots
-            .resize_with(self.sessions.len(), || Ok(Snapshot::default()));
-        for ((s, &i), slot) in self
+        let n = self.sessions.len();
+        self.snapshots.resize_with(n, || Ok(Snapshot::default()));
+        let lend = self.relaxed.is_none();
+        let mut lent = vec![false; n];
+        for (((s, &i), slot), lent) in self
             .sessions
             .iter_mut()
             .zip(&self.instances)
             .zip(&mut self.snapshots)
+            .zip(&mut lent)
         {
             let mut snap = std::mem::replace(slot, Ok(Snapshot::default())).unwrap_or_default();
-            *slot = match guarded(|| s.snapshot_into(i, &mut snap)) {
-                Ok(Ok(())) => Ok(snap),
+            let taken = guarded(|| match lend {
+                true => s.snapshot_lending_memories(i, &mut snap),
+                false => s.snapshot_into(i, &mut snap).map(|()| false),
+            });
+            *slot = match taken {
+                Ok(Ok(l)) => {
+                    *lent = l;
+                    Ok(snap)
+                }
                 Ok(Err(e)) => Err(e),
                 Err(p) => Err(format!("panicked: {p}")),
             };
@@ -602,7 +631,25 @@ impl Lockstep {
         for k in 1..self.snapshots.len() {
             let names = (self.names[0], self.names[k]);
             let on_0 = self.on_choice_0(k);
-            match diff::compare_states(names, &self.snapshots[0], &self.snapshots[k], rules) {
+            let (first, rest) = self.sessions.split_at_mut(1);
+            let (s0, sk) = (first[0].as_mut(), rest[k - 1].as_mut());
+            let (i0, ik) = (self.instances[0], self.instances[k]);
+            let (lent0, lentk) = (lent[0], lent[k]);
+            let mut in_place = |name: &str, x: &[u8], y: &[u8]| {
+                let x = if lent0 {
+                    lent_memory(s0, i0, name, names.0)?
+                } else {
+                    x
+                };
+                let y = if lentk {
+                    lent_memory(sk, ik, name, names.1)?
+                } else {
+                    y
+                };
+                Ok(diff::compare_memory(names, name, x, y))
+            };
+            let (a, b) = (&self.snapshots[0], &self.snapshots[k]);
+            match diff::compare_states_with(names, a, b, rules, &mut in_place) {
                 StateComparison::Same if on_0 => {}
                 StateComparison::Unavailable(n) => {
                     state_note.get_or_insert(n);
@@ -995,5 +1042,153 @@ mod tests {
         assert_eq!(guarded(|| 7), Ok(7));
         let e = guarded(|| panic!("boom {}", 1)).expect_err("a panic");
         assert!(e.starts_with("boom 1 (at "), "{e}");
+    }
+
+    /// The oracle with its memories' first byte flipped (`flip`), lending them in place or not
+    /// (`lend`): memories compared in place and copied must give the same verdicts.
+    struct Scribbled {
+        lend: bool,
+        flip: bool,
+    }
+
+    struct ScribbledSession {
+        inner: Box<dyn Session>,
+        lend: bool,
+        flip: bool,
+        buf: Vec<u8>,
+    }
+
+    impl Engine for Scribbled {
+        fn name(&self) -> &'static str {
+            "scribbled"
+        }
+        fn supported_features(&self) -> WasmFeatures {
+            crate::engines::oracle::OracleEngine::default().supported_features()
+        }
+        fn new_session(&self, features: WasmFeatures) -> Box<dyn Session> {
+            Box::new(ScribbledSession {
+                inner: crate::engines::oracle::OracleEngine::default().new_session(features),
+                lend: self.lend,
+                flip: self.flip,
+                buf: Vec::new(),
+            })
+        }
+    }
+
+    impl Session for ScribbledSession {
+        fn compile(
+            &mut self,
+            b: &[u8],
+        ) -> Result<crate::engine::ModuleId, crate::engine::CompileError> {
+            self.inner.compile(b)
+        }
+        fn instantiate(
+            &mut self,
+            m: crate::engine::ModuleId,
+        ) -> Result<InstanceId, InstantiateError> {
+            self.inner.instantiate(m)
+        }
+        fn register(&mut self, name: &str, i: InstanceId) {
+            self.inner.register(name, i)
+        }
+        fn invoke(
+            &mut self,
+            i: InstanceId,
+            e: &str,
+            args: &[Val],
+        ) -> Result<Vec<Val>, InvokeError> {
+            self.inner.invoke(i, e, args)
+        }
+        fn get_global(&mut self, i: InstanceId, e: &str) -> Result<Val, String> {
+            self.inner.get_global(i, e)
+        }
+        fn snapshot_into(&mut self, i: InstanceId, into: &mut Snapshot) -> Result<(), String> {
+            self.inner.snapshot_into(i, into)?;
+            for (_, m) in &mut into.memories {
+                if self.flip && !m.is_empty() {
+                    m[0] ^= 1;
+                }
+            }
+            Ok(())
+        }
+        fn snapshot_lending_memories(
+            &mut self,
+            i: InstanceId,
+            into: &mut Snapshot,
+        ) -> Result<bool, String> {
+            match self.lend {
+                true => self.inner.snapshot_lending_memories(i, into),
+                false => self.snapshot_into(i, into).map(|()| false),
+            }
+        }
+        fn memory_in_place(&mut self, i: InstanceId, export: &str) -> Option<&[u8]> {
+            let m = self.inner.memory_in_place(i, export)?;
+            if !self.flip {
+                return Some(m);
+            }
+            self.buf.clear();
+            self.buf.extend_from_slice(m);
+            if let Some(b) = self.buf.first_mut() {
+                *b ^= 1;
+            }
+            Some(&self.buf)
+        }
+    }
+
+    const MEMORY: &str = r#"(module
+        (memory (export "mem") 1)
+        (global (export "g") (mut i32) (i32.const 0))
+        (func (export "store") (param i32) (i32.store8 (i32.const 3) (local.get 0))))"#;
+
+    /// The state after instantiation and after a store, `engines[0]` the reference.
+    fn memory_states(engines: [&dyn Engine; 2]) -> (StepVerdict, StepVerdict) {
+        let wasm = wat::parse_str(MEMORY).expect("wat");
+        let rules = Rules::default();
+        let mut l = Lockstep::instantiate(&engines, crate::suite::required_2_0(), &wasm, rules)
+            .unwrap_or_else(|_| panic!("instantiates"));
+        let first = l.compare_state(rules);
+        (first, l.call("store", &[Val::I32(9)], rules))
+    }
+
+    #[test]
+    fn memories_compared_in_place_or_copied_give_the_same_verdicts() {
+        let agreed = StepVerdict::Agreed { state_note: None };
+        let oracle = crate::engines::oracle::OracleEngine::default();
+        let runtime = crate::engines::runtime::engine();
+        // Both engines lend their memories.
+        let both = memory_states([&oracle, runtime.as_ref()]);
+        assert_eq!(both, (agreed.clone(), agreed.clone()));
+        // One lends, the other copies.
+        for lend in [true, false] {
+            let same = Scribbled { lend, flip: false };
+            assert_eq!(
+                memory_states([&oracle, &same]),
+                (agreed.clone(), agreed.clone())
+            );
+            assert_eq!(
+                memory_states([&same, &oracle]),
+                (agreed.clone(), agreed.clone())
+            );
+        }
+        // A differing byte is found either way, with the same report.
+        let mut reports = Vec::new();
+        for lend in [true, false] {
+            let flipped = Scribbled { lend, flip: true };
+            let (first, second) = memory_states([&oracle, &flipped]);
+            for v in [first, second] {
+                let StepVerdict::Diverged(d) = v else {
+                    panic!("a divergence, not {v:?}");
+                };
+                assert_eq!(d.signature, "memory:mem");
+                assert!(
+                    d.detail.contains("first differs at bytes 0x0..0x1"),
+                    "{}",
+                    d.detail
+                );
+                reports.push(d);
+            }
+        }
+        assert_eq!(reports[0], reports[2]);
+        assert_eq!(reports[1], reports[3]);
     }
 }

@@ -169,11 +169,8 @@ impl Module {
 
     /// Compile a module from the binary format.
     pub fn from_binary(engine: &Engine, bytes: &[u8]) -> Result<Module> {
-        let mut validator = Validator::new_with_features(engine.config().features);
-        if let Err(e) = validator.validate_all(bytes) {
-            return Err(classify_error(bytes, e));
-        }
-        let (info, bodies) = parse(engine, bytes)?;
+        let validators = validate_keeping_funcs(engine, bytes)?;
+        let (info, bodies) = parse(engine, bytes, validators)?;
         let (code, func_addrs) = crate::compile::compile_module(engine, &info, &bodies)?;
         Ok(Module {
             inner: Arc::new(ModuleInner {
@@ -229,6 +226,45 @@ impl Module {
             (n.as_str(), ty)
         })
     }
+}
+
+/// Validate `bytes` as `Validator::validate_all` does (every section in order, then every
+/// function body in order; the same first error), keeping each body's validator inputs when
+/// the translator needs them (with GC, it runs a body's validator alongside for the operand
+/// types). This used to be `validate_all` followed by a second `Validator` over the module's
+/// sections only to get those inputs: every section of a GC-enabled module was validated twice.
+fn validate_keeping_funcs(engine: &Engine, bytes: &[u8]) -> Result<FuncValidators> {
+    let features = engine.config().features;
+    let keep = features.contains(wasmparser::WasmFeatures::GC);
+    let mut validator = Validator::new_with_features(features);
+    let mut parser = Parser::new(0);
+    parser.set_features(features);
+    let mut funcs = Vec::new();
+    for payload in parser.parse_all(bytes) {
+        let payload = payload.map_err(|e| classify_error(bytes, e))?;
+        let valid = validator
+            .payload(&payload)
+            .map_err(|e| classify_error(bytes, e))?;
+        if let wasmparser::ValidPayload::Func(f, body) = valid {
+            funcs.push((f, body));
+        }
+    }
+    let mut kept = FuncValidators::default();
+    let mut allocs = wasmparser::FuncValidatorAllocations::default();
+    for (f, body) in funcs {
+        if keep {
+            kept.0.push(wasmparser::FuncToValidate {
+                resources: f.resources.clone(),
+                index: f.index,
+                ty: f.ty,
+                features: f.features,
+            });
+        }
+        let mut v = f.into_validator(allocs);
+        v.validate(&body).map_err(|e| classify_error(bytes, e))?;
+        allocs = v.into_allocations();
+    }
+    Ok(kept)
 }
 
 /// Decide whether a validation failure is a decoding ("malformed") or a validation
@@ -533,28 +569,22 @@ fn intern_group(engine: &Engine, info: &mut ModuleInfo, group: wasmparser::RecGr
     Ok(())
 }
 
-/// Collect a validated module's metadata and function bodies.
+/// Collect a validated module's metadata and function bodies (`validators`: what
+/// [`validate_keeping_funcs`] kept for the translator).
 fn parse<'a>(
     engine: &Engine,
     bytes: &'a [u8],
+    validators: FuncValidators,
 ) -> Result<(ModuleInfo, Vec<wasmparser::FunctionBody<'a>>)> {
-    let mut info = ModuleInfo::default();
+    let mut info = ModuleInfo {
+        validators,
+        ..ModuleInfo::default()
+    };
     let mut bodies = Vec::new();
     let mut names = HashMap::new();
     let malformed = |e: wasmparser::BinaryReaderError| Error::Malformed(e.to_string());
-    let features = engine.config().features;
-    let mut validator = features
-        .contains(wasmparser::WasmFeatures::GC)
-        .then(|| Validator::new_with_features(features));
     for payload in Parser::new(0).parse_all(bytes) {
         let payload = payload.map_err(malformed)?;
-        if let Some(v) = &mut validator
-            && let wasmparser::ValidPayload::Func(f, _) = v
-                .payload(&payload)
-                .map_err(|e| Error::Invalid(e.to_string()))?
-        {
-            info.validators.0.push(f);
-        }
         match payload {
             Payload::TypeSection(r) => {
                 for group in r {

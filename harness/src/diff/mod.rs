@@ -71,6 +71,7 @@
 //! A missing snapshot (an engine that cannot take one) is not a pass: [`compare_states`] reports
 //! [`StateComparison::Unavailable`], which callers surface as a note.
 
+use std::convert::Infallible;
 use std::fmt::{self, Write as _};
 
 use serde::{Deserialize, Serialize};
@@ -442,7 +443,8 @@ fn size_differs(
     )
 }
 
-fn compare_memory(names: (&str, &str), export: &str, a: &[u8], b: &[u8]) -> Option<Divergence> {
+/// Rule 7 for one exported memory: `a` and `b` are its bytes on the two engines.
+pub fn compare_memory(names: (&str, &str), export: &str, a: &[u8], b: &[u8]) -> Option<Divergence> {
     if a.len() != b.len() {
         return Some(size_differs(
             DivergenceKind::Memory,
@@ -496,17 +498,50 @@ pub fn compare_snapshots(
     b: &Snapshot,
     rules: Rules,
 ) -> Option<Divergence> {
+    let mut copied = |name: &str, x: &[u8], y: &[u8]| -> Result<_, Infallible> {
+        Ok(compare_memory(names, name, x, y))
+    };
+    let Ok(d) = compare_snapshots_with(names, a, b, rules, &mut copied);
+    d
+}
+
+/// How [`compare_snapshots_with`] compares one exported memory: given its name and the two
+/// snapshots' buffers for it (empty where the engine lent its memories, [`Session::memory_in_place`](
+/// crate::engine::Session::memory_in_place)), the memory's divergence, if any, or why it could
+/// not be read.
+pub type CompareMemory<'a, E> =
+    &'a mut dyn FnMut(&str, &[u8], &[u8]) -> Result<Option<Divergence>, E>;
+
+/// [`compare_snapshots`] with each memory compared by `memory`, in the same order and as
+/// strictly: export names first, then each memory, then globals, then tables.
+pub fn compare_snapshots_with<E>(
+    names: (&str, &str),
+    a: &Snapshot,
+    b: &Snapshot,
+    rules: Rules,
+    memory: CompareMemory<'_, E>,
+) -> Result<Option<Divergence>, E> {
     if let Some(d) = names_differ("memory", &a.memories, &b.memories)
         .or_else(|| names_differ("global", &a.globals, &b.globals))
         .or_else(|| names_differ("table", &a.tables, &b.tables))
     {
-        return Some(d);
+        return Ok(Some(d));
     }
     for ((name, x), (_, y)) in a.memories.iter().zip(&b.memories) {
-        if let Some(d) = compare_memory(names, name, x, y) {
-            return Some(d);
+        if let Some(d) = memory(name, x, y)? {
+            return Ok(Some(d));
         }
     }
+    Ok(compare_rest(names, a, b, rules))
+}
+
+/// Rules 6 and 8 of [`compare_snapshots`]: globals, then tables (names already agree).
+fn compare_rest(
+    names: (&str, &str),
+    a: &Snapshot,
+    b: &Snapshot,
+    rules: Rules,
+) -> Option<Divergence> {
     for ((name, x), (_, y)) in a.globals.iter().zip(&b.globals) {
         if !same_val(x, y, rules) {
             return Some(Divergence::new(
@@ -552,10 +587,24 @@ pub fn compare_states(
     b: &SnapshotResult,
     rules: Rules,
 ) -> StateComparison {
+    let mut copied = |name: &str, x: &[u8], y: &[u8]| Ok(compare_memory(names, name, x, y));
+    compare_states_with(names, a, b, rules, &mut copied)
+}
+
+/// [`compare_states`] with each memory compared by `memory` ([`compare_snapshots_with`]); a
+/// memory that could not be read makes the state unavailable.
+pub fn compare_states_with(
+    names: (&str, &str),
+    a: &SnapshotResult,
+    b: &SnapshotResult,
+    rules: Rules,
+    memory: CompareMemory<'_, String>,
+) -> StateComparison {
     match (a, b) {
-        (Ok(x), Ok(y)) => match compare_snapshots(names, x, y, rules) {
-            None => StateComparison::Same,
-            Some(d) => StateComparison::Diverged(d),
+        (Ok(x), Ok(y)) => match compare_snapshots_with(names, x, y, rules, memory) {
+            Ok(None) => StateComparison::Same,
+            Ok(Some(d)) => StateComparison::Diverged(d),
+            Err(e) => StateComparison::Unavailable(e),
         },
         (Err(e), _) => StateComparison::Unavailable(format!("no snapshot from {}: {e}", names.0)),
         (_, Err(e)) => StateComparison::Unavailable(format!("no snapshot from {}: {e}", names.1)),

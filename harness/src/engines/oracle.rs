@@ -70,6 +70,43 @@ impl Engine for OracleEngine {
     }
 }
 
+/// The oracle's extern for spectest `item`, allocated in `store`.
+fn spectest_extern(store: &mut oracle::Store, item: &spectest::Item) -> oracle::Extern {
+    match *item {
+        spectest::Item::Func { params, .. } => {
+            let ty = oracle::FuncType {
+                params: params.iter().map(|t| val_type(*t)).collect(),
+                results: vec![],
+            };
+            oracle::Extern::Func(store.alloc_host_func(ty, Box::new(|_| Ok(vec![]))))
+        }
+        spectest::Item::Global { ty, value, .. } => {
+            oracle::Extern::Global(store.alloc_global(val_type(ty), false, to_oracle(value)))
+        }
+        spectest::Item::Table {
+            min, max, table64, ..
+        } => oracle::Extern::Table(store.alloc_table_at(
+            if table64 {
+                oracle::AddrType::I64
+            } else {
+                oracle::AddrType::I32
+            },
+            oracle::ValType::FuncRef,
+            oracle::Limits {
+                min: min.into(),
+                max: max.map(Into::into),
+            },
+            oracle::Value::FuncRef(None),
+        )),
+        spectest::Item::Memory { min, max, .. } => {
+            oracle::Extern::Memory(store.alloc_memory(oracle::Limits {
+                min: min.into(),
+                max: max.map(Into::into),
+            }))
+        }
+    }
+}
+
 /// One oracle store plus the harness's bookkeeping.
 pub struct OracleSession {
     store: oracle::Store,
@@ -172,49 +209,14 @@ fn trap(t: oracle::Trap) -> Trap {
 
 impl OracleSession {
     pub fn new(features: WasmFeatures, canonicalize_nans: bool) -> Self {
-        let mut store = oracle::Store::new(oracle::Config {
+        let store = oracle::Store::new(oracle::Config {
             features,
             max_call_depth: MAX_CALL_DEPTH,
             canonicalize_nans,
             ..oracle::Config::default()
         });
-        let mut spectest = HashMap::new();
-        for item in spectest::ITEMS {
-            let ext = match *item {
-                spectest::Item::Func { params, .. } => {
-                    let ty = oracle::FuncType {
-                        params: params.iter().map(|t| val_type(*t)).collect(),
-                        results: vec![],
-                    };
-                    oracle::Extern::Func(store.alloc_host_func(ty, Box::new(|_| Ok(vec![]))))
-                }
-                spectest::Item::Global { ty, value, .. } => oracle::Extern::Global(
-                    store.alloc_global(val_type(ty), false, to_oracle(value)),
-                ),
-                spectest::Item::Table {
-                    min, max, table64, ..
-                } => oracle::Extern::Table(store.alloc_table_at(
-                    if table64 {
-                        oracle::AddrType::I64
-                    } else {
-                        oracle::AddrType::I32
-                    },
-                    oracle::ValType::FuncRef,
-                    oracle::Limits {
-                        min: min.into(),
-                        max: max.map(Into::into),
-                    },
-                    oracle::Value::FuncRef(None),
-                )),
-                spectest::Item::Memory { min, max, .. } => {
-                    oracle::Extern::Memory(store.alloc_memory(oracle::Limits {
-                        min: min.into(),
-                        max: max.map(Into::into),
-                    }))
-                }
-            };
-            spectest.insert(item.name(), ext);
-        }
+        // Made when a module first imports them ([`Self::resolve`]), as in the runtime's adapter.
+        let spectest = HashMap::new();
         OracleSession {
             store,
             modules: Vec::new(),
@@ -227,12 +229,18 @@ impl OracleSession {
         self.instances.get(id)
     }
 
-    fn resolve(&self, module: &str, name: &str) -> Option<oracle::Extern> {
+    fn resolve(&mut self, module: &str, name: &str) -> Option<oracle::Extern> {
         if let Some(&(addr, _)) = self.instances.registered(module) {
             return self.store.export(addr, name);
         }
         if module == spectest::MODULE {
-            return self.spectest.get(name).copied();
+            if let Some(&ext) = self.spectest.get(name) {
+                return Some(ext);
+            }
+            let item = spectest::ITEMS.iter().find(|i| i.name() == name)?;
+            let ext = spectest_extern(&mut self.store, item);
+            self.spectest.insert(item.name(), ext);
+            return Some(ext);
         }
         None
     }
@@ -267,7 +275,7 @@ impl Session for OracleSession {
                 }
             }
         }
-        match self.store.instantiate(m, &imports) {
+        match self.store.instantiate(&self.modules[index], &imports) {
             Ok(addr) => Ok(self.instances.push((addr, index))),
             Err(oracle::InstantiateError::Link(m)) => Err(InstantiateError::Link(m)),
             Err(oracle::InstantiateError::Trap(t)) => Err(InstantiateError::Trap(trap(t))),
@@ -348,12 +356,41 @@ impl Session for OracleSession {
     }
 
     fn snapshot_into(&mut self, instance: InstanceId, snap: &mut Snapshot) -> Result<(), String> {
+        self.snapshot_memories(instance, snap, true)
+    }
+
+    fn snapshot_lending_memories(
+        &mut self,
+        instance: InstanceId,
+        snap: &mut Snapshot,
+    ) -> Result<bool, String> {
+        self.snapshot_memories(instance, snap, false).map(|()| true)
+    }
+
+    fn memory_in_place(&mut self, instance: InstanceId, export: &str) -> Option<&[u8]> {
+        let (addr, _) = self.instance(instance).ok()?;
+        match self.store.export(addr, export) {
+            Some(oracle::Extern::Memory(m)) => Some(self.store.memory_data(m)),
+            _ => None,
+        }
+    }
+}
+
+impl OracleSession {
+    /// A snapshot of `instance`'s exports; memory contents only when `copy` (else each memory
+    /// is listed with an empty buffer, for [`Session::memory_in_place`]).
+    fn snapshot_memories(
+        &mut self,
+        instance: InstanceId,
+        snap: &mut Snapshot,
+        copy: bool,
+    ) -> Result<(), String> {
         let (addr, module) = self.instance(instance)?;
         let mut spare = snap.reset();
         for (name, _) in self.modules[module].exports() {
             match self.store.export(addr, &name) {
                 Some(oracle::Extern::Memory(m)) => {
-                    let data = spare.copy(self.store.memory_data(m));
+                    let data = spare.copy(if copy { self.store.memory_data(m) } else { &[] });
                     snap.memories.push((name, data));
                 }
                 Some(oracle::Extern::Global(g)) => {

@@ -75,6 +75,62 @@ impl Engine for RuntimeEngine {
     }
 }
 
+/// The runtime's extern for spectest `item`, made in `store`.
+fn spectest_extern(store: &mut rt::Store<()>, item: &spectest::Item) -> rt::Extern {
+    match *item {
+        spectest::Item::Func { params, .. } => {
+            let ty = rt::FuncType::new(params.iter().map(|t| val_type(*t)), []);
+            rt::Extern::Func(rt::Func::new(store, ty, |_, _, _| Ok(())).expect("spectest function"))
+        }
+        spectest::Item::Global { ty, value, .. } => {
+            let v = match value {
+                Val::I32(x) => rt::Val::I32(x as i32),
+                Val::I64(x) => rt::Val::I64(x as i64),
+                Val::F32(x) => rt::Val::F32(x),
+                Val::F64(x) => rt::Val::F64(x),
+                _ => rt::Val::FuncRef(None),
+            };
+            rt::Extern::Global(
+                rt::Global::new(
+                    store,
+                    rt::GlobalType {
+                        content: val_type(ty),
+                        mutability: rt::Mutability::Const,
+                    },
+                    v,
+                )
+                .expect("spectest global"),
+            )
+        }
+        spectest::Item::Table {
+            min, max, table64, ..
+        } => rt::Extern::Table(
+            rt::Table::new(
+                store,
+                rt::TableType {
+                    element: rt::ValType::FuncRef,
+                    minimum: min.into(),
+                    maximum: max.map(Into::into),
+                    table64,
+                },
+                rt::Val::FuncRef(None),
+            )
+            .expect("spectest table"),
+        ),
+        spectest::Item::Memory { min, max, .. } => rt::Extern::Memory(
+            rt::Memory::new(
+                store,
+                rt::MemoryType {
+                    minimum: min.into(),
+                    maximum: max.map(Into::into),
+                    memory64: false,
+                },
+            )
+            .expect("spectest memory"),
+        ),
+    }
+}
+
 /// One runtime store plus the harness's bookkeeping.
 pub struct RuntimeSession {
     engine: rt::Engine,
@@ -140,65 +196,11 @@ pub(crate) fn trap(t: &rt::Trap) -> Trap {
 
 impl RuntimeSession {
     fn new(engine: rt::Engine) -> Self {
-        let mut store = rt::Store::new(&engine, ());
-        let mut spectest = HashMap::new();
-        for item in spectest::ITEMS {
-            let ext = match *item {
-                spectest::Item::Func { params, .. } => {
-                    let ty = rt::FuncType::new(params.iter().map(|t| val_type(*t)), []);
-                    rt::Extern::Func(
-                        rt::Func::new(&mut store, ty, |_, _, _| Ok(())).expect("spectest function"),
-                    )
-                }
-                spectest::Item::Global { ty, value, .. } => {
-                    let v = match value {
-                        Val::I32(x) => rt::Val::I32(x as i32),
-                        Val::I64(x) => rt::Val::I64(x as i64),
-                        Val::F32(x) => rt::Val::F32(x),
-                        Val::F64(x) => rt::Val::F64(x),
-                        _ => rt::Val::FuncRef(None),
-                    };
-                    rt::Extern::Global(
-                        rt::Global::new(
-                            &mut store,
-                            rt::GlobalType {
-                                content: val_type(ty),
-                                mutability: rt::Mutability::Const,
-                            },
-                            v,
-                        )
-                        .expect("spectest global"),
-                    )
-                }
-                spectest::Item::Table {
-                    min, max, table64, ..
-                } => rt::Extern::Table(
-                    rt::Table::new(
-                        &mut store,
-                        rt::TableType {
-                            element: rt::ValType::FuncRef,
-                            minimum: min.into(),
-                            maximum: max.map(Into::into),
-                            table64,
-                        },
-                        rt::Val::FuncRef(None),
-                    )
-                    .expect("spectest table"),
-                ),
-                spectest::Item::Memory { min, max, .. } => rt::Extern::Memory(
-                    rt::Memory::new(
-                        &mut store,
-                        rt::MemoryType {
-                            minimum: min.into(),
-                            maximum: max.map(Into::into),
-                            memory64: false,
-                        },
-                    )
-                    .expect("spectest memory"),
-                ),
-            };
-            spectest.insert(item.name(), ext);
-        }
+        let store = rt::Store::new(&engine, ());
+        // The spectest items are made when a module first imports them ([`Self::resolve`]):
+        // a campaign's modules import none, and making all of them for every session (a
+        // memory, tables, globals, functions) then dropping them was work in every case.
+        let spectest = HashMap::new();
         RuntimeSession {
             engine,
             store,
@@ -223,7 +225,13 @@ impl RuntimeSession {
             return inst.get_export(&mut self.store, name);
         }
         if module == spectest::MODULE {
-            return self.spectest.get(name).copied();
+            if let Some(&ext) = self.spectest.get(name) {
+                return Some(ext);
+            }
+            let item = spectest::ITEMS.iter().find(|i| i.name() == name)?;
+            let ext = spectest_extern(&mut self.store, item);
+            self.spectest.insert(item.name(), ext);
+            return Some(ext);
         }
         None
     }
@@ -472,12 +480,39 @@ impl Session for RuntimeSession {
     }
 
     fn snapshot_into(&mut self, instance: InstanceId, snap: &mut Snapshot) -> Result<(), String> {
+        self.snapshot_memories(instance, snap, true)
+    }
+
+    fn snapshot_lending_memories(
+        &mut self,
+        instance: InstanceId,
+        snap: &mut Snapshot,
+    ) -> Result<bool, String> {
+        self.snapshot_memories(instance, snap, false).map(|()| true)
+    }
+
+    fn memory_in_place(&mut self, instance: InstanceId, export: &str) -> Option<&[u8]> {
+        let inst = self.instance(instance).ok()?;
+        let m = inst.get_memory(&mut self.store, export)?;
+        Some(m.data(&mut self.store))
+    }
+}
+
+impl RuntimeSession {
+    /// A snapshot of `instance`'s exports; memory contents only when `copy` (else each memory
+    /// is listed with an empty buffer, for [`Session::memory_in_place`]).
+    fn snapshot_memories(
+        &mut self,
+        instance: InstanceId,
+        snap: &mut Snapshot,
+        copy: bool,
+    ) -> Result<(), String> {
         let inst = self.instance(instance)?;
         let mut spare = snap.reset();
         for (name, ext) in inst.exports(&mut self.store) {
             match ext {
                 rt::Extern::Memory(m) => {
-                    let data = spare.copy(m.data(&mut self.store));
+                    let data = spare.copy(if copy { m.data(&mut self.store) } else { &[] });
                     snap.memories.push((name, data));
                 }
                 rt::Extern::Global(g) => {

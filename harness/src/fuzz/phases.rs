@@ -287,6 +287,21 @@ impl Session for TimedSession {
             self.inner.snapshot_into(instance, into)
         })
     }
+
+    fn snapshot_lending_memories(
+        &mut self,
+        instance: InstanceId,
+        into: &mut Snapshot,
+    ) -> Result<bool, String> {
+        timed(&self.counters.snapshot, || {
+            self.inner.snapshot_lending_memories(instance, into)
+        })
+    }
+
+    /// Not timed: a lookup; the comparison that reads the bytes counts as comparison.
+    fn memory_in_place(&mut self, instance: InstanceId, export: &str) -> Option<&[u8]> {
+        self.inner.memory_in_place(instance, export)
+    }
 }
 
 /// `d` in nanoseconds.
