@@ -388,22 +388,25 @@ impl Store {
                 }
             }};
         }
-        // `br l`: keep the label's arity values, drop down to its height, continue.
+        // `br l`: keep the label's arity values, drop down to its height, continue. Only a
+        // branch out of the function (a return) leaves the body's loop (`$frames`, the
+        // caller's label): a branch within the body keeps its slice of instructions, where
+        // continuing the outer loop for every taken branch reloaded it from `code`.
         macro_rules! branch {
-            ($b:expr) => {{
+            ($b:expr, $frames:lifetime) => {{
                 let b: Branch = $b;
                 consume_fuel!();
                 if b.target == Branch::RETURN {
                     do_return!();
-                } else {
-                    let keep = b.arity as usize;
-                    let height = locals + b.height as usize;
-                    if sp != height + keep {
-                        slots.copy_within(sp - keep..sp, height);
-                        sp = height + keep;
-                    }
-                    pc = b.target as usize;
+                    continue $frames;
                 }
+                let keep = b.arity as usize;
+                let height = locals + b.height as usize;
+                if sp != height + keep {
+                    slots.copy_within(sp - keep..sp, height);
+                    sp = height + keep;
+                }
+                pc = b.target as usize;
             }};
         }
         // Call function `a`: a wasm function gets a new frame, a host function runs now.
@@ -586,49 +589,42 @@ impl Store {
                         }
                     }
                     Instr::Br(b) => {
-                        branch!(b);
-                        continue 'frames;
+                        branch!(b, 'frames);
                     }
                     Instr::BrIf(b) => {
                         if pop!() as u32 != 0 {
-                            branch!(b);
-                            continue 'frames;
+                            branch!(b, 'frames);
                         }
                     }
                     Instr::BrIfEqz(b) => {
                         if pop!() as u32 == 0 {
-                            branch!(b);
-                            continue 'frames;
+                            branch!(b, 'frames);
                         }
                     }
                     Instr::BrIfCmp(c, b) => {
                         let y = pop!();
                         let x = pop!();
                         if numeric::compare(c, x, y) {
-                            branch!(b);
-                            continue 'frames;
+                            branch!(b, 'frames);
                         }
                     }
                     Instr::BrOnNull(b) => {
                         if top!() == 0 {
                             pop!();
-                            branch!(b);
-                            continue 'frames;
+                            branch!(b, 'frames);
                         }
                     }
                     Instr::BrOnNonNull(b) => {
                         if top!() == 0 {
                             pop!();
                         } else {
-                            branch!(b);
-                            continue 'frames;
+                            branch!(b, 'frames);
                         }
                     }
                     Instr::BrTable { start, len } => {
                         let i = (pop!() as u32).min(len - 1);
                         let b = code.br_tables[(start + i) as usize];
-                        branch!(b);
-                        continue 'frames;
+                        branch!(b, 'frames);
                     }
                     Instr::Return => {
                         do_return!();
@@ -763,8 +759,7 @@ impl Store {
                         let to = cast.to.map(&|t| inst.type_ids[t as usize]);
                         let matches = self.ref_matches(top!(), to);
                         if matches == matches!(*instr, Instr::BrOnCast(_)) {
-                            branch!(cast.branch);
-                            continue 'frames;
+                            branch!(cast.branch, 'frames);
                         }
                     }
 

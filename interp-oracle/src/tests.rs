@@ -1411,3 +1411,56 @@ fn reused_frames_resume_their_instance_and_keep_the_depth_limit() {
     assert_eq!(t.kind, TrapKind::CallStackExhausted);
     assert_eq!(call1(&mut s, a, "rec", &[Value::I32(9)]), Value::I32(1000));
 }
+
+/// A branch that leaves the function (`br`, `br_if`, `br_table` to the function's label)
+/// returns to the caller, which continues in its own body (the loop keeps the current body's
+/// instructions only while branches stay in it); branches within a body keep their operands
+/// at the label's height, counted from the frame's first local, with operands of the caller
+/// below the callee's frame.
+#[test]
+fn branches_out_of_a_function_resume_the_caller_body() {
+    let (mut s, i) = setup(
+        r#"(module
+            (func $by_br (param i32) (result i32)
+              (block (result i32)
+                (i32.const 100)
+                (br_if 1 (local.get 0) (i32.eqz (local.get 0)))
+                (drop)
+                (br 1 (i32.add (local.get 0) (i32.const 1)))))
+            (func $by_table (param i32) (result i32) (local i64 i64)
+              (i32.const 7)
+              (block (result i32)
+                (block (result i32)
+                  (i32.mul (local.get 0) (i32.const 3))
+                  (br_table 0 1 2 (i32.and (local.get 0) (i32.const 3))))
+                (br 1 (i32.add (i32.const 1000))))
+              (i32.add))
+            (func (export "loop") (param $n i32) (result i32) (local $acc i32) (local $k i32)
+              (loop $l
+                ;; an operand of the caller's below each call's frame
+                (local.set $acc
+                  (i32.add (local.get $acc)
+                    (i32.add (call $by_br (local.get $k)) (call $by_table (local.get $k)))))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br_if $l (i32.lt_u (local.get $k) (local.get $n))))
+              (local.get $acc)))"#,
+    );
+    // by_br(0) = 0 (br_if taken with its operand), by_br(k) = k + 1 otherwise;
+    // by_table(k): k & 3 = 0 -> 3k + 1000 (the inner block's `br 1` returns), 1 -> 3k + 7,
+    // else 3k (br_table to the function's label).
+    let expected: u32 = (0..10u32)
+        .map(|k| {
+            let by_br = if k == 0 { 0 } else { k + 1 };
+            let by_table = match k & 3 {
+                0 => 3 * k + 1000,
+                1 => 3 * k + 7,
+                _ => 3 * k,
+            };
+            by_br + by_table
+        })
+        .sum();
+    assert_eq!(
+        call1(&mut s, i, "loop", &[Value::I32(10)]),
+        Value::I32(expected)
+    );
+}
