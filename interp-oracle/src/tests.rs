@@ -1464,3 +1464,80 @@ fn branches_out_of_a_function_resume_the_caller_body() {
         Value::I32(expected)
     );
 }
+
+/// Operand and local indices are counted from the current frame's first local: a call deep
+/// in an expression (the caller's operands below the callee's frame), a host call from a
+/// nested frame, returns of no, one and two results, declared locals reading zero where an
+/// earlier callee left values in the same stack slots, and an exception caught two frames up
+/// at its handler's height.
+#[test]
+fn frames_index_from_their_first_local() {
+    let mut s = Store::new(Config {
+        features: WasmFeatures::WASM3,
+        ..Config::default()
+    });
+    let triple = s.alloc_host_func(
+        FuncType {
+            params: vec![ValType::I32],
+            results: vec![ValType::I32],
+        },
+        Box::new(|args| match args {
+            [Value::I32(x)] => Ok(vec![Value::I32(x * 3)]),
+            _ => Err(Trap::host("bad args")),
+        }),
+    );
+    let bytes = wat::parse_str(
+        r#"(module
+            (import "host" "triple" (func $triple (param i32) (result i32)))
+            (tag $e (param i32))
+            (func $dirty (param i32) (result i32 i32)
+              (i32.const 11) (i32.const 12) (i32.const 13) (drop) (drop) (drop)
+              (local.get 0) (i32.add (local.get 0) (i32.const 1)))
+            (func $none (param i32))
+            (func $fresh (param i32) (result i32) (local i32 i64 f64)
+              (i32.add (local.get 0)
+                (i32.add (local.get 1)
+                  (i32.add (i32.wrap_i64 (local.get 2))
+                    (i32.trunc_f64_s (local.get 3))))))
+            (func $host_deep (param i32) (result i32) (local i32)
+              (local.set 1 (i32.const 5))
+              (i32.add (local.get 1) (call $triple (i32.add (local.get 0) (i32.const 1)))))
+            (func $thrower (param i32) (result i32)
+              (if (local.get 0) (then (throw $e (i32.const 77))))
+              (i32.const 1))
+            (func $middle (param i32) (result i32) (local i64)
+              (i32.add (i32.const 1000) (call $thrower (local.get 0))))
+            (func (export "run") (param i32) (result i32)
+              (i32.const 1)
+              (i32.const 2)
+              (call $dirty (local.get 0))
+              (i32.add)
+              (call $none (i32.const 9))
+              (i32.add (call $fresh (i32.const 4)))
+              (i32.add (call $host_deep (local.get 0)))
+              (i32.add
+                (block $h (result i32)
+                  (try_table (catch $e $h)
+                    (i32.const 3)
+                    (call $middle (local.get 0))
+                    (i32.add)
+                    (br 1))
+                  (unreachable)))
+              (i32.add)
+              (i32.add)))"#,
+    )
+    .unwrap();
+    let m = s.compile(&bytes).unwrap();
+    let i = s.instantiate(&m, &[Extern::Func(triple)]).unwrap();
+    // 1 + (2 + (x + (x + 1)) + 4 + (5 + 3 (x + 1)) + caught), caught = 77 when x != 0,
+    // else 3 + 1000 + 1.
+    for x in [0u32, 6] {
+        let caught = if x == 0 { 1004 } else { 77 };
+        let expected = 1 + (2 + x + (x + 1) + 4 + 5 + 3 * (x + 1) + caught);
+        assert_eq!(
+            call1(&mut s, i, "run", &[Value::I32(x)]),
+            Value::I32(expected),
+            "x = {x}"
+        );
+    }
+}
