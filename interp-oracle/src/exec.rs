@@ -208,6 +208,14 @@ impl Store {
         let mut cur = entry.0;
         let mut code: &FuncCode = cached(codes, cur, code);
         let mut inst: Arc<Instance> = self.instances[*instance as usize].clone();
+        // The store index of the current instance's memory 0, the memory of almost every
+        // access: a load or store reached it through `inst`'s `Arc` and the instance's
+        // `mems` (a pointer kept on the Rust stack, then a length check and an element load)
+        // every time. An instance's memories never change, so it is set wherever `inst` is
+        // (`usize::MAX` for an instance without memories, which validation keeps from
+        // accessing memory 0).
+        let first_mem = |inst: &Instance| inst.mems.first().map_or(usize::MAX, |&m| m as usize);
+        let mut mem0 = first_mem(&inst);
         // The suspended callers are `frames[..depth]`; the vector only grows. A call writes
         // its caller's frame into an element that is already there, field by field, instead
         // of `Vec::push`ing it: the push (not inlined) took the frame through the Rust stack,
@@ -290,7 +298,11 @@ impl Store {
         }
         macro_rules! mem_index {
             ($m:expr) => {
-                inst.mems[$m as usize] as usize
+                if $m == 0 {
+                    mem0
+                } else {
+                    inst.mems[$m as usize] as usize
+                }
             };
         }
         macro_rules! table_index {
@@ -377,6 +389,7 @@ impl Store {
                 };
                 if let Some(i) = f.inst {
                     inst = i;
+                    mem0 = first_mem(&inst);
                 }
                 pc = f.pc;
                 locals = f.locals;
@@ -449,7 +462,9 @@ impl Store {
                         let caller_inst = if Arc::ptr_eq(&inst, callee_inst) {
                             None
                         } else {
-                            Some(mem::replace(&mut inst, callee_inst.clone()))
+                            let caller_inst = mem::replace(&mut inst, callee_inst.clone());
+                            mem0 = first_mem(&inst);
+                            Some(caller_inst)
                         };
                         let args = sp - params;
                         if $tail {

@@ -1541,3 +1541,61 @@ fn frames_index_from_their_first_local() {
         );
     }
 }
+
+/// The loop keeps the current instance's memory 0 at hand (see `exec.rs`): it must follow
+/// the instance on a call into another instance (from one without memories too), a return,
+/// a tail call into another instance and back to its caller, an exception caught in the
+/// caller's instance, and a second memory must still be the instance's own.
+#[test]
+fn memory_zero_follows_the_current_instance() {
+    let mut s = store_3_0(1000);
+    let x = instantiate(
+        &mut s,
+        r#"(module (memory 1) (memory 1)
+             (data (memory 0) (i32.const 0) "\20")
+             (data (memory 1) (i32.const 0) "\30")
+             (tag $e (export "e"))
+             (func (export "c") (result i32)
+               (i32.add (i32.load8_u (i32.const 0)) (i32.load8_u 1 (i32.const 0))))
+             (func (export "t") (result i32) (i32.store8 (i32.const 1) (i32.const 5)) (throw $e)))"#,
+    );
+    let c = func(&s, x, "c");
+    let t = func(&s, x, "t");
+    let Some(Extern::Tag(e)) = s.export(x, "e") else {
+        panic!("tag export")
+    };
+    let imports = [Extern::Func(c), Extern::Func(t), Extern::Tag(e)];
+    let bytes = wat::parse_str(
+        r#"(module (import "x" "c" (func $c (result i32)))
+             (import "x" "t" (func $t (result i32)))
+             (import "x" "e" (tag $e))
+             (memory 1)
+             (data (i32.const 0) "\01\02")
+             (func $tail (result i32) (return_call $c))
+             (func $throws (result i32) (return_call $t))
+             (func (export "a") (result i32)
+               (i32.add (call $c) (i32.load8_u (i32.const 0))))
+             (func (export "a2") (result i32)
+               (i32.add (call $tail) (i32.load8_u (i32.const 1))))
+             (func (export "caught") (result i32)
+               (block $h (try_table (catch $e $h) (call $throws) (drop)))
+               (i32.load8_u (i32.const 1))))"#,
+    )
+    .expect("wat");
+    let m = s.compile(&bytes).expect("compile");
+    let y = s.instantiate(&m, &imports).expect("instantiate");
+    assert_eq!(call1(&mut s, y, "a", &[]), Value::I32(0x50 + 1));
+    assert_eq!(call1(&mut s, y, "a2", &[]), Value::I32(0x50 + 2));
+    // `t` wrote byte 1 of x's memory 0, not y's.
+    assert_eq!(call1(&mut s, y, "caught", &[]), Value::I32(2));
+    assert_eq!(call1(&mut s, x, "c", &[]), Value::I32(0x50));
+    // From an instance without memories into one with, and back.
+    let bytes = wat::parse_str(
+        r#"(module (import "x" "c" (func $c (result i32)))
+             (func (export "n") (result i32) (i32.add (call $c) (call $c))))"#,
+    )
+    .expect("wat");
+    let m = s.compile(&bytes).expect("compile");
+    let z = s.instantiate(&m, &[Extern::Func(c)]).expect("instantiate");
+    assert_eq!(call1(&mut s, z, "n", &[]), Value::I32(0xa0));
+}
