@@ -2,7 +2,9 @@
 //!
 //! State, as in the spec's abstract machine:
 //! - the operand stack `stack` of untyped slots (see `value.rs`); a frame's locals live on it
-//!   at `locals..locals + params + declared locals`, its operands above (from `base`);
+//!   at `locals..locals + params + declared locals`, its operands above; the loop sees the
+//!   current frame as the slice `slots` from its first local on, so local `i` is `slots[i]`
+//!   and operand heights (`base`, `sp`) are counted from the first local too;
 //! - the frame stack `frames` of suspended callers; calls push a frame and never recurse
 //!   in Rust, so the call-depth limit is a counter and the Rust stack cannot overflow;
 //! - labels are resolved at load time: every branch knows its target pc, arity and the
@@ -206,6 +208,14 @@ impl Store {
         let mut cur = entry.0;
         let mut code: &FuncCode = cached(codes, cur, code);
         let mut inst: Arc<Instance> = self.instances[*instance as usize].clone();
+        // The store index of the current instance's memory 0, the memory of almost every
+        // access: a load or store reached it through `inst`'s `Arc` and the instance's
+        // `mems` (a pointer kept on the Rust stack, then a length check and an element load)
+        // every time. An instance's memories never change, so it is set wherever `inst` is
+        // (`usize::MAX` for an instance without memories, which validation keeps from
+        // accessing memory 0).
+        let first_mem = |inst: &Instance| inst.mems.first().map_or(usize::MAX, |&m| m as usize);
+        let mut mem0 = first_mem(&inst);
         // The suspended callers are `frames[..depth]`; the vector only grows. A call writes
         // its caller's frame into an element that is already there, field by field, instead
         // of `Vec::push`ing it: the push (not inlined) took the frame through the Rust stack,
@@ -215,30 +225,38 @@ impl Store {
         let mut frames: Vec<Frame> = Vec::new();
         let mut depth = 0usize;
 
-        // The operand stack is `slots[..sp]`. `slots` is all of `stack`'s buffer, which only
-        // grows during the run: entering a function makes sure it has room for the
-        // function's locals and for the most operands its body ever holds
-        // (`FuncCode::max_height`, from the validator). So a push or pop is an index update
-        // of the local `sp` and one access to the slice: `Vec::push`/`pop` loaded and stored
-        // the length through `&mut Vec` on every push and pop and checked the capacity (push)
-        // or emptiness (pop), which was most of the cost of `local.get` and the binary rules.
-        let mut sp = stack.len();
+        // The current frame is `slots`, the part of `stack`'s buffer from the frame's first
+        // local (at `locals` in `stack`) on: local `i` is `slots[i]`, and the operands are
+        // `slots[base..sp]`. The buffer only grows during the run: entering a function makes
+        // sure it has room for the function's locals and for the most operands its body ever
+        // holds (`FuncCode::max_height`, from the validator). So a push or pop is an index
+        // update of the local `sp` and one access to the slice: `Vec::push`/`pop` loaded and
+        // stored the length through `&mut Vec` on every push and pop and checked the capacity
+        // (push) or emptiness (pop), which was most of the cost of `local.get` and the binary
+        // rules. Indices are counted from the first local, as branch heights are, so that
+        // reading a local or branching does not add `locals` (which the loop kept on the Rust
+        // stack, one load more for every local access); `locals` changes only with the frame.
         let mut slots: &mut [Slot];
-        // The current frame: its locals, its operand base and the next instruction.
-        let mut locals = sp - code.params;
-        let mut base = sp + code.locals;
+        // The current frame: its first local in `stack`, its operand base and height (both
+        // counted from its first local) and the next instruction.
+        let mut locals = stack.len() - code.params;
+        let mut base = code.params + code.locals;
+        let mut sp: usize;
         let mut pc = 0usize;
 
-        // Make room for the current function's locals and operands above `base`, and set its
-        // declared locals (`locals + params..base`) to their default value.
+        // Make room for the current function's locals and operands, set its declared locals
+        // (`params..base`) to their default value, and start with no operands.
         macro_rules! enter {
             () => {{
-                let need = base + code.max_height;
+                let need = locals + base + code.max_height;
                 if stack.len() < need {
                     stack.resize(need, DEFAULT_SLOT);
                 }
-                slots = stack.as_mut_slice();
-                slots[locals + code.params..base].fill(DEFAULT_SLOT);
+                slots = &mut stack[locals..];
+                // (`fill` calls `memset` even for no locals: ~20 instructions per call.)
+                if code.locals != 0 {
+                    slots[code.params..base].fill(DEFAULT_SLOT);
+                }
                 sp = base;
             }};
         }
@@ -280,7 +298,11 @@ impl Store {
         }
         macro_rules! mem_index {
             ($m:expr) => {
-                inst.mems[$m as usize] as usize
+                if $m == 0 {
+                    mem0
+                } else {
+                    inst.mems[$m as usize] as usize
+                }
             };
         }
         macro_rules! table_index {
@@ -354,10 +376,12 @@ impl Store {
                 }
             }};
         }
-        // Continue suspended caller `f` (whose code is in `codes`, as it ran before).
+        // Continue suspended caller `f` (whose code is in `codes`, as it ran before), whose
+        // operands end where the current frame's end (at `locals + sp` in `stack`).
         macro_rules! resume {
             ($f:expr) => {{
                 let f: Frame = $f;
+                let top = locals + sp;
                 cur = f.func;
                 code = match codes.get(cur as usize) {
                     Some(Some(c)) => c,
@@ -365,21 +389,30 @@ impl Store {
                 };
                 if let Some(i) = f.inst {
                     inst = i;
+                    mem0 = first_mem(&inst);
                 }
                 pc = f.pc;
                 locals = f.locals;
-                base = locals + code.params + code.locals;
+                base = code.params + code.locals;
+                slots = &mut stack[locals..];
+                sp = top - locals;
             }};
         }
         // Return from the current frame: keep its results, resume the caller.
         macro_rules! do_return {
             () => {{
                 let n = code.results;
-                slots.copy_within(sp - n..sp, locals);
-                sp = locals + n;
+                // One result, the common case, is one slot move: `copy_within`, a call of
+                // its own and of `memmove`, cost ~35 instructions per return.
+                if n == 1 {
+                    slots[0] = slots[sp - 1];
+                } else {
+                    slots.copy_within(sp - n..sp, 0);
+                }
+                sp = n;
                 match pop_frame!() {
                     None => {
-                        stack.truncate(sp);
+                        stack.truncate(locals + sp);
                         return Ok(());
                     }
                     Some(f) => {
@@ -388,22 +421,25 @@ impl Store {
                 }
             }};
         }
-        // `br l`: keep the label's arity values, drop down to its height, continue.
+        // `br l`: keep the label's arity values, drop down to its height, continue. Only a
+        // branch out of the function (a return) leaves the body's loop (`$frames`, the
+        // caller's label): a branch within the body keeps its slice of instructions, where
+        // continuing the outer loop for every taken branch reloaded it from `code`.
         macro_rules! branch {
-            ($b:expr) => {{
+            ($b:expr, $frames:lifetime) => {{
                 let b: Branch = $b;
                 consume_fuel!();
                 if b.target == Branch::RETURN {
                     do_return!();
-                } else {
-                    let keep = b.arity as usize;
-                    let height = locals + b.height as usize;
-                    if sp != height + keep {
-                        slots.copy_within(sp - keep..sp, height);
-                        sp = height + keep;
-                    }
-                    pc = b.target as usize;
+                    continue $frames;
                 }
+                let keep = b.arity as usize;
+                let height = b.height as usize;
+                if sp != height + keep {
+                    slots.copy_within(sp - keep..sp, height);
+                    sp = height + keep;
+                }
+                pc = b.target as usize;
             }};
         }
         // Call function `a`: a wasm function gets a new frame, a host function runs now.
@@ -426,14 +462,16 @@ impl Store {
                         let caller_inst = if Arc::ptr_eq(&inst, callee_inst) {
                             None
                         } else {
-                            Some(mem::replace(&mut inst, callee_inst.clone()))
+                            let caller_inst = mem::replace(&mut inst, callee_inst.clone());
+                            mem0 = first_mem(&inst);
+                            Some(caller_inst)
                         };
                         let args = sp - params;
                         if $tail {
-                            slots.copy_within(args..sp, locals);
+                            slots.copy_within(args..sp, 0);
                             tail_call_leaves(&mut frames[..depth], caller_inst);
                         } else {
-                            if depth + 1 >= max_depth || sp > MAX_STACK_SLOTS {
+                            if depth + 1 >= max_depth || locals + sp > MAX_STACK_SLOTS {
                                 return Err(Trap::new(TrapKind::CallStackExhausted).into());
                             }
                             if depth == frames.len() {
@@ -445,10 +483,10 @@ impl Store {
                             f.pc = pc;
                             f.locals = locals;
                             depth += 1;
-                            locals = args;
+                            locals += args;
                         }
                         code = cached(codes, cur, callee);
-                        base = locals + params + code.locals;
+                        base = params + code.locals;
                         enter!();
                         pc = 0;
                     }
@@ -459,8 +497,8 @@ impl Store {
                             self.fuel = Some(*fuel);
                         }
                         let caller = Some(InstanceAddr(inst.addr));
-                        sp = self.call_host(a, caller, stack, sp)?;
-                        slots = stack.as_mut_slice();
+                        sp = self.call_host(a, caller, stack, locals + sp)? - locals;
+                        slots = &mut stack[locals..];
                         if let Some(left) = self.fuel {
                             *fuel = left;
                         }
@@ -524,7 +562,7 @@ impl Store {
                 let tag = self.exns[exn as usize].tag;
                 loop {
                     if let Some(c) = control::find_catch(code, &inst, pc as u32 - 1, tag) {
-                        sp = locals + c.to.height as usize;
+                        sp = c.to.height as usize;
                         if c.tag.is_some() {
                             let payload = &self.exns[exn as usize].payload;
                             slots[sp..sp + payload.len()].copy_from_slice(payload);
@@ -535,7 +573,7 @@ impl Store {
                             push!(r);
                         }
                         if let Some(l) = c.exn_local {
-                            slots[locals + l as usize] = r;
+                            slots[l as usize] = r;
                         }
                         if c.to.target == Branch::RETURN {
                             do_return!();
@@ -586,49 +624,42 @@ impl Store {
                         }
                     }
                     Instr::Br(b) => {
-                        branch!(b);
-                        continue 'frames;
+                        branch!(b, 'frames);
                     }
                     Instr::BrIf(b) => {
                         if pop!() as u32 != 0 {
-                            branch!(b);
-                            continue 'frames;
+                            branch!(b, 'frames);
                         }
                     }
                     Instr::BrIfEqz(b) => {
                         if pop!() as u32 == 0 {
-                            branch!(b);
-                            continue 'frames;
+                            branch!(b, 'frames);
                         }
                     }
                     Instr::BrIfCmp(c, b) => {
                         let y = pop!();
                         let x = pop!();
                         if numeric::compare(c, x, y) {
-                            branch!(b);
-                            continue 'frames;
+                            branch!(b, 'frames);
                         }
                     }
                     Instr::BrOnNull(b) => {
                         if top!() == 0 {
                             pop!();
-                            branch!(b);
-                            continue 'frames;
+                            branch!(b, 'frames);
                         }
                     }
                     Instr::BrOnNonNull(b) => {
                         if top!() == 0 {
                             pop!();
                         } else {
-                            branch!(b);
-                            continue 'frames;
+                            branch!(b, 'frames);
                         }
                     }
                     Instr::BrTable { start, len } => {
                         let i = (pop!() as u32).min(len - 1);
                         let b = code.br_tables[(start + i) as usize];
-                        branch!(b);
-                        continue 'frames;
+                        branch!(b, 'frames);
                     }
                     Instr::Return => {
                         do_return!();
@@ -679,7 +710,7 @@ impl Store {
                     }
                     Instr::Rethrow(l) => {
                         // The catch clause wrote the exception there: never null.
-                        let exn = slot_ref(slots[locals + l as usize]).map_or(0, |(_, e)| e);
+                        let exn = slot_ref(slots[l as usize]).map_or(0, |(_, e)| e);
                         throw!(exn);
                         continue 'frames;
                     }
@@ -700,32 +731,32 @@ impl Store {
                     // read and write them. (A whole-slot copy is one 16-byte load, and reading
                     // a result that a number rule just wrote as two 8-byte halves cannot be
                     // forwarded from the store buffer: it stalled `local.set` after arithmetic.)
-                    Instr::LocalGet(i) => push!(Slot::from(slots[locals + i as usize] as u64)),
+                    Instr::LocalGet(i) => push!(Slot::from(slots[i as usize] as u64)),
                     Instr::LocalSet(i) => {
                         let v = pop!() as u64;
-                        slots[locals + i as usize] = Slot::from(v);
+                        slots[i as usize] = Slot::from(v);
                     }
                     Instr::LocalTee(i) => {
                         let v = top!() as u64;
-                        slots[locals + i as usize] = Slot::from(v);
+                        slots[i as usize] = Slot::from(v);
                     }
-                    Instr::LocalGetWide(i) => push!(slots[locals + i as usize]),
+                    Instr::LocalGetWide(i) => push!(slots[i as usize]),
                     Instr::LocalSetWide(i) => {
                         let v = pop!();
-                        slots[locals + i as usize] = v;
+                        slots[i as usize] = v;
                     }
                     Instr::LocalTeeWide(i) => {
                         let v = top!();
-                        slots[locals + i as usize] = v;
+                        slots[i as usize] = v;
                     }
                     Instr::LocalGet2(a, b) => {
-                        push!(Slot::from(slots[locals + a as usize] as u64));
-                        push!(Slot::from(slots[locals + b as usize] as u64));
+                        push!(Slot::from(slots[a as usize] as u64));
+                        push!(Slot::from(slots[b as usize] as u64));
                     }
                     Instr::LocalSetGet(a, b) => {
                         let v = pop!() as u64;
-                        slots[locals + a as usize] = Slot::from(v);
-                        push!(Slot::from(slots[locals + b as usize] as u64));
+                        slots[a as usize] = Slot::from(v);
+                        push!(Slot::from(slots[b as usize] as u64));
                     }
                     Instr::GlobalGet(i) => {
                         push!(self.globals[inst.globals[i as usize] as usize].value)
@@ -763,8 +794,7 @@ impl Store {
                         let to = cast.to.map(&|t| inst.type_ids[t as usize]);
                         let matches = self.ref_matches(top!(), to);
                         if matches == matches!(*instr, Instr::BrOnCast(_)) {
-                            branch!(cast.branch);
-                            continue 'frames;
+                            branch!(cast.branch, 'frames);
                         }
                     }
 
@@ -778,23 +808,23 @@ impl Store {
                     // and popping it again saves a dispatch and a slot store and load per
                     // operand (float and hash spent much of their time on those).
                     Instr::BinLocal(op, n) => {
-                        let b = slots[locals + n as usize] as u64;
+                        let b = slots[n as usize] as u64;
                         unary!(u64, a => numeric::binary(op, canon, a, b));
                     }
                     Instr::BinLocals(op, x, y) => {
-                        let a = slots[locals + x as usize] as u64;
-                        let b = slots[locals + y as usize] as u64;
+                        let a = slots[x as usize] as u64;
+                        let b = slots[y as usize] as u64;
                         push!(Slot::from(numeric::binary(op, canon, a, b)));
                     }
                     Instr::BinLocalTo(op, n, d) => {
                         let a = pop!() as u64;
-                        let b = slots[locals + n as usize] as u64;
-                        slots[locals + d as usize] = Slot::from(numeric::binary(op, canon, a, b));
+                        let b = slots[n as usize] as u64;
+                        slots[d as usize] = Slot::from(numeric::binary(op, canon, a, b));
                     }
                     Instr::BinLocalsTo(op, x, y, d) => {
-                        let a = slots[locals + x as usize] as u64;
-                        let b = slots[locals + y as usize] as u64;
-                        slots[locals + d as usize] = Slot::from(numeric::binary(op, canon, a, b));
+                        let a = slots[x as usize] as u64;
+                        let b = slots[y as usize] as u64;
+                        slots[d as usize] = Slot::from(numeric::binary(op, canon, a, b));
                     }
 
                     // ---- i32.

@@ -1411,3 +1411,191 @@ fn reused_frames_resume_their_instance_and_keep_the_depth_limit() {
     assert_eq!(t.kind, TrapKind::CallStackExhausted);
     assert_eq!(call1(&mut s, a, "rec", &[Value::I32(9)]), Value::I32(1000));
 }
+
+/// A branch that leaves the function (`br`, `br_if`, `br_table` to the function's label)
+/// returns to the caller, which continues in its own body (the loop keeps the current body's
+/// instructions only while branches stay in it); branches within a body keep their operands
+/// at the label's height, counted from the frame's first local, with operands of the caller
+/// below the callee's frame.
+#[test]
+fn branches_out_of_a_function_resume_the_caller_body() {
+    let (mut s, i) = setup(
+        r#"(module
+            (func $by_br (param i32) (result i32)
+              (block (result i32)
+                (i32.const 100)
+                (br_if 1 (local.get 0) (i32.eqz (local.get 0)))
+                (drop)
+                (br 1 (i32.add (local.get 0) (i32.const 1)))))
+            (func $by_table (param i32) (result i32) (local i64 i64)
+              (i32.const 7)
+              (block (result i32)
+                (block (result i32)
+                  (i32.mul (local.get 0) (i32.const 3))
+                  (br_table 0 1 2 (i32.and (local.get 0) (i32.const 3))))
+                (br 1 (i32.add (i32.const 1000))))
+              (i32.add))
+            (func (export "loop") (param $n i32) (result i32) (local $acc i32) (local $k i32)
+              (loop $l
+                ;; an operand of the caller's below each call's frame
+                (local.set $acc
+                  (i32.add (local.get $acc)
+                    (i32.add (call $by_br (local.get $k)) (call $by_table (local.get $k)))))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br_if $l (i32.lt_u (local.get $k) (local.get $n))))
+              (local.get $acc)))"#,
+    );
+    // by_br(0) = 0 (br_if taken with its operand), by_br(k) = k + 1 otherwise;
+    // by_table(k): k & 3 = 0 -> 3k + 1000 (the inner block's `br 1` returns), 1 -> 3k + 7,
+    // else 3k (br_table to the function's label).
+    let expected: u32 = (0..10u32)
+        .map(|k| {
+            let by_br = if k == 0 { 0 } else { k + 1 };
+            let by_table = match k & 3 {
+                0 => 3 * k + 1000,
+                1 => 3 * k + 7,
+                _ => 3 * k,
+            };
+            by_br + by_table
+        })
+        .sum();
+    assert_eq!(
+        call1(&mut s, i, "loop", &[Value::I32(10)]),
+        Value::I32(expected)
+    );
+}
+
+/// Operand and local indices are counted from the current frame's first local: a call deep
+/// in an expression (the caller's operands below the callee's frame), a host call from a
+/// nested frame, returns of no, one and two results, declared locals reading zero where an
+/// earlier callee left values in the same stack slots, and an exception caught two frames up
+/// at its handler's height.
+#[test]
+fn frames_index_from_their_first_local() {
+    let mut s = Store::new(Config {
+        features: WasmFeatures::WASM3,
+        ..Config::default()
+    });
+    let triple = s.alloc_host_func(
+        FuncType {
+            params: vec![ValType::I32],
+            results: vec![ValType::I32],
+        },
+        Box::new(|args| match args {
+            [Value::I32(x)] => Ok(vec![Value::I32(x * 3)]),
+            _ => Err(Trap::host("bad args")),
+        }),
+    );
+    let bytes = wat::parse_str(
+        r#"(module
+            (import "host" "triple" (func $triple (param i32) (result i32)))
+            (tag $e (param i32))
+            (func $dirty (param i32) (result i32 i32)
+              (i32.const 11) (i32.const 12) (i32.const 13) (drop) (drop) (drop)
+              (local.get 0) (i32.add (local.get 0) (i32.const 1)))
+            (func $none (param i32))
+            (func $fresh (param i32) (result i32) (local i32 i64 f64)
+              (i32.add (local.get 0)
+                (i32.add (local.get 1)
+                  (i32.add (i32.wrap_i64 (local.get 2))
+                    (i32.trunc_f64_s (local.get 3))))))
+            (func $host_deep (param i32) (result i32) (local i32)
+              (local.set 1 (i32.const 5))
+              (i32.add (local.get 1) (call $triple (i32.add (local.get 0) (i32.const 1)))))
+            (func $thrower (param i32) (result i32)
+              (if (local.get 0) (then (throw $e (i32.const 77))))
+              (i32.const 1))
+            (func $middle (param i32) (result i32) (local i64)
+              (i32.add (i32.const 1000) (call $thrower (local.get 0))))
+            (func (export "run") (param i32) (result i32)
+              (i32.const 1)
+              (i32.const 2)
+              (call $dirty (local.get 0))
+              (i32.add)
+              (call $none (i32.const 9))
+              (i32.add (call $fresh (i32.const 4)))
+              (i32.add (call $host_deep (local.get 0)))
+              (i32.add
+                (block $h (result i32)
+                  (try_table (catch $e $h)
+                    (i32.const 3)
+                    (call $middle (local.get 0))
+                    (i32.add)
+                    (br 1))
+                  (unreachable)))
+              (i32.add)
+              (i32.add)))"#,
+    )
+    .unwrap();
+    let m = s.compile(&bytes).unwrap();
+    let i = s.instantiate(&m, &[Extern::Func(triple)]).unwrap();
+    // 1 + (2 + (x + (x + 1)) + 4 + (5 + 3 (x + 1)) + caught), caught = 77 when x != 0,
+    // else 3 + 1000 + 1.
+    for x in [0u32, 6] {
+        let caught = if x == 0 { 1004 } else { 77 };
+        let expected = 1 + (2 + x + (x + 1) + 4 + 5 + 3 * (x + 1) + caught);
+        assert_eq!(
+            call1(&mut s, i, "run", &[Value::I32(x)]),
+            Value::I32(expected),
+            "x = {x}"
+        );
+    }
+}
+
+/// The loop keeps the current instance's memory 0 at hand (see `exec.rs`): it must follow
+/// the instance on a call into another instance (from one without memories too), a return,
+/// a tail call into another instance and back to its caller, an exception caught in the
+/// caller's instance, and a second memory must still be the instance's own.
+#[test]
+fn memory_zero_follows_the_current_instance() {
+    let mut s = store_3_0(1000);
+    let x = instantiate(
+        &mut s,
+        r#"(module (memory 1) (memory 1)
+             (data (memory 0) (i32.const 0) "\20")
+             (data (memory 1) (i32.const 0) "\30")
+             (tag $e (export "e"))
+             (func (export "c") (result i32)
+               (i32.add (i32.load8_u (i32.const 0)) (i32.load8_u 1 (i32.const 0))))
+             (func (export "t") (result i32) (i32.store8 (i32.const 1) (i32.const 5)) (throw $e)))"#,
+    );
+    let c = func(&s, x, "c");
+    let t = func(&s, x, "t");
+    let Some(Extern::Tag(e)) = s.export(x, "e") else {
+        panic!("tag export")
+    };
+    let imports = [Extern::Func(c), Extern::Func(t), Extern::Tag(e)];
+    let bytes = wat::parse_str(
+        r#"(module (import "x" "c" (func $c (result i32)))
+             (import "x" "t" (func $t (result i32)))
+             (import "x" "e" (tag $e))
+             (memory 1)
+             (data (i32.const 0) "\01\02")
+             (func $tail (result i32) (return_call $c))
+             (func $throws (result i32) (return_call $t))
+             (func (export "a") (result i32)
+               (i32.add (call $c) (i32.load8_u (i32.const 0))))
+             (func (export "a2") (result i32)
+               (i32.add (call $tail) (i32.load8_u (i32.const 1))))
+             (func (export "caught") (result i32)
+               (block $h (try_table (catch $e $h) (call $throws) (drop)))
+               (i32.load8_u (i32.const 1))))"#,
+    )
+    .expect("wat");
+    let m = s.compile(&bytes).expect("compile");
+    let y = s.instantiate(&m, &imports).expect("instantiate");
+    assert_eq!(call1(&mut s, y, "a", &[]), Value::I32(0x50 + 1));
+    assert_eq!(call1(&mut s, y, "a2", &[]), Value::I32(0x50 + 2));
+    // `t` wrote byte 1 of x's memory 0, not y's.
+    assert_eq!(call1(&mut s, y, "caught", &[]), Value::I32(2));
+    assert_eq!(call1(&mut s, x, "c", &[]), Value::I32(0x50));
+    // From an instance without memories into one with, and back.
+    let bytes = wat::parse_str(
+        r#"(module (import "x" "c" (func $c (result i32)))
+             (func (export "n") (result i32) (i32.add (call $c) (call $c))))"#,
+    )
+    .expect("wat");
+    let m = s.compile(&bytes).expect("compile");
+    let z = s.instantiate(&m, &[Extern::Func(c)]).expect("instantiate");
+    assert_eq!(call1(&mut s, z, "n", &[]), Value::I32(0xa0));
+}
