@@ -16,6 +16,7 @@ fn engine() -> Engine {
 
 const MODULE: &str = r#"(module
   (type $s (struct (field i32)))
+  (type $box (struct (field exnref)))
   (import "host" "gc" (func $gc))
   (import "host" "rethrow" (func $host_rethrow))
   (tag $t (export "t") (param i32 (ref null $s)))
@@ -23,6 +24,7 @@ const MODULE: &str = r#"(module
   (tag $n (param i64))
   (global $g (mut exnref) (ref.null exn))
   (table $tab 2 exnref)
+  (global $b (mut (ref null $box)) (ref.null $box))
 
   ;; An exception of $t carrying i and a struct holding i + 100.
   (func $mk (param i32) (result exnref)
@@ -64,13 +66,18 @@ const MODULE: &str = r#"(module
     (table.set $tab (i32.const 1)
       (block $h (result exnref)
         (try_table (catch_all_ref $h) (throw $w (call $mk (i32.const 3))))
-        unreachable)))
+        unreachable))
+    ;; A GC struct's exnref field.
+    (global.set $b (struct.new $box (call $mk (i32.const 4)))))
   (func (export "check") (result i32)
     (i32.add
       (i32.add (call $open (global.get $g)) (call $open (table.get $tab (i32.const 0))))
-      (call $open (call $unwrap (table.get $tab (i32.const 1))))))
+      (i32.add
+        (call $open (call $unwrap (table.get $tab (i32.const 1))))
+        (call $open (struct.get $box 0 (global.get $b))))))
   (func (export "clear")
     (global.set $g (ref.null exn))
+    (global.set $b (ref.null $box))
     (table.fill $tab (i32.const 0) (ref.null exn) (i32.const 2)))
 
   ;; An exnref in a local across a collection in a host call.
@@ -191,12 +198,12 @@ fn held_exceptions_survive_collections() {
     let mut s = setup();
     call(&mut s, "store", &[]).unwrap();
     s.store.gc();
-    // $g, $tab[0], the wrapper in $tab[1] and the exception in its payload.
-    assert_eq!(s.store.live_exceptions(), 4);
+    // $g, $tab[0], the wrapper in $tab[1], the exception in its payload, and $b's field.
+    assert_eq!(s.store.live_exceptions(), 5);
     call(&mut s, "churn", &[Val::I32(50_000)]).unwrap();
     s.store.gc();
-    assert_eq!(s.store.live_exceptions(), 4);
-    assert_eq!(call_i32(&mut s, "check"), 102 + 104 + 106);
+    assert_eq!(s.store.live_exceptions(), 5);
+    assert_eq!(call_i32(&mut s, "check"), 102 + 104 + 106 + 108);
     call(&mut s, "clear", &[]).unwrap();
     s.store.gc();
     assert_eq!(s.store.live_exceptions(), 0);
