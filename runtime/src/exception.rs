@@ -4,8 +4,9 @@
 //! instance is the same tag, a module instantiated twice defines two tags). Generated code
 //! sees a tag as its id (`index + 1`) in the instance's VM context. An exception object is a
 //! store-owned array of `ValRaw` slots: slot 0 holds the tag id, slots 1.. the payload; an
-//! `exnref` is the array's address. The store keeps every exception until it is dropped (the
-//! runtime has no collector yet).
+//! `exnref` is the array's address. Exception objects live in the store's GC heap beside its
+//! structs and arrays and are collected with them when unreachable (see `vm/gc.rs`; what the
+//! host may hold across collections: [`ExnRef`]).
 
 use crate::store::{AsContextMut, StoreOpaque};
 use crate::trap::{Error, Result};
@@ -74,7 +75,10 @@ impl Exception {
         for v in payload {
             raw.push(s.val_to_raw(v)?);
         }
-        let exn = s.new_exception(tag.index, &raw);
+        let exn = s
+            .new_exception(tag.index, &raw)
+            .ok_or_else(|| Error::Other("out of GC heap for an exception object".into()))?;
+        s.gc.host_roots.insert(exn.0);
         Ok(Exception {
             exn,
             tag,
@@ -127,43 +131,59 @@ impl StoreOpaque {
         }
     }
 
-    /// Allocate an exception object of store tag `tag` with `payload`; returns its `exnref`.
-    pub(crate) fn new_exception(&mut self, tag: usize, payload: &[ValRaw]) -> ExnRef {
-        let exn = self.new_exception_zeroed(tag, payload.len());
-        if let Some(obj) = self.exns.last_mut() {
-            obj[1..].copy_from_slice(payload);
-        }
-        exn
+    /// Allocate an exception object of store tag `tag` with `payload` (from the host; no
+    /// collection first, so the payload's references stay valid whatever the host held);
+    /// returns its `exnref`, or `None` past the heap limit.
+    pub(crate) fn new_exception(&mut self, tag: usize, payload: &[ValRaw]) -> Option<ExnRef> {
+        let addr = self.new_exception_zeroed(tag, payload.len(), None, false)?;
+        self.gc.write_exn_payload(addr, payload);
+        self.exn_ref(addr)
     }
 
     /// A new exception object of `tag` with a zeroed payload of `n` values (generated code's
-    /// `throw` then writes it). It used to be built from a temporary zeroed `Vec`, whose
-    /// allocation and free were about a third of the `throw` kernel's time.
-    pub(crate) fn new_exception_zeroed(&mut self, tag: usize, n: usize) -> ExnRef {
-        let mut obj = vec![0 as ValRaw; n + 1].into_boxed_slice();
-        obj[0] = (tag as ValRaw) + 1;
-        let addr = obj.as_ptr() as u64;
-        self.exn_index.insert(addr, self.exns.len());
-        self.exns.push(obj);
-        ExnRef(addr)
+    /// `throw` then writes it); returns its address, or `None` past the heap limit. Like a GC
+    /// allocation, it collects first (`collect`) when the heap passed its threshold (`fp`: see
+    /// `vm::gc::stack_roots`), so a program that throws in a loop runs in bounded memory.
+    pub(crate) fn new_exception_zeroed(
+        &mut self,
+        tag: usize,
+        n: usize,
+        fp: Option<usize>,
+        collect: bool,
+    ) -> Option<u64> {
+        let size = (n + 1) * 16;
+        if collect && !self.gc.keep_exns && self.gc.wants_collection(size) {
+            self.gc_collect(fp);
+        }
+        let (addr, _) = self.gc.alloc_exn(n + 1, (tag as ValRaw) + 1)?;
+        Some(addr)
     }
 
-    /// Whether `r` names an exception object of this store.
+    /// The `exnref` of live exception object `addr` (its address and serial number).
+    pub(crate) fn exn_ref(&self, addr: u64) -> Option<ExnRef> {
+        self.gc.exn(addr).map(|e| ExnRef(addr, e.serial))
+    }
+
+    /// Whether `r` names a live exception object of this store.
     pub(crate) fn owns_exn(&self, r: ExnRef) -> bool {
-        self.exn_index.contains_key(&r.0)
+        self.gc.exn(r.0).is_some_and(|e| e.serial == r.1)
     }
 
-    /// The tag and payload of an exception object of this store.
+    /// The tag and payload of an exception object of this store (which the host now holds:
+    /// the object is rooted).
     pub(crate) fn exception(&mut self, r: ExnRef) -> Option<Exception> {
-        let &i = self.exn_index.get(&r.0)?;
-        let tag = (self.exns[i][0] as usize).checked_sub(1)?;
+        if !self.owns_exn(r) {
+            return None;
+        }
+        let raw = self.gc.read_exn(r.0)?;
+        let tag = (raw[0] as usize).checked_sub(1)?;
         let ty = self.tags.get(tag)?.ty.clone();
-        let raw: Vec<ValRaw> = self.exns[i][1..].to_vec();
+        self.gc.host_roots.insert(r.0);
         let payload = ty
             .params()
             .iter()
-            .zip(raw)
-            .map(|(&t, r)| self.raw_to_val(r, t))
+            .zip(&raw[1..])
+            .map(|(&t, &r)| self.raw_to_val(r, t))
             .collect();
         Some(Exception {
             exn: r,

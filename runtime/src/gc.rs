@@ -230,10 +230,17 @@ impl<T> crate::Store<T> {
         self.inner.opaque.gc_collect(None);
     }
 
-    /// Stop rooting the structs and arrays handed to the host so far: after the next
-    /// collection, those not reachable from wasm are gone and their references invalid.
+    /// Stop rooting the structs, arrays and exceptions handed to the host so far: after the
+    /// next collection, those not reachable from wasm are gone and their references invalid
+    /// (a collected exception's [`crate::ExnRef`] is then refused with an error).
     pub fn release_host_refs(&mut self) {
         self.inner.opaque.gc.host_roots.clear();
+    }
+
+    /// How many exception objects the store holds (not yet collected); for tests.
+    #[doc(hidden)]
+    pub fn live_exceptions(&self) -> usize {
+        self.inner.opaque.gc.exn_count()
     }
 
     /// How many collections have run, and the bytes the heap holds.

@@ -39,12 +39,13 @@ impl Storage {
     }
 }
 
-/// Whether a reference of this heap type may point at a GC object: the `any` hierarchy, and
-/// `extern` (an externalised object). Functions and exceptions live elsewhere.
+/// Whether a reference of this heap type may point at an object the collector traces: the
+/// `any` hierarchy, `extern` (an externalised object) and `exn` (exception objects are
+/// collected with the GC heap's objects). Functions live elsewhere.
 pub(crate) fn heap_may_be_object(h: HeapType) -> bool {
     !matches!(
         h,
-        HeapType::Func | HeapType::NoFunc | HeapType::Exn | HeapType::NoExn | HeapType::NoExtern
+        HeapType::Func | HeapType::NoFunc | HeapType::NoExn | HeapType::NoExtern
     )
 }
 

@@ -113,12 +113,7 @@ pub struct StoreOpaque {
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
     pub(crate) host_ctxs: Vec<Box<dyn crate::vm::host::ErasedHostCtx>>,
     pub(crate) tags: Vec<crate::exception::TagData>,
-    /// Exception objects (see `exception.rs`), and each one's index by address.
-    pub(crate) exns: Vec<Box<[ValRaw]>>,
-    /// (Keyed by the objects' own addresses, so hashed with the GC heap's address hasher
-    /// rather than SipHash: one insert per throw.)
-    pub(crate) exn_index: HashMap<u64, usize, crate::vm::gc::AddrHash>,
-    /// The GC heap (`vm/gc.rs`).
+    /// The GC heap (`vm/gc.rs`), which also holds the exception objects (`exception.rs`).
     pub(crate) gc: crate::vm::gc::GcHeap,
     /// The innermost active wasm->host call of this store (a record in its `host_entry`'s
     /// frame), or null; each record's `prev` is the next one out (see `vm/host.rs`).
@@ -143,9 +138,17 @@ impl<T> Store<T> {
                     externrefs: Vec::new(),
                     host_ctxs: Vec::new(),
                     tags: Vec::new(),
-                    exns: Vec::new(),
-                    exn_index: HashMap::default(),
-                    gc: crate::vm::gc::GcHeap::new(engine.config().gc_heap_limit),
+                    gc: {
+                        let mut gc = crate::vm::gc::GcHeap::new(engine.config().gc_heap_limit);
+                        // Without the GC proposal, the translator runs no validator and so
+                        // declares no stack maps: exnrefs in wasm frames cannot be found, and
+                        // exceptions are kept for the store's life.
+                        gc.keep_exns = !engine
+                            .config()
+                            .features
+                            .contains(wasmparser::WasmFeatures::GC);
+                        gc
+                    },
                     host_calls: std::ptr::null(),
                 },
                 data,
@@ -271,9 +274,12 @@ impl StoreOpaque {
             Val::AnyRef(Some(r)) => self.gc_ref_in(r.0)? as ValRaw,
             Val::ExnRef(None) => 0,
             Val::ExnRef(Some(r)) => {
-                // Generated code dereferences an exnref: only this store's objects pass.
+                // Generated code dereferences an exnref: only this store's live objects pass
+                // (the serial number tells a collected exception from a new one at its address).
                 if !self.owns_exn(r) {
-                    return Err(Error::Other("exnref of another store".into()));
+                    return Err(Error::Other(
+                        "exnref of another store or of a collected exception".into(),
+                    ));
                 }
                 r.0 as ValRaw
             }
@@ -348,10 +354,12 @@ impl StoreOpaque {
             } else {
                 Some(ExternRef(self.gc_ref_out(low)))
             }),
+            // An exnref handed to the host is rooted like its structs and arrays.
             V::ExnRef => Val::ExnRef(if low == 0 {
                 None
             } else {
-                Some(crate::values::ExnRef(low))
+                self.gc.host_roots.insert(low);
+                Some(self.exn_ref(low).unwrap_or(crate::values::ExnRef(low, 0)))
             }),
             V::Ref(_) => unreachable!("typed references were mapped to their top type above"),
         }

@@ -70,10 +70,17 @@ impl AnyRef {
     }
 }
 
-/// A reference to an exception object owned by a store (the number is its handle, never 0).
+/// A reference to an exception object owned by a store: its address (what wasm sees) and the
+/// object's serial number, so a reference to a collected exception never names another.
 /// Create one with [`crate::Exception::new`]; read it with [`crate::Exception::from_ref`].
+///
+/// Exceptions are collected when unreachable. One handed to the host (an [`crate::Exception`]
+/// from [`crate::Exception::new`], [`crate::Exception::from_ref`] or an uncaught throw, or an
+/// `exnref` value read from wasm) is rooted like the host's structs and arrays, until
+/// [`crate::Store::release_host_refs`]; after that, once a collection found it unreachable,
+/// using its reference (passing it to wasm, re-throwing it, `from_ref`) is an error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ExnRef(pub(crate) u64);
+pub struct ExnRef(pub(crate) u64, pub(crate) u64);
 
 /// A Wasm value.
 #[derive(Clone, Copy, Debug, PartialEq)]

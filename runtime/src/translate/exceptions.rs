@@ -196,6 +196,10 @@ impl FuncTranslator<'_, '_> {
         self.b.set_cold_block(lt.pad);
         let exn = self.b.block_params(lt.pad)[0];
         let var = self.b.declare_var(types::I64);
+        // The catch clauses may call code that collects before a `rethrow` of this exnref.
+        if self.validator.is_some() {
+            self.b.declare_var_needs_stack_map(var);
+        }
         self.b.def_var(var, exn);
         lt.exn = Some(var);
         exn
@@ -340,7 +344,9 @@ impl FuncTranslator<'_, '_> {
                 let vals = self.popn(params.len());
                 let tag = self.b.ins().iconst(types::I32, i64::from(*tag_index));
                 let exn = self.call_builtin(crate::vm::builtins::EXN_NEW, &[tag], types::I64);
-                // Zero only if the libcall failed (a panic caught in the store).
+                // Zero only if the libcall failed (the heap limit, or a panic caught in the
+                // store). The payload values are live across the call, under its stack map:
+                // the allocation may collect.
                 self.b.ins().trapz(exn, codes::HOST);
                 for (i, v) in vals.into_iter().enumerate() {
                     self.b

@@ -482,7 +482,8 @@ impl FuncTranslator<'_, '_> {
     }
 }
 
-/// Whether values of this wasm type may point at GC objects (what needs a stack map).
+/// Whether values of this wasm type may point at GC objects or exception objects (what needs
+/// a stack map).
 pub(super) fn needs_stack_map(
     t: wasmparser::ValType,
     resources: &wasmparser::ValidatorResources,
@@ -494,7 +495,8 @@ pub(super) fn needs_stack_map(
     };
     match r.heap_type() {
         H::Abstract { ty, .. } => {
-            !matches!(ty, A::Func | A::NoFunc | A::Exn | A::NoExn | A::NoExtern)
+            // Exception objects are collected too (`vm/gc.rs`): an exnref is a root.
+            !matches!(ty, A::Func | A::NoFunc | A::NoExn | A::NoExtern)
         }
         H::Concrete(i) | H::Exact(i) => {
             if let Some(m) = i.as_module_index() {

@@ -40,7 +40,7 @@ pub(crate) struct Builtins {
     table_init: extern "C" fn(usize, u32, u32, u64, u32, u32) -> u32,
     elem_drop: extern "C" fn(usize, u32) -> u32,
     record_trap_index: extern "C" fn(usize, u64) -> u32,
-    exn_new: extern "C" fn(usize, u32) -> u64,
+    exn_new: unsafe extern "C" fn(usize, u32) -> u64,
     gc_alloc: unsafe extern "C" fn(usize, u32, u32, u32, u32, u32) -> u64,
     array_fill: extern "C" fn(usize, u64, u32, u64, u64, u32) -> u32,
     array_copy: extern "C" fn(usize, u64, u32, u64, u32, u32) -> u32,
@@ -50,6 +50,8 @@ pub(crate) struct Builtins {
 }
 
 unsafe extern "C" {
+    /// helpers.c: passes its frame pointer on to [`lockstep_exn_new_rust`].
+    fn lockstep_exn_new(vmctx: usize, tag: u32) -> u64;
     /// helpers.c: passes its frame pointer on to [`lockstep_gc_alloc_rust`].
     fn lockstep_gc_alloc(
         vmctx: usize,
@@ -73,7 +75,7 @@ pub(crate) static BUILTINS: Builtins = Builtins {
     table_init,
     elem_drop,
     record_trap_index,
-    exn_new,
+    exn_new: lockstep_exn_new,
     gc_alloc: lockstep_gc_alloc,
     array_fill,
     array_copy,
@@ -136,13 +138,23 @@ extern "C" fn record_trap_index(_vmctx: usize, index: u64) -> u32 {
 }
 
 /// A new exception object of the instance's tag `tag` with a zeroed payload, which the caller
-/// then writes; returns its exnref (0 only if the store panicked, which generated code turns
-/// into a trap by dereferencing nothing: see `translate/exceptions.rs`).
-extern "C" fn exn_new(vmctx: usize, tag: u32) -> u64 {
+/// then writes; returns its exnref, or 0 after recording the trap (heap limit, or a panic
+/// caught in the store), which generated code turns into a trap. Reached through
+/// `lockstep_exn_new` (helpers.c), which passes its frame pointer: the allocation may collect,
+/// with the wasm stack's roots found from there (the payload being thrown is still in the
+/// thrower's frame, under its stack map).
+#[unsafe(no_mangle)]
+extern "C" fn lockstep_exn_new_rust(vmctx: usize, tag: u32, fp: usize) -> u64 {
     with_instance(vmctx, 0, |s, i| {
         let t = s.instances[i].tags[tag as usize];
         let n = s.tags[t].ty.params().len();
-        s.new_exception_zeroed(t, n).0
+        match s.new_exception_zeroed(t, n, Some(fp), true) {
+            Some(addr) => addr,
+            None => {
+                super::traps::set_host_trap(crate::trap::Trap::from_code(TrapCode::OutOfGcHeap));
+                0
+            }
+        }
     })
 }
 

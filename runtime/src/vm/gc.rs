@@ -8,8 +8,12 @@
 //! arrays then hold their length (u32) and their elements from byte 16, structs their fields
 //! from byte 8 (layout in `gctypes.rs`).
 //!
-//! Roots: globals, tables, element segments, exception payloads, host-held references, and
-//! wasm frames. For a frame, the translator declared every GC-typed value to Cranelift
+//! Exception objects are not GC objects but are collected with them: they share the heap's
+//! blocks, byte count and threshold, and the mark phase follows references into and out of
+//! them (an exception's payload slots are scanned; an `exnref` field, global, table element
+//! or frame slot marks the exception). A throw allocates, so it may collect (`exn_new`).
+//!
+//! Roots: globals, tables, element segments, host-held references, and wasm frames. For a frame, the translator declared every GC-typed value to Cranelift
 //! (`declare_value_needs_stack_map`), so every call site has a user stack map listing the SP
 //! offsets of the live references; `CodeInfo::stack_map_at` finds it by return address. The
 //! walk starts from the frame of the allocation helper (`lockstep_gc_alloc` in helpers.c
@@ -86,6 +90,32 @@ pub(crate) struct GcHeap {
     /// References handed to the host (rooted until released).
     pub host_roots: HashSet<u64, AddrHash>,
     pub collections: u64,
+    /// Live exception objects: address -> entry. They are not GC objects (no header: an
+    /// exception is `[tag id, payload...]` in 16-byte slots, see `exception.rs`), but they
+    /// share the heap's blocks, byte count, threshold and mark phase: an exception is live
+    /// while a root, a live object or a live exception refers to it.
+    ///
+    /// They used to be boxed into a store-wide `Vec` that was never shrunk, and every one was
+    /// a root: a program throwing in a loop grew without bound, and whatever a payload
+    /// referenced was never freed either.
+    exns: HashMap<usize, ExnEntry, AddrHash>,
+    /// The serial number of the next exception (see [`ExnEntry::serial`]).
+    next_serial: u64,
+    /// Set when an instance's code has no stack maps (the GC proposal is off, so the
+    /// translator declared no references): exnrefs in its frames cannot be found, so every
+    /// exception is kept (as before exceptions were collected).
+    pub keep_exns: bool,
+}
+
+/// An exception object's entry.
+#[derive(Clone, Copy)]
+pub(crate) struct ExnEntry {
+    /// Allocation size, with the `MARKED` bit.
+    size: usize,
+    /// A number no other exception of the store had: an `ExnRef` the host holds carries it,
+    /// so a reference whose object was collected (and whose address may have been reused by a
+    /// new exception) is recognised as stale instead of naming the new object.
+    pub serial: u64,
 }
 
 impl GcHeap {
@@ -100,6 +130,9 @@ impl GcHeap {
             shapes: HashMap::default(),
             host_roots: HashSet::default(),
             collections: 0,
+            exns: HashMap::default(),
+            next_serial: 1,
+            keep_exns: false,
         }
     }
 
@@ -127,21 +160,7 @@ impl GcHeap {
         if self.bytes.checked_add(size)? > self.limit {
             return None;
         }
-        let layout = Layout::from_size_align(size.max(ALIGN), ALIGN).ok()?;
-        let p = match self.free.get_mut(&layout.size()).and_then(Vec::pop) {
-            Some(block) => {
-                self.free_bytes -= layout.size();
-                // SAFETY: a block this heap allocated with `layout` whose object died; nothing
-                // refers to it (it left `objects` when it was swept).
-                unsafe { std::ptr::write_bytes(block as *mut u8, 0, layout.size()) };
-                block as *mut u8
-            }
-            // SAFETY: the layout has a nonzero size.
-            None => unsafe { std::alloc::alloc_zeroed(layout) },
-        };
-        if p.is_null() {
-            return None;
-        }
+        let p = self.block(size)?;
         // SAFETY: `p` is a fresh allocation of at least 16 bytes, 16-aligned.
         unsafe {
             *(p as *mut u32) = type_id;
@@ -155,48 +174,139 @@ impl GcHeap {
         Some(p as u64)
     }
 
-    /// Mark from `roots`, free every unmarked object, and set the next threshold.
+    /// A zeroed block of `size` bytes (at least 16), 16-aligned: a recycled one if any.
+    #[inline(always)]
+    fn block(&mut self, size: usize) -> Option<*mut u8> {
+        let layout = Layout::from_size_align(size.max(ALIGN), ALIGN).ok()?;
+        let p = match self.free.get_mut(&layout.size()).and_then(Vec::pop) {
+            Some(block) => {
+                self.free_bytes -= layout.size();
+                // SAFETY: a block this heap allocated with `layout` whose object died; nothing
+                // refers to it (it left `objects` or `exns` when it was swept).
+                unsafe { std::ptr::write_bytes(block as *mut u8, 0, layout.size()) };
+                block as *mut u8
+            }
+            // SAFETY: the layout has a nonzero size.
+            None => unsafe { std::alloc::alloc_zeroed(layout) },
+        };
+        (!p.is_null()).then_some(p)
+    }
+
+    /// An exception object of `slots` 16-byte slots, slot 0 holding `tag_id` and the rest
+    /// zeroed, or `None` past the limit. Returns its address and serial number.
+    pub fn alloc_exn(&mut self, slots: usize, tag_id: u128) -> Option<(u64, u64)> {
+        let size = slots.checked_mul(16)?.max(ALIGN);
+        if self.bytes.checked_add(size)? > self.limit {
+            return None;
+        }
+        let p = self.block(size)?;
+        // SAFETY: a fresh zeroed block of at least 16 bytes, 16-aligned.
+        unsafe { *(p as *mut u128) = tag_id };
+        let serial = self.next_serial;
+        self.next_serial += 1;
+        self.exns.insert(p as usize, ExnEntry { size, serial });
+        self.bytes += size;
+        Some((p as u64, serial))
+    }
+
+    /// Write `payload` into the slots from 1 of live exception object `addr` (false if it is
+    /// none or too small).
+    pub fn write_exn_payload(&mut self, addr: u64, payload: &[u128]) -> bool {
+        if payload.len() + 1 > self.exn_slots(addr) {
+            return false;
+        }
+        // SAFETY: the slots lie inside the live exception (checked above).
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                payload.as_ptr(),
+                (addr as *mut u128).add(1),
+                payload.len(),
+            )
+        };
+        true
+    }
+
+    /// Every slot of live exception object `addr` (slot 0: its tag id).
+    pub fn read_exn(&self, addr: u64) -> Option<Vec<u128>> {
+        let n = self.exn_slots(addr);
+        // SAFETY: a live exception of `n` 16-byte slots (`exn_slots` is 0 for anything else).
+        (n > 0).then(|| unsafe { std::slice::from_raw_parts(addr as *const u128, n).to_vec() })
+    }
+
+    /// The entry of live exception object `addr`.
+    pub fn exn(&self, addr: u64) -> Option<ExnEntry> {
+        self.exns.get(&(addr as usize)).copied()
+    }
+
+    /// The number of payload slots of live exception object `addr` (slot 0 is the tag).
+    pub fn exn_slots(&self, addr: u64) -> usize {
+        self.exn(addr).map_or(0, |e| (e.size & !MARKED) / 16)
+    }
+
+    /// How many exception objects are live (not yet collected).
+    pub fn exn_count(&self) -> usize {
+        self.exns.len()
+    }
+
+    /// Mark from `roots`, free every unmarked object and exception, and set the next
+    /// threshold.
     pub fn collect(&mut self, roots: &[u64], reg: &TypeRegistry) {
         self.collections += 1;
+        // Objects to scan, and exceptions to scan.
         let mut work: Vec<u64> = Vec::new();
-        let push = |v: u64, objects: &mut HashMap<usize, usize, AddrHash>, work: &mut Vec<u64>| {
-            if v == 0 || v & 15 != 0 {
-                return;
-            }
-            // Only a live object of this heap has an entry.
-            if let Some(entry) = objects.get_mut(&(v as usize))
-                && *entry & MARKED == 0
-            {
-                *entry |= MARKED;
-                work.push(v);
-            }
+        let mut exn_work: Vec<(u64, usize)> = Vec::new();
+        let kept: Vec<u64> = if self.keep_exns {
+            self.exns.keys().map(|&a| a as u64).collect()
+        } else {
+            Vec::new()
+        };
+        let objects = &mut self.objects;
+        let exns = &mut self.exns;
+        let mut push = |v: u64, work: &mut Vec<u64>, exn_work: &mut Vec<(u64, usize)>| {
+            mark(v, objects, exns, work, exn_work)
         };
         for &r in roots.iter().chain(self.host_roots.iter()) {
-            push(r, &mut self.objects, &mut work);
+            push(r, &mut work, &mut exn_work);
         }
-        while let Some(obj) = work.pop() {
-            // SAFETY: `obj` is a live object: its header holds its type id and kind.
-            let (id, kind) = unsafe { (*(obj as *const u32), *((obj + 4) as *const u32)) };
-            let Some(ti) = reg.get(id) else { continue };
-            if kind & 3 == KIND_STRUCT {
-                if let Some(fields) = ti.struct_fields() {
-                    for (f, &off) in fields.iter().zip(&ti.field_offsets) {
-                        if f.storage.is_gc_ref() {
-                            // SAFETY: the field lies inside the object (its type's layout).
-                            let v = unsafe { *((obj + u64::from(off)) as *const u64) };
-                            push(v, &mut self.objects, &mut work);
+        for r in kept {
+            push(r, &mut work, &mut exn_work);
+        }
+        loop {
+            if let Some(obj) = work.pop() {
+                // SAFETY: `obj` is a live object: its header holds its type id and kind.
+                let (id, kind) = unsafe { (*(obj as *const u32), *((obj + 4) as *const u32)) };
+                let Some(ti) = reg.get(id) else { continue };
+                if kind & 3 == KIND_STRUCT {
+                    if let Some(fields) = ti.struct_fields() {
+                        for (f, &off) in fields.iter().zip(&ti.field_offsets) {
+                            if f.storage.is_gc_ref() {
+                                // SAFETY: the field lies inside the object (its type's layout).
+                                let v = unsafe { *((obj + u64::from(off)) as *const u64) };
+                                push(v, &mut work, &mut exn_work);
+                            }
                         }
                     }
+                } else if let Some(elem) = ti.array_elem()
+                    && elem.storage.is_gc_ref()
+                {
+                    // SAFETY: an array's length is at offset 8, its 8-byte elements from 16.
+                    let len = unsafe { *((obj + 8) as *const u32) };
+                    for i in 0..u64::from(len) {
+                        let v = unsafe { *((obj + 16 + 8 * i) as *const u64) };
+                        push(v, &mut work, &mut exn_work);
+                    }
                 }
-            } else if let Some(elem) = ti.array_elem()
-                && elem.storage.is_gc_ref()
-            {
-                // SAFETY: an array's length is at offset 8, its 8-byte elements from 16.
-                let len = unsafe { *((obj + 8) as *const u32) };
-                for i in 0..u64::from(len) {
-                    let v = unsafe { *((obj + 16 + 8 * i) as *const u64) };
-                    push(v, &mut self.objects, &mut work);
+            } else if let Some((exn, size)) = exn_work.pop() {
+                // A payload slot of any type is a candidate (its low 64 bits, where a
+                // reference is): a number that equals an address only keeps that object a
+                // little longer. Slot 0 is the tag id.
+                for i in 1..(size / 16) as u64 {
+                    // SAFETY: slot `i` lies inside the live exception (its size).
+                    let v = unsafe { *((exn + 16 * i) as *const u64) };
+                    push(v, &mut work, &mut exn_work);
                 }
+            } else {
+                break;
             }
         }
         let mut freed = 0;
@@ -207,23 +317,24 @@ impl GcHeap {
                 *entry = size & !MARKED;
                 true
             } else {
-                if *free_bytes + size <= keep {
-                    free.entry(size).or_default().push(addr);
-                    *free_bytes += size;
-                } else {
-                    // SAFETY: allocated in `alloc` with this size and alignment, unreachable
-                    // now.
-                    unsafe {
-                        std::alloc::dealloc(
-                            addr as *mut u8,
-                            Layout::from_size_align_unchecked(size, ALIGN),
-                        )
-                    };
-                }
+                release(free, free_bytes, keep, addr, size);
                 freed += size;
                 false
             }
         });
+        if !self.exns.is_empty() {
+            self.exns.retain(|&addr, entry| {
+                let size = entry.size;
+                if size & MARKED != 0 {
+                    entry.size = size & !MARKED;
+                    true
+                } else {
+                    release(free, free_bytes, keep, addr, size);
+                    freed += size;
+                    false
+                }
+            });
+        }
         self.bytes -= freed;
         self.threshold = self
             .bytes
@@ -233,13 +344,73 @@ impl GcHeap {
     }
 }
 
+/// Mark candidate `v` if it is an unmarked live object (queued on `work`) or exception
+/// (queued on `exn_work` with its size). Inlined into the mark loop: it runs once per reference
+/// traced.
+#[inline(always)]
+fn mark(
+    v: u64,
+    objects: &mut HashMap<usize, usize, AddrHash>,
+    exns: &mut HashMap<usize, ExnEntry, AddrHash>,
+    work: &mut Vec<u64>,
+    exn_work: &mut Vec<(u64, usize)>,
+) {
+    if v == 0 || v & 15 != 0 {
+        return;
+    }
+    // Only a live object or exception of this heap has an entry.
+    if let Some(entry) = objects.get_mut(&(v as usize)) {
+        if *entry & MARKED == 0 {
+            *entry |= MARKED;
+            work.push(v);
+        }
+    } else if !exns.is_empty()
+        && let Some(entry) = exns.get_mut(&(v as usize))
+        && entry.size & MARKED == 0
+    {
+        exn_work.push((v, entry.size));
+        entry.size |= MARKED;
+    }
+}
+
+/// Give the block of a dead object or exception back: to the free lists while they hold at
+/// most `keep` bytes, otherwise to the system allocator.
+#[inline(always)]
+fn release(
+    free: &mut HashMap<usize, Vec<usize>, AddrHash>,
+    free_bytes: &mut usize,
+    keep: usize,
+    addr: usize,
+    size: usize,
+) {
+    if *free_bytes + size <= keep {
+        free.entry(size).or_default().push(addr);
+        *free_bytes += size;
+    } else {
+        // SAFETY: allocated in `GcHeap::block` with this size and alignment, unreachable now.
+        unsafe {
+            std::alloc::dealloc(
+                addr as *mut u8,
+                Layout::from_size_align_unchecked(size, ALIGN),
+            )
+        };
+    }
+}
+
 impl Drop for GcHeap {
     fn drop(&mut self) {
         let free = self
             .free
             .iter()
             .flat_map(|(&size, blocks)| blocks.iter().map(move |&addr| (addr, size)));
-        for (addr, size) in self.objects.iter().map(|(&a, &s)| (a, s)).chain(free) {
+        let exns = self.exns.iter().map(|(&a, e)| (a, e.size & !MARKED));
+        for (addr, size) in self
+            .objects
+            .iter()
+            .map(|(&a, &s)| (a, s))
+            .chain(exns)
+            .chain(free)
+        {
             // SAFETY: allocated in `alloc` with this size and alignment; the store (and so
             // every reference into the heap) is gone.
             unsafe {
@@ -393,9 +564,6 @@ impl StoreOpaque {
             for e in &i.elems {
                 roots.extend_from_slice(e);
             }
-        }
-        for e in &self.exns {
-            roots.extend(e.iter().map(|&v| v as u64));
         }
         stack_roots(fp, self.host_calls, &mut roots);
         roots

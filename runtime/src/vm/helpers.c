@@ -102,3 +102,12 @@ uint64_t lockstep_gc_alloc(uint64_t vmctx, uint32_t type_id, uint32_t len, uint3
     return r;
 }
 
+
+/* The same for exception objects (a throw allocates, and may collect). */
+extern uint64_t lockstep_exn_new_rust(uint64_t vmctx, uint32_t tag, uintptr_t fp);
+
+uint64_t lockstep_exn_new(uint64_t vmctx, uint32_t tag) {
+    uint64_t r = lockstep_exn_new_rust(vmctx, tag, (uintptr_t)__builtin_frame_address(0));
+    __asm__ volatile("" ::: "memory");
+    return r;
+}

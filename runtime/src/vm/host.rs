@@ -183,10 +183,12 @@ unsafe extern "C" fn host_entry<T, F: HostBody<T>>(
 #[cold]
 #[inline(never)]
 fn host_error<T>(store: &mut StoreInner<T>, vals: &mut [ValRaw], t: Trap) -> u32 {
-    let exn = t.as_exception().map(|e| e.exn.0);
+    // An exception whose object was collected (the host released it) is not thrown: it stays
+    // a trap carrying the exception's host-side copy.
+    let exn = t.as_exception().map(|e| e.exn);
     match exn {
-        Some(x) if store.opaque.owns_exn(crate::values::ExnRef(x)) => {
-            vals[0] = x as ValRaw;
+        Some(r) if store.opaque.owns_exn(r) => {
+            vals[0] = r.0 as ValRaw;
             2
         }
         _ => {
@@ -307,7 +309,7 @@ impl StoreOpaque {
         let r = unsafe { call_funcref(entry, funcref, values, limit) };
         self.entry_depth -= 1;
         r.map_err(|mut t| match t.take_pending() {
-            Some(exn) => match self.exception(crate::values::ExnRef(exn)) {
+            Some(exn) => match self.exn_ref(exn).and_then(|r| self.exception(r)) {
                 Some(e) => Trap::exception(e),
                 None => Trap::new("internal error: unknown exception object"),
             },
