@@ -13,8 +13,8 @@ pub(crate) const WASM_PAGE: u64 = 65536;
 /// and create or tear down a mapping. The fuzz campaign makes and drops thousands of small
 /// memories a second, so that was a visible part of its kernel time. A
 /// dropped memory's reservation now comes back here, zeroed and with its protection already
-/// set, and the next memory of the same reservation size takes it: a `memset` or one `madvise`
-/// when dropped (see [`ZERO_IN_PLACE_MAX`]), and no system call at all when the next memory
+/// set, and the next memory of the same reservation size takes it: zeroed in place or with one
+/// `madvise` when dropped (see [`ZERO_IN_PLACE_MAX`]), and no system call at all when the next memory
 /// starts at the size the last one ended at.
 static POOL: std::sync::Mutex<Vec<Pooled>> = std::sync::Mutex::new(Vec::new());
 
@@ -89,26 +89,53 @@ fn set_rw(base: usize, from: usize, to: usize) -> Result<(), String> {
 /// `MADV_DONTNEED` was about half of an instantiate-and-drop of a one-page memory (`perf record`
 /// on the `instantiate` bench): the call itself, the TLB shootdown it sends to the other cores,
 /// and then a page fault (allocating and zeroing a fresh page) on the next instance's first
-/// write, typically its data segments. A `memset` of a small memory costs less than any one of
-/// those and leaves the pages resident, so a reused reservation needs no system call and takes
-/// no fault. Above this size the `memset` would start to cost more than it saves (and would
-/// fault in pages the program never touched), so those keep the `madvise`.
-const ZERO_IN_PLACE_MAX: usize = 256 << 10;
+/// write, typically its data segments. Zeroing in place leaves the pages resident, so a reused
+/// reservation needs no system call and takes no fault.
+///
+/// This was 256 KiB, with a plain `memset` of the whole accessible part. In the fuzz campaign
+/// (memories of 64 KiB-1 MiB, every page of every exported memory read by the comparison after
+/// each call) that faulted twice over: a memory above 256 KiB was dropped with `madvise`, so the
+/// next instance's comparison faulted on every page again (a read fault mapping the zero page),
+/// and a small memory's `memset` took a write fault on every page that had only been read (a
+/// copy of the zero page) or had been dropped by a larger memory before: half of the campaign
+/// worker's page faults were in linear memories. Now memories up to 2 MiB are zeroed in place,
+/// writing only the pages that are not already zero (`zero_in_place`), so every page stays
+/// mapped for the next instance and none is copied to store zeros. The limit bounds what the
+/// pool keeps resident: at most `POOL_MAX` times this.
+const ZERO_IN_PLACE_MAX: usize = 2 << 20;
+
+const PAGE: usize = 4096;
+
+/// Make `[base, base + len)` (read/write, page-aligned, `len` a multiple of the page size)
+/// read as zero, writing only the pages that hold a nonzero byte.
+///
+/// A page that was only ever read maps the shared zero page: reading it costs nothing, while
+/// writing it would copy it (a fault and a fresh page) just to store zeros. A page that is not
+/// resident takes a read fault here, once: it then maps the zero page for the reservation's
+/// next users. (`mincore` could skip those, but it reports a swapped-out page, which holds
+/// data, as not resident.)
+fn zero_in_place(base: usize, len: usize) {
+    for start in (0..len).step_by(PAGE) {
+        // SAFETY: the page lies inside [base, base + len), which is ours, mapped read/write and
+        // page-aligned (so 8-aligned); no reference into it survives the memory that owned it.
+        let page = unsafe { std::slice::from_raw_parts_mut((base + start) as *mut u64, PAGE / 8) };
+        // An OR over the page (no early exit) compiles to wide loads.
+        if page.iter().fold(0, |acc, &w| acc | w) != 0 {
+            page.fill(0);
+        }
+    }
+}
 
 /// Give back a reservation whose first `rw` bytes are read/write (and may hold data).
 fn release(base: usize, total: usize, rw: usize) {
-    // Zeroed before taking the lock, so other threads' memories do not wait for the memset.
-    let zeroed = if rw == 0 {
-        true
-    } else if rw <= ZERO_IN_PLACE_MAX {
-        // SAFETY: [base, base + rw) is ours, mapped read/write, and no reference into it
-        // survives the memory that owned it.
-        unsafe { std::ptr::write_bytes(base as *mut u8, 0, rw) };
+    // Zeroed before taking the lock, so other threads' memories do not wait for it.
+    let zeroed = if rw <= ZERO_IN_PLACE_MAX {
+        zero_in_place(base, rw);
         true
     } else {
-        // SAFETY: as above; MADV_DONTNEED on a private anonymous mapping drops its pages, which
-        // then read as zero. (Zeroing in place would first fault in the pages wasm never
-        // touched.)
+        // SAFETY: [base, base + rw) is ours and mapped read/write, and no reference into it
+        // survives the memory that owned it; MADV_DONTNEED on a private anonymous mapping
+        // drops its pages, which then read as zero.
         unsafe { libc::madvise(base as *mut libc::c_void, rw, libc::MADV_DONTNEED) == 0 }
     };
     if zeroed {

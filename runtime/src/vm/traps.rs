@@ -93,8 +93,8 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
             _ => None,
         });
         if let Some(code) = code {
-            drop(info_c);
-            record(code, pc, fp);
+            // `record` drops `info_c`: nothing may stay borrowed across the longjmp.
+            record(code, pc, fp, info_c);
             // SAFETY: we are inside `lockstep_invoke` (in_wasm) and the faulting PC is in
             // generated code, so the frames between here and the sigsetjmp point are
             // generated code and the C entry frame only: no Rust destructors are skipped.
@@ -104,19 +104,32 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
     chain(sig, info, ctx);
 }
 
-fn record(code: TrapCode, pc: usize, fp: usize) {
+/// Record the trap and the wasm frames' return addresses, walking frame pointers from the
+/// faulting frame; `info` is the code region holding `pc`.
+///
+/// A return address in the region of the frame before it (nearly always: callers are in the
+/// same module) is checked against that region instead of looked up in the registry, a read
+/// lock, a B-tree search and an `Arc` count up and down per frame: up to 128 frames for each
+/// of the campaign's stack overflows (the registry's `range` was ~0.8% of its CPU samples).
+fn record(code: TrapCode, pc: usize, fp: usize, info: std::sync::Arc<code::CodeInfo>) {
     let mut pcs = [0usize; MAX_FRAMES];
     let mut n = 0;
     pcs[n] = pc;
     n += 1;
     let mut fp = fp;
+    let mut info = info;
     while n < MAX_FRAMES && fp != 0 && fp.is_multiple_of(8) {
         // SAFETY: `fp` is the frame pointer of a frame of generated code (its PC was found in
         // a wasm function range), and Cranelift preserves frame pointers, so [fp] holds the
         // caller's FP and [fp+8] the return address.
         let (next_fp, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
-        let is_wasm = code::lookup(ret).is_some_and(|c| c.func_at(ret).is_some());
-        if !is_wasm {
+        if !(info.start..info.end).contains(&ret) {
+            match code::lookup(ret) {
+                Some(other) => info = other,
+                None => break,
+            }
+        }
+        if info.func_at(ret).is_none() {
             break;
         }
         pcs[n] = ret;
