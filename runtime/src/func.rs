@@ -4,7 +4,7 @@ use crate::store::{AsContextMut, FuncData, FuncKind, StoreInner, StoreOpaque};
 use crate::trap::{Error, Result, Trap};
 use crate::types::{FuncType, ValType};
 use crate::values::{ExternRef, Val, ValRaw};
-use crate::vm::host::{HostFn, host_body};
+use crate::vm::host::{HostFn, host_body, slot_low32};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -181,6 +181,13 @@ pub trait WasmTy: Sized + 'static {
     fn to_raw(self, store: &StoreOpaque) -> Result<ValRaw>;
     #[doc(hidden)]
     fn from_raw(raw: ValRaw, store: &mut StoreOpaque) -> Self;
+    /// [`WasmTy::from_raw`] of a slot in place, reading only the bytes the value occupies
+    /// (see `vm::host::slot_low32`).
+    #[doc(hidden)]
+    #[inline]
+    fn from_slot(slot: &ValRaw, store: &mut StoreOpaque) -> Self {
+        Self::from_raw(*slot, store)
+    }
 }
 
 macro_rules! int_ty {
@@ -196,20 +203,47 @@ macro_rules! int_ty {
             }
             #[inline]
             fn from_raw(raw: ValRaw, _: &mut StoreOpaque) -> Self {
-                let f: fn(u64) -> $t = $from;
-                f(raw as u64)
+                let f: fn(ValRaw) -> $t = $from;
+                f(raw)
+            }
+        }
+    };
+    ($t:ty, $vt:ident, $to:expr, $from:expr, slot32) => {
+        impl WasmTy for $t {
+            fn valtype() -> ValType {
+                ValType::$vt
+            }
+            #[inline]
+            fn to_raw(self, _: &StoreOpaque) -> Result<ValRaw> {
+                let f: fn($t) -> u64 = $to;
+                Ok(f(self) as ValRaw)
+            }
+            #[inline]
+            fn from_raw(raw: ValRaw, _: &mut StoreOpaque) -> Self {
+                let f: fn(ValRaw) -> $t = $from;
+                f(raw)
+            }
+            // A 4-byte load of the slot (the shim's store is 4 bytes; see `slot_low32`).
+            #[inline]
+            fn from_slot(slot: &ValRaw, _: &mut StoreOpaque) -> Self {
+                let f: fn(ValRaw) -> $t = $from;
+                f(ValRaw::from(slot_low32(slot)))
             }
         }
     };
 }
-int_ty!(i32, I32, |v| v as u32 as u64, |r| r as u32 as i32);
-int_ty!(u32, I32, |v| v as u64, |r| r as u32);
+int_ty!(i32, I32, |v| v as u32 as u64, |r| r as u32 as i32, slot32);
+int_ty!(u32, I32, |v| v as u64, |r| r as u32, slot32);
 int_ty!(i64, I64, |v| v as u64, |r| r as i64);
-int_ty!(u64, I64, |v| v, |r| r);
-int_ty!(f32, F32, |v| v.to_bits() as u64, |r| f32::from_bits(
-    r as u32
-));
-int_ty!(f64, F64, |v| v.to_bits(), f64::from_bits);
+int_ty!(u64, I64, |v| v, |r| r as u64);
+int_ty!(
+    f32,
+    F32,
+    |v| v.to_bits() as u64,
+    |r| f32::from_bits(r as u32),
+    slot32
+);
+int_ty!(f64, F64, |v| v.to_bits(), |r| f64::from_bits(r as u64));
 
 /// `u128` is a `v128`, lane 0 in the low bits.
 impl WasmTy for u128 {
@@ -358,7 +392,7 @@ macro_rules! into_func {
                 // A concrete closure type, not a `dyn Fn`: each host function gets its own
                 // `host_entry` with this body inlined (see `vm/host.rs`).
                 let f: HostFn<T> = Arc::new(host_body(move |store: &mut StoreInner<T>, raw: &mut [ValRaw]| {
-                    $(let $n = $n::from_raw(raw[$i], &mut store.opaque);)*
+                    $(let $n = $n::from_slot(&raw[$i], &mut store.opaque);)*
                     let r = (self)(Caller { inner: &mut *store }, $($n),*).into_result()?;
                     r.store_raw(&store.opaque, raw).map_err(|e| Trap::new(e.to_string()))
                 }));
@@ -376,7 +410,7 @@ macro_rules! into_func {
                 let ty = FuncType::new(vec![$($n::valtype()),*], R::Values::types());
                 let f: HostFn<T> = Arc::new(host_body(move |store: &mut StoreInner<T>, raw: &mut [ValRaw]| {
                     let opaque = &mut store.opaque;
-                    $(let $n = $n::from_raw(raw[$i], opaque);)*
+                    $(let $n = $n::from_slot(&raw[$i], opaque);)*
                     let r = (self)($($n),*).into_result()?;
                     r.store_raw(opaque, raw).map_err(|e| Trap::new(e.to_string()))
                 }));
