@@ -90,24 +90,27 @@ pub trait Session {
         let _ = choice;
     }
 
-    /// [`Session::snapshot`] into `into`, reusing its buffers: a campaign snapshots after every
-    /// call, and a fresh copy of a large memory each time costs an allocation and its page faults.
-    fn snapshot_into(&mut self, instance: InstanceId, into: &mut Snapshot) -> Result<(), String> {
-        *into = self.snapshot(instance)?;
-        Ok(())
-    }
-
-    /// [`Session::snapshot_into`] that may leave the memories' contents out: `Ok(true)` when it
-    /// did (each memory is listed by name with an empty buffer, and its bytes are read in place
-    /// with [`Session::memory_in_place`] while nothing runs on the session), `Ok(false)` when it
-    /// took a full snapshot. A campaign compares every exported memory after every call; copying
-    /// each into a snapshot first was most of the campaign's memmove.
-    fn snapshot_lending_memories(
+    /// The instance's exported state into `into`, reusing its buffers: a campaign snapshots
+    /// after every call, and a fresh copy of a large memory each time costs an allocation and
+    /// its page faults. Without `copy_memories` an engine that lends its memories may leave
+    /// their contents out and return `Ok(true)`: each memory is listed by name with an empty
+    /// buffer, and its bytes are read in place with [`Session::memory_in_place`] while nothing
+    /// runs on the session (copying every memory first was most of a campaign's memmove).
+    /// `Ok(false)`: a full snapshot. The default takes one with [`Session::snapshot`].
+    fn snapshot_exports(
         &mut self,
         instance: InstanceId,
         into: &mut Snapshot,
+        copy_memories: bool,
     ) -> Result<bool, String> {
-        self.snapshot_into(instance, into).map(|()| false)
+        let _ = copy_memories;
+        *into = self.snapshot(instance)?;
+        Ok(false)
+    }
+
+    /// A full [`Session::snapshot`] into `into`, reusing its buffers.
+    fn snapshot_into(&mut self, instance: InstanceId, into: &mut Snapshot) -> Result<(), String> {
+        self.snapshot_exports(instance, into, true).map(|_| ())
     }
 
     /// The live bytes of the exported memory `export` of `instance` (None: no such memory, or

@@ -614,10 +614,7 @@ impl Lockstep {
             .zip(&mut lent)
         {
             let mut snap = std::mem::replace(slot, Ok(Snapshot::default())).unwrap_or_default();
-            let taken = guarded(|| match lend {
-                true => s.snapshot_lending_memories(i, &mut snap),
-                false => s.snapshot_into(i, &mut snap).map(|()| false),
-            });
+            let taken = guarded(|| s.snapshot_exports(i, &mut snap, !lend));
             *slot = match taken {
                 Ok(Ok(l)) => {
                     *lent = l;
@@ -795,6 +792,30 @@ fn deep(
 mod tests {
     use super::*;
 
+    /// The `Session` methods a test wrapper passes straight to its `inner` session.
+    macro_rules! forward_to_inner {
+        () => {
+            fn compile(
+                &mut self,
+                b: &[u8],
+            ) -> Result<crate::engine::ModuleId, crate::engine::CompileError> {
+                self.inner.compile(b)
+            }
+            fn instantiate(
+                &mut self,
+                m: crate::engine::ModuleId,
+            ) -> Result<InstanceId, InstantiateError> {
+                self.inner.instantiate(m)
+            }
+            fn register(&mut self, name: &str, i: InstanceId) {
+                self.inner.register(name, i)
+            }
+            fn get_global(&mut self, i: InstanceId, e: &str) -> Result<Val, String> {
+                self.inner.get_global(i, e)
+            }
+        };
+    }
+
     fn diverged() -> CaseVerdict {
         CaseVerdict::Diverged {
             call: Some(2),
@@ -867,21 +888,7 @@ mod tests {
     }
 
     impl Session for PinnedSession {
-        fn compile(
-            &mut self,
-            b: &[u8],
-        ) -> Result<crate::engine::ModuleId, crate::engine::CompileError> {
-            self.inner.compile(b)
-        }
-        fn instantiate(
-            &mut self,
-            m: crate::engine::ModuleId,
-        ) -> Result<InstanceId, InstantiateError> {
-            self.inner.instantiate(m)
-        }
-        fn register(&mut self, name: &str, i: InstanceId) {
-            self.inner.register(name, i)
-        }
+        forward_to_inner!();
         fn invoke(
             &mut self,
             i: InstanceId,
@@ -897,9 +904,6 @@ mod tests {
                     v => v,
                 })
                 .collect())
-        }
-        fn get_global(&mut self, i: InstanceId, e: &str) -> Result<Val, String> {
-            self.inner.get_global(i, e)
         }
         fn snapshot(&mut self, i: InstanceId) -> Result<Snapshot, String> {
             self.inner.snapshot(i)
@@ -1076,21 +1080,7 @@ mod tests {
     }
 
     impl Session for ScribbledSession {
-        fn compile(
-            &mut self,
-            b: &[u8],
-        ) -> Result<crate::engine::ModuleId, crate::engine::CompileError> {
-            self.inner.compile(b)
-        }
-        fn instantiate(
-            &mut self,
-            m: crate::engine::ModuleId,
-        ) -> Result<InstanceId, InstantiateError> {
-            self.inner.instantiate(m)
-        }
-        fn register(&mut self, name: &str, i: InstanceId) {
-            self.inner.register(name, i)
-        }
+        forward_to_inner!();
         fn invoke(
             &mut self,
             i: InstanceId,
@@ -1099,27 +1089,21 @@ mod tests {
         ) -> Result<Vec<Val>, InvokeError> {
             self.inner.invoke(i, e, args)
         }
-        fn get_global(&mut self, i: InstanceId, e: &str) -> Result<Val, String> {
-            self.inner.get_global(i, e)
-        }
-        fn snapshot_into(&mut self, i: InstanceId, into: &mut Snapshot) -> Result<(), String> {
-            self.inner.snapshot_into(i, into)?;
+        fn snapshot_exports(
+            &mut self,
+            i: InstanceId,
+            into: &mut Snapshot,
+            copy_memories: bool,
+        ) -> Result<bool, String> {
+            let lent = self
+                .inner
+                .snapshot_exports(i, into, copy_memories || !self.lend)?;
             for (_, m) in &mut into.memories {
                 if self.flip && !m.is_empty() {
                     m[0] ^= 1;
                 }
             }
-            Ok(())
-        }
-        fn snapshot_lending_memories(
-            &mut self,
-            i: InstanceId,
-            into: &mut Snapshot,
-        ) -> Result<bool, String> {
-            match self.lend {
-                true => self.inner.snapshot_lending_memories(i, into),
-                false => self.snapshot_into(i, into).map(|()| false),
-            }
+            Ok(lent)
         }
         fn memory_in_place(&mut self, i: InstanceId, export: &str) -> Option<&[u8]> {
             let m = self.inner.memory_in_place(i, export)?;

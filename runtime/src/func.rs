@@ -191,7 +191,9 @@ pub trait WasmTy: Sized + 'static {
 }
 
 macro_rules! int_ty {
-    ($t:ty, $vt:ident, $to:expr, $from:expr) => {
+    // `narrow = f`: the value is 4 bytes, and `from_slot` reads it with `f`, a 4-byte load of
+    // the slot (the shim's store is 4 bytes; see `slot_low32`).
+    ($t:ty, $vt:ident, $to:expr, $from:expr $(, narrow = $load:path)?) => {
         impl WasmTy for $t {
             fn valtype() -> ValType {
                 ValType::$vt
@@ -206,34 +208,24 @@ macro_rules! int_ty {
                 let f: fn(ValRaw) -> $t = $from;
                 f(raw)
             }
-        }
-    };
-    ($t:ty, $vt:ident, $to:expr, $from:expr, slot32) => {
-        impl WasmTy for $t {
-            fn valtype() -> ValType {
-                ValType::$vt
-            }
-            #[inline]
-            fn to_raw(self, _: &StoreOpaque) -> Result<ValRaw> {
-                let f: fn($t) -> u64 = $to;
-                Ok(f(self) as ValRaw)
-            }
-            #[inline]
-            fn from_raw(raw: ValRaw, _: &mut StoreOpaque) -> Self {
-                let f: fn(ValRaw) -> $t = $from;
-                f(raw)
-            }
-            // A 4-byte load of the slot (the shim's store is 4 bytes; see `slot_low32`).
-            #[inline]
-            fn from_slot(slot: &ValRaw, _: &mut StoreOpaque) -> Self {
-                let f: fn(ValRaw) -> $t = $from;
-                f(ValRaw::from(slot_low32(slot)))
-            }
+            $(
+                #[inline]
+                fn from_slot(slot: &ValRaw, _: &mut StoreOpaque) -> Self {
+                    let f: fn(ValRaw) -> $t = $from;
+                    f(ValRaw::from($load(slot)))
+                }
+            )?
         }
     };
 }
-int_ty!(i32, I32, |v| v as u32 as u64, |r| r as u32 as i32, slot32);
-int_ty!(u32, I32, |v| v as u64, |r| r as u32, slot32);
+int_ty!(
+    i32,
+    I32,
+    |v| v as u32 as u64,
+    |r| r as u32 as i32,
+    narrow = slot_low32
+);
+int_ty!(u32, I32, |v| v as u64, |r| r as u32, narrow = slot_low32);
 int_ty!(i64, I64, |v| v as u64, |r| r as i64);
 int_ty!(u64, I64, |v| v, |r| r as u64);
 int_ty!(
@@ -241,7 +233,7 @@ int_ty!(
     F32,
     |v| v.to_bits() as u64,
     |r| f32::from_bits(r as u32),
-    slot32
+    narrow = slot_low32
 );
 int_ty!(f64, F64, |v| v.to_bits(), |r| f64::from_bits(r as u64));
 

@@ -385,8 +385,11 @@ fn thousands_of_stores_leak_no_reservations() {
     let before = count_mappings();
     run(3000);
     let after = count_mappings();
+    // A leak would add a mapping per store (3,000); the margin is for the other tests of this
+    // binary, which run on other threads meanwhile and map thread stacks, memories and code
+    // (+10 was seen under load with a margin of 8).
     assert!(
-        after <= before + 8,
+        after <= before + 64,
         "mappings grew from {before} to {after}"
     );
 }

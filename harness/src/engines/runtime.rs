@@ -475,20 +475,18 @@ impl Session for RuntimeSession {
 
     fn snapshot(&mut self, instance: InstanceId) -> Result<Snapshot, String> {
         let mut snap = Snapshot::default();
-        self.snapshot_into(instance, &mut snap)?;
+        self.snapshot_memories(instance, &mut snap, true)?;
         Ok(snap)
     }
 
-    fn snapshot_into(&mut self, instance: InstanceId, snap: &mut Snapshot) -> Result<(), String> {
-        self.snapshot_memories(instance, snap, true)
-    }
-
-    fn snapshot_lending_memories(
+    fn snapshot_exports(
         &mut self,
         instance: InstanceId,
         snap: &mut Snapshot,
+        copy_memories: bool,
     ) -> Result<bool, String> {
-        self.snapshot_memories(instance, snap, false).map(|()| true)
+        self.snapshot_memories(instance, snap, copy_memories)
+            .map(|()| !copy_memories)
     }
 
     fn memory_in_place(&mut self, instance: InstanceId, export: &str) -> Option<&[u8]> {

@@ -282,19 +282,14 @@ impl Session for TimedSession {
         self.inner.set_relaxed_choice(choice)
     }
 
-    fn snapshot_into(&mut self, instance: InstanceId, into: &mut Snapshot) -> Result<(), String> {
-        timed(&self.counters.snapshot, || {
-            self.inner.snapshot_into(instance, into)
-        })
-    }
-
-    fn snapshot_lending_memories(
+    fn snapshot_exports(
         &mut self,
         instance: InstanceId,
         into: &mut Snapshot,
+        copy_memories: bool,
     ) -> Result<bool, String> {
         timed(&self.counters.snapshot, || {
-            self.inner.snapshot_lending_memories(instance, into)
+            self.inner.snapshot_exports(instance, into, copy_memories)
         })
     }
 
