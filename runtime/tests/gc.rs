@@ -425,6 +425,11 @@ const LIST: &str = r#"
           (br $w)))
         (local.get $s))"#;
 
+/// A module with the list helpers of [`LIST`] between its imports and its functions.
+fn list_module(e: &Engine, imports: &str, funcs: &str) -> Module {
+    Module::new(e, format!("(module {imports} {LIST} {funcs})")).unwrap()
+}
+
 #[test]
 fn a_collection_inside_a_host_call_keeps_the_callers_references() {
     let e = engine(Some(2 << 20));
@@ -547,36 +552,28 @@ fn recycled_blocks_are_fresh_objects() {
 #[test]
 fn a_collection_inside_nested_host_calls_keeps_every_levels_references() {
     let e = engine(Some(2 << 20));
-    let inner = Module::new(
+    let inner = list_module(
         &e,
-        format!(
-            r#"(module
-          (import "host" "collect" (func $collect))
-          {LIST}
-          (func (export "deep") (result i32) (local $l (ref null $node))
-            (local.set $l (call $build (i32.const 20)))
-            (call $collect)
-            (drop (call $build (i32.const 500)))
-            (call $collect)
-            (call $sum (local.get $l))))"#
-        ),
-    )
-    .unwrap();
-    let outer = Module::new(
+        r#"(import "host" "collect" (func $collect))"#,
+        r#"
+        (func (export "deep") (result i32) (local $l (ref null $node))
+          (local.set $l (call $build (i32.const 20)))
+          (call $collect)
+          (drop (call $build (i32.const 500)))
+          (call $collect)
+          (call $sum (local.get $l)))"#,
+    );
+    let outer = list_module(
         &e,
-        format!(
-            r#"(module
-          (import "host" "reenter" (func $reenter (result i32)))
-          {LIST}
-          (func (export "run") (result i32) (local $r i32)
-            (call $build (i32.const 100))
-            (local.set $r (call $reenter))
-            (drop (call $build (i32.const 500)))
-            (local.set $r (i32.add (local.get $r) (call $reenter)))
-            (i32.add (call $sum) (local.get $r))))"#
-        ),
-    )
-    .unwrap();
+        r#"(import "host" "reenter" (func $reenter (result i32)))"#,
+        r#"
+        (func (export "run") (result i32) (local $r i32)
+          (call $build (i32.const 100))
+          (local.set $r (call $reenter))
+          (drop (call $build (i32.const 500)))
+          (local.set $r (i32.add (local.get $r) (call $reenter)))
+          (i32.add (call $sum) (local.get $r)))"#,
+    );
     let mut store = Store::new(&e, ());
     let collect = Func::new(&mut store, FuncType::new([], []), |mut c, _, _| {
         c.gc();
@@ -611,38 +608,31 @@ fn a_collection_inside_nested_host_calls_keeps_every_levels_references() {
 #[test]
 fn collections_in_typed_host_calls_after_failed_ones() {
     let e = engine(Some(2 << 20));
-    let inner = Module::new(
+    let inner = list_module(
         &e,
-        format!(
-            r#"(module
-          (import "host" "collect" (func $collect))
-          (import "host" "fail" (func $fail (param i32)))
-          {LIST}
-          (func (export "deep") (param $mode i32) (result i32) (local $l (ref null $node))
-            (local.set $l (call $build (i32.const 20)))
-            (call $collect)
-            (call $fail (local.get $mode))
-            (drop (call $build (i32.const 500)))
-            (call $collect)
-            (call $sum (local.get $l))))"#
-        ),
-    )
-    .unwrap();
-    let outer = Module::new(
+        r#"
+        (import "host" "collect" (func $collect))
+        (import "host" "fail" (func $fail (param i32)))"#,
+        r#"
+        (func (export "deep") (param $mode i32) (result i32) (local $l (ref null $node))
+          (local.set $l (call $build (i32.const 20)))
+          (call $collect)
+          (call $fail (local.get $mode))
+          (drop (call $build (i32.const 500)))
+          (call $collect)
+          (call $sum (local.get $l)))"#,
+    );
+    let outer = list_module(
         &e,
-        format!(
-            r#"(module
-          (import "host" "reenter" (func $reenter (param i32) (result i32)))
-          {LIST}
-          (func (export "run") (param $mode i32) (result i32) (local $r i32)
-            (call $build (i32.const 100))
-            (local.set $r (call $reenter (local.get $mode)))
-            (drop (call $build (i32.const 500)))
-            (local.set $r (i32.add (local.get $r) (call $reenter (i32.const 0))))
-            (i32.add (call $sum) (local.get $r))))"#
-        ),
-    )
-    .unwrap();
+        r#"(import "host" "reenter" (func $reenter (param i32) (result i32)))"#,
+        r#"
+        (func (export "run") (param $mode i32) (result i32) (local $r i32)
+          (call $build (i32.const 100))
+          (local.set $r (call $reenter (local.get $mode)))
+          (drop (call $build (i32.const 500)))
+          (local.set $r (i32.add (local.get $r) (call $reenter (i32.const 0))))
+          (i32.add (call $sum) (local.get $r)))"#,
+    );
     let mut store = Store::new(&e, ());
     let collect = Func::wrap(&mut store, |mut c: Caller<'_, ()>| c.gc()).unwrap();
     let fail = Func::wrap(&mut store, |mode: i32| -> Result<(), Trap> {
@@ -682,34 +672,26 @@ fn collections_in_typed_host_calls_after_failed_ones() {
 #[test]
 fn host_call_records_are_per_store() {
     let e = engine(Some(2 << 20));
-    let b_mod = Module::new(
+    let b_mod = list_module(
         &e,
-        format!(
-            r#"(module
-          (import "host" "collect" (func $collect))
-          {LIST}
-          (func (export "deep") (result i32) (local $l (ref null $node))
-            (local.set $l (call $build (i32.const 20)))
-            (drop (call $build (i32.const 500)))
-            (call $collect)
-            (call $sum (local.get $l))))"#
-        ),
-    )
-    .unwrap();
-    let a_mod = Module::new(
+        r#"(import "host" "collect" (func $collect))"#,
+        r#"
+        (func (export "deep") (result i32) (local $l (ref null $node))
+          (local.set $l (call $build (i32.const 20)))
+          (drop (call $build (i32.const 500)))
+          (call $collect)
+          (call $sum (local.get $l)))"#,
+    );
+    let a_mod = list_module(
         &e,
-        format!(
-            r#"(module
-          (import "host" "other" (func $other (result i32)))
-          {LIST}
-          (func (export "run") (result i32) (local $r i32)
-            (call $build (i32.const 100))
-            (drop (call $build (i32.const 500)))
-            (local.set $r (call $other))
-            (i32.add (call $sum) (local.get $r))))"#
-        ),
-    )
-    .unwrap();
+        r#"(import "host" "other" (func $other (result i32)))"#,
+        r#"
+        (func (export "run") (result i32) (local $r i32)
+          (call $build (i32.const 100))
+          (drop (call $build (i32.const 500)))
+          (local.set $r (call $other))
+          (i32.add (call $sum) (local.get $r)))"#,
+    );
     let mut b = Store::new(&e, ());
     let collect = Func::wrap(&mut b, |mut c: Caller<'_, ()>| c.gc()).unwrap();
     let bi = Instance::new(&mut b, &b_mod, &[collect.into()]).unwrap();
