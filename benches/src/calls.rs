@@ -139,6 +139,57 @@ pub fn instantiate_bench(kind: EngineKind) -> Result<Box<dyn FnMut()>> {
     })
 }
 
+/// `CallBench` for an engine with Wasmtime's embedding API (ours, Wasmtime and wasmi): the
+/// same calls through `TypedFunc` and `Func`, written once. `$f32` and `$f64` make the untyped
+/// call's float arguments (`Val::F32` holds bits in ours and Wasmtime, an `F32` in wasmi).
+macro_rules! wasmtime_api_calls {
+    ($f32:path, $f64:path) => {
+        impl super::CallBench for Calls {
+            fn typed0(&mut self, iters: u64) {
+                for _ in 0..iters {
+                    self.nop.call(&mut self.store, ()).unwrap();
+                }
+            }
+            fn typed4(&mut self, iters: u64) -> i64 {
+                let mut acc = 0i64;
+                for i in 0..iters {
+                    acc += self
+                        .add4
+                        .call(&mut self.store, (black_box(i as i32), 2, 3.0, 4.0))
+                        .unwrap();
+                }
+                acc
+            }
+            fn untyped0(&mut self, iters: u64) {
+                for _ in 0..iters {
+                    self.nop_f.call(&mut self.store, &[], &mut []).unwrap();
+                }
+            }
+            fn untyped4(&mut self, iters: u64) -> i64 {
+                let mut acc = 0i64;
+                let mut out = [Val::I64(0)];
+                for i in 0..iters {
+                    let args = [
+                        Val::I32(black_box(i as i32)),
+                        Val::I64(2),
+                        Val::F32($f32(3.0f32)),
+                        Val::F64($f64(4.0f64)),
+                    ];
+                    self.add4_f.call(&mut self.store, &args, &mut out).unwrap();
+                    acc += out[0].i64().unwrap();
+                }
+                acc
+            }
+            fn host0(&mut self, n: i32) -> i64 {
+                self.call_host0.call(&mut self.store, n).unwrap()
+            }
+            fn host4(&mut self, n: i32) -> i64 {
+                self.call_host4.call(&mut self.store, n).unwrap()
+            }
+        }
+    };
+}
+
 mod ours {
     use anyhow::{Result, anyhow};
     use lockstep_runtime::{Func, Instance, Linker, Module, Store, TypedFunc, Val};
@@ -186,49 +237,7 @@ mod ours {
         }
     }
 
-    impl super::CallBench for Calls {
-        fn typed0(&mut self, iters: u64) {
-            for _ in 0..iters {
-                self.nop.call(&mut self.store, ()).unwrap();
-            }
-        }
-        fn typed4(&mut self, iters: u64) -> i64 {
-            let mut acc = 0i64;
-            for i in 0..iters {
-                acc += self
-                    .add4
-                    .call(&mut self.store, (black_box(i as i32), 2, 3.0, 4.0))
-                    .unwrap();
-            }
-            acc
-        }
-        fn untyped0(&mut self, iters: u64) {
-            for _ in 0..iters {
-                self.nop_f.call(&mut self.store, &[], &mut []).unwrap();
-            }
-        }
-        fn untyped4(&mut self, iters: u64) -> i64 {
-            let mut acc = 0i64;
-            let mut out = [Val::I64(0)];
-            for i in 0..iters {
-                let args = [
-                    Val::I32(black_box(i as i32)),
-                    Val::I64(2),
-                    Val::F32(3.0f32.to_bits()),
-                    Val::F64(4.0f64.to_bits()),
-                ];
-                self.add4_f.call(&mut self.store, &args, &mut out).unwrap();
-                acc += out[0].i64().unwrap();
-            }
-            acc
-        }
-        fn host0(&mut self, n: i32) -> i64 {
-            self.call_host0.call(&mut self.store, n).unwrap()
-        }
-        fn host4(&mut self, n: i32) -> i64 {
-            self.call_host4.call(&mut self.store, n).unwrap()
-        }
-    }
+    wasmtime_api_calls!(f32::to_bits, f64::to_bits);
 }
 
 mod oracle {
@@ -381,49 +390,7 @@ mod wasmtime_calls {
         }
     }
 
-    impl super::CallBench for Calls {
-        fn typed0(&mut self, iters: u64) {
-            for _ in 0..iters {
-                self.nop.call(&mut self.store, ()).unwrap();
-            }
-        }
-        fn typed4(&mut self, iters: u64) -> i64 {
-            let mut acc = 0i64;
-            for i in 0..iters {
-                acc += self
-                    .add4
-                    .call(&mut self.store, (black_box(i as i32), 2, 3.0, 4.0))
-                    .unwrap();
-            }
-            acc
-        }
-        fn untyped0(&mut self, iters: u64) {
-            for _ in 0..iters {
-                self.nop_f.call(&mut self.store, &[], &mut []).unwrap();
-            }
-        }
-        fn untyped4(&mut self, iters: u64) -> i64 {
-            let mut acc = 0i64;
-            let mut out = [Val::I64(0)];
-            for i in 0..iters {
-                let args = [
-                    Val::I32(black_box(i as i32)),
-                    Val::I64(2),
-                    Val::F32(3.0f32.to_bits()),
-                    Val::F64(4.0f64.to_bits()),
-                ];
-                self.add4_f.call(&mut self.store, &args, &mut out).unwrap();
-                acc += out[0].unwrap_i64();
-            }
-            acc
-        }
-        fn host0(&mut self, n: i32) -> i64 {
-            self.call_host0.call(&mut self.store, n).unwrap()
-        }
-        fn host4(&mut self, n: i32) -> i64 {
-            self.call_host4.call(&mut self.store, n).unwrap()
-        }
-    }
+    wasmtime_api_calls!(f32::to_bits, f64::to_bits);
 }
 
 #[cfg(feature = "peers")]
@@ -472,47 +439,5 @@ mod wasmi_calls {
         }
     }
 
-    impl super::CallBench for Calls {
-        fn typed0(&mut self, iters: u64) {
-            for _ in 0..iters {
-                self.nop.call(&mut self.store, ()).unwrap();
-            }
-        }
-        fn typed4(&mut self, iters: u64) -> i64 {
-            let mut acc = 0i64;
-            for i in 0..iters {
-                acc += self
-                    .add4
-                    .call(&mut self.store, (black_box(i as i32), 2, 3.0, 4.0))
-                    .unwrap();
-            }
-            acc
-        }
-        fn untyped0(&mut self, iters: u64) {
-            for _ in 0..iters {
-                self.nop_f.call(&mut self.store, &[], &mut []).unwrap();
-            }
-        }
-        fn untyped4(&mut self, iters: u64) -> i64 {
-            let mut acc = 0i64;
-            let mut out = [Val::I64(0)];
-            for i in 0..iters {
-                let args = [
-                    Val::I32(black_box(i as i32)),
-                    Val::I64(2),
-                    Val::F32(3.0f32.into()),
-                    Val::F64(4.0f64.into()),
-                ];
-                self.add4_f.call(&mut self.store, &args, &mut out).unwrap();
-                acc += out[0].i64().unwrap();
-            }
-            acc
-        }
-        fn host0(&mut self, n: i32) -> i64 {
-            self.call_host0.call(&mut self.store, n).unwrap()
-        }
-        fn host4(&mut self, n: i32) -> i64 {
-            self.call_host4.call(&mut self.store, n).unwrap()
-        }
-    }
+    wasmtime_api_calls!(Into::into, Into::into);
 }

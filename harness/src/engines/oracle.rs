@@ -351,7 +351,7 @@ impl Session for OracleSession {
 
     fn snapshot(&mut self, instance: InstanceId) -> Result<Snapshot, String> {
         let mut snap = Snapshot::default();
-        self.snapshot_memories(instance, &mut snap, true)?;
+        self.snapshot_exports(instance, &mut snap, true)?;
         Ok(snap)
     }
 
@@ -361,34 +361,16 @@ impl Session for OracleSession {
         snap: &mut Snapshot,
         copy_memories: bool,
     ) -> Result<bool, String> {
-        self.snapshot_memories(instance, snap, copy_memories)
-            .map(|()| !copy_memories)
-    }
-
-    fn memory_in_place(&mut self, instance: InstanceId, export: &str) -> Option<&[u8]> {
-        let (addr, _) = self.instance(instance).ok()?;
-        match self.store.export(addr, export) {
-            Some(oracle::Extern::Memory(m)) => Some(self.store.memory_data(m)),
-            _ => None,
-        }
-    }
-}
-
-impl OracleSession {
-    /// A snapshot of `instance`'s exports; memory contents only when `copy` (else each memory
-    /// is listed with an empty buffer, for [`Session::memory_in_place`]).
-    fn snapshot_memories(
-        &mut self,
-        instance: InstanceId,
-        snap: &mut Snapshot,
-        copy: bool,
-    ) -> Result<(), String> {
         let (addr, module) = self.instance(instance)?;
         let mut spare = snap.reset();
         for (name, _) in self.modules[module].exports() {
             match self.store.export(addr, &name) {
                 Some(oracle::Extern::Memory(m)) => {
-                    let data = spare.copy(if copy { self.store.memory_data(m) } else { &[] });
+                    let data = spare.copy(if copy_memories {
+                        self.store.memory_data(m)
+                    } else {
+                        &[]
+                    });
                     snap.memories.push((name, data));
                 }
                 Some(oracle::Extern::Global(g)) => {
@@ -409,6 +391,14 @@ impl OracleSession {
                 Some(oracle::Extern::Func(_) | oracle::Extern::Tag(_)) | None => {}
             }
         }
-        Ok(())
+        Ok(!copy_memories)
+    }
+
+    fn memory_in_place(&mut self, instance: InstanceId, export: &str) -> Option<&[u8]> {
+        let (addr, _) = self.instance(instance).ok()?;
+        match self.store.export(addr, export) {
+            Some(oracle::Extern::Memory(m)) => Some(self.store.memory_data(m)),
+            _ => None,
+        }
     }
 }

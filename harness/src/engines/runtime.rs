@@ -475,7 +475,7 @@ impl Session for RuntimeSession {
 
     fn snapshot(&mut self, instance: InstanceId) -> Result<Snapshot, String> {
         let mut snap = Snapshot::default();
-        self.snapshot_memories(instance, &mut snap, true)?;
+        self.snapshot_exports(instance, &mut snap, true)?;
         Ok(snap)
     }
 
@@ -485,32 +485,16 @@ impl Session for RuntimeSession {
         snap: &mut Snapshot,
         copy_memories: bool,
     ) -> Result<bool, String> {
-        self.snapshot_memories(instance, snap, copy_memories)
-            .map(|()| !copy_memories)
-    }
-
-    fn memory_in_place(&mut self, instance: InstanceId, export: &str) -> Option<&[u8]> {
-        let inst = self.instance(instance).ok()?;
-        let m = inst.get_memory(&mut self.store, export)?;
-        Some(m.data(&mut self.store))
-    }
-}
-
-impl RuntimeSession {
-    /// A snapshot of `instance`'s exports; memory contents only when `copy` (else each memory
-    /// is listed with an empty buffer, for [`Session::memory_in_place`]).
-    fn snapshot_memories(
-        &mut self,
-        instance: InstanceId,
-        snap: &mut Snapshot,
-        copy: bool,
-    ) -> Result<(), String> {
         let inst = self.instance(instance)?;
         let mut spare = snap.reset();
         for (name, ext) in inst.exports(&mut self.store) {
             match ext {
                 rt::Extern::Memory(m) => {
-                    let data = spare.copy(if copy { m.data(&mut self.store) } else { &[] });
+                    let data = spare.copy(if copy_memories {
+                        m.data(&mut self.store)
+                    } else {
+                        &[]
+                    });
                     snap.memories.push((name, data));
                 }
                 rt::Extern::Global(g) => {
@@ -530,6 +514,12 @@ impl RuntimeSession {
                 rt::Extern::Func(_) | rt::Extern::Tag(_) => {}
             }
         }
-        Ok(())
+        Ok(!copy_memories)
+    }
+
+    fn memory_in_place(&mut self, instance: InstanceId, export: &str) -> Option<&[u8]> {
+        let inst = self.instance(instance).ok()?;
+        let m = inst.get_memory(&mut self.store, export)?;
+        Some(m.data(&mut self.store))
     }
 }
