@@ -3,6 +3,7 @@
 //! the next worker, and every case is counted exactly once.
 
 use std::os::unix::fs::PermissionsExt;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use lockstep_harness::fuzz::{self, FuzzOptions, rng::case_seed};
@@ -17,6 +18,11 @@ const WORKER: &str = r#"while read -r line; do
 done
 "#;
 
+/// Held while this file's tests write an executable or fork: a child forked while the script
+/// is still open for writing inherits that descriptor until it execs, and executing the
+/// script then fails with ETXTBSY ("Text file busy"). Tests run as threads of one process.
+static FORK_OR_WRITE: Mutex<()> = Mutex::new(());
+
 #[test]
 fn a_lost_worker_costs_its_own_case_and_the_queued_one_is_rerun() {
     let dir = std::env::temp_dir().join(format!("lockstep-campaign-{}", std::process::id()));
@@ -27,8 +33,11 @@ fn a_lost_worker_costs_its_own_case_and_the_queued_one_is_rerun() {
         case_seed(5, 3),
         case_seed(5, 7)
     );
-    std::fs::write(&worker, script).unwrap();
-    std::fs::set_permissions(&worker, std::fs::Permissions::from_mode(0o755)).unwrap();
+    {
+        let _guard = FORK_OR_WRITE.lock().unwrap_or_else(|e| e.into_inner());
+        std::fs::write(&worker, script).unwrap();
+        std::fs::set_permissions(&worker, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
     let opts = FuzzOptions {
         iterations: Some(12),
         jobs: 1,
@@ -57,6 +66,7 @@ fn a_lost_worker_costs_its_own_case_and_the_queued_one_is_rerun() {
 fn a_worker_ends_when_its_supervisor_is_gone() {
     use std::io::Read;
     use std::process::{Command, Stdio};
+    let guard = FORK_OR_WRITE.lock().unwrap_or_else(|e| e.into_inner());
     let mut shell = Command::new("sh")
         .arg("-c")
         .arg("exec 3<&0; \"$0\" fuzz-worker --supervisor $$ <&3 >/dev/null 2>&1 & echo $!")
@@ -65,6 +75,7 @@ fn a_worker_ends_when_its_supervisor_is_gone() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
+    drop(guard);
     // Keep the worker's stdin open for the whole test: no EOF tells it anything.
     let _stdin = shell.stdin.take().unwrap();
     let mut pid = String::new();
