@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use crate::instance::{ExnInst, FuncKind, Instance};
 use crate::instr::FuncCode;
-use crate::instr::{Branch, Instr, MemArg};
+use crate::instr::{Branch, Instr, MemArg, Rhs};
 use crate::value::{
     DEFAULT_SLOT, RefKind, Slot, funcref_slot, ref_slot, slot_funcref, slot_ref, slot_to_value,
     value_to_slot,
@@ -295,6 +295,15 @@ impl Store {
                 let $a = pop!() as $t;
                 push!(Slot::from($e));
             }};
+        }
+        // The right operand of a register-style form: local `b` or the constant `b`.
+        macro_rules! operand {
+            ($rhs:expr, $b:expr) => {
+                match $rhs {
+                    Rhs::Local => slots[$b as usize],
+                    Rhs::Const => Slot::from($b),
+                }
+            };
         }
         macro_rules! mem_index {
             ($m:expr) => {
@@ -623,6 +632,25 @@ impl Store {
                             pc = target as usize;
                         }
                     }
+                    Instr::BrUnlessEqz(target) => {
+                        if pop!() as u32 != 0 {
+                            pc = target as usize;
+                        }
+                    }
+                    // Register-style compare-and-branch (see `Instr::JumpIfCmp`): the operands
+                    // are read from locals or the immediate, nothing is pushed or popped, and
+                    // the taken branch is a jump (the translator checked it moves no operand).
+                    Instr::JumpIfCmp(c, rhs, a, b, target) => {
+                        if numeric::compare(c, slots[a as usize], operand!(rhs, b)) {
+                            consume_fuel!();
+                            pc = target as usize;
+                        }
+                    }
+                    Instr::JumpUnlessCmp(c, rhs, a, b, target) => {
+                        if !numeric::compare(c, slots[a as usize], operand!(rhs, b)) {
+                            pc = target as usize;
+                        }
+                    }
                     Instr::Br(b) => {
                         branch!(b, 'frames);
                     }
@@ -758,6 +786,10 @@ impl Store {
                         slots[a as usize] = Slot::from(v);
                         push!(Slot::from(slots[b as usize] as u64));
                     }
+                    Instr::LocalGetConst(a, c) => {
+                        push!(Slot::from(slots[a as usize] as u64));
+                        push!(Slot::from(c));
+                    }
                     Instr::GlobalGet(i) => {
                         push!(self.globals[inst.globals[i as usize] as usize].value)
                     }
@@ -825,6 +857,21 @@ impl Store {
                         let a = slots[x as usize] as u64;
                         let b = slots[y as usize] as u64;
                         slots[d as usize] = Slot::from(numeric::binary(op, canon, a, b));
+                    }
+                    Instr::I32BinLocalConst(op, a, c) => {
+                        let a = slots[a as usize] as u32;
+                        push!(Slot::from(numeric::i32_binary(op, a, c)));
+                    }
+                    Instr::I32BinLocalConstTo(op, a, c, d) => {
+                        let a = slots[a as usize] as u32;
+                        slots[d as usize] = Slot::from(numeric::i32_binary(op, a, c));
+                    }
+                    Instr::CmpLocal(c, rhs, a, b) => {
+                        push!(Slot::from(numeric::compare(
+                            c,
+                            slots[a as usize],
+                            operand!(rhs, b)
+                        )));
                     }
 
                     // ---- i32.

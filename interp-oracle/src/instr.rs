@@ -24,7 +24,12 @@
 //! for a constant and the integer operation it is the right operand of, [`Instr::BinLocal`]
 //! and [`Instr::BinLocals`] for a binary operation whose right or both operands are
 //! `local.get`s, [`Instr::BinLocalTo`] and [`Instr::BinLocalsTo`] for those and the
-//! `local.set` of their result), whose rule is the rules in sequence.
+//! `local.set` of their result), whose rule is the rules in sequence. Register-style forms
+//! read a local or constant operand directly ([`Instr::LocalGetConst`],
+//! [`Instr::I32BinLocalConst`] and [`Instr::I32BinLocalConstTo`] for `x = a op c`,
+//! [`Instr::CmpLocal`] and, with the `br_if` or `if` after it, [`Instr::JumpIfCmp`] and
+//! [`Instr::JumpUnlessCmp`]; [`Rhs`] says whether the right operand is a local or a
+//! constant); [`Instr::BrUnlessEqz`] is `i32.eqz; if`.
 //! The pre-pass fuses a pair only when no label lies between its halves (see
 //! `Translator::emit`), so no branch can land in the middle.
 
@@ -166,6 +171,16 @@ pub(crate) enum Instr {
     BrIfEqz(Branch),
     /// An integer comparison and the `br_if` after it, fused: branch if it holds.
     BrIfCmp(Cmp, Branch),
+    /// `i32.eqz; if`, fused: jump to the pc unless the operand is zero.
+    BrUnlessEqz(u32),
+    /// [`Instr::CmpLocal`] and the `br_if` after it, when the branch moves no operand (its
+    /// label takes no values and its height is the height the operands leave): if the
+    /// comparison holds, a taken branch, i.e. one unit of fuel and a jump to the pc.
+    /// Register-style: `local.get a; local.get b; i32.lt_u; br_if l` (a loop's test) is one
+    /// dispatch instead of two to four, and pushes and pops nothing.
+    JumpIfCmp(Cmp, Rhs, u32, u32, u32),
+    /// [`Instr::CmpLocal`] and the `if` after it: jump to the pc unless the comparison holds.
+    JumpUnlessCmp(Cmp, Rhs, u32, u32, u32),
     /// `br_on_null`: branch (dropping the reference) if it is null.
     BrOnNull(Branch),
     /// `br_on_non_null`: branch (keeping the reference) unless it is null.
@@ -214,6 +229,8 @@ pub(crate) enum Instr {
     LocalGet2(u32, u32),
     /// `local.set a; local.get b` of number locals, fused.
     LocalSetGet(u32, u32),
+    /// `local.get a; i32.const c` of a number local, fused: push both.
+    LocalGetConst(u32, u32),
     GlobalGet(u32),
     GlobalSet(u32),
 
@@ -352,6 +369,16 @@ pub(crate) enum Instr {
     BinLocalTo(BinOp, u32, u32),
     /// `BinLocals(op, a, b)` and the `local.set d` after it, fused: `d = a op b` on locals.
     BinLocalsTo(BinOp, u32, u32, u32),
+    /// `LocalGetConst(a, c)` and the `i32` operation after it (no division), fused: push
+    /// `a op c`.
+    I32BinLocalConst(IntOp, u32, u32),
+    /// `I32BinLocalConst(op, a, c)` and the `local.set d` after it: `d = a op c`, e.g. a
+    /// loop counter's `i = i + 1` in one dispatch instead of three.
+    I32BinLocalConstTo(IntOp, u32, u32, u32),
+    /// An integer comparison whose left operand is local `a` and right one local or
+    /// constant `b` (see [`Rhs`]): `LocalGet2(a, b)` or `LocalGetConst(a, b)` and the
+    /// comparison, fused. Pushes the result; see [`Instr::JumpIfCmp`] for the branch after it.
+    CmpLocal(Cmp, Rhs, u32, u32),
 
     // i32 comparisons and arithmetic.
     I32Eqz,
@@ -556,6 +583,14 @@ impl IntOp {
         })
     }
 
+    /// The operation `instr` is, if it is one of these on `i32`s, `i32.add` included.
+    pub fn of_i32_or_add(instr: Instr) -> Option<IntOp> {
+        match instr {
+            Instr::I32Add => Some(IntOp::Add),
+            _ => IntOp::of_i32(instr),
+        }
+    }
+
     /// The operation `instr` is, if it is one of these on `i64`s.
     pub fn of_i64(instr: Instr) -> Option<IntOp> {
         Some(match instr {
@@ -573,6 +608,14 @@ impl IntOp {
             _ => return None,
         })
     }
+}
+
+/// Where a register-style form's right operand comes from (its immediate `b`): local `b`, or
+/// `b` itself, an `i32.const`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Rhs {
+    Local,
+    Const,
 }
 
 /// A non-trapping float arithmetic operation (a part of [`BinOp`]).
@@ -657,6 +700,23 @@ pub(crate) enum Cmp {
 }
 
 impl Cmp {
+    /// Whether this compares two `i32`s.
+    pub fn is_i32(self) -> bool {
+        matches!(
+            self,
+            Cmp::I32Eq
+                | Cmp::I32Ne
+                | Cmp::I32LtS
+                | Cmp::I32LtU
+                | Cmp::I32GtS
+                | Cmp::I32GtU
+                | Cmp::I32LeS
+                | Cmp::I32LeU
+                | Cmp::I32GeS
+                | Cmp::I32GeU
+        )
+    }
+
     /// The comparison `instr` is, if it is an integer comparison of two operands.
     pub fn of(instr: Instr) -> Option<Cmp> {
         Some(match instr {
