@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use crate::instance::{ExnInst, FuncKind, Instance};
 use crate::instr::FuncCode;
-use crate::instr::{Branch, Instr, MemArg, Rhs};
+use crate::instr::{Addr, Branch, Instr, Load, MemArg, Rhs};
 use crate::value::{
     DEFAULT_SLOT, RefKind, Slot, funcref_slot, ref_slot, slot_funcref, slot_ref, slot_to_value,
     value_to_slot,
@@ -342,6 +342,48 @@ impl Store {
                 let $b: [u8; $n] =
                     memory::load(&self.mems[mem_index!(m.mem)].data, addr, m.offset())?;
                 push!(Slot::from($e));
+            }};
+        }
+        // The value `Instr::LoadAt`'s load reads from memory 0 at `addr`: the same bytes and
+        // conversions as the load's own rule above.
+        macro_rules! load_from_mem0 {
+            ($load:expr, $addr:expr, $off:expr) => {{
+                let (mem, addr, off) = (&self.mems[mem0].data, $addr, $off);
+                match $load {
+                    Load::I32 | Load::F32 | Load::I64_32U => {
+                        Slot::from(u32::from_le_bytes(memory::load(mem, addr, off)?))
+                    }
+                    Load::I64 | Load::F64 => {
+                        Slot::from(u64::from_le_bytes(memory::load(mem, addr, off)?))
+                    }
+                    Load::I32_8S => {
+                        let [b] = memory::load(mem, addr, off)?;
+                        Slot::from(b as i8 as i32 as u32)
+                    }
+                    Load::I32_8U | Load::I64_8U => {
+                        let [b] = memory::load(mem, addr, off)?;
+                        Slot::from(b)
+                    }
+                    Load::I32_16S => {
+                        let b = memory::load(mem, addr, off)?;
+                        Slot::from(i16::from_le_bytes(b) as i32 as u32)
+                    }
+                    Load::I32_16U | Load::I64_16U => {
+                        Slot::from(u16::from_le_bytes(memory::load(mem, addr, off)?))
+                    }
+                    Load::I64_8S => {
+                        let [b] = memory::load(mem, addr, off)?;
+                        Slot::from(b as i8 as i64 as u64)
+                    }
+                    Load::I64_16S => {
+                        let b = memory::load(mem, addr, off)?;
+                        Slot::from(i16::from_le_bytes(b) as i64 as u64)
+                    }
+                    Load::I64_32S => {
+                        let b = memory::load(mem, addr, off)?;
+                        Slot::from(i32::from_le_bytes(b) as i64 as u64)
+                    }
+                }
             }};
         }
         // `t.store`: pop the value (as `t`) and the address, write the bytes.
@@ -786,6 +828,10 @@ impl Store {
                         slots[a as usize] = Slot::from(v);
                         push!(Slot::from(slots[b as usize] as u64));
                     }
+                    Instr::LocalCopy(a, d) => {
+                        slots[d as usize] = Slot::from(slots[a as usize] as u64)
+                    }
+                    Instr::LocalSetConst(d, c) => slots[d as usize] = Slot::from(c),
                     Instr::LocalGetConst(a, c) => {
                         push!(Slot::from(slots[a as usize] as u64));
                         push!(Slot::from(c));
@@ -813,6 +859,17 @@ impl Store {
                     Instr::I64Load16U(m) => load!(m, 2, b => u16::from_le_bytes(b)),
                     Instr::I64Load32S(m) => load!(m, 4, b => i32::from_le_bytes(b) as i64 as u64),
                     Instr::I64Load32U(m) => load!(m, 4, b => u32::from_le_bytes(b)),
+                    Instr::LoadAt(load, at, a, offset) => {
+                        let addr = match at {
+                            Addr::Local => slots[a as usize] as u64,
+                            Addr::Add => {
+                                let y = pop!() as u32;
+                                let x = pop!() as u32;
+                                u64::from(x.wrapping_add(y))
+                            }
+                        };
+                        push!(load_from_mem0!(load, addr, offset.get()));
+                    }
                     Instr::I32Store(m) | Instr::F32Store(m) | Instr::I64Store32(m) => {
                         store!(m, u32, v => v.to_le_bytes())
                     }

@@ -231,6 +231,10 @@ pub(crate) enum Instr {
     LocalSetGet(u32, u32),
     /// `local.get a; i32.const c` of a number local, fused: push both.
     LocalGetConst(u32, u32),
+    /// `local.get a; local.set d` of number locals, fused: `d = a`.
+    LocalCopy(u32, u32),
+    /// `i32.const c` (zero-extended) or `i64.const c` and the `local.set d` after it, fused.
+    LocalSetConst(u32, u64),
     GlobalGet(u32),
     GlobalSet(u32),
 
@@ -274,6 +278,10 @@ pub(crate) enum Instr {
     I64Store8(MemArg),
     I64Store16(MemArg),
     I64Store32(MemArg),
+    /// A load from memory 0 whose address is local `a` (`local.get a` before it) or the sum
+    /// of the two `i32`s on top (`i32.add` before it), see [`Addr`]: one dispatch instead of
+    /// two, and the address is never pushed.
+    LoadAt(Load, Addr, u32, Offset),
     MemorySize(u32),
     MemoryGrow(u32),
     MemoryInit {
@@ -610,6 +618,74 @@ impl IntOp {
     }
 }
 
+/// A memory offset (64 bits with memory64) as two halves, low first, so that the immediate
+/// stays 4-byte aligned and an instruction 16 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Offset([u32; 2]);
+
+impl Offset {
+    pub fn new(offset: u64) -> Offset {
+        Offset([offset as u32, (offset >> 32) as u32])
+    }
+
+    pub fn get(self) -> u64 {
+        u64::from(self.0[0]) | (u64::from(self.0[1]) << 32)
+    }
+}
+
+/// Which load [`Instr::LoadAt`] is (named after the instruction).
+#[allow(non_camel_case_types)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Load {
+    I32,
+    I64,
+    F32,
+    F64,
+    I32_8S,
+    I32_8U,
+    I32_16S,
+    I32_16U,
+    I64_8S,
+    I64_8U,
+    I64_16S,
+    I64_16U,
+    I64_32S,
+    I64_32U,
+}
+
+impl Load {
+    /// The load `instr` is and its offset, if it is a load from memory 0.
+    pub fn of(instr: Instr) -> Option<(Load, Offset)> {
+        let (load, m) = match instr {
+            Instr::I32Load(m) => (Load::I32, m),
+            Instr::I64Load(m) => (Load::I64, m),
+            Instr::F32Load(m) => (Load::F32, m),
+            Instr::F64Load(m) => (Load::F64, m),
+            Instr::I32Load8S(m) => (Load::I32_8S, m),
+            Instr::I32Load8U(m) => (Load::I32_8U, m),
+            Instr::I32Load16S(m) => (Load::I32_16S, m),
+            Instr::I32Load16U(m) => (Load::I32_16U, m),
+            Instr::I64Load8S(m) => (Load::I64_8S, m),
+            Instr::I64Load8U(m) => (Load::I64_8U, m),
+            Instr::I64Load16S(m) => (Load::I64_16S, m),
+            Instr::I64Load16U(m) => (Load::I64_16U, m),
+            Instr::I64Load32S(m) => (Load::I64_32S, m),
+            Instr::I64Load32U(m) => (Load::I64_32U, m),
+            _ => return None,
+        };
+        (m.mem == 0).then(|| (load, Offset::new(m.offset())))
+    }
+}
+
+/// Where [`Instr::LoadAt`]'s address comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Addr {
+    /// Local `a`.
+    Local,
+    /// The sum (wrapping, 32 bits) of the two operands on top, popped.
+    Add,
+}
+
 /// Where a register-style form's right operand comes from (its immediate `b`): local `b`, or
 /// `b` itself, an `i32.const`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -674,7 +750,8 @@ impl BinOp {
 }
 
 /// A comparison of two `i32`s or two `i64`s, the immediate of [`Instr::BrIfCmp`] (its rule is
-/// `exec::numeric::compare`).
+/// `exec::numeric::compare`). (No float comparisons: with them `compare` was no longer
+/// inlined into the dispatch loop, and the call cost more than the fused dispatches saved.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Cmp {
     I32Eq,

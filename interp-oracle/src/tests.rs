@@ -1062,8 +1062,9 @@ fn fused_pairs_never_span_a_label() {
         x,
         Instr::BinLocals(BinOp::I32(IntOp::Mul), 1, 0)
     )));
-    // ... but not across the loop's label: the `local.set $i` before it stays alone.
-    assert!(has(|x| matches!(x, Instr::LocalSet(1))));
+    // ... but not across the loop's label: the `local.set $i` before it is fused only with
+    // its constant.
+    assert!(has(|x| matches!(x, Instr::LocalSetConst(1, 0))));
     assert!(!has(|x| matches!(x, Instr::LocalSetGet(1, 1))));
     // In `count_by`: a constant right operand of the result of another rule, a `local.set`
     // and the `local.get` after it, a local right operand set to a local, and a local compared
@@ -1744,4 +1745,80 @@ fn memory_zero_follows_the_current_instance() {
     let m = s.compile(&bytes).expect("compile");
     let z = s.instantiate(&m, &[Extern::Func(c)]).expect("instantiate");
     assert_eq!(call1(&mut s, z, "n", &[]), Value::I32(0xa0));
+}
+
+/// Loads whose address is a local or an `i32.add` (`Instr::LoadAt`), and `local.get`/
+/// `i32.const`/`i64.const` fused with a `local.set`, compute what the unfused rules compute:
+/// every load's width and extension, the sum wrapping at 32 bits, offsets, and the trap.
+#[test]
+fn loads_at_a_local_or_a_sum() {
+    let (mut s, i) = setup(
+        r#"(module (memory 1)
+            (data (i32.const 0) "\81\82\83\84\85\86\87\88")
+            (func (export "at") (param $p i32) (result i64) (local $q i32) (local $r i64)
+              (local.set $q (local.get $p))
+              (local.set $r (i64.const -1))
+              (i64.add
+                (i64.add
+                  (i64.add (i64.extend_i32_u (i32.load8_s (local.get $q)))
+                           (i64.extend_i32_u (i32.load16_s offset=1 (local.get $q))))
+                  (i64.add (i64.load8_s (local.get $q)) (i64.load32_s offset=2 (local.get $q))))
+                (i64.add
+                  (i64.add (i64.extend_i32_u (i32.load (local.get $q)))
+                           (i64.load16_u offset=1 (local.get $q)))
+                  (i64.add (i64.load (local.get $p)) (local.get $r)))))
+            (func (export "sum") (param $a i32) (param $b i32) (result i32)
+              (i32.load8_u offset=1 (i32.add (local.get $a) (i32.sub (local.get $b) (i32.const 0)))))
+            (func (export "f") (param $p i32) (result f64) (local $x i32)
+              (local.set $x (i32.const 4))
+              (f64.add (f64.promote_f32 (f32.load (local.get $x))) (f64.load (local.get $p)))))"#,
+    );
+    let at = |s: &mut Store, p: u32| call1(s, i, "at", &[Value::I32(p)]);
+    // At 0: 0x81 as i8 (zero-extended as i32), 0x8382 as i16 (same), 0x81 as i64, 0x86858483
+    // as i64, 0x84838281, 0x8382, the 8 bytes, and -1.
+    let want = u64::from(0x81u8 as i8 as i32 as u32)
+        .wrapping_add(u64::from(0x8382u16 as i16 as i32 as u32))
+        .wrapping_add(0x81u8 as i8 as i64 as u64)
+        .wrapping_add(0x86858483u32 as i32 as i64 as u64)
+        .wrapping_add(0x84838281)
+        .wrapping_add(0x8382)
+        .wrapping_add(0x8887868584838281)
+        .wrapping_add(u64::MAX);
+    assert_eq!(at(&mut s, 0), Value::I64(want));
+    assert_eq!(
+        trap(&mut s, i, "at", &[Value::I32(65535)]).kind,
+        TrapKind::OutOfBoundsMemoryAccess
+    );
+    let sum = |s: &mut Store, a: u32, b: u32| call1(s, i, "sum", &[Value::I32(a), Value::I32(b)]);
+    assert_eq!(sum(&mut s, 2, 3), Value::I32(0x87));
+    // The sum wraps at 32 bits (the offset is added after, without wrapping).
+    assert_eq!(sum(&mut s, u32::MAX, 3), Value::I32(0x84));
+    let t = trap(&mut s, i, "sum", &[Value::I32(65535), Value::I32(0)]);
+    assert_eq!(t.kind, TrapKind::OutOfBoundsMemoryAccess);
+    let f = call1(&mut s, i, "f", &[Value::I32(0)]);
+    let want = f64::from(f32::from_bits(0x88878685)) + f64::from_bits(0x8887868584838281);
+    assert_eq!(f, Value::F64(want.to_bits()));
+    use crate::instr::{Addr, Instr};
+    let count = |name: &str, p: fn(&Instr) -> bool| {
+        let crate::instance::FuncKind::Wasm { code, .. } =
+            &s.funcs[func(&s, i, name).0 as usize].kind
+        else {
+            panic!("{name} is a wasm function");
+        };
+        code.instrs.iter().filter(|x| p(x)).count()
+    };
+    assert_eq!(
+        count("at", |x| matches!(x, Instr::LoadAt(_, Addr::Local, ..))),
+        7
+    );
+    assert_eq!(count("at", |x| matches!(x, Instr::LocalCopy(0, 1))), 1);
+    assert_eq!(
+        count("at", |x| matches!(x, Instr::LocalSetConst(2, u64::MAX))),
+        1
+    );
+    assert_eq!(
+        count("sum", |x| matches!(x, Instr::LoadAt(_, Addr::Add, ..))),
+        1
+    );
+    assert_eq!(count("f", |x| matches!(x, Instr::LocalSetConst(1, 4))), 1);
 }

@@ -10,7 +10,7 @@ use wasmparser::{
 use std::mem;
 
 use crate::instr::{
-    BinOp, Branch, Cast, Catch, Cmp, FuncCode, Handlers, Instr, IntOp, MemArg, Region,
+    Addr, BinOp, Branch, Cast, Catch, Cmp, FuncCode, Handlers, Instr, IntOp, Load, MemArg, Region,
     RelaxedBinary, RelaxedTernary, RelaxedUnary, Rhs, Sign, SimdBinary, SimdExtractLane, SimdLoad,
     SimdMemLaneOp, SimdReplaceLane, SimdShift, SimdTernary, SimdUnary,
 };
@@ -325,6 +325,17 @@ impl Translator<'_> {
             (Some(Instr::LocalGet(a)), Instr::LocalGet(b)) => Some(Instr::LocalGet2(*a, b)),
             (Some(Instr::LocalSet(a)), Instr::LocalGet(b)) => Some(Instr::LocalSetGet(*a, b)),
             (Some(Instr::LocalGet(a)), Instr::Const32(c)) => Some(Instr::LocalGetConst(*a, c)),
+            (Some(Instr::LocalGet(a)), Instr::LocalSet(d)) => Some(Instr::LocalCopy(*a, d)),
+            (Some(Instr::Const32(c)), Instr::LocalSet(d)) => {
+                Some(Instr::LocalSetConst(d, u64::from(*c)))
+            }
+            (Some(Instr::Const64(c)), Instr::LocalSet(d)) => Some(Instr::LocalSetConst(d, *c)),
+            (Some(Instr::LocalGet(a)), op) if Load::of(op).is_some() => {
+                Load::of(op).map(|(l, off)| Instr::LoadAt(l, Addr::Local, *a, off))
+            }
+            (Some(Instr::I32Add), op) => {
+                Load::of(op).map(|(l, off)| Instr::LoadAt(l, Addr::Add, 0, off))
+            }
             (Some(Instr::LocalGetConst(a, c)), op) => match (IntOp::of_i32_or_add(op), Cmp::of(op))
             {
                 (Some(o), _) => Some(Instr::I32BinLocalConst(o, *a, *c)),
