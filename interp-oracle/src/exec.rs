@@ -693,6 +693,20 @@ impl Store {
                             pc = target as usize;
                         }
                     }
+                    Instr::JumpIfLocal(a, target) => {
+                        if slots[a as usize] as u32 != 0 {
+                            consume_fuel!();
+                            pc = target as usize;
+                        }
+                    }
+                    Instr::JumpIfTee(a, target) => {
+                        let v = pop!() as u64;
+                        slots[a as usize] = Slot::from(v);
+                        if v as u32 != 0 {
+                            consume_fuel!();
+                            pc = target as usize;
+                        }
+                    }
                     Instr::Br(b) => {
                         branch!(b, 'frames);
                     }
@@ -922,6 +936,12 @@ impl Store {
                     Instr::I32BinLocalConstTo(op, a, c, d) => {
                         let a = slots[a as usize] as u32;
                         slots[d as usize] = Slot::from(numeric::i32_binary(op, a, c));
+                    }
+                    Instr::I32BinLocalConstTee(op, a, c, d) => {
+                        let a = slots[a as usize] as u32;
+                        let r = Slot::from(numeric::i32_binary(op, a, c));
+                        slots[d as usize] = r;
+                        push!(r);
                     }
                     Instr::CmpLocal(c, rhs, a, b) => {
                         push!(Slot::from(numeric::compare(

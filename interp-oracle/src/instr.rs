@@ -29,7 +29,9 @@
 //! [`Instr::I32BinLocalConst`] and [`Instr::I32BinLocalConstTo`] for `x = a op c`,
 //! [`Instr::CmpLocal`] and, with the `br_if` or `if` after it, [`Instr::JumpIfCmp`] and
 //! [`Instr::JumpUnlessCmp`]; [`Rhs`] says whether the right operand is a local or a
-//! constant); [`Instr::BrUnlessEqz`] is `i32.eqz; if`.
+//! constant; [`Instr::JumpIfLocal`] and [`Instr::JumpIfTee`] for a local tested by `br_if`;
+//! [`Instr::LoadAt`] for a load whose address is a local or a sum); [`Instr::BrUnlessEqz`]
+//! is `i32.eqz; if`.
 //! The pre-pass fuses a pair only when no label lies between its halves (see
 //! `Translator::emit`), so no branch can land in the middle.
 
@@ -181,6 +183,12 @@ pub(crate) enum Instr {
     JumpIfCmp(Cmp, Rhs, u32, u32, u32),
     /// [`Instr::CmpLocal`] and the `if` after it: jump to the pc unless the comparison holds.
     JumpUnlessCmp(Cmp, Rhs, u32, u32, u32),
+    /// `local.get a; br_if l` when the branch moves no operand: jump (a taken branch) to the
+    /// pc if local `a` is not zero.
+    JumpIfLocal(u32, u32),
+    /// `local.tee a; br_if l` when the branch moves no operand: pop the value into local `a`,
+    /// and jump (a taken branch) to the pc if it is not zero.
+    JumpIfTee(u32, u32),
     /// `br_on_null`: branch (dropping the reference) if it is null.
     BrOnNull(Branch),
     /// `br_on_non_null`: branch (keeping the reference) unless it is null.
@@ -383,6 +391,8 @@ pub(crate) enum Instr {
     /// `I32BinLocalConst(op, a, c)` and the `local.set d` after it: `d = a op c`, e.g. a
     /// loop counter's `i = i + 1` in one dispatch instead of three.
     I32BinLocalConstTo(IntOp, u32, u32, u32),
+    /// `I32BinLocalConst(op, a, c)` and the `local.tee d` after it: `d = a op c`, pushed too.
+    I32BinLocalConstTee(IntOp, u32, u32, u32),
     /// An integer comparison whose left operand is local `a` and right one local or
     /// constant `b` (see [`Rhs`]): `LocalGet2(a, b)` or `LocalGetConst(a, b)` and the
     /// comparison, fused. Pushes the result; see [`Instr::JumpIfCmp`] for the branch after it.

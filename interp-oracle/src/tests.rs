@@ -1822,3 +1822,94 @@ fn loads_at_a_local_or_a_sum() {
     );
     assert_eq!(count("f", |x| matches!(x, Instr::LocalSetConst(1, 4))), 1);
 }
+
+/// `local.get`/`local.tee` tested by a `br_if` that moves no operand are jumps
+/// (`Instr::JumpIfLocal`, `Instr::JumpIfTee`) with the unfused rules' results and fuel, and a
+/// `local.tee` of a local-and-constant operation is one `Instr::I32BinLocalConstTee`.
+#[test]
+fn locals_tested_by_br_if() {
+    let (mut s, i) = setup(
+        r#"(module
+            (func (export "halvings") (param $n i32) (result i32) (local $k i32)
+              (loop $l
+                (drop (local.tee $k (i32.add (local.get $k) (i32.const 1))))
+                (br_if $l (local.tee $n (i32.shr_u (i32.mul (local.get $n) (i32.const 1)) (i32.const 1)))))
+              (local.get $k))
+            (func (export "halvings_apart") (param $n i32) (result i32) (local $k i32)
+              (loop $l
+                (drop (local.tee $k (i32.add (local.get $k) (i32.const 1))))
+                (local.tee $n (i32.shr_u (i32.mul (local.get $n) (i32.const 1)) (i32.const 1)))
+                (nop)
+                (br_if $l))
+              (local.get $k))
+            (func (export "popcnt") (param $n i32) (result i32) (local $k i32)
+              (block $b
+                (loop $l
+                  (br_if $b (i32.eqz (local.get $n)))
+                  (local.set $n (i32.and (local.get $n) (i32.sub (local.get $n) (i32.const 1))))
+                  (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                  (br_if $l (local.get $n))))
+              (local.get $k))
+            (func (export "popcnt_apart") (param $n i32) (result i32) (local $k i32)
+              (block $b
+                (loop $l
+                  (br_if $b (i32.eqz (local.get $n)))
+                  (local.set $n (i32.and (local.get $n) (i32.sub (local.get $n) (i32.const 1))))
+                  (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                  (local.get $n)
+                  (nop)
+                  (br_if $l)))
+              (local.get $k)))"#,
+    );
+    let mut run = |name: &str, n: u32| {
+        s.set_fuel(Some(10_000));
+        let r = call1(&mut s, i, name, &[Value::I32(n)]);
+        (r, 10_000 - s.fuel().unwrap_or(0))
+    };
+    for (n, halvings, ones) in [
+        (0, 1, 0),
+        (1, 1, 1),
+        (8, 4, 1),
+        (0xff, 8, 8),
+        (u32::MAX, 32, 32),
+    ] {
+        let (r, fuel) = run("halvings", n);
+        assert_eq!(r, Value::I32(halvings), "halvings({n})");
+        assert_eq!((r, fuel), run("halvings_apart", n), "halvings({n})");
+        let (r, fuel) = run("popcnt", n);
+        assert_eq!(r, Value::I32(ones), "popcnt({n})");
+        assert_eq!((r, fuel), run("popcnt_apart", n), "popcnt({n})");
+    }
+    use crate::instr::Instr;
+    let count = |name: &str, p: fn(&Instr) -> bool| {
+        let crate::instance::FuncKind::Wasm { code, .. } =
+            &s.funcs[func(&s, i, name).0 as usize].kind
+        else {
+            panic!("{name} is a wasm function");
+        };
+        code.instrs.iter().filter(|x| p(x)).count()
+    };
+    assert_eq!(
+        count("halvings", |x| matches!(x, Instr::JumpIfTee(0, _))),
+        1
+    );
+    assert_eq!(
+        count("halvings", |x| matches!(
+            x,
+            Instr::I32BinLocalConstTee(_, 1, 1, 1)
+        )),
+        1
+    );
+    assert_eq!(
+        count("halvings_apart", |x| matches!(x, Instr::JumpIfTee(..))),
+        0
+    );
+    assert_eq!(
+        count("popcnt", |x| matches!(x, Instr::JumpIfLocal(0, _))),
+        1
+    );
+    assert_eq!(
+        count("popcnt_apart", |x| matches!(x, Instr::JumpIfLocal(..))),
+        0
+    );
+}

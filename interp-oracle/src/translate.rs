@@ -266,7 +266,9 @@ impl Translator<'_> {
                 | Instr::BrUnlessCmp(_, t)
                 | Instr::BrUnlessEqz(t)
                 | Instr::JumpIfCmp(.., t)
-                | Instr::JumpUnlessCmp(.., t) => *t = target,
+                | Instr::JumpUnlessCmp(.., t)
+                | Instr::JumpIfLocal(_, t)
+                | Instr::JumpIfTee(_, t) => *t = target,
                 _ => {}
             },
             Fixup::Table(i) => self.br_tables[i].target = target,
@@ -344,6 +346,9 @@ impl Translator<'_> {
             },
             (Some(Instr::I32BinLocalConst(op, a, c)), Instr::LocalSet(d)) => {
                 Some(Instr::I32BinLocalConstTo(*op, *a, *c, d))
+            }
+            (Some(Instr::I32BinLocalConst(op, a, c)), Instr::LocalTee(d)) => {
+                Some(Instr::I32BinLocalConstTee(*op, *a, *c, d))
             }
             (Some(Instr::LocalGet2(a, b)), op) if Cmp::of(op).is_some() => {
                 Cmp::of(op).map(|cmp| Instr::CmpLocal(cmp, Rhs::Local, *a, *b))
@@ -441,13 +446,25 @@ impl Translator<'_> {
             O::BrIf { relative_depth } => {
                 // After a `CmpLocal`, a branch that moves no operand is a jump (the comparison
                 // result is never pushed, so the height is the one below it).
-                if let Some(Instr::CmpLocal(c, rhs, a, b)) =
-                    self.instrs.last().copied().filter(|_| fusable)
+                // So is one after a `local.get` or `local.tee`, testing the local.
+                let jump = |last: Instr| match last {
+                    Instr::CmpLocal(c, rhs, a, b) => Some(Instr::JumpIfCmp(c, rhs, a, b, 0)),
+                    Instr::LocalGet(a) => Some(Instr::JumpIfLocal(a, 0)),
+                    Instr::LocalTee(a) => Some(Instr::JumpIfTee(a, 0)),
+                    _ => None,
+                };
+                if let Some(j) = self
+                    .instrs
+                    .last()
+                    .copied()
+                    .filter(|_| fusable)
+                    .and_then(jump)
                     && self.moves_nothing(*relative_depth, height.checked_sub(1))
                 {
                     let at = self.instrs.len() - 1;
+                    self.instrs[at] = j;
                     let target = self.branch(*relative_depth, Fixup::Instr(at)).target;
-                    self.instrs[at] = Instr::JumpIfCmp(c, rhs, a, b, target);
+                    self.patch(Fixup::Instr(at), target);
                     self.fusable = true;
                     return;
                 }
