@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use crate::instance::{ExnInst, FuncKind, Instance};
 use crate::instr::FuncCode;
-use crate::instr::{Branch, Instr, MemArg};
+use crate::instr::{Addr, Branch, Instr, Load, MemArg, Rhs};
 use crate::value::{
     DEFAULT_SLOT, RefKind, Slot, funcref_slot, ref_slot, slot_funcref, slot_ref, slot_to_value,
     value_to_slot,
@@ -296,6 +296,15 @@ impl Store {
                 push!(Slot::from($e));
             }};
         }
+        // The right operand of a register-style form: local `b` or the constant `b`.
+        macro_rules! operand {
+            ($rhs:expr, $b:expr) => {
+                match $rhs {
+                    Rhs::Local => slots[$b as usize],
+                    Rhs::Const => Slot::from($b),
+                }
+            };
+        }
         macro_rules! mem_index {
             ($m:expr) => {
                 if $m == 0 {
@@ -333,6 +342,48 @@ impl Store {
                 let $b: [u8; $n] =
                     memory::load(&self.mems[mem_index!(m.mem)].data, addr, m.offset())?;
                 push!(Slot::from($e));
+            }};
+        }
+        // The value `Instr::LoadAt`'s load reads from memory 0 at `addr`: the same bytes and
+        // conversions as the load's own rule above.
+        macro_rules! load_from_mem0 {
+            ($load:expr, $addr:expr, $off:expr) => {{
+                let (mem, addr, off) = (&self.mems[mem0].data, $addr, $off);
+                match $load {
+                    Load::I32 | Load::F32 | Load::I64_32U => {
+                        Slot::from(u32::from_le_bytes(memory::load(mem, addr, off)?))
+                    }
+                    Load::I64 | Load::F64 => {
+                        Slot::from(u64::from_le_bytes(memory::load(mem, addr, off)?))
+                    }
+                    Load::I32_8S => {
+                        let [b] = memory::load(mem, addr, off)?;
+                        Slot::from(b as i8 as i32 as u32)
+                    }
+                    Load::I32_8U | Load::I64_8U => {
+                        let [b] = memory::load(mem, addr, off)?;
+                        Slot::from(b)
+                    }
+                    Load::I32_16S => {
+                        let b = memory::load(mem, addr, off)?;
+                        Slot::from(i16::from_le_bytes(b) as i32 as u32)
+                    }
+                    Load::I32_16U | Load::I64_16U => {
+                        Slot::from(u16::from_le_bytes(memory::load(mem, addr, off)?))
+                    }
+                    Load::I64_8S => {
+                        let [b] = memory::load(mem, addr, off)?;
+                        Slot::from(b as i8 as i64 as u64)
+                    }
+                    Load::I64_16S => {
+                        let b = memory::load(mem, addr, off)?;
+                        Slot::from(i16::from_le_bytes(b) as i64 as u64)
+                    }
+                    Load::I64_32S => {
+                        let b = memory::load(mem, addr, off)?;
+                        Slot::from(i32::from_le_bytes(b) as i64 as u64)
+                    }
+                }
             }};
         }
         // `t.store`: pop the value (as `t`) and the address, write the bytes.
@@ -623,6 +674,39 @@ impl Store {
                             pc = target as usize;
                         }
                     }
+                    Instr::BrUnlessEqz(target) => {
+                        if pop!() as u32 != 0 {
+                            pc = target as usize;
+                        }
+                    }
+                    // Register-style compare-and-branch (see `Instr::JumpIfCmp`): the operands
+                    // are read from locals or the immediate, nothing is pushed or popped, and
+                    // the taken branch is a jump (the translator checked it moves no operand).
+                    Instr::JumpIfCmp(c, rhs, a, b, target) => {
+                        if numeric::compare(c, slots[a as usize], operand!(rhs, b)) {
+                            consume_fuel!();
+                            pc = target as usize;
+                        }
+                    }
+                    Instr::JumpUnlessCmp(c, rhs, a, b, target) => {
+                        if !numeric::compare(c, slots[a as usize], operand!(rhs, b)) {
+                            pc = target as usize;
+                        }
+                    }
+                    Instr::JumpIfLocal(a, target) => {
+                        if slots[a as usize] as u32 != 0 {
+                            consume_fuel!();
+                            pc = target as usize;
+                        }
+                    }
+                    Instr::JumpIfTee(a, target) => {
+                        let v = pop!() as u64;
+                        slots[a as usize] = Slot::from(v);
+                        if v as u32 != 0 {
+                            consume_fuel!();
+                            pc = target as usize;
+                        }
+                    }
                     Instr::Br(b) => {
                         branch!(b, 'frames);
                     }
@@ -758,6 +842,14 @@ impl Store {
                         slots[a as usize] = Slot::from(v);
                         push!(Slot::from(slots[b as usize] as u64));
                     }
+                    Instr::LocalCopy(a, d) => {
+                        slots[d as usize] = Slot::from(slots[a as usize] as u64)
+                    }
+                    Instr::LocalSetConst(d, c) => slots[d as usize] = Slot::from(c),
+                    Instr::LocalGetConst(a, c) => {
+                        push!(Slot::from(slots[a as usize] as u64));
+                        push!(Slot::from(c));
+                    }
                     Instr::GlobalGet(i) => {
                         push!(self.globals[inst.globals[i as usize] as usize].value)
                     }
@@ -781,6 +873,17 @@ impl Store {
                     Instr::I64Load16U(m) => load!(m, 2, b => u16::from_le_bytes(b)),
                     Instr::I64Load32S(m) => load!(m, 4, b => i32::from_le_bytes(b) as i64 as u64),
                     Instr::I64Load32U(m) => load!(m, 4, b => u32::from_le_bytes(b)),
+                    Instr::LoadAt(load, at, a, offset) => {
+                        let addr = match at {
+                            Addr::Local => slots[a as usize] as u64,
+                            Addr::Add => {
+                                let y = pop!() as u32;
+                                let x = pop!() as u32;
+                                u64::from(x.wrapping_add(y))
+                            }
+                        };
+                        push!(load_from_mem0!(load, addr, offset.get()));
+                    }
                     Instr::I32Store(m) | Instr::F32Store(m) | Instr::I64Store32(m) => {
                         store!(m, u32, v => v.to_le_bytes())
                     }
@@ -825,6 +928,27 @@ impl Store {
                         let a = slots[x as usize] as u64;
                         let b = slots[y as usize] as u64;
                         slots[d as usize] = Slot::from(numeric::binary(op, canon, a, b));
+                    }
+                    Instr::I32BinLocalConst(op, a, c) => {
+                        let a = slots[a as usize] as u32;
+                        push!(Slot::from(numeric::i32_binary(op, a, c)));
+                    }
+                    Instr::I32BinLocalConstTo(op, a, c, d) => {
+                        let a = slots[a as usize] as u32;
+                        slots[d as usize] = Slot::from(numeric::i32_binary(op, a, c));
+                    }
+                    Instr::I32BinLocalConstTee(op, a, c, d) => {
+                        let a = slots[a as usize] as u32;
+                        let r = Slot::from(numeric::i32_binary(op, a, c));
+                        slots[d as usize] = r;
+                        push!(r);
+                    }
+                    Instr::CmpLocal(c, rhs, a, b) => {
+                        push!(Slot::from(numeric::compare(
+                            c,
+                            slots[a as usize],
+                            operand!(rhs, b)
+                        )));
                     }
 
                     // ---- i32.
@@ -1002,8 +1126,67 @@ impl Store {
                         push!(simd::memory::load_vector(op, mem, addr, m.offset())?);
                     }
                     // Everything else (tables, bulk memory, references and GC, saturating
-                    // truncations, the rarer SIMD rules): see `cold`.
-                    _ => sp = self.cold(instr, &inst, code, slots, sp, canon)?,
+                    // truncations, the rarer SIMD rules): see `cold`. Listed, not `_`: with
+                    // every variant matched, the dispatch's jump table covers every tag, so
+                    // the compiler drops the range check (a compare and a branch) it made
+                    // before every jump for the default arm.
+                    Instr::ArrayCopy { .. }
+                    | Instr::ArrayFill(..)
+                    | Instr::ArrayGet { .. }
+                    | Instr::ArrayInitData { .. }
+                    | Instr::ArrayInitElem { .. }
+                    | Instr::ArrayLen
+                    | Instr::ArrayNew(..)
+                    | Instr::ArrayNewData { .. }
+                    | Instr::ArrayNewDefault(..)
+                    | Instr::ArrayNewElem { .. }
+                    | Instr::ArrayNewFixed { .. }
+                    | Instr::ArraySet(..)
+                    | Instr::DataDrop(..)
+                    | Instr::ElemDrop(..)
+                    | Instr::I31Get(..)
+                    | Instr::I32TruncSatF32S
+                    | Instr::I32TruncSatF32U
+                    | Instr::I32TruncSatF64S
+                    | Instr::I32TruncSatF64U
+                    | Instr::I64TruncSatF32S
+                    | Instr::I64TruncSatF32U
+                    | Instr::I64TruncSatF64S
+                    | Instr::I64TruncSatF64U
+                    | Instr::MemoryCopy { .. }
+                    | Instr::MemoryFill(..)
+                    | Instr::MemoryGrow(..)
+                    | Instr::MemoryInit { .. }
+                    | Instr::MemorySize(..)
+                    | Instr::RefAsNonNull
+                    | Instr::RefCast(..)
+                    | Instr::RefEq
+                    | Instr::RefFunc(..)
+                    | Instr::RefI31
+                    | Instr::RefIsNull
+                    | Instr::RefNull
+                    | Instr::RefTest(..)
+                    | Instr::RelaxedBinary(..)
+                    | Instr::RelaxedTernary(..)
+                    | Instr::RelaxedUnary(..)
+                    | Instr::SimdExtractLane(..)
+                    | Instr::SimdMemLane(..)
+                    | Instr::SimdReplaceLane(..)
+                    | Instr::SimdShift(..)
+                    | Instr::SimdTernary(..)
+                    | Instr::StructGet { .. }
+                    | Instr::StructNew(..)
+                    | Instr::StructNewDefault(..)
+                    | Instr::StructSet { .. }
+                    | Instr::TableCopy { .. }
+                    | Instr::TableFill(..)
+                    | Instr::TableGet(..)
+                    | Instr::TableGrow(..)
+                    | Instr::TableInit { .. }
+                    | Instr::TableSet(..)
+                    | Instr::TableSize(..) => {
+                        sp = self.cold(instr, &inst, code, slots, sp, canon)?
+                    }
                 }
             }
         }

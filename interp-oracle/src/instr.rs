@@ -24,7 +24,14 @@
 //! for a constant and the integer operation it is the right operand of, [`Instr::BinLocal`]
 //! and [`Instr::BinLocals`] for a binary operation whose right or both operands are
 //! `local.get`s, [`Instr::BinLocalTo`] and [`Instr::BinLocalsTo`] for those and the
-//! `local.set` of their result), whose rule is the rules in sequence.
+//! `local.set` of their result), whose rule is the rules in sequence. Register-style forms
+//! read a local or constant operand directly ([`Instr::LocalGetConst`],
+//! [`Instr::I32BinLocalConst`] and [`Instr::I32BinLocalConstTo`] for `x = a op c`,
+//! [`Instr::CmpLocal`] and, with the `br_if` or `if` after it, [`Instr::JumpIfCmp`] and
+//! [`Instr::JumpUnlessCmp`]; [`Rhs`] says whether the right operand is a local or a
+//! constant; [`Instr::JumpIfLocal`] and [`Instr::JumpIfTee`] for a local tested by `br_if`;
+//! [`Instr::LoadAt`] for a load whose address is a local or a sum); [`Instr::BrUnlessEqz`]
+//! is `i32.eqz; if`.
 //! The pre-pass fuses a pair only when no label lies between its halves (see
 //! `Translator::emit`), so no branch can land in the middle.
 
@@ -166,6 +173,22 @@ pub(crate) enum Instr {
     BrIfEqz(Branch),
     /// An integer comparison and the `br_if` after it, fused: branch if it holds.
     BrIfCmp(Cmp, Branch),
+    /// `i32.eqz; if`, fused: jump to the pc unless the operand is zero.
+    BrUnlessEqz(u32),
+    /// [`Instr::CmpLocal`] and the `br_if` after it, when the branch moves no operand (its
+    /// label takes no values and its height is the height the operands leave): if the
+    /// comparison holds, a taken branch, i.e. one unit of fuel and a jump to the pc.
+    /// Register-style: `local.get a; local.get b; i32.lt_u; br_if l` (a loop's test) is one
+    /// dispatch instead of two to four, and pushes and pops nothing.
+    JumpIfCmp(Cmp, Rhs, u32, u32, u32),
+    /// [`Instr::CmpLocal`] and the `if` after it: jump to the pc unless the comparison holds.
+    JumpUnlessCmp(Cmp, Rhs, u32, u32, u32),
+    /// `local.get a; br_if l` when the branch moves no operand: jump (a taken branch) to the
+    /// pc if local `a` is not zero.
+    JumpIfLocal(u32, u32),
+    /// `local.tee a; br_if l` when the branch moves no operand: pop the value into local `a`,
+    /// and jump (a taken branch) to the pc if it is not zero.
+    JumpIfTee(u32, u32),
     /// `br_on_null`: branch (dropping the reference) if it is null.
     BrOnNull(Branch),
     /// `br_on_non_null`: branch (keeping the reference) unless it is null.
@@ -214,6 +237,12 @@ pub(crate) enum Instr {
     LocalGet2(u32, u32),
     /// `local.set a; local.get b` of number locals, fused.
     LocalSetGet(u32, u32),
+    /// `local.get a; i32.const c` of a number local, fused: push both.
+    LocalGetConst(u32, u32),
+    /// `local.get a; local.set d` of number locals, fused: `d = a`.
+    LocalCopy(u32, u32),
+    /// `i32.const c` (zero-extended) or `i64.const c` and the `local.set d` after it, fused.
+    LocalSetConst(u32, u64),
     GlobalGet(u32),
     GlobalSet(u32),
 
@@ -257,6 +286,10 @@ pub(crate) enum Instr {
     I64Store8(MemArg),
     I64Store16(MemArg),
     I64Store32(MemArg),
+    /// A load from memory 0 whose address is local `a` (`local.get a` before it) or the sum
+    /// of the two `i32`s on top (`i32.add` before it), see [`Addr`]: one dispatch instead of
+    /// two, and the address is never pushed.
+    LoadAt(Load, Addr, u32, Offset),
     MemorySize(u32),
     MemoryGrow(u32),
     MemoryInit {
@@ -352,6 +385,18 @@ pub(crate) enum Instr {
     BinLocalTo(BinOp, u32, u32),
     /// `BinLocals(op, a, b)` and the `local.set d` after it, fused: `d = a op b` on locals.
     BinLocalsTo(BinOp, u32, u32, u32),
+    /// `LocalGetConst(a, c)` and the `i32` operation after it (no division), fused: push
+    /// `a op c`.
+    I32BinLocalConst(IntOp, u32, u32),
+    /// `I32BinLocalConst(op, a, c)` and the `local.set d` after it: `d = a op c`, e.g. a
+    /// loop counter's `i = i + 1` in one dispatch instead of three.
+    I32BinLocalConstTo(IntOp, u32, u32, u32),
+    /// `I32BinLocalConst(op, a, c)` and the `local.tee d` after it: `d = a op c`, pushed too.
+    I32BinLocalConstTee(IntOp, u32, u32, u32),
+    /// An integer comparison whose left operand is local `a` and right one local or
+    /// constant `b` (see [`Rhs`]): `LocalGet2(a, b)` or `LocalGetConst(a, b)` and the
+    /// comparison, fused. Pushes the result; see [`Instr::JumpIfCmp`] for the branch after it.
+    CmpLocal(Cmp, Rhs, u32, u32),
 
     // i32 comparisons and arithmetic.
     I32Eqz,
@@ -556,6 +601,14 @@ impl IntOp {
         })
     }
 
+    /// The operation `instr` is, if it is one of these on `i32`s, `i32.add` included.
+    pub fn of_i32_or_add(instr: Instr) -> Option<IntOp> {
+        match instr {
+            Instr::I32Add => Some(IntOp::Add),
+            _ => IntOp::of_i32(instr),
+        }
+    }
+
     /// The operation `instr` is, if it is one of these on `i64`s.
     pub fn of_i64(instr: Instr) -> Option<IntOp> {
         Some(match instr {
@@ -573,6 +626,82 @@ impl IntOp {
             _ => return None,
         })
     }
+}
+
+/// A memory offset (64 bits with memory64) as two halves, low first, so that the immediate
+/// stays 4-byte aligned and an instruction 16 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Offset([u32; 2]);
+
+impl Offset {
+    pub fn new(offset: u64) -> Offset {
+        Offset([offset as u32, (offset >> 32) as u32])
+    }
+
+    pub fn get(self) -> u64 {
+        u64::from(self.0[0]) | (u64::from(self.0[1]) << 32)
+    }
+}
+
+/// Which load [`Instr::LoadAt`] is (named after the instruction).
+#[allow(non_camel_case_types)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Load {
+    I32,
+    I64,
+    F32,
+    F64,
+    I32_8S,
+    I32_8U,
+    I32_16S,
+    I32_16U,
+    I64_8S,
+    I64_8U,
+    I64_16S,
+    I64_16U,
+    I64_32S,
+    I64_32U,
+}
+
+impl Load {
+    /// The load `instr` is and its offset, if it is a load from memory 0.
+    pub fn of(instr: Instr) -> Option<(Load, Offset)> {
+        let (load, m) = match instr {
+            Instr::I32Load(m) => (Load::I32, m),
+            Instr::I64Load(m) => (Load::I64, m),
+            Instr::F32Load(m) => (Load::F32, m),
+            Instr::F64Load(m) => (Load::F64, m),
+            Instr::I32Load8S(m) => (Load::I32_8S, m),
+            Instr::I32Load8U(m) => (Load::I32_8U, m),
+            Instr::I32Load16S(m) => (Load::I32_16S, m),
+            Instr::I32Load16U(m) => (Load::I32_16U, m),
+            Instr::I64Load8S(m) => (Load::I64_8S, m),
+            Instr::I64Load8U(m) => (Load::I64_8U, m),
+            Instr::I64Load16S(m) => (Load::I64_16S, m),
+            Instr::I64Load16U(m) => (Load::I64_16U, m),
+            Instr::I64Load32S(m) => (Load::I64_32S, m),
+            Instr::I64Load32U(m) => (Load::I64_32U, m),
+            _ => return None,
+        };
+        (m.mem == 0).then(|| (load, Offset::new(m.offset())))
+    }
+}
+
+/// Where [`Instr::LoadAt`]'s address comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Addr {
+    /// Local `a`.
+    Local,
+    /// The sum (wrapping, 32 bits) of the two operands on top, popped.
+    Add,
+}
+
+/// Where a register-style form's right operand comes from (its immediate `b`): local `b`, or
+/// `b` itself, an `i32.const`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Rhs {
+    Local,
+    Const,
 }
 
 /// A non-trapping float arithmetic operation (a part of [`BinOp`]).
@@ -631,7 +760,8 @@ impl BinOp {
 }
 
 /// A comparison of two `i32`s or two `i64`s, the immediate of [`Instr::BrIfCmp`] (its rule is
-/// `exec::numeric::compare`).
+/// `exec::numeric::compare`). (No float comparisons: with them `compare` was no longer
+/// inlined into the dispatch loop, and the call cost more than the fused dispatches saved.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Cmp {
     I32Eq,
@@ -657,6 +787,23 @@ pub(crate) enum Cmp {
 }
 
 impl Cmp {
+    /// Whether this compares two `i32`s.
+    pub fn is_i32(self) -> bool {
+        matches!(
+            self,
+            Cmp::I32Eq
+                | Cmp::I32Ne
+                | Cmp::I32LtS
+                | Cmp::I32LtU
+                | Cmp::I32GtS
+                | Cmp::I32GtU
+                | Cmp::I32LeS
+                | Cmp::I32LeU
+                | Cmp::I32GeS
+                | Cmp::I32GeU
+        )
+    }
+
     /// The comparison `instr` is, if it is an integer comparison of two operands.
     pub fn of(instr: Instr) -> Option<Cmp> {
         Some(match instr {

@@ -761,6 +761,63 @@ fn fuel_bounds_infinite_loops() {
     call(&mut s, i, "nop", &[]).unwrap();
 }
 
+/// A `br_if` fused into a jump (`Instr::JumpIfCmp`) uses the fuel of a taken branch, and an
+/// `if` fused into one (`Instr::JumpUnlessCmp`) none, as the unfused rules do (a `nop`
+/// between the halves keeps them apart).
+#[test]
+fn fused_jumps_use_the_fuel_of_the_unfused_rules() {
+    let (mut s, i) = setup(
+        r#"(module
+            (func (export "fused") (param $n i32) (local $i i32)
+              (loop $l
+                (if (i32.lt_u (local.get $i) (i32.const 3)) (then (nop)))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br_if $l (i32.lt_u (local.get $i) (local.get $n)))))
+            (func (export "apart") (param $n i32) (local $i i32)
+              (loop $l
+                local.get $i
+                i32.const 3
+                i32.lt_u
+                nop
+                if nop end
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                local.get $i
+                local.get $n
+                i32.lt_u
+                nop
+                br_if $l)))"#,
+    );
+    let mut used = |name: &str, n: u32| {
+        s.set_fuel(Some(1000));
+        call(&mut s, i, name, &[Value::I32(n)]).unwrap();
+        1000 - s.fuel().unwrap_or(0)
+    };
+    for n in [0, 1, 5, 40] {
+        assert_eq!(used("fused", n), used("apart", n), "n = {n}");
+    }
+    let fused = used("fused", 40);
+    assert!(fused >= 39, "{fused}: one unit per taken branch");
+    s.set_fuel(Some(10));
+    let t = trap(&mut s, i, "fused", &[Value::I32(40)]);
+    assert!(t.message.contains("all fuel consumed"));
+    let crate::instance::FuncKind::Wasm { code, .. } =
+        &s.funcs[func(&s, i, "fused").0 as usize].kind
+    else {
+        panic!("fused is a wasm function");
+    };
+    use crate::instr::Instr;
+    assert!(
+        code.instrs
+            .iter()
+            .any(|x| matches!(x, Instr::JumpIfCmp(..)))
+    );
+    assert!(
+        code.instrs
+            .iter()
+            .any(|x| matches!(x, Instr::JumpUnlessCmp(..)))
+    );
+}
+
 #[test]
 fn memory_can_grow_to_four_gib_lazily() {
     let (mut s, i) = setup(
@@ -932,6 +989,13 @@ fn fused_pairs_never_span_a_label() {
                 (local.set $j (i32.add (local.get $j) (local.get $i)))
                 (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
               (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)))
+            (func (export "count_by") (param $n i32) (result i32) (local $i i32) (local $j i32)
+              (local.set $i (i32.const 0))
+              (loop $l
+                (local.set $i (i32.add (i32.mul (local.get $j) (local.get $n)) (i32.const 1)))
+                (local.set $j (i32.add (i32.clz (local.get $j)) (local.get $i)))
+                (br_if $l (i32.lt_u (local.get $j) (i32.const 100))))
+              (local.get $i))
             (func (export "pick") (param $c i32) (result i32) (local $x i32)
               (local.set $x (i32.const 7))
               (block $b
@@ -961,30 +1025,62 @@ fn fused_pairs_never_span_a_label() {
     assert_eq!(call1(&mut s, i, "until", &[Value::I32(10)]), Value::I32(12));
     assert_eq!(call1(&mut s, i, "until", &[Value::I32(0)]), Value::I32(3));
 
-    // The pre-pass did fuse in `count`: `i += 1`, the `local.set` followed by a
-    // `local.get`, `j = j + i` (its right operand a local, its result set to a local), the
-    // comparison's operands and the final `i * n` (both operands locals).
-    let crate::instance::FuncKind::Wasm { code, .. } =
-        &s.funcs[func(&s, i, "count").0 as usize].kind
-    else {
-        panic!("count is a wasm function");
+    // count_by(n): i = j * n + 1, j = clz(j) + i until j >= 100 (from j = 0), then i.
+    let count_by = |s: &mut Store, n: u32| call1(s, i, "count_by", &[Value::I32(n)]);
+    assert_eq!(count_by(&mut s, 10), Value::I32(331));
+    assert_eq!(count_by(&mut s, 1), Value::I32(88));
+    assert_eq!(count_by(&mut s, 3), Value::I32(100));
+
+    // The pre-pass did fuse in `count`: `i += 1` (a local and a constant, the result set to
+    // a local), `j = j + i` (both operands locals, the result set to a local), the loop's
+    // test (a comparison of two locals and the branch) and the final `i * n` (both operands
+    // locals).
+    use crate::instr::{BinOp, Cmp, Instr, IntOp, Rhs};
+    let code_of = |name: &str| {
+        let crate::instance::FuncKind::Wasm { code, .. } =
+            &s.funcs[func(&s, i, name).0 as usize].kind
+        else {
+            panic!("{name} is a wasm function");
+        };
+        code.instrs.clone()
     };
-    use crate::instr::{BinOp, Instr, IntOp};
-    let has = |p: fn(&Instr) -> bool| code.instrs.iter().any(p);
-    assert!(has(|x| matches!(x, Instr::I32AddConst(1))));
+    let code = code_of("count");
+    let has = |p: fn(&Instr) -> bool| code.iter().any(p);
     assert!(has(|x| matches!(
         x,
-        Instr::BinLocalTo(BinOp::I32(IntOp::Add), 1, 2)
+        Instr::I32BinLocalConstTo(IntOp::Add, 1, 1, 1)
     )));
-    assert!(has(|x| matches!(x, Instr::LocalGet2(1, 0))));
+    assert!(has(|x| matches!(
+        x,
+        Instr::BinLocalsTo(BinOp::I32(IntOp::Add), 2, 1, 2)
+    )));
+    assert!(has(|x| matches!(
+        x,
+        Instr::JumpIfCmp(Cmp::I32LtU, Rhs::Local, 1, 0, _)
+    )));
     assert!(has(|x| matches!(
         x,
         Instr::BinLocals(BinOp::I32(IntOp::Mul), 1, 0)
     )));
-    assert!(has(|x| matches!(x, Instr::LocalSetGet(1, 2))));
-    // ... but not across the loop's label: the `local.set $i` before it stays alone.
-    assert!(has(|x| matches!(x, Instr::LocalSet(1))));
+    // ... but not across the loop's label: the `local.set $i` before it is fused only with
+    // its constant.
+    assert!(has(|x| matches!(x, Instr::LocalSetConst(1, 0))));
     assert!(!has(|x| matches!(x, Instr::LocalSetGet(1, 1))));
+    // In `count_by`: a constant right operand of the result of another rule, a `local.set`
+    // and the `local.get` after it, a local right operand set to a local, and a local compared
+    // with a constant.
+    let code = code_of("count_by");
+    let has = |p: fn(&Instr) -> bool| code.iter().any(p);
+    assert!(has(|x| matches!(x, Instr::I32AddConst(1))));
+    assert!(has(|x| matches!(x, Instr::LocalSetGet(1, 2))));
+    assert!(has(|x| matches!(
+        x,
+        Instr::BinLocalTo(BinOp::I32(IntOp::Add), 1, 2)
+    )));
+    assert!(has(|x| matches!(
+        x,
+        Instr::JumpIfCmp(Cmp::I32LtU, Rhs::Const, 2, 100, _)
+    )));
     let crate::instance::FuncKind::Wasm { code, .. } =
         &s.funcs[func(&s, i, "until").0 as usize].kind
     else {
@@ -1024,8 +1120,50 @@ fn compare_and_br_if_fuse() {
                 (return (i32.const 0)))
               (block $ltu (br_if $ltu (i64.lt_u (local.get $a) (local.get $b)))
                 (return (i32.const 1)))
-              (i32.const 2)))"#,
+              (i32.const 2))
+            (func (export "below") (param $a i32) (param $b i32) (result i32)
+              ;; Branches that move operands (a value to keep, a value to drop), an operand
+              ;; that is no local, a signed comparison with a negative constant, `if` on one.
+              (block $keep (result i32)
+                (i32.const 10)
+                (br_if $keep (i32.lt_s (local.get $a) (local.get $b)))
+                (drop)
+                (block $drop
+                  (i32.const 5)
+                  (br_if $drop (i32.ge_u (local.get $a) (i32.const 7)))
+                  (drop)
+                  (br_if $drop (i32.gt_s (i32.add (local.get $a) (i32.const 1)) (i32.const 5)))
+                  (if (i32.le_s (local.get $b) (i32.const -2))
+                    (then (return (i32.const 3))))
+                  (return (i32.const 4)))
+                (i32.const 6)))
+            (func (export "flag") (param $a i32) (result i32)
+              (i32.add (i32.lt_s (local.get $a) (i32.const -1))
+                       (i32.shl (i32.ge_u (local.get $a) (local.get $a)) (i32.const 1)))))"#,
     );
+    // below(a, b): 10 if a < b (signed); else 6 if a >= 7 (unsigned, the 5 dropped), else 6
+    // if a + 1 > 5 (signed), else 3 if b <= -2 (signed), else 4.
+    let below = |s: &mut Store, a: i32, b: i32| {
+        call1(s, i, "below", &[Value::I32(a as u32), Value::I32(b as u32)])
+    };
+    for (a, b, r) in [
+        (-5, 2, 10),
+        (-1, -3, 6),
+        (7, 1, 6),
+        (6, 1, 6),
+        (5, 2, 6),
+        (3, -3, 3),
+        (3, -2, 3),
+        (3, -1, 4),
+        (0, 0, 4),
+    ] {
+        assert_eq!(below(&mut s, a, b), Value::I32(r), "below({a}, {b})");
+    }
+    // flag(a) = (a < -1) + 2 * (a >= a): pushed comparisons of a local and a constant or local.
+    let flag = |s: &mut Store, a: i32| call1(s, i, "flag", &[Value::I32(a as u32)]);
+    assert_eq!(flag(&mut s, -2), Value::I32(3));
+    assert_eq!(flag(&mut s, -1), Value::I32(2));
+    assert_eq!(flag(&mut s, 9), Value::I32(2));
     let sum = |s: &mut Store, n: i32| call1(s, i, "sum_from_minus_3", &[Value::I32(n as u32)]);
     assert_eq!(sum(&mut s, 2), Value::I32(-5i32 as u32));
     assert_eq!(sum(&mut s, -5), Value::I32(0));
@@ -1040,18 +1178,27 @@ fn compare_and_br_if_fuse() {
     };
     assert_eq!(max(&mut s, -1, 2), Value::I32(2));
     assert_eq!(max(&mut s, 3, -4), Value::I32(3));
-    for name in ["sum_from_minus_3", "max_s", "cmp64"] {
+    // Comparisons of locals are jumps (`br_if`s that move no operand, `if`s); the others are
+    // `CmpLocal` and a plain branch, or a comparison fused with the branch after it.
+    let count = |name: &str, p: fn(&Instr) -> bool| {
         let crate::instance::FuncKind::Wasm { code, .. } =
             &s.funcs[func(&s, i, name).0 as usize].kind
         else {
             panic!("{name} is a wasm function");
         };
-        let fused = code
-            .instrs
-            .iter()
-            .filter(|x| matches!(x, Instr::BrIfCmp(..) | Instr::BrUnlessCmp(..)));
-        assert!(fused.count() >= 1, "{name}");
-    }
+        code.instrs.iter().filter(|x| p(x)).count()
+    };
+    assert_eq!(
+        count("sum_from_minus_3", |x| matches!(x, Instr::JumpIfCmp(..))),
+        1
+    );
+    assert_eq!(count("max_s", |x| matches!(x, Instr::JumpUnlessCmp(..))), 1);
+    assert_eq!(count("cmp64", |x| matches!(x, Instr::JumpIfCmp(..))), 2);
+    assert_eq!(count("below", |x| matches!(x, Instr::JumpIfCmp(..))), 0);
+    assert_eq!(count("below", |x| matches!(x, Instr::CmpLocal(..))), 2);
+    assert_eq!(count("below", |x| matches!(x, Instr::BrIfCmp(..))), 1);
+    assert_eq!(count("below", |x| matches!(x, Instr::JumpUnlessCmp(..))), 1);
+    assert_eq!(count("flag", |x| matches!(x, Instr::CmpLocal(..))), 2);
 }
 
 /// A binary operation whose right operand, or both, are `local.get`s is one `BinLocal` or
@@ -1598,4 +1745,171 @@ fn memory_zero_follows_the_current_instance() {
     let m = s.compile(&bytes).expect("compile");
     let z = s.instantiate(&m, &[Extern::Func(c)]).expect("instantiate");
     assert_eq!(call1(&mut s, z, "n", &[]), Value::I32(0xa0));
+}
+
+/// Loads whose address is a local or an `i32.add` (`Instr::LoadAt`), and `local.get`/
+/// `i32.const`/`i64.const` fused with a `local.set`, compute what the unfused rules compute:
+/// every load's width and extension, the sum wrapping at 32 bits, offsets, and the trap.
+#[test]
+fn loads_at_a_local_or_a_sum() {
+    let (mut s, i) = setup(
+        r#"(module (memory 1)
+            (data (i32.const 0) "\81\82\83\84\85\86\87\88")
+            (func (export "at") (param $p i32) (result i64) (local $q i32) (local $r i64)
+              (local.set $q (local.get $p))
+              (local.set $r (i64.const -1))
+              (i64.add
+                (i64.add
+                  (i64.add (i64.extend_i32_u (i32.load8_s (local.get $q)))
+                           (i64.extend_i32_u (i32.load16_s offset=1 (local.get $q))))
+                  (i64.add (i64.load8_s (local.get $q)) (i64.load32_s offset=2 (local.get $q))))
+                (i64.add
+                  (i64.add (i64.extend_i32_u (i32.load (local.get $q)))
+                           (i64.load16_u offset=1 (local.get $q)))
+                  (i64.add (i64.load (local.get $p)) (local.get $r)))))
+            (func (export "sum") (param $a i32) (param $b i32) (result i32)
+              (i32.load8_u offset=1 (i32.add (local.get $a) (i32.sub (local.get $b) (i32.const 0)))))
+            (func (export "f") (param $p i32) (result f64) (local $x i32)
+              (local.set $x (i32.const 4))
+              (f64.add (f64.promote_f32 (f32.load (local.get $x))) (f64.load (local.get $p)))))"#,
+    );
+    let at = |s: &mut Store, p: u32| call1(s, i, "at", &[Value::I32(p)]);
+    // At 0: 0x81 as i8 (zero-extended as i32), 0x8382 as i16 (same), 0x81 as i64, 0x86858483
+    // as i64, 0x84838281, 0x8382, the 8 bytes, and -1.
+    let want = u64::from(0x81u8 as i8 as i32 as u32)
+        .wrapping_add(u64::from(0x8382u16 as i16 as i32 as u32))
+        .wrapping_add(0x81u8 as i8 as i64 as u64)
+        .wrapping_add(0x86858483u32 as i32 as i64 as u64)
+        .wrapping_add(0x84838281)
+        .wrapping_add(0x8382)
+        .wrapping_add(0x8887868584838281)
+        .wrapping_add(u64::MAX);
+    assert_eq!(at(&mut s, 0), Value::I64(want));
+    assert_eq!(
+        trap(&mut s, i, "at", &[Value::I32(65535)]).kind,
+        TrapKind::OutOfBoundsMemoryAccess
+    );
+    let sum = |s: &mut Store, a: u32, b: u32| call1(s, i, "sum", &[Value::I32(a), Value::I32(b)]);
+    assert_eq!(sum(&mut s, 2, 3), Value::I32(0x87));
+    // The sum wraps at 32 bits (the offset is added after, without wrapping).
+    assert_eq!(sum(&mut s, u32::MAX, 3), Value::I32(0x84));
+    let t = trap(&mut s, i, "sum", &[Value::I32(65535), Value::I32(0)]);
+    assert_eq!(t.kind, TrapKind::OutOfBoundsMemoryAccess);
+    let f = call1(&mut s, i, "f", &[Value::I32(0)]);
+    let want = f64::from(f32::from_bits(0x88878685)) + f64::from_bits(0x8887868584838281);
+    assert_eq!(f, Value::F64(want.to_bits()));
+    use crate::instr::{Addr, Instr};
+    let count = |name: &str, p: fn(&Instr) -> bool| {
+        let crate::instance::FuncKind::Wasm { code, .. } =
+            &s.funcs[func(&s, i, name).0 as usize].kind
+        else {
+            panic!("{name} is a wasm function");
+        };
+        code.instrs.iter().filter(|x| p(x)).count()
+    };
+    assert_eq!(
+        count("at", |x| matches!(x, Instr::LoadAt(_, Addr::Local, ..))),
+        7
+    );
+    assert_eq!(count("at", |x| matches!(x, Instr::LocalCopy(0, 1))), 1);
+    assert_eq!(
+        count("at", |x| matches!(x, Instr::LocalSetConst(2, u64::MAX))),
+        1
+    );
+    assert_eq!(
+        count("sum", |x| matches!(x, Instr::LoadAt(_, Addr::Add, ..))),
+        1
+    );
+    assert_eq!(count("f", |x| matches!(x, Instr::LocalSetConst(1, 4))), 1);
+}
+
+/// `local.get`/`local.tee` tested by a `br_if` that moves no operand are jumps
+/// (`Instr::JumpIfLocal`, `Instr::JumpIfTee`) with the unfused rules' results and fuel, and a
+/// `local.tee` of a local-and-constant operation is one `Instr::I32BinLocalConstTee`.
+#[test]
+fn locals_tested_by_br_if() {
+    let (mut s, i) = setup(
+        r#"(module
+            (func (export "halvings") (param $n i32) (result i32) (local $k i32)
+              (loop $l
+                (drop (local.tee $k (i32.add (local.get $k) (i32.const 1))))
+                (br_if $l (local.tee $n (i32.shr_u (i32.mul (local.get $n) (i32.const 1)) (i32.const 1)))))
+              (local.get $k))
+            (func (export "halvings_apart") (param $n i32) (result i32) (local $k i32)
+              (loop $l
+                (drop (local.tee $k (i32.add (local.get $k) (i32.const 1))))
+                (local.tee $n (i32.shr_u (i32.mul (local.get $n) (i32.const 1)) (i32.const 1)))
+                (nop)
+                (br_if $l))
+              (local.get $k))
+            (func (export "popcnt") (param $n i32) (result i32) (local $k i32)
+              (block $b
+                (loop $l
+                  (br_if $b (i32.eqz (local.get $n)))
+                  (local.set $n (i32.and (local.get $n) (i32.sub (local.get $n) (i32.const 1))))
+                  (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                  (br_if $l (local.get $n))))
+              (local.get $k))
+            (func (export "popcnt_apart") (param $n i32) (result i32) (local $k i32)
+              (block $b
+                (loop $l
+                  (br_if $b (i32.eqz (local.get $n)))
+                  (local.set $n (i32.and (local.get $n) (i32.sub (local.get $n) (i32.const 1))))
+                  (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                  (local.get $n)
+                  (nop)
+                  (br_if $l)))
+              (local.get $k)))"#,
+    );
+    let mut run = |name: &str, n: u32| {
+        s.set_fuel(Some(10_000));
+        let r = call1(&mut s, i, name, &[Value::I32(n)]);
+        (r, 10_000 - s.fuel().unwrap_or(0))
+    };
+    for (n, halvings, ones) in [
+        (0, 1, 0),
+        (1, 1, 1),
+        (8, 4, 1),
+        (0xff, 8, 8),
+        (u32::MAX, 32, 32),
+    ] {
+        let (r, fuel) = run("halvings", n);
+        assert_eq!(r, Value::I32(halvings), "halvings({n})");
+        assert_eq!((r, fuel), run("halvings_apart", n), "halvings({n})");
+        let (r, fuel) = run("popcnt", n);
+        assert_eq!(r, Value::I32(ones), "popcnt({n})");
+        assert_eq!((r, fuel), run("popcnt_apart", n), "popcnt({n})");
+    }
+    use crate::instr::Instr;
+    let count = |name: &str, p: fn(&Instr) -> bool| {
+        let crate::instance::FuncKind::Wasm { code, .. } =
+            &s.funcs[func(&s, i, name).0 as usize].kind
+        else {
+            panic!("{name} is a wasm function");
+        };
+        code.instrs.iter().filter(|x| p(x)).count()
+    };
+    assert_eq!(
+        count("halvings", |x| matches!(x, Instr::JumpIfTee(0, _))),
+        1
+    );
+    assert_eq!(
+        count("halvings", |x| matches!(
+            x,
+            Instr::I32BinLocalConstTee(_, 1, 1, 1)
+        )),
+        1
+    );
+    assert_eq!(
+        count("halvings_apart", |x| matches!(x, Instr::JumpIfTee(..))),
+        0
+    );
+    assert_eq!(
+        count("popcnt", |x| matches!(x, Instr::JumpIfLocal(0, _))),
+        1
+    );
+    assert_eq!(
+        count("popcnt_apart", |x| matches!(x, Instr::JumpIfLocal(..))),
+        0
+    );
 }

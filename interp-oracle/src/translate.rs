@@ -10,8 +10,8 @@ use wasmparser::{
 use std::mem;
 
 use crate::instr::{
-    BinOp, Branch, Cast, Catch, Cmp, FuncCode, Handlers, Instr, IntOp, MemArg, Region,
-    RelaxedBinary, RelaxedTernary, RelaxedUnary, Sign, SimdBinary, SimdExtractLane, SimdLoad,
+    Addr, BinOp, Branch, Cast, Catch, Cmp, FuncCode, Handlers, Instr, IntOp, Load, MemArg, Region,
+    RelaxedBinary, RelaxedTernary, RelaxedUnary, Rhs, Sign, SimdBinary, SimdExtractLane, SimdLoad,
     SimdMemLaneOp, SimdReplaceLane, SimdShift, SimdTernary, SimdUnary,
 };
 use crate::types::{RefTy, heap_from};
@@ -205,6 +205,22 @@ impl Translator<'_> {
         }
     }
 
+    /// Whether a branch to the label at `depth`, taken at operand height `height`, keeps the
+    /// stack as it is: the label is not the function's (a return), takes no values, and
+    /// its height is `height`.
+    fn moves_nothing(&self, depth: u32, height: Option<u32>) -> bool {
+        let Some(i) = self.ctrls.len().checked_sub(1 + depth as usize) else {
+            return false;
+        };
+        let ctrl = &self.ctrls[i];
+        let arity = match ctrl.kind {
+            CtrlKind::Function => return false,
+            CtrlKind::Loop => ctrl.params,
+            CtrlKind::Block | CtrlKind::If => ctrl.results,
+        };
+        arity == 0 && height == Some(ctrl.height)
+    }
+
     /// Make every branch's height relative to the frame's first local instead of its operand
     /// base (see [`Branch::height`]): add the number of locals, hidden ones included, which
     /// is known only once the whole body is translated.
@@ -245,7 +261,14 @@ impl Translator<'_> {
                 | Instr::BrIfCmp(_, b)
                 | Instr::BrOnNull(b)
                 | Instr::BrOnNonNull(b) => b.target = target,
-                Instr::Jump(t) | Instr::BrUnless(t) | Instr::BrUnlessCmp(_, t) => *t = target,
+                Instr::Jump(t)
+                | Instr::BrUnless(t)
+                | Instr::BrUnlessCmp(_, t)
+                | Instr::BrUnlessEqz(t)
+                | Instr::JumpIfCmp(.., t)
+                | Instr::JumpUnlessCmp(.., t)
+                | Instr::JumpIfLocal(_, t)
+                | Instr::JumpIfTee(_, t) => *t = target,
                 _ => {}
             },
             Fixup::Table(i) => self.br_tables[i].target = target,
@@ -289,10 +312,47 @@ impl Translator<'_> {
     /// Append a plain (non-control) instruction, fusing it with the previous one when the
     /// pair has a fused form (see "Fused pairs" in `instr.rs`).
     fn emit(&mut self, instr: Instr, fusable: bool) {
+        // `local.set a; local.get b` before a `local.get` or `i32.const`: the `local.get b`
+        // pairs better with what follows (a register-style operand pair, e.g. `i = i + 1` or
+        // a loop's test), so the pair is split again and the get fused with the next.
+        if let Some(last) = self.instrs.last_mut().filter(|_| fusable)
+            && let Instr::LocalSetGet(a, b) = *last
+            && matches!(instr, Instr::LocalGet(_) | Instr::Const32(_))
+        {
+            *last = Instr::LocalSet(a);
+            self.instrs.push(Instr::LocalGet(b));
+        }
         let last = self.instrs.last_mut().filter(|_| fusable);
         let fused = match (last.as_deref(), instr) {
             (Some(Instr::LocalGet(a)), Instr::LocalGet(b)) => Some(Instr::LocalGet2(*a, b)),
             (Some(Instr::LocalSet(a)), Instr::LocalGet(b)) => Some(Instr::LocalSetGet(*a, b)),
+            (Some(Instr::LocalGet(a)), Instr::Const32(c)) => Some(Instr::LocalGetConst(*a, c)),
+            (Some(Instr::LocalGet(a)), Instr::LocalSet(d)) => Some(Instr::LocalCopy(*a, d)),
+            (Some(Instr::Const32(c)), Instr::LocalSet(d)) => {
+                Some(Instr::LocalSetConst(d, u64::from(*c)))
+            }
+            (Some(Instr::Const64(c)), Instr::LocalSet(d)) => Some(Instr::LocalSetConst(d, *c)),
+            (Some(Instr::LocalGet(a)), op) if Load::of(op).is_some() => {
+                Load::of(op).map(|(l, off)| Instr::LoadAt(l, Addr::Local, *a, off))
+            }
+            (Some(Instr::I32Add), op) => {
+                Load::of(op).map(|(l, off)| Instr::LoadAt(l, Addr::Add, 0, off))
+            }
+            (Some(Instr::LocalGetConst(a, c)), op) => match (IntOp::of_i32_or_add(op), Cmp::of(op))
+            {
+                (Some(o), _) => Some(Instr::I32BinLocalConst(o, *a, *c)),
+                (None, Some(cmp)) if cmp.is_i32() => Some(Instr::CmpLocal(cmp, Rhs::Const, *a, *c)),
+                _ => None,
+            },
+            (Some(Instr::I32BinLocalConst(op, a, c)), Instr::LocalSet(d)) => {
+                Some(Instr::I32BinLocalConstTo(*op, *a, *c, d))
+            }
+            (Some(Instr::I32BinLocalConst(op, a, c)), Instr::LocalTee(d)) => {
+                Some(Instr::I32BinLocalConstTee(*op, *a, *c, d))
+            }
+            (Some(Instr::LocalGet2(a, b)), op) if Cmp::of(op).is_some() => {
+                Cmp::of(op).map(|cmp| Instr::CmpLocal(cmp, Rhs::Local, *a, *b))
+            }
             (Some(Instr::Const32(c)), Instr::I32Add) => Some(Instr::I32AddConst(*c)),
             (Some(Instr::Const32(c)), op) => IntOp::of_i32(op).map(|o| Instr::I32BinConst(o, *c)),
             (Some(Instr::Const64(c)), op) => IntOp::of_i64(op).map(|o| Instr::I64BinConst(o, *c)),
@@ -349,18 +409,22 @@ impl Translator<'_> {
                 return;
             }
             O::If { blockty } => {
-                // After an integer comparison (with no label between), the two are fused.
+                // After an integer comparison or `i32.eqz` (with no label between), the two are
+                // fused.
                 let last = self.instrs.last_mut().filter(|_| fusable);
-                let at = match last.and_then(|l| Some((Cmp::of(*l)?, l))) {
-                    Some((c, l)) => {
-                        *l = Instr::BrUnlessCmp(c, 0);
-                        self.instrs.len() - 1
+                let fused = match last.as_deref() {
+                    Some(Instr::CmpLocal(c, rhs, a, b)) => {
+                        Some(Instr::JumpUnlessCmp(*c, *rhs, *a, *b, 0))
                     }
-                    None => {
-                        self.instrs.push(Instr::BrUnless(0));
-                        self.instrs.len() - 1
-                    }
+                    Some(Instr::I32Eqz) => Some(Instr::BrUnlessEqz(0)),
+                    Some(l) => Cmp::of(*l).map(|c| Instr::BrUnlessCmp(c, 0)),
+                    None => None,
                 };
+                match (last, fused) {
+                    (Some(l), Some(f)) => *l = f,
+                    _ => self.instrs.push(Instr::BrUnless(0)),
+                }
+                let at = self.instrs.len() - 1;
                 self.push_ctrl(CtrlKind::If, height.saturating_sub(1), *blockty);
                 if let Some(c) = self.ctrls.last_mut() {
                     c.if_fixup = Some(at);
@@ -380,6 +444,30 @@ impl Translator<'_> {
                 Instr::Br(self.branch(*relative_depth, Fixup::Instr(at)))
             }
             O::BrIf { relative_depth } => {
+                // After a `CmpLocal`, a branch that moves no operand is a jump (the comparison
+                // result is never pushed, so the height is the one below it).
+                // So is one after a `local.get` or `local.tee`, testing the local.
+                let jump = |last: Instr| match last {
+                    Instr::CmpLocal(c, rhs, a, b) => Some(Instr::JumpIfCmp(c, rhs, a, b, 0)),
+                    Instr::LocalGet(a) => Some(Instr::JumpIfLocal(a, 0)),
+                    Instr::LocalTee(a) => Some(Instr::JumpIfTee(a, 0)),
+                    _ => None,
+                };
+                if let Some(j) = self
+                    .instrs
+                    .last()
+                    .copied()
+                    .filter(|_| fusable)
+                    .and_then(jump)
+                    && self.moves_nothing(*relative_depth, height.checked_sub(1))
+                {
+                    let at = self.instrs.len() - 1;
+                    self.instrs[at] = j;
+                    let target = self.branch(*relative_depth, Fixup::Instr(at)).target;
+                    self.patch(Fixup::Instr(at), target);
+                    self.fusable = true;
+                    return;
+                }
                 // After an `i32.eqz` or a comparison that `emit` will fuse it with, the branch
                 // takes its pc.
                 let fused = fusable
