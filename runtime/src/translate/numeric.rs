@@ -258,3 +258,69 @@ impl FuncTranslator<'_, '_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Engine, Instance, Module, Store};
+
+    /// The reordered commutative operations and the masked `and` compute what wasm says, with
+    /// the constant on either side and the operands in either order.
+    #[test]
+    fn reordered_and_masked_operations() {
+        let engine = Engine::default();
+        let module = Module::new(
+            &engine,
+            r#"(module
+                (func (export "mask_r") (param i64) (result i64)
+                    local.get 0 i64.const 0xffffffff i64.and)
+                (func (export "mask_l") (param i64) (result i64)
+                    i64.const 0xffffffff local.get 0 i64.and)
+                (func (export "mask_fresh") (param i64 i64) (result i64)
+                    local.get 0 local.get 1 i64.xor i64.const 0xffffffff i64.and)
+                (func (export "mix") (param i64 i64) (result i64)
+                    local.get 0 local.get 1 local.get 1 i64.const 7 i64.shl i64.xor
+                    i64.and local.get 0 i64.const 3 i64.mul i64.add
+                    local.get 1 i64.or local.get 0 i64.sub)
+                (func (export "mix32") (param i32 i32) (result i32)
+                    local.get 0 local.get 1 i32.const 5 i32.rotl i32.and
+                    local.get 1 i32.xor local.get 0 i32.mul))"#,
+        )
+        .unwrap();
+        let mut store = Store::new(&engine, ());
+        let inst = Instance::new(&mut store, &module, &[]).unwrap();
+        let samples: [i64; 6] = [0, 1, -1, 0x1234_5678_9abc_def0, i64::MIN, 0xffff_ffff];
+        for name in ["mask_r", "mask_l"] {
+            let f = inst.get_typed_func::<i64, i64>(&mut store, name).unwrap();
+            for x in samples {
+                assert_eq!(
+                    f.call(&mut store, x).unwrap(),
+                    x & 0xffff_ffff,
+                    "{name}({x})"
+                );
+            }
+        }
+        let fresh = inst
+            .get_typed_func::<(i64, i64), i64>(&mut store, "mask_fresh")
+            .unwrap();
+        let mix = inst
+            .get_typed_func::<(i64, i64), i64>(&mut store, "mix")
+            .unwrap();
+        let mix32 = inst
+            .get_typed_func::<(i32, i32), i32>(&mut store, "mix32")
+            .unwrap();
+        for a in samples {
+            for b in samples {
+                assert_eq!(
+                    fresh.call(&mut store, (a, b)).unwrap(),
+                    (a ^ b) & 0xffff_ffff
+                );
+                let want =
+                    ((a & (b ^ (b << 7))).wrapping_add(a.wrapping_mul(3)) | b).wrapping_sub(a);
+                assert_eq!(mix.call(&mut store, (a, b)).unwrap(), want);
+                let (x, y) = (a as i32, b as i32);
+                let want32 = ((x & y.rotate_left(5)) ^ y).wrapping_mul(x);
+                assert_eq!(mix32.call(&mut store, (x, y)).unwrap(), want32);
+            }
+        }
+    }
+}
