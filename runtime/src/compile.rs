@@ -1,11 +1,10 @@
 //! Compilation: translate every function in parallel, lay the code out, relocate direct calls
 //! and build the trap tables. Also compiles the per-signature trampolines.
 
-use crate::engine::{Engine, Trampolines};
+use crate::engine::Engine;
 use crate::module::ModuleInfo;
-use crate::translate::{self, Env, clif_type, codes, wasm_signature};
+use crate::translate::{self, Env, codes};
 use crate::trap::{Error, Result, TrapCode};
-use crate::types::FuncType;
 use crate::vm::code::CodeMemory;
 use cranelift_codegen::Context;
 use cranelift_codegen::binemit::Reloc;
@@ -137,6 +136,31 @@ fn compile_function(engine: &Engine, ctx: &mut Context) -> Result<CompiledFunc> 
     })
 }
 
+/// Replace the `ud2` at each of `traps`' offsets in `code` with `hlt` (and a second `hlt` as
+/// padding, never reached).
+///
+/// Cranelift ends every explicit trap (`unreachable`, division checks, table bounds, casts,
+/// the stack-limit check...) with `ud2`, whose #UD exception this handler turns into a wasm
+/// trap via `SIGILL`. Under KVM, #UD is intercepted by the hypervisor (it emulates some
+/// hypercall instructions), so every `ud2` in a guest costs a VM exit: 13.7-14.6 µs per trap
+/// against 1.3 µs for `hlt`, 1.6 µs for a load from address 0 (a C loop trapping 20,000 times
+/// and leaving the handler with `siglongjmp`, on this machine). The fuzz campaign traps ~5 times
+/// per case. `hlt` is privileged: in user mode it raises #GP at its own address, which Linux
+/// delivers as `SIGSEGV` with the faulting PC at the instruction, exactly as `ud2` gave
+/// `SIGILL`; the handler looks the PC up in the same trap table, whatever the signal. Only
+/// sites of our trap table whose bytes are `ud2` (0F 0B, an opcode no other instruction starts
+/// with) are rewritten, so every other byte of the code is Cranelift's.
+fn trap_with_hlt(code: &mut [u8], traps: &[(u32, TrapCode)]) {
+    for &(off, _) in traps {
+        let off = off as usize;
+        if let Some(site) = code.get_mut(off..off + 2)
+            && site == [0x0f, 0x0b]
+        {
+            site.copy_from_slice(&[0xf4, 0xf4]);
+        }
+    }
+}
+
 /// Compile all defined functions; returns the code memory and each defined function's address.
 pub(crate) fn compile_module(
     engine: &Engine,
@@ -209,6 +233,7 @@ pub(crate) fn compile_module(
         );
         funcs.push((start, image.len() as u32, nimp + i as u32));
     }
+    trap_with_hlt(&mut image, &traps);
     let patch = |base: usize, buf: &mut [u8]| -> std::result::Result<(), String> {
         for (i, f) in compiled.iter().enumerate() {
             for &(off, kind, callee, addend) in &f.relocs {
@@ -247,16 +272,51 @@ pub(crate) fn compile_module(
     Ok((code, addrs))
 }
 
-/// Build the host->wasm array entry and the wasm->host shim for one signature.
-pub(crate) fn compile_trampolines(engine: &Engine, ty: &FuncType) -> Result<Trampolines> {
-    with_compiler(|c| compile_trampolines_with(engine, ty, c))
+/// The host->wasm array entry for wasm signature `wsig` (see [`translate::wasm_signature`]):
+/// `extern "C" fn(vmctx, code, values)`, in its own code memory (its base is the entry).
+///
+/// Trampolines are built from the Cranelift signature alone, not from the wasm function type,
+/// so the engine shares one between every function type with the same ABI signature (every
+/// reference type is an `i64`): see `Engine::trampoline`.
+pub(crate) fn compile_array_entry(engine: &Engine, wsig: &Signature) -> Result<CodeMemory> {
+    with_compiler(|c| {
+        let entry = compile_array_entry_with(engine, wsig, c)?;
+        trampoline_code(entry)
+    })
 }
 
-fn compile_trampolines_with(
+/// The wasm->host shim for wasm signature `wsig`, in its own code memory (its base is the
+/// shim).
+pub(crate) fn compile_host_shim(engine: &Engine, wsig: &Signature) -> Result<CodeMemory> {
+    with_compiler(|c| {
+        let shim = compile_host_shim_with(engine, wsig, c)?;
+        trampoline_code(shim)
+    })
+}
+
+/// Executable memory holding one compiled trampoline at its base.
+fn trampoline_code(mut f: CompiledFunc) -> Result<CodeMemory> {
+    if !f.relocs.is_empty() {
+        return Err(Error::Compile("unexpected relocation in trampoline".into()));
+    }
+    trap_with_hlt(&mut f.bytes, &f.traps);
+    CodeMemory::new(
+        &f.bytes,
+        |_, _| Ok(()),
+        f.traps,
+        Vec::new(),
+        Arc::new(HashMap::new()),
+        Vec::new(),
+        Vec::new(),
+    )
+    .map_err(Error::Compile)
+}
+
+fn compile_array_entry_with(
     engine: &Engine,
-    ty: &FuncType,
+    wsig: &Signature,
     c: &mut FuncCompiler,
-) -> Result<Trampolines> {
+) -> Result<CompiledFunc> {
     let fctx = &mut c.fctx;
 
     // Host -> wasm: extern "C" fn(vmctx, code, values: *mut ValRaw).
@@ -277,15 +337,16 @@ fn compile_trampolines_with(
         let p = b.block_params(blk).to_vec();
         let (vmctx, code, values) = (p[0], p[1], p[2]);
         let mut args = vec![vmctx];
-        for (i, &t) in ty.params().iter().enumerate() {
+        // Parameter 0 is the callee's vmctx; the wasm parameters follow.
+        for (i, p) in wsig.params[1..].iter().enumerate() {
             args.push(b.ins().load(
-                clif_type(t),
+                p.value_type,
                 MemFlagsData::trusted(),
                 values,
                 (i * VAL_SLOT) as i32,
             ));
         }
-        let wsig = b.import_signature(wasm_signature(ty));
+        let wsig = b.import_signature(wsig.clone());
         let call = b.ins().call_indirect(wsig, code, &args);
         let rets = b.inst_results(call).to_vec();
         for (i, r) in rets.into_iter().enumerate() {
@@ -295,14 +356,21 @@ fn compile_trampolines_with(
         b.ins().return_(&[]);
         b.finalize(engine.inner.isa.frontend_config());
     }
-    let entry = compile_function(engine, &mut c.ctx)?;
+    compile_function(engine, &mut c.ctx)
+}
 
+fn compile_host_shim_with(
+    engine: &Engine,
+    wsig: &Signature,
+    c: &mut FuncCompiler,
+) -> Result<CompiledFunc> {
+    let fctx = &mut c.fctx;
     // Wasm -> host: a wasm-ABI function whose vmctx is a host-function context whose first
     // field is `extern "C" fn(ctx, values, shim_fp) -> u32`; nonzero means "trap".
     c.ctx.clear();
     let f = &mut c.ctx.func;
     f.name = UserFuncName::user(1, 1);
-    f.signature = wasm_signature(ty);
+    f.signature = wsig.clone();
     {
         let mut b = FunctionBuilder::new(f, fctx);
         let blk = b.create_block();
@@ -310,7 +378,7 @@ fn compile_trampolines_with(
         b.switch_to_block(blk);
         b.seal_block(blk);
         let p = b.block_params(blk).to_vec();
-        let n = ty.params().len().max(ty.results().len()).max(1);
+        let n = p[1..].len().max(wsig.returns.len()).max(1);
         let slot = b.create_sized_stack_slot(StackSlotData::new(
             StackSlotKind::ExplicitSlot,
             (n * VAL_SLOT) as u32,
@@ -370,9 +438,9 @@ fn compile_trampolines_with(
         b.seal_block(ok);
         b.switch_to_block(ok);
         let mut rets = Vec::new();
-        for (i, &t) in ty.results().iter().enumerate() {
+        for (i, r) in wsig.returns.iter().enumerate() {
             rets.push(b.ins().load(
-                clif_type(t),
+                r.value_type,
                 MemFlagsData::trusted(),
                 addr,
                 (i * VAL_SLOT) as i32,
@@ -381,34 +449,5 @@ fn compile_trampolines_with(
         b.ins().return_(&rets);
         b.finalize(engine.inner.isa.frontend_config());
     }
-    let shim = compile_function(engine, &mut c.ctx)?;
-    let _ = ir::TrapCode::STACK_OVERFLOW;
-
-    let mut image = entry.bytes.clone();
-    while !image.len().is_multiple_of(16) {
-        image.push(0xcc);
-    }
-    let shim_off = image.len() as u32;
-    image.extend_from_slice(&shim.bytes);
-    let mut traps: Vec<(u32, TrapCode)> = entry.traps.clone();
-    traps.extend(shim.traps.iter().map(|&(o, c)| (shim_off + o, c)));
-    if !entry.relocs.is_empty() || !shim.relocs.is_empty() {
-        return Err(Error::Compile("unexpected relocation in trampoline".into()));
-    }
-    let code = CodeMemory::new(
-        &image,
-        |_, _| Ok(()),
-        traps,
-        Vec::new(),
-        Arc::new(HashMap::new()),
-        Vec::new(),
-        Vec::new(),
-    )
-    .map_err(Error::Compile)?;
-    let base = code.base();
-    Ok(Trampolines {
-        _code: Arc::new(code),
-        array_entry: base,
-        host_shim: base + shim_off as usize,
-    })
+    compile_function(engine, &mut c.ctx)
 }

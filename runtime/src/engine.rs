@@ -5,6 +5,7 @@ use crate::gctypes::{KeyComposite, KeySub, TypeInfo, TypeRegistry, key_val};
 use crate::trap::{Error, Result};
 use crate::types::{FuncType, RefType, ValType};
 use crate::vm::code::CodeMemory;
+use cranelift_codegen::ir;
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use std::collections::HashMap;
@@ -21,12 +22,27 @@ pub(crate) struct EngineInner {
     pub(crate) isa: OwnedTargetIsa,
     /// Canonical types (`gctypes.rs`); a function type's id is its signature id.
     pub(crate) types: Mutex<TypeRegistry>,
-    /// Per-signature trampolines: (host->wasm array entry, wasm->host shim).
-    pub(crate) trampolines: Mutex<HashMap<u32, Arc<Trampolines>>>,
+    /// Host->wasm array entries and wasm->host shims, compiled on first use and kept for the
+    /// engine's life (stores keep only their addresses).
+    pub(crate) entries: Mutex<TrampolineCache>,
+    pub(crate) shims: Mutex<TrampolineCache>,
 }
 
+/// One kind of trampoline: compiled code by wasm ABI signature, and each signature id's
+/// address.
+///
+/// A trampoline's code depends only on the Cranelift signature of the function type (every
+/// reference type is an `i64`), so it is shared between all the types with the same one. It
+/// used to be compiled per canonical type id: in the fuzz campaign, where every module with
+/// GC types brings new rec groups and so new ids for the same few shapes, that was nearly two
+/// compiles per case (a full Cranelift compile each, ~230k instructions under callgrind).
+#[derive(Default)]
+pub(crate) struct TrampolineCache {
+    by_id: HashMap<u32, usize>,
+    code: HashMap<ir::Signature, CodeMemory>,
+}
+/// A signature's two trampolines (both live as long as the engine).
 pub(crate) struct Trampolines {
-    pub(crate) _code: Arc<CodeMemory>,
     pub(crate) array_entry: usize,
     pub(crate) host_shim: usize,
 }
@@ -78,7 +94,8 @@ impl Engine {
                 config: config.clone(),
                 isa,
                 types: Mutex::new(TypeRegistry::default()),
-                trampolines: Mutex::new(HashMap::new()),
+                entries: Mutex::default(),
+                shims: Mutex::default(),
             }),
         })
     }
@@ -131,24 +148,61 @@ impl Engine {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
 
-    /// Trampolines for a signature, compiled on first use.
-    pub(crate) fn trampolines(&self, sig: u32) -> Result<Arc<Trampolines>> {
-        if let Some(t) = self
-            .inner
-            .trampolines
+    /// Both trampolines of a signature (a host function needs both), compiled on first use.
+    pub(crate) fn trampolines(&self, sig: u32) -> Result<Trampolines> {
+        Ok(Trampolines {
+            array_entry: self.array_entry(sig)?,
+            host_shim: self.host_shim(sig)?,
+        })
+    }
+
+    /// The host->wasm array entry of a signature, compiled on first use.
+    pub(crate) fn array_entry(&self, sig: u32) -> Result<usize> {
+        self.trampoline(
+            &self.inner.entries,
+            sig,
+            crate::compile::compile_array_entry,
+        )
+    }
+
+    /// The wasm->host shim of a signature, compiled on first use.
+    pub(crate) fn host_shim(&self, sig: u32) -> Result<usize> {
+        self.trampoline(&self.inner.shims, sig, crate::compile::compile_host_shim)
+    }
+
+    fn trampoline(
+        &self,
+        cache: &Mutex<TrampolineCache>,
+        sig: u32,
+        compile: fn(&Engine, &ir::Signature) -> Result<CodeMemory>,
+    ) -> Result<usize> {
+        if let Some(&addr) = cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+            .by_id
             .get(&sig)
         {
-            return Ok(t.clone());
+            return Ok(addr);
         }
-        let ty = self.sig_type(sig);
-        let t = Arc::new(crate::compile::compile_trampolines(self, &ty)?);
-        let mut map = self
-            .inner
-            .trampolines
+        let wsig = crate::translate::wasm_signature(&self.sig_type(sig));
+        let shared = cache
             .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        Ok(map.entry(sig).or_insert(t).clone())
+            .unwrap_or_else(|e| e.into_inner())
+            .code
+            .get(&wsig)
+            .map(CodeMemory::base);
+        let addr = match shared {
+            Some(addr) => addr,
+            None => {
+                // Compiled outside the lock; if another thread got there first, its code is
+                // kept and this one dropped (nothing refers to it yet).
+                let code = compile(self, &wsig)?;
+                let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
+                c.code.entry(wsig).or_insert(code).base()
+            }
+        };
+        let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
+        c.by_id.insert(sig, addr);
+        Ok(addr)
     }
 }

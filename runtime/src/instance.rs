@@ -266,6 +266,7 @@ fn fill_array(s: &mut StoreOpaque, obj: u64, es: u32, len: u32, init: ValRaw) {
         return;
     }
     use crate::gctypes::ARRAY_DATA;
+    s.gc.prefault(obj);
     let mut done = len.min(8);
     s.gc_fill(obj, ARRAY_DATA as usize, es as usize, done as usize, init);
     while done < len {

@@ -68,6 +68,9 @@ pub(crate) type AddrHash = std::hash::BuildHasherDefault<AddrHasher>;
 const MARKED: usize = 1 << 63;
 const MIN_THRESHOLD: usize = 1 << 20;
 const ALIGN: usize = 16;
+/// Objects from this size on are prefaulted before being filled whole (see
+/// [`GcHeap::prefault`]): below it the system call costs about what the faults would.
+const PREFAULT_MIN: usize = 64 << 10;
 
 pub(crate) struct GcHeap {
     /// Live objects: address -> allocation size.
@@ -153,6 +156,39 @@ impl GcHeap {
     /// Whether an allocation of `size` bytes should collect first.
     pub fn wants_collection(&self, size: usize) -> bool {
         self.bytes.saturating_add(size) > self.threshold
+    }
+
+    /// Map every page of live object `addr` writable ahead of writing all of it (filling a
+    /// new array), when it spans at least [`PREFAULT_MIN`] bytes.
+    ///
+    /// A large block is a fresh mapping of the system allocator, so the fill took a page fault
+    /// per 4 KiB page: under KVM, ~1.1 µs each. Faulting them in with one
+    /// `MADV_POPULATE_WRITE` instead took 131 µs per MiB against 292 µs (mmap, fill, munmap in
+    /// a C loop on this machine). In the fuzz campaign, where `array.new` in global
+    /// initializers makes arrays of up to hundreds of MiB, those faults were ~6.7% of a
+    /// `--jobs 1` profile's samples (all under `eval_const`). The contents are unchanged;
+    /// the advice only populates page tables, and on a kernel without it (before 5.14) the
+    /// call fails and the fill faults as before.
+    pub fn prefault(&self, addr: u64) {
+        let size = self.object_size(addr);
+        if size < PREFAULT_MIN {
+            return;
+        }
+        let page = 4096;
+        let start = (addr as usize).next_multiple_of(page);
+        let end = (addr as usize + size) & !(page - 1);
+        if end > start {
+            // SAFETY: [start, end) lies inside the live object's block (page-aligned within
+            // it), memory this heap allocated read/write; populating page tables leaves its
+            // contents as they are.
+            unsafe {
+                libc::madvise(
+                    start as *mut libc::c_void,
+                    end - start,
+                    libc::MADV_POPULATE_WRITE,
+                )
+            };
+        }
     }
 
     /// A zeroed object of `size` bytes with its header written, or `None` past the limit.

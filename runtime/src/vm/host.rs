@@ -305,12 +305,13 @@ impl StoreOpaque {
         let (funcref, sig) = (f.funcref, f.sig);
         let entry = match f.array_entry {
             0 => {
+                // Only the entry: a wasm function called from the host needs no shim.
                 let t = self
                     .engine
-                    .trampolines(sig)
+                    .array_entry(sig)
                     .map_err(|e| Trap::new(e.to_string()))?;
-                self.funcs[func].array_entry = t.array_entry;
-                t.array_entry
+                self.funcs[func].array_entry = t;
+                t
             }
             e => e,
         };
