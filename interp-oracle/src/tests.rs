@@ -21,6 +21,22 @@ fn func(store: &Store, inst: InstanceAddr, name: &str) -> FuncAddr {
     }
 }
 
+/// How many of export `name`'s translated instructions satisfy `p`: the tests of the
+/// translator's fused instructions check that a pattern became the instruction meant for it.
+fn count_instrs(
+    store: &Store,
+    inst: InstanceAddr,
+    name: &str,
+    p: fn(&crate::instr::Instr) -> bool,
+) -> usize {
+    let crate::instance::FuncKind::Wasm { code, .. } =
+        &store.funcs[func(store, inst, name).0 as usize].kind
+    else {
+        panic!("{name} is a wasm function");
+    };
+    code.instrs.iter().filter(|x| p(x)).count()
+}
+
 fn call(
     store: &mut Store,
     inst: InstanceAddr,
@@ -1180,14 +1196,7 @@ fn compare_and_br_if_fuse() {
     assert_eq!(max(&mut s, 3, -4), Value::I32(3));
     // Comparisons of locals are jumps (`br_if`s that move no operand, `if`s); the others are
     // `CmpLocal` and a plain branch, or a comparison fused with the branch after it.
-    let count = |name: &str, p: fn(&Instr) -> bool| {
-        let crate::instance::FuncKind::Wasm { code, .. } =
-            &s.funcs[func(&s, i, name).0 as usize].kind
-        else {
-            panic!("{name} is a wasm function");
-        };
-        code.instrs.iter().filter(|x| p(x)).count()
-    };
+    let count = |name: &str, p: fn(&Instr) -> bool| count_instrs(&s, i, name, p);
     assert_eq!(
         count("sum_from_minus_3", |x| matches!(x, Instr::JumpIfCmp(..))),
         1
@@ -1799,14 +1808,7 @@ fn loads_at_a_local_or_a_sum() {
     let want = f64::from(f32::from_bits(0x88878685)) + f64::from_bits(0x8887868584838281);
     assert_eq!(f, Value::F64(want.to_bits()));
     use crate::instr::{Addr, Instr};
-    let count = |name: &str, p: fn(&Instr) -> bool| {
-        let crate::instance::FuncKind::Wasm { code, .. } =
-            &s.funcs[func(&s, i, name).0 as usize].kind
-        else {
-            panic!("{name} is a wasm function");
-        };
-        code.instrs.iter().filter(|x| p(x)).count()
-    };
+    let count = |name: &str, p: fn(&Instr) -> bool| count_instrs(&s, i, name, p);
     assert_eq!(
         count("at", |x| matches!(x, Instr::LoadAt(_, Addr::Local, ..))),
         7
@@ -1881,14 +1883,7 @@ fn locals_tested_by_br_if() {
         assert_eq!((r, fuel), run("popcnt_apart", n), "popcnt({n})");
     }
     use crate::instr::Instr;
-    let count = |name: &str, p: fn(&Instr) -> bool| {
-        let crate::instance::FuncKind::Wasm { code, .. } =
-            &s.funcs[func(&s, i, name).0 as usize].kind
-        else {
-            panic!("{name} is a wasm function");
-        };
-        code.instrs.iter().filter(|x| p(x)).count()
-    };
+    let count = |name: &str, p: fn(&Instr) -> bool| count_instrs(&s, i, name, p);
     assert_eq!(
         count("halvings", |x| matches!(x, Instr::JumpIfTee(0, _))),
         1
