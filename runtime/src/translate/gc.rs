@@ -179,8 +179,7 @@ impl FuncTranslator<'_, '_> {
                 let (dst, di, src) = self.pop3();
                 self.null_check(dst, codes::NULL_ARRAY);
                 self.null_check(src, codes::NULL_ARRAY);
-                let st = self.call_builtin(bi::ARRAY_COPY, &[dst, di, src, si, n], I32);
-                self.b.ins().trapnz(st, codes::HOST);
+                self.call_builtin_checked(bi::ARRAY_COPY, &[dst, di, src, si, n], codes::HOST);
             }
             O::ArrayInitData {
                 array_data_index: seg,
@@ -199,8 +198,7 @@ impl FuncTranslator<'_, '_> {
                 } else {
                     bi::ARRAY_INIT_ELEM
                 };
-                let st = self.call_builtin(which, &[arr, seg, d, s, n], I32);
-                self.b.ins().trapnz(st, codes::HOST);
+                self.call_builtin_checked(which, &[arr, seg, d, s, n], codes::HOST);
             }
             O::RefTestNonNull { hty } | O::RefTestNullable { hty } => {
                 let v = self.pop();
@@ -352,8 +350,7 @@ impl FuncTranslator<'_, '_> {
             }
             Storage::Val(_) => (v, zero),
         };
-        let st = self.call_builtin(bi::ARRAY_FILL, &[arr, off, lo, hi, n], types::I32);
-        self.b.ins().trapnz(st, codes::HOST);
+        self.call_builtin_checked(bi::ARRAY_FILL, &[arr, off, lo, hi, n], codes::HOST);
     }
 
     /// 1 when `v` is in `(ref null? hty)`, else 0 (an i32).

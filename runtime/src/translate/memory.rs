@@ -221,8 +221,8 @@ impl FuncTranslator<'_, '_> {
                 let (dst, val, len) = self.pop3();
                 let (dst, len) = (self.widen_operand(dst), self.widen_operand(len));
                 let m = self.b.ins().iconst(I32, i64::from(mem));
-                let st = self.call_builtin(bi::MEMORY_FILL, &[m, dst, val, len], I32);
-                self.b.ins().trapnz(st, TrapCode::HEAP_OUT_OF_BOUNDS);
+                let args = [m, dst, val, len];
+                self.call_builtin_checked(bi::MEMORY_FILL, &args, TrapCode::HEAP_OUT_OF_BOUNDS);
             }
             O::MemoryCopy { dst_mem, src_mem } => {
                 let (dst, src, len) = self.pop3();
@@ -233,16 +233,16 @@ impl FuncTranslator<'_, '_> {
                 );
                 let dm = self.b.ins().iconst(I32, i64::from(dst_mem));
                 let sm = self.b.ins().iconst(I32, i64::from(src_mem));
-                let st = self.call_builtin(bi::MEMORY_COPY, &[dm, sm, dst, src, len], I32);
-                self.b.ins().trapnz(st, TrapCode::HEAP_OUT_OF_BOUNDS);
+                let args = [dm, sm, dst, src, len];
+                self.call_builtin_checked(bi::MEMORY_COPY, &args, TrapCode::HEAP_OUT_OF_BOUNDS);
             }
             O::MemoryInit { data_index, mem } => {
                 let (dst, src, len) = self.pop3();
                 let dst = self.widen_operand(dst);
                 let m = self.b.ins().iconst(I32, i64::from(mem));
                 let seg = self.b.ins().iconst(I32, i64::from(data_index));
-                let st = self.call_builtin(bi::MEMORY_INIT, &[m, seg, dst, src, len], I32);
-                self.b.ins().trapnz(st, TrapCode::HEAP_OUT_OF_BOUNDS);
+                let args = [m, seg, dst, src, len];
+                self.call_builtin_checked(bi::MEMORY_INIT, &args, TrapCode::HEAP_OUT_OF_BOUNDS);
             }
             O::DataDrop { data_index } => {
                 let seg = self.b.ins().iconst(I32, i64::from(data_index));

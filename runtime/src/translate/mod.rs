@@ -22,7 +22,7 @@ use crate::types::{FuncType, ValType};
 use crate::vm::vmctx::VMOffsets;
 use cranelift_codegen::ir::{
     self, AbiParam, ArgumentPurpose, Block, BlockArg, Function, GlobalValueData, InstBuilder,
-    MemFlagsData, Signature, Type, UserFuncName, Value, types,
+    MemFlagsData, Signature, TrapCode, Type, UserFuncName, Value, types,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
@@ -508,6 +508,26 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
         all.extend_from_slice(args);
         let call = self.b.ins().call_indirect(sig, f, &all);
         self.b.inst_results(call)[0]
+    }
+
+    /// Call builtin `index`, which returns a status, and trap with `code` when it is nonzero.
+    ///
+    /// The check ends the block (a branch to a cold trap block) instead of a `trapnz` inside
+    /// it: Cranelift rematerializes constants once per block, so a constant that is both an
+    /// argument here and used after the call (a local's zero, say) is materialized again after
+    /// it instead of being held in a callee-saved register across the call. In the sieve kernel
+    /// that register then carried a loop's counter, with two extra moves and a jump on every
+    /// iteration of the outer loop.
+    fn call_builtin_checked(&mut self, index: usize, args: &[Value], code: TrapCode) {
+        let st = self.call_builtin(index, args, types::I32);
+        let (trap, cont) = (self.b.create_block(), self.b.create_block());
+        self.b.set_cold_block(trap);
+        self.b.ins().brif(st, trap, &[], cont, &[]);
+        self.b.seal_block(trap);
+        self.b.seal_block(cont);
+        self.b.switch_to_block(trap);
+        self.b.ins().trap(code);
+        self.b.switch_to_block(cont);
     }
 
     fn block_type(&self, bt: wasmparser::BlockType) -> Result<(Vec<Type>, Vec<Type>)> {

@@ -85,8 +85,7 @@ impl FuncTranslator<'_, '_> {
                 let (dst, val, len) = self.pop3();
                 let (dst, len) = (self.widen_operand(dst), self.widen_operand(len));
                 let t = self.b.ins().iconst(I32, i64::from(table));
-                let st = self.call_builtin(bi::TABLE_FILL, &[t, dst, val, len], I32);
-                self.b.ins().trapnz(st, codes::TABLE_OOB);
+                self.call_builtin_checked(bi::TABLE_FILL, &[t, dst, val, len], codes::TABLE_OOB);
             }
             O::TableCopy {
                 dst_table,
@@ -100,16 +99,22 @@ impl FuncTranslator<'_, '_> {
                 );
                 let dt = self.b.ins().iconst(I32, i64::from(dst_table));
                 let sr = self.b.ins().iconst(I32, i64::from(src_table));
-                let st = self.call_builtin(bi::TABLE_COPY, &[dt, sr, dst, src, len], I32);
-                self.b.ins().trapnz(st, codes::TABLE_OOB);
+                self.call_builtin_checked(
+                    bi::TABLE_COPY,
+                    &[dt, sr, dst, src, len],
+                    codes::TABLE_OOB,
+                );
             }
             O::TableInit { elem_index, table } => {
                 let (dst, src, len) = self.pop3();
                 let dst = self.widen_operand(dst);
                 let t = self.b.ins().iconst(I32, i64::from(table));
                 let seg = self.b.ins().iconst(I32, i64::from(elem_index));
-                let st = self.call_builtin(bi::TABLE_INIT, &[t, seg, dst, src, len], I32);
-                self.b.ins().trapnz(st, codes::TABLE_OOB);
+                self.call_builtin_checked(
+                    bi::TABLE_INIT,
+                    &[t, seg, dst, src, len],
+                    codes::TABLE_OOB,
+                );
             }
             O::ElemDrop { elem_index } => {
                 let seg = self.b.ins().iconst(I32, i64::from(elem_index));
