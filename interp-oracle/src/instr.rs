@@ -30,7 +30,8 @@
 //! [`Instr::CmpLocal`] and, with the `br_if` or `if` after it, [`Instr::JumpIfCmp`] and
 //! [`Instr::JumpUnlessCmp`]; [`Rhs`] says whether the right operand is a local or a
 //! constant; [`Instr::JumpIfLocal`] and [`Instr::JumpIfTee`] for a local tested by `br_if`;
-//! [`Instr::LoadAt`] for a load whose address is a local or a sum); [`Instr::BrUnlessEqz`]
+//! [`Instr::LoadAt`] for a load whose address is a local or a sum, [`Instr::StoreAt`] for a
+//! store of a local or constant to a local address); [`Instr::BrUnlessEqz`]
 //! is `i32.eqz; if`.
 //! The pre-pass fuses a pair only when no label lies between its halves (see
 //! `Translator::emit`), so no branch can land in the middle.
@@ -290,6 +291,10 @@ pub(crate) enum Instr {
     /// of the two `i32`s on top (`i32.add` before it), see [`Addr`]: one dispatch instead of
     /// two, and the address is never pushed.
     LoadAt(Load, Addr, u32, Offset),
+    /// A store to memory 0 whose address is local `a` and value local or constant `v` (see
+    /// [`Rhs`]): `LocalGet2(a, v)` or `LocalGetConst(a, v)` and the store, fused, when the
+    /// store's offset (the last immediate) fits in 32 bits.
+    StoreAt(Width, Rhs, u32, u32, u32),
     MemorySize(u32),
     MemoryGrow(u32),
     MemoryInit {
@@ -684,6 +689,32 @@ impl Load {
             _ => return None,
         };
         (m.mem == 0).then(|| (load, Offset::new(m.offset())))
+    }
+}
+
+/// How many bytes [`Instr::StoreAt`] writes: the low bytes of the value, little-endian, as the
+/// store instructions of that width do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Width {
+    B1,
+    B2,
+    B4,
+    B8,
+}
+
+impl Width {
+    /// The width of the store `instr` is and its offset, if it is a store of a number to
+    /// memory 0 with an offset that fits in 32 bits.
+    pub fn of_store(instr: Instr) -> Option<(Width, u32)> {
+        let (w, m) = match instr {
+            Instr::I32Store8(m) | Instr::I64Store8(m) => (Width::B1, m),
+            Instr::I32Store16(m) | Instr::I64Store16(m) => (Width::B2, m),
+            Instr::I32Store(m) | Instr::F32Store(m) | Instr::I64Store32(m) => (Width::B4, m),
+            Instr::I64Store(m) | Instr::F64Store(m) => (Width::B8, m),
+            _ => return None,
+        };
+        let offset = u32::try_from(m.offset()).ok()?;
+        (m.mem == 0).then_some((w, offset))
     }
 }
 

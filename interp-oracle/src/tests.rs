@@ -1908,3 +1908,68 @@ fn locals_tested_by_br_if() {
         0
     );
 }
+
+/// Stores whose address is a local and value a local or a constant (`Instr::StoreAt`) write
+/// what the unfused rules write: every width (the value's low bytes), offsets, the trap.
+#[test]
+fn stores_at_a_local() {
+    let (mut s, i) = setup(
+        r#"(module (memory 1)
+            (func (export "st") (param $p i32) (param $v i64) (result i64)
+              (local $w i32) (local $f f32) (local $d f64)
+              (local.set $w (i32.wrap_i64 (local.get $v)))
+              (local.set $f (f32.reinterpret_i32 (local.get $w)))
+              (local.set $d (f64.reinterpret_i64 (local.get $v)))
+              (i64.store (local.get $p) (local.get $v))
+              (i64.store offset=8 (local.get $p) (local.get $v))
+              (i32.store8 offset=8 (local.get $p) (local.get $w))
+              (i32.store16 offset=10 (local.get $p) (local.get $w))
+              (i64.store8 offset=1 (local.get $p) (local.get $v))
+              (i64.store16 offset=2 (local.get $p) (local.get $v))
+              (i64.store32 offset=4 (local.get $p) (local.get $v))
+              (i32.store offset=16 (local.get $p) (local.get $w))
+              (f32.store offset=20 (local.get $p) (local.get $f))
+              (f64.store offset=24 (local.get $p) (local.get $d))
+              (i32.store8 offset=32 (local.get $p) (i32.const 0x1ff))
+              (i32.store16 offset=34 (local.get $p) (i32.const 0x12345))
+              (i32.store offset=36 (local.get $p) (i32.const -2))
+              (f32.store offset=40 (local.get $p) (f32.const -1))
+              (i64.add (i64.add (i64.load (local.get $p)) (i64.load offset=8 (local.get $p)))
+                (i64.add (i64.add (i64.load offset=16 (local.get $p)) (i64.load offset=24 (local.get $p)))
+                  (i64.add (i64.load offset=32 (local.get $p)) (i64.load offset=40 (local.get $p)))))))"#,
+    );
+    let v: u64 = 0x8877_6655_4433_2211;
+    let w = v as u32;
+    let le = |b: &[u8]| {
+        let mut x = [0u8; 8];
+        x[..b.len()].copy_from_slice(b);
+        u64::from_le_bytes(x)
+    };
+    let mut m = [0u8; 48];
+    m[0..8].copy_from_slice(&v.to_le_bytes());
+    m[8..16].copy_from_slice(&v.to_le_bytes());
+    m[8] = w as u8;
+    m[10..12].copy_from_slice(&(w as u16).to_le_bytes());
+    m[1] = v as u8;
+    m[2..4].copy_from_slice(&(v as u16).to_le_bytes());
+    m[4..8].copy_from_slice(&(v as u32).to_le_bytes());
+    m[16..20].copy_from_slice(&w.to_le_bytes());
+    m[20..24].copy_from_slice(&w.to_le_bytes());
+    m[24..32].copy_from_slice(&v.to_le_bytes());
+    m[32] = 0xff;
+    m[34..36].copy_from_slice(&0x2345u16.to_le_bytes());
+    m[36..40].copy_from_slice(&(-2i32).to_le_bytes());
+    m[40..44].copy_from_slice(&(-1f32).to_bits().to_le_bytes());
+    let want = m.chunks(8).fold(0u64, |acc, c| acc.wrapping_add(le(c)));
+    let args = |p: u32| [Value::I32(p), Value::I64(v)];
+    assert_eq!(call1(&mut s, i, "st", &args(100)), Value::I64(want));
+    let t = trap(&mut s, i, "st", &args(65536 - 8));
+    assert_eq!(t.kind, TrapKind::OutOfBoundsMemoryAccess);
+    use crate::instr::{Instr, Rhs};
+    let count = |p: fn(&Instr) -> bool| count_instrs(&s, i, "st", p);
+    assert_eq!(
+        count(|x| matches!(x, Instr::StoreAt(_, Rhs::Local, ..))),
+        10
+    );
+    assert_eq!(count(|x| matches!(x, Instr::StoreAt(_, Rhs::Const, ..))), 4);
+}

@@ -12,7 +12,7 @@ use std::mem;
 use crate::instr::{
     Addr, BinOp, Branch, Cast, Catch, Cmp, FuncCode, Handlers, Instr, IntOp, Load, MemArg, Region,
     RelaxedBinary, RelaxedTernary, RelaxedUnary, Rhs, Sign, SimdBinary, SimdExtractLane, SimdLoad,
-    SimdMemLaneOp, SimdReplaceLane, SimdShift, SimdTernary, SimdUnary,
+    SimdMemLaneOp, SimdReplaceLane, SimdShift, SimdTernary, SimdUnary, Width,
 };
 use crate::types::{RefTy, heap_from};
 use crate::{FuncType, ValType};
@@ -328,6 +328,12 @@ impl Translator<'_> {
             (Some(Instr::LocalSet(a)), Instr::LocalGet(b)) => Some(Instr::LocalSetGet(*a, b)),
             (Some(Instr::LocalGet(a)), Instr::Const32(c)) => Some(Instr::LocalGetConst(*a, c)),
             (Some(Instr::LocalGet(a)), Instr::LocalSet(d)) => Some(Instr::LocalCopy(*a, d)),
+            (Some(Instr::LocalGet2(a, v)), op) if Width::of_store(op).is_some() => {
+                Width::of_store(op).map(|(w, off)| Instr::StoreAt(w, Rhs::Local, *a, *v, off))
+            }
+            (Some(Instr::LocalGetConst(a, c)), op) if Width::of_store(op).is_some() => {
+                Width::of_store(op).map(|(w, off)| Instr::StoreAt(w, Rhs::Const, *a, *c, off))
+            }
             (Some(Instr::Const32(c)), Instr::LocalSet(d)) => {
                 Some(Instr::LocalSetConst(d, u64::from(*c)))
             }
