@@ -1068,16 +1068,13 @@ fn fused_pairs_never_span_a_label() {
     )));
     assert!(has(|x| matches!(
         x,
-        Instr::BinLocalsTo(BinOp::I32(IntOp::Add), 2, 1, 2)
+        Instr::BinLocalsTo(BinOp::I32Add, 2, 1, 2)
     )));
     assert!(has(|x| matches!(
         x,
         Instr::JumpIfCmp(Cmp::I32LtU, Rhs::Local, 1, 0, _)
     )));
-    assert!(has(|x| matches!(
-        x,
-        Instr::BinLocals(BinOp::I32(IntOp::Mul), 1, 0)
-    )));
+    assert!(has(|x| matches!(x, Instr::BinLocals(BinOp::I32Mul, 1, 0))));
     // ... but not across the loop's label: the `local.set $i` before it is fused only with
     // its constant.
     assert!(has(|x| matches!(x, Instr::LocalSetConst(1, 0))));
@@ -1089,10 +1086,7 @@ fn fused_pairs_never_span_a_label() {
     let has = |p: fn(&Instr) -> bool| code.iter().any(p);
     assert!(has(|x| matches!(x, Instr::I32AddConst(1))));
     assert!(has(|x| matches!(x, Instr::LocalSetGet(1, 2))));
-    assert!(has(|x| matches!(
-        x,
-        Instr::BinLocalTo(BinOp::I32(IntOp::Add), 1, 2)
-    )));
+    assert!(has(|x| matches!(x, Instr::BinLocalTo(BinOp::I32Add, 1, 2))));
     assert!(has(|x| matches!(
         x,
         Instr::JumpIfCmp(Cmp::I32LtU, Rhs::Const, 2, 100, _)
@@ -1218,7 +1212,7 @@ fn compare_and_br_if_fuse() {
 /// not fused and still traps.
 #[test]
 fn binary_with_local_operands_fuses() {
-    use crate::instr::{BinOp, FloatOp, Instr, IntOp};
+    use crate::instr::{BinOp, Instr};
     let (mut s, i) = setup(
         r#"(module
             (func (export "i32") (param $a i32) (param $b i32) (result i32)
@@ -1344,24 +1338,24 @@ fn binary_with_local_operands_fuses() {
         code.instrs.clone()
     };
     let code = code_of(&s, "i32");
-    assert!(code.contains(&Instr::BinLocal(BinOp::I32(IntOp::Sub), 0)));
-    assert!(code.contains(&Instr::BinLocals(BinOp::I32(IntOp::Shl), 0, 1)));
-    assert!(code.contains(&Instr::BinLocals(BinOp::I32(IntOp::Rotr), 1, 0)));
+    assert!(code.contains(&Instr::BinLocal(BinOp::I32Sub, 0)));
+    assert!(code.contains(&Instr::BinLocals(BinOp::I32Shl, 0, 1)));
+    assert!(code.contains(&Instr::BinLocals(BinOp::I32Rotr, 1, 0)));
     let code = code_of(&s, "f64");
-    assert!(code.contains(&Instr::BinLocals(BinOp::F64(FloatOp::Mul), 0, 1)));
-    assert!(code.contains(&Instr::BinLocal(BinOp::F64(FloatOp::Add), 0)));
-    assert!(code.contains(&Instr::BinLocal(BinOp::F64(FloatOp::Div), 1)));
+    assert!(code.contains(&Instr::BinLocals(BinOp::F64Mul, 0, 1)));
+    assert!(code.contains(&Instr::BinLocal(BinOp::F64Add, 0)));
+    assert!(code.contains(&Instr::BinLocal(BinOp::F64Div, 1)));
     let code = code_of(&s, "f32");
-    assert!(code.contains(&Instr::BinLocals(BinOp::F32(FloatOp::Min), 0, 1)));
-    assert!(code.contains(&Instr::BinLocal(BinOp::F32(FloatOp::Copysign), 1)));
+    assert!(code.contains(&Instr::BinLocals(BinOp::F32Min, 0, 1)));
+    assert!(code.contains(&Instr::BinLocal(BinOp::F32Copysign, 1)));
     let code = code_of(&s, "to");
-    assert!(code.contains(&Instr::BinLocalsTo(BinOp::I64(IntOp::Rotl), 0, 1, 2)));
-    assert!(code.contains(&Instr::BinLocalsTo(BinOp::I64(IntOp::Sub), 2, 0, 1)));
-    assert!(code.contains(&Instr::BinLocalsTo(BinOp::I64(IntOp::And), 2, 1, 0)));
+    assert!(code.contains(&Instr::BinLocalsTo(BinOp::I64Rotl, 0, 1, 2)));
+    assert!(code.contains(&Instr::BinLocalsTo(BinOp::I64Sub, 2, 0, 1)));
+    assert!(code.contains(&Instr::BinLocalsTo(BinOp::I64And, 2, 1, 0)));
     // Inside the block (whose start leaves a label before its first instruction only).
-    assert!(code.contains(&Instr::BinLocalsTo(BinOp::I64(IntOp::Xor), 0, 1, 2)));
+    assert!(code.contains(&Instr::BinLocalsTo(BinOp::I64Xor, 0, 1, 2)));
     let code = code_of(&s, "f64to");
-    assert!(code.contains(&Instr::BinLocalTo(BinOp::F64(FloatOp::Mul), 0, 0)));
+    assert!(code.contains(&Instr::BinLocalTo(BinOp::F64Mul, 0, 0)));
     let code = code_of(&s, "div");
     assert!(
         !code
@@ -1972,4 +1966,68 @@ fn stores_at_a_local() {
         10
     );
     assert_eq!(count(|x| matches!(x, Instr::StoreAt(_, Rhs::Const, ..))), 4);
+}
+
+/// Float comparisons fused with the `br_if` or `if` after them (and with their local or
+/// constant operands) compute the unfused rules' results, NaNs and signed zeros included.
+#[test]
+fn float_comparisons_fused_with_branches() {
+    let (mut s, i) = setup(
+        r#"(module
+            (func (export "br") (param $a f64) (param $b f64) (result i32)
+              (block $t (br_if $t (f64.lt (local.get $a) (local.get $b))) (return (i32.const 0)))
+              (i32.const 1))
+            (func (export "br_apart") (param $a f64) (param $b f64) (result i32)
+              (block $t (f64.lt (local.get $a) (local.get $b)) (nop) (br_if $t) (return (i32.const 0)))
+              (i32.const 1))
+            (func (export "if") (param $a f64) (param $b f64) (result i32)
+              (if (result i32) (f64.ne (f64.add (local.get $a) (f64.const 0)) (local.get $b))
+                (then (i32.const 1)) (else (i32.const 0))))
+            (func (export "if_apart") (param $a f64) (param $b f64) (result i32)
+              (f64.ne (f64.add (local.get $a) (f64.const 0)) (local.get $b)) (nop)
+              (if (result i32) (then (i32.const 1)) (else (i32.const 0))))
+            (func (export "ge32") (param $a f32) (result i32)
+              (block $t (br_if $t (f32.ge (local.get $a) (f32.const -0))) (return (i32.const 0)))
+              (i32.const 1))
+            (func (export "ge32_apart") (param $a f32) (result i32)
+              (block $t (f32.ge (local.get $a) (f32.const -0)) (nop) (br_if $t) (return (i32.const 0)))
+              (i32.const 1)))"#,
+    );
+    let vals = [0.0, -0.0, 1.0, -1.5, f64::INFINITY, f64::NAN, -f64::NAN];
+    for a in vals {
+        for b in vals {
+            let args = [Value::F64(a.to_bits()), Value::F64(b.to_bits())];
+            let lt = call1(&mut s, i, "br", &args);
+            assert_eq!(lt, Value::I32(u32::from(a < b)), "{a} < {b}");
+            assert_eq!(lt, call1(&mut s, i, "br_apart", &args));
+            let ne = call1(&mut s, i, "if", &args);
+            assert_eq!(ne, Value::I32(u32::from(a + 0.0 != b)), "{a} != {b}");
+            assert_eq!(ne, call1(&mut s, i, "if_apart", &args));
+        }
+        let x = [Value::F32((a as f32).to_bits())];
+        let ge = call1(&mut s, i, "ge32", &x);
+        assert_eq!(ge, Value::I32(u32::from(a as f32 >= -0.0)), "{a} >= -0");
+        assert_eq!(ge, call1(&mut s, i, "ge32_apart", &x));
+    }
+    use crate::instr::{Cmp, Instr, Rhs};
+    let count = |name: &str, p: fn(&Instr) -> bool| count_instrs(&s, i, name, p);
+    assert_eq!(
+        count("br", |x| matches!(
+            x,
+            Instr::JumpIfCmp(Cmp::F64Lt, Rhs::Local, 0, 1, _)
+        )),
+        1
+    );
+    assert_eq!(count("br_apart", |x| matches!(x, Instr::JumpIfCmp(..))), 0);
+    assert_eq!(
+        count("if", |x| matches!(x, Instr::BrUnlessCmp(Cmp::F64Ne, _))),
+        1
+    );
+    assert_eq!(
+        count("ge32", |x| matches!(
+            x,
+            Instr::JumpIfCmp(Cmp::F32Ge, Rhs::Const, 0, _, _)
+        )),
+        1
+    );
 }

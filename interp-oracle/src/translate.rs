@@ -347,7 +347,7 @@ impl Translator<'_> {
             (Some(Instr::LocalGetConst(a, c)), op) => match (IntOp::of_i32_or_add(op), Cmp::of(op))
             {
                 (Some(o), _) => Some(Instr::I32BinLocalConst(o, *a, *c)),
-                (None, Some(cmp)) if cmp.is_i32() => Some(Instr::CmpLocal(cmp, Rhs::Const, *a, *c)),
+                (None, Some(cmp)) if cmp.is_32() => Some(Instr::CmpLocal(cmp, Rhs::Const, *a, *c)),
                 _ => None,
             },
             (Some(Instr::I32BinLocalConst(op, a, c)), Instr::LocalSet(d)) => {
@@ -415,7 +415,7 @@ impl Translator<'_> {
                 return;
             }
             O::If { blockty } => {
-                // After an integer comparison or `i32.eqz` (with no label between), the two are
+                // After a comparison or `i32.eqz` (with no label between), the two are
                 // fused.
                 let last = self.instrs.last_mut().filter(|_| fusable);
                 let fused = match last.as_deref() {
