@@ -693,6 +693,17 @@ impl Store {
                             pc = target as usize;
                         }
                     }
+                    Instr::JumpIfCmpConst(c, target, k) => {
+                        if numeric::compare(c, pop!(), Slot::from(k)) {
+                            consume_fuel!();
+                            pc = target as usize;
+                        }
+                    }
+                    Instr::JumpUnlessCmpConst(c, target, k) => {
+                        if !numeric::compare(c, pop!(), Slot::from(k)) {
+                            pc = target as usize;
+                        }
+                    }
                     Instr::JumpIfLocal(a, target) => {
                         if slots[a as usize] as u32 != 0 {
                             consume_fuel!();
@@ -953,6 +964,10 @@ impl Store {
                         let r = Slot::from(numeric::i32_binary(op, a, c));
                         slots[d as usize] = r;
                         push!(r);
+                    }
+                    Instr::CmpConst(c, k) => {
+                        let x = pop!();
+                        push!(Slot::from(numeric::compare(c, x, Slot::from(k))));
                     }
                     Instr::CmpLocal(c, rhs, a, b) => {
                         push!(Slot::from(numeric::compare(

@@ -30,7 +30,8 @@
 //! [`Instr::CmpLocal`] and, with the `br_if` or `if` after it, [`Instr::JumpIfCmp`] and
 //! [`Instr::JumpUnlessCmp`]; [`Rhs`] says whether the right operand is a local or a
 //! constant; [`Instr::JumpIfLocal`] and [`Instr::JumpIfTee`] for a local tested by `br_if`;
-//! [`Instr::LoadAt`] for a load whose address is a local or a sum, [`Instr::StoreAt`] for a
+//! [`Instr::CmpConst`], [`Instr::JumpIfCmpConst`] and [`Instr::JumpUnlessCmpConst`] for a
+//! comparison with a constant; [`Instr::LoadAt`] for a load whose address is a local or a sum, [`Instr::StoreAt`] for a
 //! store of a local or constant to a local address); [`Instr::BrUnlessEqz`]
 //! is `i32.eqz; if`.
 //! The pre-pass fuses a pair only when no label lies between its halves (see
@@ -184,6 +185,13 @@ pub(crate) enum Instr {
     JumpIfCmp(Cmp, Rhs, u32, u32, u32),
     /// [`Instr::CmpLocal`] and the `if` after it: jump to the pc unless the comparison holds.
     JumpUnlessCmp(Cmp, Rhs, u32, u32, u32),
+    /// [`Instr::CmpConst`] and the `br_if` after it, when the branch moves no operand: pop
+    /// the left operand and, if the comparison with the constant holds, a taken branch to
+    /// the pc.
+    JumpIfCmpConst(Cmp, u32, u64),
+    /// [`Instr::CmpConst`] and the `if` after it: pop the left operand, jump to the pc
+    /// unless the comparison with the constant holds.
+    JumpUnlessCmpConst(Cmp, u32, u64),
     /// `local.get a; br_if l` when the branch moves no operand: jump (a taken branch) to the
     /// pc if local `a` is not zero.
     JumpIfLocal(u32, u32),
@@ -402,6 +410,11 @@ pub(crate) enum Instr {
     /// constant `b` (see [`Rhs`]): `LocalGet2(a, b)` or `LocalGetConst(a, b)` and the
     /// comparison, fused. Pushes the result; see [`Instr::JumpIfCmp`] for the branch after it.
     CmpLocal(Cmp, Rhs, u32, u32),
+    /// A comparison whose right operand is the constant `c` (an `i32.const` or `f32.const`,
+    /// zero-extended, or an `i64.const` or `f64.const`) and left one popped: the constant and
+    /// the comparison, fused. Pushes the result; see [`Instr::JumpIfCmpConst`] for the
+    /// branch after it.
+    CmpConst(Cmp, u64),
 
     // i32 comparisons and arithmetic.
     I32Eqz,

@@ -1199,7 +1199,11 @@ fn compare_and_br_if_fuse() {
     assert_eq!(count("cmp64", |x| matches!(x, Instr::JumpIfCmp(..))), 2);
     assert_eq!(count("below", |x| matches!(x, Instr::JumpIfCmp(..))), 0);
     assert_eq!(count("below", |x| matches!(x, Instr::CmpLocal(..))), 2);
-    assert_eq!(count("below", |x| matches!(x, Instr::BrIfCmp(..))), 1);
+    // (A comparison of an operand with a constant, and a branch that moves nothing.)
+    assert_eq!(
+        count("below", |x| matches!(x, Instr::JumpIfCmpConst(..))),
+        1
+    );
     assert_eq!(count("below", |x| matches!(x, Instr::JumpUnlessCmp(..))), 1);
     assert_eq!(count("flag", |x| matches!(x, Instr::CmpLocal(..))), 2);
 }
@@ -2028,6 +2032,88 @@ fn float_comparisons_fused_with_branches() {
             x,
             Instr::JumpIfCmp(Cmp::F32Ge, Rhs::Const, 0, _, _)
         )),
+        1
+    );
+}
+
+/// A comparison with a constant (`Instr::CmpConst`), alone or with the `br_if` or `if` after
+/// it (`Instr::JumpIfCmpConst`, `Instr::JumpUnlessCmpConst`), computes the unfused rules'
+/// results and fuel, for every number type, NaNs included.
+#[test]
+fn comparisons_with_a_constant() {
+    let (mut s, i) = setup(
+        r#"(module
+            (func (export "f64") (param $x f64) (result i32)
+              (block $t (br_if $t (f64.gt (f64.add (local.get $x) (f64.const 0)) (f64.const 4)))
+                (return (i32.const 0)))
+              (i32.const 1))
+            (func (export "f64_apart") (param $x f64) (result i32)
+              (block $t (f64.gt (f64.add (local.get $x) (f64.const 0)) (f64.const 4)) (nop) (br_if $t)
+                (return (i32.const 0)))
+              (i32.const 1))
+            (func (export "i64") (param $x i64) (result i32)
+              (if (result i32) (i64.lt_s (i64.add (local.get $x) (i64.const 0)) (i64.const -5))
+                (then (i32.const 1)) (else (i32.const 0))))
+            (func (export "f32") (param $x f32) (result i32)
+              (f32.ne (f32.add (local.get $x) (f32.const 0)) (f32.const 1.5)))
+            (func (export "i32") (param $x i32) (result i32)
+              (block $t (result i32)
+                (br_if $t (i32.const 7) (i32.ge_u (i32.add (local.get $x) (i32.const 0)) (i32.const 3)))
+                (drop) (i32.const 0))))"#,
+    );
+    let mut run = |name: &str, x: Value| {
+        s.set_fuel(Some(100));
+        let r = call1(&mut s, i, name, &[x]);
+        (r, 100 - s.fuel().unwrap_or(0))
+    };
+    for x in [
+        0.0,
+        -0.0,
+        4.0,
+        4.5,
+        -5.0,
+        -6.0,
+        1.5,
+        f64::INFINITY,
+        f64::NAN,
+    ] {
+        let (r, fuel) = run("f64", Value::F64(x.to_bits()));
+        assert_eq!(r, Value::I32(u32::from(x > 4.0)), "{x} > 4");
+        assert_eq!((r, fuel), run("f64_apart", Value::F64(x.to_bits())));
+        let r = run("i64", Value::I64(x as i64 as u64)).0;
+        assert_eq!(r, Value::I32(u32::from((x as i64) < -5)), "{x} < -5");
+        let r = run("f32", Value::F32((x as f32).to_bits())).0;
+        assert_eq!(r, Value::I32(u32::from(x as f32 != 1.5)), "{x} != 1.5");
+        let r = run("i32", Value::I32(x as i32 as u32)).0;
+        assert_eq!(r, Value::I32(if x as i32 as u32 >= 3 { 7 } else { 0 }));
+    }
+    use crate::instr::{Cmp, Instr};
+    let count = |name: &str, p: fn(&Instr) -> bool| count_instrs(&s, i, name, p);
+    assert_eq!(
+        count("f64", |x| matches!(
+            x,
+            Instr::JumpIfCmpConst(Cmp::F64Gt, _, 0x4010_0000_0000_0000)
+        )),
+        1
+    );
+    assert_eq!(
+        count("f64_apart", |x| matches!(x, Instr::CmpConst(Cmp::F64Gt, _))),
+        1
+    );
+    assert_eq!(
+        count(
+            "i64",
+            |x| matches!(x, Instr::JumpUnlessCmpConst(Cmp::I64LtS, _, k) if *k == -5i64 as u64)
+        ),
+        1
+    );
+    assert_eq!(
+        count("f32", |x| matches!(x, Instr::CmpConst(Cmp::F32Ne, _))),
+        1
+    );
+    // The branch keeps a value: not a jump.
+    assert_eq!(
+        count("i32", |x| matches!(x, Instr::CmpConst(Cmp::I32GeU, 3))),
         1
     );
 }

@@ -267,6 +267,8 @@ impl Translator<'_> {
                 | Instr::BrUnlessEqz(t)
                 | Instr::JumpIfCmp(.., t)
                 | Instr::JumpUnlessCmp(.., t)
+                | Instr::JumpIfCmpConst(_, t, _)
+                | Instr::JumpUnlessCmpConst(_, t, _)
                 | Instr::JumpIfLocal(_, t)
                 | Instr::JumpIfTee(_, t) => *t = target,
                 _ => {}
@@ -359,6 +361,12 @@ impl Translator<'_> {
             (Some(Instr::LocalGet2(a, b)), op) if Cmp::of(op).is_some() => {
                 Cmp::of(op).map(|cmp| Instr::CmpLocal(cmp, Rhs::Local, *a, *b))
             }
+            (Some(Instr::Const32(c)), op) if Cmp::of(op).is_some() => {
+                Cmp::of(op).map(|cmp| Instr::CmpConst(cmp, u64::from(*c)))
+            }
+            (Some(Instr::Const64(c)), op) if Cmp::of(op).is_some() => {
+                Cmp::of(op).map(|cmp| Instr::CmpConst(cmp, *c))
+            }
             (Some(Instr::Const32(c)), Instr::I32Add) => Some(Instr::I32AddConst(*c)),
             (Some(Instr::Const32(c)), op) => IntOp::of_i32(op).map(|o| Instr::I32BinConst(o, *c)),
             (Some(Instr::Const64(c)), op) => IntOp::of_i64(op).map(|o| Instr::I64BinConst(o, *c)),
@@ -422,6 +430,7 @@ impl Translator<'_> {
                     Some(Instr::CmpLocal(c, rhs, a, b)) => {
                         Some(Instr::JumpUnlessCmp(*c, *rhs, *a, *b, 0))
                     }
+                    Some(Instr::CmpConst(c, k)) => Some(Instr::JumpUnlessCmpConst(*c, 0, *k)),
                     Some(Instr::I32Eqz) => Some(Instr::BrUnlessEqz(0)),
                     Some(l) => Cmp::of(*l).map(|c| Instr::BrUnlessCmp(c, 0)),
                     None => None,
@@ -455,6 +464,7 @@ impl Translator<'_> {
                 // So is one after a `local.get` or `local.tee`, testing the local.
                 let jump = |last: Instr| match last {
                     Instr::CmpLocal(c, rhs, a, b) => Some(Instr::JumpIfCmp(c, rhs, a, b, 0)),
+                    Instr::CmpConst(c, k) => Some(Instr::JumpIfCmpConst(c, 0, k)),
                     Instr::LocalGet(a) => Some(Instr::JumpIfLocal(a, 0)),
                     Instr::LocalTee(a) => Some(Instr::JumpIfTee(a, 0)),
                     _ => None,
