@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use crate::instance::{ExnInst, FuncKind, Instance};
 use crate::instr::FuncCode;
-use crate::instr::{Addr, Branch, Instr, Load, MemArg, Rhs};
+use crate::instr::{Addr, Branch, Instr, Load, MemArg, Rhs, Width};
 use crate::value::{
     DEFAULT_SLOT, RefKind, Slot, funcref_slot, ref_slot, slot_funcref, slot_ref, slot_to_value,
     value_to_slot,
@@ -693,6 +693,17 @@ impl Store {
                             pc = target as usize;
                         }
                     }
+                    Instr::JumpIfCmpConst(c, target, k) => {
+                        if numeric::compare(c, pop!(), Slot::from(k)) {
+                            consume_fuel!();
+                            pc = target as usize;
+                        }
+                    }
+                    Instr::JumpUnlessCmpConst(c, target, k) => {
+                        if !numeric::compare(c, pop!(), Slot::from(k)) {
+                            pc = target as usize;
+                        }
+                    }
                     Instr::JumpIfLocal(a, target) => {
                         if slots[a as usize] as u32 != 0 {
                             consume_fuel!();
@@ -884,6 +895,17 @@ impl Store {
                         };
                         push!(load_from_mem0!(load, addr, offset.get()));
                     }
+                    Instr::StoreAt(w, rhs, a, v, offset) => {
+                        let addr = slots[a as usize] as u64;
+                        let v = operand!(rhs, v) as u64;
+                        let (mem, off) = (&mut self.mems[mem0].data, u64::from(offset));
+                        match w {
+                            Width::B1 => memory::store(mem, addr, off, [v as u8])?,
+                            Width::B2 => memory::store(mem, addr, off, (v as u16).to_le_bytes())?,
+                            Width::B4 => memory::store(mem, addr, off, (v as u32).to_le_bytes())?,
+                            Width::B8 => memory::store(mem, addr, off, v.to_le_bytes())?,
+                        }
+                    }
                     Instr::I32Store(m) | Instr::F32Store(m) | Instr::I64Store32(m) => {
                         store!(m, u32, v => v.to_le_bytes())
                     }
@@ -942,6 +964,10 @@ impl Store {
                         let r = Slot::from(numeric::i32_binary(op, a, c));
                         slots[d as usize] = r;
                         push!(r);
+                    }
+                    Instr::CmpConst(c, k) => {
+                        let x = pop!();
+                        push!(Slot::from(numeric::compare(c, x, Slot::from(k))));
                     }
                     Instr::CmpLocal(c, rhs, a, b) => {
                         push!(Slot::from(numeric::compare(

@@ -20,7 +20,7 @@
 //! Fused pairs: the interpreter's time goes mostly into dispatching one instruction after
 //! another, so very frequent pairs are one instruction each ([`Instr::LocalGet2`],
 //! [`Instr::LocalSetGet`], [`Instr::I32AddConst`], [`Instr::BrIfEqz`], [`Instr::BrIfCmp`]
-//! and [`Instr::BrUnlessCmp`] for an integer comparison and a `br_if` or an `if`, [`Instr::I32BinConst`] and [`Instr::I64BinConst`]
+//! and [`Instr::BrUnlessCmp`] for a comparison and a `br_if` or an `if`, [`Instr::I32BinConst`] and [`Instr::I64BinConst`]
 //! for a constant and the integer operation it is the right operand of, [`Instr::BinLocal`]
 //! and [`Instr::BinLocals`] for a binary operation whose right or both operands are
 //! `local.get`s, [`Instr::BinLocalTo`] and [`Instr::BinLocalsTo`] for those and the
@@ -30,7 +30,9 @@
 //! [`Instr::CmpLocal`] and, with the `br_if` or `if` after it, [`Instr::JumpIfCmp`] and
 //! [`Instr::JumpUnlessCmp`]; [`Rhs`] says whether the right operand is a local or a
 //! constant; [`Instr::JumpIfLocal`] and [`Instr::JumpIfTee`] for a local tested by `br_if`;
-//! [`Instr::LoadAt`] for a load whose address is a local or a sum); [`Instr::BrUnlessEqz`]
+//! [`Instr::CmpConst`], [`Instr::JumpIfCmpConst`] and [`Instr::JumpUnlessCmpConst`] for a
+//! comparison with a constant; [`Instr::LoadAt`] for a load whose address is a local or a sum, [`Instr::StoreAt`] for a
+//! store of a local or constant to a local address); [`Instr::BrUnlessEqz`]
 //! is `i32.eqz; if`.
 //! The pre-pass fuses a pair only when no label lies between its halves (see
 //! `Translator::emit`), so no branch can land in the middle.
@@ -165,13 +167,13 @@ pub(crate) enum Instr {
     Jump(u32),
     /// `if`: jump to the pc when the condition is zero.
     BrUnless(u32),
-    /// An integer comparison and the `if` after it, fused: jump to the pc unless it holds.
+    /// A comparison and the `if` after it, fused: jump to the pc unless it holds.
     BrUnlessCmp(Cmp, u32),
     Br(Branch),
     BrIf(Branch),
     /// `i32.eqz; br_if`, fused: branch if the operand is zero.
     BrIfEqz(Branch),
-    /// An integer comparison and the `br_if` after it, fused: branch if it holds.
+    /// A comparison and the `br_if` after it, fused: branch if it holds.
     BrIfCmp(Cmp, Branch),
     /// `i32.eqz; if`, fused: jump to the pc unless the operand is zero.
     BrUnlessEqz(u32),
@@ -183,6 +185,13 @@ pub(crate) enum Instr {
     JumpIfCmp(Cmp, Rhs, u32, u32, u32),
     /// [`Instr::CmpLocal`] and the `if` after it: jump to the pc unless the comparison holds.
     JumpUnlessCmp(Cmp, Rhs, u32, u32, u32),
+    /// [`Instr::CmpConst`] and the `br_if` after it, when the branch moves no operand: pop
+    /// the left operand and, if the comparison with the constant holds, a taken branch to
+    /// the pc.
+    JumpIfCmpConst(Cmp, u32, u64),
+    /// [`Instr::CmpConst`] and the `if` after it: pop the left operand, jump to the pc
+    /// unless the comparison with the constant holds.
+    JumpUnlessCmpConst(Cmp, u32, u64),
     /// `local.get a; br_if l` when the branch moves no operand: jump (a taken branch) to the
     /// pc if local `a` is not zero.
     JumpIfLocal(u32, u32),
@@ -290,6 +299,10 @@ pub(crate) enum Instr {
     /// of the two `i32`s on top (`i32.add` before it), see [`Addr`]: one dispatch instead of
     /// two, and the address is never pushed.
     LoadAt(Load, Addr, u32, Offset),
+    /// A store to memory 0 whose address is local `a` and value local or constant `v` (see
+    /// [`Rhs`]): `LocalGet2(a, v)` or `LocalGetConst(a, v)` and the store, fused, when the
+    /// store's offset (the last immediate) fits in 32 bits.
+    StoreAt(Width, Rhs, u32, u32, u32),
     MemorySize(u32),
     MemoryGrow(u32),
     MemoryInit {
@@ -393,10 +406,15 @@ pub(crate) enum Instr {
     I32BinLocalConstTo(IntOp, u32, u32, u32),
     /// `I32BinLocalConst(op, a, c)` and the `local.tee d` after it: `d = a op c`, pushed too.
     I32BinLocalConstTee(IntOp, u32, u32, u32),
-    /// An integer comparison whose left operand is local `a` and right one local or
+    /// A comparison whose left operand is local `a` and right one local or
     /// constant `b` (see [`Rhs`]): `LocalGet2(a, b)` or `LocalGetConst(a, b)` and the
     /// comparison, fused. Pushes the result; see [`Instr::JumpIfCmp`] for the branch after it.
     CmpLocal(Cmp, Rhs, u32, u32),
+    /// A comparison whose right operand is the constant `c` (an `i32.const` or `f32.const`,
+    /// zero-extended, or an `i64.const` or `f64.const`) and left one popped: the constant and
+    /// the comparison, fused. Pushes the result; see [`Instr::JumpIfCmpConst`] for the
+    /// branch after it.
+    CmpConst(Cmp, u64),
 
     // i32 comparisons and arithmetic.
     I32Eqz,
@@ -687,6 +705,32 @@ impl Load {
     }
 }
 
+/// How many bytes [`Instr::StoreAt`] writes: the low bytes of the value, little-endian, as the
+/// store instructions of that width do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Width {
+    B1,
+    B2,
+    B4,
+    B8,
+}
+
+impl Width {
+    /// The width of the store `instr` is and its offset, if it is a store of a number to
+    /// memory 0 with an offset that fits in 32 bits.
+    pub fn of_store(instr: Instr) -> Option<(Width, u32)> {
+        let (w, m) = match instr {
+            Instr::I32Store8(m) | Instr::I64Store8(m) => (Width::B1, m),
+            Instr::I32Store16(m) | Instr::I64Store16(m) => (Width::B2, m),
+            Instr::I32Store(m) | Instr::F32Store(m) | Instr::I64Store32(m) => (Width::B4, m),
+            Instr::I64Store(m) | Instr::F64Store(m) => (Width::B8, m),
+            _ => return None,
+        };
+        let offset = u32::try_from(m.offset()).ok()?;
+        (m.mem == 0).then_some((w, offset))
+    }
+}
+
 /// Where [`Instr::LoadAt`]'s address comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Addr {
@@ -716,52 +760,98 @@ pub(crate) enum FloatOp {
     Copysign,
 }
 
-/// A non-trapping binary operation of two numbers of the same type, the immediate of
-/// [`Instr::BinLocal`] and [`Instr::BinLocals`] (their rule is `exec::numeric::binary`,
-/// which applies the rule of the instruction of the same name).
+/// A non-trapping binary operation of two numbers of the same type, named after its
+/// instruction: the immediate of [`Instr::BinLocal`] and [`Instr::BinLocals`] (their rule is
+/// `exec::numeric::binary`, which applies the rule of the instruction of the same name). One
+/// flat enum, not a type and an [`IntOp`] or [`FloatOp`]: choosing the rule is then one jump,
+/// not two.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum BinOp {
-    I32(IntOp),
-    I64(IntOp),
-    F32(FloatOp),
-    F64(FloatOp),
+    I32Add,
+    I32Sub,
+    I32Mul,
+    I32And,
+    I32Or,
+    I32Xor,
+    I32Shl,
+    I32ShrS,
+    I32ShrU,
+    I32Rotl,
+    I32Rotr,
+    I64Add,
+    I64Sub,
+    I64Mul,
+    I64And,
+    I64Or,
+    I64Xor,
+    I64Shl,
+    I64ShrS,
+    I64ShrU,
+    I64Rotl,
+    I64Rotr,
+    F32Add,
+    F32Sub,
+    F32Mul,
+    F32Div,
+    F32Min,
+    F32Max,
+    F32Copysign,
+    F64Add,
+    F64Sub,
+    F64Mul,
+    F64Div,
+    F64Min,
+    F64Max,
+    F64Copysign,
 }
 
 impl BinOp {
     /// The operation `instr` is, if it is one of these.
     pub fn of(instr: Instr) -> Option<BinOp> {
-        let float = |op| {
-            Some(match op {
-                Instr::F32Add | Instr::F64Add => FloatOp::Add,
-                Instr::F32Sub | Instr::F64Sub => FloatOp::Sub,
-                Instr::F32Mul | Instr::F64Mul => FloatOp::Mul,
-                Instr::F32Div | Instr::F64Div => FloatOp::Div,
-                Instr::F32Min | Instr::F64Min => FloatOp::Min,
-                Instr::F32Max | Instr::F64Max => FloatOp::Max,
-                Instr::F32Copysign | Instr::F64Copysign => FloatOp::Copysign,
-                _ => return None,
-            })
-        };
-        match instr {
-            Instr::I32Add => Some(BinOp::I32(IntOp::Add)),
-            Instr::F32Add
-            | Instr::F32Sub
-            | Instr::F32Mul
-            | Instr::F32Div
-            | Instr::F32Min
-            | Instr::F32Max
-            | Instr::F32Copysign => float(instr).map(BinOp::F32),
-            _ => IntOp::of_i32(instr)
-                .map(BinOp::I32)
-                .or_else(|| IntOp::of_i64(instr).map(BinOp::I64))
-                .or_else(|| float(instr).map(BinOp::F64)),
-        }
+        Some(match instr {
+            Instr::I32Add => BinOp::I32Add,
+            Instr::I32Sub => BinOp::I32Sub,
+            Instr::I32Mul => BinOp::I32Mul,
+            Instr::I32And => BinOp::I32And,
+            Instr::I32Or => BinOp::I32Or,
+            Instr::I32Xor => BinOp::I32Xor,
+            Instr::I32Shl => BinOp::I32Shl,
+            Instr::I32ShrS => BinOp::I32ShrS,
+            Instr::I32ShrU => BinOp::I32ShrU,
+            Instr::I32Rotl => BinOp::I32Rotl,
+            Instr::I32Rotr => BinOp::I32Rotr,
+            Instr::I64Add => BinOp::I64Add,
+            Instr::I64Sub => BinOp::I64Sub,
+            Instr::I64Mul => BinOp::I64Mul,
+            Instr::I64And => BinOp::I64And,
+            Instr::I64Or => BinOp::I64Or,
+            Instr::I64Xor => BinOp::I64Xor,
+            Instr::I64Shl => BinOp::I64Shl,
+            Instr::I64ShrS => BinOp::I64ShrS,
+            Instr::I64ShrU => BinOp::I64ShrU,
+            Instr::I64Rotl => BinOp::I64Rotl,
+            Instr::I64Rotr => BinOp::I64Rotr,
+            Instr::F32Add => BinOp::F32Add,
+            Instr::F32Sub => BinOp::F32Sub,
+            Instr::F32Mul => BinOp::F32Mul,
+            Instr::F32Div => BinOp::F32Div,
+            Instr::F32Min => BinOp::F32Min,
+            Instr::F32Max => BinOp::F32Max,
+            Instr::F32Copysign => BinOp::F32Copysign,
+            Instr::F64Add => BinOp::F64Add,
+            Instr::F64Sub => BinOp::F64Sub,
+            Instr::F64Mul => BinOp::F64Mul,
+            Instr::F64Div => BinOp::F64Div,
+            Instr::F64Min => BinOp::F64Min,
+            Instr::F64Max => BinOp::F64Max,
+            Instr::F64Copysign => BinOp::F64Copysign,
+            _ => return None,
+        })
     }
 }
 
-/// A comparison of two `i32`s or two `i64`s, the immediate of [`Instr::BrIfCmp`] (its rule is
-/// `exec::numeric::compare`). (No float comparisons: with them `compare` was no longer
-/// inlined into the dispatch loop, and the call cost more than the fused dispatches saved.)
+/// A comparison of two numbers of the same type, the immediate of [`Instr::BrIfCmp`] (its
+/// rule is `exec::numeric::compare`, inlined into the dispatch loop).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Cmp {
     I32Eq,
@@ -784,14 +874,32 @@ pub(crate) enum Cmp {
     I64LeU,
     I64GeS,
     I64GeU,
+    F32Eq,
+    F32Ne,
+    F32Lt,
+    F32Gt,
+    F32Le,
+    F32Ge,
+    F64Eq,
+    F64Ne,
+    F64Lt,
+    F64Gt,
+    F64Le,
+    F64Ge,
 }
 
 impl Cmp {
-    /// Whether this compares two `i32`s.
-    pub fn is_i32(self) -> bool {
+    /// Whether this compares two 32-bit numbers (`i32` or `f32`).
+    pub fn is_32(self) -> bool {
         matches!(
             self,
-            Cmp::I32Eq
+            Cmp::F32Eq
+                | Cmp::F32Ne
+                | Cmp::F32Lt
+                | Cmp::F32Gt
+                | Cmp::F32Le
+                | Cmp::F32Ge
+                | Cmp::I32Eq
                 | Cmp::I32Ne
                 | Cmp::I32LtS
                 | Cmp::I32LtU
@@ -804,7 +912,7 @@ impl Cmp {
         )
     }
 
-    /// The comparison `instr` is, if it is an integer comparison of two operands.
+    /// The comparison `instr` is, if it is a comparison of two operands.
     pub fn of(instr: Instr) -> Option<Cmp> {
         Some(match instr {
             Instr::I32Eq => Cmp::I32Eq,
@@ -827,6 +935,18 @@ impl Cmp {
             Instr::I64LeU => Cmp::I64LeU,
             Instr::I64GeS => Cmp::I64GeS,
             Instr::I64GeU => Cmp::I64GeU,
+            Instr::F32Eq => Cmp::F32Eq,
+            Instr::F32Ne => Cmp::F32Ne,
+            Instr::F32Lt => Cmp::F32Lt,
+            Instr::F32Gt => Cmp::F32Gt,
+            Instr::F32Le => Cmp::F32Le,
+            Instr::F32Ge => Cmp::F32Ge,
+            Instr::F64Eq => Cmp::F64Eq,
+            Instr::F64Ne => Cmp::F64Ne,
+            Instr::F64Lt => Cmp::F64Lt,
+            Instr::F64Gt => Cmp::F64Gt,
+            Instr::F64Le => Cmp::F64Le,
+            Instr::F64Ge => Cmp::F64Ge,
             _ => return None,
         })
     }

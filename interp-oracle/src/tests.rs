@@ -1068,16 +1068,13 @@ fn fused_pairs_never_span_a_label() {
     )));
     assert!(has(|x| matches!(
         x,
-        Instr::BinLocalsTo(BinOp::I32(IntOp::Add), 2, 1, 2)
+        Instr::BinLocalsTo(BinOp::I32Add, 2, 1, 2)
     )));
     assert!(has(|x| matches!(
         x,
         Instr::JumpIfCmp(Cmp::I32LtU, Rhs::Local, 1, 0, _)
     )));
-    assert!(has(|x| matches!(
-        x,
-        Instr::BinLocals(BinOp::I32(IntOp::Mul), 1, 0)
-    )));
+    assert!(has(|x| matches!(x, Instr::BinLocals(BinOp::I32Mul, 1, 0))));
     // ... but not across the loop's label: the `local.set $i` before it is fused only with
     // its constant.
     assert!(has(|x| matches!(x, Instr::LocalSetConst(1, 0))));
@@ -1089,10 +1086,7 @@ fn fused_pairs_never_span_a_label() {
     let has = |p: fn(&Instr) -> bool| code.iter().any(p);
     assert!(has(|x| matches!(x, Instr::I32AddConst(1))));
     assert!(has(|x| matches!(x, Instr::LocalSetGet(1, 2))));
-    assert!(has(|x| matches!(
-        x,
-        Instr::BinLocalTo(BinOp::I32(IntOp::Add), 1, 2)
-    )));
+    assert!(has(|x| matches!(x, Instr::BinLocalTo(BinOp::I32Add, 1, 2))));
     assert!(has(|x| matches!(
         x,
         Instr::JumpIfCmp(Cmp::I32LtU, Rhs::Const, 2, 100, _)
@@ -1205,7 +1199,11 @@ fn compare_and_br_if_fuse() {
     assert_eq!(count("cmp64", |x| matches!(x, Instr::JumpIfCmp(..))), 2);
     assert_eq!(count("below", |x| matches!(x, Instr::JumpIfCmp(..))), 0);
     assert_eq!(count("below", |x| matches!(x, Instr::CmpLocal(..))), 2);
-    assert_eq!(count("below", |x| matches!(x, Instr::BrIfCmp(..))), 1);
+    // (A comparison of an operand with a constant, and a branch that moves nothing.)
+    assert_eq!(
+        count("below", |x| matches!(x, Instr::JumpIfCmpConst(..))),
+        1
+    );
     assert_eq!(count("below", |x| matches!(x, Instr::JumpUnlessCmp(..))), 1);
     assert_eq!(count("flag", |x| matches!(x, Instr::CmpLocal(..))), 2);
 }
@@ -1218,7 +1216,7 @@ fn compare_and_br_if_fuse() {
 /// not fused and still traps.
 #[test]
 fn binary_with_local_operands_fuses() {
-    use crate::instr::{BinOp, FloatOp, Instr, IntOp};
+    use crate::instr::{BinOp, Instr};
     let (mut s, i) = setup(
         r#"(module
             (func (export "i32") (param $a i32) (param $b i32) (result i32)
@@ -1344,24 +1342,24 @@ fn binary_with_local_operands_fuses() {
         code.instrs.clone()
     };
     let code = code_of(&s, "i32");
-    assert!(code.contains(&Instr::BinLocal(BinOp::I32(IntOp::Sub), 0)));
-    assert!(code.contains(&Instr::BinLocals(BinOp::I32(IntOp::Shl), 0, 1)));
-    assert!(code.contains(&Instr::BinLocals(BinOp::I32(IntOp::Rotr), 1, 0)));
+    assert!(code.contains(&Instr::BinLocal(BinOp::I32Sub, 0)));
+    assert!(code.contains(&Instr::BinLocals(BinOp::I32Shl, 0, 1)));
+    assert!(code.contains(&Instr::BinLocals(BinOp::I32Rotr, 1, 0)));
     let code = code_of(&s, "f64");
-    assert!(code.contains(&Instr::BinLocals(BinOp::F64(FloatOp::Mul), 0, 1)));
-    assert!(code.contains(&Instr::BinLocal(BinOp::F64(FloatOp::Add), 0)));
-    assert!(code.contains(&Instr::BinLocal(BinOp::F64(FloatOp::Div), 1)));
+    assert!(code.contains(&Instr::BinLocals(BinOp::F64Mul, 0, 1)));
+    assert!(code.contains(&Instr::BinLocal(BinOp::F64Add, 0)));
+    assert!(code.contains(&Instr::BinLocal(BinOp::F64Div, 1)));
     let code = code_of(&s, "f32");
-    assert!(code.contains(&Instr::BinLocals(BinOp::F32(FloatOp::Min), 0, 1)));
-    assert!(code.contains(&Instr::BinLocal(BinOp::F32(FloatOp::Copysign), 1)));
+    assert!(code.contains(&Instr::BinLocals(BinOp::F32Min, 0, 1)));
+    assert!(code.contains(&Instr::BinLocal(BinOp::F32Copysign, 1)));
     let code = code_of(&s, "to");
-    assert!(code.contains(&Instr::BinLocalsTo(BinOp::I64(IntOp::Rotl), 0, 1, 2)));
-    assert!(code.contains(&Instr::BinLocalsTo(BinOp::I64(IntOp::Sub), 2, 0, 1)));
-    assert!(code.contains(&Instr::BinLocalsTo(BinOp::I64(IntOp::And), 2, 1, 0)));
+    assert!(code.contains(&Instr::BinLocalsTo(BinOp::I64Rotl, 0, 1, 2)));
+    assert!(code.contains(&Instr::BinLocalsTo(BinOp::I64Sub, 2, 0, 1)));
+    assert!(code.contains(&Instr::BinLocalsTo(BinOp::I64And, 2, 1, 0)));
     // Inside the block (whose start leaves a label before its first instruction only).
-    assert!(code.contains(&Instr::BinLocalsTo(BinOp::I64(IntOp::Xor), 0, 1, 2)));
+    assert!(code.contains(&Instr::BinLocalsTo(BinOp::I64Xor, 0, 1, 2)));
     let code = code_of(&s, "f64to");
-    assert!(code.contains(&Instr::BinLocalTo(BinOp::F64(FloatOp::Mul), 0, 0)));
+    assert!(code.contains(&Instr::BinLocalTo(BinOp::F64Mul, 0, 0)));
     let code = code_of(&s, "div");
     assert!(
         !code
@@ -1906,5 +1904,216 @@ fn locals_tested_by_br_if() {
     assert_eq!(
         count("popcnt_apart", |x| matches!(x, Instr::JumpIfLocal(..))),
         0
+    );
+}
+
+/// Stores whose address is a local and value a local or a constant (`Instr::StoreAt`) write
+/// what the unfused rules write: every width (the value's low bytes), offsets, the trap.
+#[test]
+fn stores_at_a_local() {
+    let (mut s, i) = setup(
+        r#"(module (memory 1)
+            (func (export "st") (param $p i32) (param $v i64) (result i64)
+              (local $w i32) (local $f f32) (local $d f64)
+              (local.set $w (i32.wrap_i64 (local.get $v)))
+              (local.set $f (f32.reinterpret_i32 (local.get $w)))
+              (local.set $d (f64.reinterpret_i64 (local.get $v)))
+              (i64.store (local.get $p) (local.get $v))
+              (i64.store offset=8 (local.get $p) (local.get $v))
+              (i32.store8 offset=8 (local.get $p) (local.get $w))
+              (i32.store16 offset=10 (local.get $p) (local.get $w))
+              (i64.store8 offset=1 (local.get $p) (local.get $v))
+              (i64.store16 offset=2 (local.get $p) (local.get $v))
+              (i64.store32 offset=4 (local.get $p) (local.get $v))
+              (i32.store offset=16 (local.get $p) (local.get $w))
+              (f32.store offset=20 (local.get $p) (local.get $f))
+              (f64.store offset=24 (local.get $p) (local.get $d))
+              (i32.store8 offset=32 (local.get $p) (i32.const 0x1ff))
+              (i32.store16 offset=34 (local.get $p) (i32.const 0x12345))
+              (i32.store offset=36 (local.get $p) (i32.const -2))
+              (f32.store offset=40 (local.get $p) (f32.const -1))
+              (i64.add (i64.add (i64.load (local.get $p)) (i64.load offset=8 (local.get $p)))
+                (i64.add (i64.add (i64.load offset=16 (local.get $p)) (i64.load offset=24 (local.get $p)))
+                  (i64.add (i64.load offset=32 (local.get $p)) (i64.load offset=40 (local.get $p)))))))"#,
+    );
+    let v: u64 = 0x8877_6655_4433_2211;
+    let w = v as u32;
+    let le = |b: &[u8]| {
+        let mut x = [0u8; 8];
+        x[..b.len()].copy_from_slice(b);
+        u64::from_le_bytes(x)
+    };
+    let mut m = [0u8; 48];
+    m[0..8].copy_from_slice(&v.to_le_bytes());
+    m[8..16].copy_from_slice(&v.to_le_bytes());
+    m[8] = w as u8;
+    m[10..12].copy_from_slice(&(w as u16).to_le_bytes());
+    m[1] = v as u8;
+    m[2..4].copy_from_slice(&(v as u16).to_le_bytes());
+    m[4..8].copy_from_slice(&(v as u32).to_le_bytes());
+    m[16..20].copy_from_slice(&w.to_le_bytes());
+    m[20..24].copy_from_slice(&w.to_le_bytes());
+    m[24..32].copy_from_slice(&v.to_le_bytes());
+    m[32] = 0xff;
+    m[34..36].copy_from_slice(&0x2345u16.to_le_bytes());
+    m[36..40].copy_from_slice(&(-2i32).to_le_bytes());
+    m[40..44].copy_from_slice(&(-1f32).to_bits().to_le_bytes());
+    let want = m.chunks(8).fold(0u64, |acc, c| acc.wrapping_add(le(c)));
+    let args = |p: u32| [Value::I32(p), Value::I64(v)];
+    assert_eq!(call1(&mut s, i, "st", &args(100)), Value::I64(want));
+    let t = trap(&mut s, i, "st", &args(65536 - 8));
+    assert_eq!(t.kind, TrapKind::OutOfBoundsMemoryAccess);
+    use crate::instr::{Instr, Rhs};
+    let count = |p: fn(&Instr) -> bool| count_instrs(&s, i, "st", p);
+    assert_eq!(
+        count(|x| matches!(x, Instr::StoreAt(_, Rhs::Local, ..))),
+        10
+    );
+    assert_eq!(count(|x| matches!(x, Instr::StoreAt(_, Rhs::Const, ..))), 4);
+}
+
+/// Float comparisons fused with the `br_if` or `if` after them (and with their local or
+/// constant operands) compute the unfused rules' results, NaNs and signed zeros included.
+#[test]
+fn float_comparisons_fused_with_branches() {
+    let (mut s, i) = setup(
+        r#"(module
+            (func (export "br") (param $a f64) (param $b f64) (result i32)
+              (block $t (br_if $t (f64.lt (local.get $a) (local.get $b))) (return (i32.const 0)))
+              (i32.const 1))
+            (func (export "br_apart") (param $a f64) (param $b f64) (result i32)
+              (block $t (f64.lt (local.get $a) (local.get $b)) (nop) (br_if $t) (return (i32.const 0)))
+              (i32.const 1))
+            (func (export "if") (param $a f64) (param $b f64) (result i32)
+              (if (result i32) (f64.ne (f64.add (local.get $a) (f64.const 0)) (local.get $b))
+                (then (i32.const 1)) (else (i32.const 0))))
+            (func (export "if_apart") (param $a f64) (param $b f64) (result i32)
+              (f64.ne (f64.add (local.get $a) (f64.const 0)) (local.get $b)) (nop)
+              (if (result i32) (then (i32.const 1)) (else (i32.const 0))))
+            (func (export "ge32") (param $a f32) (result i32)
+              (block $t (br_if $t (f32.ge (local.get $a) (f32.const -0))) (return (i32.const 0)))
+              (i32.const 1))
+            (func (export "ge32_apart") (param $a f32) (result i32)
+              (block $t (f32.ge (local.get $a) (f32.const -0)) (nop) (br_if $t) (return (i32.const 0)))
+              (i32.const 1)))"#,
+    );
+    let vals = [0.0, -0.0, 1.0, -1.5, f64::INFINITY, f64::NAN, -f64::NAN];
+    for a in vals {
+        for b in vals {
+            let args = [Value::F64(a.to_bits()), Value::F64(b.to_bits())];
+            let lt = call1(&mut s, i, "br", &args);
+            assert_eq!(lt, Value::I32(u32::from(a < b)), "{a} < {b}");
+            assert_eq!(lt, call1(&mut s, i, "br_apart", &args));
+            let ne = call1(&mut s, i, "if", &args);
+            assert_eq!(ne, Value::I32(u32::from(a + 0.0 != b)), "{a} != {b}");
+            assert_eq!(ne, call1(&mut s, i, "if_apart", &args));
+        }
+        let x = [Value::F32((a as f32).to_bits())];
+        let ge = call1(&mut s, i, "ge32", &x);
+        assert_eq!(ge, Value::I32(u32::from(a as f32 >= -0.0)), "{a} >= -0");
+        assert_eq!(ge, call1(&mut s, i, "ge32_apart", &x));
+    }
+    use crate::instr::{Cmp, Instr, Rhs};
+    let count = |name: &str, p: fn(&Instr) -> bool| count_instrs(&s, i, name, p);
+    assert_eq!(
+        count("br", |x| matches!(
+            x,
+            Instr::JumpIfCmp(Cmp::F64Lt, Rhs::Local, 0, 1, _)
+        )),
+        1
+    );
+    assert_eq!(count("br_apart", |x| matches!(x, Instr::JumpIfCmp(..))), 0);
+    assert_eq!(
+        count("if", |x| matches!(x, Instr::BrUnlessCmp(Cmp::F64Ne, _))),
+        1
+    );
+    assert_eq!(
+        count("ge32", |x| matches!(
+            x,
+            Instr::JumpIfCmp(Cmp::F32Ge, Rhs::Const, 0, _, _)
+        )),
+        1
+    );
+}
+
+/// A comparison with a constant (`Instr::CmpConst`), alone or with the `br_if` or `if` after
+/// it (`Instr::JumpIfCmpConst`, `Instr::JumpUnlessCmpConst`), computes the unfused rules'
+/// results and fuel, for every number type, NaNs included.
+#[test]
+fn comparisons_with_a_constant() {
+    let (mut s, i) = setup(
+        r#"(module
+            (func (export "f64") (param $x f64) (result i32)
+              (block $t (br_if $t (f64.gt (f64.add (local.get $x) (f64.const 0)) (f64.const 4)))
+                (return (i32.const 0)))
+              (i32.const 1))
+            (func (export "f64_apart") (param $x f64) (result i32)
+              (block $t (f64.gt (f64.add (local.get $x) (f64.const 0)) (f64.const 4)) (nop) (br_if $t)
+                (return (i32.const 0)))
+              (i32.const 1))
+            (func (export "i64") (param $x i64) (result i32)
+              (if (result i32) (i64.lt_s (i64.add (local.get $x) (i64.const 0)) (i64.const -5))
+                (then (i32.const 1)) (else (i32.const 0))))
+            (func (export "f32") (param $x f32) (result i32)
+              (f32.ne (f32.add (local.get $x) (f32.const 0)) (f32.const 1.5)))
+            (func (export "i32") (param $x i32) (result i32)
+              (block $t (result i32)
+                (br_if $t (i32.const 7) (i32.ge_u (i32.add (local.get $x) (i32.const 0)) (i32.const 3)))
+                (drop) (i32.const 0))))"#,
+    );
+    let mut run = |name: &str, x: Value| {
+        s.set_fuel(Some(100));
+        let r = call1(&mut s, i, name, &[x]);
+        (r, 100 - s.fuel().unwrap_or(0))
+    };
+    for x in [
+        0.0,
+        -0.0,
+        4.0,
+        4.5,
+        -5.0,
+        -6.0,
+        1.5,
+        f64::INFINITY,
+        f64::NAN,
+    ] {
+        let (r, fuel) = run("f64", Value::F64(x.to_bits()));
+        assert_eq!(r, Value::I32(u32::from(x > 4.0)), "{x} > 4");
+        assert_eq!((r, fuel), run("f64_apart", Value::F64(x.to_bits())));
+        let r = run("i64", Value::I64(x as i64 as u64)).0;
+        assert_eq!(r, Value::I32(u32::from((x as i64) < -5)), "{x} < -5");
+        let r = run("f32", Value::F32((x as f32).to_bits())).0;
+        assert_eq!(r, Value::I32(u32::from(x as f32 != 1.5)), "{x} != 1.5");
+        let r = run("i32", Value::I32(x as i32 as u32)).0;
+        assert_eq!(r, Value::I32(if x as i32 as u32 >= 3 { 7 } else { 0 }));
+    }
+    use crate::instr::{Cmp, Instr};
+    let count = |name: &str, p: fn(&Instr) -> bool| count_instrs(&s, i, name, p);
+    assert_eq!(
+        count("f64", |x| matches!(
+            x,
+            Instr::JumpIfCmpConst(Cmp::F64Gt, _, 0x4010_0000_0000_0000)
+        )),
+        1
+    );
+    assert_eq!(
+        count("f64_apart", |x| matches!(x, Instr::CmpConst(Cmp::F64Gt, _))),
+        1
+    );
+    assert_eq!(
+        count(
+            "i64",
+            |x| matches!(x, Instr::JumpUnlessCmpConst(Cmp::I64LtS, _, k) if *k == -5i64 as u64)
+        ),
+        1
+    );
+    assert_eq!(
+        count("f32", |x| matches!(x, Instr::CmpConst(Cmp::F32Ne, _))),
+        1
+    );
+    // The branch keeps a value: not a jump.
+    assert_eq!(
+        count("i32", |x| matches!(x, Instr::CmpConst(Cmp::I32GeU, 3))),
+        1
     );
 }

@@ -12,7 +12,7 @@ use std::mem;
 use crate::instr::{
     Addr, BinOp, Branch, Cast, Catch, Cmp, FuncCode, Handlers, Instr, IntOp, Load, MemArg, Region,
     RelaxedBinary, RelaxedTernary, RelaxedUnary, Rhs, Sign, SimdBinary, SimdExtractLane, SimdLoad,
-    SimdMemLaneOp, SimdReplaceLane, SimdShift, SimdTernary, SimdUnary,
+    SimdMemLaneOp, SimdReplaceLane, SimdShift, SimdTernary, SimdUnary, Width,
 };
 use crate::types::{RefTy, heap_from};
 use crate::{FuncType, ValType};
@@ -267,6 +267,8 @@ impl Translator<'_> {
                 | Instr::BrUnlessEqz(t)
                 | Instr::JumpIfCmp(.., t)
                 | Instr::JumpUnlessCmp(.., t)
+                | Instr::JumpIfCmpConst(_, t, _)
+                | Instr::JumpUnlessCmpConst(_, t, _)
                 | Instr::JumpIfLocal(_, t)
                 | Instr::JumpIfTee(_, t) => *t = target,
                 _ => {}
@@ -328,6 +330,12 @@ impl Translator<'_> {
             (Some(Instr::LocalSet(a)), Instr::LocalGet(b)) => Some(Instr::LocalSetGet(*a, b)),
             (Some(Instr::LocalGet(a)), Instr::Const32(c)) => Some(Instr::LocalGetConst(*a, c)),
             (Some(Instr::LocalGet(a)), Instr::LocalSet(d)) => Some(Instr::LocalCopy(*a, d)),
+            (Some(Instr::LocalGet2(a, v)), op) if Width::of_store(op).is_some() => {
+                Width::of_store(op).map(|(w, off)| Instr::StoreAt(w, Rhs::Local, *a, *v, off))
+            }
+            (Some(Instr::LocalGetConst(a, c)), op) if Width::of_store(op).is_some() => {
+                Width::of_store(op).map(|(w, off)| Instr::StoreAt(w, Rhs::Const, *a, *c, off))
+            }
             (Some(Instr::Const32(c)), Instr::LocalSet(d)) => {
                 Some(Instr::LocalSetConst(d, u64::from(*c)))
             }
@@ -341,7 +349,7 @@ impl Translator<'_> {
             (Some(Instr::LocalGetConst(a, c)), op) => match (IntOp::of_i32_or_add(op), Cmp::of(op))
             {
                 (Some(o), _) => Some(Instr::I32BinLocalConst(o, *a, *c)),
-                (None, Some(cmp)) if cmp.is_i32() => Some(Instr::CmpLocal(cmp, Rhs::Const, *a, *c)),
+                (None, Some(cmp)) if cmp.is_32() => Some(Instr::CmpLocal(cmp, Rhs::Const, *a, *c)),
                 _ => None,
             },
             (Some(Instr::I32BinLocalConst(op, a, c)), Instr::LocalSet(d)) => {
@@ -352,6 +360,12 @@ impl Translator<'_> {
             }
             (Some(Instr::LocalGet2(a, b)), op) if Cmp::of(op).is_some() => {
                 Cmp::of(op).map(|cmp| Instr::CmpLocal(cmp, Rhs::Local, *a, *b))
+            }
+            (Some(Instr::Const32(c)), op) if Cmp::of(op).is_some() => {
+                Cmp::of(op).map(|cmp| Instr::CmpConst(cmp, u64::from(*c)))
+            }
+            (Some(Instr::Const64(c)), op) if Cmp::of(op).is_some() => {
+                Cmp::of(op).map(|cmp| Instr::CmpConst(cmp, *c))
             }
             (Some(Instr::Const32(c)), Instr::I32Add) => Some(Instr::I32AddConst(*c)),
             (Some(Instr::Const32(c)), op) => IntOp::of_i32(op).map(|o| Instr::I32BinConst(o, *c)),
@@ -409,13 +423,14 @@ impl Translator<'_> {
                 return;
             }
             O::If { blockty } => {
-                // After an integer comparison or `i32.eqz` (with no label between), the two are
+                // After a comparison or `i32.eqz` (with no label between), the two are
                 // fused.
                 let last = self.instrs.last_mut().filter(|_| fusable);
                 let fused = match last.as_deref() {
                     Some(Instr::CmpLocal(c, rhs, a, b)) => {
                         Some(Instr::JumpUnlessCmp(*c, *rhs, *a, *b, 0))
                     }
+                    Some(Instr::CmpConst(c, k)) => Some(Instr::JumpUnlessCmpConst(*c, 0, *k)),
                     Some(Instr::I32Eqz) => Some(Instr::BrUnlessEqz(0)),
                     Some(l) => Cmp::of(*l).map(|c| Instr::BrUnlessCmp(c, 0)),
                     None => None,
@@ -449,6 +464,7 @@ impl Translator<'_> {
                 // So is one after a `local.get` or `local.tee`, testing the local.
                 let jump = |last: Instr| match last {
                     Instr::CmpLocal(c, rhs, a, b) => Some(Instr::JumpIfCmp(c, rhs, a, b, 0)),
+                    Instr::CmpConst(c, k) => Some(Instr::JumpIfCmpConst(c, 0, k)),
                     Instr::LocalGet(a) => Some(Instr::JumpIfLocal(a, 0)),
                     Instr::LocalTee(a) => Some(Instr::JumpIfTee(a, 0)),
                     _ => None,

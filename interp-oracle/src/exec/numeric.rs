@@ -6,7 +6,7 @@
 //! canonical NaN. Rust's float operations are used only where IEEE-754 fixes the result.
 
 use crate::TrapKind;
-use crate::instr::{BinOp, Cmp, IntOp};
+use crate::instr::{BinOp, Cmp, FloatOp, IntOp};
 use crate::value::Slot;
 
 // ---------------------------------------------------------------------------------------
@@ -370,8 +370,10 @@ pub fn f32_as_f64(a: u32) -> f64 {
     f64::from(f32::from_bits(a))
 }
 
-/// The integer comparison `c` of `a` and `b` (slots holding two `i32`s or two `i64`s): the
-/// rule of the comparison instruction of the same name, for [`crate::instr::Instr::BrIfCmp`].
+/// The comparison `c` of `a` and `b` (slots holding two numbers of the same type): the rule
+/// of the comparison instruction of the same name, for [`crate::instr::Instr::BrIfCmp`].
+/// Inlined: as a call it cost more than the fused dispatches saved.
+#[inline(always)]
 pub(crate) fn compare(c: Cmp, a: Slot, b: Slot) -> bool {
     let (a32, b32) = (a as u32, b as u32);
     let (a64, b64) = (a as u64, b as u64);
@@ -396,6 +398,18 @@ pub(crate) fn compare(c: Cmp, a: Slot, b: Slot) -> bool {
         Cmp::I64LeU => a64 <= b64,
         Cmp::I64GeS => (a64 as i64) >= (b64 as i64),
         Cmp::I64GeU => a64 >= b64,
+        Cmp::F32Eq => float32::eq(a32, b32),
+        Cmp::F32Ne => float32::ne(a32, b32),
+        Cmp::F32Lt => float32::lt(a32, b32),
+        Cmp::F32Gt => float32::gt(a32, b32),
+        Cmp::F32Le => float32::le(a32, b32),
+        Cmp::F32Ge => float32::ge(a32, b32),
+        Cmp::F64Eq => float64::eq(a64, b64),
+        Cmp::F64Ne => float64::ne(a64, b64),
+        Cmp::F64Lt => float64::lt(a64, b64),
+        Cmp::F64Gt => float64::gt(a64, b64),
+        Cmp::F64Le => float64::le(a64, b64),
+        Cmp::F64Ge => float64::ge(a64, b64),
     }
 }
 
@@ -440,10 +454,46 @@ pub(crate) fn i64_binary(op: IntOp, a: u64, b: u64) -> u64 {
 /// dispatch it saves (the loop's live registers are saved around it).
 #[inline(always)]
 pub(crate) fn binary(op: BinOp, canon: bool, a: u64, b: u64) -> u64 {
+    let i32 = |o| u64::from(i32_binary(o, a as u32, b as u32));
+    let i64 = |o| i64_binary(o, a, b);
+    let f32 = |o| u64::from(float32::binary(o, canon, a as u32, b as u32));
+    let f64 = |o| float64::binary(o, canon, a, b);
     match op {
-        BinOp::I32(o) => u64::from(i32_binary(o, a as u32, b as u32)),
-        BinOp::I64(o) => i64_binary(o, a, b),
-        BinOp::F32(o) => u64::from(float32::binary(o, canon, a as u32, b as u32)),
-        BinOp::F64(o) => float64::binary(o, canon, a, b),
+        BinOp::I32Add => i32(IntOp::Add),
+        BinOp::I32Sub => i32(IntOp::Sub),
+        BinOp::I32Mul => i32(IntOp::Mul),
+        BinOp::I32And => i32(IntOp::And),
+        BinOp::I32Or => i32(IntOp::Or),
+        BinOp::I32Xor => i32(IntOp::Xor),
+        BinOp::I32Shl => i32(IntOp::Shl),
+        BinOp::I32ShrS => i32(IntOp::ShrS),
+        BinOp::I32ShrU => i32(IntOp::ShrU),
+        BinOp::I32Rotl => i32(IntOp::Rotl),
+        BinOp::I32Rotr => i32(IntOp::Rotr),
+        BinOp::I64Add => i64(IntOp::Add),
+        BinOp::I64Sub => i64(IntOp::Sub),
+        BinOp::I64Mul => i64(IntOp::Mul),
+        BinOp::I64And => i64(IntOp::And),
+        BinOp::I64Or => i64(IntOp::Or),
+        BinOp::I64Xor => i64(IntOp::Xor),
+        BinOp::I64Shl => i64(IntOp::Shl),
+        BinOp::I64ShrS => i64(IntOp::ShrS),
+        BinOp::I64ShrU => i64(IntOp::ShrU),
+        BinOp::I64Rotl => i64(IntOp::Rotl),
+        BinOp::I64Rotr => i64(IntOp::Rotr),
+        BinOp::F32Add => f32(FloatOp::Add),
+        BinOp::F32Sub => f32(FloatOp::Sub),
+        BinOp::F32Mul => f32(FloatOp::Mul),
+        BinOp::F32Div => f32(FloatOp::Div),
+        BinOp::F32Min => f32(FloatOp::Min),
+        BinOp::F32Max => f32(FloatOp::Max),
+        BinOp::F32Copysign => f32(FloatOp::Copysign),
+        BinOp::F64Add => f64(FloatOp::Add),
+        BinOp::F64Sub => f64(FloatOp::Sub),
+        BinOp::F64Mul => f64(FloatOp::Mul),
+        BinOp::F64Div => f64(FloatOp::Div),
+        BinOp::F64Min => f64(FloatOp::Min),
+        BinOp::F64Max => f64(FloatOp::Max),
+        BinOp::F64Copysign => f64(FloatOp::Copysign),
     }
 }
