@@ -410,9 +410,8 @@ pub(crate) enum Instr {
     /// constant `b` (see [`Rhs`]): `LocalGet2(a, b)` or `LocalGetConst(a, b)` and the
     /// comparison, fused. Pushes the result; see [`Instr::JumpIfCmp`] for the branch after it.
     CmpLocal(Cmp, Rhs, u32, u32),
-    /// A comparison whose right operand is the constant `c` (an `i32.const` or `f32.const`,
-    /// zero-extended, or an `i64.const` or `f64.const`) and left one popped: the constant and
-    /// the comparison, fused. Pushes the result; see [`Instr::JumpIfCmpConst`] for the
+    /// A comparison whose right operand is the constant `c` (an `i64.const` or `f64.const`)
+    /// and left one popped: the constant and the comparison, fused. Pushes the result; see [`Instr::JumpIfCmpConst`] for the
     /// branch after it.
     CmpConst(Cmp, u64),
 
