@@ -2106,3 +2106,31 @@ fn comparisons_with_a_constant() {
     assert_eq!(count("f32", |x| matches!(x, Instr::CmpConst(..))), 0);
     assert_eq!(count("i32", |x| matches!(x, Instr::CmpConst(..))), 0);
 }
+
+/// An `i64` operation with a constant whose result is `local.set` (`Instr::I64BinConstTo`)
+/// writes what the unfused rules write, wrapping and shift counts modulo 64 included.
+#[test]
+fn i64_operation_with_a_constant_to_a_local() {
+    let (mut s, i) = setup(
+        r#"(module
+            (func (export "f") (param $x i64) (result i64) (local $h i64) (local $r i64)
+              (local.set $h (i64.mul (i64.xor (local.get $x) (local.get $h)) (i64.const 0x100000001b3)))
+              (local.set $r (i64.rotl (local.get $h) (i64.const 67)))
+              (i64.add (local.get $h) (local.get $r))))"#,
+    );
+    for x in [0u64, 1, 0xcbf2_9ce4_8422_2325, u64::MAX] {
+        let h = x.wrapping_mul(0x100000001b3);
+        let want = h.wrapping_add(h.rotate_left(3));
+        assert_eq!(call1(&mut s, i, "f", &[Value::I64(x)]), Value::I64(want));
+    }
+    use crate::instr::{Instr, IntOp};
+    let count = |p: fn(&Instr) -> bool| count_instrs(&s, i, "f", p);
+    assert_eq!(
+        count(|x| matches!(x, Instr::I64BinConstTo(IntOp::Mul, 1, _))),
+        1
+    );
+    assert_eq!(
+        count(|x| matches!(x, Instr::I64BinConstTo(IntOp::Rotl, 2, 67))),
+        1
+    );
+}

@@ -373,6 +373,9 @@ impl Translator<'_> {
             (Some(Instr::LocalGet2(a, b)), op) => {
                 BinOp::of(op).map(|o| Instr::BinLocals(o, *a, *b))
             }
+            (Some(Instr::I64BinConst(op, c)), Instr::LocalSet(d)) => {
+                Some(Instr::I64BinConstTo(*op, d, *c))
+            }
             (Some(Instr::BinLocal(op, n)), Instr::LocalSet(d)) => {
                 Some(Instr::BinLocalTo(*op, *n, d))
             }
