@@ -929,6 +929,10 @@ impl Store {
                     Instr::I32AddConst(c) => unary!(u32, a => a.wrapping_add(c)),
                     Instr::I32BinConst(op, c) => unary!(u32, a => numeric::i32_binary(op, a, c)),
                     Instr::I64BinConst(op, c) => unary!(u64, a => numeric::i64_binary(op, a, c)),
+                    Instr::I64BinConstTo(op, d, c) => {
+                        let a = pop!() as u64;
+                        slots[d as usize] = Slot::from(numeric::i64_binary(op, a, c));
+                    }
                     // Register-style operands: reading a local directly instead of pushing it
                     // and popping it again saves a dispatch and a slot store and load per
                     // operand (float and hash spent much of their time on those).

@@ -20,8 +20,10 @@
 //! Fused pairs: the interpreter's time goes mostly into dispatching one instruction after
 //! another, so very frequent pairs are one instruction each ([`Instr::LocalGet2`],
 //! [`Instr::LocalSetGet`], [`Instr::I32AddConst`], [`Instr::BrIfEqz`], [`Instr::BrIfCmp`]
-//! and [`Instr::BrUnlessCmp`] for a comparison and a `br_if` or an `if`, [`Instr::I32BinConst`] and [`Instr::I64BinConst`]
-//! for a constant and the integer operation it is the right operand of, [`Instr::BinLocal`]
+//! and [`Instr::BrUnlessCmp`] for a comparison and a `br_if` or an `if`,
+//! [`Instr::I32BinConst`] and [`Instr::I64BinConst`] for a constant and the integer
+//! operation it is the right operand of ([`Instr::I64BinConstTo`] with the `local.set` of
+//! its result), [`Instr::BinLocal`]
 //! and [`Instr::BinLocals`] for a binary operation whose right or both operands are
 //! `local.get`s, [`Instr::BinLocalTo`] and [`Instr::BinLocalsTo`] for those and the
 //! `local.set` of their result), whose rule is the rules in sequence. Register-style forms
@@ -31,9 +33,9 @@
 //! [`Instr::JumpUnlessCmp`]; [`Rhs`] says whether the right operand is a local or a
 //! constant; [`Instr::JumpIfLocal`] and [`Instr::JumpIfTee`] for a local tested by `br_if`;
 //! [`Instr::CmpConst`], [`Instr::JumpIfCmpConst`] and [`Instr::JumpUnlessCmpConst`] for a
-//! comparison with a constant; [`Instr::LoadAt`] for a load whose address is a local or a sum, [`Instr::StoreAt`] for a
-//! store of a local or constant to a local address); [`Instr::BrUnlessEqz`]
-//! is `i32.eqz; if`.
+//! comparison with a constant; [`Instr::LoadAt`] for a load whose address is a local or a
+//! sum, [`Instr::StoreAt`] for a store of a local or constant to a local address);
+//! [`Instr::BrUnlessEqz`] is `i32.eqz; if`.
 //! The pre-pass fuses a pair only when no label lies between its halves (see
 //! `Translator::emit`), so no branch can land in the middle.
 
@@ -388,6 +390,8 @@ pub(crate) enum Instr {
     /// `i64.const c` and the `i64` shift, rotation, bitwise or arithmetic instruction after
     /// it (no division), fused.
     I64BinConst(IntOp, u64),
+    /// `I64BinConst(op, c)` and the `local.set d` after it, fused: pop `a`, `d = a op c`.
+    I64BinConstTo(IntOp, u32, u64),
     /// `local.get n` and the binary operation it is the right operand of, fused: the left
     /// operand is popped, the right one read from local `n` (a register-style operand).
     BinLocal(BinOp, u32),
@@ -410,9 +414,8 @@ pub(crate) enum Instr {
     /// constant `b` (see [`Rhs`]): `LocalGet2(a, b)` or `LocalGetConst(a, b)` and the
     /// comparison, fused. Pushes the result; see [`Instr::JumpIfCmp`] for the branch after it.
     CmpLocal(Cmp, Rhs, u32, u32),
-    /// A comparison whose right operand is the constant `c` (an `i32.const` or `f32.const`,
-    /// zero-extended, or an `i64.const` or `f64.const`) and left one popped: the constant and
-    /// the comparison, fused. Pushes the result; see [`Instr::JumpIfCmpConst`] for the
+    /// A comparison whose right operand is the constant `c` (an `i64.const` or `f64.const`)
+    /// and left one popped: the constant and the comparison, fused. Pushes the result; see [`Instr::JumpIfCmpConst`] for the
     /// branch after it.
     CmpConst(Cmp, u64),
 

@@ -1199,11 +1199,7 @@ fn compare_and_br_if_fuse() {
     assert_eq!(count("cmp64", |x| matches!(x, Instr::JumpIfCmp(..))), 2);
     assert_eq!(count("below", |x| matches!(x, Instr::JumpIfCmp(..))), 0);
     assert_eq!(count("below", |x| matches!(x, Instr::CmpLocal(..))), 2);
-    // (A comparison of an operand with a constant, and a branch that moves nothing.)
-    assert_eq!(
-        count("below", |x| matches!(x, Instr::JumpIfCmpConst(..))),
-        1
-    );
+    assert_eq!(count("below", |x| matches!(x, Instr::BrIfCmp(..))), 1);
     assert_eq!(count("below", |x| matches!(x, Instr::JumpUnlessCmp(..))), 1);
     assert_eq!(count("flag", |x| matches!(x, Instr::CmpLocal(..))), 2);
 }
@@ -2036,9 +2032,9 @@ fn float_comparisons_fused_with_branches() {
     );
 }
 
-/// A comparison with a constant (`Instr::CmpConst`), alone or with the `br_if` or `if` after
-/// it (`Instr::JumpIfCmpConst`, `Instr::JumpUnlessCmpConst`), computes the unfused rules'
-/// results and fuel, for every number type, NaNs included.
+/// A comparison with a 64-bit constant (`Instr::CmpConst`), alone or with the `br_if` or `if`
+/// after it (`Instr::JumpIfCmpConst`, `Instr::JumpUnlessCmpConst`), computes the unfused
+/// rules' results and fuel, NaNs included; 32-bit constants are not fused.
 #[test]
 fn comparisons_with_a_constant() {
     let (mut s, i) = setup(
@@ -2107,13 +2103,34 @@ fn comparisons_with_a_constant() {
         ),
         1
     );
+    assert_eq!(count("f32", |x| matches!(x, Instr::CmpConst(..))), 0);
+    assert_eq!(count("i32", |x| matches!(x, Instr::CmpConst(..))), 0);
+}
+
+/// An `i64` operation with a constant whose result is `local.set` (`Instr::I64BinConstTo`)
+/// writes what the unfused rules write, wrapping and shift counts modulo 64 included.
+#[test]
+fn i64_operation_with_a_constant_to_a_local() {
+    let (mut s, i) = setup(
+        r#"(module
+            (func (export "f") (param $x i64) (result i64) (local $h i64) (local $r i64)
+              (local.set $h (i64.mul (i64.xor (local.get $x) (local.get $h)) (i64.const 0x100000001b3)))
+              (local.set $r (i64.rotl (local.get $h) (i64.const 67)))
+              (i64.add (local.get $h) (local.get $r))))"#,
+    );
+    for x in [0u64, 1, 0xcbf2_9ce4_8422_2325, u64::MAX] {
+        let h = x.wrapping_mul(0x100000001b3);
+        let want = h.wrapping_add(h.rotate_left(3));
+        assert_eq!(call1(&mut s, i, "f", &[Value::I64(x)]), Value::I64(want));
+    }
+    use crate::instr::{Instr, IntOp};
+    let count = |p: fn(&Instr) -> bool| count_instrs(&s, i, "f", p);
     assert_eq!(
-        count("f32", |x| matches!(x, Instr::CmpConst(Cmp::F32Ne, _))),
+        count(|x| matches!(x, Instr::I64BinConstTo(IntOp::Mul, 1, _))),
         1
     );
-    // The branch keeps a value: not a jump.
     assert_eq!(
-        count("i32", |x| matches!(x, Instr::CmpConst(Cmp::I32GeU, 3))),
+        count(|x| matches!(x, Instr::I64BinConstTo(IntOp::Rotl, 2, 67))),
         1
     );
 }

@@ -489,7 +489,9 @@ pub fn replace_lane(op: SimdReplaceLane, l: u8, v: Slot, x: Slot) -> Slot {
 
 /// `i8x16.shuffle`: lane `s[i]` of the 32 lanes of `a` then `b` (validation keeps the
 /// indices below 32). The lanes are the little-endian bytes: taking them as bytes, not
-/// shifted out of the `u128` one by one, made the rule about 4 times cheaper.
+/// shifted out of the `u128` one by one, made the rule about 4 times cheaper. Not inlined:
+/// inside the dispatch loop it made the loop's other rules slower (CoreMark, no shuffles).
+#[inline(never)]
 pub fn shuffle(indices: u128, a: u128, b: u128) -> u128 {
     let mut ab = [0u8; 32];
     ab[..16].copy_from_slice(&a.to_le_bytes());
