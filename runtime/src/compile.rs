@@ -136,31 +136,6 @@ fn compile_function(engine: &Engine, ctx: &mut Context) -> Result<CompiledFunc> 
     })
 }
 
-/// Replace the `ud2` at each of `traps`' offsets in `code` with `hlt` (and a second `hlt` as
-/// padding, never reached).
-///
-/// Cranelift ends every explicit trap (`unreachable`, division checks, table bounds, casts,
-/// the stack-limit check...) with `ud2`, whose #UD exception this handler turns into a wasm
-/// trap via `SIGILL`. Under KVM, #UD is intercepted by the hypervisor (it emulates some
-/// hypercall instructions), so every `ud2` in a guest costs a VM exit: 13.7-14.6 µs per trap
-/// against 1.3 µs for `hlt`, 1.6 µs for a load from address 0 (a C loop trapping 20,000 times
-/// and leaving the handler with `siglongjmp`, on this machine). The fuzz campaign traps ~5 times
-/// per case. `hlt` is privileged: in user mode it raises #GP at its own address, which Linux
-/// delivers as `SIGSEGV` with the faulting PC at the instruction, exactly as `ud2` gave
-/// `SIGILL`; the handler looks the PC up in the same trap table, whatever the signal. Only
-/// sites of our trap table whose bytes are `ud2` (0F 0B, an opcode no other instruction starts
-/// with) are rewritten, so every other byte of the code is Cranelift's.
-fn trap_with_hlt(code: &mut [u8], traps: &[(u32, TrapCode)]) {
-    for &(off, _) in traps {
-        let off = off as usize;
-        if let Some(site) = code.get_mut(off..off + 2)
-            && site == [0x0f, 0x0b]
-        {
-            site.copy_from_slice(&[0xf4, 0xf4]);
-        }
-    }
-}
-
 /// Compile all defined functions; returns the code memory and each defined function's address.
 pub(crate) fn compile_module(
     engine: &Engine,
@@ -233,7 +208,6 @@ pub(crate) fn compile_module(
         );
         funcs.push((start, image.len() as u32, nimp + i as u32));
     }
-    trap_with_hlt(&mut image, &traps);
     let patch = |base: usize, buf: &mut [u8]| -> std::result::Result<(), String> {
         for (i, f) in compiled.iter().enumerate() {
             for &(off, kind, callee, addend) in &f.relocs {
@@ -295,11 +269,10 @@ pub(crate) fn compile_host_shim(engine: &Engine, wsig: &Signature) -> Result<Cod
 }
 
 /// Executable memory holding one compiled trampoline at its base.
-fn trampoline_code(mut f: CompiledFunc) -> Result<CodeMemory> {
+fn trampoline_code(f: CompiledFunc) -> Result<CodeMemory> {
     if !f.relocs.is_empty() {
         return Err(Error::Compile("unexpected relocation in trampoline".into()));
     }
-    trap_with_hlt(&mut f.bytes, &f.traps);
     CodeMemory::new(
         &f.bytes,
         |_, _| Ok(()),
