@@ -190,6 +190,9 @@ pub(crate) struct FuncTranslator<'a, 'b> {
     control: Vec<Frame>,
     reachable: bool,
     unreachable_depth: u32,
+    /// The operator being translated always traps and the rest of its instructions went to a
+    /// dead block (see `memory.rs`): `translate` ends that block after it.
+    trapped_always: bool,
     locals: Vec<Variable>,
     /// The type of each local (a non-null reference local yields non-null values).
     local_types: Vec<ValType>,
@@ -312,6 +315,7 @@ pub(crate) fn translate_function(
             control: vec![Frame::new(FrameKind::Block, exit, &[], ft.results(), &[])],
             reachable: true,
             unreachable_depth: 0,
+            trapped_always: false,
             locals,
             local_types,
             non_null: HashSet::new(),
@@ -373,7 +377,7 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
             }
         }
         let kind = OpKind::of(op).ok_or_else(|| unsupported(format!("{op:?}")))?;
-        match route::family(kind) {
+        let translated = match route::family(kind) {
             Family::Control => self.translate_control(op),
             Family::Variables => self.translate_variables(op),
             Family::Numeric => self.translate_numeric(op),
@@ -389,7 +393,13 @@ impl<'a, 'b> FuncTranslator<'a, 'b> {
                 "unsupported feature `{}`: {op:?}",
                 kind.proposal()
             ))),
+        };
+        if std::mem::take(&mut self.trapped_always) {
+            // Never executed: what the operator emitted after its trap only needs an end.
+            self.b.ins().trap(TrapCode::HEAP_OUT_OF_BOUNDS);
+            self.reachable = false;
         }
+        translated
     }
 
     /// Advance the validator past `op` and declare the new GC-typed values on the operand
