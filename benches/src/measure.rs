@@ -76,6 +76,43 @@ pub fn time(budget: Budget, mut f: impl FnMut() -> u64) -> Stats {
     s
 }
 
+/// [`time`] for several engines doing the same work, sampled in turns (one sample of each
+/// engine per round) so that whatever else the machine does during the run falls on every
+/// engine alike. Timed one engine after the other, compile figures of the same module moved
+/// by up to ±10% between runs on a shared machine (shootout-keccak read 0.92x-1.14x of
+/// Wasmtime in runs of the same binaries whose instruction counts say 0.93x).
+pub fn time_interleaved(budget: Budget, fs: &mut [&mut dyn FnMut() -> u64]) -> Vec<Stats> {
+    if fs.is_empty() {
+        return Vec::new();
+    }
+    for f in fs.iter_mut() {
+        f();
+    }
+    let start = Instant::now();
+    let min_time = budget.min_time * fs.len() as u32;
+    let mut cpu = vec![Vec::new(); fs.len()];
+    let mut wall = vec![Vec::new(); fs.len()];
+    while cpu[0].len() < budget.max_samples
+        && (cpu[0].len() < budget.min_samples || start.elapsed() < min_time)
+    {
+        for (i, f) in fs.iter_mut().enumerate() {
+            let t = Instant::now();
+            let c = process_cpu_ns();
+            let units = f().max(1) as f64;
+            cpu[i].push((process_cpu_ns() - c) / units);
+            wall[i].push(t.elapsed().as_nanos() as f64 / units);
+        }
+    }
+    cpu.iter_mut()
+        .zip(wall.iter_mut())
+        .map(|(c, w)| {
+            let mut s = stats(c);
+            s.wall = stats(w).median;
+            s
+        })
+        .collect()
+}
+
 pub fn stats(v: &mut [f64]) -> Stats {
     v.sort_by(|a, b| a.total_cmp(b));
     Stats {

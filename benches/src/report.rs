@@ -3,7 +3,7 @@
 use crate::calls::{CALL_KINDS, call_bench, instantiate_bench, run_kind};
 use crate::engines::{Compiler, EngineKind, load_checked};
 use crate::kernels::{KERNELS, Kernel};
-use crate::measure::{Budget, Machine, Stats, fmt_ns, time};
+use crate::measure::{Budget, Machine, Stats, fmt_ns, time, time_interleaved};
 use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -153,16 +153,31 @@ pub fn compile_figures(
     let mut out = Vec::new();
     for (name, wasm) in workloads {
         let funcs = crate::corpus::defined_funcs(wasm);
+        // The engines that compile this module, timed in turns (see `time_interleaved`).
+        let mut compilers = Vec::new();
         for &e in engines {
             let c = Compiler::new(e)?;
-            if let Err(err) = c.compile(wasm) {
-                say(format!("  compile/{name} on {}: FAILED: {err:#}", e.name()));
-                continue;
+            match c.compile(wasm) {
+                Ok(()) => compilers.push((e, c)),
+                Err(err) => say(format!("  compile/{name} on {}: FAILED: {err:#}", e.name())),
             }
-            let s = time(budget, || {
-                c.compile(wasm).unwrap();
-                1
-            });
+        }
+        let mut runs: Vec<_> = compilers
+            .iter()
+            .map(|(_, c)| {
+                move || -> u64 {
+                    c.compile(wasm).unwrap();
+                    1
+                }
+            })
+            .collect();
+        let mut fs: Vec<&mut dyn FnMut() -> u64> = runs
+            .iter_mut()
+            .map(|f| f as &mut dyn FnMut() -> u64)
+            .collect();
+        let stats = time_interleaved(budget, &mut fs);
+        for ((e, _), s) in compilers.iter().zip(stats) {
+            let e = *e;
             say(format!(
                 "  compile/{:<14} {:<9} {:>5} funcs {:>8} B  {}  ({:.0} funcs/s, {:.2} MB/s)",
                 name,
