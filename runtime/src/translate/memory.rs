@@ -3,6 +3,7 @@
 use super::{FuncTranslator, misrouted};
 use crate::trap::Result;
 use crate::vm::builtins as bi;
+use crate::vm::memory::WASM_PAGE;
 use crate::vm::vmctx::VMMemoryDef;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, TrapCode, Type, Value, types};
@@ -85,7 +86,7 @@ impl FuncTranslator<'_, '_> {
         let Some(max_pages) = self.env.info.memories[mem as usize].maximum else {
             return false;
         };
-        let max_bytes = u128::from(max_pages) << 16;
+        let max_bytes = u128::from(max_pages) * u128::from(WASM_PAGE);
         u128::from(offset) + u128::from(size) > max_bytes
     }
 
