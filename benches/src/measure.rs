@@ -58,47 +58,34 @@ pub fn process_cpu_ns() -> f64 {
 /// Time `f` (one warm-up call, then samples until both the sample count and the time budget
 /// are met). `f` returns the number of units it did; the figure is nanoseconds per unit.
 pub fn time(budget: Budget, mut f: impl FnMut() -> u64) -> Stats {
-    f();
-    let start = Instant::now();
-    let mut cpu = Vec::new();
-    let mut wall = Vec::new();
-    while cpu.len() < budget.max_samples
-        && (cpu.len() < budget.min_samples || start.elapsed() < budget.min_time)
-    {
-        let t = Instant::now();
-        let c = process_cpu_ns();
-        let units = f().max(1) as f64;
-        cpu.push((process_cpu_ns() - c) / units);
-        wall.push(t.elapsed().as_nanos() as f64 / units);
-    }
-    let mut s = stats(&mut cpu);
-    s.wall = stats(&mut wall).median;
-    s
+    time_interleaved(budget, &[()], |_| f()).remove(0)
 }
 
-/// [`time`] for several engines doing the same work, sampled in turns (one sample of each
-/// engine per round) so that whatever else the machine does during the run falls on every
-/// engine alike. Timed one engine after the other, compile figures of the same module moved
-/// by up to ±10% between runs on a shared machine (shootout-keccak read 0.92x-1.14x of
-/// Wasmtime in runs of the same binaries whose instruction counts say 0.93x).
-pub fn time_interleaved(budget: Budget, fs: &mut [&mut dyn FnMut() -> u64]) -> Vec<Stats> {
-    if fs.is_empty() {
-        return Vec::new();
-    }
-    for f in fs.iter_mut() {
-        f();
+/// [`time`] for several items (engines) doing the same work `f`, sampled in turns (one
+/// sample of each per round) so that whatever else the machine does during the run falls on
+/// every item alike; one stats per item, in order. Timed one engine after the other, compile
+/// figures of the same module moved by up to ±10% between runs on a shared machine
+/// (shootout-keccak read 0.92x-1.14x of Wasmtime in runs of the same binaries whose
+/// instruction counts say 0.93x).
+pub fn time_interleaved<T>(
+    budget: Budget,
+    items: &[T],
+    mut f: impl FnMut(&T) -> u64,
+) -> Vec<Stats> {
+    for item in items {
+        f(item);
     }
     let start = Instant::now();
-    let min_time = budget.min_time * fs.len() as u32;
-    let mut cpu = vec![Vec::new(); fs.len()];
-    let mut wall = vec![Vec::new(); fs.len()];
-    while cpu[0].len() < budget.max_samples
-        && (cpu[0].len() < budget.min_samples || start.elapsed() < min_time)
-    {
-        for (i, f) in fs.iter_mut().enumerate() {
+    let min_time = budget.min_time * items.len() as u32;
+    let mut cpu = vec![Vec::new(); items.len()];
+    let mut wall = vec![Vec::new(); items.len()];
+    while cpu.first().is_some_and(|c: &Vec<f64>| {
+        c.len() < budget.max_samples && (c.len() < budget.min_samples || start.elapsed() < min_time)
+    }) {
+        for (i, item) in items.iter().enumerate() {
             let t = Instant::now();
             let c = process_cpu_ns();
-            let units = f().max(1) as f64;
+            let units = f(item).max(1) as f64;
             cpu[i].push((process_cpu_ns() - c) / units);
             wall[i].push(t.elapsed().as_nanos() as f64 / units);
         }

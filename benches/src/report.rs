@@ -162,20 +162,10 @@ pub fn compile_figures(
                 Err(err) => say(format!("  compile/{name} on {}: FAILED: {err:#}", e.name())),
             }
         }
-        let mut runs: Vec<_> = compilers
-            .iter()
-            .map(|(_, c)| {
-                move || -> u64 {
-                    c.compile(wasm).unwrap();
-                    1
-                }
-            })
-            .collect();
-        let mut fs: Vec<&mut dyn FnMut() -> u64> = runs
-            .iter_mut()
-            .map(|f| f as &mut dyn FnMut() -> u64)
-            .collect();
-        let stats = time_interleaved(budget, &mut fs);
+        let stats = time_interleaved(budget, &compilers, |(_, c)| {
+            c.compile(wasm).unwrap();
+            1
+        });
         for ((e, _), s) in compilers.iter().zip(stats) {
             let e = *e;
             say(format!(
