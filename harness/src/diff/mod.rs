@@ -32,6 +32,8 @@
 //!    ([`TrapCode::ResourceExhausted`]: an allocation of structs, arrays or exceptions past an
 //!    engine's own limit). It is neither a pass nor a
 //!    failure; callers count it and stop comparing that case (the states may have drifted).
+//!    When the reference exhausts its resources instantiating, the other engines compile the
+//!    module but are not instantiated at all ([`crate::lockstep::Lockstep::instantiate`]).
 //! 6. **References** are compared by shape ([`Val::shape`]): the same hierarchy and nullness,
 //!    the same kind (struct, array, i31, host, externalized), the same i31 payload and host
 //!    number. Functions, structs, arrays and exceptions are known by engine-specific ids, which are
@@ -280,6 +282,13 @@ fn lanes(a: &Val, b: &Val) -> String {
     }
 }
 
+/// Whether `r` ran out of call stack or heap (rule 5): a comparison with it is inconclusive,
+/// whatever the other engine did.
+pub fn exhausted(r: &CallResult) -> bool {
+    matches!(r, Err(InvokeError::Trap(t))
+        if matches!(t.code, TrapCode::CallStackExhausted | TrapCode::ResourceExhausted))
+}
+
 /// Compare the outcomes of one call on engines `a` and `b` (named for the messages).
 pub fn compare_calls(
     names: (&str, &str),
@@ -287,10 +296,6 @@ pub fn compare_calls(
     b: &CallResult,
     rules: Rules,
 ) -> Comparison {
-    let exhausted = |r: &CallResult| {
-        matches!(r, Err(InvokeError::Trap(t))
-            if matches!(t.code, TrapCode::CallStackExhausted | TrapCode::ResourceExhausted))
-    };
     if exhausted(a) || exhausted(b) {
         return Comparison::Inconclusive(format!(
             "stack or heap exhausted ({} {}, {} {})",
