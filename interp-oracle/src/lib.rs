@@ -130,6 +130,9 @@ pub enum AnyRef {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ObjectView {
     pub is_array: bool,
+    /// How many fields (elements) the object has.
+    pub len: usize,
+    /// The first of them, as many as were asked for.
     pub fields: Vec<Value>,
 }
 
@@ -659,9 +662,12 @@ impl Store {
             None => &mut [],
         }
     }
-    /// A struct's fields or an array's elements, in order (`None` for an address not in the
-    /// store). Packed `i8`/`i16` fields read as `I32`, zero-extended.
-    pub fn object(&self, obj: ObjAddr) -> Option<ObjectView> {
+    /// A struct's fields or an array's elements, in order, at most `max_fields` of them
+    /// (`None` for an address not in the store). Packed `i8`/`i16` fields read as `I32`,
+    /// zero-extended. The bound matters: an array may hold 2^24 elements, and reading all of
+    /// them for a caller that compares the first few thousand took the fuzz campaign seconds
+    /// per snapshot.
+    pub fn object(&self, obj: ObjAddr, max_fields: usize) -> Option<ObjectView> {
         let o = self.objects.get(obj.0 as usize)?;
         let is_array = matches!(
             self.types.defs[o.type_id as usize].sub.composite,
@@ -670,6 +676,7 @@ impl Store {
         let fields = o
             .fields
             .iter()
+            .take(max_fields)
             .enumerate()
             .map(|(i, s)| {
                 let ty = match exec::gc::storage(&self.types, o.type_id, i) {
@@ -679,7 +686,11 @@ impl Store {
                 slot_to_value(ty, *s)
             })
             .collect();
-        Some(ObjectView { is_array, fields })
+        Some(ObjectView {
+            is_array,
+            len: o.fields.len(),
+            fields,
+        })
     }
     pub fn table_size(&self, t: TableAddr) -> u32 {
         self.tables

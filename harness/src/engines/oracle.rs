@@ -327,17 +327,12 @@ impl Session for OracleSession {
     fn object(&mut self, id: HeapRefId) -> Result<HeapObject, String> {
         let obj = u32::try_from(id.0)
             .ok()
-            .and_then(|a| self.store.object(oracle::ObjAddr(a)))
+            .and_then(|a| self.store.object(oracle::ObjAddr(a), HeapObject::MAX_READ))
             .ok_or_else(|| format!("no heap object {}", id.0))?;
         Ok(HeapObject {
             is_array: obj.is_array,
-            len: obj.fields.len(),
-            fields: obj
-                .fields
-                .into_iter()
-                .take(HeapObject::MAX_READ)
-                .map(from_oracle)
-                .collect(),
+            len: obj.len,
+            fields: obj.fields.into_iter().map(from_oracle).collect(),
         })
     }
 

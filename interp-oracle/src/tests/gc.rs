@@ -209,3 +209,25 @@ fn constant_expressions_allocate_and_the_heap_is_bounded() {
     let t = trap(&mut s, i, "alloc", &[]);
     assert!(t.message.contains("allocation limit"), "{t}");
 }
+
+#[test]
+fn object_views_read_a_bounded_prefix() {
+    let (s, i) = setup_3_0(
+        10,
+        r#"(module
+            (type $a (array (mut i8)))
+            (global (export "g") (ref $a) (array.new $a (i32.const 0x1ff) (i32.const 100000))))"#,
+    );
+    let Some(Extern::Global(g)) = s.export(i, "g") else {
+        panic!("no global g")
+    };
+    let Value::AnyRef(Some(AnyRef::Array(a))) = s.global_get(g) else {
+        panic!("not an array: {:?}", s.global_get(g))
+    };
+    let view = s.object(a, 3).unwrap();
+    assert!(view.is_array);
+    assert_eq!(view.len, 100_000);
+    // Packed elements read zero-extended: 0x1ff stored as an i8 is 0xff.
+    assert_eq!(view.fields, i32s(&[0xff, 0xff, 0xff]));
+    assert_eq!(s.object(a, usize::MAX).unwrap().fields.len(), 100_000);
+}
