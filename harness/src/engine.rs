@@ -462,6 +462,16 @@ impl TrapCode {
         }
     }
 
+    /// Whether this is the engine running out of call stack or heap: a limit of the engine, not
+    /// a behaviour of the module, so outcomes that involve it are inconclusive (rule 5 of
+    /// `diff`; also the `instantiate` fuzz target).
+    pub fn is_exhaustion(self) -> bool {
+        matches!(
+            self,
+            TrapCode::CallStackExhausted | TrapCode::ResourceExhausted
+        )
+    }
+
     /// Whether two engines reporting `self` and `other` trapped the same way: equal codes, or
     /// [`TrapCode::TableOutOfBounds`] beside either of the two codes it stands for.
     pub fn agrees_with(self, other: TrapCode) -> bool {

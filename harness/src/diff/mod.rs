@@ -285,8 +285,7 @@ fn lanes(a: &Val, b: &Val) -> String {
 /// Whether `r` ran out of call stack or heap (rule 5): a comparison with it is inconclusive,
 /// whatever the other engine did.
 pub fn exhausted(r: &CallResult) -> bool {
-    matches!(r, Err(InvokeError::Trap(t))
-        if matches!(t.code, TrapCode::CallStackExhausted | TrapCode::ResourceExhausted))
+    matches!(r, Err(InvokeError::Trap(t)) if t.code.is_exhaustion())
 }
 
 /// Compare the outcomes of one call on engines `a` and `b` (named for the messages).

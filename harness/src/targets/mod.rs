@@ -207,12 +207,8 @@ pub fn instantiate(data: &[u8]) {
         // is an honest refusal, and stack or GC-heap exhaustion (the configured wasm stack can be
         // 16 KiB; heap limits differ between engines) is inconclusive as everywhere in lockstep:
         // neither is a disagreement.
-        let exhausted = |i: &Instantiated| {
-            matches!(
-                i,
-                Instantiated::Trap(TrapCode::CallStackExhausted | TrapCode::ResourceExhausted)
-            )
-        };
+        let exhausted =
+            |i: &Instantiated| matches!(i, Instantiated::Trap(code) if code.is_exhaustion());
         // A memory that can outgrow the configured reservation may fail `memory.grow` on the
         // runtime only (memories never move, and the spec lets growth fail), so later accesses
         // may trap there alone: outcomes compare only when the reservation covers every maximum.
