@@ -3,6 +3,7 @@
 
 use crate::engine::Engine;
 use crate::module::ModuleInfo;
+use crate::placement;
 use crate::translate::{self, Env, codes};
 use crate::trap::{Error, Result, TrapCode};
 use crate::vm::code::CodeMemory;
@@ -32,6 +33,8 @@ struct CompiledFunc {
     handlers: Vec<(u32, u32, u32)>,
     /// User stack maps: (return address, SP offsets of live GC references).
     stack_maps: Vec<(u32, Box<[u32]>)>,
+    /// Inner loops, `[start, end)` offsets, for the function's placement.
+    loops: Vec<(u32, u32)>,
 }
 
 /// One thread's reusable compilation state.
@@ -72,7 +75,7 @@ fn with_compiler<R>(f: impl FnOnce(&mut FuncCompiler) -> R) -> R {
 /// Compile the function in `ctx.func`; the context is left for the next function to reuse.
 fn compile_function(engine: &Engine, ctx: &mut Context) -> Result<CompiledFunc> {
     let isa = &*engine.inner.isa;
-    let (bytes, traps, raw_relocs, handlers, stack_maps) = {
+    let (bytes, traps, raw_relocs, handlers, stack_maps, loops) = {
         let code = ctx
             .compile(isa, &mut ControlPlane::default())
             .map_err(|e| Error::Compile(format!("{:?}", e.inner)))?;
@@ -105,13 +108,9 @@ fn compile_function(engine: &Engine, ctx: &mut Context) -> Result<CompiledFunc> 
             .iter()
             .map(|(ret, _, map)| (*ret, map.entries().map(|(_, off)| off).collect()))
             .collect();
-        (
-            code.code_buffer().to_vec(),
-            traps,
-            relocs,
-            handlers,
-            stack_maps,
-        )
+        let bytes = code.code_buffer().to_vec();
+        let loops = placement::inner_loops(&code.bb_starts, &code.bb_edges, bytes.len() as u32);
+        (bytes, traps, relocs, handlers, stack_maps, loops)
     };
     let mut relocs = Vec::new();
     for (off, kind, target, addend) in raw_relocs {
@@ -133,6 +132,7 @@ fn compile_function(engine: &Engine, ctx: &mut Context) -> Result<CompiledFunc> 
         relocs,
         handlers,
         stack_maps,
+        loops,
     })
 }
 
@@ -183,15 +183,14 @@ pub(crate) fn compile_module(
     let mut funcs = Vec::new();
     let mut handlers = Vec::new();
     let mut stack_maps = Vec::new();
-    // Functions start at the ISA's preferred alignment (32 bytes on x86-64), as Wasmtime
-    // lays them out. With 16 bytes, a hot loop's position relative to the 32-byte fetch and
-    // decoded-uop-cache windows depended on where the previous function happened to end;
-    // aligning to the preferred boundary keeps each function's code layout fixed.
+    // A function without small inner loops starts at the ISA's preferred alignment (32 bytes
+    // on x86-64), as Wasmtime lays them out: with 16 bytes, a hot loop's position relative to
+    // the fetch windows depended on where the previous function happened to end. One with
+    // such loops starts where they cross the fewest fetch lines (see `placement`).
     let align = (engine.inner.isa.function_alignment().preferred as usize).max(16);
     for (i, f) in compiled.iter().enumerate() {
-        while !image.len().is_multiple_of(align) {
-            image.push(0xcc);
-        }
+        let start = placement::start(image.len(), &f.loops, align);
+        image.resize(start, 0xcc);
         let start = image.len() as u32;
         offsets.push(start);
         image.extend_from_slice(&f.bytes);

@@ -74,6 +74,8 @@ impl Engine {
             if config.verifier { "true" } else { "false" },
         )?;
         set(&mut flags, "unwind_info", "false")?;
+        // Block starts and edges, for placing functions by their loops (`placement`).
+        set(&mut flags, "machine_code_cfg_info", "true")?;
         set(
             &mut flags,
             "enable_nan_canonicalization",

@@ -74,6 +74,7 @@ mod gctypes;
 mod instance;
 mod linker;
 mod module;
+mod placement;
 mod store;
 mod translate;
 mod trap;
