@@ -256,6 +256,27 @@ impl FuncTranslator<'_, '_> {
                 let args = [m, dst, val, len];
                 self.call_builtin_checked(bi::MEMORY_FILL, &args, TrapCode::HEAP_OUT_OF_BOUNDS);
             }
+            O::MemoryCopy { dst_mem, src_mem } if dst_mem == src_mem => {
+                // Within one memory, the common case: both ranges are checked here, and only
+                // the copy is a call (see `vm::builtins::memmove`).
+                let (dst, src, len) = self.pop3();
+                let (dst, src, len) = (
+                    self.widen_operand(dst),
+                    self.widen_operand(src),
+                    self.widen_operand(len),
+                );
+                let (base, size) = self.base_and_len(dst_mem);
+                let oob = TrapCode::HEAP_OUT_OF_BOUNDS;
+                for at in [dst, src] {
+                    // A memory64 range can wrap past 2^64: that traps too.
+                    let end = self.b.ins().uadd_overflow_trap(at, len, oob);
+                    let past = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, size);
+                    self.b.ins().trapnz(past, oob);
+                }
+                let d = self.b.ins().iadd(base, dst);
+                let s = self.b.ins().iadd(base, src);
+                self.call_builtin(bi::MEMMOVE, &[d, s, len], types::I32);
+            }
             O::MemoryCopy { dst_mem, src_mem } => {
                 let (dst, src, len) = self.pop3();
                 let (dst, src, len) = (
