@@ -1,4 +1,5 @@
-//! Linear memory: loads, stores, size/grow and the bulk-memory operations (as libcalls).
+//! Linear memory: loads, stores, size/grow and the bulk-memory operations (fill and copy
+//! checked inline around a bare libcall; init, drop and copies between memories as libcalls).
 
 use super::{FuncTranslator, misrouted};
 use crate::trap::Result;
@@ -110,6 +111,17 @@ impl FuncTranslator<'_, '_> {
         let base = self.load_readonly(types::I64, def, VMMemoryDef::BASE);
         let len = self.load_trusted(types::I64, def, VMMemoryDef::LEN);
         (base, len)
+    }
+
+    /// The native address of the `len` bytes at `at` in a memory of base `base` and length
+    /// `size`, trapping unless all of them are in bounds. A memory64 range that wraps past
+    /// 2^64 traps too; 32-bit operands, zero-extended, cannot wrap.
+    fn checked_range(&mut self, base: Value, size: Value, at: Value, len: Value) -> Value {
+        let oob = TrapCode::HEAP_OUT_OF_BOUNDS;
+        let end = self.b.ins().uadd_overflow_trap(at, len, oob);
+        let past = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, size);
+        self.b.ins().trapnz(past, oob);
+        self.b.ins().iadd(base, at)
     }
 
     /// Split a checked static offset into what fits the instruction's 32-bit immediate.
@@ -249,16 +261,17 @@ impl FuncTranslator<'_, '_> {
                 let v = self.index_result(old, self.memory64(mem));
                 self.push(v);
             }
+            // `memory.fill`, and `memory.copy` within one memory (the common case): the ranges
+            // are checked here and only the fill or copy itself is a call (see
+            // `vm::builtins::memmove`).
             O::MemoryFill { mem } => {
                 let (dst, val, len) = self.pop3();
                 let (dst, len) = (self.widen_operand(dst), self.widen_operand(len));
-                let m = self.b.ins().iconst(I32, i64::from(mem));
-                let args = [m, dst, val, len];
-                self.call_builtin_checked(bi::MEMORY_FILL, &args, TrapCode::HEAP_OUT_OF_BOUNDS);
+                let (base, size) = self.base_and_len(mem);
+                let d = self.checked_range(base, size, dst, len);
+                self.call_builtin(bi::MEMORY_FILL, &[d, val, len], types::I32);
             }
             O::MemoryCopy { dst_mem, src_mem } if dst_mem == src_mem => {
-                // Within one memory, the common case: both ranges are checked here, and only
-                // the copy is a call (see `vm::builtins::memmove`).
                 let (dst, src, len) = self.pop3();
                 let (dst, src, len) = (
                     self.widen_operand(dst),
@@ -266,15 +279,8 @@ impl FuncTranslator<'_, '_> {
                     self.widen_operand(len),
                 );
                 let (base, size) = self.base_and_len(dst_mem);
-                let oob = TrapCode::HEAP_OUT_OF_BOUNDS;
-                for at in [dst, src] {
-                    // A memory64 range can wrap past 2^64: that traps too.
-                    let end = self.b.ins().uadd_overflow_trap(at, len, oob);
-                    let past = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, size);
-                    self.b.ins().trapnz(past, oob);
-                }
-                let d = self.b.ins().iadd(base, dst);
-                let s = self.b.ins().iadd(base, src);
+                let d = self.checked_range(base, size, dst, len);
+                let s = self.checked_range(base, size, src, len);
                 self.call_builtin(bi::MEMMOVE, &[d, s, len], types::I32);
             }
             O::MemoryCopy { dst_mem, src_mem } => {

@@ -31,7 +31,7 @@ pub(crate) const MEMMOVE: usize = 18;
 #[repr(C)]
 pub(crate) struct Builtins {
     memory_grow: extern "C" fn(usize, u32, u64) -> u64,
-    memory_fill: extern "C" fn(usize, u32, u64, u32, u64) -> u32,
+    memory_fill: unsafe extern "C" fn(usize, u64, u32, u64) -> u32,
     memory_copy: extern "C" fn(usize, u32, u32, u64, u64, u64) -> u32,
     memory_init: extern "C" fn(usize, u32, u32, u64, u32, u32) -> u32,
     data_drop: extern "C" fn(usize, u32) -> u32,
@@ -108,8 +108,16 @@ fn with_instance<R>(vmctx: usize, on_panic: R, f: impl FnOnce(&mut StoreOpaque, 
 extern "C" fn memory_grow(vmctx: usize, mem: u32, delta: u64) -> u64 {
     with_instance(vmctx, u64::MAX, |s, i| s.memory_grow(i, mem, delta))
 }
-extern "C" fn memory_fill(vmctx: usize, mem: u32, dst: u64, val: u32, len: u64) -> u32 {
-    with_instance(vmctx, 1, |s, i| s.memory_fill(i, mem, dst, val, len))
+/// `memory.fill`, whose bounds generated code has checked: `len` bytes at native address
+/// `dst` set to the low byte of `val` (like [`memmove`], without looking anything up).
+///
+/// # Safety
+/// `dst..dst + len` lies in a linear memory of the calling instance, checked by generated code
+/// against the memory's current length just before the call.
+unsafe extern "C" fn memory_fill(_vmctx: usize, dst: u64, val: u32, len: u64) -> u32 {
+    // SAFETY: see above.
+    unsafe { std::ptr::write_bytes(dst as usize as *mut u8, val as u8, len as usize) };
+    0
 }
 extern "C" fn memory_copy(vmctx: usize, dm: u32, sm: u32, dst: u64, src: u64, len: u64) -> u32 {
     with_instance(vmctx, 1, |s, i| s.memory_copy(i, dm, sm, dst, src, len))

@@ -65,25 +65,6 @@ impl StoreOpaque {
         self.memories[m].grow(delta).unwrap_or(u64::MAX)
     }
 
-    pub(crate) fn memory_fill(
-        &mut self,
-        inst: usize,
-        mem: u32,
-        dst: u64,
-        val: u32,
-        len: u64,
-    ) -> u32 {
-        let m = self.mem_of(inst, mem);
-        let data = self.memories[m].data_mut();
-        match range(dst, len, data.len()) {
-            Some(r) => {
-                data[r].fill(val as u8);
-                0
-            }
-            None => 1,
-        }
-    }
-
     pub(crate) fn memory_copy(
         &mut self,
         inst: usize,
