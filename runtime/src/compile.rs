@@ -183,15 +183,15 @@ pub(crate) fn compile_module(
     let mut funcs = Vec::new();
     let mut handlers = Vec::new();
     let mut stack_maps = Vec::new();
-    // A function without small inner loops starts at the ISA's preferred alignment (32 bytes
-    // on x86-64), as Wasmtime lays them out: with 16 bytes, a hot loop's position relative to
-    // the fetch windows depended on where the previous function happened to end. One with
-    // such loops starts where they cross the fewest fetch lines (see `placement`).
+    // A function starts at the ISA's preferred alignment (32 bytes on x86-64), as Wasmtime
+    // lays them out: with 16 bytes, a hot loop's position relative to the fetch windows
+    // depended on where the previous function happened to end. It starts at a nearby 16-byte
+    // step instead when that makes its inner loops touch fewer fetch lines (see `placement`).
     let align = (engine.inner.isa.function_alignment().preferred as usize).max(16);
     for (i, f) in compiled.iter().enumerate() {
         let start = placement::start(image.len(), &f.loops, align);
         image.resize(start, 0xcc);
-        let start = image.len() as u32;
+        let start = start as u32;
         offsets.push(start);
         image.extend_from_slice(&f.bytes);
         traps.extend(f.traps.iter().map(|&(o, c)| (start + o, c)));

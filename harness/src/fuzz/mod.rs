@@ -374,18 +374,16 @@ pub fn run(opts: &FuzzOptions) -> Result<FuzzSummary, String> {
                     if stop.load(Ordering::Relaxed) {
                         break;
                     }
-                    {
-                        last = Instant::now();
-                        let s = lock();
-                        let t = started.elapsed().as_secs_f64();
-                        println!(
-                            "[{t:.0}s] {} cases ({:.0}/s), {} calls, {} findings",
-                            s.cases,
-                            s.cases as f64 / t,
-                            s.calls,
-                            s.failed
-                        );
-                    }
+                    last = Instant::now();
+                    let s = lock();
+                    let t = started.elapsed().as_secs_f64();
+                    println!(
+                        "[{t:.0}s] {} cases ({:.0}/s), {} calls, {} findings",
+                        s.cases,
+                        s.cases as f64 / t,
+                        s.calls,
+                        s.failed
+                    );
                 }
             });
         }
