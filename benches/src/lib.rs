@@ -106,4 +106,60 @@ mod tests {
             }
         }
     }
+
+    /// The gate picks the baseline recorded on this CPU and core count, whichever file holds
+    /// it, and names a new one after the machine when there is none.
+    #[test]
+    fn the_gate_uses_this_machines_baseline() {
+        use crate::measure::Machine;
+        use crate::report::{Baseline, BaselineFor, baseline_for, machine_slug, save_json};
+        let machine = |cpu: &str, cores| Machine {
+            cpu: cpu.into(),
+            cores,
+            rustc: "rustc".into(),
+            os: "linux-x86_64".into(),
+        };
+        let baseline = |m: Machine| Baseline {
+            machine: m,
+            rounds: 1,
+            load_before: None,
+            load_after: None,
+            date_unix: 0,
+            figures: Default::default(),
+            partial_updates: Vec::new(),
+        };
+        let dir = std::env::temp_dir().join(format!("lockstep-gate-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("baselines")).unwrap();
+        let xeon = machine("Intel(R) Xeon(R) Processor", 2);
+        let epyc = machine("AMD EPYC", 2);
+        save_json(&dir.join("baseline.json"), &baseline(xeon.clone())).unwrap();
+        std::fs::write(dir.join("baselines/broken.json"), "not a baseline").unwrap();
+
+        assert_eq!(machine_slug(&epyc), "amd-epyc-2c");
+        assert_eq!(machine_slug(&xeon), "intel-r-xeon-r-processor-2c");
+        assert_eq!(
+            baseline_for(&dir, &xeon),
+            BaselineFor::Recorded(dir.join("baseline.json"))
+        );
+        let missing = BaselineFor::Missing {
+            fallback: dir.join("baseline.json"),
+            new: dir.join("baselines/amd-epyc-2c.json"),
+        };
+        assert_eq!(baseline_for(&dir, &epyc), missing);
+        // Same CPU, other core count: another machine.
+        assert_ne!(
+            baseline_for(&dir, &machine("AMD EPYC", 4)),
+            BaselineFor::Recorded(dir.join("baseline.json"))
+        );
+        save_json(
+            &dir.join("baselines/amd-epyc-2c.json"),
+            &baseline(epyc.clone()),
+        )
+        .unwrap();
+        assert_eq!(
+            baseline_for(&dir, &epyc),
+            BaselineFor::Recorded(dir.join("baselines/amd-epyc-2c.json"))
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -27,15 +27,24 @@ commands:
   chart     redraw the chart from a JSON written by compare: --from PATH --chart PATH
   table     print the Markdown tables from a JSON written by compare: --from PATH
   check     the regression gate: run a quick subset and compare with the baseline
-              --baseline PATH   (default: benches/baseline.json)
+              --baseline PATH   (default: this machine's, the one of benches/baseline.json
+                                and benches/baselines/*.json recorded on this CPU and
+                                core count; --update without one writes
+                                benches/baselines/<cpu>-<cores>c.json)
               --rounds N        rounds whose medians are combined (default 3; 5 for --update)
               --update          measure and rewrite the baseline instead
               --only PREFIX     with --update: keep the baseline, (re)place only the
                                 figures whose key starts with PREFIX (e.g. sightglass/)
 ";
 
-fn default_baseline() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("baseline.json")
+/// This machine's baseline for `check` (or `check --update`), see [`report::baseline_for`].
+fn default_baseline(update: bool) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    match report::baseline_for(&dir, &lockstep_benches::measure::Machine::current()) {
+        report::BaselineFor::Recorded(path) => path,
+        report::BaselineFor::Missing { new, .. } if update => new,
+        report::BaselineFor::Missing { fallback, .. } => fallback,
+    }
 }
 
 struct Args {
@@ -155,11 +164,9 @@ fn main() -> Result<()> {
             print_results(&r);
         }
         "check" => {
-            let path = a
-                .value("--baseline")?
-                .map(PathBuf::from)
-                .unwrap_or_else(default_baseline);
+            let path = a.value("--baseline")?.map(PathBuf::from);
             let update = a.flag("--update");
+            let path = path.unwrap_or_else(|| default_baseline(update));
             let only = a.value("--only")?;
             if only.is_some() && !update {
                 bail!("--only goes with --update");

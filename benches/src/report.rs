@@ -7,7 +7,7 @@ use crate::measure::{Budget, Machine, Stats, fmt_ns, time, time_interleaved};
 use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// One measured figure: nanoseconds per unit (a kernel run, a compile, a call...).
@@ -561,6 +561,61 @@ pub struct BaselineFigure {
     pub threshold: f64,
 }
 
+/// Where the gate's baseline for a machine lives. The ratios between engines move a lot
+/// between CPUs (on an AMD EPYC, matmul's oracle/wasmi is 3.2x against 4.3x on the Xeon of
+/// `baseline.json`), so one machine's figures are no gate for another: each machine gets its
+/// own file, `baseline.json` (the first machine's) or `baselines/<cpu>-<cores>c.json`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BaselineFor {
+    /// A baseline recorded on this CPU with this many cores.
+    Recorded(PathBuf),
+    /// None yet: a check falls back to `fallback` (and warns), `--update` writes `new`.
+    Missing { fallback: PathBuf, new: PathBuf },
+}
+
+/// The baseline of machine `here` among `dir/baseline.json` and `dir/baselines/*.json`
+/// (sorted by name; a file that does not parse as a baseline is skipped).
+pub fn baseline_for(dir: &Path, here: &Machine) -> BaselineFor {
+    let fallback = dir.join("baseline.json");
+    let mut files = vec![fallback.clone()];
+    if let Ok(entries) = std::fs::read_dir(dir.join("baselines")) {
+        let mut more: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        more.sort();
+        files.extend(more);
+    }
+    for f in files {
+        if let Ok(b) = load_json::<Baseline>(&f)
+            && b.machine.cpu == here.cpu
+            && b.machine.cores == here.cores
+        {
+            return BaselineFor::Recorded(f);
+        }
+    }
+    BaselineFor::Missing {
+        fallback,
+        new: dir
+            .join("baselines")
+            .join(format!("{}.json", machine_slug(here))),
+    }
+}
+
+/// A file name for a machine: its CPU model in lower case, runs of other characters as one
+/// `-`, and its core count, e.g. `amd-epyc-2c`.
+pub fn machine_slug(m: &Machine) -> String {
+    let mut slug = String::new();
+    for c in m.cpu.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    format!("{}-{}c", slug.trim_end_matches('-'), m.cores)
+}
+
 /// The floor of every threshold: slowdowns under 10% are never reported.
 pub const MIN_THRESHOLD: f64 = 0.10;
 /// Threshold = NOISE_FACTOR x measured noise (when above the floor).
@@ -712,6 +767,9 @@ pub fn gate_update(path: &Path, rounds: usize, only: Option<&str>) -> Result<()>
             b
         }
     };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
     save_json(path, &b)?;
     println!("baseline written to {} ({rounds} rounds)", path.display());
     for (k, f) in &b.figures {
@@ -732,7 +790,7 @@ pub fn gate_check(path: &Path, rounds: usize) -> Result<usize> {
     if here.cpu != base.machine.cpu || here.cores != base.machine.cores {
         println!(
             "warning: the baseline was measured on `{}` ({} cores), this is `{}` ({} cores): \
-             figures may not be comparable",
+             figures may not be comparable (`check --update` records this machine's own)",
             base.machine.cpu, base.machine.cores, here.cpu, here.cores
         );
     }
