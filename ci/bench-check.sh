@@ -7,7 +7,7 @@
 # the medians with this machine's baseline: benches/baseline.json (Intel Xeon, 2 cores) or
 # benches/baselines/<cpu>-<cores>c.json, the one recorded on this CPU and core count. Fails
 # when a figure is slower than the baseline by more than its threshold, which `--update`
-# derives from the noise it measures.
+# derives from the noise it measures, and is still slower after 4 more rounds.
 #
 #   ci/bench-check.sh            # check (exit 1 on a regression)
 #   ci/bench-check.sh --update   # re-measure (5 rounds) and rewrite this machine's baseline

@@ -162,4 +162,46 @@ mod tests {
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    /// A check fails a figure on the median of all its rounds: a burst of load in the first
+    /// rounds is outvoted by the rounds added to confirm it, a lasting slowdown is not.
+    #[test]
+    fn a_slowdown_must_last_through_the_added_rounds() {
+        use crate::report::{
+            Baseline, BaselineFigure, CONFIRM_ROUNDS, gate_summary, over_threshold,
+        };
+        let figure = |median_ns| BaselineFigure {
+            median_ns,
+            noise: 0.01,
+            threshold: 0.10,
+        };
+        let base = Baseline {
+            machine: crate::measure::Machine::current(),
+            rounds: 5,
+            load_before: None,
+            load_after: None,
+            date_unix: 0,
+            figures: [
+                ("a@ours".to_string(), figure(100.0)),
+                ("b@ours".to_string(), figure(100.0)),
+            ]
+            .into_iter()
+            .collect(),
+            partial_updates: Vec::new(),
+        };
+        // Three rounds: a is 30% slow in two of them (load), b 20% slow in all.
+        let mut per = std::collections::BTreeMap::new();
+        per.insert("a@ours".to_string(), vec![130.0, 130.0, 101.0]);
+        per.insert("b@ours".to_string(), vec![120.0, 121.0, 119.0]);
+        assert_eq!(
+            over_threshold(&base, &gate_summary(&per)),
+            ["a@ours", "b@ours"]
+        );
+        // The added rounds: the load is gone, b's slowdown is not.
+        for _ in 0..CONFIRM_ROUNDS {
+            per.get_mut("a@ours").unwrap().push(100.0);
+            per.get_mut("b@ours").unwrap().push(120.0);
+        }
+        assert_eq!(over_threshold(&base, &gate_summary(&per)), ["b@ours"]);
+    }
 }

@@ -692,11 +692,9 @@ pub fn gate_round() -> Result<Vec<Figure>> {
 /// Per figure key: (median of the rounds' medians, noise).
 pub type RoundSummary = BTreeMap<String, (f64, f64)>;
 
-/// Run `rounds` rounds; per figure, the median of round medians and the noise; and the load
-/// average before the rounds.
-pub fn gate_measure(rounds: usize) -> Result<(RoundSummary, Option<f64>)> {
-    let load_before = crate::measure::load_average();
-    let mut per: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+/// Run `rounds` more rounds, appending each figure's round median to `per` (key
+/// `id@engine`).
+fn gate_rounds(rounds: usize, per: &mut BTreeMap<String, Vec<f64>>) -> Result<()> {
     for r in 0..rounds {
         say(format!("round {}/{rounds}:", r + 1));
         for f in gate_round()? {
@@ -705,18 +703,50 @@ pub fn gate_measure(rounds: usize) -> Result<(RoundSummary, Option<f64>)> {
                 .push(f.median_ns);
         }
     }
-    let out = per
-        .into_iter()
-        .map(|(k, mut v)| {
+    Ok(())
+}
+
+/// Per figure, the median of its round medians and the noise (the largest relative deviation
+/// of a round's median from that median).
+pub(crate) fn gate_summary(per: &BTreeMap<String, Vec<f64>>) -> RoundSummary {
+    per.iter()
+        .map(|(k, v)| {
+            let mut v = v.clone();
             let st = crate::measure::stats(&mut v);
             let noise = v
                 .iter()
                 .map(|x| (x - st.median).abs() / st.median)
                 .fold(0.0, f64::max);
-            (k, (st.median, noise))
+            (k.clone(), (st.median, noise))
         })
-        .collect();
-    Ok((out, load_before))
+        .collect()
+}
+
+/// Run `rounds` rounds; per figure, the median of round medians and the noise; and the load
+/// average before the rounds.
+pub fn gate_measure(rounds: usize) -> Result<(RoundSummary, Option<f64>)> {
+    let load_before = crate::measure::load_average();
+    let mut per = BTreeMap::new();
+    gate_rounds(rounds, &mut per)?;
+    Ok((gate_summary(&per), load_before))
+}
+
+/// Rounds a check adds when a figure is over its threshold. A slowdown that is the machine's
+/// (another VM on the host for a minute) seldom lasts through them, a regression always does:
+/// on a 2-core EPYC VM, checks of an unchanged build read compile/medium 13-16% and oracle
+/// sieve 22% slow, over 10% and 18% thresholds (`docs/PERFORMANCE.md`, Regression gate).
+pub const CONFIRM_ROUNDS: usize = 4;
+
+/// The figures of `m` slower than `base` allows.
+pub(crate) fn over_threshold(base: &Baseline, m: &RoundSummary) -> Vec<String> {
+    base.figures
+        .iter()
+        .filter(|(k, b)| {
+            m.get(*k)
+                .is_some_and(|(now, _)| now / b.median_ns - 1.0 > b.threshold)
+        })
+        .map(|(k, _)| k.clone())
+        .collect()
 }
 
 /// Measure the gate's figures and write the baseline. With `only`, the baseline at `path` is
@@ -800,7 +830,20 @@ pub fn gate_check(path: &Path, rounds: usize) -> Result<usize> {
             base.machine.rustc, here.rustc
         );
     }
-    let (m, _) = gate_measure(rounds)?;
+    let mut per = BTreeMap::new();
+    gate_rounds(rounds, &mut per)?;
+    // A figure over its threshold is measured again: it fails only if the median of all the
+    // rounds is still over (a burst of other load in the first rounds is outvoted).
+    let suspects = over_threshold(&base, &gate_summary(&per));
+    if !suspects.is_empty() {
+        println!(
+            "over the threshold after {rounds} rounds: {}; measuring {CONFIRM_ROUNDS} more rounds",
+            suspects.join(", ")
+        );
+        gate_rounds(CONFIRM_ROUNDS, &mut per)?;
+    }
+    let m = gate_summary(&per);
+    let confirmed = over_threshold(&base, &m);
     let mut bad = 0;
     println!(
         "{:<24} {:>12} {:>12} {:>8} {:>9}",
@@ -812,9 +855,13 @@ pub fn gate_check(path: &Path, rounds: usize) -> Result<usize> {
             continue;
         };
         let change = now / b.median_ns - 1.0;
-        let verdict = if change > b.threshold {
+        let verdict = if suspects.contains(k) && confirmed.contains(k) {
             bad += 1;
             "SLOWER"
+        } else if suspects.contains(k) {
+            "ok (cleared when measured again)"
+        } else if confirmed.contains(k) {
+            "ok (over only in the added rounds)"
         } else if change < -b.threshold {
             "faster"
         } else {
