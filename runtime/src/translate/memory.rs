@@ -271,18 +271,6 @@ impl FuncTranslator<'_, '_> {
                 let d = self.checked_range(base, size, dst, len);
                 self.call_builtin(bi::MEMORY_FILL, &[d, val, len], types::I32);
             }
-            O::MemoryCopy { dst_mem, src_mem } if dst_mem == src_mem => {
-                let (dst, src, len) = self.pop3();
-                let (dst, src, len) = (
-                    self.widen_operand(dst),
-                    self.widen_operand(src),
-                    self.widen_operand(len),
-                );
-                let (base, size) = self.base_and_len(dst_mem);
-                let d = self.checked_range(base, size, dst, len);
-                let s = self.checked_range(base, size, src, len);
-                self.call_builtin(bi::MEMMOVE, &[d, s, len], types::I32);
-            }
             O::MemoryCopy { dst_mem, src_mem } => {
                 let (dst, src, len) = self.pop3();
                 let (dst, src, len) = (
@@ -290,10 +278,17 @@ impl FuncTranslator<'_, '_> {
                     self.widen_operand(src),
                     self.widen_operand(len),
                 );
-                let dm = self.b.ins().iconst(I32, i64::from(dst_mem));
-                let sm = self.b.ins().iconst(I32, i64::from(src_mem));
-                let args = [dm, sm, dst, src, len];
-                self.call_builtin_checked(bi::MEMORY_COPY, &args, TrapCode::HEAP_OUT_OF_BOUNDS);
+                if dst_mem == src_mem {
+                    let (base, size) = self.base_and_len(dst_mem);
+                    let d = self.checked_range(base, size, dst, len);
+                    let s = self.checked_range(base, size, src, len);
+                    self.call_builtin(bi::MEMMOVE, &[d, s, len], types::I32);
+                } else {
+                    let dm = self.b.ins().iconst(I32, i64::from(dst_mem));
+                    let sm = self.b.ins().iconst(I32, i64::from(src_mem));
+                    let args = [dm, sm, dst, src, len];
+                    self.call_builtin_checked(bi::MEMORY_COPY, &args, TrapCode::HEAP_OUT_OF_BOUNDS);
+                }
             }
             O::MemoryInit { data_index, mem } => {
                 let (dst, src, len) = self.pop3();
