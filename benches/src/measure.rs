@@ -169,6 +169,12 @@ impl Machine {
             os: format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),
         }
     }
+
+    /// The same CPU model and core count: figures measured on the two are comparable (the
+    /// regression gate keeps one baseline per such machine).
+    pub fn same_hardware(&self, other: &Machine) -> bool {
+        self.cpu == other.cpu && self.cores == other.cores
+    }
 }
 
 /// The 1-minute load average, from /proc/loadavg.

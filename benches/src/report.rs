@@ -588,8 +588,7 @@ pub fn baseline_for(dir: &Path, here: &Machine) -> BaselineFor {
     }
     for f in files {
         if let Ok(b) = load_json::<Baseline>(&f)
-            && b.machine.cpu == here.cpu
-            && b.machine.cores == here.cores
+            && b.machine.same_hardware(here)
         {
             return BaselineFor::Recorded(f);
         }
@@ -817,7 +816,7 @@ pub fn gate_update(path: &Path, rounds: usize, only: Option<&str>) -> Result<()>
 pub fn gate_check(path: &Path, rounds: usize) -> Result<usize> {
     let base: Baseline = load_json(path)?;
     let here = Machine::current();
-    if here.cpu != base.machine.cpu || here.cores != base.machine.cores {
+    if !here.same_hardware(&base.machine) {
         println!(
             "warning: the baseline was measured on `{}` ({} cores), this is `{}` ({} cores): \
              figures may not be comparable (`check --update` records this machine's own)",
@@ -843,7 +842,6 @@ pub fn gate_check(path: &Path, rounds: usize) -> Result<usize> {
         gate_rounds(CONFIRM_ROUNDS, &mut per)?;
     }
     let m = gate_summary(&per);
-    let confirmed = over_threshold(&base, &m);
     let mut bad = 0;
     println!(
         "{:<24} {:>12} {:>12} {:>8} {:>9}",
@@ -855,12 +853,13 @@ pub fn gate_check(path: &Path, rounds: usize) -> Result<usize> {
             continue;
         };
         let change = now / b.median_ns - 1.0;
-        let verdict = if suspects.contains(k) && confirmed.contains(k) {
+        let over = change > b.threshold;
+        let verdict = if suspects.contains(k) && over {
             bad += 1;
             "SLOWER"
         } else if suspects.contains(k) {
             "ok (cleared when measured again)"
-        } else if confirmed.contains(k) {
+        } else if over {
             "ok (over only in the added rounds)"
         } else if change < -b.threshold {
             "faster"
